@@ -1,0 +1,104 @@
+import { describe, expect, it } from 'vitest'
+import { timeoutSignal } from './abort.ts'
+import { FakeClock } from './clock.ts'
+import {
+  ConfigError,
+  errorMessage,
+  isConfigError,
+  isNoaError,
+  isTimeoutError,
+  NoaError,
+  type TimeoutError,
+} from './errors.ts'
+import { createId } from './id.ts'
+import { createLogger, type LogRecord, levelEnabled, noopLogger } from './logger.ts'
+
+describe('errors', () => {
+  it('should list every config issue on its own line with its path', () => {
+    const error = new ConfigError([
+      { path: 'services.api.interval', message: 'expected a number >= 1000, got -5' },
+      { path: '', message: 'file is empty' },
+    ])
+    expect(error.message).toBe('services.api.interval: expected a number >= 1000, got -5\nfile is empty')
+    expect(error.code).toBe('ERR_CONFIG')
+    expect(error.name).toBe('ConfigError')
+    expect(isConfigError(error) && isNoaError(error)).toBe(true)
+    expect(isConfigError(new Error('x'))).toBe(false)
+  })
+
+  it('should keep the cause and a stable code', () => {
+    const cause = new Error('root')
+    const error = new NoaError('wrapped', { cause, code: 'ERR_X' })
+    expect(error.cause).toBe(cause)
+    expect(error.code).toBe('ERR_X')
+    expect(new NoaError('plain').code).toBe('ERR_NOA')
+    expect(errorMessage(error)).toBe('wrapped')
+    expect(errorMessage('text')).toBe('text')
+    expect(errorMessage(42)).toBe('42')
+  })
+})
+
+describe('timeoutSignal', () => {
+  it('should abort with a TimeoutError after the timeout in clock time', async () => {
+    const clock = new FakeClock(0)
+    const t = timeoutSignal(5_000, { clock, what: 'http check' })
+    await clock.advance(4_999)
+    expect(t.signal.aborted).toBe(false)
+    await clock.advance(1)
+    expect(t.signal.aborted).toBe(true)
+    expect(isTimeoutError(t.signal.reason)).toBe(true)
+    expect((t.signal.reason as TimeoutError).message).toBe('http check timed out after 5000 ms')
+  })
+
+  it('should follow its parent and release its timer on dispose', async () => {
+    const clock = new FakeClock(0)
+    const parent = new AbortController()
+    const t = timeoutSignal(1_000, { clock, parent: parent.signal })
+    parent.abort('shutdown')
+    expect(t.signal.reason).toBe('shutdown')
+    t.dispose()
+    expect(clock.pending).toBe(0)
+
+    const already = timeoutSignal(1_000, { clock, parent: parent.signal })
+    expect(already.signal.aborted).toBe(true)
+    already.dispose()
+  })
+})
+
+describe('createId', () => {
+  it('should be unique and sort by time', () => {
+    const a = createId('heal', 1_000)
+    const b = createId('heal', 2_000)
+    expect(a < b).toBe(true)
+    expect(a).toMatch(/^heal_0000000003e8_[0-9a-f]{16}$/)
+    expect(new Set(Array.from({ length: 1_000 }, () => createId())).size).toBe(1_000)
+  })
+})
+
+describe('createLogger', () => {
+  it('should filter by level and add base fields', () => {
+    const records: LogRecord[] = []
+    const log = createLogger({
+      level: 'warn',
+      base: { component: 'health' },
+      write: (r) => records.push(r),
+      now: () => 0,
+    })
+    log.debug('no')
+    log.info('no')
+    log.warn('check failed', { service: 'api' })
+    log.error('down')
+    expect(records).toEqual([
+      {
+        time: '1970-01-01T00:00:00.000Z',
+        level: 'warn',
+        msg: 'check failed',
+        component: 'health',
+        service: 'api',
+      },
+      { time: '1970-01-01T00:00:00.000Z', level: 'error', msg: 'down', component: 'health' },
+    ])
+    expect(levelEnabled('debug', 'info')).toBe(false)
+    noopLogger.error('dropped')
+  })
+})

@@ -1,0 +1,50 @@
+/**
+ * @module @noa/core
+ * The small shared base of noa: domain types, the injectable Clock, backoff with
+ * jitter, timeouts through AbortSignal, a logger interface and typed errors.
+ */
+
+export type { TimeoutSignal } from './abort.ts'
+export { timeoutSignal } from './abort.ts'
+export type { Backoff, BackoffOptions } from './backoff.ts'
+export { createBackoff, jitterDelay } from './backoff.ts'
+export type { Clock, Timer } from './clock.ts'
+export { FakeClock, systemClock } from './clock.ts'
+export type { ConfigIssue, NoaErrorOptions } from './errors.ts'
+export {
+  ConfigError,
+  errorMessage,
+  formatIssues,
+  isConfigError,
+  isNoaError,
+  isTimeoutError,
+  NoaError,
+  TimeoutError,
+} from './errors.ts'
+export { createId } from './id.ts'
+export type { LogFields, Logger, LoggerOptions, LogLevel, LogRecord } from './logger.ts'
+export { createLogger, levelEnabled, noopLogger } from './logger.ts'
+export type {
+  AlertRecord,
+  AlertState,
+  ApplicationSection,
+  Approval,
+  ApprovalStatus,
+  CheckResult,
+  Delivery,
+  DeliveryStatus,
+  HealingOutcome,
+  HealingRecord,
+  HealingStep,
+  HealingTrigger,
+  HealthState,
+  MetricSnapshot,
+  NewDelivery,
+  Outbox,
+  OverallStatus,
+  ServiceName,
+  Severity,
+  StateChange,
+  SystemSection,
+} from './types.ts'
+export { HEALTH_STATES, SEVERITIES } from './types.ts'

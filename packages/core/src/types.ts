@@ -1,0 +1,263 @@
+/**
+ * Domain types shared by the noa packages. They describe data that crosses package
+ * boundaries (a check result stored by @noa/store and read by @noa/alerts, say), so
+ * they live here and nowhere else.
+ */
+
+/** A service's name as written in the configuration, e.g. `mcp-server`. */
+export type ServiceName = string
+
+/**
+ * The state of one service's health.
+ * - `healthy`: answered as expected
+ * - `unhealthy`: answered, but not as expected (wrong status, failed condition)
+ * - `error`: could not be reached, or timed out
+ * - `unknown`: no result yet
+ */
+export type HealthState = 'healthy' | 'unhealthy' | 'error' | 'unknown'
+
+/** Every value of {@link HealthState}, for validation and iteration. */
+export const HEALTH_STATES = [
+  'healthy',
+  'unhealthy',
+  'error',
+  'unknown',
+] as const satisfies readonly HealthState[]
+
+/**
+ * The status of a whole fleet: `unhealthy` when a critical service is down, `degraded`
+ * when only non-critical ones are, `healthy` when all are up, `unknown` before any result.
+ */
+export type OverallStatus = 'healthy' | 'degraded' | 'unhealthy' | 'unknown'
+
+/** Alert severity, from the most to the least urgent. */
+export type Severity = 'critical' | 'warning' | 'info'
+
+/** Every value of {@link Severity}. */
+export const SEVERITIES = ['critical', 'warning', 'info'] as const satisfies readonly Severity[]
+
+/**
+ * What asked for a healing, which picks the strategy. The seed's triggers are listed;
+ * configuration may name others.
+ */
+export type HealingTrigger =
+  | 'service-down'
+  | 'high-error-rate'
+  | 'dependency-failure'
+  | 'memory-leak'
+  | 'high-load'
+  | 'deployment-failure'
+  | 'max-restarts'
+  | 'process-exit'
+  | 'manual'
+  | (string & {})
+
+/** The outcome of one health check of one service (after its retries). */
+export interface CheckResult {
+  service: ServiceName
+  state: Exclude<HealthState, 'unknown'>
+  /** Epoch ms when the check finished. */
+  at: number
+  /** How long the last attempt took, in ms. */
+  durationMs: number
+  /** Attempts made, 1 when the first one decided. */
+  attempts: number
+  /** Why the state is what it is, e.g. `expected status 200, got 503`. */
+  message?: string
+  /** Checker-specific facts, e.g. `{ statusCode: 503 }`. JSON-serialisable. */
+  details?: Record<string, unknown>
+}
+
+/** A change of a service's state, with the result that caused it. */
+export interface StateChange {
+  service: ServiceName
+  from: HealthState
+  to: HealthState
+  at: number
+  result: CheckResult
+}
+
+// ---- The seed's JSON metric entry (section 3) ----
+
+/** `system` section of a snapshot. Percentages are 0-100, sizes bytes, speeds MHz. */
+export interface SystemSection {
+  cpu?: {
+    usage?: { average?: number; perCore?: number[] }
+    count?: number
+    model?: string
+    speed?: number
+  }
+  memory?: { total?: number; used?: number; free?: number; usagePercent?: number }
+  disk?: { total?: number; used?: number; available?: number; usagePercent?: number }
+  network?: {
+    interfaces?: Array<{
+      name: string
+      ipv4?: string[]
+      ipv6?: string[]
+      rxBytesPerSec?: number
+      txBytesPerSec?: number
+    }>
+    connections?: Record<string, number>
+  }
+  uptime?: number
+  loadAverage?: [number, number, number]
+}
+
+/** `application` section of a snapshot. Latencies in ms, memory in bytes, uptime in s. */
+export interface ApplicationSection {
+  process?: {
+    pid?: number
+    uptime?: number
+    heapUsed?: number
+    heapTotal?: number
+    rss?: number
+    external?: number
+    cpuUser?: number
+    cpuSystem?: number
+    eventLoopLag?: number
+    gcPause?: number
+  }
+  requests?: { total?: number; successful?: number; failed?: number; errors?: number; errorRate?: number }
+  latency?: { average?: number; p50?: number; p95?: number; p99?: number; max?: number }
+  throughput?: { requestsPerSecond?: number; bytesPerSecond?: number }
+}
+
+/**
+ * One collection round, in the seed's shape: `{ timestamp, system, application, business, custom }`.
+ * This is what /api/metrics answers and what each line of the JSONL archive holds.
+ */
+export interface MetricSnapshot {
+  /** ISO 8601 time of the round. */
+  timestamp: string
+  system: SystemSection
+  application: ApplicationSection
+  business: Record<string, number>
+  custom: Record<string, number>
+  /** Per-service application sections, when services are scraped. */
+  services?: Record<ServiceName, ApplicationSection & { business?: Record<string, number> }>
+}
+
+// ---- Alerts and the notification outbox ----
+
+/** Where an alert is in its lifecycle. */
+export type AlertState = 'inactive' | 'pending' | 'firing' | 'resolved'
+
+/** One alert: a rule and a label set, identified by a stable fingerprint. */
+export interface AlertRecord {
+  fingerprint: string
+  rule: string
+  severity: Severity
+  state: AlertState
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  /** Value of the condition's left side when it last held, when numeric. */
+  value?: number
+  /** Epoch ms the condition started to hold. */
+  activeAt?: number
+  firedAt?: number
+  resolvedAt?: number
+  updatedAt: number
+}
+
+/** Delivery status in the outbox: `failed` means given up after the bounded attempts. */
+export type DeliveryStatus = 'pending' | 'sent' | 'failed'
+
+/** A notification to send, as written to the outbox before any attempt. */
+export interface NewDelivery {
+  /** Channel name from the configuration. */
+  channel: string
+  /** Same key on every attempt, so receivers can drop duplicates. */
+  idempotencyKey: string
+  /** The notification, JSON-serialisable. */
+  payload: unknown
+  /** Epoch ms. */
+  createdAt: number
+}
+
+/** A notification in the outbox. */
+export interface Delivery extends NewDelivery {
+  id: string
+  status: DeliveryStatus
+  attempts: number
+  /** Epoch ms of the next attempt while pending. */
+  nextAttemptAt: number
+  lastError?: string
+  sentAt?: number
+}
+
+/**
+ * The durable queue that makes notifications survive failures and restarts: written
+ * before sending, marked after. Implemented by every @noa/store backend.
+ */
+export interface Outbox {
+  /** Writes new deliveries as pending, due at once; returns them with ids. */
+  enqueue(items: readonly NewDelivery[]): Promise<Delivery[]>
+  /** Pending deliveries due at `now`, oldest first (by createdAt, then insertion). */
+  due(now: number, limit: number): Promise<Delivery[]>
+  /** Marks a delivery sent. */
+  markSent(id: string, at: number): Promise<void>
+  /**
+   * Records a failed attempt: `attempts` grows by one; with `retryAt` the delivery stays
+   * pending until then, without it the delivery is given up (`failed`).
+   */
+  markFailed(id: string, failure: { error: string; at: number; retryAt?: number }): Promise<void>
+  /** Deliveries by status, newest first, for the API. */
+  deliveries(query?: { status?: DeliveryStatus; channel?: string; limit?: number }): Promise<Delivery[]>
+}
+
+// ---- Healing audit and approvals ----
+
+/** One step of a healing, with its timing and what it printed or answered. */
+export interface HealingStep {
+  name: string
+  startedAt: number
+  endedAt: number
+  ok: boolean
+  output?: string
+  error?: string
+}
+
+/** How a healing ended. */
+export type HealingOutcome =
+  | 'running'
+  | 'succeeded'
+  | 'failed'
+  | 'skipped'
+  | 'dry-run'
+  | 'interrupted'
+  | 'awaiting-approval'
+  | 'rejected'
+
+/** The audit record of one healing. */
+export interface HealingRecord {
+  id: string
+  service: ServiceName
+  trigger: HealingTrigger
+  strategy: string
+  startedAt: number
+  endedAt?: number
+  outcome: HealingOutcome
+  steps: HealingStep[]
+  healthBefore?: HealthState
+  healthAfter?: HealthState
+  dryRun: boolean
+  /** Why it was skipped, failed or refused by a guard. */
+  reason?: string
+}
+
+/** Where an approval stands. */
+export type ApprovalStatus = 'pending' | 'approved' | 'rejected' | 'expired'
+
+/** A request for a human to allow an action, such as a rollback. */
+export interface Approval {
+  id: string
+  service: ServiceName
+  action: string
+  reason: string
+  requestedAt: number
+  expiresAt: number
+  status: ApprovalStatus
+  decidedBy?: string
+  decidedAt?: number
+  comment?: string
+}

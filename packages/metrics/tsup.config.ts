@@ -1,0 +1,3 @@
+import { noaTsup } from '../../config/tsup.preset.ts'
+
+export default noaTsup()
