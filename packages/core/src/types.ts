@@ -261,3 +261,67 @@ export interface Approval {
   decidedAt?: number
   comment?: string
 }
+
+// ---- Ports implemented by every @noa/store backend ----
+// @noa/alerts and @noa/healing depend on these interfaces only, never on a store.
+
+/** Query of a list, newest first. */
+export interface ListQuery {
+  service?: ServiceName
+  /** Epoch ms, inclusive. */
+  since?: number
+  /** @default 100 */
+  limit?: number
+}
+
+/** Keeps every alert's latest record, and each state change as history. */
+export interface AlertLog {
+  /** Upserts the alert by fingerprint and appends its state to the history when it changed. */
+  saveAlert(alert: AlertRecord): Promise<void>
+  /** Latest record of each alert, newest `updatedAt` first; `state` filters. */
+  alerts(query?: ListQuery & { state?: AlertState }): Promise<AlertRecord[]>
+  /** State history of one alert, oldest first. */
+  alertHistory(fingerprint: string): Promise<Array<{ state: AlertState; at: number; value?: number }>>
+}
+
+/** The audit trail of healings. */
+export interface HealingAudit {
+  /** Upserts by id: a healing is saved when it starts and again as its steps complete. */
+  saveHealing(record: HealingRecord): Promise<void>
+  /** Records newest `startedAt` first. */
+  healings(query?: ListQuery): Promise<HealingRecord[]>
+}
+
+/** A human's decision on an approval. */
+export interface ApprovalDecision {
+  status: 'approved' | 'rejected' | 'expired'
+  at: number
+  by?: string
+  comment?: string
+}
+
+/** Pending, approved, rejected and expired approvals. */
+export interface ApprovalStore {
+  createApproval(approval: Approval): Promise<void>
+  getApproval(id: string): Promise<Approval | undefined>
+  /**
+   * Decides a pending approval, atomically: returns the updated approval, or undefined
+   * when it does not exist or is no longer pending (so two agents cannot both decide it).
+   */
+  decideApproval(id: string, decision: ApprovalDecision): Promise<Approval | undefined>
+  /** Newest `requestedAt` first. */
+  approvals(query?: ListQuery & { status?: ApprovalStatus }): Promise<Approval[]>
+}
+
+/** Named leases with a TTL, so exactly one of several agents acts on a thing at a time. */
+export interface LeaseStore {
+  /**
+   * Takes the lease for `holder`, or renews it when `holder` already has it. Returns false
+   * while another holder's lease has not expired. Expiry is judged at `now` (epoch ms).
+   */
+  acquireLease(name: string, holder: string, ttlMs: number, now: number): Promise<boolean>
+  /** Gives the lease up if `holder` has it; otherwise does nothing. */
+  releaseLease(name: string, holder: string): Promise<void>
+  /** Current holder and expiry, or undefined when free or expired at `now`. */
+  leaseHolder(name: string, now: number): Promise<{ holder: string; expiresAt: number } | undefined>
+}
