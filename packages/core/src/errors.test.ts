@@ -9,6 +9,7 @@ import {
   isTimeoutError,
   NoaError,
   type TimeoutError,
+  toConfigIssues,
 } from './errors.ts'
 import { createId } from './id.ts'
 import { createLogger, type LogRecord, levelEnabled, noopLogger } from './logger.ts'
@@ -100,5 +101,32 @@ describe('createLogger', () => {
     ])
     expect(levelEnabled('debug', 'info')).toBe(false)
     noopLogger.error('dropped')
+  })
+})
+
+describe('toConfigIssues', () => {
+  it('should join paths under a prefix and say what was found', () => {
+    expect(
+      toConfigIssues(
+        [
+          { path: ['interval'], message: 'Too small: expected number to be >=1000', input: -5 },
+          { path: ['url'], message: 'Invalid URL', input: 'not a url' },
+          { path: [], message: 'Invalid input: expected object, received string', input: 'x' },
+          { path: ['headers', 'x'], message: 'Required' },
+          { path: ['a'], message: 'Bad', input: { nested: true } },
+          { path: ['b'], message: 'Bad', input: [1] },
+          { path: ['c'], message: 'Bad', input: 'y'.repeat(100) },
+        ],
+        'services.api',
+      ),
+    ).toEqual([
+      { path: 'services.api.interval', message: 'Too small: expected number to be >=1000; found -5' },
+      { path: 'services.api.url', message: 'Invalid URL; found "not a url"' },
+      { path: 'services.api', message: 'Invalid input: expected object, received string' },
+      { path: 'services.api.headers.x', message: 'Required' },
+      { path: 'services.api.a', message: 'Bad; found a object' },
+      { path: 'services.api.b', message: 'Bad; found an array' },
+      { path: 'services.api.c', message: `Bad; found "${'y'.repeat(57)}..."` },
+    ])
   })
 })

@@ -63,3 +63,37 @@ export function errorMessage(value: unknown): string {
   if (value instanceof Error) return value.message
   return typeof value === 'string' ? value : String(value)
 }
+
+/** The shape of a schema validation issue (zod's, for one), without depending on a schema library. */
+export interface SchemaIssueLike {
+  readonly path: readonly PropertyKey[]
+  readonly message: string
+  /** The value found, when the validator reports it (zod: `safeParse(v, { reportInput: true })`). */
+  readonly input?: unknown
+}
+
+function describeFound(value: unknown): string {
+  if (value === undefined) return 'nothing'
+  if (typeof value === 'string') return JSON.stringify(value.length > 60 ? `${value.slice(0, 57)}...` : value)
+  if (typeof value === 'number' || typeof value === 'boolean' || value === null) return String(value)
+  return Array.isArray(value) ? 'an array' : `a ${typeof value}`
+}
+
+/**
+ * Turns schema issues into {@link ConfigIssue}s: a dot path (under `prefix`) and a message
+ * that says what is allowed and, when known, what was found.
+ *
+ * @example
+ * ```ts
+ * const parsed = schema.safeParse(options, { reportInput: true })
+ * if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, 'services.api'))
+ * ```
+ */
+export function toConfigIssues(issues: readonly SchemaIssueLike[], prefix = ''): ConfigIssue[] {
+  return issues.map((issue) => {
+    const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.')
+    const found =
+      'input' in issue && !issue.message.includes('received') ? `; found ${describeFound(issue.input)}` : ''
+    return { path, message: `${issue.message}${found}` }
+  })
+}

@@ -10,7 +10,7 @@ export type { Backoff, BackoffOptions } from './backoff.ts'
 export { createBackoff, jitterDelay } from './backoff.ts'
 export type { Clock, Timer } from './clock.ts'
 export { FakeClock, systemClock } from './clock.ts'
-export type { ConfigIssue, NoaErrorOptions } from './errors.ts'
+export type { ConfigIssue, NoaErrorOptions, SchemaIssueLike } from './errors.ts'
 export {
   ConfigError,
   errorMessage,
@@ -20,6 +20,7 @@ export {
   isTimeoutError,
   NoaError,
   TimeoutError,
+  toConfigIssues,
 } from './errors.ts'
 export { createId } from './id.ts'
 export type { LogFields, Logger, LoggerOptions, LogLevel, LogRecord } from './logger.ts'
