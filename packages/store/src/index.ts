@@ -1,1 +1,37 @@
-export {}
+/**
+ * @module @noa/store
+ * Storage for noa: samples, snapshots, check results, alerts and their outbox, healing
+ * records, approvals and leases, on memory, SQLite (`@noa/store/sqlite`) or PostgreSQL
+ * (`@noa/store/postgres`), plus the seed's daily JSONL archive.
+ */
+
+export type { StoreErrorOptions } from './errors.ts'
+export { isStoreError, StoreError, StoreUnavailableError } from './errors.ts'
+export type { MaintenanceSchedule } from './maintenance.ts'
+export { startMaintenance } from './maintenance.ts'
+export type { StoreRuntime } from './options.ts'
+export { commonOptionsSchema, DEFAULT_RETENTION_DAYS, RETENTION_KINDS, retentionSchema } from './options.ts'
+export type {
+  Aggregation,
+  CheckQuery,
+  CheckStore,
+  LabelMatcher,
+  Labels,
+  MaintenanceReport,
+  RangeQuery,
+  Resolution,
+  RetentionKind,
+  Sample,
+  SampleInput,
+  SampleStore,
+  Series,
+  SeriesPoints,
+  SeriesSelector,
+  SnapshotStore,
+  Store,
+  StoreStats,
+  StoreType,
+} from './store.ts'
+export type { MemoryStoreOptions } from './stores/memory/index.ts'
+export { createMemoryStore } from './stores/memory/index.ts'
+export { memoryOptionsSchema } from './stores/memory/options.ts'

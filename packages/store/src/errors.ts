@@ -1,0 +1,44 @@
+import { NoaError } from '@noa/core'
+
+/** Options of {@link StoreError}. */
+export interface StoreErrorOptions {
+  /** @default 'ERR_STORE' */
+  code?: string
+  cause?: unknown
+  /** The file or directory involved, when there is one. */
+  path?: string
+  /** True when trying again later may work (a lost connection), false for bad input or a broken file. @default false */
+  retryable?: boolean
+}
+
+/**
+ * Thrown by every store backend. `path` names the file when a file is at fault;
+ * `retryable` says whether trying again later may help.
+ *
+ * @example
+ * ```ts
+ * try { await openStore({ type: 'sqlite', path: '/read-only/noa.db' }) }
+ * catch (error) { if (isStoreError(error)) console.error(error.path, error.message) }
+ * ```
+ */
+export class StoreError extends NoaError {
+  readonly path: string | undefined
+  readonly retryable: boolean
+  constructor(message: string, options: StoreErrorOptions = {}) {
+    super(message, { code: options.code ?? 'ERR_STORE', cause: options.cause })
+    this.path = options.path
+    this.retryable = options.retryable ?? false
+  }
+}
+
+/** True for errors thrown by a store. */
+export function isStoreError(value: unknown): value is StoreError {
+  return value instanceof StoreError
+}
+
+/** Thrown by reads while the database cannot be reached; writes are buffered instead. */
+export class StoreUnavailableError extends StoreError {
+  constructor(message: string, cause?: unknown) {
+    super(message, { code: 'ERR_STORE_UNAVAILABLE', cause, retryable: true })
+  }
+}

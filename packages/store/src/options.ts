@@ -1,0 +1,91 @@
+import type { Clock, Logger } from '@noa/core'
+import { ConfigError, toConfigIssues } from '@noa/core'
+import { z } from 'zod'
+import type { RetentionKind } from './store.ts'
+
+const DAY = 86_400_000
+
+/** Every kind with its own retention, in the order maintenance deletes them. */
+export const RETENTION_KINDS = [
+  'samples',
+  'rollups1m',
+  'rollups1h',
+  'snapshots',
+  'checks',
+  'alerts',
+  'deliveries',
+  'healings',
+  'approvals',
+] as const satisfies readonly RetentionKind[]
+
+/** Default retention in days per kind: 30, except 1-hour rollups (400) so year-long charts stay possible. */
+export const DEFAULT_RETENTION_DAYS: Readonly<Record<RetentionKind, number>> = Object.freeze({
+  samples: 30,
+  rollups1m: 30,
+  rollups1h: 400,
+  snapshots: 30,
+  checks: 30,
+  alerts: 30,
+  deliveries: 30,
+  healings: 30,
+  approvals: 30,
+})
+
+const days = z.number().positive().max(36_500)
+
+/** Retention in days per kind; any kind left out keeps its default. */
+export const retentionSchema = z
+  .object(
+    Object.fromEntries(RETENTION_KINDS.map((k) => [k, days.optional()])) as Record<
+      RetentionKind,
+      z.ZodOptional<typeof days>
+    >,
+  )
+  .strict()
+
+/** Options every backend shares. */
+export const commonOptionsSchema = z.object({
+  /** Days to keep each kind. @default 30 for every kind, 400 for 1-hour rollups */
+  retention: retentionSchema.optional(),
+  /** Rows deleted per statement by maintenance. @default 5000 */
+  chunkSize: z.number().int().min(1).max(1_000_000).optional(),
+  /** Chunks per kind and rollup windows per resolution in one maintenance run. @default 20 */
+  maxChunks: z.number().int().min(1).max(100_000).optional(),
+  /** Samples arriving this late (ms) are still rolled up. @default 60000 */
+  rollupDelayMs: z.number().int().min(0).max(DAY).optional(),
+})
+
+/** Options of every store that are not data: time and logs. */
+export interface StoreRuntime {
+  /** @default systemClock */
+  clock?: Clock
+  /** @default noopLogger */
+  logger?: Logger
+}
+
+/** Shared options after defaults. */
+export interface ResolvedCommon {
+  retentionMs: Record<RetentionKind, number>
+  chunkSize: number
+  maxChunks: number
+  rollupDelayMs: number
+}
+
+/** Validates `options` with `schema` and throws one ConfigError listing every problem. */
+export function parseOptions<S extends z.ZodType>(schema: S, options: unknown, prefix: string): z.output<S> {
+  const parsed = schema.safeParse(options ?? {}, { reportInput: true })
+  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, prefix))
+  return parsed.data
+}
+
+export function resolveCommon(options: z.output<typeof commonOptionsSchema>): ResolvedCommon {
+  const retentionMs = {} as Record<RetentionKind, number>
+  for (const kind of RETENTION_KINDS)
+    retentionMs[kind] = (options.retention?.[kind] ?? DEFAULT_RETENTION_DAYS[kind]) * DAY
+  return {
+    retentionMs,
+    chunkSize: options.chunkSize ?? 5000,
+    maxChunks: options.maxChunks ?? 20,
+    rollupDelayMs: options.rollupDelayMs ?? 60_000,
+  }
+}

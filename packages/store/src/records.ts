@@ -1,0 +1,79 @@
+import type { AlertRecord, Approval, ApprovalDecision, CheckResult, Delivery, NewDelivery } from '@noa/core'
+import { createId } from '@noa/core'
+import { StoreError } from './errors.ts'
+import type { CheckQuery } from './store.ts'
+
+/** Default `limit` of list queries, from @noa/core's ListQuery. */
+export const DEFAULT_LIMIT = 100
+
+/** A list limit checked and defaulted; bad values are refused with the value found. */
+export function limitOf(query: { limit?: number } | undefined): number {
+  const limit = query?.limit ?? DEFAULT_LIMIT
+  if (!Number.isInteger(limit) || limit < 0)
+    throw new StoreError(`limit must be a whole number >= 0, got ${String(limit)}`)
+  return limit
+}
+
+/** A deep copy, so callers never share objects with the store. */
+export function copy<T>(value: T): T {
+  return structuredClone(value)
+}
+
+/** New outbox rows: pending, no attempt, due at once. */
+export function newDeliveries(items: readonly NewDelivery[]): Delivery[] {
+  return items.map((item, i) => {
+    if (typeof item.channel !== 'string' || item.channel === '')
+      throw new StoreError(`enqueue: items[${i}].channel must be a non-empty string`)
+    if (typeof item.idempotencyKey !== 'string')
+      throw new StoreError(`enqueue: items[${i}].idempotencyKey must be a string`)
+    if (!Number.isFinite(item.createdAt))
+      throw new StoreError(`enqueue: items[${i}].createdAt must be epoch ms`)
+    return {
+      id: createId('dlv', item.createdAt),
+      channel: item.channel,
+      idempotencyKey: item.idempotencyKey,
+      payload: copy(item.payload),
+      createdAt: item.createdAt,
+      status: 'pending',
+      attempts: 0,
+      nextAttemptAt: item.createdAt,
+    }
+  })
+}
+
+/** The approval after a decision. */
+export function decided(approval: Approval, decision: ApprovalDecision): Approval {
+  const next: Approval = { ...approval, status: decision.status, decidedAt: decision.at }
+  if (decision.by !== undefined) next.decidedBy = decision.by
+  if (decision.comment !== undefined) next.comment = decision.comment
+  return next
+}
+
+/** The time an alert record's state took effect, for its history. */
+export function alertStateAt(alert: AlertRecord): number {
+  return alert.updatedAt
+}
+
+/** True when a check result passes a query's service and time filters. */
+export function inCheckQuery(q: CheckQuery | undefined, service: string, at: number): boolean {
+  if (q?.service !== undefined && q.service !== service) return false
+  if (q?.since !== undefined && at < q.since) return false
+  if (q?.until !== undefined && at >= q.until) return false
+  return true
+}
+
+/** Refuses a check result that cannot be stored, naming the field. */
+export function checkResult(result: CheckResult, what = 'result'): void {
+  if (typeof result?.service !== 'string' || result.service === '')
+    throw new StoreError(`${what}.service must be a non-empty string`)
+  if (!Number.isFinite(result.at))
+    throw new StoreError(`${what}.at must be epoch ms, got ${String(result.at)}`)
+}
+
+/** Milliseconds of an ISO timestamp, refused when it does not parse. */
+export function snapshotTime(timestamp: unknown): number {
+  const t = typeof timestamp === 'string' ? Date.parse(timestamp) : Number.NaN
+  if (Number.isNaN(t))
+    throw new StoreError(`snapshot.timestamp must be an ISO 8601 time, got ${JSON.stringify(timestamp)}`)
+  return t
+}

@@ -1,0 +1,178 @@
+import type {
+  AlertLog,
+  ApprovalStore,
+  CheckResult,
+  HealingAudit,
+  LeaseStore,
+  MetricSnapshot,
+  Outbox,
+  ServiceName,
+  StateChange,
+} from '@noa/core'
+
+/** The backends a store can run on; the `type` string of the store configuration. */
+export type StoreType = 'memory' | 'sqlite' | 'postgres'
+
+/** Label set of a series, e.g. `{ service: 'api', method: 'GET' }`. */
+export type Labels = Record<string, string>
+
+/** One sample to append: a series (name + labels) and its value at a time. */
+export interface SampleInput {
+  name: string
+  /** @default {} */
+  labels?: Labels
+  value: number
+  /** Epoch ms. */
+  at: number
+}
+
+/** A stored sample, as `recent()` answers it. */
+export interface Sample {
+  name: string
+  labels: Labels
+  value: number
+  at: number
+}
+
+/** A series: a name and a label set, stored once and referenced by id. */
+export interface Series {
+  id: number
+  name: string
+  labels: Labels
+}
+
+/** One label condition, as in PromQL: `=`, `!=`, `=~` (full-match regex), `!~`. */
+export interface LabelMatcher {
+  label: string
+  op: '=' | '!=' | '=~' | '!~'
+  value: string
+}
+
+/** Selects series by name and labels: a plain object means equality on every key. */
+export interface SeriesSelector {
+  name: string
+  labels?: Labels | readonly LabelMatcher[]
+}
+
+/** How the samples of one step are folded into one point. `rate` is per second, for counters (resets handled). */
+export type Aggregation = 'avg' | 'min' | 'max' | 'last' | 'rate'
+
+/** Where a range query reads from: raw samples, 1-minute or 1-hour rollups, or the best fit for the step. */
+export type Resolution = 'auto' | 'raw' | '1m' | '1h'
+
+/** A range query over one or more series. */
+export interface RangeQuery extends SeriesSelector {
+  /** Epoch ms, inclusive; aligned down to a multiple of `step`, so every step is read whole. */
+  start: number
+  /** Epoch ms, exclusive. */
+  end: number
+  /** Step in ms; points are aligned to multiples of it (from the Unix epoch). */
+  step: number
+  /** @default 'avg' */
+  aggregation?: Aggregation
+  /** @default 'auto' (the coarsest rollup that divides the step, raw for what is not rolled up yet) */
+  resolution?: Resolution
+}
+
+/** The answer for one series: `[stepStart, value]` pairs, oldest first, steps without data left out. */
+export interface SeriesPoints {
+  series: Series
+  points: Array<[number, number]>
+}
+
+/** Samples: series stored once, values appended in batches, ranges aggregated per step. */
+export interface SampleStore {
+  /** Appends a batch in one transaction; a sample with the same series and time replaces the older one. */
+  append(samples: readonly SampleInput[]): Promise<void>
+  /** Points per step for every series that matches, ordered by series id. */
+  range(query: RangeQuery): Promise<SeriesPoints[]>
+  /** The latest `n` samples, newest first, of the series that match `selector` (all when omitted). */
+  recent(n: number, selector?: SeriesSelector): Promise<Sample[]>
+  /** Series known to the store, filtered by `selector`. */
+  series(selector?: Partial<SeriesSelector>): Promise<Series[]>
+}
+
+/** The seed's JSON metric entry, one per collection round. */
+export interface SnapshotStore {
+  append(snapshot: MetricSnapshot): Promise<void>
+  /** The latest `n` snapshots, oldest first (the order a chart draws them), for /api/metrics/recent. */
+  recent(n: number): Promise<MetricSnapshot[]>
+  /** Snapshots with `start <= timestamp < end`, oldest first. */
+  range(start: number, end: number): Promise<MetricSnapshot[]>
+}
+
+/** Query of check results or state changes, newest first. */
+export interface CheckQuery {
+  service?: ServiceName
+  /** Epoch ms, inclusive. */
+  since?: number
+  /** Epoch ms, exclusive. */
+  until?: number
+  /** @default 100 */
+  limit?: number
+}
+
+/** Health check results and state changes per service. */
+export interface CheckStore {
+  append(result: CheckResult): Promise<void>
+  appendChange(change: StateChange): Promise<void>
+  /** Results, newest first. */
+  results(query?: CheckQuery): Promise<CheckResult[]>
+  /** State changes, newest first. */
+  changes(query?: CheckQuery): Promise<StateChange[]>
+  /** The latest result of each service, by service name. */
+  latest(): Promise<CheckResult[]>
+}
+
+/** Kinds of data with their own retention. */
+export type RetentionKind =
+  | 'samples'
+  | 'rollups1m'
+  | 'rollups1h'
+  | 'snapshots'
+  | 'checks'
+  | 'alerts'
+  | 'deliveries'
+  | 'healings'
+  | 'approvals'
+
+/** What one maintenance run did. */
+export interface MaintenanceReport {
+  /** Rollup rows written, per resolution. */
+  rolledUp: { '1m': number; '1h': number }
+  /** Rows deleted, per kind. */
+  deleted: Record<RetentionKind, number>
+  /** False when a chunk limit stopped the run before everything expired was deleted. */
+  complete: boolean
+}
+
+/** Counters of writes the store could not make at once. */
+export interface StoreStats {
+  /** Writes waiting in the retry buffer (PostgreSQL outage). */
+  buffered: number
+  /** Writes given up because the buffer was full, since the store was opened. */
+  dropped: number
+}
+
+/**
+ * Everything noa keeps over time, behind one interface with three backends
+ * (memory, sqlite, postgres). The sub-objects implement the ports of @noa/core.
+ */
+export interface Store {
+  readonly type: StoreType
+  readonly outbox: Outbox
+  readonly alerts: AlertLog
+  readonly healing: HealingAudit
+  readonly approvals: ApprovalStore
+  readonly leases: LeaseStore
+  readonly samples: SampleStore
+  readonly snapshots: SnapshotStore
+  readonly checks: CheckStore
+  /** Rolls raw samples up (1 m, 1 h) and deletes what retention expired, in bounded chunks. */
+  maintain(now?: number): Promise<MaintenanceReport>
+  /** Writes what is buffered; resolves when the buffer is empty or rejects when it cannot be written now. */
+  flush(): Promise<void>
+  stats(): StoreStats
+  /** Flushes what it can and releases files, pools and timers. Calling it twice is harmless. */
+  close(): Promise<void>
+}

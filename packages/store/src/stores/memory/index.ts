@@ -1,0 +1,579 @@
+import type {
+  AlertLog,
+  AlertRecord,
+  AlertState,
+  Approval,
+  ApprovalStore,
+  CheckResult,
+  Delivery,
+  HealingAudit,
+  HealingRecord,
+  LeaseStore,
+  MetricSnapshot,
+  Outbox,
+  StateChange,
+} from '@noa/core'
+import { systemClock } from '@noa/core'
+import type { z } from 'zod'
+import { StoreError } from '../../errors.ts'
+import { type MaintenanceDriver, runMaintenance } from '../../maintenance.ts'
+import { parseOptions, resolveCommon, type StoreRuntime } from '../../options.ts'
+import {
+  alertStateAt,
+  checkResult,
+  copy,
+  decided,
+  inCheckQuery,
+  limitOf,
+  newDeliveries,
+  snapshotTime,
+} from '../../records.ts'
+import {
+  canonicalLabels,
+  checkSamples,
+  queryRange,
+  queryRecent,
+  type RollupResolution,
+  type RollupRow,
+  type SampleReader,
+  selectSeries,
+  seriesKey,
+} from '../../samples.ts'
+import type { CheckStore, SampleStore, Series, SnapshotStore, Store } from '../../store.ts'
+import { memoryOptionsSchema } from './options.ts'
+
+/** Options of {@link createMemoryStore}. */
+export type MemoryStoreOptions = z.input<typeof memoryOptionsSchema> & StoreRuntime
+
+interface Points {
+  ts: number[]
+  vs: number[]
+}
+
+/** Index of the first element of sorted `arr` that is >= `x` (by `key`). */
+function lowerBound<T>(arr: readonly T[], x: number, key: (v: T) => number): number {
+  let lo = 0
+  let hi = arr.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if (key(arr[mid] as T) < x) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+const id = (x: number) => x
+
+/**
+ * An in-process store: the test double of every package and the SDK's store when used
+ * alone. It keeps a bounded recent window (points per series, snapshots, results) and
+ * answers exactly like the sqlite and postgres stores.
+ *
+ * @example
+ * ```ts
+ * import { createMemoryStore } from '@noa/store'
+ * const store = createMemoryStore()
+ * await store.samples.append([{ name: 'cpu_usage_percent', value: 45.2, at: Date.now() }])
+ * const recent = await store.samples.recent(10)
+ * ```
+ */
+export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
+  const { clock = systemClock, logger: _logger, ...rest } = options
+  const parsed = parseOptions(memoryOptionsSchema, rest, 'store')
+  const common = resolveCommon(parsed)
+  const maxPoints = parsed.maxPointsPerSeries ?? 100_000
+  const maxSnapshots = parsed.maxSnapshots ?? 10_000
+  const maxChecks = parsed.maxCheckResults ?? 100_000
+  let closed = false
+  const open = () => {
+    if (closed) throw new StoreError('the memory store is closed')
+  }
+
+  // ---- samples ----
+  const seriesByKey = new Map<string, Series>()
+  const seriesById = new Map<number, Series>()
+  const points = new Map<number, Points>()
+  const rollups: Record<RollupResolution, Map<number, RollupRow[]>> = { '1m': new Map(), '1h': new Map() }
+  const watermarks: Partial<Record<RollupResolution, number>> = {}
+
+  function seriesFor(name: string, labels: Record<string, string> | undefined): Series {
+    const canonical = canonicalLabels(labels)
+    const key = seriesKey(name, canonical)
+    let s = seriesByKey.get(key)
+    if (!s) {
+      s = { id: seriesByKey.size + 1, name, labels: canonical }
+      seriesByKey.set(key, s)
+      seriesById.set(s.id, s)
+      points.set(s.id, { ts: [], vs: [] })
+    }
+    return s
+  }
+
+  function insertPoint(p: Points, t: number, v: number) {
+    const n = p.ts.length
+    if (n === 0 || t > (p.ts[n - 1] as number)) {
+      p.ts.push(t)
+      p.vs.push(v)
+    } else {
+      const i = lowerBound(p.ts, t, id)
+      if (p.ts[i] === t) p.vs[i] = v
+      else {
+        p.ts.splice(i, 0, t)
+        p.vs.splice(i, 0, v)
+      }
+    }
+    if (p.ts.length > maxPoints) {
+      const drop = p.ts.length - maxPoints
+      p.ts.splice(0, drop)
+      p.vs.splice(0, drop)
+    }
+  }
+
+  function slice(p: Points, from: number, to: number): Array<[number, number]> {
+    const a = lowerBound(p.ts, from, id)
+    const b = lowerBound(p.ts, to, id)
+    const out: Array<[number, number]> = []
+    for (let i = a; i < b; i++) out.push([p.ts[i] as number, p.vs[i] as number])
+    return out
+  }
+
+  const reader: SampleReader = {
+    findSeries: async (name) => [...seriesById.values()].filter((s) => name === undefined || s.name === name),
+    rawPoints: async (sid, from, to) => slice(points.get(sid) as Points, from, to),
+    lastRawBefore: async (sid, before) => {
+      const p = points.get(sid) as Points
+      const i = lowerBound(p.ts, before, id)
+      return i > 0 ? p.vs[i - 1] : undefined
+    },
+    latestRaw: async (sid, n) => {
+      const p = points.get(sid) as Points
+      const out: Array<[number, number]> = []
+      for (let i = p.ts.length - 1; i >= 0 && out.length < n; i--)
+        out.push([p.ts[i] as number, p.vs[i] as number])
+      return out
+    },
+    rollups: async (res, sid, from, to) => {
+      const rows = rollups[res].get(sid) ?? []
+      return rows
+        .slice(
+          lowerBound(rows, from, (r) => r.bucket),
+          lowerBound(rows, to, (r) => r.bucket),
+        )
+        .map((r) => ({ ...r }))
+    },
+    watermark: async (res) => watermarks[res],
+  }
+
+  const samples: SampleStore = {
+    async append(batch) {
+      open()
+      checkSamples(batch)
+      for (const s of batch) insertPoint(points.get(seriesFor(s.name, s.labels).id) as Points, s.at, s.value)
+    },
+    range: async (q) => {
+      open()
+      return copy(await queryRange(reader, q))
+    },
+    recent: async (n, selector) => {
+      open()
+      return copy(await queryRecent(reader, n, selector))
+    },
+    series: async (selector) => {
+      open()
+      return copy(await selectSeries(reader, selector?.name, selector?.labels))
+    },
+  }
+
+  // ---- snapshots and checks ----
+  let snapshotRows: Array<{ at: number; snapshot: MetricSnapshot }> = []
+  const snapshots: SnapshotStore = {
+    async append(snapshot) {
+      open()
+      const at = snapshotTime(snapshot?.timestamp)
+      const row = { at, snapshot: copy(snapshot) }
+      const i = lowerBound(snapshotRows, at + 1, (r) => r.at)
+      snapshotRows.splice(i, 0, row)
+      if (snapshotRows.length > maxSnapshots) snapshotRows.splice(0, snapshotRows.length - maxSnapshots)
+    },
+    async recent(n) {
+      open()
+      return n <= 0 ? [] : copy(snapshotRows.slice(-n).map((r) => r.snapshot))
+    },
+    async range(start, end) {
+      open()
+      const a = lowerBound(snapshotRows, start, (r) => r.at)
+      const b = lowerBound(snapshotRows, end, (r) => r.at)
+      return copy(snapshotRows.slice(a, b).map((r) => r.snapshot))
+    },
+  }
+
+  let results: CheckResult[] = []
+  let changes: StateChange[] = []
+  const newestFirst = <T extends { at: number }>(
+    rows: T[],
+    q: Parameters<CheckStore['results']>[0],
+    service: (r: T) => string,
+  ) => {
+    const limit = limitOf(q)
+    const out: T[] = []
+    for (let i = rows.length - 1; i >= 0 && out.length < limit; i--) {
+      const r = rows[i] as T
+      if (inCheckQuery(q, service(r), r.at)) out.push(r)
+    }
+    return copy(out.sort((a, b) => b.at - a.at))
+  }
+  const checks: CheckStore = {
+    async append(result) {
+      open()
+      checkResult(result)
+      results.push(copy(result))
+      if (results.length > maxChecks) results.splice(0, results.length - maxChecks)
+    },
+    async appendChange(change) {
+      open()
+      checkResult(change?.result, 'change.result')
+      if (!Number.isFinite(change.at))
+        throw new StoreError(`change.at must be epoch ms, got ${String(change.at)}`)
+      changes.push(copy(change))
+      if (changes.length > maxChecks) changes.splice(0, changes.length - maxChecks)
+    },
+    results: async (q) => {
+      open()
+      return newestFirst(results, q, (r) => r.service)
+    },
+    changes: async (q) => {
+      open()
+      return newestFirst(changes, q, (r) => r.service)
+    },
+    async latest() {
+      open()
+      const by = new Map<string, CheckResult>()
+      for (const r of results) {
+        const cur = by.get(r.service)
+        if (!cur || r.at >= cur.at) by.set(r.service, r)
+      }
+      return copy([...by.values()].sort((a, b) => a.service.localeCompare(b.service)))
+    },
+  }
+
+  // ---- ports ----
+  let deliveries: Delivery[] = []
+  const outbox: Outbox = {
+    async enqueue(items) {
+      open()
+      const rows = newDeliveries(items)
+      deliveries.push(...rows)
+      return copy(rows)
+    },
+    async due(now, limit) {
+      open()
+      const due = deliveries.filter((d) => d.status === 'pending' && d.nextAttemptAt <= now)
+      // Array order is insertion order, and the sort is stable: createdAt, then insertion.
+      return copy(due.sort((a, b) => a.createdAt - b.createdAt).slice(0, limitOf({ limit })))
+    },
+    async markSent(dlvId, at) {
+      open()
+      const d = deliveries.find((x) => x.id === dlvId)
+      if (!d) return
+      d.status = 'sent'
+      d.sentAt = at
+    },
+    async markFailed(dlvId, failure) {
+      open()
+      const d = deliveries.find((x) => x.id === dlvId)
+      if (!d) return
+      d.attempts += 1
+      d.lastError = failure.error
+      if (failure.retryAt === undefined) d.status = 'failed'
+      else {
+        d.status = 'pending'
+        d.nextAttemptAt = failure.retryAt
+      }
+    },
+    async deliveries(q) {
+      open()
+      const limit = limitOf(q)
+      const rows = deliveries
+        .map((d, i) => ({ d, i }))
+        .filter(
+          ({ d }) =>
+            (q?.status === undefined || d.status === q.status) &&
+            (q?.channel === undefined || d.channel === q.channel),
+        )
+        .sort((a, b) => b.d.createdAt - a.d.createdAt || b.i - a.i)
+      return copy(rows.slice(0, limit).map(({ d }) => d))
+    },
+  }
+
+  const alertRows = new Map<string, AlertRecord>()
+  const alertHist = new Map<string, Array<{ state: AlertState; at: number; value?: number }>>()
+  const alerts: AlertLog = {
+    async saveAlert(alert) {
+      open()
+      if (typeof alert?.fingerprint !== 'string' || alert.fingerprint === '')
+        throw new StoreError('saveAlert: alert.fingerprint must be a non-empty string')
+      const before = alertRows.get(alert.fingerprint)
+      alertRows.set(alert.fingerprint, copy(alert))
+      if (!before || before.state !== alert.state) {
+        const entry: { state: AlertState; at: number; value?: number } = {
+          state: alert.state,
+          at: alertStateAt(alert),
+        }
+        if (alert.value !== undefined) entry.value = alert.value
+        const hist = alertHist.get(alert.fingerprint) ?? []
+        hist.push(entry)
+        alertHist.set(alert.fingerprint, hist)
+      }
+    },
+    async alerts(q) {
+      open()
+      const limit = limitOf(q)
+      const rows = [...alertRows.values()].filter(
+        (a) =>
+          (q?.state === undefined || a.state === q.state) &&
+          (q?.service === undefined || a.labels.service === q.service) &&
+          (q?.since === undefined || a.updatedAt >= q.since),
+      )
+      return copy(rows.sort((a, b) => b.updatedAt - a.updatedAt).slice(0, limit))
+    },
+    alertHistory: async (fingerprint) => {
+      open()
+      return copy(alertHist.get(fingerprint) ?? [])
+    },
+  }
+
+  const healingRows = new Map<string, HealingRecord>()
+  const healing: HealingAudit = {
+    async saveHealing(record) {
+      open()
+      if (typeof record?.id !== 'string' || record.id === '')
+        throw new StoreError('saveHealing: record.id must be a non-empty string')
+      healingRows.set(record.id, copy(record))
+    },
+    async healings(q) {
+      open()
+      const rows = [...healingRows.values()].filter(
+        (h) =>
+          (q?.service === undefined || h.service === q.service) &&
+          (q?.since === undefined || h.startedAt >= q.since),
+      )
+      return copy(rows.sort((a, b) => b.startedAt - a.startedAt).slice(0, limitOf(q)))
+    },
+  }
+
+  const approvalRows = new Map<string, Approval>()
+  const approvals: ApprovalStore = {
+    async createApproval(approval) {
+      open()
+      if (typeof approval?.id !== 'string' || approval.id === '')
+        throw new StoreError('createApproval: approval.id must be a non-empty string')
+      if (approvalRows.has(approval.id))
+        throw new StoreError(`createApproval: approval ${approval.id} already exists`)
+      approvalRows.set(approval.id, copy(approval))
+    },
+    getApproval: async (aid) => {
+      open()
+      return copy(approvalRows.get(aid))
+    },
+    async decideApproval(aid, decision) {
+      open()
+      const cur = approvalRows.get(aid)
+      if (cur?.status !== 'pending') return undefined
+      const next = decided(cur, decision)
+      approvalRows.set(aid, next)
+      return copy(next)
+    },
+    async approvals(q) {
+      open()
+      const rows = [...approvalRows.values()].filter(
+        (a) =>
+          (q?.status === undefined || a.status === q.status) &&
+          (q?.service === undefined || a.service === q.service) &&
+          (q?.since === undefined || a.requestedAt >= q.since),
+      )
+      return copy(rows.sort((a, b) => b.requestedAt - a.requestedAt).slice(0, limitOf(q)))
+    },
+  }
+
+  const leaseRows = new Map<string, { holder: string; expiresAt: number }>()
+  const leases: LeaseStore = {
+    async acquireLease(name, holder, ttlMs, now) {
+      open()
+      const cur = leaseRows.get(name)
+      if (cur && cur.holder !== holder && cur.expiresAt > now) return false
+      leaseRows.set(name, { holder, expiresAt: now + ttlMs })
+      return true
+    },
+    async releaseLease(name, holder) {
+      open()
+      if (leaseRows.get(name)?.holder === holder) leaseRows.delete(name)
+    },
+    async leaseHolder(name, now) {
+      open()
+      const cur = leaseRows.get(name)
+      return cur && cur.expiresAt > now ? { ...cur } : undefined
+    },
+  }
+
+  // ---- maintenance ----
+  function deleteBefore<T>(
+    rows: T[],
+    cutoff: number,
+    limit: number,
+    at: (r: T) => number,
+    keep: (r: T) => boolean = () => false,
+  ) {
+    let n = 0
+    const out = rows.filter((r) => {
+      if (n < limit && at(r) < cutoff && !keep(r)) {
+        n++
+        return false
+      }
+      return true
+    })
+    return { out, n }
+  }
+  function deleteFromMap<T>(
+    map: Map<string, T>,
+    cutoff: number,
+    limit: number,
+    at: (r: T) => number,
+    keep: (r: T) => boolean,
+  ) {
+    let n = 0
+    for (const [k, r] of map) {
+      if (n >= limit) break
+      if (at(r) < cutoff && !keep(r)) {
+        map.delete(k)
+        if (map === (alertRows as Map<string, unknown>)) alertHist.delete(k)
+        n++
+      }
+    }
+    return n
+  }
+  const driver: MaintenanceDriver = {
+    watermark: async (res) => watermarks[res],
+    async earliestRaw() {
+      let min: number | undefined
+      for (const p of points.values())
+        if (p.ts.length > 0 && (min === undefined || (p.ts[0] as number) < min)) min = p.ts[0]
+      return min
+    },
+    async rawWindow(from, to) {
+      const out = []
+      for (const [sid, p] of points) {
+        const pts = slice(p, from, to)
+        if (pts.length > 0)
+          out.push({ seriesId: sid, prev: await reader.lastRawBefore(sid, from), points: pts })
+      }
+      return out
+    },
+    async minuteWindow(from, to) {
+      const out = []
+      for (const sid of rollups['1m'].keys())
+        out.push({ seriesId: sid, rows: await reader.rollups('1m', sid, from, to) })
+      return out
+    },
+    async writeRollups(res, rows, watermark) {
+      for (const { seriesId, row } of rows) {
+        const list = rollups[res].get(seriesId) ?? []
+        const i = lowerBound(list, row.bucket, (r) => r.bucket)
+        if (list[i]?.bucket === row.bucket) list[i] = row
+        else list.splice(i, 0, row)
+        rollups[res].set(seriesId, list)
+      }
+      watermarks[res] = watermark
+    },
+    async deleteExpired(kind, cutoff, limit) {
+      let n = 0
+      switch (kind) {
+        case 'samples':
+          for (const p of points.values()) {
+            const k = Math.min(lowerBound(p.ts, cutoff, id), limit - n)
+            p.ts.splice(0, k)
+            p.vs.splice(0, k)
+            n += k
+          }
+          return n
+        case 'rollups1m':
+        case 'rollups1h':
+          for (const list of rollups[kind === 'rollups1m' ? '1m' : '1h'].values()) {
+            const k = Math.min(
+              lowerBound(list, cutoff, (r) => r.bucket),
+              limit - n,
+            )
+            list.splice(0, k)
+            n += k
+          }
+          return n
+        case 'snapshots': {
+          const r = deleteBefore(snapshotRows, cutoff, limit, (x) => x.at)
+          snapshotRows = r.out
+          return r.n
+        }
+        case 'checks': {
+          const a = deleteBefore(results, cutoff, limit, (x) => x.at)
+          const b = deleteBefore(changes, cutoff, limit - a.n, (x) => x.at)
+          results = a.out
+          changes = b.out
+          return a.n + b.n
+        }
+        case 'deliveries': {
+          const r = deleteBefore(
+            deliveries,
+            cutoff,
+            limit,
+            (x) => x.createdAt,
+            (x) => x.status === 'pending',
+          )
+          deliveries = r.out
+          return r.n
+        }
+        case 'alerts':
+          return deleteFromMap(
+            alertRows,
+            cutoff,
+            limit,
+            (a) => a.updatedAt,
+            (a) => a.state === 'firing' || a.state === 'pending',
+          )
+        case 'healings':
+          return deleteFromMap(
+            healingRows,
+            cutoff,
+            limit,
+            (h) => h.startedAt,
+            (h) => h.outcome === 'running' || h.outcome === 'awaiting-approval',
+          )
+        case 'approvals':
+          return deleteFromMap(
+            approvalRows,
+            cutoff,
+            limit,
+            (a) => a.requestedAt,
+            (a) => a.status === 'pending',
+          )
+      }
+    },
+  }
+
+  return {
+    type: 'memory',
+    samples,
+    snapshots,
+    checks,
+    outbox,
+    alerts,
+    healing,
+    approvals,
+    leases,
+    maintain: async (now = clock.now()) => {
+      open()
+      return runMaintenance(driver, common, now)
+    },
+    flush: async () => {},
+    stats: () => ({ buffered: 0, dropped: 0 }),
+    async close() {
+      closed = true
+    },
+  }
+}

@@ -1,0 +1,12 @@
+import { z } from 'zod'
+import { commonOptionsSchema } from '../../options.ts'
+
+/** Options of the memory store (validated by {@link createMemoryStore}). */
+export const memoryOptionsSchema = commonOptionsSchema.extend({
+  /** Raw points kept per series; the oldest go first. @default 100000 */
+  maxPointsPerSeries: z.number().int().min(1).optional(),
+  /** Snapshots kept. @default 10000 */
+  maxSnapshots: z.number().int().min(1).optional(),
+  /** Check results and state changes kept, each. @default 100000 */
+  maxCheckResults: z.number().int().min(1).optional(),
+})
