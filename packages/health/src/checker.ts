@@ -1,0 +1,57 @@
+import type { Clock, HealthState } from '@noa/core'
+
+/** The state a checker can decide: never `unknown`. */
+export type OutcomeState = Exclude<HealthState, 'unknown'>
+
+/**
+ * What one attempt of a check found. `healthy` is the expected answer, `unhealthy` an
+ * unexpected answer, `error` no answer at all (refused, reset, timed out).
+ */
+export interface CheckOutcome {
+  state: OutcomeState
+  /** Why the state is what it is, e.g. `expected status 200-399, got 503`. Never holds a secret. */
+  message?: string
+  /** Checker-specific facts, JSON-serialisable, e.g. `{ statusCode: 503 }`. */
+  details?: Record<string, unknown>
+  /** Whether another attempt may give another answer. Ignored for `healthy`. */
+  retryable?: boolean
+}
+
+/** What every attempt gets: the signal that aborts it (timeout or shutdown) and the clock. */
+export interface CheckContext {
+  /** Aborts on timeout or shutdown; the checker must stop its work (close the socket, kill the child). */
+  signal: AbortSignal
+  /** Clock for measuring durations. */
+  clock: Clock
+}
+
+/**
+ * One kind of health check. A checker is built once per monitor and may keep shared
+ * resources (the HTTP keep-alive agent); `run` is called with each service's validated
+ * options as its target and never mutates them.
+ *
+ * @example
+ * ```ts
+ * const checker: Checker<{ ok: boolean }> = {
+ *   async run(target) { return target.ok ? { state: 'healthy' } : { state: 'unhealthy', message: 'not ok' } },
+ * }
+ * ```
+ */
+export interface Checker<Target> {
+  run(target: Target, context: CheckContext): Promise<CheckOutcome>
+  /** Releases shared resources (idle sockets). */
+  close?(): void
+}
+
+/** Turns anything a checker threw or aborted with into an `error` outcome. */
+export function errorOutcome(error: unknown, signal?: AbortSignal): CheckOutcome {
+  const reason = signal?.aborted ? signal.reason : error
+  const message = reason instanceof Error ? reason.message : String(reason)
+  const code = (reason as { code?: unknown } | null)?.code
+  return {
+    state: 'error',
+    message,
+    retryable: true,
+    ...(typeof code === 'string' ? { details: { code } } : {}),
+  }
+}

@@ -1,0 +1,262 @@
+import http from 'node:http'
+import https from 'node:https'
+import type { TLSSocket } from 'node:tls'
+import { JSONPath } from 'jsonpath-plus'
+import type { CheckContext, Checker, CheckOutcome } from '../../checker.ts'
+import { errorOutcome } from '../../checker.ts'
+import type { HttpCheckOptions } from './schema.ts'
+
+/** Options of {@link createHttpChecker}. */
+export interface HttpCheckerOptions {
+  /** Idle keep-alive sockets kept per host. @default 1024 */
+  maxFreeSockets?: number
+  /** `User-Agent` sent when the check sets none. @default 'noa-health' */
+  userAgent?: string
+}
+
+interface JsonPlan {
+  path: string
+  equals?: string | number | boolean | null | undefined
+  matches?: RegExp
+  matchesSource?: string
+}
+
+interface Plan {
+  request: https.RequestOptions
+  https: boolean
+  ranges: Array<[number, number]>
+  statusText: string
+  needBody: boolean
+  json: JsonPlan[]
+}
+
+const DAY_MS = 86_400_000
+
+function toRange(spec: number | string): [number, number] {
+  if (typeof spec === 'number') return [spec, spec]
+  if (spec.endsWith('xx')) {
+    const base = Number(spec[0]) * 100
+    return [base, base + 99]
+  }
+  const [lo, hi] = spec.split('-').map(Number)
+  return [lo!, hi ?? lo!]
+}
+
+/**
+ * The `http` (and `https`) checker over node:http/https with keep-alive agents: about three
+ * times the throughput of global fetch on the same machine (see the README's bench).
+ * Reads at most `maxBodyBytes` of a body and destroys the socket beyond that or on abort.
+ *
+ * @example
+ * ```ts
+ * const checker = createHttpChecker()
+ * const outcome = await checker.run(httpCheckSchema.parse({ type: 'http', url: 'http://localhost:8001/health' }),
+ *   { signal: AbortSignal.timeout(5_000), clock: systemClock })
+ * ```
+ */
+export function createHttpChecker(options: HttpCheckerOptions = {}): Checker<HttpCheckOptions> {
+  const agentOptions = {
+    keepAlive: true,
+    maxFreeSockets: options.maxFreeSockets ?? 1024,
+    scheduling: 'lifo' as const,
+  }
+  const httpAgent = new http.Agent(agentOptions)
+  const httpsAgent = new https.Agent(agentOptions)
+  const userAgent = options.userAgent ?? 'noa-health'
+  const plans = new WeakMap<HttpCheckOptions, Plan>()
+
+  const planFor = (target: HttpCheckOptions): Plan => {
+    let plan = plans.get(target)
+    if (plan) return plan
+    const url = new URL(target.url)
+    const isHttps = url.protocol === 'https:'
+    const headers: Record<string, string> = { 'user-agent': userAgent, ...target.headers }
+    if (target.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length'))
+      headers['content-length'] = String(Buffer.byteLength(target.body))
+    if (url.username || url.password)
+      headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
+    plan = {
+      https: isHttps,
+      request: {
+        protocol: url.protocol,
+        hostname: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port || (isHttps ? 443 : 80),
+        path: `${url.pathname}${url.search}`,
+        method: target.method,
+        headers,
+        agent: isHttps ? httpsAgent : httpAgent,
+        ...(isHttps ? { rejectUnauthorized: target.tls.rejectUnauthorized, ca: target.tls.ca } : {}),
+      },
+      ranges: target.expectedStatus.map(toRange),
+      statusText: target.expectedStatus.join(', '),
+      needBody:
+        target.bodyContains !== undefined || target.bodyNotContains !== undefined || target.json.length > 0,
+      json: target.json.map((c) => ({
+        path: c.path,
+        equals: c.equals,
+        ...(c.matches === undefined ? {} : { matches: new RegExp(c.matches), matchesSource: c.matches }),
+      })),
+    }
+    plans.set(target, plan)
+    return plan
+  }
+
+  return {
+    run(target, context) {
+      return runHttp(target, planFor(target), context)
+    },
+    close() {
+      httpAgent.destroy()
+      httpsAgent.destroy()
+    },
+  }
+}
+
+function runHttp(
+  target: HttpCheckOptions,
+  plan: Plan,
+  { signal, clock }: CheckContext,
+): Promise<CheckOutcome> {
+  if (signal.aborted) return Promise.resolve(errorOutcome(signal.reason, signal))
+  return new Promise<CheckOutcome>((resolve) => {
+    const started = clock.monotonic()
+    let done = false
+    const req = (plan.https ? https : http).request(plan.request)
+    const finish = (outcome: CheckOutcome) => {
+      if (done) return
+      done = true
+      signal.removeEventListener('abort', onAbort)
+      resolve(outcome)
+    }
+    const onAbort = () => {
+      // Destroying the request closes the socket: the work stops, not just the waiting.
+      req.destroy()
+      finish(errorOutcome(signal.reason, signal))
+    }
+    signal.addEventListener('abort', onAbort, { once: true })
+    req.on('error', (error) => finish(errorOutcome(error, signal)))
+    req.on('response', (res) => {
+      const statusCode = res.statusCode ?? 0
+      const details: Record<string, unknown> = { statusCode }
+      if (target.minCertDays !== undefined) {
+        const cert = (res.socket as TLSSocket).getPeerCertificate?.()
+        const validTo = cert?.valid_to ? Date.parse(cert.valid_to) : Number.NaN
+        if (Number.isFinite(validTo)) details.certDaysLeft = Math.floor((validTo - clock.now()) / DAY_MS)
+      }
+      const chunks: Buffer[] = []
+      let bytes = 0
+      res.on('data', (chunk: Buffer) => {
+        bytes += chunk.length
+        if (bytes > target.maxBodyBytes) {
+          res.destroy()
+          req.destroy()
+          finish({
+            state: 'unhealthy',
+            message: `body larger than ${target.maxBodyBytes} bytes`,
+            details,
+            retryable: false,
+          })
+          return
+        }
+        if (plan.needBody) chunks.push(chunk)
+      })
+      res.on('error', () => {})
+      res.on('close', () => {
+        if (!res.complete)
+          finish({
+            state: 'error',
+            message: 'connection closed before the answer was complete',
+            details,
+            retryable: true,
+          })
+      })
+      res.on('end', () => {
+        const responseTimeMs = Math.round((clock.monotonic() - started) * 100) / 100
+        details.responseTimeMs = responseTimeMs
+        finish(
+          evaluate(
+            target,
+            plan,
+            statusCode,
+            responseTimeMs,
+            plan.needBody ? Buffer.concat(chunks) : undefined,
+            details,
+          ),
+        )
+      })
+    })
+    req.end(target.body)
+  })
+}
+
+function evaluate(
+  target: HttpCheckOptions,
+  plan: Plan,
+  statusCode: number,
+  responseTimeMs: number,
+  body: Buffer | undefined,
+  details: Record<string, unknown>,
+): CheckOutcome {
+  const fail = (message: string, retryable = false): CheckOutcome => ({
+    state: 'unhealthy',
+    message,
+    details,
+    retryable,
+  })
+  if (!plan.ranges.some(([lo, hi]) => statusCode >= lo && statusCode <= hi))
+    return fail(
+      `expected status ${plan.statusText}, got ${statusCode}`,
+      statusCode >= 500 || statusCode === 429,
+    )
+  if (target.maxResponseTimeMs !== undefined && responseTimeMs > target.maxResponseTimeMs)
+    return fail(
+      `response took ${Math.round(responseTimeMs)} ms, more than ${target.maxResponseTimeMs} ms`,
+      true,
+    )
+  if (target.minCertDays !== undefined) {
+    const left = details.certDaysLeft
+    if (typeof left !== 'number') return fail('no certificate expiry to check')
+    if (left < target.minCertDays)
+      return fail(`certificate expires in ${left} days, fewer than ${target.minCertDays}`)
+  }
+  if (body !== undefined) {
+    const text = body.toString('utf8')
+    if (target.bodyContains !== undefined && !text.includes(target.bodyContains))
+      return fail(`body does not contain ${JSON.stringify(target.bodyContains)}`)
+    if (target.bodyNotContains !== undefined && text.includes(target.bodyNotContains))
+      return fail(`body contains ${JSON.stringify(target.bodyNotContains)}`)
+    if (plan.json.length > 0) {
+      let json: unknown
+      try {
+        json = JSON.parse(text)
+      } catch {
+        return fail('body is not JSON')
+      }
+      for (const condition of plan.json) {
+        const problem = checkJson(json, condition)
+        if (problem) return fail(problem)
+      }
+    }
+  }
+  return { state: 'healthy', message: `status ${statusCode}`, details }
+}
+
+function checkJson(json: unknown, condition: JsonPlan): string | undefined {
+  let found: unknown[]
+  try {
+    found = JSONPath({ path: condition.path, json: json as object, wrap: true, eval: false }) as unknown[]
+  } catch {
+    return `${condition.path} is not a valid JSON path`
+  }
+  if (found.length === 0) return `${condition.path} not found`
+  const value = found[0]
+  const shown = JSON.stringify(value) ?? String(value)
+  if (condition.equals !== undefined && value !== condition.equals)
+    return `${condition.path} is ${shown}, expected ${JSON.stringify(condition.equals)}`
+  if (condition.matches !== undefined) {
+    const text = typeof value === 'string' ? value : shown
+    if (!condition.matches.test(text))
+      return `${condition.path} is ${shown}, expected to match /${condition.matchesSource}/`
+  }
+  return undefined
+}

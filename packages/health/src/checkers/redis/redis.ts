@@ -1,0 +1,52 @@
+import type { Checker, CheckOutcome } from '../../checker.ts'
+import { errorOutcome } from '../../checker.ts'
+import { redactSecrets } from '../../redact.ts'
+import type { RedisCheckOptions } from './schema.ts'
+
+/**
+ * The `redis` checker: connects (no reconnects), sends PING, expects PONG, disconnects.
+ * `redis` is loaded only when such a check runs. On abort the client is destroyed.
+ *
+ * @example
+ * ```ts
+ * await createRedisChecker().run({ type: 'redis', url: 'redis://127.0.0.1:6379' }, { signal, clock: systemClock })
+ * ```
+ */
+export function createRedisChecker(): Checker<RedisCheckOptions> {
+  return {
+    async run(target, { signal, clock }): Promise<CheckOutcome> {
+      if (signal.aborted) return errorOutcome(signal.reason, signal)
+      const { createClient } = await import('redis')
+      const started = clock.monotonic()
+      const client = createClient({ url: target.url, socket: { reconnectStrategy: false } })
+      let lastError: unknown
+      client.on('error', (error: unknown) => {
+        lastError = error
+      })
+      const aborted = new Promise<never>((_, reject) => {
+        signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+      })
+      aborted.catch(() => {})
+      try {
+        await Promise.race([client.connect(), aborted])
+        const answer = await Promise.race([client.ping(), aborted])
+        if (answer !== 'PONG')
+          return { state: 'unhealthy', message: `expected PONG, got ${String(answer).slice(0, 50)}` }
+        return {
+          state: 'healthy',
+          message: 'PONG',
+          details: { responseTimeMs: Math.round((clock.monotonic() - started) * 100) / 100 },
+        }
+      } catch (error) {
+        const outcome = errorOutcome(error ?? lastError, signal)
+        return { ...outcome, message: redactSecrets(outcome.message ?? '') }
+      } finally {
+        try {
+          client.destroy()
+        } catch {
+          // never connected: nothing to close
+        }
+      }
+    },
+  }
+}

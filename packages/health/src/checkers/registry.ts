@@ -1,0 +1,63 @@
+import { z } from 'zod'
+import type { Checker } from '../checker.ts'
+import { createCommandChecker } from './command/command.ts'
+import { type CommandCheckOptions, commandCheckSchema } from './command/schema.ts'
+import { createHttpChecker } from './http/http.ts'
+import { type HttpCheckOptions, httpCheckSchema, httpsCheckSchema } from './http/schema.ts'
+import { createPostgresChecker } from './postgres/postgres.ts'
+import { type PostgresCheckOptions, postgresCheckSchema } from './postgres/schema.ts'
+import { createProcessChecker } from './process/process.ts'
+import { type ProcessCheckOptions, processCheckSchema } from './process/schema.ts'
+import { createRedisChecker } from './redis/redis.ts'
+import { type RedisCheckOptions, redisCheckSchema } from './redis/schema.ts'
+import { type TcpCheckOptions, tcpCheckSchema } from './tcp/schema.ts'
+import { createTcpChecker } from './tcp/tcp.ts'
+
+/**
+ * A check's options, selected by `type`: `http`, `https`, `tcp`, `command`, `process`,
+ * `postgres` or `redis`.
+ */
+export const checkSchema = z.discriminatedUnion('type', [
+  httpCheckSchema,
+  httpsCheckSchema,
+  tcpCheckSchema,
+  commandCheckSchema,
+  processCheckSchema,
+  postgresCheckSchema,
+  redisCheckSchema,
+])
+
+/** Validated options of any check. */
+export type CheckOptions = z.output<typeof checkSchema>
+/** Options of any check as written in config (defaults not yet applied). */
+export type CheckInput = z.input<typeof checkSchema>
+/** The checker types noa knows. */
+export type CheckType = CheckOptions['type']
+
+/** Options of each checker type, by type. */
+export interface CheckOptionsByType {
+  http: HttpCheckOptions
+  https: HttpCheckOptions
+  tcp: TcpCheckOptions
+  command: CommandCheckOptions
+  process: ProcessCheckOptions
+  postgres: PostgresCheckOptions
+  redis: RedisCheckOptions
+}
+
+/** Builds the checker of one type; called once per monitor. */
+export type CheckerFactory<T extends CheckType> = () => Checker<CheckOptionsByType[T]>
+
+/** Every checker type with its factory: a type without a factory does not compile. */
+export const checkerRegistry = {
+  http: createHttpChecker,
+  https: createHttpChecker,
+  tcp: createTcpChecker,
+  command: createCommandChecker,
+  process: createProcessChecker,
+  postgres: createPostgresChecker,
+  redis: createRedisChecker,
+} satisfies { [T in CheckType]: CheckerFactory<T> }
+
+/** The known checker types, in registry order. */
+export const CHECK_TYPES = Object.keys(checkerRegistry) as CheckType[]

@@ -1,0 +1,170 @@
+import type { ConfigIssue } from '@noa/core'
+import { ConfigError, toConfigIssues } from '@noa/core'
+import { z } from 'zod'
+import { CHECK_TYPES, checkSchema } from './checkers/registry.ts'
+import { redactSecrets } from './redact.ts'
+
+/** Delay growth between the attempts of one check. */
+export const retryBackoffSchema = z.object({
+  /** Delay before the first retry, ms. @default 1000 */
+  initialMs: z.number().int().min(0).default(1000),
+  /** Longest delay, ms. @default 10000 */
+  maxMs: z.number().int().min(0).default(10_000),
+  /** Growth per retry. @default 2 */
+  factor: z.number().min(1).default(2),
+  /** Random fraction taken off each delay, 0-1. @default 0.2 */
+  jitter: z.number().min(0).max(1).default(0.2),
+})
+
+/** Flapping detection: `limit` state changes within `windowMs` hold the state and mark the service flapping. */
+export const flappingSchema = z.object({
+  /** @default 600000 (10 minutes) */
+  windowMs: z.number().int().positive().default(600_000),
+  /** Changes within the window that make a service flapping. @default 5 */
+  limit: z.number().int().min(2).default(5),
+})
+
+/**
+ * One monitored service: what to check and how often, how many failures make it down,
+ * whether it is critical and what it depends on. Exported so the agent can compose it
+ * into its configuration schema.
+ *
+ * @example
+ * ```ts
+ * serviceCheckSchema.parse({ name: 'mcp-server', check: { type: 'http', url: 'http://localhost:8001/health' } })
+ * ```
+ */
+export const serviceCheckSchema = z
+  .object({
+    /** The service's name, e.g. `mcp-server`. */
+    name: z.string().min(1),
+    /** What to check; `type` selects the checker. */
+    check: checkSchema,
+    /** Time between checks, ms. @default 30000 */
+    interval: z.number().int().positive().default(30_000),
+    /** Time limit of one attempt, ms; must not exceed `interval`. @default 5000 */
+    timeout: z.number().int().positive().default(5_000),
+    /** Retries after a failed attempt, with backoff and jitter between them. @default 3 */
+    retries: z.number().int().min(0).max(20).default(3),
+    /** Delays between attempts. @default { initialMs: 1000, maxMs: 10000, factor: 2, jitter: 0.2 } */
+    backoff: retryBackoffSchema.default({ initialMs: 1000, maxMs: 10_000, factor: 2, jitter: 0.2 }),
+    /** A critical service down makes the overall status `unhealthy`; a non-critical one `degraded`. @default true */
+    critical: z.boolean().default(true),
+    /** Names of the services this one needs. @default [] */
+    dependsOn: z.array(z.string().min(1)).default([]),
+    /** Consecutive failed results before healthy turns down (Kubernetes probes' failureThreshold). @default 1 */
+    failureThreshold: z.number().int().min(1).default(1),
+    /** Consecutive healthy results before a down service is healthy again. @default 1 */
+    successThreshold: z.number().int().min(1).default(1),
+    /** Flapping detection. @default { windowMs: 600000, limit: 5 } */
+    flapping: flappingSchema.default({ windowMs: 600_000, limit: 5 }),
+  })
+  .refine((s) => s.timeout <= s.interval, {
+    path: ['timeout'],
+    error: (issue) => {
+      const s = issue.input as { timeout: number; interval: number }
+      return `must not be longer than interval (${s.interval} ms); found ${s.timeout}`
+    },
+    abort: true,
+  })
+  .refine((s) => s.backoff.maxMs >= s.backoff.initialMs, {
+    path: ['backoff', 'maxMs'],
+    message: 'must be >= backoff.initialMs',
+  })
+
+/** A validated service check, with every default applied. */
+export type ServiceCheck = z.output<typeof serviceCheckSchema>
+/** A service check as written in config. */
+export type ServiceCheckInput = z.input<typeof serviceCheckSchema>
+
+const nameOf = (raw: unknown, index: number): string => {
+  const name = (raw as { name?: unknown } | null)?.name
+  return typeof name === 'string' && name !== '' ? name : String(index)
+}
+
+function rawDependsOn(raw: unknown): string[] {
+  const deps = (raw as { dependsOn?: unknown } | null)?.dependsOn
+  return Array.isArray(deps) ? deps.filter((d): d is string => typeof d === 'string') : []
+}
+
+function findCycles(deps: ReadonlyMap<string, readonly string[]>): string[][] {
+  const state = new Map<string, 'visiting' | 'done'>()
+  const stack: string[] = []
+  const cycles: string[][] = []
+  const visit = (name: string) => {
+    state.set(name, 'visiting')
+    stack.push(name)
+    for (const dep of deps.get(name) ?? []) {
+      if (!deps.has(dep)) continue
+      const seen = state.get(dep)
+      if (seen === 'visiting') cycles.push([...stack.slice(stack.indexOf(dep)), dep])
+      else if (seen === undefined) visit(dep)
+    }
+    stack.pop()
+    state.set(name, 'done')
+  }
+  for (const name of deps.keys()) if (!state.has(name)) visit(name)
+  return cycles
+}
+
+/**
+ * Validates a list of service checks as a whole: each service's fields, unique names, known
+ * dependencies and no dependency cycle. Throws one {@link ConfigError} listing every problem,
+ * each as `services.<name>.<field>: message`.
+ *
+ * @example
+ * ```ts
+ * const services = parseServiceChecks([
+ *   { name: 'claude-flow', check: { type: 'http', url: 'http://localhost:9100/health' } },
+ *   { name: 'mcp-server', check: { type: 'http', url: 'http://localhost:8001/health' }, dependsOn: ['claude-flow'] },
+ * ])
+ * ```
+ */
+export function parseServiceChecks(input: unknown, prefix = 'services'): ServiceCheck[] {
+  if (!Array.isArray(input))
+    throw new ConfigError([{ path: prefix, message: 'expected an array of services' }])
+  const issues: ConfigIssue[] = []
+  const services: ServiceCheck[] = []
+  input.forEach((raw, index) => {
+    const name = nameOf(raw, index)
+    const parsed = serviceCheckSchema.safeParse(raw, { reportInput: true })
+    if (parsed.success) {
+      services.push(parsed.data)
+      return
+    }
+    const type = (raw as { check?: { type?: unknown } } | null)?.check?.type
+    const zodIssues = parsed.error.issues.map((issue) => {
+      if (issue.path.join('.') === 'check.type')
+        return {
+          path: issue.path,
+          message: `unknown checker type ${JSON.stringify(type)}; allowed: ${CHECK_TYPES.join(', ')}`,
+        }
+      // A refinement sees the whole object: its message names the value, so drop the input.
+      return issue.code === 'custom' ? { path: issue.path, message: issue.message } : issue
+    })
+    for (const issue of toConfigIssues(zodIssues, `${prefix}.${name}`))
+      issues.push({ path: issue.path, message: redactSecrets(issue.message) })
+  })
+  const names = new Set<string>()
+  for (const s of services) {
+    if (names.has(s.name))
+      issues.push({ path: `${prefix}.${s.name}.name`, message: `duplicate service name "${s.name}"` })
+    names.add(s.name)
+  }
+  const deps = new Map(input.map((raw, index) => [nameOf(raw, index), rawDependsOn(raw)]))
+  for (const [name, dependsOn] of deps)
+    dependsOn.forEach((dep, i) => {
+      if (!deps.has(dep))
+        issues.push({
+          path: `${prefix}.${name}.dependsOn.${i}`,
+          message: `unknown service "${dep}"; known: ${[...deps.keys()].join(', ')}`,
+        })
+    })
+  for (const cycle of findCycles(deps))
+    issues.push({
+      path: `${prefix}.${cycle[0]}.dependsOn`,
+      message: `dependency cycle ${cycle.join(' -> ')}`,
+    })
+  if (issues.length > 0) throw new ConfigError(issues)
+  return services
+}

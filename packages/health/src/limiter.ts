@@ -1,0 +1,47 @@
+/**
+ * A FIFO concurrency limit. Slots are held per attempt, not across the backoff sleep
+ * between attempts, so a service that retries never blocks the others' slots while it waits.
+ */
+export class Limiter {
+  readonly #limit: number
+  #active = 0
+  #waiters: Array<() => void> = []
+  #head = 0
+
+  constructor(limit: number) {
+    this.#limit = limit
+  }
+
+  get active(): number {
+    return this.#active
+  }
+
+  get waiting(): number {
+    return this.#waiters.length - this.#head
+  }
+
+  async run<T>(task: () => Promise<T>): Promise<T> {
+    if (this.#active >= this.#limit) await new Promise<void>((resolve) => this.#waiters.push(resolve))
+    else this.#active++
+    try {
+      return await task()
+    } finally {
+      this.#release()
+    }
+  }
+
+  #release() {
+    if (this.#head < this.#waiters.length) {
+      const next = this.#waiters[this.#head]!
+      this.#waiters[this.#head++] = noop
+      if (this.#head > 1024 && this.#head * 2 > this.#waiters.length) {
+        this.#waiters = this.#waiters.slice(this.#head)
+        this.#head = 0
+      }
+      // The slot passes straight to the next waiter.
+      next()
+    } else this.#active--
+  }
+}
+
+const noop = () => {}

@@ -1,0 +1,507 @@
+import type { Backoff, CheckResult, Clock, HealthState, Logger, OverallStatus, StateChange } from '@noa/core'
+import {
+  ConfigError,
+  createBackoff,
+  jitterDelay,
+  NoaError,
+  noopLogger,
+  systemClock,
+  timeoutSignal,
+} from '@noa/core'
+import { EventEmitter } from 'eventemitter3'
+import { z } from 'zod'
+import type { Checker, CheckOutcome } from './checker.ts'
+import { errorOutcome } from './checker.ts'
+import type { ProcessHandle } from './checkers/process/schema.ts'
+import type { CheckOptions, CheckType } from './checkers/registry.ts'
+import { checkerRegistry } from './checkers/registry.ts'
+import type { ServiceCheck, ServiceCheckInput } from './config.ts'
+import { parseServiceChecks } from './config.ts'
+import { Limiter } from './limiter.ts'
+import { ServiceStateMachine } from './state.ts'
+
+/** A state change as the monitor emits it: core's StateChange plus what healing needs to order repairs. */
+export interface HealthChange extends StateChange {
+  critical: boolean
+  /** Down dependencies of the service, deepest first (repair these first). */
+  blockedBy: string[]
+}
+
+/** One service's current status. */
+export interface ServiceStatus {
+  service: string
+  /** Reported state; held while flapping. */
+  state: HealthState
+  critical: boolean
+  /** Epoch ms since when `state` holds; absent while unknown. */
+  since?: number
+  flapping: boolean
+  consecutiveFailures: number
+  consecutiveSuccesses: number
+  dependsOn: string[]
+  /** Down dependencies, deepest first; empty when none is down. */
+  blockedBy: string[]
+  lastResult?: CheckResult
+}
+
+/** The status of every service and of the whole fleet, in the shape of the seed's /api/health. */
+export interface HealthSummary {
+  /** ISO 8601 time the summary was made. */
+  timestamp: string
+  overall: OverallStatus
+  counts: Record<HealthState, number>
+  services: ServiceStatus[]
+}
+
+/** Emitted when a service starts or stops flapping. */
+export interface FlappingEvent {
+  service: string
+  flapping: boolean
+  /** The state held while flapping (or the state reported once it stopped). */
+  state: HealthState
+  at: number
+}
+
+/** Events of a {@link HealthMonitor}. */
+export interface HealthEvents {
+  /** Every result of every service, after retries. */
+  result: (result: CheckResult) => void
+  /** A service's reported state changed; carries the result that caused it. */
+  change: (change: HealthChange) => void
+  /** A service started or stopped flapping. */
+  flapping: (event: FlappingEvent) => void
+  /** After each `runOnce()` and, when running, after each batch of results that settle together. */
+  summary: (summary: HealthSummary) => void
+}
+
+/** Monitor-wide settings (the services come separately). */
+export const monitorSettingsSchema = z.object({
+  /** Check attempts running at once, across all services. @default 64 */
+  concurrency: z.number().int().positive().default(64),
+  /** The first run of each service waits a random delay up to this (bounded by its interval), ms. @default 1000 */
+  firstRunJitterMs: z.number().int().min(0).default(1000),
+})
+
+/** Options of {@link createHealthMonitor}. */
+export interface HealthMonitorOptions extends z.input<typeof monitorSettingsSchema> {
+  /** The services to check; validated as a whole when the monitor is built. */
+  services: readonly ServiceCheckInput[]
+  /** @default systemClock */
+  clock?: Clock
+  /** @default noopLogger */
+  logger?: Logger
+  /** Source of randomness for jitter. @default Math.random */
+  random?: () => number
+  /** Replaces built-in checkers by type (a test double, a custom client). */
+  checkers?: { [T in CheckType]?: Checker<Extract<CheckOptions, { type: T }>> }
+}
+
+/** Options of {@link HealthMonitor.report}. */
+export interface ReportOptions {
+  /** Skip the failure/success thresholds: the report is certain (a supervisor saw the exit). @default true */
+  decisive?: boolean
+}
+
+interface Entry {
+  service: ServiceCheck
+  machine: ServiceStateMachine
+  backoff: Backoff
+  inflight?: Promise<CheckResult>
+  timer?: { cancel(): void }
+  exitListener?: (code: number | null, signal: string | null) => void
+}
+
+const isDown = (state: HealthState) => state === 'unhealthy' || state === 'error'
+const round2 = (ms: number) => Math.round(ms * 100) / 100
+
+/**
+ * Runs the health checks of a set of services, keeps each one's state and emits `result`,
+ * `change`, `flapping` and `summary`. Continuous mode (`start`) and `runOnce()` share the same code.
+ * Build it with {@link createHealthMonitor}.
+ */
+export class HealthMonitor extends EventEmitter<HealthEvents> {
+  /** The validated services, with defaults applied. */
+  readonly services: readonly ServiceCheck[]
+  readonly #entries = new Map<string, Entry>()
+  readonly #clock: Clock
+  readonly #logger: Logger
+  readonly #random: () => number
+  readonly #limiter: Limiter
+  readonly #firstRunJitterMs: number
+  readonly #checkers = new Map<CheckType, Checker<never>>()
+  readonly #overrides: HealthMonitorOptions['checkers']
+  #stop = new AbortController()
+  #running = false
+  #summaryPending = false
+
+  constructor(options: HealthMonitorOptions) {
+    super()
+    const parsed = monitorSettingsSchema.safeParse(
+      { concurrency: options.concurrency, firstRunJitterMs: options.firstRunJitterMs },
+      { reportInput: true },
+    )
+    let services: ServiceCheck[] = []
+    const issues = parsed.success ? [] : toIssues(parsed.error)
+    try {
+      services = parseServiceChecks(options.services)
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error
+      issues.push(...error.issues)
+    }
+    if (issues.length > 0 || !parsed.success) throw new ConfigError(issues)
+    this.services = services
+    this.#clock = options.clock ?? systemClock
+    this.#logger = options.logger ?? noopLogger
+    this.#random = options.random ?? Math.random
+    this.#limiter = new Limiter(parsed.data.concurrency)
+    this.#firstRunJitterMs = parsed.data.firstRunJitterMs
+    this.#overrides = options.checkers
+    for (const service of services)
+      this.#entries.set(service.name, {
+        service,
+        machine: new ServiceStateMachine(service),
+        backoff: createBackoff(service.backoff, this.#random),
+      })
+  }
+
+  /** True between `start()` and `stop()`. */
+  get running(): boolean {
+    return this.#running
+  }
+
+  /**
+   * Starts continuous mode: each service is checked every `interval`, the first time after a
+   * small random delay. A `process` check whose handle emits `exit` is reported at once.
+   */
+  start(): void {
+    if (this.#running) return
+    this.#running = true
+    this.#stop = new AbortController()
+    for (const entry of this.#entries.values()) {
+      const { service } = entry
+      this.#schedule(entry, jitterDelay(Math.min(this.#firstRunJitterMs, service.interval), this.#random))
+      if (service.check.type === 'process' && service.check.handle?.on) {
+        const handle: ProcessHandle = service.check.handle
+        entry.exitListener = (code, signal) =>
+          this.report(service.name, {
+            state: 'error',
+            message: signal ? `process exited on ${signal}` : `process exited with code ${code}`,
+            details: { exitCode: code, signal },
+            retryable: false,
+          })
+        handle.on?.('exit', entry.exitListener)
+      }
+    }
+  }
+
+  /** Stops continuous mode: cancels timers, aborts checks in flight and releases idle sockets. */
+  async stop(): Promise<void> {
+    this.#running = false
+    this.#stop.abort(new NoaError('health monitor stopped', { code: 'ERR_STOPPED' }))
+    const inflight: Promise<unknown>[] = []
+    for (const entry of this.#entries.values()) {
+      entry.timer?.cancel()
+      entry.timer = undefined
+      if (entry.exitListener && entry.service.check.type === 'process')
+        entry.service.check.handle?.off?.('exit', entry.exitListener)
+      entry.exitListener = undefined
+      if (entry.inflight) inflight.push(entry.inflight)
+    }
+    await Promise.allSettled(inflight)
+    for (const checker of this.#checkers.values()) checker.close?.()
+    this.#checkers.clear()
+  }
+
+  /**
+   * Runs every check now (with retries), applies the results and returns the summary.
+   *
+   * @example
+   * ```ts
+   * const summary = await createHealthMonitor({ services }).runOnce()
+   * console.log(summary.overall)
+   * ```
+   */
+  async runOnce(): Promise<HealthSummary> {
+    if (this.#stop.signal.aborted) this.#stop = new AbortController()
+    await Promise.all([...this.#entries.values()].map((entry) => this.#check(entry)))
+    const summary = this.summary()
+    this.emit('summary', summary)
+    return summary
+  }
+
+  /** Runs one service's check now (joining one already in flight) and returns its result. */
+  checkNow(service: string): Promise<CheckResult> {
+    return this.#check(this.#entry(service))
+  }
+
+  /**
+   * Applies a result pushed from outside, such as a supervisor seeing its process exit, at
+   * once instead of at the next interval. Returns the result as recorded.
+   *
+   * @example
+   * ```ts
+   * child.on('exit', (code) => monitor.report('api', { state: 'error', message: `exited with code ${code}` }))
+   * ```
+   */
+  report(service: string, outcome: CheckOutcome, options: ReportOptions = {}): CheckResult {
+    const entry = this.#entry(service)
+    const result = this.#result(service, outcome, 0, 1)
+    this.#apply(entry, result, options.decisive ?? true)
+    return result
+  }
+
+  /** The current status of one service. */
+  status(service: string): ServiceStatus {
+    return this.#status(this.#entry(service))
+  }
+
+  /** The current status of every service and the overall status. */
+  summary(): HealthSummary {
+    const services = [...this.#entries.values()].map((e) => this.#status(e))
+    const counts: Record<HealthState, number> = { healthy: 0, unhealthy: 0, error: 0, unknown: 0 }
+    for (const s of services) counts[s.state]++
+    return {
+      timestamp: new Date(this.#clock.now()).toISOString(),
+      overall: overallStatus(services),
+      counts,
+      services,
+    }
+  }
+
+  #entry(service: string): Entry {
+    const entry = this.#entries.get(service)
+    if (!entry)
+      throw new NoaError(`unknown service "${service}"; known: ${[...this.#entries.keys()].join(', ')}`, {
+        code: 'ERR_UNKNOWN_SERVICE',
+      })
+    return entry
+  }
+
+  #checkerFor<T extends CheckType>(type: T): Checker<Extract<CheckOptions, { type: T }>> {
+    let checker = this.#checkers.get(type)
+    if (!checker) {
+      const factory = checkerRegistry[type]
+      // http and https share one checker, hence one keep-alive pool.
+      const sibling = [...this.#checkers.entries()].find(([t]) => checkerRegistry[t] === factory)?.[1]
+      checker = (this.#overrides?.[type] ?? sibling ?? factory()) as Checker<never>
+      this.#checkers.set(type, checker)
+    }
+    return checker as unknown as Checker<Extract<CheckOptions, { type: T }>>
+  }
+
+  #schedule(entry: Entry, delayMs: number) {
+    entry.timer = this.#clock.setTimeout(() => {
+      entry.timer = undefined
+      const started = this.#clock.monotonic()
+      void this.#check(entry).then(() => {
+        if (!this.#running || entry.timer) return
+        this.#schedule(entry, Math.max(0, entry.service.interval - (this.#clock.monotonic() - started)))
+      })
+    }, delayMs)
+  }
+
+  #check(entry: Entry): Promise<CheckResult> {
+    if (!entry.inflight)
+      entry.inflight = this.#attempts(entry).finally(() => {
+        entry.inflight = undefined
+      })
+    return entry.inflight
+  }
+
+  async #attempts(entry: Entry): Promise<CheckResult> {
+    const { service, backoff } = entry
+    const stop = this.#stop.signal
+    const checker = this.#checkerFor(service.check.type)
+    let attempts = 0
+    let outcome: CheckOutcome
+    let durationMs: number
+    for (;;) {
+      attempts++
+      const started = { at: 0 }
+      outcome = await this.#limiter.run(async () => {
+        started.at = this.#clock.monotonic()
+        if (stop.aborted) return errorOutcome(stop.reason, stop)
+        const timeout = timeoutSignal(service.timeout, {
+          parent: stop,
+          clock: this.#clock,
+          what: `check of ${service.name}`,
+        })
+        try {
+          return await raceAbort(
+            checker.run(service.check as never, { signal: timeout.signal, clock: this.#clock }),
+            timeout.signal,
+          )
+        } catch (error) {
+          return errorOutcome(error, timeout.signal)
+        } finally {
+          timeout.dispose()
+        }
+      })
+      durationMs = round2(this.#clock.monotonic() - started.at)
+      if (
+        outcome.state === 'healthy' ||
+        outcome.retryable === false ||
+        attempts > service.retries ||
+        stop.aborted
+      )
+        break
+      try {
+        await this.#clock.sleep(backoff.delay(attempts - 1), stop)
+      } catch {
+        break
+      }
+    }
+    const result = this.#result(service.name, outcome, durationMs, attempts)
+    // A result cut short by stop() says nothing about the service.
+    if (!stop.aborted) this.#apply(entry, result, false)
+    return result
+  }
+
+  #result(service: string, outcome: CheckOutcome, durationMs: number, attempts: number): CheckResult {
+    return {
+      service,
+      state: outcome.state,
+      at: this.#clock.now(),
+      durationMs,
+      attempts,
+      ...(outcome.message === undefined ? {} : { message: outcome.message }),
+      ...(outcome.details === undefined ? {} : { details: outcome.details }),
+    }
+  }
+
+  #apply(entry: Entry, result: CheckResult, decisive: boolean) {
+    const transition = entry.machine.apply(result, decisive)
+    this.emit('result', result)
+    const name = entry.service.name
+    if (transition.flapping !== undefined) {
+      this.#logger.warn(transition.flapping ? 'service is flapping' : 'service stopped flapping', {
+        service: name,
+      })
+      this.emit('flapping', {
+        service: name,
+        flapping: transition.flapping,
+        state: entry.machine.state,
+        at: result.at,
+      })
+    }
+    if (transition.change) {
+      const change: HealthChange = {
+        service: name,
+        ...transition.change,
+        at: result.at,
+        result,
+        critical: entry.service.critical,
+        blockedBy: this.#blockedBy(entry),
+      }
+      const log = isDown(change.to) ? this.#logger.warn : this.#logger.info
+      log.call(this.#logger, 'service state changed', {
+        service: name,
+        from: change.from,
+        to: change.to,
+        message: result.message,
+      })
+      this.emit('change', change)
+    }
+    if (this.#running && !this.#summaryPending) {
+      this.#summaryPending = true
+      this.#clock.setTimeout(() => {
+        this.#summaryPending = false
+        if (this.#running) this.emit('summary', this.summary())
+      }, 0)
+    }
+  }
+
+  #blockedBy(entry: Entry): string[] {
+    const seen = new Set<string>()
+    const down: string[] = []
+    const visit = (name: string) => {
+      if (seen.has(name)) return
+      seen.add(name)
+      const dep = this.#entries.get(name)!
+      for (const next of dep.service.dependsOn) visit(next)
+      if (isDown(dep.machine.state)) down.push(name)
+    }
+    for (const dep of entry.service.dependsOn) visit(dep)
+    return down
+  }
+
+  #status(entry: Entry): ServiceStatus {
+    const m = entry.machine
+    return {
+      service: entry.service.name,
+      state: m.state,
+      critical: entry.service.critical,
+      ...(m.since === undefined ? {} : { since: m.since }),
+      flapping: m.flapping,
+      consecutiveFailures: m.consecutiveFailures,
+      consecutiveSuccesses: m.consecutiveSuccesses,
+      dependsOn: [...entry.service.dependsOn],
+      blockedBy: this.#blockedBy(entry),
+      ...(m.lastResult ? { lastResult: m.lastResult } : {}),
+    }
+  }
+}
+
+function toIssues(error: z.ZodError) {
+  return error.issues.map((i) => ({
+    path: i.path.join('.'),
+    message: `${i.message}${'input' in i ? `; found ${String(i.input)}` : ''}`,
+  }))
+}
+
+/** Settles with the work, or with an `error` outcome as soon as the signal aborts, whichever is first. */
+function raceAbort(work: Promise<CheckOutcome>, signal: AbortSignal): Promise<CheckOutcome> {
+  if (signal.aborted) return Promise.resolve(errorOutcome(signal.reason, signal))
+  return new Promise<CheckOutcome>((resolve, reject) => {
+    const onAbort = () => resolve(errorOutcome(signal.reason, signal))
+    signal.addEventListener('abort', onAbort, { once: true })
+    work.then(
+      (outcome) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(outcome)
+      },
+      (error) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(error)
+      },
+    )
+  })
+}
+
+/**
+ * The fleet's status: `unhealthy` when a critical service is down, `degraded` when only
+ * non-critical ones are, `unknown` while a service has no result and none is down, else `healthy`.
+ */
+export function overallStatus(
+  services: ReadonlyArray<Pick<ServiceStatus, 'state' | 'critical'>>,
+): OverallStatus {
+  let status: OverallStatus = services.length === 0 ? 'unknown' : 'healthy'
+  for (const s of services) {
+    if (isDown(s.state)) {
+      if (s.critical) return 'unhealthy'
+      status = 'degraded'
+    } else if (s.state === 'unknown' && status === 'healthy') status = 'unknown'
+  }
+  return status
+}
+
+/**
+ * Builds a {@link HealthMonitor}, validating every service at once: a bad URL, an unknown
+ * checker type, a negative interval, a timeout longer than the interval, an unknown
+ * dependency or a dependency cycle throws one ConfigError naming each service and field.
+ *
+ * @example
+ * ```ts
+ * const monitor = createHealthMonitor({
+ *   services: [
+ *     { name: 'claude-flow', check: { type: 'http', url: 'http://localhost:9100/health' } },
+ *     { name: 'mcp-server', check: { type: 'http', url: 'http://localhost:8001/health' }, dependsOn: ['claude-flow'] },
+ *   ],
+ * })
+ * monitor.on('change', (c) => console.log(`${c.service}: ${c.from} -> ${c.to}`, c.result.message))
+ * monitor.start()
+ * ```
+ */
+export function createHealthMonitor(options: HealthMonitorOptions): HealthMonitor {
+  return new HealthMonitor(options)
+}
