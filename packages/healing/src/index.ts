@@ -1,1 +1,64 @@
-export {}
+/**
+ * @module @noa/healing
+ * The self-healing engine of noa: strategies chosen by trigger, executors that act on
+ * services, guards that keep healing from making things worse, approvals and an audit.
+ */
+
+export type { HookAction } from './actions.ts'
+export { hookActionSchema } from './actions.ts'
+export type { HealingEngineOptions, HealingEvents, HealOptions } from './engine.ts'
+export { createHealingEngine, HealingEngine } from './engine.ts'
+export type {
+  ActionOptions,
+  ActionResult,
+  Capability,
+  Executor,
+  ExecutorStatus,
+  RollbackTarget,
+} from './executor.ts'
+export { CAPABILITIES } from './executor.ts'
+export type { CommandExecutorOptions } from './executors/command/command.ts'
+export {
+  commandExecutorSchema,
+  createCommandExecutor,
+  createDockerExecutor,
+  createSystemdExecutor,
+  dockerExecutorSchema,
+  systemdExecutorSchema,
+} from './executors/command/command.ts'
+export type { HttpExecutorOptions } from './executors/http/http.ts'
+export { createHttpExecutor, httpCallSchema, httpExecutorSchema } from './executors/http/http.ts'
+export type { KubernetesExecutor, KubernetesExecutorOptions } from './executors/kubernetes/kubernetes.ts'
+export { createKubernetesExecutor, kubernetesExecutorSchema } from './executors/kubernetes/kubernetes.ts'
+export type {
+  ExitHandler,
+  LocalExecutorOptions,
+  LocalSupervisorEvents,
+  ProcessExit,
+} from './executors/local/local.ts'
+export { createLocalExecutor, LocalSupervisor, localExecutorSchema } from './executors/local/local.ts'
+export type { Pm2ExecutorOptions } from './executors/pm2/pm2.ts'
+export { createPm2Executor, pm2ExecutorSchema } from './executors/pm2/pm2.ts'
+export type { ExecutorConfig, ExecutorDeps, ExecutorType } from './executors/registry.ts'
+export { buildExecutor, executorFactories, executorSchema } from './executors/registry.ts'
+export type { CircuitState, GuardOptions, GuardSnapshot, GuardVerdict } from './guards.ts'
+export { Guards } from './guards.ts'
+export type {
+  ResolvedSelfHealing,
+  ResolvedServiceHealing,
+  SelfHealingConfig,
+  ServiceHealingConfig,
+} from './options.ts'
+export { degradeActionSchema, selfHealingSchema, serviceHealingSchema } from './options.ts'
+export type { StrategyName } from './strategies/registry.ts'
+export { defaultTriggers, strategies } from './strategies/registry.ts'
+export type {
+  ApprovalResult,
+  ErrorRateReader,
+  HealingAlert,
+  Incident,
+  Probe,
+  ServiceRuntime,
+  Strategy,
+  StrategyContext,
+} from './strategy.ts'

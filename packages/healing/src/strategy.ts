@@ -1,0 +1,122 @@
+import type {
+  Approval,
+  CheckResult,
+  Clock,
+  HealingOutcome,
+  HealingRecord,
+  HealingTrigger,
+  HealthState,
+  Logger,
+} from '@noa/core'
+import type { ActionResult, Executor } from './executor.ts'
+import type { GuardVerdict } from './guards.ts'
+import type { ResolvedSelfHealing, ResolvedServiceHealing } from './options.ts'
+
+/** What asked for a healing. */
+export interface Incident {
+  service: string
+  trigger: HealingTrigger
+  /** Epoch ms. */
+  at: number
+  /** Free text, e.g. the alert that fired. */
+  reason?: string
+  /** The check result that caused it, when one did. */
+  result?: CheckResult
+}
+
+/** Checks one service's health now; injected (from @noa/health in the agent). */
+export type Probe = (service: string, options: { signal?: AbortSignal }) => Promise<CheckResult>
+
+/** Reads a service's current error rate (0-1), or undefined when unknown; injected. */
+export type ErrorRateReader = (
+  service: string,
+  options: { signal?: AbortSignal },
+) => Promise<number | undefined>
+
+/** An alert raised by the healing engine (degradation, open circuit). */
+export interface HealingAlert {
+  service: string
+  severity: 'critical' | 'warning'
+  kind: 'degraded' | 'circuit-open' | 'max-restarts'
+  message: string
+  at: number
+}
+
+/** How one service is set up for healing, as strategies see it. */
+export interface ServiceRuntime {
+  name: string
+  config: ResolvedServiceHealing
+  executor?: Executor
+}
+
+/** Result of waiting for an approval. */
+export type ApprovalResult = {
+  status: 'approved' | 'rejected' | 'expired'
+  approval?: Approval
+  error?: string
+}
+
+/**
+ * What a strategy gets from the engine: the service, its executor, time, probes, and
+ * helpers that record each step. Steps run through {@link StrategyContext.step} are
+ * timed, saved to the audit as they complete, and skipped (recorded as "would …") in dry run.
+ */
+export interface StrategyContext {
+  readonly service: ServiceRuntime
+  readonly options: ResolvedSelfHealing
+  readonly clock: Clock
+  readonly logger: Logger
+  readonly dryRun: boolean
+  readonly signal: AbortSignal
+  /** Health seen by the fresh probe taken before acting, when a probe is configured. */
+  readonly healthBefore: HealthState | undefined
+  /** Looks up another service (dependency check). */
+  lookup(name: string): ServiceRuntime | undefined
+  /** Runs and records one step. In dry run `run` is not called and the step is recorded as planned. */
+  step(name: string, run: () => Promise<ActionResult>): Promise<ActionResult>
+  /** Records a step that only observes (probes, reads): it runs in dry run too. */
+  observe(name: string, run: () => Promise<ActionResult>): Promise<ActionResult>
+  /** Waits on the clock and records the wait (skipped in dry run). */
+  wait(ms: number, name?: string): Promise<void>
+  /** Checks a service now and records it; undefined when no probe is configured. */
+  probe(name?: string): Promise<CheckResult | undefined>
+  /** Asks the restart guards about another `service` (the engine already asked about the main one). */
+  guardRestart(service: string, cooldownMs?: number): GuardVerdict
+  /** Counts a restart of `service` against its limits. */
+  countRestart(service: string): void
+  /** The service recovered: resets its consecutive-restart counter. */
+  recovered(service: string): void
+  /** Raises an alert event. */
+  alert(alert: Omit<HealingAlert, 'at'>): void
+  /** Creates a pending approval and waits for a decision or expiry. */
+  requestApproval(action: string, reason: string): Promise<ApprovalResult>
+  /** Reads the error rate, when a reader is configured. */
+  errorRate(): Promise<number | undefined>
+  /** Saves the record so far with an interim outcome (e.g. awaiting-approval). */
+  checkpoint(outcome: HealingOutcome, reason?: string): Promise<void>
+  /** Ends the healing: the record with every step recorded so far. */
+  finish(outcome: HealingOutcome, extra?: { reason?: string; healthAfter?: HealthState }): HealingRecord
+}
+
+/**
+ * One way of healing. `applies` says whether it fits an incident; `execute` acts through
+ * the context and returns the audit record.
+ *
+ * @example
+ * ```ts
+ * const noop: Strategy = {
+ *   name: 'noop',
+ *   applies: () => true,
+ *   execute: async (_incident, ctx) => ctx.finish('succeeded'),
+ * }
+ * ```
+ */
+export interface Strategy {
+  readonly name: string
+  /** Whether restart guards (cooldown, max restarts) apply to this strategy. */
+  readonly restarts: boolean
+  /** Pause required since the last restart of the service before this strategy acts. @default 0 */
+  cooldown?(options: ResolvedSelfHealing): number
+  applies(incident: Incident): boolean
+  execute(incident: Incident, ctx: StrategyContext): Promise<HealingRecord>
+}
