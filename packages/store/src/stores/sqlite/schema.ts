@@ -1,0 +1,38 @@
+/**
+ * Numbered migrations of the SQLite schema; `PRAGMA user_version` records the last one
+ * applied. Append new ones, never edit an applied one.
+ */
+export const SQLITE_MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE series (id INTEGER PRIMARY KEY, name TEXT NOT NULL, labels TEXT NOT NULL, key TEXT NOT NULL UNIQUE);
+  CREATE INDEX series_name ON series (name);
+  CREATE TABLE samples (series_id INTEGER NOT NULL, ts INTEGER NOT NULL, value REAL NOT NULL, PRIMARY KEY (series_id, ts)) WITHOUT ROWID;
+  CREATE TABLE rollups_1m (series_id INTEGER NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL, sum REAL NOT NULL,
+    min REAL NOT NULL, max REAL NOT NULL, last REAL NOT NULL, increase REAL NOT NULL, PRIMARY KEY (series_id, bucket)) WITHOUT ROWID;
+  CREATE TABLE rollups_1h (series_id INTEGER NOT NULL, bucket INTEGER NOT NULL, count INTEGER NOT NULL, sum REAL NOT NULL,
+    min REAL NOT NULL, max REAL NOT NULL, last REAL NOT NULL, increase REAL NOT NULL, PRIMARY KEY (series_id, bucket)) WITHOUT ROWID;
+  CREATE TABLE watermarks (resolution TEXT PRIMARY KEY, ts INTEGER NOT NULL);
+  CREATE TABLE snapshots (seq INTEGER PRIMARY KEY, ts INTEGER NOT NULL, data TEXT NOT NULL);
+  CREATE INDEX snapshots_ts ON snapshots (ts);
+  CREATE TABLE check_results (seq INTEGER PRIMARY KEY, service TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL);
+  CREATE INDEX check_results_service_at ON check_results (service, at);
+  CREATE INDEX check_results_at ON check_results (at);
+  CREATE TABLE state_changes (seq INTEGER PRIMARY KEY, service TEXT NOT NULL, at INTEGER NOT NULL, data TEXT NOT NULL);
+  CREATE INDEX state_changes_service_at ON state_changes (service, at);
+  CREATE INDEX state_changes_at ON state_changes (at);
+  CREATE TABLE deliveries (seq INTEGER PRIMARY KEY, id TEXT NOT NULL UNIQUE, channel TEXT NOT NULL, idempotency_key TEXT NOT NULL,
+    payload TEXT NOT NULL, created_at INTEGER NOT NULL, status TEXT NOT NULL, attempts INTEGER NOT NULL,
+    next_attempt_at INTEGER NOT NULL, last_error TEXT, sent_at INTEGER);
+  CREATE INDEX deliveries_due ON deliveries (status, next_attempt_at);
+  CREATE INDEX deliveries_created ON deliveries (created_at);
+  CREATE TABLE alerts (fingerprint TEXT PRIMARY KEY, state TEXT NOT NULL, service TEXT, updated_at INTEGER NOT NULL, data TEXT NOT NULL);
+  CREATE INDEX alerts_updated ON alerts (updated_at);
+  CREATE TABLE alert_history (seq INTEGER PRIMARY KEY, fingerprint TEXT NOT NULL, state TEXT NOT NULL, at INTEGER NOT NULL, value REAL);
+  CREATE INDEX alert_history_fp ON alert_history (fingerprint, seq);
+  CREATE TABLE healings (id TEXT PRIMARY KEY, service TEXT NOT NULL, started_at INTEGER NOT NULL, outcome TEXT NOT NULL, data TEXT NOT NULL);
+  CREATE INDEX healings_started ON healings (started_at);
+  CREATE TABLE approvals (id TEXT PRIMARY KEY, service TEXT NOT NULL, status TEXT NOT NULL, requested_at INTEGER NOT NULL, data TEXT NOT NULL);
+  CREATE INDEX approvals_requested ON approvals (requested_at);
+  CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);
+  `,
+]

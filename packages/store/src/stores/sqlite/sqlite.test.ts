@@ -1,0 +1,167 @@
+import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { runFixture, stop } from '../../../test/processes.ts'
+import { isStoreError } from '../../errors.ts'
+import { storeContract } from '../../testing/contract.ts'
+import { createSqliteStore } from './index.ts'
+
+const root = mkdtempSync(join(tmpdir(), 'noa-store-sqlite-'))
+let n = 0
+const nextPath = () => join(root, `run-${++n}`, 'noa.db')
+afterAll(() => rmSync(root, { recursive: true, force: true }))
+
+storeContract('sqlite', async (options) => createSqliteStore({ path: nextPath(), ...options }), {
+  describe,
+  it,
+  expect,
+  afterEach,
+})
+
+describe('createSqliteStore', () => {
+  const children: Array<ReturnType<typeof runFixture>['child']> = []
+  afterEach(async () => {
+    for (const c of children.splice(0)) await stop(c)
+  })
+
+  it('should keep data across a reopen, in WAL mode, under the given path', async () => {
+    const path = nextPath()
+    const a = await createSqliteStore({ path })
+    await a.samples.append([{ name: 'x', labels: { a: '1' }, value: 1, at: 1000 }])
+    await a.close()
+    const b = await createSqliteStore({ path })
+    expect(await b.samples.recent(5)).toEqual([{ name: 'x', labels: { a: '1' }, value: 1, at: 1000 }])
+    await b.samples.append([{ name: 'x', labels: { a: '1' }, value: 2, at: 2000 }])
+    expect((await b.samples.series()).length).toBe(1)
+    await b.close()
+    const raw = new Database(path, { readonly: true })
+    expect(raw.pragma('journal_mode', { simple: true })).toBe('wal')
+    expect(raw.pragma('user_version', { simple: true })).toBe(1)
+    raw.close()
+  })
+
+  it('should write a batch larger than one statement in one transaction', async () => {
+    const store = await createSqliteStore({ path: nextPath() })
+    const batch = Array.from({ length: 1234 }, (_, i) => ({
+      name: 'm',
+      labels: { k: String(i % 3) },
+      value: i,
+      at: i,
+    }))
+    await store.samples.append(batch)
+    expect(await store.samples.recent(2000)).toHaveLength(1234)
+    await store.close()
+  })
+
+  it('should refuse bad options, naming the field and value', async () => {
+    await expect(createSqliteStore({ path: '', busyTimeoutMs: -5 })).rejects.toThrow(
+      /store\.path[\s\S]*store\.busyTimeoutMs/,
+    )
+    await expect(createSqliteStore(undefined as never)).rejects.toThrow(/store\.path/)
+  })
+
+  it('should give a clear error naming the path when the path cannot be written', async () => {
+    const file = join(root, 'a-file')
+    writeFileSync(file, 'not a directory')
+    const path = join(file, 'noa.db')
+    const error = await createSqliteStore({ path }).catch((e: unknown) => e)
+    expect(isStoreError(error)).toBe(true)
+    expect((error as Error).message).toContain(`cannot open the SQLite store at ${path}`)
+    expect(error).toMatchObject({ code: 'ERR_STORE_PATH', path })
+  })
+
+  it.skipIf(process.getuid?.() === 0)(
+    'should give a clear error naming the path for a read-only directory',
+    async () => {
+      const dir = join(root, 'read-only')
+      const path = join(dir, 'noa.db')
+      const s = await createSqliteStore({ path })
+      await s.close()
+      rmSync(path)
+      chmodSync(dir, 0o555)
+      try {
+        await expect(createSqliteStore({ path })).rejects.toThrow(`cannot open the SQLite store at ${path}`)
+      } finally {
+        chmodSync(dir, 0o755)
+      }
+    },
+  )
+  if (process.getuid?.() === 0)
+    console.warn(
+      '[store] read-only directory test skipped: root ignores directory permissions (the unwritable-path test still runs)',
+    )
+
+  it('should report a full disk as an error naming the path, and keep answering reads', async () => {
+    const path = nextPath()
+    const store = await createSqliteStore({ path, maxSizeBytes: 256 * 1024 })
+    await store.samples.append([{ name: 'kept', value: 1, at: 1 }])
+    let error: unknown
+    for (let i = 0; i < 200 && !error; i++) {
+      const batch = Array.from({ length: 1000 }, (_, j) => ({
+        name: 'fill',
+        labels: { i: String(j) },
+        value: j,
+        at: i * 1000 + j,
+      }))
+      error = await store.samples.append(batch).catch((e: unknown) => e)
+    }
+    expect(error).toMatchObject({ code: 'ERR_STORE_FULL', path, retryable: true })
+    expect((error as Error).message).toMatch(
+      new RegExp(`append samples failed on the SQLite store at ${path}: database or disk is full`),
+    )
+    expect((await store.samples.recent(1, { name: 'kept' }))[0]?.value).toBe(1)
+    await store.close()
+  })
+
+  it('should lose at most the batch in flight when the writing process is killed', async () => {
+    const path = nextPath()
+    const writer = runFixture('sqlite-writer.ts', [path])
+    children.push(writer.child)
+    await writer.waitFor(/^committed 30$/)
+    await stop(writer.child, 'SIGKILL')
+    const reported = Math.max(...writer.lines.map((l) => Number(l.split(' ')[1])))
+    const raw = new Database(path)
+    expect(raw.pragma('integrity_check', { simple: true })).toBe('ok')
+    raw.close()
+    const store = await createSqliteStore({ path })
+    const count = (await store.samples.recent(1_000_000)).length
+    expect(count % 100).toBe(0)
+    expect(count).toBeGreaterThanOrEqual(reported * 100)
+    const snaps = await store.snapshots.recent(1_000_000)
+    expect(snaps.length).toBeGreaterThanOrEqual(reported)
+    await store.samples.append([{ name: 'after', value: 1, at: 1 }])
+    await store.close()
+  })
+
+  it('should let exactly one of several processes take a lease', async () => {
+    const path = nextPath()
+    const first = await createSqliteStore({ path })
+    await first.close()
+    const acquirers = Array.from({ length: 4 }, (_, i) =>
+      runFixture('lease-acquirer.ts', ['sqlite', path, `agent-${i}`]),
+    )
+    for (const a of acquirers) children.push(a.child)
+    await Promise.all(acquirers.map((a) => a.waitFor(/^ready$/)))
+    for (const a of acquirers) a.child.stdin?.write('go\n')
+    const results = await Promise.all(acquirers.map((a) => a.waitFor(/^(won|lost)$/)))
+    expect(results.filter((r) => r === 'won')).toHaveLength(1)
+  })
+
+  it('should keep the file small: bytes on disk per sample stay bounded', async () => {
+    const path = nextPath()
+    const store = await createSqliteStore({ path })
+    for (let b = 0; b < 20; b++)
+      await store.samples.append(
+        Array.from({ length: 1000 }, (_, i) => ({
+          name: 'cpu',
+          labels: { core: String(i % 10) },
+          value: Math.random(),
+          at: b * 100_000 + i,
+        })),
+      )
+    await store.close()
+    expect(statSync(path).size / 20_000).toBeLessThan(64)
+  })
+})
