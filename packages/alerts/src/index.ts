@@ -1,1 +1,66 @@
-export {}
+/**
+ * @module @noa/alerts
+ * Alert rules over noa's metric snapshots and health states, and notifications that are
+ * never lost: a safe expression language, pending/firing/resolved with `for` and cooldown,
+ * silences, inhibition, grouping, and console, file, webhook, email, Slack, Discord and
+ * PagerDuty channels delivered through the store's outbox.
+ */
+
+export type {
+  Channel,
+  ChannelDeps,
+  ChannelFactory,
+  Notification,
+  NotificationAlert,
+  SendContext,
+  SendResult,
+} from './channel.ts'
+export { redact } from './channel.ts'
+export type { ConsoleOptions } from './channels/console/console.ts'
+export { consoleOptionsSchema, createConsoleChannel } from './channels/console/console.ts'
+export type { DiscordOptions } from './channels/discord/discord.ts'
+export { createDiscordChannel, discordOptionsSchema, formatDiscord } from './channels/discord/discord.ts'
+export type { EmailOptions } from './channels/email/email.ts'
+export { createEmailChannel, emailOptionsSchema, formatEmailText } from './channels/email/email.ts'
+export type { FileOptions } from './channels/file/file.ts'
+export { createFileChannel, fileOptionsSchema } from './channels/file/file.ts'
+export type { PagerDutyOptions } from './channels/pagerduty/pagerduty.ts'
+export {
+  createPagerDutyChannel,
+  formatPagerDutyEvent,
+  pagerdutyOptionsSchema,
+} from './channels/pagerduty/pagerduty.ts'
+export type { ChannelOptions, ChannelType } from './channels/registry.ts'
+export { channelFactories, channelOptionsSchema, createChannel } from './channels/registry.ts'
+export type { SlackOptions } from './channels/slack/slack.ts'
+export { createSlackChannel, formatSlack, slackOptionsSchema } from './channels/slack/slack.ts'
+export type { WebhookOptions } from './channels/webhook/webhook.ts'
+export { createWebhookChannel, webhookOptionsSchema } from './channels/webhook/webhook.ts'
+export type { EvaluationContext, Sample, ServiceHealth } from './context.ts'
+export { defaultInhibitRules, defaultRules } from './default-rules.ts'
+export type { DeliveryWorker, DeliveryWorkerOptions, RoundResult } from './delivery.ts'
+export { createDeliveryWorker } from './delivery.ts'
+export type {
+  ActiveAlert,
+  AlertAction,
+  AlertEngine,
+  AlertEngineEvents,
+  AlertEngineOptions,
+  ChannelEntry,
+  ChannelRoute,
+  EvaluationResult,
+} from './engine.ts'
+export { createAlertEngine, fingerprint } from './engine.ts'
+export type { Condition, ConditionResult } from './expression/condition.ts'
+export { compileCondition } from './expression/condition.ts'
+export { NAMES } from './expression/names.ts'
+export type { BinaryOp, Expr, LabelMatcher } from './expression/parse.ts'
+export { ExpressionError, parseExpression } from './expression/parse.ts'
+export type { AlertRuleOptions, CompiledRule, RuleAction } from './rule.ts'
+export { alertRuleSchema, compileRules } from './rule.ts'
+export type { InhibitRule, Silence, SilenceOptions } from './silence.ts'
+export { silenceSchema } from './silence.ts'
+export type { Template } from './template.ts'
+export { compileTemplate, TemplateFieldError } from './template.ts'
+export type { RecordingChannel } from './testing/recording-channel.ts'
+export { createRecordingChannel } from './testing/recording-channel.ts'

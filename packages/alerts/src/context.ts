@@ -1,0 +1,62 @@
+import type { ApplicationSection, HealthState, MetricSnapshot, ServiceName } from '@noa/core'
+
+/** What the rule engine knows about one service when it evaluates. */
+export interface ServiceHealth {
+  /** Latest health state. */
+  state: HealthState
+  /** A critical service: `service down` fires only for these. @default false */
+  critical?: boolean
+  /** Services this one depends on (from the configuration). */
+  dependsOn?: readonly ServiceName[]
+  /**
+   * Dependencies that are down now. When omitted it is computed from `dependsOn` and the
+   * other services' states in the same context.
+   */
+  blockedBy?: readonly ServiceName[]
+  /** Healing hit its limits and the service runs degraded (read-only, features off). */
+  degraded?: boolean
+  /** The latest healing of this service failed. */
+  healingFailed?: boolean
+  /** Consecutive failed checks. */
+  failures?: number
+}
+
+/** One scraped sample, for selectors such as `http_requests_total{status="5xx"}`. */
+export interface Sample {
+  name: string
+  labels: Readonly<Record<string, string>>
+  value: number
+}
+
+/** Everything a rule can read: the latest snapshot, the services' health, scraped samples. */
+export interface EvaluationContext {
+  snapshot?: MetricSnapshot
+  services?: Readonly<Record<ServiceName, ServiceHealth>>
+  samples?: readonly Sample[]
+}
+
+/** The part of the context a per-service rule is evaluated for. */
+export interface ServiceScope {
+  name: ServiceName
+  health: ServiceHealth
+  blockedBy: readonly ServiceName[]
+  application?: ApplicationSection & { business?: Record<string, number> }
+}
+
+const DOWN: ReadonlySet<HealthState> = new Set(['unhealthy', 'error'])
+
+/** True when a state counts as a failed health check. */
+export function isDown(state: HealthState | undefined): boolean {
+  return state !== undefined && DOWN.has(state)
+}
+
+/** Builds the scope of each service in a context (blockedBy computed when not given). */
+export function serviceScopes(ctx: EvaluationContext): ServiceScope[] {
+  const services = ctx.services ?? {}
+  return Object.entries(services).map(([name, health]) => ({
+    name,
+    health,
+    blockedBy: health.blockedBy ?? (health.dependsOn ?? []).filter((dep) => isDown(services[dep]?.state)),
+    application: ctx.snapshot?.services?.[name],
+  }))
+}
