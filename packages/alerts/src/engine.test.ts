@@ -318,7 +318,7 @@ describe('createAlertEngine', () => {
   })
 
   it('should group alerts that fire within the group wait into one notification per channel', async () => {
-    const { engine, clock, ops, pager, run } = setup({ groupWaitMs: 5000 })
+    const { engine, ops, pager, run } = setup({ groupWaitMs: 5000 })
     await engine.start()
     const services: Record<string, ServiceHealth> = {}
     for (let i = 0; i < 50; i++) services[`svc-${i}`] = { state: 'error', critical: true }
@@ -448,7 +448,7 @@ describe('createAlertEngine', () => {
       'rules.3.name: duplicate rule name "c"',
       'rules.3.scope: the condition reads per-service health facts, so scope "global" is not allowed; found "global"',
       'channels.pigeon.type: unknown channel type "pigeon"; allowed: console, file, webhook, email, slack, discord, pagerduty',
-      'channels.hook.url: expected an http or https URL; found "not a url"',
+      'channels.hook.url: expected an http or https URL; found "[redacted]"',
       'channels.hook.timeout: Too small: expected number to be >0; found -1',
       'channels.mail.subject: unknown template field "{{ nope }}"; allowed: {{ status }}, {{ count }}, {{ alertnames }}, {{ severity }}, {{ receiver }}, {{ headline }}',
       'channels.low.minSeverity: expected one of critical, warning, info; found "lowest"',

@@ -1,0 +1,10 @@
+/**
+ * @module @noa/alerts/testing
+ * Test doubles for code that uses @noa/alerts: a recording channel and a real HTTP
+ * receiver on 127.0.0.1.
+ */
+
+export type { ReceivedRequest, Receiver, ReceiverMode } from './receiver.ts'
+export { startReceiver } from './receiver.ts'
+export type { RecordingChannel } from './recording-channel.ts'
+export { createRecordingChannel } from './recording-channel.ts'
