@@ -1,0 +1,178 @@
+import pg from 'pg'
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
+import { runFixture, stop } from '../../../test/processes.ts'
+import { startTcpProxy, type TcpProxy } from '../../../test/tcp-proxy.ts'
+import { isStoreError, StoreUnavailableError } from '../../errors.ts'
+import { storeContract } from '../../testing/contract.ts'
+import { createPostgresStore } from './index.ts'
+
+const url = process.env.NOA_TEST_POSTGRES_URL
+if (!url)
+  console.warn(
+    '[store] PostgreSQL tests skipped: set NOA_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)',
+  )
+
+const prefix = `noa_test_${process.pid}_${Date.now().toString(36)}`
+let n = 0
+const schemas: string[] = []
+const nextSchema = () => {
+  const s = `${prefix}_${++n}`
+  schemas.push(s)
+  return s
+}
+
+describe.skipIf(!url)('createPostgresStore', () => {
+  const admin = new pg.Pool({ connectionString: url, max: 2 })
+  afterAll(async () => {
+    for (const s of schemas) await admin.query(`DROP SCHEMA IF EXISTS "${s}" CASCADE`)
+    await admin.end()
+  })
+
+  storeContract(
+    'postgres',
+    async (options) =>
+      createPostgresStore({ connectionString: url as string, schema: nextSchema(), poolSize: 4, ...options }),
+    {
+      describe,
+      it,
+      expect,
+      afterEach,
+    },
+  )
+
+  it('should create its schema with numbered migrations, once, even when two agents start together', async () => {
+    const schema = nextSchema()
+    const [a, b] = await Promise.all([
+      createPostgresStore({ connectionString: url as string, schema }),
+      createPostgresStore({ connectionString: url as string, schema }),
+    ])
+    const { rows } = await admin.query(`SELECT id, name FROM "${schema}".noa_migrations ORDER BY id`)
+    expect(rows).toEqual([{ id: 1, name: 'initial schema' }])
+    await a.samples.append([{ name: 'x', value: 1, at: 1 }])
+    expect(await b.samples.recent(1)).toEqual([{ name: 'x', labels: {}, value: 1, at: 1 }])
+    await a.close()
+    await b.close()
+    const again = await createPostgresStore({ connectionString: url as string, schema })
+    await again.close()
+  })
+
+  it('should work on a pool the caller owns and leave it open', async () => {
+    const pool = new pg.Pool({ connectionString: url, max: 2 })
+    const store = await createPostgresStore({ pool, schema: nextSchema() })
+    await store.leases.acquireLease('l', 'h', 1000, 0)
+    await store.close()
+    expect((await pool.query('SELECT 1 AS one')).rows).toEqual([{ one: 1 }])
+    await pool.end()
+  })
+
+  it('should refuse bad options, naming each field', async () => {
+    const error = await createPostgresStore({
+      schema: 'Bad-Name"; DROP SCHEMA public; --',
+      poolSize: 0,
+    }).catch((e: unknown) => e)
+    expect((error as Error).message).toMatch(/store\.schema: schema must be a lower-case SQL identifier/)
+    expect((error as Error).message).toMatch(/store\.poolSize/)
+    expect((error as Error).message).toMatch(
+      /store\.connectionString: give exactly one of connectionString or pool/,
+    )
+  })
+
+  it('should never put the password in an error', async () => {
+    const secret = 's3cr3t-pa55'
+    const bad = new URL(url as string)
+    bad.username = 'noa_missing_user'
+    bad.password = secret
+    bad.port = '1'
+    const error = await createPostgresStore({
+      connectionString: bad.toString(),
+      schema: nextSchema(),
+      connectTimeoutMs: 1000,
+    }).catch((e: unknown) => e)
+    expect(isStoreError(error)).toBe(true)
+    expect(error).toBeInstanceOf(StoreUnavailableError)
+    expect(`${(error as Error).message} ${JSON.stringify(error)}`).not.toContain(secret)
+  })
+
+  it('should let exactly one of several processes take a lease', async () => {
+    const schema = nextSchema()
+    const first = await createPostgresStore({ connectionString: url as string, schema })
+    await first.close()
+    const acquirers = Array.from({ length: 4 }, (_, i) =>
+      runFixture('lease-acquirer.ts', ['postgres', schema, `agent-${i}`]),
+    )
+    try {
+      await Promise.all(acquirers.map((a) => a.waitFor(/^ready$/)))
+      for (const a of acquirers) a.child.stdin?.write('go\n')
+      const results = await Promise.all(acquirers.map((a) => a.waitFor(/^(won|lost)$/)))
+      expect(results.filter((r) => r === 'won')).toHaveLength(1)
+    } finally {
+      for (const a of acquirers) await stop(a.child)
+    }
+  })
+
+  describe('when PostgreSQL goes away and comes back', () => {
+    let proxy: TcpProxy
+    beforeAll(async () => {
+      const target = new URL(url as string)
+      proxy = await startTcpProxy(target.hostname, Number(target.port || 5432))
+    })
+    afterAll(async () => {
+      await proxy.close()
+    })
+
+    it('should buffer writes up to a bound, drop the overflow with a counted, logged loss, and fail reads fast', async () => {
+      const via = new URL(url as string)
+      via.hostname = '127.0.0.1'
+      via.port = String(proxy.port)
+      const warnings: Array<{ msg: string; fields?: Record<string, unknown> }> = []
+      const logger = {
+        debug() {},
+        info() {},
+        error() {},
+        warn: (msg: string, fields?: Record<string, unknown>) => warnings.push({ msg, fields }),
+      }
+      const store = await createPostgresStore({
+        connectionString: via.toString(),
+        schema: nextSchema(),
+        maxBufferedWrites: 250,
+        connectTimeoutMs: 1000,
+        retryInitialMs: 50,
+        retryMaxMs: 200,
+        logger,
+      })
+      try {
+        const batch = (k: number) =>
+          Array.from({ length: 100 }, (_, i) => ({
+            name: 'm',
+            labels: { k: String(k) },
+            value: i,
+            at: k * 1000 + i,
+          }))
+        await store.samples.append(batch(0))
+        proxy.cut()
+        // Writes are accepted and buffered; the fourth batch pushes the first buffered one out.
+        for (let k = 1; k <= 4; k++) await store.samples.append(batch(k))
+        await store.checks.append({ service: 'api', state: 'error', at: 5000, durationMs: 1, attempts: 1 })
+        expect(store.stats()).toEqual({ buffered: 201, dropped: 200 })
+        expect(
+          warnings.some((w) => w.msg.includes('dropped the oldest writes') && w.fields?.dropped === 100),
+        ).toBe(true)
+        const started = performance.now()
+        await expect(store.samples.recent(10)).rejects.toBeInstanceOf(StoreUnavailableError)
+        await expect(store.outbox.due(0, 10)).rejects.toThrow(/is unreachable/)
+        expect(performance.now() - started).toBeLessThan(10_000)
+        await expect(store.flush()).rejects.toBeInstanceOf(StoreUnavailableError)
+        proxy.restore()
+        await vi.waitFor(() => expect(store.stats().buffered).toBe(0), { timeout: 10_000, interval: 50 })
+        await store.flush()
+        const keys = (await store.samples.series({ name: 'm' })).map((s) => s.labels.k)
+        expect(keys).toEqual(['0', '3', '4'])
+        expect(await store.checks.results()).toHaveLength(1)
+        expect(store.stats()).toEqual({ buffered: 0, dropped: 200 })
+      } finally {
+        proxy.restore()
+        await store.close()
+      }
+    })
+  })
+})
