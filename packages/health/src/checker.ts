@@ -55,3 +55,16 @@ export function errorOutcome(error: unknown, signal?: AbortSignal): CheckOutcome
     ...(typeof code === 'string' ? { details: { code } } : {}),
   }
 }
+
+/**
+ * A promise that rejects with the signal's reason when it aborts, for racing clients that
+ * do not take a signal themselves. It never rejects unhandled.
+ */
+export function abortPromise(signal: AbortSignal): Promise<never> {
+  const promise = new Promise<never>((_, reject) => {
+    if (signal.aborted) reject(signal.reason)
+    else signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+  })
+  promise.catch(() => {})
+  return promise
+}

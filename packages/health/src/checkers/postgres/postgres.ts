@@ -1,5 +1,5 @@
 import type { Checker, CheckOutcome } from '../../checker.ts'
-import { errorOutcome } from '../../checker.ts'
+import { abortPromise, errorOutcome } from '../../checker.ts'
 import { redactSecrets } from '../../redact.ts'
 import type { PostgresCheckOptions } from './schema.ts'
 
@@ -25,14 +25,14 @@ export function createPostgresChecker(): Checker<PostgresCheckOptions> {
       const started = clock.monotonic()
       const client = new pg.Client({ connectionString: target.url })
       client.on('error', () => {})
-      const onAbort = () => {
-        ;(client as unknown as PgClientInternals).connection?.stream?.destroy()
-        client.end().catch(() => {})
-      }
-      signal.addEventListener('abort', onAbort, { once: true })
+      const aborted = abortPromise(signal)
       try {
-        await client.connect()
-        await client.query(target.query)
+        const connecting = client.connect()
+        connecting.catch(() => {})
+        await Promise.race([connecting, aborted])
+        const querying = client.query(target.query)
+        querying.catch(() => {})
+        await Promise.race([querying, aborted])
         return {
           state: 'healthy',
           message: 'query succeeded',
@@ -46,7 +46,8 @@ export function createPostgresChecker(): Checker<PostgresCheckOptions> {
           return { ...outcome, state: 'unhealthy', message: redactSecrets(outcome.message ?? '') }
         return { ...outcome, message: redactSecrets(outcome.message ?? '') }
       } finally {
-        signal.removeEventListener('abort', onAbort)
+        // end() alone waits for a silent server; destroying the socket stops the work now.
+        ;(client as unknown as PgClientInternals).connection?.stream?.destroy()
         client.end().catch(() => {})
       }
     },

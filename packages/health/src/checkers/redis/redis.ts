@@ -1,5 +1,5 @@
 import type { Checker, CheckOutcome } from '../../checker.ts'
-import { errorOutcome } from '../../checker.ts'
+import { abortPromise, errorOutcome } from '../../checker.ts'
 import { redactSecrets } from '../../redact.ts'
 import type { RedisCheckOptions } from './schema.ts'
 
@@ -20,13 +20,24 @@ export function createRedisChecker(): Checker<RedisCheckOptions> {
       const started = clock.monotonic()
       const client = createClient({ url: target.url, socket: { reconnectStrategy: false } })
       let lastError: unknown
+      let socketOpen = false
+      let finished = false
+      const destroy = () => {
+        try {
+          client.destroy()
+        } catch {
+          // already closed
+        }
+      }
       client.on('error', (error: unknown) => {
         lastError = error
       })
-      const aborted = new Promise<never>((_, reject) => {
-        signal.addEventListener('abort', () => reject(signal.reason), { once: true })
+      // destroy() before the socket connects closes nothing (redis 5), so close it once it does.
+      client.on('connect', () => {
+        socketOpen = true
+        if (finished) destroy()
       })
-      aborted.catch(() => {})
+      const aborted = abortPromise(signal)
       try {
         await Promise.race([client.connect(), aborted])
         const answer = await Promise.race([client.ping(), aborted])
@@ -41,11 +52,8 @@ export function createRedisChecker(): Checker<RedisCheckOptions> {
         const outcome = errorOutcome(error ?? lastError, signal)
         return { ...outcome, message: redactSecrets(outcome.message ?? '') }
       } finally {
-        try {
-          client.destroy()
-        } catch {
-          // never connected: nothing to close
-        }
+        finished = true
+        if (socketOpen) destroy()
       }
     },
   }
