@@ -1,4 +1,4 @@
-import { appendFile, mkdir } from 'node:fs/promises'
+import { appendFileSync, mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import type {
   Approval,
@@ -254,7 +254,7 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     if (!strategy) return this.#save(bare(strategyName, 'failed', `unknown strategy ${strategyName}`))
     const key = strategyConfigKey[strategyName as keyof typeof strategyConfigKey]
     if (key && !this.options.strategies[key].enabled)
-      return this.#save(bare(strategyName, 'skipped', `strategy ${strategyName} is disabled`))
+      return this.#save(bare(strategyName, 'skipped', `strategy ${strategyName} is disabled (selfHealing.strategies.${key}.enabled)`))
     return this.#locked(runtime, dryRun, bare(strategyName, 'skipped', ''), () =>
       this.#guarded(strategy, runtime, incident, dryRun),
     )
@@ -427,7 +427,7 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     }
     this.#controllers.delete(controller)
     await this.#save(finished)
-    await this.#appendLog(finished)
+    this.#appendLog(finished)
     this.emit('healing-finished', finished)
     this.#logger.info('healing finished', {
       service: finished.service,
@@ -573,11 +573,12 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     return record
   }
 
-  async #appendLog(record: HealingRecord): Promise<void> {
+  // synchronous: one short line per healing, and the healing is not finished before it is written
+  #appendLog(record: HealingRecord): void {
     try {
-      await mkdir(this.options.logsDir, { recursive: true })
+      mkdirSync(this.options.logsDir, { recursive: true })
       const day = new Date(record.startedAt).toISOString().slice(0, 10)
-      await appendFile(join(this.options.logsDir, `healing-${day}.jsonl`), `${JSON.stringify(record)}\n`)
+      appendFileSync(join(this.options.logsDir, `healing-${day}.jsonl`), `${JSON.stringify(record)}\n`)
     } catch (e) {
       this.#logger.error('cannot append to the healing log', {
         dir: this.options.logsDir,

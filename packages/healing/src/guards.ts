@@ -103,14 +103,6 @@ export class Guards {
     action: string,
     opts: { now: number; restarts: boolean; cooldownMs?: number },
   ): GuardVerdict {
-    const circuit = this.circuitState(service, action, opts.now)
-    if (circuit === 'open' || (circuit === 'half-open' && this.#circuit(service, action).trial)) {
-      return {
-        allowed: false,
-        guard: 'circuit-open',
-        reason: `circuit of ${action} on ${service} is open after ${this.#circuit(service, action).failures} failed healings`,
-      }
-    }
     if (opts.restarts) {
       const s = this.#service(service)
       this.#prune(s, opts.now)
@@ -133,6 +125,14 @@ export class Guards {
           guard: 'cooldown',
           reason: `${service} was restarted ${opts.now - s.lastRestartAt} ms ago; cooldown is ${cooldown} ms`,
         }
+    }
+    const circuit = this.circuitState(service, action, opts.now)
+    if (circuit === 'open' || (circuit === 'half-open' && this.#circuit(service, action).trial)) {
+      return {
+        allowed: false,
+        guard: 'circuit-open',
+        reason: `circuit of ${action} on ${service} is open after ${this.#circuit(service, action).failures} failed healings`,
+      }
     }
     if (circuit === 'half-open') {
       this.#circuit(service, action).trial = true

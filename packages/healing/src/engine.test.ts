@@ -1,0 +1,539 @@
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import type { CheckResult, HealingRecord, HealthState } from '@noa/core'
+import { ConfigError, FakeClock } from '@noa/core'
+import { createMemoryStore } from '@noa/store'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import type { HealingEngineOptions } from './engine.ts'
+import { createHealingEngine } from './engine.ts'
+import type { HealingAlert } from './strategy.ts'
+import type { RecordedCall } from './testing/recording-executor.ts'
+import { recordingExecutor } from './testing/recording-executor.ts'
+
+let dir: string
+let clock: FakeClock
+let health: Record<string, HealthState>
+let calls: RecordedCall[]
+let probes: string[]
+
+const probe = async (service: string): Promise<CheckResult> => {
+  probes.push(service)
+  const state = health[service] ?? 'healthy'
+  return { service, state: state === 'unknown' ? 'error' : state, at: clock.now(), durationMs: 1, attempts: 1 }
+}
+
+/** Runs fake time until `p` settles. */
+async function settle<T>(p: Promise<T>): Promise<T> {
+  let done = false
+  void p.finally(() => {
+    done = true
+  })
+  for (let i = 0; i < 5000 && !done; i++) {
+    await new Promise((r) => setTimeout(r, 1))
+    if (!done && clock.pending > 0) await clock.advanceTo(clock.nextDue() as number)
+  }
+  return p
+}
+
+function engineWith(extra: Partial<HealingEngineOptions> = {}, services = ['api']) {
+  const store = createMemoryStore({ clock })
+  const executors = Object.fromEntries(services.map((s) => [s, recordingExecutor(s, calls)]))
+  const engine = createHealingEngine({
+    clock,
+    probe,
+    audit: store.healing,
+    approvals: store.approvals,
+    leases: store.leases,
+    executors,
+    ...extra,
+    config: { logsDir: join(dir, 'self-healing'), ...extra.config },
+  })
+  return { engine, store }
+}
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'noa-healing-'))
+  clock = new FakeClock()
+  health = {}
+  calls = []
+  probes = []
+})
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true })
+})
+
+describe('HealingEngine', () => {
+  it('should restart a down service with the seed sequence and record every step with its timing', async () => {
+    health.api = 'error'
+    const { engine, store } = engineWith()
+    const started = clock.now()
+    const record = await settle(
+      engine.heal('service-down', 'api').then((r) => {
+        return r
+      }),
+    )
+    expect(record.outcome).toBe('failed') // still down after the restart
+    health.api = 'error'
+    expect(calls.map((c) => c.action)).toEqual(['stop', 'start'])
+    expect(record.steps.map((s) => s.name)).toEqual([
+      'check health before',
+      'stop',
+      'wait 2000 ms',
+      'start',
+      'wait 5000 ms',
+      'check api',
+    ])
+    const stop = record.steps[1]!
+    const start = record.steps[3]!
+    expect(start.startedAt - stop.endedAt).toBe(2000)
+    expect(record.endedAt! - started).toBe(7000)
+    expect(record).toMatchObject({ trigger: 'service-down', strategy: 'service-restart', healthBefore: 'error', healthAfter: 'error', dryRun: false })
+    const saved = await store.healing.healings({ service: 'api' })
+    expect(saved).toHaveLength(1)
+    expect(saved[0]).toEqual(record)
+  })
+
+  it('should succeed and reset the consecutive counter when the service answers after the restart', async () => {
+    health.api = 'error'
+    const { engine } = engineWith({
+      executors: { api: recordingExecutor('api', calls, { onAction: (a) => a === 'start' && (health.api = 'healthy') }) },
+    })
+    const record = await settle(engine.heal('service-down', 'api'))
+    expect(record.outcome).toBe('succeeded')
+    expect(record.healthAfter).toBe('healthy')
+    expect(record.reason).toBeUndefined()
+    expect(engine.guardState('api')).toMatchObject({ consecutive: 0, restartsInWindow: 1 })
+  })
+
+  it('should do nothing when the fresh probe finds the service healthy', async () => {
+    health.api = 'healthy'
+    const { engine } = engineWith()
+    const record = await settle(engine.heal('service-down', 'api'))
+    expect(record.outcome).toBe('skipped')
+    expect(record.reason).toBe('api is healthy again; nothing to do')
+    expect(calls).toEqual([])
+  })
+
+  it('should refuse a second restart within the cooldown and allow it after', async () => {
+    health.api = 'error'
+    const { engine } = engineWith({ config: { restartCooldown: 60_000 } })
+    await settle(engine.heal('service-down', 'api'))
+    const refused = await settle(engine.heal('service-down', 'api'))
+    expect(refused.outcome).toBe('skipped')
+    expect(refused.reason).toMatch(/cooldown is 60000 ms/)
+    await clock.advance(60_000)
+    const again = await settle(engine.heal('service-down', 'api'))
+    expect(again.outcome).toBe('failed')
+    expect(calls.filter((c) => c.action === 'start')).toHaveLength(2)
+  })
+
+  it('should degrade the service after 3 consecutive failed restarts and raise a critical alert', async () => {
+    health.api = 'error'
+    const { engine } = engineWith({
+      config: { restartCooldown: 0 },
+      services: { api: { degrade: { type: 'env', name: 'READ_ONLY', value: '1' } } },
+    })
+    const alerts: HealingAlert[] = []
+    engine.on('alert', (a) => alerts.push(a))
+    for (let i = 0; i < 3; i++) expect((await settle(engine.heal('service-down', 'api'))).outcome).toBe('failed')
+    const fourth = await settle(engine.heal('service-down', 'api'))
+    expect(fourth.strategy).toBe('graceful-degradation')
+    expect(fourth.trigger).toBe('max-restarts')
+    expect(fourth.outcome).toBe('succeeded')
+    expect(calls.at(-1)).toEqual({ service: 'api', action: 'restart', env: { READ_ONLY: '1' } })
+    expect(alerts.map((a) => [a.kind, a.severity])).toContainEqual(['degraded', 'critical'])
+    expect(engine.guardState('api').degraded).toBe(true)
+    // once degraded, further triggers are refused without degrading again
+    const fifth = await settle(engine.heal('service-down', 'api'))
+    expect(fifth.outcome).toBe('skipped')
+    expect(fifth.reason).toMatch(/3 times in a row/)
+    expect(calls.filter((c) => c.env)).toHaveLength(1)
+  })
+
+  it('should allow at most maxRestarts restarts within the window', async () => {
+    const { engine } = engineWith({
+      config: { restartCooldown: 0, maxRestarts: 2, restartWindow: 600_000 },
+      executors: { api: recordingExecutor('api', calls, { onAction: (a) => a === 'start' && (health.api = 'healthy') }) },
+    })
+    for (let i = 0; i < 2; i++) {
+      health.api = 'error'
+      expect((await settle(engine.heal('service-down', 'api'))).outcome).toBe('succeeded')
+    }
+    health.api = 'error'
+    const refused = await settle(engine.heal('service-down', 'api', { dryRun: false }))
+    expect(refused.strategy).toBe('graceful-degradation')
+    await clock.advance(600_000)
+    health.api = 'error'
+    expect((await settle(engine.heal('service-down', 'api'))).outcome).toBe('succeeded')
+  })
+
+  it('should open the circuit after repeated failed healings, alert, and half-open after the cool-off', async () => {
+    health.api = 'error'
+    const { engine } = engineWith({
+      config: { restartCooldown: 0, circuitBreaker: { failureThreshold: 2, coolOff: 120_000 } },
+      executors: { api: recordingExecutor('api', calls, { fail: { scale: 'API down' } }) },
+    })
+    const alerts: HealingAlert[] = []
+    engine.on('alert', (a) => alerts.push(a))
+    await settle(engine.heal('high-load', 'api'))
+    await settle(engine.heal('high-load', 'api'))
+    expect(alerts.map((a) => a.kind)).toEqual(['circuit-open'])
+    const refused = await settle(engine.heal('high-load', 'api'))
+    expect(refused.outcome).toBe('skipped')
+    expect(refused.reason).toMatch(/circuit of scale-up on api is open/)
+    expect(calls.filter((c) => c.action === 'scale')).toHaveLength(2)
+    await clock.advance(120_000)
+    const trial = await settle(engine.heal('high-load', 'api'))
+    expect(trial.outcome).toBe('failed')
+    expect(engine.guardState('api').circuits['scale-up']).toBe('open')
+  })
+
+  it('should give one healing for two triggers at the same time', async () => {
+    health.api = 'error'
+    const { engine, store } = engineWith()
+    const both = Promise.all([engine.heal('service-down', 'api'), engine.heal('service-down', 'api')])
+    const [a, b] = await settle(both)
+    expect([a.outcome, b.outcome].sort()).toEqual(['failed', 'skipped'])
+    expect([a, b].find((r) => r.outcome === 'skipped')?.reason).toBe('a healing of api is already running')
+    expect(calls.filter((c) => c.action === 'start')).toHaveLength(1)
+    expect(await store.healing.healings()).toHaveLength(1)
+  })
+
+  it('should leave a service to the agent that holds its lease', async () => {
+    health.api = 'error'
+    const { engine, store } = engineWith({ agentId: 'agent-a' })
+    await store.leases.acquireLease('healing:api', 'agent-b', 60_000, clock.now())
+    const record = await settle(engine.heal('service-down', 'api'))
+    expect(record.outcome).toBe('skipped')
+    expect(record.reason).toBe('another agent is healing api')
+    expect(calls).toEqual([])
+    await clock.advance(60_001)
+    await settle(engine.heal('service-down', 'api'))
+    expect(calls.length).toBeGreaterThan(0)
+    expect(await store.leases.leaseHolder('healing:api', clock.now())).toBeUndefined()
+  })
+
+  it('should decide and record in dry run without acting', async () => {
+    health.api = 'error'
+    const { engine, store } = engineWith({ config: { dryRun: true } })
+    const record = await settle(engine.heal('service-down', 'api'))
+    expect(calls).toEqual([])
+    expect(record.outcome).toBe('dry-run')
+    expect(record.dryRun).toBe(true)
+    expect(record.steps.map((s) => s.output)).toContain('dry run: would stop')
+    expect((await store.healing.healings())[0]?.outcome).toBe('dry-run')
+    expect(engine.guardState('api').restartsInWindow).toBe(0)
+  })
+
+  it('should append each finished healing as one JSON line under the logs dir', async () => {
+    health.api = 'error'
+    const { engine } = engineWith()
+    const record = await settle(engine.heal('service-down', 'api'))
+    const files = await readdir(join(dir, 'self-healing'))
+    expect(files).toEqual([`healing-${new Date(record.startedAt).toISOString().slice(0, 10)}.jsonl`])
+    const lines = (await readFile(join(dir, 'self-healing', files[0]!), 'utf8')).trim().split('\n')
+    expect(lines.map((l) => JSON.parse(l) as HealingRecord)).toEqual([record])
+  })
+
+  it('should emit started, step and finished events', async () => {
+    health.api = 'healthy'
+    const { engine } = engineWith()
+    const seen: string[] = []
+    engine.on('healing-started', (r) => seen.push(`started ${r.outcome}`))
+    engine.on('healing-step', (_r, s) => seen.push(`step ${s.name}`))
+    engine.on('healing-finished', (r) => seen.push(`finished ${r.outcome}`))
+    await settle(engine.heal('manual', 'api'))
+    expect(seen).toEqual(['started running', 'step check health before', 'finished skipped'])
+  })
+
+  it('should turn bad input into failed records, never a crash', async () => {
+    const { engine } = engineWith({ services: { bare: {} } }, ['api'])
+    const unknownService = await engine.heal('service-down', 'nope')
+    expect(unknownService).toMatchObject({ outcome: 'failed', reason: 'unknown service nope' })
+    const unknownTrigger = await engine.heal('solar-flare', 'api')
+    expect(unknownTrigger).toMatchObject({ outcome: 'failed', reason: 'no strategy answers the trigger "solar-flare"' })
+    health.bare = 'error'
+    const noExecutor = await settle(engine.heal('service-down', 'bare'))
+    expect(noExecutor).toMatchObject({ outcome: 'failed', reason: 'service bare has no executor' })
+    expect(noExecutor.steps.at(-1)).toMatchObject({ name: 'restart', ok: false, error: 'service bare has no executor' })
+  })
+
+  it('should refuse invalid options with every problem at once', () => {
+    const build = () =>
+      createHealingEngine({
+        config: { maxRestarts: 0, triggers: { 'high-load': 'warp-drive' } } as never,
+        services: { api: { executor: { type: 'teleport' } as never } },
+      })
+    expect(build).toThrow(ConfigError)
+    try {
+      createHealingEngine({ config: { maxRestarts: 0, restartCooldown: -1 } })
+    } catch (e) {
+      expect((e as ConfigError).issues.map((i) => i.path)).toEqual(['selfHealing.maxRestarts', 'selfHealing.restartCooldown'])
+      expect((e as ConfigError).message).toMatch(/selfHealing.maxRestarts: .*found 0/)
+    }
+    expect(() => createHealingEngine({ config: { triggers: { 'high-load': 'warp-drive' } } })).toThrow(
+      /selfHealing.triggers.high-load/,
+    )
+    expect(() => createHealingEngine({ services: { api: { executor: { type: 'teleport' } as never } } })).toThrow(
+      /services.api.executor.type/,
+    )
+  })
+
+  it('should skip everything when self-healing or a strategy is disabled', async () => {
+    const off = engineWith({ config: { enabled: false } }).engine
+    expect((await off.heal('service-down', 'api')).reason).toBe('self-healing is disabled')
+    const noScale = engineWith({ config: { strategies: { scaleUp: { enabled: false } } } }).engine
+    expect((await noScale.heal('high-load', 'api')).reason).toBe(
+      'strategy scale-up is disabled (selfHealing.strategies.scaleUp.enabled)',
+    )
+  })
+
+  it('should use a strategy chosen by a trigger override', async () => {
+    health.api = 'error'
+    const { engine } = engineWith({ config: { triggers: { 'high-load': 'service-restart' } } })
+    const record = await settle(engine.heal('high-load', 'api'))
+    expect(record.strategy).toBe('service-restart')
+  })
+
+  it('should record a throwing strategy as failed', async () => {
+    const { engine } = engineWith({
+      config: { triggers: { custom: 'boom' } },
+      strategies: {
+        boom: {
+          name: 'boom',
+          restarts: false,
+          applies: () => true,
+          execute: async () => {
+            throw new Error('kaput')
+          },
+        },
+      },
+    })
+    const record = await settle(engine.heal('custom', 'api'))
+    expect(record).toMatchObject({ outcome: 'failed', reason: 'strategy boom threw: kaput' })
+  })
+})
+
+describe('dependency check', () => {
+  const seedMap = {
+    'mcp-server': { dependsOn: ['claude-flow'] },
+    'ui-server': { dependsOn: ['mcp-server'] },
+    'neural-processing': { dependsOn: [] },
+    'claude-flow': {},
+  }
+  const names = Object.keys(seedMap)
+
+  it('should heal dependencies deepest first, then restart the service (the seed map)', async () => {
+    health['claude-flow'] = 'error'
+    health['mcp-server'] = 'error'
+    health['ui-server'] = 'unhealthy'
+    const { engine } = engineWith(
+      {
+        services: seedMap,
+        executors: Object.fromEntries(
+          names.map((n) => [n, recordingExecutor(n, calls, { onAction: (a) => a === 'start' && (health[n] = 'healthy') })]),
+        ),
+      },
+      names,
+    )
+    const record = await settle(engine.heal('dependency-failure', 'ui-server'))
+    expect(record.outcome).toBe('succeeded')
+    expect(calls.filter((c) => c.action === 'start').map((c) => c.service)).toEqual(['claude-flow', 'mcp-server', 'ui-server'])
+    expect(record.steps.map((s) => s.name)).toEqual([
+      'check health before',
+      'check claude-flow',
+      'stop claude-flow',
+      'wait 2000 ms',
+      'start claude-flow',
+      'wait 5000 ms',
+      'check claude-flow',
+      'check mcp-server',
+      'stop mcp-server',
+      'wait 2000 ms',
+      'start mcp-server',
+      'wait 5000 ms',
+      'check mcp-server',
+      'stop',
+      'wait 2000 ms',
+      'start',
+      'wait 5000 ms',
+      'check ui-server',
+    ])
+  })
+
+  it('should leave healthy dependencies alone and cut cycles', async () => {
+    health.a = 'error'
+    const { engine } = engineWith({ services: { a: { dependsOn: ['b'] }, b: { dependsOn: ['a'] } } }, ['a', 'b'])
+    const record = await settle(engine.heal('dependency-failure', 'a'))
+    expect(calls.map((c) => c.service)).toEqual(['a', 'a'])
+    expect(record.steps.map((s) => s.name)).toContain('dependency cycle a -> b -> a')
+  })
+
+  it('should not restart the service when a dependency does not recover', async () => {
+    health['claude-flow'] = 'error'
+    health['mcp-server'] = 'error'
+    const { engine } = engineWith({ services: seedMap }, names)
+    const record = await settle(engine.heal('dependency-failure', 'mcp-server'))
+    expect(record.outcome).toBe('failed')
+    expect(record.reason).toBe('dependency claude-flow did not recover: claude-flow is still error')
+    expect(calls.map((c) => c.service)).toEqual(['claude-flow', 'claude-flow'])
+  })
+
+  it('should fail on a dependency that is not configured', async () => {
+    const { engine } = engineWith({ services: { api: { dependsOn: ['ghost'] } } })
+    const record = await settle(engine.heal('dependency-failure', 'api'))
+    expect(record.reason).toBe('api depends on ghost, which is not a configured service')
+  })
+})
+
+describe('rollback', () => {
+  const rollbackOn = { strategies: { rollback: { enabled: true } } }
+
+  it('should be off unless enabled', async () => {
+    const { engine } = engineWith()
+    const record = await settle(engine.heal('deployment-failure', 'api'))
+    expect(record).toMatchObject({
+      outcome: 'skipped',
+      reason: 'strategy rollback is disabled (selfHealing.strategies.rollback.enabled)',
+    })
+  })
+
+  it('should wait for an approval and roll back when approved', async () => {
+    const { engine, store } = engineWith({
+      config: rollbackOn,
+      services: { api: { rollback: { source: 'image', image: 'registry/api:1.4.2' } } },
+    })
+    const requested: string[] = []
+    engine.on('approval-requested', (a) => requested.push(a.id))
+    const pending = engine.heal('deployment-failure', 'api')
+    await clock.advance(5_000)
+    expect(calls).toEqual([])
+    const [approval] = await store.approvals.approvals({ status: 'pending' })
+    expect(approval).toMatchObject({ service: 'api', action: 'rollback', reason: 'roll api back to registry/api:1.4.2' })
+    expect((await store.healing.healings())[0]?.outcome).toBe('awaiting-approval')
+    await engine.decideApproval(approval!.id, { status: 'approved', at: clock.now(), by: 'ops' })
+    const record = await settle(pending)
+    expect(requested).toEqual([approval!.id])
+    expect(calls).toEqual([{ service: 'api', action: 'rollback', target: { version: 'registry/api:1.4.2' } }])
+    expect(record.outcome).toBe('succeeded')
+    expect(record.steps.map((s) => s.name)).toContain('approval approved')
+  })
+
+  it('should see a decision made elsewhere in the store', async () => {
+    const { engine, store } = engineWith({ config: rollbackOn })
+    const pending = engine.heal('deployment-failure', 'api')
+    await clock.advance(0)
+    const [approval] = await store.approvals.approvals({ status: 'pending' })
+    await store.approvals.decideApproval(approval!.id, { status: 'rejected', at: clock.now(), by: 'ops', comment: 'not now' })
+    const record = await settle(pending)
+    expect(record).toMatchObject({ outcome: 'rejected', reason: 'rollback rejected: not now' })
+    expect(calls).toEqual([])
+  })
+
+  it('should expire an approval nobody decides', async () => {
+    const { engine, store } = engineWith({ config: { ...rollbackOn, approvalTimeout: 600_000 } })
+    const record = await settle(engine.heal('deployment-failure', 'api'))
+    expect(record).toMatchObject({ outcome: 'skipped', reason: 'approval expired without a decision' })
+    expect(record.endedAt! - record.startedAt).toBe(600_000)
+    expect((await store.approvals.approvals())[0]?.status).toBe('expired')
+    expect(calls).toEqual([])
+  })
+
+  it('should run at once when automatic and no approval is required', async () => {
+    const { engine } = engineWith({
+      config: { strategies: { rollback: { enabled: true, automatic: true, approvalRequired: false } } },
+      services: { api: { rollback: { source: 'kubernetes', revision: 3 } } },
+    })
+    const record = await settle(engine.heal('deployment-failure', 'api'))
+    expect(record.outcome).toBe('succeeded')
+    expect(calls[0]).toMatchObject({ action: 'rollback', target: { revision: 3 } })
+  })
+
+  it('should fail without an approval store or a capable executor', async () => {
+    const noStore = engineWith({ config: rollbackOn, approvals: undefined as never }).engine
+    const record = await settle(noStore.heal('deployment-failure', 'api'))
+    expect(record.reason).toBe('approval required, but no approval store is configured')
+    const cannot = engineWith({
+      config: rollbackOn,
+      executors: { api: recordingExecutor('api', calls, { capabilities: ['restart'] }) },
+    }).engine
+    expect((await settle(cannot.heal('deployment-failure', 'api'))).reason).toBe(
+      'the recording executor of api cannot roll back',
+    )
+  })
+})
+
+describe('scale up, graceful restart, safe restart', () => {
+  it('should scale by one and stop at the maximum', async () => {
+    const { engine } = engineWith({ config: { strategies: { scaleUp: { maxReplicas: 2 } } } })
+    expect((await settle(engine.heal('high-load', 'api'))).outcome).toBe('succeeded')
+    const capped = await settle(engine.heal('high-load', 'api'))
+    expect(capped).toMatchObject({ outcome: 'failed', reason: 'at max 2' })
+  })
+
+  it('should refuse to scale an executor that cannot', async () => {
+    const { engine } = engineWith({ executors: { api: recordingExecutor('api', calls, { capabilities: ['restart'] }) } })
+    const record = await settle(engine.heal('high-load', 'api'))
+    expect(record.reason).toBe('the recording executor of api cannot scale; scale up needs a kubernetes or pm2 executor')
+  })
+
+  it('should save state, restart and restore state on a memory leak', async () => {
+    const script = (name: string) => ['node', '-e', `require('fs').appendFileSync(${JSON.stringify(join(dir, 'hooks'))}, '${name}\\n')`]
+    const { engine } = engineWith({
+      config: { gracefulShutdown: false },
+      services: { api: { state: { save: { type: 'command', argv: script('save') }, restore: { type: 'command', argv: script('restore') } } } },
+    })
+    const record = await settle(engine.heal('memory-leak', 'api'))
+    expect(record.steps.map((s) => s.name)).toEqual(['check health before', 'save state', 'restart', 'wait 5000 ms', 'check api', 'restore state'])
+    expect(await readFile(join(dir, 'hooks'), 'utf8')).toBe('save\nrestore\n')
+    expect(calls.map((c) => c.action)).toEqual(['restart'])
+  })
+
+  it('should back up, clear the cache, watch the error rate and restore the backup when it stays high', async () => {
+    const { writeFile, mkdir } = await import('node:fs/promises')
+    const data = join(dir, 'data.json')
+    const cache = join(dir, 'cache')
+    await writeFile(data, 'v1')
+    await mkdir(cache)
+    let rate = 0.2
+    const { engine } = engineWith({
+      errorRate: async () => rate,
+      services: { api: { backup: { paths: [data], dir: join(dir, 'backups') }, clearPaths: [cache] } },
+      executors: {
+        api: recordingExecutor('api', calls, {
+          onAction: (a) => {
+            if (a === 'start') void writeFile(data, 'corrupted')
+          },
+        }),
+      },
+    })
+    const record = await settle(engine.heal('high-error-rate', 'api'))
+    expect(record.outcome).toBe('failed')
+    expect(record.reason).toBe('error rate 0.200 still above 0.05; backup restored')
+    expect(record.steps.map((s) => s.name)).toEqual([
+      'check health before',
+      'back up state',
+      'clear cache',
+      'stop',
+      'wait 2000 ms',
+      'start',
+      'wait 5000 ms',
+      'check api',
+      'watch error rate for 30000 ms',
+      'restore backup',
+      'clear cache',
+      'stop',
+      'wait 2000 ms',
+      'start',
+      'wait 5000 ms',
+      'check api',
+    ].filter((n, i) => i < 10 || n !== 'clear cache'))
+    expect(await readdir(dir)).not.toContain('cache')
+    rate = 0.01
+    await clock.advance(60_000)
+    const ok = await settle(engine.heal('high-error-rate', 'api'))
+    expect(ok.outcome).toBe('succeeded')
+  })
+})
