@@ -1,1 +1,42 @@
-export {}
+/**
+ * @module @noa/metrics
+ * The metrics SDK of noa: Registry, Counter, Gauge, Histogram and Summary with bounded
+ * cardinality; Prometheus 0.0.4 and OpenMetrics 1.0 exposition and parsing; system and process
+ * collectors; the JSON snapshot; HTTP request middleware for node:http (Hono: '@noa/metrics/hono').
+ */
+
+export type { BoundCounter, CounterOptions } from './counter.ts'
+export { Counter } from './counter.ts'
+export type { Negotiated } from './exposition/negotiate.ts'
+export {
+  contentTypeOf,
+  negotiate,
+  OPENMETRICS_CONTENT_TYPE,
+  PROMETHEUS_CONTENT_TYPE,
+} from './exposition/negotiate.ts'
+export type {
+  ExpositionParseError,
+  MetricFamily,
+  ParsedExemplar,
+  ParsedMetricType,
+  ParsedSample,
+  ParseOptions,
+  ParseResult,
+} from './exposition/parse.ts'
+export { formatOfContentType, parseExposition } from './exposition/parse.ts'
+export type { ExpositionFormat } from './exposition/text.ts'
+export { escapeHelp, escapeLabelValue, formatValue } from './exposition/text.ts'
+export type { BoundGauge, GaugeOptions } from './gauge.ts'
+export { Gauge } from './gauge.ts'
+export type { BoundHistogram, HistogramOptions } from './histogram.ts'
+export { DEFAULT_BUCKETS, Histogram } from './histogram.ts'
+export type { DropReason, Labels, LabelValue, MetricOptions } from './metric.ts'
+export { DEFAULT_MAX_SERIES, Metric } from './metric.ts'
+export type { MetricType } from './names.ts'
+export { isValidLabelName, isValidMetricName } from './names.ts'
+export type { AnyMetric, DroppedSamples, RegistryOptions, RenderOptions } from './registry.ts'
+export { DROPPED_SAMPLES_METRIC, Registry } from './registry.ts'
+export type { QuantileSketchOptions } from './sketch.ts'
+export { QuantileSketch } from './sketch.ts'
+export type { BoundSummary, SummaryOptions } from './summary.ts'
+export { DEFAULT_PERCENTILES, Summary } from './summary.ts'

@@ -1,0 +1,101 @@
+import type { ExpositionFormat } from './exposition/text.ts'
+import { formatValue } from './exposition/text.ts'
+import { DroppedChild, type Labels, Metric, type MetricOptions, type SeriesBase } from './metric.ts'
+import { familyName } from './names.ts'
+
+/** Options of {@link Counter}. */
+export interface CounterOptions<L extends string = never> extends MetricOptions<L> {}
+
+/** A counter bound to one label set: the fast way to record on a hot path. */
+export interface BoundCounter {
+  /** Adds `value` (default 1); a negative, NaN or infinite value is dropped and counted. */
+  inc(value?: number): void
+}
+
+/** @internal One counter series. */
+export class CounterSeries implements SeriesBase, BoundCounter {
+  value = 0
+  constructor(
+    private readonly metric: Counter<string>,
+    readonly labelValues: readonly string[],
+    readonly labelText: string,
+    readonly created: number,
+  ) {}
+  inc(value = 1): void {
+    if (typeof value !== 'number' || !(value >= 0) || value === Number.POSITIVE_INFINITY) {
+      this.metric.drop('invalid_value')
+      return
+    }
+    this.value += value
+  }
+}
+
+/**
+ * A monotonically increasing count. Written as `<name>_total` in both formats (the name may be
+ * given with or without `_total`).
+ *
+ * @example
+ * ```ts
+ * const requests = registry.register(
+ *   new Counter({ name: 'http_requests_total', help: 'Requests served', labelNames: ['method', 'code'] }),
+ * )
+ * requests.inc({ method: 'GET', code: 200 })
+ * const gets = requests.labels({ method: 'GET', code: 200 }) // bound: fastest
+ * gets.inc()
+ * ```
+ */
+export class Counter<L extends string = never> extends Metric<L, CounterSeries> {
+  private readonly family: string
+
+  constructor(options: CounterOptions<L>) {
+    super('counter', options, () => [])
+    this.family = familyName('counter', this.name)
+    this.init()
+  }
+
+  /** Adds `value` (default 1) to the series of `labels`, or to the only series when there are no labels. */
+  inc(value?: number): void
+  inc(labels: Labels<L>, value?: number): void
+  inc(labels?: Labels<L> | number, value?: number): void {
+    let series: CounterSeries | undefined
+    if (typeof labels === 'object') {
+      series = this.seriesFor(labels)
+      if (series === undefined) return
+    } else {
+      series = this.single
+      if (series === undefined) {
+        this.drop('missing_label')
+        return
+      }
+      value = labels
+    }
+    series.inc(value)
+  }
+
+  /** The counter of one label set, for repeated recording without a lookup. */
+  labels(labels: Labels<L>): BoundCounter {
+    const found = this.resolve(labels)
+    return typeof found === 'string' ? new DroppedChild(this, found) : found
+  }
+
+  /** The current value of a label set, undefined when it has none. */
+  get(labels?: Labels<L>): number | undefined {
+    return this.find(labels)?.value
+  }
+
+  protected newSeries(values: string[], labelText: string, created: number): CounterSeries {
+    return new CounterSeries(this as unknown as Counter<string>, values, labelText, created)
+  }
+
+  protected renderSamples(format: ExpositionFormat, created: boolean): string {
+    const total = `${this.family}_total`
+    const createdName = `${this.family}_created`
+    let out = ''
+    for (const s of this.seriesList) {
+      const labels = s.labelText === '' ? ' ' : `{${s.labelText}} `
+      out += `${total}${labels}${formatValue(s.value)}\n`
+      if (created && format === 'openmetrics') out += `${createdName}${labels}${s.created}\n`
+    }
+    return out
+  }
+}

@@ -1,0 +1,284 @@
+import { type Clock, ConfigError, type ConfigIssue, type Logger, noopLogger, systemClock } from '@noa/core'
+import { type ExpositionFormat, escapeHelp, renderLabelPairs } from './exposition/text.ts'
+import { checkNames, familyName, type MetricType } from './names.ts'
+
+/** A label value as a caller may pass it; numbers and booleans are written as their string form. */
+export type LabelValue = string | number | boolean
+
+/** The label set of a metric whose label names are `L`: every name, no other. */
+export type Labels<L extends string> = { readonly [K in L]: LabelValue }
+
+/** Why a recording was dropped instead of counted; the `reason` label of `noa_metrics_dropped_samples_total`. */
+export type DropReason =
+  | 'invalid_value'
+  | 'missing_label'
+  | 'extra_label'
+  | 'invalid_label_value'
+  | 'cardinality_limit'
+  | 'collect_failed'
+
+/**
+ * Default most series (label sets) per metric. It matches the OpenTelemetry SDK's default
+ * cardinality limit, so a service instrumented with either behaves the same, and it bounds a
+ * labelled histogram with the default 11 buckets to roughly 0.5 MB.
+ */
+export const DEFAULT_MAX_SERIES = 2000
+
+/** Options every metric accepts. */
+export interface MetricOptions<L extends string> {
+  /** Metric name, `[a-zA-Z_:][a-zA-Z0-9_:]*`. */
+  name: string
+  /** Help text written on the `# HELP` line. */
+  help: string
+  /** Label names, `[a-zA-Z_][a-zA-Z0-9_]*`, not starting with `__`. @default [] */
+  labelNames?: readonly L[]
+  /** Unit (OpenMetrics `# UNIT`); the name must then end with `_<unit>`. @default none */
+  unit?: string
+  /** Most label sets kept; further ones are dropped and counted. @default 2000 */
+  maxSeries?: number
+  /** Where a dropped recording is warned (once per reason). @default the registry's logger, else silent */
+  logger?: Logger
+  /** Time source for `_created` and timers. @default systemClock */
+  clock?: Clock
+}
+
+/** @internal The state all series share: where they belong and how they are written. */
+export interface SeriesBase {
+  readonly labelValues: readonly string[]
+  /** `name="value",...` already escaped, computed once when the series is created. */
+  readonly labelText: string
+  /** Epoch seconds the series was created (the OpenMetrics `_created` value). */
+  readonly created: number
+}
+
+const EXTRA_ISSUES: ConfigIssue[] = []
+
+/**
+ * The part every metric type shares: option checks, label-set lookup under a cardinality limit
+ * and the never-throw drop policy. Use {@link Counter}, {@link Gauge}, {@link Histogram} or
+ * {@link Summary}.
+ */
+export abstract class Metric<L extends string, S extends SeriesBase> {
+  readonly type: MetricType
+  readonly name: string
+  readonly help: string
+  readonly labelNames: readonly L[]
+  readonly unit: string | undefined
+  readonly maxSeries: number
+  /** @internal Series in creation order (the order they are written). */
+  readonly seriesList: S[] = []
+  /** @internal Drops by reason since creation. */
+  readonly drops = new Map<DropReason, number>()
+  /** @internal Set by the registry unless given in the options. */
+  logger: Logger
+  /** @internal True when the logger came from the options. */
+  readonly ownLogger: boolean
+  protected readonly clock: Clock
+  /** The series of a metric without labels, created at once so it is written as 0 before any use. */
+  protected single: S | undefined
+  private readonly root = new Map<string, unknown>()
+  private readonly warned = new Set<DropReason>()
+  private readonly headers: Record<ExpositionFormat, string>
+
+  protected constructor(type: MetricType, options: MetricOptions<L>, extra: (at: string) => ConfigIssue[]) {
+    const raw = (options ?? {}) as Partial<MetricOptions<L>>
+    const issues = checkNames(type, raw.name, raw.labelNames, raw.unit)
+    const at = typeof raw.name === 'string' && raw.name !== '' ? raw.name : '(unnamed metric)'
+    if (typeof raw.help !== 'string') {
+      issues.push({ path: `${at}.help`, message: `must be a string; found ${typeof raw.help}` })
+    }
+    const maxSeries = raw.maxSeries ?? DEFAULT_MAX_SERIES
+    if (!Number.isInteger(maxSeries) || maxSeries < 1) {
+      issues.push({ path: `${at}.maxSeries`, message: `must be an integer >= 1; found ${String(maxSeries)}` })
+    }
+    issues.push(...(extra(at) ?? EXTRA_ISSUES))
+    if (issues.length > 0) throw new ConfigError(issues)
+    this.type = type
+    this.name = raw.name as string
+    this.help = raw.help as string
+    this.labelNames = Object.freeze([...(raw.labelNames ?? [])]) as readonly L[]
+    this.unit = raw.unit
+    this.maxSeries = maxSeries
+    this.logger = raw.logger ?? noopLogger
+    this.ownLogger = raw.logger !== undefined
+    this.clock = raw.clock ?? systemClock
+    this.headers = { prometheus: this.header('prometheus'), openmetrics: this.header('openmetrics') }
+  }
+
+  /** Forgets every label set (a metric without labels goes back to zero). */
+  reset(): void {
+    this.root.clear()
+    this.seriesList.length = 0
+    if (this.labelNames.length === 0) this.single = this.seriesAt([])
+  }
+
+  /** Forgets one label set; returns whether it existed. Never throws. */
+  remove(labels: Labels<L>): boolean {
+    const series = this.find(labels)
+    if (series === undefined) return false
+    let node = this.root
+    const values = series.labelValues
+    for (let i = 0; i < values.length - 1; i++) node = node.get(values[i]!) as Map<string, unknown>
+    node.delete(values[values.length - 1]!)
+    this.seriesList.splice(this.seriesList.indexOf(series), 1)
+    return true
+  }
+
+  /** Number of label sets held. */
+  get seriesCount(): number {
+    return this.seriesList.length
+  }
+
+  /** @internal Counts one dropped recording and warns once per reason. Never throws. */
+  drop(reason: DropReason): void {
+    this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1)
+    if (this.warned.has(reason)) return
+    this.warned.add(reason)
+    try {
+      this.logger.warn(`metrics: dropped a sample of ${this.name}`, { metric: this.name, reason })
+    } catch {
+      // A failing logger must not reach the host service either.
+    }
+  }
+
+  /** @internal Collect callback hook, run before the metric is written. */
+  collect(): void | Promise<void> {}
+
+  /** @internal The metric as exposition text in `format`. */
+  render(format: ExpositionFormat, created: boolean): string {
+    return this.headers[format] + this.renderSamples(format, created)
+  }
+
+  protected abstract renderSamples(format: ExpositionFormat, created: boolean): string
+  protected abstract newSeries(labelValues: string[], labelText: string, created: number): S
+
+  /** The name on the `# HELP`/`# TYPE` lines in `format`. */
+  protected headerName(format: ExpositionFormat): string {
+    if (this.type !== 'counter') return this.name
+    const family = familyName('counter', this.name)
+    return format === 'openmetrics' ? family : `${family}_total`
+  }
+
+  /** The existing series for `labels`, without creating one or counting a drop. */
+  protected find(labels: unknown): S | undefined {
+    const names = this.labelNames
+    if (names.length === 0) return this.single
+    if (typeof labels !== 'object' || labels === null) return undefined
+    let node: unknown = this.root
+    for (const name of names) {
+      const value = normalize((labels as Record<string, unknown>)[name])
+      if (value === undefined) return undefined
+      node = (node as Map<string, unknown>).get(value)
+      if (node === undefined) return undefined
+    }
+    return node as S
+  }
+
+  /**
+   * The series for a label set, created on first use; undefined (and the drop counted) when
+   * the set is invalid or past the cardinality limit. This is the hot path: one Map lookup per
+   * label, no allocation once the series exists.
+   */
+  protected seriesFor(labels: unknown): S | undefined {
+    const found = this.resolve(labels)
+    if (typeof found === 'string') {
+      this.drop(found)
+      return undefined
+    }
+    return found
+  }
+
+  /** The series for a label set, or why there is none; counts nothing. */
+  protected resolve(labels: unknown): S | DropReason {
+    const names = this.labelNames
+    const n = names.length
+    if (typeof labels !== 'object' || labels === null) return 'missing_label'
+    let node: Map<string, unknown> = this.root
+    let found: unknown = this.single
+    for (let i = 0; i < n; i++) {
+      let value = (labels as Record<string, unknown>)[names[i]!]
+      if (typeof value !== 'string') {
+        if (value === undefined) return 'missing_label'
+        value = normalize(value)
+        if (value === undefined) return 'invalid_label_value'
+      }
+      found = node.get(value as string)
+      if (found === undefined) return this.create(labels as Record<string, unknown>)
+      node = found as Map<string, unknown>
+    }
+    let count = 0
+    for (const _key in labels) count++
+    return count === n ? (found as S) : 'extra_label'
+  }
+
+  private create(labels: Record<string, unknown>): S | DropReason {
+    const names = this.labelNames
+    let count = 0
+    for (const _key in labels) count++
+    if (count !== names.length) return 'extra_label'
+    if (this.seriesList.length >= this.maxSeries) return 'cardinality_limit'
+    const values = names.map((name) => normalize(labels[name]) as string)
+    const series = this.seriesAt(values)
+    let node = this.root
+    for (let i = 0; i < values.length - 1; i++) {
+      let next = node.get(values[i]!) as Map<string, unknown> | undefined
+      if (next === undefined) {
+        next = new Map()
+        node.set(values[i]!, next)
+      }
+      node = next
+    }
+    node.set(values[values.length - 1]!, series)
+    return series
+  }
+
+  private seriesAt(values: string[]): S {
+    const series = this.newSeries(values, renderLabelPairs(this.labelNames, values), this.clock.now() / 1000)
+    this.seriesList.push(series)
+    return series
+  }
+
+  /** Subclasses call this last in their constructor, once their own fields exist. */
+  protected init(): void {
+    if (this.labelNames.length === 0) this.single = this.seriesAt([])
+  }
+
+  private header(format: ExpositionFormat): string {
+    const name = this.headerName(format)
+    let out = `# HELP ${name} ${escapeHelp(this.help, format)}\n# TYPE ${name} ${this.type}\n`
+    if (format === 'openmetrics' && this.unit !== undefined) out += `# UNIT ${name} ${this.unit}\n`
+    return out
+  }
+}
+
+function normalize(value: unknown): string | undefined {
+  if (typeof value === 'string') return value
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value)
+  return undefined
+}
+
+/** A bound label set that drops every recording, returned for an invalid label set. */
+export class DroppedChild {
+  constructor(
+    private readonly metric: { drop(reason: DropReason): void },
+    private readonly reason: DropReason,
+  ) {}
+  inc(): void {
+    this.metric.drop(this.reason)
+  }
+  dec(): void {
+    this.metric.drop(this.reason)
+  }
+  set(): void {
+    this.metric.drop(this.reason)
+  }
+  observe(): void {
+    this.metric.drop(this.reason)
+  }
+  startTimer(): () => number {
+    return () => {
+      this.metric.drop(this.reason)
+      return 0
+    }
+  }
+}
