@@ -1,21 +1,20 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { fileURLToPath } from 'node:url'
 
-const TSX = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url))
+const PACKAGE_DIR = fileURLToPath(new URL('..', import.meta.url))
 
-/** Runs a TypeScript fixture in a real child process (tsx, source condition), collecting its stdout lines. */
+/** Runs a TypeScript fixture in a real child process (tsx loader, source condition), collecting its stdout lines. */
 export function runFixture(
   fixture: string,
   args: string[],
 ): { child: ChildProcess; lines: string[]; waitFor: (re: RegExp) => Promise<string> } {
-  const child = spawn(
-    TSX,
-    ['--conditions=@noa/source', fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url)), ...args],
-    {
-      stdio: ['pipe', 'pipe', 'pipe'],
-      env: process.env,
-    },
-  )
+  // One node process with tsx as a loader (not the tsx CLI, which forks a grandchild a SIGKILL would orphan).
+  const script = fileURLToPath(new URL(`./fixtures/${fixture}`, import.meta.url))
+  const child = spawn(process.execPath, ['--import', 'tsx', '--conditions=@noa/source', script, ...args], {
+    cwd: PACKAGE_DIR,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: process.env,
+  })
   const lines: string[] = []
   const waiters: Array<{ re: RegExp; resolve: (l: string) => void }> = []
   let buffer = ''

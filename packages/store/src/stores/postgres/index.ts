@@ -358,7 +358,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         const ids = await resolveSeries(q, rows)
         // One row per (series, time): the last one wins, as a second write would.
         const last = new Map<string, number>()
-        rows.forEach((s, i) => last.set(`${ids[i]}:${s.at}`, i))
+        for (const [i, s] of rows.entries()) last.set(`${ids[i]}:${s.at}`, i)
         const keep = [...last.values()].sort((a, b) => a - b)
         await q(
           `INSERT INTO ${S}.samples (series_id, ts, value) SELECT * FROM unnest($1::integer[], $2::bigint[], $3::float8[])
