@@ -59,7 +59,7 @@ export const serviceCheckSchema = z
     /** Flapping detection. @default { windowMs: 600000, limit: 5 } */
     flapping: flappingSchema.default({ windowMs: 600_000, limit: 5 }),
   })
-  .refine((s) => s.timeout <= s.interval, {
+  .refine((s) => !(s.interval > 0 && s.timeout > 0) || s.timeout <= s.interval, {
     path: ['timeout'],
     error: (issue) => {
       const s = issue.input as { timeout: number; interval: number }
@@ -151,7 +151,11 @@ export function parseServiceChecks(input: unknown, prefix = 'services'): Service
       issues.push({ path: `${prefix}.${s.name}.name`, message: `duplicate service name "${s.name}"` })
     names.add(s.name)
   }
-  const deps = new Map(input.map((raw, index) => [nameOf(raw, index), rawDependsOn(raw)]))
+  const deps = new Map<string, string[]>()
+  input.forEach((raw, index) => {
+    const name = nameOf(raw, index)
+    deps.set(name, [...(deps.get(name) ?? []), ...rawDependsOn(raw)])
+  })
   for (const [name, dependsOn] of deps)
     dependsOn.forEach((dep, i) => {
       if (!deps.has(dep))

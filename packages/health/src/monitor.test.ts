@@ -1,0 +1,425 @@
+import { spawn } from 'node:child_process'
+import { once } from 'node:events'
+import type { CheckResult } from '@noa/core'
+import { FakeClock, isConfigError } from '@noa/core'
+import { EventEmitter } from 'eventemitter3'
+import { afterEach, describe, expect, it } from 'vitest'
+import type { Checker, CheckOutcome } from './checker.ts'
+import type { HttpCheckOptions } from './checkers/http/schema.ts'
+import { childHandle } from './checkers/process/process.ts'
+import type { ServiceCheckInput } from './config.ts'
+import type { HealthChange, HealthMonitorOptions, HealthSummary } from './monitor.ts'
+import { createHealthMonitor, type HealthMonitor, overallStatus } from './monitor.ts'
+import type { TestServer } from './testing/servers.ts'
+import { startHttpServer } from './testing/servers.ts'
+
+type Behaviour = (signal: AbortSignal, call: number) => Promise<CheckOutcome> | CheckOutcome
+
+/** A fake http checker: each URL's host names a scripted behaviour; it records every call and its fake time. */
+function scriptedChecker(clock: FakeClock, behaviours: Record<string, Behaviour>) {
+  const calls: Array<{ host: string; at: number }> = []
+  const checker: Checker<HttpCheckOptions> = {
+    run(target, { signal }) {
+      const host = new URL(target.url).hostname
+      calls.push({ host, at: clock.now() })
+      return Promise.resolve(behaviours[host]!(signal, calls.filter((c) => c.host === host).length))
+    },
+  }
+  return {
+    checker,
+    calls,
+    times: (host: string) => calls.filter((c) => c.host === host).map((c) => c.at - START),
+  }
+}
+
+const START = Date.parse('2025-10-22T22:00:00.000Z')
+const healthy: Behaviour = () => ({ state: 'healthy', message: 'status 200' })
+const down: Behaviour = () => ({ state: 'error', message: 'connect ECONNREFUSED', retryable: true })
+/** Answers only when aborted, as a real checker does on timeout. */
+const hangs: Behaviour = (signal) =>
+  new Promise((resolve) =>
+    signal.addEventListener('abort', () =>
+      resolve({ state: 'error', message: String(signal.reason.message) }),
+    ),
+  )
+/** Ignores its signal entirely: the monitor must still move on. */
+const ignoresSignal: Behaviour = () => new Promise(() => {})
+
+const svc = (name: string, extra: Partial<ServiceCheckInput> = {}): ServiceCheckInput => ({
+  name,
+  check: { type: 'http', url: `http://${name}/health` },
+  ...extra,
+})
+
+const nextChange = (monitor: HealthMonitor) =>
+  new Promise<HealthChange>((resolve) => monitor.once('change', resolve))
+
+const monitors: HealthMonitor[] = []
+function build(
+  clock: FakeClock,
+  behaviours: Record<string, Behaviour>,
+  options: Omit<HealthMonitorOptions, 'clock'>,
+) {
+  const scripted = scriptedChecker(clock, behaviours)
+  const monitor = createHealthMonitor({
+    clock,
+    random: () => 0,
+    ...options,
+    checkers: { http: scripted.checker },
+  })
+  monitors.push(monitor)
+  return { monitor, ...scripted }
+}
+
+afterEach(async () => {
+  await Promise.all(monitors.splice(0).map((m) => m.stop()))
+})
+
+describe('HealthMonitor', () => {
+  it('should run every check once and return the seed-shaped summary with blockedBy', async () => {
+    const clock = new FakeClock()
+    const { monitor } = build(
+      clock,
+      { 'claude-flow': down, 'mcp-server': healthy, 'ui-server': healthy, docs: down },
+      {
+        services: [
+          svc('claude-flow', { retries: 0 }),
+          svc('mcp-server', { dependsOn: ['claude-flow'] }),
+          svc('ui-server', { dependsOn: ['mcp-server'] }),
+          svc('docs', { retries: 0, critical: false }),
+        ],
+      },
+    )
+    const changes: HealthChange[] = []
+    const summaries: HealthSummary[] = []
+    monitor.on('change', (c) => changes.push(c))
+    monitor.on('summary', (s) => summaries.push(s))
+    const summary = await monitor.runOnce()
+    expect(summaries).toEqual([summary])
+    expect(summary.timestamp).toBe('2025-10-22T22:00:00.000Z')
+    expect(summary.overall).toBe('unhealthy')
+    expect(summary.counts).toEqual({ healthy: 2, unhealthy: 0, error: 2, unknown: 0 })
+    expect(summary.services.map((s) => [s.service, s.state, s.blockedBy])).toEqual([
+      ['claude-flow', 'error', []],
+      ['mcp-server', 'healthy', ['claude-flow']],
+      ['ui-server', 'healthy', ['claude-flow']],
+      ['docs', 'error', []],
+    ])
+    expect(summary.services[0]).toEqual({
+      service: 'claude-flow',
+      state: 'error',
+      critical: true,
+      since: START,
+      flapping: false,
+      consecutiveFailures: 1,
+      consecutiveSuccesses: 0,
+      dependsOn: [],
+      blockedBy: [],
+      lastResult: {
+        service: 'claude-flow',
+        state: 'error',
+        at: START,
+        durationMs: 0,
+        attempts: 1,
+        message: 'connect ECONNREFUSED',
+      },
+    })
+    expect(changes.map((c) => `${c.service}: ${c.from} -> ${c.to}`)).toEqual([
+      'claude-flow: unknown -> error',
+      'mcp-server: unknown -> healthy',
+      'ui-server: unknown -> healthy',
+      'docs: unknown -> error',
+    ])
+    expect(changes[0]?.result).toBe(summary.services[0]?.lastResult)
+  })
+
+  it('should retry with exponential backoff between attempts, in fake time', async () => {
+    const clock = new FakeClock()
+    const { monitor, times } = build(
+      clock,
+      { api: (_s, call) => (call < 3 ? down(_s, call) : healthy(_s, call)) },
+      { services: [svc('api')] },
+    )
+    const results: CheckResult[] = []
+    monitor.on('result', (r) => results.push(r))
+    const done = monitor.checkNow('api')
+    await clock.advance(999)
+    expect(times('api')).toEqual([0])
+    await clock.advance(1)
+    expect(times('api')).toEqual([0, 1_000])
+    await clock.advance(1_999)
+    expect(times('api')).toEqual([0, 1_000])
+    await clock.advance(1)
+    expect(await done).toMatchObject({ state: 'healthy', attempts: 3, at: START + 3_000 })
+    expect(times('api')).toEqual([0, 1_000, 3_000])
+    expect(results).toHaveLength(1)
+  })
+
+  it('should give up after retries and not retry a non-retryable failure', async () => {
+    const clock = new FakeClock()
+    const { monitor, times } = build(
+      clock,
+      {
+        api: down,
+        web: () => ({ state: 'unhealthy', message: 'expected status 200-399, got 404', retryable: false }),
+      },
+      { services: [svc('api', { retries: 2, backoff: { jitter: 0 } }), svc('web')] },
+    )
+    const pending = monitor.runOnce()
+    await clock.runAll()
+    const summary = await pending
+    expect(times('api')).toEqual([0, 1_000, 3_000])
+    expect(times('web')).toEqual([0])
+    expect(summary.services.map((s) => s.lastResult?.attempts)).toEqual([3, 1])
+  })
+
+  it('should abort an attempt at its timeout, even when the checker ignores its signal', async () => {
+    const clock = new FakeClock()
+    const { monitor } = build(
+      clock,
+      { slow: hangs, deaf: ignoresSignal },
+      { services: [svc('slow', { retries: 0 }), svc('deaf', { retries: 0, timeout: 2_000 })] },
+    )
+    const pending = monitor.runOnce()
+    await clock.advance(2_000)
+    expect(monitor.status('deaf').lastResult).toMatchObject({
+      state: 'error',
+      message: 'check of deaf timed out after 2000 ms',
+      durationMs: 2_000,
+    })
+    expect(monitor.status('slow').state).toBe('unknown')
+    await clock.advance(3_000)
+    expect((await pending).services.map((s) => s.lastResult?.message)).toEqual([
+      'check of slow timed out after 5000 ms',
+      'check of deaf timed out after 2000 ms',
+    ])
+  })
+
+  it('should schedule each service on its interval after a jittered first run, a hung one delaying no other', async () => {
+    const clock = new FakeClock()
+    const { monitor, times } = build(
+      clock,
+      { fast: healthy, hung: hangs },
+      {
+        random: () => 0.5,
+        firstRunJitterMs: 1_000,
+        concurrency: 2,
+        services: [
+          svc('fast', { interval: 10_000, timeout: 1_000 }),
+          svc('hung', { interval: 30_000, timeout: 30_000, retries: 0 }),
+        ],
+      },
+    )
+    monitor.start()
+    monitor.start()
+    expect(monitor.running).toBe(true)
+    await clock.advance(40_000)
+    expect(times('fast')).toEqual([500, 10_500, 20_500, 30_500])
+    // The hung check runs at 500, times out at 30 500 and runs again at once (its interval has passed).
+    expect(times('hung')).toEqual([500, 30_500])
+  })
+
+  it('should queue attempts beyond the concurrency limit', async () => {
+    const clock = new FakeClock()
+    const { monitor, times } = build(
+      clock,
+      { a: hangs, b: hangs, c: healthy },
+      { concurrency: 1, services: ['a', 'b', 'c'].map((n) => svc(n, { retries: 0, timeout: 1_000 })) },
+    )
+    const pending = monitor.runOnce()
+    await clock.advance(2_500)
+    expect(times('a')).toEqual([0])
+    expect(times('b')).toEqual([1_000])
+    expect(times('c')).toEqual([2_000])
+    expect((await pending).counts).toEqual({ healthy: 1, unhealthy: 0, error: 2, unknown: 0 })
+  })
+
+  it('should see a supervised process exit at once through its handle and through report()', async () => {
+    const clock = new FakeClock()
+    const handle = Object.assign(new EventEmitter(), { pid: 4242, isAlive: () => true })
+    const monitor = createHealthMonitor({
+      clock,
+      services: [
+        { name: 'worker', check: { type: 'process', handle }, interval: 30_000, failureThreshold: 3 },
+        svc('api', { failureThreshold: 3, successThreshold: 2 }),
+      ],
+      checkers: { http: scriptedChecker(clock, { api: healthy }).checker },
+    })
+    monitors.push(monitor)
+    const changes: HealthChange[] = []
+    monitor.on('change', (c) => changes.push(c))
+    monitor.start()
+    await clock.advance(1_000)
+    expect(monitor.status('worker').state).toBe('healthy')
+    handle.emit('exit', 1, null)
+    expect(changes.at(-1)).toMatchObject({
+      service: 'worker',
+      from: 'healthy',
+      to: 'error',
+      at: START + 1_000,
+      result: { message: 'process exited with code 1', attempts: 1, details: { exitCode: 1, signal: null } },
+    })
+    handle.emit('exit', null, 'SIGKILL')
+    expect(monitor.status('worker').lastResult?.message).toBe('process exited on SIGKILL')
+    monitor.report('api', { state: 'unhealthy', message: 'reported' })
+    expect(monitor.status('api').state).toBe('unhealthy')
+    monitor.report('api', { state: 'healthy' }, { decisive: false })
+    expect(monitor.status('api').state).toBe('unhealthy')
+    await monitor.stop()
+    expect(handle.listenerCount('exit')).toBe(0)
+  })
+
+  it('should emit flapping instead of a change on every result', async () => {
+    const clock = new FakeClock()
+    let up = true
+    const { monitor } = build(
+      clock,
+      { api: () => (up ? { state: 'healthy' } : { state: 'unhealthy', retryable: false }) },
+      { services: [svc('api', { flapping: { windowMs: 60_000, limit: 3 } })] },
+    )
+    const events: string[] = []
+    monitor.on('change', (c) => events.push(`change ${c.to}`))
+    monitor.on('flapping', (f) => events.push(`flapping ${f.flapping} ${f.state}`))
+    for (let i = 0; i < 6; i++) {
+      await monitor.checkNow('api')
+      up = !up
+      await clock.advance(1_000)
+    }
+    expect(events).toEqual(['change healthy', 'change unhealthy', 'change healthy', 'flapping true healthy'])
+    expect(monitor.status('api').flapping).toBe(true)
+  })
+
+  it('should stop: abort checks in flight, cancel timers, apply nothing more', async () => {
+    const clock = new FakeClock()
+    let aborted: unknown
+    const { monitor } = build(
+      clock,
+      {
+        api: (signal) =>
+          new Promise((resolve) =>
+            signal.addEventListener('abort', () => {
+              aborted = signal.reason
+              resolve({ state: 'error' })
+            }),
+          ),
+      },
+      { services: [svc('api')] },
+    )
+    const results: CheckResult[] = []
+    monitor.on('result', (r) => results.push(r))
+    monitor.start()
+    await clock.advance(100)
+    await monitor.stop()
+    expect(String(aborted)).toBe('NoaError: health monitor stopped')
+    expect(results).toEqual([])
+    expect(clock.pending).toBe(0)
+    expect(monitor.running).toBe(false)
+  })
+
+  it('should coalesce the summary of results settling together while running', async () => {
+    const clock = new FakeClock()
+    const { monitor } = build(clock, { a: healthy, b: healthy }, { services: [svc('a'), svc('b')] })
+    const summaries: HealthSummary[] = []
+    monitor.on('summary', (s) => summaries.push(s))
+    monitor.start()
+    await clock.advance(0)
+    expect(summaries.map((s) => s.overall)).toEqual(['healthy'])
+  })
+
+  it('should join a check already in flight and refuse an unknown service', async () => {
+    const clock = new FakeClock()
+    const { monitor, times } = build(clock, { api: healthy }, { services: [svc('api')] })
+    const [a, b] = await Promise.all([monitor.checkNow('api'), monitor.checkNow('api')])
+    expect(a).toBe(b)
+    expect(times('api')).toEqual([0])
+    expect(() => monitor.checkNow('nope')).toThrow('unknown service "nope"; known: api')
+  })
+
+  it('should refuse bad monitor settings and bad services together', () => {
+    let error: unknown
+    try {
+      createHealthMonitor({ concurrency: 0, services: [svc('a', { interval: -1 })] })
+    } catch (e) {
+      error = e
+    }
+    expect(isConfigError(error)).toBe(true)
+    expect((error as Error).message).toBe(
+      'concurrency: Too small: expected number to be >0; found 0\nservices.a.interval: Too small: expected number to be >0; found -1',
+    )
+  })
+})
+
+describe('overallStatus', () => {
+  it('should be unhealthy for a critical service down, degraded for a non-critical one, unknown before results', () => {
+    expect(overallStatus([])).toBe('unknown')
+    expect(overallStatus([{ state: 'healthy', critical: true }])).toBe('healthy')
+    expect(
+      overallStatus([
+        { state: 'healthy', critical: true },
+        { state: 'unknown', critical: true },
+      ]),
+    ).toBe('unknown')
+    expect(
+      overallStatus([
+        { state: 'unknown', critical: true },
+        { state: 'error', critical: false },
+      ]),
+    ).toBe('degraded')
+    expect(
+      overallStatus([
+        { state: 'unhealthy', critical: false },
+        { state: 'error', critical: true },
+      ]),
+    ).toBe('unhealthy')
+  })
+})
+
+describe('HealthMonitor with real parts', () => {
+  const servers: TestServer[] = []
+  afterEach(async () => {
+    await Promise.all(servers.splice(0).map((s) => s.close()))
+  })
+
+  it('should check a real HTTP service and see it go down', async () => {
+    let status = 200
+    const server = await startHttpServer((_req, res) => res.writeHead(status).end())
+    servers.push(server)
+    const monitor = createHealthMonitor({
+      services: [{ name: 'mcp-server', check: { type: 'http', url: `${server.url}/health` }, retries: 0 }],
+    })
+    monitors.push(monitor)
+    expect((await monitor.runOnce()).overall).toBe('healthy')
+    status = 503
+    const changed = nextChange(monitor)
+    await monitor.runOnce()
+    const change = await changed
+    expect(change).toMatchObject({
+      from: 'healthy',
+      to: 'unhealthy',
+      result: { message: 'expected status 200-399, got 503' },
+    })
+  })
+
+  it('should see a real child process exit as soon as it happens', async () => {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' })
+    try {
+      await once(child, 'spawn')
+      const monitor = createHealthMonitor({
+        firstRunJitterMs: 0,
+        services: [{ name: 'worker', check: { type: 'process', handle: childHandle(child) } }],
+      })
+      monitors.push(monitor)
+      const first = nextChange(monitor)
+      monitor.start()
+      expect((await first).to).toBe('healthy')
+      const down = nextChange(monitor)
+      child.kill('SIGTERM')
+      expect(await down).toMatchObject({
+        to: 'error',
+        result: { message: 'process exited on SIGTERM' },
+      })
+    } finally {
+      child.kill('SIGKILL')
+    }
+  })
+})
