@@ -35,7 +35,7 @@ describe('console channel', () => {
     )
     const original = process.stdout.write
     const out: string[] = []
-    process.stdout.write = ((chunk: string) => out.push(chunk)) as typeof process.stdout.write
+    process.stdout.write = ((chunk: string) => out.push(chunk) > 0) as typeof process.stdout.write
     try {
       await channel.send(sampleNotification, ctx)
     } finally {
