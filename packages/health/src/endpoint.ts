@@ -5,13 +5,17 @@ import type { CheckOutcome } from './checker.ts'
 import { errorOutcome } from './checker.ts'
 import { overallStatus } from './monitor.ts'
 
+/** What a component check gives: true/undefined (fine), false, or a full outcome. */
+// biome-ignore lint/suspicious/noConfusingVoidType: lets `async () => { await pool.query('SELECT 1') }` be a check
+export type ComponentResult = boolean | undefined | void | CheckOutcome
+
 /** One component a service depends on (its database, its cache), checked on each /health request. */
 export interface ComponentCheck {
   name: string
   /** A critical component down makes the service `unhealthy` (503); another one `degraded` (200). @default true */
   critical?: boolean
   /** Resolves true/undefined or a healthy outcome when fine; false, a failed outcome or a throw when not. */
-  check(context: { signal: AbortSignal }): Promise<boolean | undefined | CheckOutcome> | boolean | undefined
+  check(context: { signal: AbortSignal }): Promise<ComponentResult> | ComponentResult
 }
 
 /** Options of {@link createHealthEndpoint}. */

@@ -44,6 +44,7 @@ export { flappingSchema, parseServiceChecks, retryBackoffSchema, serviceCheckSch
 export type {
   ComponentCheck,
   ComponentReport,
+  ComponentResult,
   HealthAnswer,
   HealthEndpoint,
   HealthEndpointOptions,
