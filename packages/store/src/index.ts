@@ -5,10 +5,15 @@
  * (`@noa/store/postgres`), plus the seed's daily JSONL archive.
  */
 
+export type { ArchiveReport, JsonlArchive, JsonlArchiveOptions } from './archive/jsonl.ts'
+export { archiveFileName, createJsonlArchive, utcDay } from './archive/jsonl.ts'
+export { jsonlArchiveOptionsSchema } from './archive/options.ts'
 export type { StoreErrorOptions } from './errors.ts'
 export { isStoreError, StoreError, StoreUnavailableError } from './errors.ts'
 export type { MaintenanceSchedule } from './maintenance.ts'
 export { startMaintenance } from './maintenance.ts'
+export type { OpenStoreOptions, StoreConfig } from './open.ts'
+export { openStore, storeConfigSchema } from './open.ts'
 export type { StoreRuntime } from './options.ts'
 export { commonOptionsSchema, DEFAULT_RETENTION_DAYS, RETENTION_KINDS, retentionSchema } from './options.ts'
 export type {

@@ -1,0 +1,89 @@
+import type { Logger } from '@noa/core'
+import { ConfigError, errorMessage, noopLogger } from '@noa/core'
+import { z } from 'zod'
+import { StoreError } from './errors.ts'
+import type { Store, StoreType } from './store.ts'
+import { createMemoryStore, type MemoryStoreOptions } from './stores/memory/index.ts'
+import { memoryOptionsSchema } from './stores/memory/options.ts'
+import type { PostgresStoreOptions } from './stores/postgres/index.ts'
+import { postgresOptionsBaseSchema } from './stores/postgres/options.ts'
+import type { SqliteStoreOptions } from './stores/sqlite/index.ts'
+import { sqliteOptionsSchema } from './stores/sqlite/options.ts'
+
+/** The `store` section of the configuration: a backend `type` and its options. */
+export type StoreConfig =
+  | ({ type: 'memory' } & MemoryStoreOptions)
+  | ({ type: 'sqlite' } & SqliteStoreOptions)
+  | ({ type: 'postgres' } & PostgresStoreOptions)
+
+/**
+ * The zod schema of {@link StoreConfig} (without runtime objects such as a pool), for
+ * the agent's configuration schema.
+ */
+export const storeConfigSchema = z.discriminatedUnion('type', [
+  memoryOptionsSchema.extend({ type: z.literal('memory') }),
+  sqliteOptionsSchema.extend({ type: z.literal('sqlite') }),
+  postgresOptionsBaseSchema.extend({ type: z.literal('postgres') }),
+])
+
+/** Options of {@link openStore}. */
+export interface OpenStoreOptions {
+  /**
+   * When the configured store cannot be opened (unwritable path, database down), open a
+   * memory store instead so the agent keeps running on a recent window. @default false
+   */
+  fallbackToMemory?: boolean
+  /** Options of the fallback memory store. @default a window of 8640 points per series (a day at 10 s) */
+  fallback?: MemoryStoreOptions
+  /** Called with the error when the fallback is used. */
+  onFallback?: (error: StoreError) => void
+  /** @default noopLogger */
+  logger?: Logger
+}
+
+type Factory = (config: never) => Promise<Store>
+
+/** One factory per backend type; heavy clients are imported only when their backend is chosen. */
+const factories = {
+  memory: async (config: MemoryStoreOptions) => createMemoryStore(config),
+  sqlite: async (config: SqliteStoreOptions) =>
+    (await import('./stores/sqlite/index.ts')).createSqliteStore(config),
+  postgres: async (config: PostgresStoreOptions) =>
+    (await import('./stores/postgres/index.ts')).createPostgresStore(config),
+} satisfies Record<StoreType, Factory>
+
+/**
+ * Opens the store a configuration names, loading only that backend's client.
+ *
+ * @example
+ * ```ts
+ * import { openStore } from '@noa/store'
+ * const store = await openStore({ type: 'sqlite', path: 'data/noa.db' }, { fallbackToMemory: true })
+ * ```
+ */
+export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<Store> {
+  const type = (config as { type?: unknown })?.type
+  if (typeof type !== 'string' || !Object.hasOwn(factories, type))
+    throw new ConfigError([
+      {
+        path: 'store.type',
+        message: `must be one of ${Object.keys(factories).join(', ')}; found ${JSON.stringify(type) ?? 'nothing'}`,
+      },
+    ])
+  const { type: _type, ...rest } = config
+  const factory = factories[type as StoreType] as (c: typeof rest) => Promise<Store>
+  try {
+    return await factory(rest)
+  } catch (error) {
+    if (!options.fallbackToMemory || error instanceof ConfigError) throw error
+    const storeError =
+      error instanceof StoreError ? error : new StoreError(errorMessage(error), { cause: error })
+    ;(options.logger ?? noopLogger).error('store unavailable; running on an in-memory recent window', {
+      type,
+      path: storeError.path,
+      error: storeError.message,
+    })
+    options.onFallback?.(storeError)
+    return createMemoryStore({ maxPointsPerSeries: 8640, ...options.fallback })
+  }
+}
