@@ -121,6 +121,7 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
   readonly #deps: HealingEngineOptions
   readonly #agentId: string
   readonly #locks = new Set<string>()
+  readonly #lockWaiters = new Map<string, Array<() => void>>()
   readonly #degraded = new Set<string>()
   readonly #approvalWaiters = new Map<string, () => void>()
   readonly #running = new Set<Promise<unknown>>()
@@ -184,6 +185,7 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
   async close(): Promise<void> {
     this.#closed = true
     for (const wake of this.#approvalWaiters.values()) wake()
+    for (const list of this.#lockWaiters.values()) for (const wake of list) wake()
     for (const c of this.#controllers) c.abort(new Error('the healing engine is closing'))
     await Promise.allSettled([...this.#running])
     await Promise.allSettled([...this.#services.values()].map((s) => s.executor?.close?.()))
@@ -283,6 +285,9 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
       released = true
       renew?.cancel()
       this.#locks.delete(service)
+      const waiters = this.#lockWaiters.get(service) ?? []
+      this.#lockWaiters.delete(service)
+      for (const wake of waiters) wake()
       if (leases && !dryRun) void leases.releaseLease(leaseName, this.#agentId).catch(() => {})
     }
     try {
@@ -343,6 +348,8 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
         dryRun,
         reason: verdict.reason,
       })
+      this.#appendLog(refused)
+      this.emit('healing-finished', refused)
       if (
         (verdict.guard === 'max-restarts' || verdict.guard === 'max-consecutive') &&
         !this.#degraded.has(runtime.name)
@@ -642,6 +649,14 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     if (!this.options.enabled || !this.options.autoRestart || this.#closed) return
     const runtime = this.#services.get(supervisor.service)
     if (!runtime) return
+    // an exit during a healing of the same service (a start that crashes at once) waits its turn
+    while (this.#locks.has(runtime.name) && !this.#closed)
+      await new Promise<void>((resolve) => {
+        const list = this.#lockWaiters.get(runtime.name) ?? []
+        list.push(resolve)
+        this.#lockWaiters.set(runtime.name, list)
+      })
+    if (this.#closed) return
     // a run longer than stableAfterMs was a recovery: the consecutive counter starts over
     if (exit.crashes === 1) this.#guards.recovered(runtime.name)
     const dryRun = this.options.dryRun
