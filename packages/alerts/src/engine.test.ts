@@ -211,6 +211,19 @@ describe('createAlertEngine', () => {
     await engine.stop()
   })
 
+  it('should leave per-service alerts alone in a metrics-only evaluation, and global ones in a health-only one', async () => {
+    const { engine, ops, run } = setup()
+    await engine.start()
+    await run({ snapshot: snap({ cpu: 95 }), services: { api: { state: 'error', critical: true } } })
+    await run({ snapshot: snap({ cpu: 95 }) })
+    await run({ services: { api: { state: 'error', critical: true } } })
+    expect(engine.alerts().map((a) => a.rule)).toEqual(['service-down', 'cpu-overload'])
+    expect(statuses(ops)).toEqual([['firing:service-down/api', 'firing:cpu-overload']])
+    await run({ services: { api: { state: 'healthy', critical: true } } })
+    expect(engine.alerts().map((a) => a.rule)).toEqual(['cpu-overload'])
+    await engine.stop()
+  })
+
   it('should send no resolved notification for a firing that was never notified', async () => {
     const { engine, clock, ops, run } = setup({
       rules: [{ name: 'down', condition: 'health_check_failed', severity: 'critical', cooldown: 60_000 }],

@@ -399,7 +399,14 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     const seen = new Set<string>()
     const scopes = ctx.services ? serviceScopes(ctx) : []
     const samples = ctx.samples ?? []
+    // A context without health facts (or without metrics) leaves the rules that need them
+    // as they are, so a metrics-only evaluation does not resolve every service alert.
+    const skipped = new Set<CompiledRule>()
     for (const rule of rules) {
+      if (rule.scope === 'service' ? !ctx.services : !ctx.snapshot && !ctx.samples) {
+        skipped.add(rule)
+        continue
+      }
       const instances = rule.scope === 'service' ? scopes : [undefined]
       for (const service of instances) {
         const result = rule.condition.evaluate({ snapshot: ctx.snapshot, service, samples })
@@ -442,7 +449,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
       }
     }
     for (const [fp, a] of active) {
-      if (seen.has(fp)) continue
+      if (seen.has(fp) || skipped.has(a.rule)) continue
       active.delete(fp)
       if (a.state === 'pending') changes.push(record(a, 'inactive', now))
       else {
