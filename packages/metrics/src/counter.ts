@@ -18,7 +18,6 @@ export class CounterSeries implements SeriesBase, BoundCounter {
   constructor(
     private readonly metric: Counter<string>,
     readonly labelValues: readonly string[],
-    readonly labelText: string,
     readonly created: number,
   ) {}
   inc(value = 1): void {
@@ -83,8 +82,8 @@ export class Counter<L extends string = never> extends Metric<L, CounterSeries> 
     return this.find(labels)?.value
   }
 
-  protected newSeries(values: string[], labelText: string, created: number): CounterSeries {
-    return new CounterSeries(this as unknown as Counter<string>, values, labelText, created)
+  protected newSeries(values: string[], created: number): CounterSeries {
+    return new CounterSeries(this as unknown as Counter<string>, values, created)
   }
 
   protected renderSamples(format: ExpositionFormat, created: boolean): string {
@@ -92,7 +91,7 @@ export class Counter<L extends string = never> extends Metric<L, CounterSeries> 
     const createdName = `${this.family}_created`
     let out = ''
     for (const s of this.seriesList) {
-      const labels = s.labelText === '' ? ' ' : `{${s.labelText}} `
+      const labels = this.labelBlock(s)
       out += `${total}${labels}${formatValue(s.value)}\n`
       if (created && format === 'openmetrics') out += `${createdName}${labels}${s.created}\n`
     }

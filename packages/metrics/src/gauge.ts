@@ -27,7 +27,6 @@ export class GaugeSeries implements SeriesBase, BoundGauge {
   constructor(
     private readonly metric: Gauge<string>,
     readonly labelValues: readonly string[],
-    readonly labelText: string,
     readonly created: number,
   ) {}
   set(value: number): void {
@@ -119,15 +118,15 @@ export class Gauge<L extends string = never> extends Metric<L, GaugeSeries> {
     return this.single
   }
 
-  protected newSeries(values: string[], labelText: string, created: number): GaugeSeries {
-    return new GaugeSeries(this as unknown as Gauge<string>, values, labelText, created)
+  protected newSeries(values: string[], created: number): GaugeSeries {
+    return new GaugeSeries(this as unknown as Gauge<string>, values, created)
   }
 
   protected renderSamples(): string {
     let out = ''
     const name = this.name
     for (const s of this.seriesList) {
-      out += `${name}${s.labelText === '' ? ' ' : `{${s.labelText}} `}${formatValue(s.value)}\n`
+      out += `${name}${this.labelBlock(s)}${formatValue(s.value)}\n`
     }
     return out
   }

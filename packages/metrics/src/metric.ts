@@ -45,9 +45,7 @@ export interface MetricOptions<L extends string> {
 /** @internal The state all series share: where they belong and how they are written. */
 export interface SeriesBase {
   readonly labelValues: readonly string[]
-  /** `name="value",...` already escaped, computed once when the series is created. */
-  readonly labelText: string
-  /** Epoch seconds the series was created (the OpenMetrics `_created` value). */
+  /** Whole epoch seconds the series was created (the OpenMetrics `_created` value; an integer keeps it unboxed). */
   readonly created: number
 }
 
@@ -76,7 +74,8 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   protected readonly clock: Clock
   /** The series of a metric without labels, created at once so it is written as 0 before any use. */
   protected single: S | undefined
-  private readonly root = new Map<string, unknown>()
+  private readonly index = new Map<number, S>()
+  private collisions: Map<number, S[]> | undefined
   private readonly warned = new Set<DropReason>()
   private readonly headers: Record<ExpositionFormat, string>
 
@@ -107,20 +106,27 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 
   /** Forgets every label set (a metric without labels goes back to zero). */
   reset(): void {
-    this.root.clear()
+    this.index.clear()
+    this.collisions = undefined
     this.seriesList.length = 0
     if (this.labelNames.length === 0) this.single = this.seriesAt([])
   }
 
   /** Forgets one label set; returns whether it existed. Never throws. */
   remove(labels: Labels<L>): boolean {
+    if (this.labelNames.length === 0) return false
     const series = this.find(labels)
     if (series === undefined) return false
-    let node = this.root
-    const values = series.labelValues
-    for (let i = 0; i < values.length - 1; i++) node = node.get(values[i]!) as Map<string, unknown>
-    node.delete(values[values.length - 1]!)
     this.seriesList.splice(this.seriesList.indexOf(series), 1)
+    const hash = hashValues(series.labelValues)
+    if (this.index.get(hash) === series) {
+      this.index.delete(hash)
+      const moved = this.collisions?.get(hash)?.shift()
+      if (moved !== undefined) this.index.set(hash, moved)
+    } else {
+      const list = this.collisions?.get(hash)
+      list?.splice(list.indexOf(series), 1)
+    }
     return true
   }
 
@@ -150,7 +156,14 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   }
 
   protected abstract renderSamples(format: ExpositionFormat, created: boolean): string
-  protected abstract newSeries(labelValues: string[], labelText: string, created: number): S
+  protected abstract newSeries(labelValues: string[], created: number): S
+
+  /** `{name="value",...}` followed by a space, or a lone space for a series without labels. */
+  protected labelBlock(series: S): string {
+    return series.labelValues.length === 0
+      ? ' '
+      : `{${renderLabelPairs(this.labelNames, series.labelValues)}} `
+  }
 
   /** The name on the `# HELP`/`# TYPE` lines in `format`. */
   protected headerName(format: ExpositionFormat): string {
@@ -161,17 +174,15 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 
   /** The existing series for `labels`, without creating one or counting a drop. */
   protected find(labels: unknown): S | undefined {
-    const names = this.labelNames
-    if (names.length === 0) return this.single
+    if (this.labelNames.length === 0) return this.single
+    const found = this.resolveExisting(labels)
+    return found
+  }
+
+  private resolveExisting(labels: unknown): S | undefined {
     if (typeof labels !== 'object' || labels === null) return undefined
-    let node: unknown = this.root
-    for (const name of names) {
-      const value = normalize((labels as Record<string, unknown>)[name])
-      if (value === undefined) return undefined
-      node = (node as Map<string, unknown>).get(value)
-      if (node === undefined) return undefined
-    }
-    return node as S
+    const values = this.labelNames.map((name) => normalize((labels as Record<string, unknown>)[name]))
+    return this.seriesList.find((s) => sameValues(s.labelValues, values, values.length))
   }
 
   /**
@@ -193,8 +204,11 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     const names = this.labelNames
     const n = names.length
     if (typeof labels !== 'object' || labels === null) return 'missing_label'
-    let node: Map<string, unknown> = this.root
-    let found: unknown = this.single
+    // A 32-bit FNV-1a hash of the values, computed in place: no key string is built on the hot
+    // path and the index holds one entry per series (the found series' values are compared, so a
+    // hash collision can never mix two label sets).
+    const values = SCRATCH
+    let hash = 0x811c9dc5
     for (let i = 0; i < n; i++) {
       let value = (labels as Record<string, unknown>)[names[i]!]
       if (typeof value !== 'string') {
@@ -202,38 +216,36 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
         value = normalize(value)
         if (value === undefined) return 'invalid_label_value'
       }
-      found = node.get(value as string)
-      if (found === undefined) return this.create(labels as Record<string, unknown>)
-      node = found as Map<string, unknown>
+      const v = value as string
+      values[i] = v
+      for (let j = 0; j < v.length; j++) hash = Math.imul(hash ^ v.charCodeAt(j), 0x01000193)
+      hash = Math.imul(hash ^ 0xff, 0x01000193)
     }
     let count = 0
     for (const _key in labels) count++
-    return count === n ? (found as S) : 'extra_label'
+    if (count !== n) return 'extra_label'
+    const found = this.index.get(hash)
+    if (found !== undefined && sameValues(found.labelValues, values, n)) return found
+    const other = this.collisions?.get(hash)
+    if (other !== undefined) for (const s of other) if (sameValues(s.labelValues, values, n)) return s
+    return this.create(hash, found !== undefined)
   }
 
-  private create(labels: Record<string, unknown>): S | DropReason {
-    const names = this.labelNames
-    let count = 0
-    for (const _key in labels) count++
-    if (count !== names.length) return 'extra_label'
+  private create(hash: number, collided: boolean): S | DropReason {
     if (this.seriesList.length >= this.maxSeries) return 'cardinality_limit'
-    const values = names.map((name) => normalize(labels[name]) as string)
-    const series = this.seriesAt(values)
-    let node = this.root
-    for (let i = 0; i < values.length - 1; i++) {
-      let next = node.get(values[i]!) as Map<string, unknown> | undefined
-      if (next === undefined) {
-        next = new Map()
-        node.set(values[i]!, next)
-      }
-      node = next
+    const series = this.seriesAt(SCRATCH.slice(0, this.labelNames.length))
+    if (!collided) this.index.set(hash, series)
+    else {
+      this.collisions ??= new Map()
+      const list = this.collisions.get(hash)
+      if (list === undefined) this.collisions.set(hash, [series])
+      else list.push(series)
     }
-    node.set(values[values.length - 1]!, series)
     return series
   }
 
   private seriesAt(values: string[]): S {
-    const series = this.newSeries(values, renderLabelPairs(this.labelNames, values), this.clock.now() / 1000)
+    const series = this.newSeries(values, Math.floor(this.clock.now() / 1000))
     this.seriesList.push(series)
     return series
   }
@@ -249,6 +261,23 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     if (format === 'openmetrics' && this.unit !== undefined) out += `# UNIT ${name} ${this.unit}\n`
     return out
   }
+}
+
+const SCRATCH: string[] = []
+
+/** The same FNV-1a hash as the lookup in `resolve`, for a stored series. */
+function hashValues(values: readonly string[]): number {
+  let hash = 0x811c9dc5
+  for (const v of values) {
+    for (let j = 0; j < v.length; j++) hash = Math.imul(hash ^ v.charCodeAt(j), 0x01000193)
+    hash = Math.imul(hash ^ 0xff, 0x01000193)
+  }
+  return hash
+}
+
+function sameValues(a: readonly string[], b: readonly (string | undefined)[], n: number): boolean {
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 function normalize(value: unknown): string | undefined {

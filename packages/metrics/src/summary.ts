@@ -1,5 +1,5 @@
 import type { Clock, ConfigIssue } from '@noa/core'
-import { type ExpositionFormat, formatValue } from './exposition/text.ts'
+import { type ExpositionFormat, formatValue, renderLabelPairs } from './exposition/text.ts'
 import { DroppedChild, type Labels, Metric, type MetricOptions, type SeriesBase } from './metric.ts'
 import { QuantileSketch } from './sketch.ts'
 
@@ -51,7 +51,6 @@ export class SummarySeries implements SeriesBase, BoundSummary {
     private readonly metric: Summary<string>,
     private readonly shape: SketchShape,
     readonly labelValues: readonly string[],
-    readonly labelText: string,
     readonly created: number,
   ) {
     for (let i = 0; i < shape.ring; i++) {
@@ -176,15 +175,15 @@ export class Summary<L extends string = never> extends Metric<L, SummarySeries> 
     }
   }
 
-  protected newSeries(values: string[], labelText: string, created: number): SummarySeries {
-    return new SummarySeries(this as unknown as Summary<string>, this.shape, values, labelText, created)
+  protected newSeries(values: string[], created: number): SummarySeries {
+    return new SummarySeries(this as unknown as Summary<string>, this.shape, values, created)
   }
 
   protected renderSamples(format: ExpositionFormat, created: boolean): string {
     const name = this.name
     let out = ''
     for (const s of this.seriesList) {
-      const lt = s.labelText
+      const lt = renderLabelPairs(this.labelNames, s.labelValues)
       const open = lt === '' ? `${name}{` : `${name}{${lt},`
       const rest = lt === '' ? ' ' : `{${lt}} `
       const sketch = s.window()

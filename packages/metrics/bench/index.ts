@@ -1,0 +1,197 @@
+/**
+ * @noa/metrics against prom-client, side by side in one run: ops/s of each and the ratio.
+ * Run with `pnpm --filter @noa/metrics bench` (it passes --expose-gc for the memory case).
+ */
+import * as prom from 'prom-client'
+import { Bench } from 'tinybench'
+import { Registry } from '../src/index.ts'
+
+const BATCH = 1000
+const METHODS = ['GET', 'POST', 'PUT', 'DELETE']
+const ROUTES = ['/users/:id', '/orders', '/health']
+const LABELS = METHODS.flatMap((method) => ROUTES.map((route) => ({ method, route, status: '2xx' })))
+
+interface Row {
+  case: string
+  noa: number
+  prom: number
+  unit: string
+  /** true when a higher figure is better */
+  higher: boolean
+}
+
+async function opsPerSecond(cases: Record<string, { noa: () => unknown; prom: () => unknown; ops: number }>) {
+  const rows: Row[] = []
+  for (const [name, c] of Object.entries(cases)) {
+    const bench = new Bench({ time: 1500, warmupTime: 300 })
+    bench.add('noa', c.noa)
+    bench.add('prom', c.prom)
+    await bench.run()
+    const [noa, promTask] = bench.tasks.map((t) => {
+      const result = t.result as { period?: number }
+      return result.period ? (c.ops * 1000) / result.period : 0
+    })
+    rows.push({ case: name, noa: noa ?? 0, prom: promTask ?? 0, unit: 'ops/s', higher: true })
+  }
+  return rows
+}
+
+function counterCase() {
+  const registry = new Registry()
+  const noa = registry.counter({ name: 'req_total', help: 'r', labelNames: ['method', 'route', 'status'] })
+  const promRegistry = new prom.Registry()
+  const promCounter = new prom.Counter({
+    name: 'req_total',
+    help: 'r',
+    labelNames: ['method', 'route', 'status'],
+    registers: [promRegistry],
+  })
+  const bound = LABELS.map((l) => noa.labels(l))
+  const promBound = LABELS.map((l) => promCounter.labels(l))
+  return {
+    'labelled counter inc': {
+      ops: BATCH,
+      noa: () => {
+        for (let i = 0; i < BATCH; i++) noa.inc(LABELS[i % LABELS.length]!, 1)
+      },
+      prom: () => {
+        for (let i = 0; i < BATCH; i++) promCounter.inc(LABELS[i % LABELS.length]!, 1)
+      },
+    },
+    'bound counter inc (labels() child)': {
+      ops: BATCH,
+      noa: () => {
+        for (let i = 0; i < BATCH; i++) bound[i % bound.length]!.inc(1)
+      },
+      prom: () => {
+        for (let i = 0; i < BATCH; i++) promBound[i % promBound.length]!.inc(1)
+      },
+    },
+  }
+}
+
+function histogramCase() {
+  const registry = new Registry()
+  const noa = registry.histogram({
+    name: 'lat_seconds',
+    help: 'l',
+    labelNames: ['method', 'route', 'status'],
+  })
+  const promRegistry = new prom.Registry()
+  const promHistogram = new prom.Histogram({
+    name: 'lat_seconds',
+    help: 'l',
+    labelNames: ['method', 'route', 'status'],
+    registers: [promRegistry],
+  })
+  const values = Array.from({ length: 64 }, (_, i) => (i * 0.173) % 3)
+  return {
+    'labelled histogram observe': {
+      ops: BATCH,
+      noa: () => {
+        for (let i = 0; i < BATCH; i++) noa.observe(LABELS[i % LABELS.length]!, values[i & 63]!)
+      },
+      prom: () => {
+        for (let i = 0; i < BATCH; i++) promHistogram.observe(LABELS[i % LABELS.length]!, values[i & 63]!)
+      },
+    },
+  }
+}
+
+function renderCase(series: number) {
+  const registry = new Registry()
+  const noa = registry.counter({
+    name: 'req_total',
+    help: 'r',
+    labelNames: ['route', 'method'],
+    maxSeries: series,
+  })
+  const promRegistry = new prom.Registry()
+  const promCounter = new prom.Counter({
+    name: 'req_total',
+    help: 'r',
+    labelNames: ['route', 'method'],
+    registers: [promRegistry],
+  })
+  for (let i = 0; i < series; i++) {
+    const labels = { route: `/api/v1/resource/${i >> 2}`, method: METHODS[i & 3]! }
+    noa.inc(labels, i)
+    promCounter.inc(labels, i)
+  }
+  if (noa.seriesCount !== series) throw new Error('series missing')
+  return {
+    [`render ${series.toLocaleString('en')} labelled series`]: {
+      ops: 1,
+      noa: () => registry.metrics(),
+      prom: () => promRegistry.metrics(),
+    },
+  }
+}
+
+function heapUsed(): number {
+  const gc = (globalThis as { gc?: () => void }).gc
+  if (gc === undefined) throw new Error('run with --expose-gc')
+  gc()
+  gc()
+  return process.memoryUsage().heapUsed
+}
+
+function memoryPerHistogramSeries(n: number): Row {
+  const labels = Array.from({ length: n }, (_, i) => ({ route: `/r/${i}`, method: METHODS[i & 3]! }))
+  const before1 = heapUsed()
+  const registry = new Registry()
+  const h = registry.histogram({
+    name: 'lat_seconds',
+    help: 'l',
+    labelNames: ['route', 'method'],
+    maxSeries: n,
+  })
+  for (const l of labels) h.observe(l, 0.3)
+  const noa = (heapUsed() - before1) / n
+  const before2 = heapUsed()
+  const promRegistry = new prom.Registry()
+  const ph = new prom.Histogram({
+    name: 'lat_seconds',
+    help: 'l',
+    labelNames: ['route', 'method'],
+    registers: [promRegistry],
+  })
+  for (const l of labels) ph.observe(l, 0.3)
+  const promBytes = (heapUsed() - before2) / n
+  // Both stay reachable until both are measured.
+  if (h.seriesCount !== n || (promRegistry.getMetricsAsArray().length as number) !== 1)
+    throw new Error('lost series')
+  return {
+    case: `memory per histogram series (${n.toLocaleString('en')} series)`,
+    noa,
+    prom: promBytes,
+    unit: 'bytes',
+    higher: false,
+  }
+}
+
+function format(n: number): string {
+  return n >= 100 ? Math.round(n).toLocaleString('en') : n.toFixed(1)
+}
+
+async function main() {
+  console.log(
+    `@noa/metrics vs prom-client ${(await import('prom-client/package.json', { with: { type: 'json' } })).default.version} on Node ${process.version}`,
+  )
+  const rows = [
+    ...(await opsPerSecond({ ...counterCase(), ...histogramCase(), ...renderCase(10_000) })),
+    memoryPerHistogramSeries(10_000),
+  ]
+  console.log('')
+  console.log('| case | @noa/metrics | prom-client | ratio |')
+  console.log('|---|---:|---:|---:|')
+  for (const row of rows) {
+    const ratio = row.higher ? row.noa / row.prom : row.prom / row.noa
+    const better = row.higher ? 'x faster' : 'x less memory'
+    console.log(
+      `| ${row.case} | ${format(row.noa)} ${row.unit} | ${format(row.prom)} ${row.unit} | ${ratio.toFixed(2)}${better} |`,
+    )
+  }
+}
+
+await main()
