@@ -68,7 +68,14 @@ export interface ChannelDeps {
 /** Builds a channel from options, validating them at once (throws ConfigError). */
 export type ChannelFactory = (options: unknown, deps: ChannelDeps, path?: string) => Channel
 
-/** Replaces every secret value in `text` by `[redacted]`. */
+/**
+ * Replaces every secret value (4 characters or more) in `text` by `[redacted]`.
+ *
+ * @example
+ * ```ts
+ * redact('login failed for hunter2', ['hunter2']) // 'login failed for [redacted]'
+ * ```
+ */
 export function redact(text: string, secrets: readonly string[] | undefined): string {
   if (!secrets) return text
   let out = text

@@ -93,9 +93,11 @@ describe('createDeliveryWorker', () => {
     }
   })
 
-  it('should give up a 4xx at once and go on with the next delivery', async () => {
+  it('should give up a 4xx and a redirect loop at once and go on with the next delivery', async () => {
     receiver = await startReceiver((req, res) => {
-      res.writeHead(req.headers['idempotency-key'] === 'ops-0' ? 400 : 200).end()
+      const key = req.headers['idempotency-key']
+      if (key === 'ops-1') res.writeHead(302, { location: '/again' }).end()
+      else res.writeHead(key === 'ops-0' ? 400 : 200).end()
     })
     const store = createMemoryStore()
     const worker = createDeliveryWorker({
@@ -107,10 +109,21 @@ describe('createDeliveryWorker', () => {
         ),
       },
     })
-    await store.outbox.enqueue(items(2, 'ops', Date.now()))
-    expect(await worker.runOnce()).toEqual({ sent: 1, retrying: 0, failed: 1 })
-    const [failed] = await store.outbox.deliveries({ status: 'failed' })
-    expect(failed).toMatchObject({ idempotencyKey: 'ops-0', attempts: 1, lastError: 'receiver answered 400' })
+    await store.outbox.enqueue(items(3, 'ops', Date.now()))
+    expect(await worker.runOnce()).toEqual({ sent: 1, retrying: 0, failed: 2 })
+    const failed = await store.outbox.deliveries({ status: 'failed' })
+    expect(failed.map((d) => [d.idempotencyKey, d.attempts, d.lastError]).sort()).toEqual([
+      ['ops-0', 1, 'receiver answered 400'],
+      ['ops-1', 1, 'too many redirects (more than 3)'],
+    ])
+    expect(receiver.requests.map((r) => `${r.headers['idempotency-key']} ${r.path}`)).toEqual([
+      'ops-0 /',
+      'ops-1 /',
+      'ops-1 /again',
+      'ops-1 /again',
+      'ops-1 /again',
+      'ops-2 /',
+    ])
   })
 
   it('should keep later deliveries of a channel behind a failing head, and other channels going', async () => {

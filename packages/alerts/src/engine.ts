@@ -144,7 +144,16 @@ interface Group {
 const ZERO_TIME = '0001-01-01T00:00:00Z'
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 }
 
-/** A stable fingerprint of a label set: the first 16 hex digits of SHA-256 over the sorted labels. */
+/**
+ * A stable fingerprint of a label set: the first 16 hex digits of SHA-256 over the sorted
+ * labels. Rule name and service are labels (`alertname`, `service`), so it identifies one
+ * alert of one rule.
+ *
+ * @example
+ * ```ts
+ * fingerprint({ alertname: 'service-down', severity: 'critical', service: 'api' }) // '9c1e…'
+ * ```
+ */
 export function fingerprint(labels: Readonly<Record<string, string>>): string {
   const sorted = Object.keys(labels)
     .sort()
@@ -414,6 +423,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
         const id = identity(rule, service)
         seen.add(id.fingerprint)
         let a = active.get(id.fingerprint)
+        const isNew = !a
         if (!a) {
           a = {
             rule,
@@ -439,8 +449,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
         a.annotations = Object.fromEntries(
           Object.entries(rule.annotations).map(([k, t]) => [k, t.render(values)]),
         )
-        if (a.firedAt === undefined && a.state === 'pending' && a.activeAt === now)
-          changes.push(record(a, 'pending', now))
+        if (isNew) changes.push(record(a, 'pending', now))
         if (a.state === 'pending' && now - a.activeAt >= rule.for) {
           a.state = 'firing'
           a.firedAt = now

@@ -37,8 +37,14 @@ function svc(description: string, get: (s: ServiceScope) => Value): NameBinding 
 }
 
 /**
- * The named values a condition can use. Percentages of the snapshot (0-100) are exposed
- * as fractions (0-1), as the seed's rules are written (`cpu_usage > 0.90`).
+ * The named values a condition can use (the README's table is this map). Percentages of
+ * the snapshot (0-100) are exposed as fractions (0-1), as the seed's rules are written
+ * (`cpu_usage > 0.90`).
+ *
+ * @example
+ * ```ts
+ * NAMES.cpu_usage?.description // 'system.cpu.usage.average / 100 (fraction 0-1)'
+ * ```
  */
 export const NAMES: Readonly<Record<string, NameBinding>> = {
   error_rate: app('application.requests.errorRate (fraction 0-1)', (a) => a.requests?.errorRate),

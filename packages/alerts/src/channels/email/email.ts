@@ -74,8 +74,11 @@ export function createEmailChannel(options: unknown, _deps: ChannelDeps, path = 
   }
   let transport: Promise<Transport> | undefined
   const connect = async (): Promise<Transport> => {
-    const nodemailer = await import('nodemailer')
-    return nodemailer.createTransport({
+    const mod = await import('nodemailer')
+    // Older nodemailer majors are CommonJS: under native ESM their functions sit on `default`.
+    const createTransport =
+      mod.createTransport ?? (mod as unknown as { default: typeof mod }).default.createTransport
+    return createTransport({
       host: o.host,
       port: o.port,
       secure: o.secure,
