@@ -20,7 +20,13 @@ let probes: string[]
 const probe = async (service: string): Promise<CheckResult> => {
   probes.push(service)
   const state = health[service] ?? 'healthy'
-  return { service, state: state === 'unknown' ? 'error' : state, at: clock.now(), durationMs: 1, attempts: 1 }
+  return {
+    service,
+    state: state === 'unknown' ? 'error' : state,
+    at: clock.now(),
+    durationMs: 1,
+    attempts: 1,
+  }
 }
 
 /** Runs fake time until `p` settles. */
@@ -89,7 +95,13 @@ describe('HealingEngine', () => {
     const start = record.steps[3]!
     expect(start.startedAt - stop.endedAt).toBe(2000)
     expect(record.endedAt! - started).toBe(7000)
-    expect(record).toMatchObject({ trigger: 'service-down', strategy: 'service-restart', healthBefore: 'error', healthAfter: 'error', dryRun: false })
+    expect(record).toMatchObject({
+      trigger: 'service-down',
+      strategy: 'service-restart',
+      healthBefore: 'error',
+      healthAfter: 'error',
+      dryRun: false,
+    })
     const saved = await store.healing.healings({ service: 'api' })
     expect(saved).toHaveLength(1)
     expect(saved[0]).toEqual(record)
@@ -98,7 +110,13 @@ describe('HealingEngine', () => {
   it('should succeed and reset the consecutive counter when the service answers after the restart', async () => {
     health.api = 'error'
     const { engine } = engineWith({
-      executors: { api: recordingExecutor('api', calls, { onAction: (a) => a === 'start' && (health.api = 'healthy') }) },
+      executors: {
+        api: recordingExecutor('api', calls, {
+          onAction: (a) => {
+            if (a === 'start') health.api = 'healthy'
+          },
+        }),
+      },
     })
     const record = await settle(engine.heal('service-down', 'api'))
     expect(record.outcome).toBe('succeeded')
@@ -137,7 +155,8 @@ describe('HealingEngine', () => {
     })
     const alerts: HealingAlert[] = []
     engine.on('alert', (a) => alerts.push(a))
-    for (let i = 0; i < 3; i++) expect((await settle(engine.heal('service-down', 'api'))).outcome).toBe('failed')
+    for (let i = 0; i < 3; i++)
+      expect((await settle(engine.heal('service-down', 'api'))).outcome).toBe('failed')
     const fourth = await settle(engine.heal('service-down', 'api'))
     expect(fourth.strategy).toBe('graceful-degradation')
     expect(fourth.trigger).toBe('max-restarts')
@@ -155,7 +174,13 @@ describe('HealingEngine', () => {
   it('should allow at most maxRestarts restarts within the window', async () => {
     const { engine } = engineWith({
       config: { restartCooldown: 0, maxRestarts: 2, restartWindow: 600_000 },
-      executors: { api: recordingExecutor('api', calls, { onAction: (a) => a === 'start' && (health.api = 'healthy') }) },
+      executors: {
+        api: recordingExecutor('api', calls, {
+          onAction: (a) => {
+            if (a === 'start') health.api = 'healthy'
+          },
+        }),
+      },
     })
     for (let i = 0; i < 2; i++) {
       health.api = 'error'
@@ -253,11 +278,18 @@ describe('HealingEngine', () => {
     const unknownService = await engine.heal('service-down', 'nope')
     expect(unknownService).toMatchObject({ outcome: 'failed', reason: 'unknown service nope' })
     const unknownTrigger = await engine.heal('solar-flare', 'api')
-    expect(unknownTrigger).toMatchObject({ outcome: 'failed', reason: 'no strategy answers the trigger "solar-flare"' })
+    expect(unknownTrigger).toMatchObject({
+      outcome: 'failed',
+      reason: 'no strategy answers the trigger "solar-flare"',
+    })
     health.bare = 'error'
     const noExecutor = await settle(engine.heal('service-down', 'bare'))
     expect(noExecutor).toMatchObject({ outcome: 'failed', reason: 'service bare has no executor' })
-    expect(noExecutor.steps.at(-1)).toMatchObject({ name: 'restart', ok: false, error: 'service bare has no executor' })
+    expect(noExecutor.steps.at(-1)).toMatchObject({
+      name: 'restart',
+      ok: false,
+      error: 'service bare has no executor',
+    })
   })
 
   it('should refuse invalid options with every problem at once', () => {
@@ -270,15 +302,18 @@ describe('HealingEngine', () => {
     try {
       createHealingEngine({ config: { maxRestarts: 0, restartCooldown: -1 } })
     } catch (e) {
-      expect((e as ConfigError).issues.map((i) => i.path)).toEqual(['selfHealing.maxRestarts', 'selfHealing.restartCooldown'])
+      expect((e as ConfigError).issues.map((i) => i.path)).toEqual([
+        'selfHealing.maxRestarts',
+        'selfHealing.restartCooldown',
+      ])
       expect((e as ConfigError).message).toMatch(/selfHealing.maxRestarts: .*found 0/)
     }
     expect(() => createHealingEngine({ config: { triggers: { 'high-load': 'warp-drive' } } })).toThrow(
       /selfHealing.triggers.high-load/,
     )
-    expect(() => createHealingEngine({ services: { api: { executor: { type: 'teleport' } as never } } })).toThrow(
-      /services.api.executor.type/,
-    )
+    expect(() =>
+      createHealingEngine({ services: { api: { executor: { type: 'teleport' } as never } } }),
+    ).toThrow(/services.api.executor.type/)
   })
 
   it('should skip everything when self-healing or a strategy is disabled', async () => {
@@ -333,14 +368,25 @@ describe('dependency check', () => {
       {
         services: seedMap,
         executors: Object.fromEntries(
-          names.map((n) => [n, recordingExecutor(n, calls, { onAction: (a) => a === 'start' && (health[n] = 'healthy') })]),
+          names.map((n) => [
+            n,
+            recordingExecutor(n, calls, {
+              onAction: (a) => {
+                if (a === 'start') health[n] = 'healthy'
+              },
+            }),
+          ]),
         ),
       },
       names,
     )
     const record = await settle(engine.heal('dependency-failure', 'ui-server'))
     expect(record.outcome).toBe('succeeded')
-    expect(calls.filter((c) => c.action === 'start').map((c) => c.service)).toEqual(['claude-flow', 'mcp-server', 'ui-server'])
+    expect(calls.filter((c) => c.action === 'start').map((c) => c.service)).toEqual([
+      'claude-flow',
+      'mcp-server',
+      'ui-server',
+    ])
     expect(record.steps.map((s) => s.name)).toEqual([
       'check health before',
       'check claude-flow',
@@ -365,7 +411,10 @@ describe('dependency check', () => {
 
   it('should leave healthy dependencies alone and cut cycles', async () => {
     health.a = 'error'
-    const { engine } = engineWith({ services: { a: { dependsOn: ['b'] }, b: { dependsOn: ['a'] } } }, ['a', 'b'])
+    const { engine } = engineWith({ services: { a: { dependsOn: ['b'] }, b: { dependsOn: ['a'] } } }, [
+      'a',
+      'b',
+    ])
     const record = await settle(engine.heal('dependency-failure', 'a'))
     expect(calls.map((c) => c.service)).toEqual(['a', 'a'])
     expect(record.steps.map((s) => s.name)).toContain('dependency cycle a -> b -> a')
@@ -411,7 +460,11 @@ describe('rollback', () => {
     await clock.advance(5_000)
     expect(calls).toEqual([])
     const [approval] = await store.approvals.approvals({ status: 'pending' })
-    expect(approval).toMatchObject({ service: 'api', action: 'rollback', reason: 'roll api back to registry/api:1.4.2' })
+    expect(approval).toMatchObject({
+      service: 'api',
+      action: 'rollback',
+      reason: 'roll api back to registry/api:1.4.2',
+    })
     expect((await store.healing.healings())[0]?.outcome).toBe('awaiting-approval')
     await engine.decideApproval(approval!.id, { status: 'approved', at: clock.now(), by: 'ops' })
     const record = await settle(pending)
@@ -426,7 +479,12 @@ describe('rollback', () => {
     const pending = engine.heal('deployment-failure', 'api')
     await clock.advance(0)
     const [approval] = await store.approvals.approvals({ status: 'pending' })
-    await store.approvals.decideApproval(approval!.id, { status: 'rejected', at: clock.now(), by: 'ops', comment: 'not now' })
+    await store.approvals.decideApproval(approval!.id, {
+      status: 'rejected',
+      at: clock.now(),
+      by: 'ops',
+      comment: 'not now',
+    })
     const record = await settle(pending)
     expect(record).toMatchObject({ outcome: 'rejected', reason: 'rollback rejected: not now' })
     expect(calls).toEqual([])
@@ -474,19 +532,41 @@ describe('scale up, graceful restart, safe restart', () => {
   })
 
   it('should refuse to scale an executor that cannot', async () => {
-    const { engine } = engineWith({ executors: { api: recordingExecutor('api', calls, { capabilities: ['restart'] }) } })
+    const { engine } = engineWith({
+      executors: { api: recordingExecutor('api', calls, { capabilities: ['restart'] }) },
+    })
     const record = await settle(engine.heal('high-load', 'api'))
-    expect(record.reason).toBe('the recording executor of api cannot scale; scale up needs a kubernetes or pm2 executor')
+    expect(record.reason).toBe(
+      'the recording executor of api cannot scale; scale up needs a kubernetes or pm2 executor',
+    )
   })
 
   it('should save state, restart and restore state on a memory leak', async () => {
-    const script = (name: string) => ['node', '-e', `require('fs').appendFileSync(${JSON.stringify(join(dir, 'hooks'))}, '${name}\\n')`]
+    const script = (name: string) => [
+      'node',
+      '-e',
+      `require('fs').appendFileSync(${JSON.stringify(join(dir, 'hooks'))}, '${name}\\n')`,
+    ]
     const { engine } = engineWith({
       config: { gracefulShutdown: false },
-      services: { api: { state: { save: { type: 'command', argv: script('save') }, restore: { type: 'command', argv: script('restore') } } } },
+      services: {
+        api: {
+          state: {
+            save: { type: 'command', argv: script('save') },
+            restore: { type: 'command', argv: script('restore') },
+          },
+        },
+      },
     })
     const record = await settle(engine.heal('memory-leak', 'api'))
-    expect(record.steps.map((s) => s.name)).toEqual(['check health before', 'save state', 'restart', 'wait 5000 ms', 'check api', 'restore state'])
+    expect(record.steps.map((s) => s.name)).toEqual([
+      'check health before',
+      'save state',
+      'restart',
+      'wait 5000 ms',
+      'check api',
+      'restore state',
+    ])
     expect(await readFile(join(dir, 'hooks'), 'utf8')).toBe('save\nrestore\n')
     expect(calls.map((c) => c.action)).toEqual(['restart'])
   })
@@ -512,28 +592,70 @@ describe('scale up, graceful restart, safe restart', () => {
     const record = await settle(engine.heal('high-error-rate', 'api'))
     expect(record.outcome).toBe('failed')
     expect(record.reason).toBe('error rate 0.200 still above 0.05; backup restored')
-    expect(record.steps.map((s) => s.name)).toEqual([
-      'check health before',
-      'back up state',
-      'clear cache',
-      'stop',
-      'wait 2000 ms',
-      'start',
-      'wait 5000 ms',
-      'check api',
-      'watch error rate for 30000 ms',
-      'restore backup',
-      'clear cache',
-      'stop',
-      'wait 2000 ms',
-      'start',
-      'wait 5000 ms',
-      'check api',
-    ].filter((n, i) => i < 10 || n !== 'clear cache'))
+    expect(record.steps.map((s) => s.name)).toEqual(
+      [
+        'check health before',
+        'back up state',
+        'clear cache',
+        'stop',
+        'wait 2000 ms',
+        'start',
+        'wait 5000 ms',
+        'check api',
+        'watch error rate for 30000 ms',
+        'restore backup',
+        'clear cache',
+        'stop',
+        'wait 2000 ms',
+        'start',
+        'wait 5000 ms',
+        'check api',
+      ].filter((n, i) => i < 10 || n !== 'clear cache'),
+    )
     expect(await readdir(dir)).not.toContain('cache')
     rate = 0.01
     await clock.advance(60_000)
     const ok = await settle(engine.heal('high-error-rate', 'api'))
     expect(ok.outcome).toBe('succeeded')
+  })
+})
+
+describe('HealingEngine when its parts fail', () => {
+  it('should keep healing when the audit, the probe, the error-rate reader or the lease store throws', async () => {
+    const boom = async () => {
+      throw new Error('down')
+    }
+    const engine = createHealingEngine({
+      clock,
+      config: { logsDir: join(dir, 'x'), triggers: { 'high-error-rate': 'safe-restart' } },
+      executors: { api: recordingExecutor('api', calls) },
+      audit: { saveHealing: boom, healings: async () => [] },
+      probe: boom,
+      errorRate: boom,
+    })
+    const r = await settle(engine.heal('service-down', 'api'))
+    expect(r.healthBefore).toBe('error')
+    expect(r.steps[0]).toMatchObject({ name: 'check health before', output: 'error: down' })
+    const leased = createHealingEngine({
+      clock,
+      config: { logsDir: join(dir, 'x') },
+      executors: { api: recordingExecutor('api', calls) },
+      leases: { acquireLease: boom, releaseLease: boom, leaseHolder: async () => undefined },
+    })
+    expect((await settle(leased.heal('service-down', 'api'))).reason).toBe(
+      'cannot take the lease of api: down',
+    )
+  })
+
+  it('should expire a waiting approval when the engine closes', async () => {
+    const { engine, store } = engineWith({ config: { strategies: { rollback: { enabled: true } } } })
+    const pending = engine.heal('deployment-failure', 'api')
+    await clock.advance(0)
+    await engine.close()
+    const r = await pending
+    expect(r.reason).toBe('approval expired without a decision')
+    expect((await store.approvals.approvals())[0]?.status).toBe('expired')
+    expect((await engine.heal('service-down', 'api')).reason).toBe('the engine is closed')
+    expect(await engine.decideApproval('nope', { status: 'approved', at: 0 })).toBeUndefined()
   })
 })

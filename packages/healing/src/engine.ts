@@ -256,7 +256,13 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     if (!strategy) return this.#save(bare(strategyName, 'failed', `unknown strategy ${strategyName}`))
     const key = strategyConfigKey[strategyName as keyof typeof strategyConfigKey]
     if (key && !this.options.strategies[key].enabled)
-      return this.#save(bare(strategyName, 'skipped', `strategy ${strategyName} is disabled (selfHealing.strategies.${key}.enabled)`))
+      return this.#save(
+        bare(
+          strategyName,
+          'skipped',
+          `strategy ${strategyName} is disabled (selfHealing.strategies.${key}.enabled)`,
+        ),
+      )
     return this.#locked(runtime, dryRun, bare(strategyName, 'skipped', ''), () =>
       this.#guarded(strategy, runtime, incident, dryRun),
     )

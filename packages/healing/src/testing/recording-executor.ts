@@ -1,4 +1,11 @@
-import type { ActionOptions, ActionResult, Capability, Executor, ExecutorStatus, RollbackTarget } from '../executor.ts'
+import type {
+  ActionOptions,
+  ActionResult,
+  Capability,
+  Executor,
+  ExecutorStatus,
+  RollbackTarget,
+} from '../executor.ts'
 
 /** One call made to a {@link RecordingExecutor}. */
 export interface RecordedCall {

@@ -1,12 +1,23 @@
 import { describe, expect, it } from 'vitest'
-import { commandExecutorSchema, createCommandExecutor, createDockerExecutor, createSystemdExecutor, dockerExecutorSchema, systemdExecutorSchema } from './command.ts'
+import {
+  commandExecutorSchema,
+  createCommandExecutor,
+  createDockerExecutor,
+  createSystemdExecutor,
+  dockerExecutorSchema,
+  systemdExecutorSchema,
+} from './command.ts'
 
 const node = process.execPath
-const build = (o: Record<string, unknown>) => createCommandExecutor(commandExecutorSchema.parse({ type: 'command', ...o }))
+const build = (o: Record<string, unknown>) =>
+  createCommandExecutor(commandExecutorSchema.parse({ type: 'command', ...o }))
 
 describe('command executor', () => {
   it('should run argv without a shell and return its output', async () => {
-    const ex = build({ restart: [node, '-e', 'console.log("restarted $HOME")'], status: [node, '-e', 'process.exit(1)'] })
+    const ex = build({
+      restart: [node, '-e', 'console.log("restarted $HOME")'],
+      status: [node, '-e', 'process.exit(1)'],
+    })
     expect(ex.capabilities).toEqual(['restart', 'status'])
     expect(await ex.restart?.()).toEqual({ ok: true, output: 'restarted $HOME' })
     expect(await ex.status?.()).toMatchObject({ ok: true, running: false })
@@ -16,23 +27,40 @@ describe('command executor', () => {
     const ex = build({
       start: ['/no/such/command'],
       stop: [node, '-e', 'console.error("boom"); process.exit(4)'],
-      restart: [node, '-e', 'setTimeout(() => {}, 10000)'],
-      timeoutMs: 200,
     })
-    expect(await ex.start?.()).toEqual({ ok: false, error: 'command not found: /no/such/command', retryable: false })
-    expect(await ex.stop?.()).toEqual({ ok: false, error: `${node} exited with code 4`, retryable: true, output: 'boom' })
-    expect(await ex.restart?.()).toMatchObject({ ok: false, error: `${node} timed out after 200 ms`, retryable: true })
+    const slow = build({ restart: [node, '-e', 'setTimeout(() => {}, 10000)'], timeoutMs: 200 })
+    expect(await ex.start?.()).toEqual({
+      ok: false,
+      error: 'command not found: /no/such/command',
+      retryable: false,
+    })
+    expect(await ex.stop?.()).toEqual({
+      ok: false,
+      error: `${node} exited with code 4`,
+      retryable: true,
+      output: 'boom',
+    })
+    expect(await slow.restart?.()).toMatchObject({
+      ok: false,
+      error: `${node} timed out after 200 ms`,
+      retryable: true,
+    })
   })
 
   it('should substitute the rollback version and the scale delta', async () => {
-    const ex = build({ rollback: [node, '-e', 'console.log(process.argv[1])', '{version}'], scale: [node, '-e', 'console.log(process.argv[1])', '{delta}'] })
+    const ex = build({
+      rollback: [node, '-e', 'console.log(process.argv[1])', '{version}'],
+      scale: [node, '-e', 'console.log(process.argv[1])', '{delta}'],
+    })
     expect((await ex.rollback?.({ version: 'v1.2.3' }))?.output).toBe('v1.2.3')
     expect((await ex.rollback?.({}))?.error).toBe('rollback needs a version, none was found')
     expect((await ex.scale?.(1))?.output).toBe('+1')
   })
 
   it('should build the systemd and docker presets as argv', async () => {
-    const systemd = createSystemdExecutor(systemdExecutorSchema.parse({ type: 'systemd', unit: 'api.service' }))
+    const systemd = createSystemdExecutor(
+      systemdExecutorSchema.parse({ type: 'systemd', unit: 'api.service' }),
+    )
     expect(systemd.type).toBe('systemd')
     expect(systemd.capabilities).toEqual(['start', 'stop', 'restart', 'status'])
     const docker = createDockerExecutor(dockerExecutorSchema.parse({ type: 'docker', container: 'api' }))

@@ -37,13 +37,24 @@ describe('http executor', () => {
     expect(ok).toEqual({ ok: true, output: `POST ${base}/restart: 200 done` })
     expect(seen[0]).toEqual({ method: 'POST', url: '/restart?key=s3cret', auth: 'Bearer s3cret' })
     const bad = await ex.stop?.()
-    expect(bad).toEqual({ ok: false, error: `PUT ${base}/stop answered 503`, retryable: true, output: 'nope' })
+    expect(bad).toEqual({
+      ok: false,
+      error: `PUT ${base}/stop answered 503`,
+      retryable: true,
+      output: 'nope',
+    })
     expect(await ex.status?.()).toMatchObject({ ok: true, running: false })
     expect(JSON.stringify([ok, bad])).not.toContain('s3cret')
   })
 
   it('should fail with the reason when nothing answers', async () => {
-    const ex = createHttpExecutor(httpExecutorSchema.parse({ type: 'http', restart: { url: 'http://127.0.0.1:1/x', timeoutMs: 500 } }))
-    expect(await ex.restart?.()).toMatchObject({ ok: false, retryable: true, error: expect.stringMatching(/^POST http:\/\/127.0.0.1:1\/x failed/) })
+    const ex = createHttpExecutor(
+      httpExecutorSchema.parse({ type: 'http', restart: { url: 'http://127.0.0.1:1/x', timeoutMs: 500 } }),
+    )
+    expect(await ex.restart?.()).toMatchObject({
+      ok: false,
+      retryable: true,
+      error: expect.stringMatching(/^POST http:\/\/127.0.0.1:1\/x failed/),
+    })
   })
 })

@@ -15,7 +15,13 @@ const cleanup: Array<() => Promise<unknown>> = []
 
 const supervisor = (env: Record<string, string>, extra: Record<string, unknown> = {}) => {
   const sup = createLocalExecutor(
-    localExecutorSchema.parse({ type: 'local', command: [process.execPath, fixture], env, logs: { dir }, ...extra }),
+    localExecutorSchema.parse({
+      type: 'local',
+      command: [process.execPath, fixture],
+      env,
+      logs: { dir },
+      ...extra,
+    }),
     { service: 'svc' },
   )
   cleanup.push(() => sup.close())
@@ -23,7 +29,8 @@ const supervisor = (env: Record<string, string>, extra: Record<string, unknown> 
 }
 
 const nextExit = (sup: LocalSupervisor) => new Promise<ProcessExit>((r) => sup.once('exit', r))
-const nextStart = (sup: LocalSupervisor) => new Promise<number | undefined>((r) => sup.once('started', (i) => r(i.pid)))
+const nextStart = (sup: LocalSupervisor) =>
+  new Promise<number | undefined>((r) => sup.once('started', (i) => r(i.pid)))
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'noa-local-'))
@@ -44,7 +51,14 @@ describe('LocalSupervisor', () => {
     const restarted = nextStart(sup)
     process.kill(firstPid, 'SIGKILL')
     const exit = await exited
-    expect(exit).toMatchObject({ service: 'svc', pid: firstPid, code: null, signal: 'SIGKILL', crashes: 1, delayMs: 0 })
+    expect(exit).toMatchObject({
+      service: 'svc',
+      pid: firstPid,
+      code: null,
+      signal: 'SIGKILL',
+      crashes: 1,
+      delayMs: 0,
+    })
     const newPid = await restarted
     expect(newPid).not.toBe(firstPid)
     expect((await sup.status()).restarts).toBe(1)
@@ -66,7 +80,9 @@ describe('LocalSupervisor', () => {
   it('should stop with SIGTERM, then SIGKILL a process that ignores it after the shutdown timeout', async () => {
     const sup = supervisor({ MODE: 'hang' }, { shutdownTimeoutMs: 300 })
     await sup.start()
-    await new Promise((r) => setTimeout(r, 200)) // let it install its SIGTERM handler
+    // wait until it has installed its SIGTERM handler (it says so on stdout)
+    while (!(await readFile(join(dir, 'svc.out.log'), 'utf8').catch(() => '')).includes('hang-ready'))
+      await new Promise((r) => setTimeout(r, 10))
     const stopped = await sup.stop()
     expect(stopped.output).toBe('did not stop within 300 ms of SIGTERM; killed with SIGKILL')
     expect(sup.running).toBe(false)
@@ -82,21 +98,37 @@ describe('LocalSupervisor', () => {
       { service: 'ghost' },
     )
     cleanup.push(() => sup.close())
-    expect(await sup.start()).toEqual({ ok: false, error: 'command not found: /no/such/binary', retryable: false })
+    expect(await sup.start()).toEqual({
+      ok: false,
+      error: 'command not found: /no/such/binary',
+      retryable: false,
+    })
     expect(sup.running).toBe(false)
   })
 
   it('should write stdout and stderr to rotating log files', async () => {
-    const sup = supervisor({ MODE: 'crash' }, { autoRestart: false, logs: { dir, maxBytes: 30, maxFiles: 2 } })
+    const sup = supervisor(
+      { MODE: 'crash' },
+      { autoRestart: false, logs: { dir, maxBytes: 30, maxFiles: 2 } },
+    )
     for (let i = 0; i < 4; i++) {
       const exited = nextExit(sup)
       await sup.start()
       await exited
     }
     const files = (await readdir(dir)).sort()
-    expect(files).toEqual(['svc.err.log', 'svc.err.log.1', 'svc.err.log.2', 'svc.out.log', 'svc.out.log.1', 'svc.out.log.2'])
+    expect(files).toEqual([
+      'svc.err.log',
+      'svc.err.log.1',
+      'svc.err.log.2',
+      'svc.out.log',
+      'svc.out.log.1',
+      'svc.out.log.2',
+    ])
     expect(await readFile(join(dir, 'svc.err.log'), 'utf8')).toBe('a line on stderr\n')
-    expect(await readFile(join(dir, 'svc.out.log'), 'utf8')).toMatch(/^service up pid=\d+ mode=crash readOnly=0\n$/)
+    expect(await readFile(join(dir, 'svc.out.log'), 'utf8')).toMatch(
+      /^service up pid=\d+ mode=crash readOnly=0\n$/,
+    )
   })
 
   it('should refuse options without a command', () => {
@@ -138,7 +170,8 @@ describe('LocalSupervisor under the healing engine', () => {
     await degraded
     // the degraded restart crashes too: one more exit, refused without degrading again
     await new Promise<void>((r) => {
-      const check = () => (finished.filter((f) => f.outcome === 'skipped').length >= 2 ? r() : setTimeout(check, 20))
+      const check = () =>
+        finished.filter((f) => f.outcome === 'skipped').length >= 2 ? r() : setTimeout(check, 20)
       check()
     })
     await new Promise((r) => setTimeout(r, 300))
@@ -148,8 +181,18 @@ describe('LocalSupervisor under the healing engine', () => {
     expect(restarts[0]?.steps.map((s) => s.name)).toEqual(['process exited', 'start'])
     expect(restarts[1]?.steps.map((s) => s.name)).toEqual(['process exited', 'backoff 20 ms', 'start'])
     expect(finished.filter((r) => r.strategy === 'graceful-degradation')).toHaveLength(1)
-    expect(finished.at(-1)).toMatchObject({ outcome: 'skipped', reason: 'svc was restarted 3 times in a row without recovering (max 3)' })
-    expect(finished.map((f) => f.outcome)).toEqual(['succeeded', 'succeeded', 'succeeded', 'skipped', 'succeeded', 'skipped'])
+    expect(finished.at(-1)).toMatchObject({
+      outcome: 'skipped',
+      reason: 'svc was restarted 3 times in a row without recovering (max 3)',
+    })
+    expect(finished.map((f) => f.outcome)).toEqual([
+      'succeeded',
+      'succeeded',
+      'succeeded',
+      'skipped',
+      'succeeded',
+      'skipped',
+    ])
     expect(alerts.map((a) => a.kind)).toEqual(['max-restarts', 'degraded'])
     const out = await readFile(join(dir, 'svc.out.log'), 'utf8')
     expect(out).toMatch(/readOnly=1/)
@@ -177,7 +220,14 @@ describe('LocalSupervisor under the healing engine', () => {
     engine = createHealingEngine({
       config: { logsDir: join(dir, 'self-healing') },
       services: {
-        ghost: { executor: { type: 'local', command: ['/no/such/binary'], logs: { dir }, backoff: { initialMs: 10 } } },
+        ghost: {
+          executor: {
+            type: 'local',
+            command: ['/no/such/binary'],
+            logs: { dir },
+            backoff: { initialMs: 10 },
+          },
+        },
       },
     })
     cleanup.push(() => engine.close())

@@ -12,7 +12,9 @@ let ex: Executor
 
 /** Kills the daemon this test started, through pm2's own API, with the same PM2_HOME. */
 async function killDaemon(pm2Home: string) {
-  const mod = (await import('pm2')) as unknown as { default: { custom: new (o: object) => Record<string, (...a: unknown[]) => void> } }
+  const mod = (await import('pm2')) as unknown as {
+    default: { custom: new (o: object) => Record<string, (...a: unknown[]) => void> }
+  }
   const api = new mod.default.custom({ pm2_home: pm2Home, daemon_mode: true })
   await new Promise<void>((r) => api.connect!(() => r()))
   await new Promise<void>((r) => api.killDaemon!(() => r()))
@@ -21,7 +23,16 @@ async function killDaemon(pm2Home: string) {
 
 beforeAll(async () => {
   home = await mkdtemp(join(tmpdir(), 'noa-pm2-'))
-  ex = createPm2Executor(pm2ExecutorSchema.parse({ type: 'pm2', name: 'svc', script: fixture, pm2Home: home, env: { MODE: 'ok' }, maxInstances: 2 }))
+  ex = createPm2Executor(
+    pm2ExecutorSchema.parse({
+      type: 'pm2',
+      name: 'svc',
+      script: fixture,
+      pm2Home: home,
+      env: { MODE: 'ok' },
+      maxInstances: 2,
+    }),
+  )
 }, 60_000)
 
 afterAll(async () => {
@@ -45,7 +56,10 @@ describe('pm2 executor (real pm2 daemon, own PM2_HOME)', () => {
 
   it('should fail with the reason for an app pm2 does not know', async () => {
     const unknown = createPm2Executor(pm2ExecutorSchema.parse({ type: 'pm2', name: 'ghost', pm2Home: home }))
-    expect(await unknown.start?.()).toMatchObject({ ok: false, error: 'pm2 start ghost failed: app is not known to pm2 and no script is set' })
+    expect(await unknown.start?.()).toMatchObject({
+      ok: false,
+      error: 'pm2 start ghost failed: app is not known to pm2 and no script is set',
+    })
     expect(await unknown.scale?.(1)).toMatchObject({ ok: false, error: 'pm2 app ghost is not running' })
     await unknown.close?.()
   }, 60_000)
