@@ -37,26 +37,65 @@ export function seriesKey(name: string, labels: Labels): string {
   return JSON.stringify([name, sorted])
 }
 
-/** Labels with sorted keys, so equal label sets serialise equally. */
-export function canonicalLabels(labels: Labels | undefined): Labels {
+/** Labels with sorted keys, so equal label sets serialise equally; a value that is not a string is refused. */
+export function canonicalLabels(labels: Labels | undefined, where = 'labels'): Labels {
   const out: Labels = {}
   if (!labels) return out
-  for (const k of Object.keys(labels).sort()) out[k] = String(labels[k])
+  for (const k of Object.keys(labels).sort()) {
+    const v = labels[k]
+    if (typeof v !== 'string') throw new StoreError(`${where}.${k} must be a string, got ${typeof v}`)
+    out[k] = v
+  }
   return out
+}
+
+/**
+ * Finds series ids fast: most producers send a label set with its keys in the same order
+ * every time, so the unsorted JSON text is looked up first and the canonical key only on a miss.
+ */
+export class SeriesCache {
+  readonly #byText = new Map<string, number>()
+  readonly #byKey = new Map<string, number>()
+  constructor(private readonly create: (name: string, labels: Labels, key: string) => number) {}
+
+  id(name: string, labels: Labels | undefined, where: string): number {
+    const text = labels === undefined ? name : `${name}\u0000${JSON.stringify(labels)}`
+    let id = this.#byText.get(text)
+    if (id !== undefined) return id
+    const canonical = canonicalLabels(labels, where)
+    const key = seriesKey(name, canonical)
+    id = this.#byKey.get(key)
+    if (id === undefined) {
+      id = this.create(name, canonical, key)
+      this.#byKey.set(key, id)
+    }
+    this.#byText.set(text, id)
+    return id
+  }
+
+  /** Forgets everything, e.g. after a transaction that created series rolled back. */
+  clear(): void {
+    this.#byText.clear()
+    this.#byKey.clear()
+  }
 }
 
 /** Refuses samples that would poison the store, naming the field. */
 export function checkSamples(samples: readonly SampleInput[]): void {
-  samples.forEach((s, i) => {
-    if (typeof s.name !== 'string' || s.name === '')
-      throw new StoreError(`samples[${i}].name must be a non-empty string, got ${JSON.stringify(s.name)}`)
+  if (!Array.isArray(samples)) throw new StoreError('samples must be an array')
+  for (let i = 0; i < samples.length; i++) {
+    const s = samples[i] as SampleInput
+    if (typeof s?.name !== 'string' || s.name === '')
+      throw new StoreError(`samples[${i}].name must be a non-empty string, got ${JSON.stringify(s?.name)}`)
     if (typeof s.value !== 'number' || Number.isNaN(s.value))
       throw new StoreError(`samples[${i}].value must be a number, got ${String(s.value)}`)
     if (!Number.isFinite(s.at)) throw new StoreError(`samples[${i}].at must be epoch ms, got ${String(s.at)}`)
-    for (const [k, v] of Object.entries(s.labels ?? {}))
-      if (typeof v !== 'string')
-        throw new StoreError(`samples[${i}].labels.${k} must be a string, got ${typeof v}`)
-  })
+    // Label values are checked when a label set is first seen (SeriesCache), not on every sample.
+    if (s.labels !== undefined && (typeof s.labels !== 'object' || s.labels === null))
+      throw new StoreError(
+        `samples[${i}].labels must be an object of strings, got ${s.labels === null ? 'null' : typeof s.labels}`,
+      )
+  }
 }
 
 /** A predicate over label sets for a selector; invalid regular expressions are refused here. */
@@ -222,6 +261,22 @@ export interface SampleReader {
   rollups(resolution: RollupResolution, seriesId: number, from: number, to: number): Promise<RollupRow[]>
   /** Everything before this time is rolled up at `resolution`. */
   watermark(resolution: RollupResolution): Promise<number | undefined>
+  /** Optional, faster in SQL: raw points folded per step with avg, min, max or last. */
+  rawPerStep?(
+    seriesId: number,
+    from: number,
+    to: number,
+    step: number,
+    aggregation: Exclude<Aggregation, 'rate'>,
+  ): Promise<Array<[number, number]>>
+  /** Optional, faster in SQL: rollup rows merged per step (a multiple of the resolution). */
+  rollupsPerStep?(
+    resolution: RollupResolution,
+    seriesId: number,
+    from: number,
+    to: number,
+    step: number,
+  ): Promise<RollupRow[]>
 }
 
 const AGGREGATIONS = new Set<Aggregation>(['avg', 'min', 'max', 'last', 'rate'])
@@ -292,12 +347,16 @@ export async function queryRange(reader: SampleReader, q: RangeQuery): Promise<S
   for (const s of series) {
     const points: Array<[number, number]> = []
     for (const seg of plan) {
-      if (seg.res === 'raw') {
+      if (seg.res === 'raw' && aggregation !== 'rate' && reader.rawPerStep) {
+        points.push(...(await reader.rawPerStep(s.id, seg.from, seg.to, q.step, aggregation)))
+      } else if (seg.res === 'raw') {
         const raw = await reader.rawPoints(s.id, seg.from, seg.to)
         const prev = aggregation === 'rate' ? await reader.lastRawBefore(s.id, seg.from) : undefined
         points.push(...aggregateRaw(raw, prev, q.step, aggregation))
       } else {
-        const rows = await reader.rollups(seg.res, s.id, seg.from, seg.to)
+        const rows = reader.rollupsPerStep
+          ? await reader.rollupsPerStep(seg.res, s.id, seg.from, seg.to, q.step)
+          : await reader.rollups(seg.res, s.id, seg.from, seg.to)
         points.push(...aggregateRollups(rows, q.step, aggregation))
       }
     }

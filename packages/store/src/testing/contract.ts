@@ -285,6 +285,17 @@ export function storeContract(
           /samples\[0\]\.name/,
         )
         await expect(store.samples.recent(-1)).rejects.toThrow(/n must be/)
+        await expect(
+          store.samples.append([
+            { name: 'ok', value: 1, at: T0 },
+            { name: 'x', labels: { k: 5 as never }, value: 1, at: T0 },
+          ]),
+        ).rejects.toThrow('samples[1].labels.k must be a string, got number')
+        await expect(
+          store.samples.append([{ name: 'x', labels: null as never, value: 1, at: T0 }]),
+        ).rejects.toThrow('samples[0].labels must be an object of strings, got null')
+        expect(await store.samples.series()).toEqual([])
+        expect(await store.samples.recent(10)).toEqual([])
       })
 
       it('should roll samples up and answer long ranges from rollups after raw samples expire', async () => {

@@ -36,8 +36,8 @@ import {
   type RollupResolution,
   type RollupRow,
   type SampleReader,
+  SeriesCache,
   selectSeries,
-  seriesKey,
 } from '../../samples.ts'
 import type { CheckStore, SampleStore, Series, SnapshotStore, Store } from '../../store.ts'
 import { memoryOptionsSchema } from './options.ts'
@@ -89,24 +89,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   }
 
   // ---- samples ----
-  const seriesByKey = new Map<string, Series>()
   const seriesById = new Map<number, Series>()
   const points = new Map<number, Points>()
   const rollups: Record<RollupResolution, Map<number, RollupRow[]>> = { '1m': new Map(), '1h': new Map() }
   const watermarks: Partial<Record<RollupResolution, number>> = {}
 
-  function seriesFor(name: string, labels: Record<string, string> | undefined): Series {
-    const canonical = canonicalLabels(labels)
-    const key = seriesKey(name, canonical)
-    let s = seriesByKey.get(key)
-    if (!s) {
-      s = { id: seriesByKey.size + 1, name, labels: canonical }
-      seriesByKey.set(key, s)
-      seriesById.set(s.id, s)
-      points.set(s.id, { ts: [], vs: [] })
-    }
-    return s
-  }
+  const seriesIds = new SeriesCache((name, labels) => {
+    const s: Series = { id: seriesById.size + 1, name, labels }
+    seriesById.set(s.id, s)
+    points.set(s.id, { ts: [], vs: [] })
+    return s.id
+  })
 
   function insertPoint(p: Points, t: number, v: number) {
     const n = p.ts.length
@@ -167,7 +160,10 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     async append(batch) {
       open()
       checkSamples(batch)
-      for (const s of batch) insertPoint(points.get(seriesFor(s.name, s.labels).id) as Points, s.at, s.value)
+      // Every label set is checked first, so a refused label leaves nothing half-written.
+      for (const [i, s] of batch.entries()) canonicalLabels(s.labels, `samples[${i}].labels`)
+      const ids = batch.map((s, i) => seriesIds.id(s.name, s.labels, `samples[${i}].labels`))
+      for (const [i, s] of batch.entries()) insertPoint(points.get(ids[i] as number) as Points, s.at, s.value)
     },
     range: async (q) => {
       open()

@@ -80,6 +80,14 @@ interface PendingWrite {
 }
 type Query = (text: string, values?: unknown[]) => Promise<Row[]>
 
+/** SQL folding raw values of one step, per aggregation (rate is computed from ordered points). */
+const RAW_FOLD = {
+  avg: 'sum(value) / count(*)',
+  min: 'min(value)',
+  max: 'max(value)',
+  last: '(array_agg(value ORDER BY ts DESC))[1]',
+} as const
+
 const num = (v: unknown): number => (typeof v === 'number' ? v : Number(v))
 const parseJson = <T>(text: unknown): T => JSON.parse(text as string) as T
 
@@ -342,15 +350,32 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       const [r] = await query(`SELECT ts FROM ${S}.watermarks WHERE resolution = $1`, [res])
       return r ? num(r.ts) : undefined
     },
+    rawPerStep: async (sid, from, to, step, aggregation) =>
+      (
+        await query(
+          `SELECT (ts / $1) * $1 AS b, ${RAW_FOLD[aggregation]} AS v FROM ${S}.samples
+           WHERE series_id = $2 AND ts >= $3 AND ts < $4 GROUP BY 1 ORDER BY 1`,
+          [step, sid, from, to],
+        )
+      ).map((r) => [num(r.b), num(r.v)] as [number, number]),
+    rollupsPerStep: async (res, sid, from, to, step) =>
+      (
+        await query(
+          `SELECT (bucket / $1) * $1 AS bucket, sum(count) AS count, sum(sum) AS sum, min(min) AS min, max(max) AS max,
+             (array_agg(last ORDER BY bucket DESC))[1] AS last, sum(increase) AS increase
+           FROM ${S}.rollups_${res} WHERE series_id = $2 AND bucket >= $3 AND bucket < $4 GROUP BY 1 ORDER BY 1`,
+          [step, sid, from, to],
+        )
+      ).map(toRollup),
   }
 
   const samples: SampleStore = {
     async append(batch) {
       checkSamples(batch)
       if (batch.length === 0) return
-      const rows = batch.map((s) => ({
+      const rows = batch.map((s, i) => ({
         name: s.name,
-        labels: canonicalLabels(s.labels),
+        labels: canonicalLabels(s.labels, `samples[${i}].labels`),
         value: s.value,
         at: s.at,
       }))

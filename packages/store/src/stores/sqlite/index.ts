@@ -23,19 +23,19 @@ import { type MaintenanceDriver, runMaintenance } from '../../maintenance.ts'
 import { parseOptions, resolveCommon, type StoreRuntime } from '../../options.ts'
 import { checkResult, decided, limitOf, newDeliveries, snapshotTime } from '../../records.ts'
 import {
-  canonicalLabels,
   checkSamples,
   queryRange,
   queryRecent,
   type RollupRow,
   type SampleReader,
+  SeriesCache,
   selectSeries,
-  seriesKey,
 } from '../../samples.ts'
 import type {
   CheckQuery,
   CheckStore,
   RetentionKind,
+  SampleInput,
   SampleStore,
   Series,
   SnapshotStore,
@@ -158,7 +158,21 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   }
 
   // ---- samples ----
-  const seriesIds = new Map<string, number>()
+  function perStep(expr: string) {
+    return db
+      .prepare(
+        `SELECT (ts / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, ${expr} FROM samples WHERE series_id = ? AND ts >= ? AND ts < ? GROUP BY b ORDER BY b`,
+      )
+      .raw()
+  }
+  function rollupPerStep(table: string) {
+    return db
+      .prepare(
+        `SELECT (bucket / CAST(? AS INTEGER)) * CAST(? AS INTEGER) AS b, sum(count), sum(sum), min(min), max(max), last, sum(increase), max(bucket)
+         FROM ${table} WHERE series_id = ? AND bucket >= ? AND bucket < ? GROUP BY b ORDER BY b`,
+      )
+      .raw()
+  }
   const st = {
     seriesInsert: db.prepare('INSERT OR IGNORE INTO series (name, labels, key) VALUES (?, ?, ?)'),
     seriesId: db.prepare('SELECT id FROM series WHERE key = ?').pluck(),
@@ -184,38 +198,55 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       ),
     },
     watermark: db.prepare('SELECT ts FROM watermarks WHERE resolution = ?').pluck(),
-  }
-
-  function seriesIdFor(name: string, labels: Record<string, string> | undefined): number {
-    const canonical = canonicalLabels(labels)
-    const key = seriesKey(name, canonical)
-    let sid = seriesIds.get(key)
-    if (sid === undefined) {
-      st.seriesInsert.run(name, JSON.stringify(canonical), key)
-      sid = st.seriesId.get(key) as number
-      seriesIds.set(key, sid)
-    }
-    return sid
-  }
-
-  const appendBatch = db.transaction(
-    (batch: readonly { name: string; labels?: Record<string, string>; value: number; at: number }[]) => {
-      const params: number[] = []
-      let i = 0
-      for (; i + INSERT_ROWS <= batch.length; i += INSERT_ROWS) {
-        params.length = 0
-        for (let j = i; j < i + INSERT_ROWS; j++) {
-          const s = batch[j] as (typeof batch)[number]
-          params.push(seriesIdFor(s.name, s.labels), s.at, s.value)
-        }
-        st.sampleMany.run(params)
-      }
-      for (; i < batch.length; i++) {
-        const s = batch[i] as (typeof batch)[number]
-        st.sampleOne.run(seriesIdFor(s.name, s.labels), s.at, s.value)
-      }
+    // SQLite fills a bare column from the row that max() picked: that is the step's last value.
+    rawPerStep: {
+      avg: perStep('sum(value) / count(*)'),
+      min: perStep('min(value)'),
+      max: perStep('max(value)'),
+      last: perStep('value, max(ts)'),
     },
-  )
+    rollupPerStep: {
+      '1m': rollupPerStep('rollups_1m'),
+      '1h': rollupPerStep('rollups_1h'),
+    },
+  }
+
+  const seriesIds = new SeriesCache((name, labels, key) => {
+    st.seriesInsert.run(name, JSON.stringify(labels), key)
+    return st.seriesId.get(key) as number
+  })
+
+  const appendBatch = db.transaction((batch: readonly SampleInput[]) => {
+    const n = batch.length
+    const ids = new Float64Array(n)
+    const order = new Uint32Array(n)
+    for (let j = 0; j < n; j++) {
+      const s = batch[j] as SampleInput
+      ids[j] = seriesIds.id(s.name, s.labels, `samples[${j}].labels`)
+      order[j] = j
+    }
+    // Rows in key order touch each B-tree page once per batch instead of once per row.
+    order.sort(
+      (a, b) =>
+        (ids[a] as number) - (ids[b] as number) ||
+        (batch[a] as SampleInput).at - (batch[b] as SampleInput).at,
+    )
+    const params: number[] = new Array(INSERT_ROWS * 3)
+    let i = 0
+    for (; i + INSERT_ROWS <= n; i += INSERT_ROWS) {
+      for (let j = 0; j < INSERT_ROWS; j++) {
+        const k = order[i + j] as number
+        params[j * 3] = ids[k] as number
+        params[j * 3 + 1] = (batch[k] as SampleInput).at
+        params[j * 3 + 2] = (batch[k] as SampleInput).value
+      }
+      st.sampleMany.run(params)
+    }
+    for (; i < n; i++) {
+      const k = order[i] as number
+      st.sampleOne.run(ids[k], (batch[k] as SampleInput).at, (batch[k] as SampleInput).value)
+    }
+  })
 
   const toSeries = (r: Row): Series => ({
     id: r.id as number,
@@ -230,12 +261,28 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     latestRaw: async (sid, n) => st.latest.all(sid, n) as Array<[number, number]>,
     rollups: async (res, sid, from, to) => st.rollup[res].all(sid, from, to) as RollupRow[],
     watermark: async (res) => st.watermark.get(res) as number | undefined,
+    rawPerStep: async (sid, from, to, step, aggregation) =>
+      (st.rawPerStep[aggregation].all(step, step, sid, from, to) as number[][]).map(
+        ([b, v]) => [b, v] as [number, number],
+      ),
+    rollupsPerStep: async (res, sid, from, to, step) =>
+      (st.rollupPerStep[res].all(step, step, sid, from, to) as number[][]).map(
+        ([bucket, count, sum, min, max, last, increase]) =>
+          ({ bucket, count, sum, min, max, last, increase }) as RollupRow,
+      ),
   }
 
   const samples: SampleStore = {
     async append(batch) {
       checkSamples(batch)
-      await run('append samples', () => appendBatch(batch))
+      await run('append samples', () => {
+        try {
+          appendBatch(batch)
+        } catch (error) {
+          seriesIds.clear() // series created in the rolled-back transaction are gone
+          throw error
+        }
+      })
     },
     range: (q) => run('range query', () => queryRange(reader, q)),
     recent: (n, selector) => run('recent samples', () => queryRecent(reader, n, selector)),
