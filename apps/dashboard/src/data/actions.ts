@@ -1,0 +1,73 @@
+import { useCallback } from 'react'
+import type { ApiResult } from './api.ts'
+import { useLive } from './sse.ts'
+import { useToken } from './token.ts'
+import type { AlertRecord, Approval, HealingRecord, Silence } from './types.ts'
+
+const noToken = { ok: false, status: 0, error: 'Enter an API token first.', retryable: false } as const
+
+/** The write actions of the API, each sent with the session's token. */
+export interface Actions {
+  /** True when a token has been entered. */
+  canAct: boolean
+  heal(service: string): Promise<ApiResult<{ healing: HealingRecord }>>
+  decide(
+    id: string,
+    decision: 'approve' | 'reject',
+    comment?: string,
+  ): Promise<ApiResult<{ approval: Approval }>>
+  silence(alert: AlertRecord, minutes: number, comment: string): Promise<ApiResult<{ silence: Silence }>>
+}
+
+/**
+ * Heal now, approve or reject, silence: the dashboard's only writes.
+ *
+ * @example
+ * ```ts
+ * const { canAct, heal } = useActions()
+ * if (canAct) await heal('api')
+ * ```
+ */
+export function useActions(): Actions {
+  const { api } = useLive()
+  const [token] = useToken()
+  const heal = useCallback(
+    async (service: string) =>
+      token
+        ? api.post<{ healing: HealingRecord }>(
+            `/api/heal/${encodeURIComponent(service)}`,
+            { trigger: 'manual' },
+            token,
+          )
+        : noToken,
+    [api, token],
+  )
+  const decide = useCallback(
+    async (id: string, decision: 'approve' | 'reject', comment?: string) =>
+      token
+        ? api.post<{ approval: Approval }>(
+            `/api/approvals/${encodeURIComponent(id)}/${decision}`,
+            { by: 'dashboard', ...(comment ? { comment } : {}) },
+            token,
+          )
+        : noToken,
+    [api, token],
+  )
+  const silence = useCallback(
+    async (alert: AlertRecord, minutes: number, comment: string) => {
+      if (!token) return noToken
+      const now = Date.now()
+      const matchers = Object.entries({ alertname: alert.rule, ...alert.labels }).map(([name, value]) => ({
+        name,
+        value,
+      }))
+      return api.post<{ silence: Silence }>(
+        '/api/silences',
+        { matchers, startsAt: now, endsAt: now + minutes * 60_000, comment, createdBy: 'dashboard' },
+        token,
+      )
+    },
+    [api, token],
+  )
+  return { canAct: token !== '', heal, decide, silence }
+}

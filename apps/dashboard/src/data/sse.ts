@@ -1,0 +1,119 @@
+import type { ReactNode } from 'react'
+import { createContext, createElement, useContext, useEffect, useMemo, useRef, useState } from 'react'
+import type { ApiClient } from './api.ts'
+import { createApiClient } from './api.ts'
+import type { SseState } from './sse-client.ts'
+import { SseClient } from './sse-client.ts'
+import type { SseEventName, SseEvents } from './types.ts'
+
+type Handler = (data: never) => void
+
+/** The live connection as the page sees it. */
+export interface LiveConnection {
+  state: SseState
+  /** Epoch ms of the last event or state change. */
+  lastEventAt?: number
+  /** Why the connection closed, when it did. */
+  detail?: string
+}
+
+interface LiveContextValue {
+  api: ApiClient
+  refreshMs: number
+  connection: LiveConnection
+  subscribe<K extends SseEventName>(event: K, handler: (data: SseEvents[K]) => void): () => void
+}
+
+const LiveContext = createContext<LiveContextValue | undefined>(undefined)
+
+/** Options of {@link LiveProvider}. */
+export interface LiveProviderProps {
+  /** @default createApiClient() */
+  api?: ApiClient
+  /** How often resources without events are fetched again, ms. @default 5000 (the seed's refresh) */
+  refreshMs?: number
+  /** Open /api/sse. Off in tests that drive events by hand. @default true */
+  live?: boolean
+  /** Passed to the stream client (tests use short delays). */
+  retryMs?: number
+  children?: ReactNode
+}
+
+/**
+ * Holds the API client and the one /api/sse connection that every hook shares; it
+ * reconnects with backoff and resumes with `Last-Event-ID`.
+ *
+ * @example
+ * ```tsx
+ * <LiveProvider><App /></LiveProvider>
+ * ```
+ */
+export function LiveProvider(props: LiveProviderProps) {
+  const api = useMemo(() => props.api ?? createApiClient(), [props.api])
+  const live = props.live ?? true
+  const handlers = useRef(new Map<string, Set<Handler>>())
+  const [connection, setConnection] = useState<LiveConnection>({ state: live ? 'connecting' : 'closed' })
+
+  useEffect(() => {
+    if (!live) return
+    const client = new SseClient({
+      url: `${api.baseUrl}/api/sse`,
+      fetch: api.fetch,
+      retryMs: props.retryMs ?? 1000,
+      onState: (state, detail) =>
+        setConnection((prev) => ({ state, lastEventAt: prev.lastEventAt, ...(detail ? { detail } : {}) })),
+      onMessage: (message) => {
+        let data: unknown
+        try {
+          data = JSON.parse(message.data)
+        } catch {
+          return
+        }
+        setConnection((prev) => (prev.state === 'open' ? { state: 'open', lastEventAt: Date.now() } : prev))
+        for (const handler of handlers.current.get(message.event) ?? [])
+          (handler as (d: unknown) => void)(data)
+      },
+    })
+    client.start()
+    return () => client.stop()
+  }, [api, live, props.retryMs])
+
+  const value = useMemo<LiveContextValue>(
+    () => ({
+      api,
+      refreshMs: props.refreshMs ?? 5000,
+      connection,
+      subscribe(event, handler) {
+        let set = handlers.current.get(event)
+        if (!set) {
+          set = new Set()
+          handlers.current.set(event, set)
+        }
+        set.add(handler as Handler)
+        return () => set.delete(handler as Handler)
+      },
+    }),
+    [api, props.refreshMs, connection],
+  )
+  return createElement(LiveContext.Provider, { value }, props.children)
+}
+
+/** The API client, refresh interval and live connection of the nearest {@link LiveProvider}. */
+export function useLive(): LiveContextValue {
+  const value = useContext(LiveContext)
+  if (!value) throw new Error('useLive needs a <LiveProvider> above it')
+  return value
+}
+
+/** The state of the /api/sse connection. */
+export function useSse(): LiveConnection {
+  return useLive().connection
+}
+
+/** Calls `handler` with each event named `event`; the latest handler is always used. */
+export function useSseEvent<K extends SseEventName>(event: K, handler: (data: SseEvents[K]) => void): void {
+  const { subscribe } = useLive()
+  const ref = useRef(handler)
+  ref.current = handler
+  useEffect(() => subscribe(event, (data) => ref.current(data)), [subscribe, event])
+}
