@@ -5,6 +5,15 @@
  * collectors; the JSON snapshot; HTTP request middleware for node:http (Hono: '@noa/metrics/hono').
  */
 
+export type { Collector } from './collector.ts'
+export type {
+  ProcessCollector,
+  ProcessCollectorOptions,
+  ProcessSection,
+} from './collectors/process/process.ts'
+export { createProcessCollector } from './collectors/process/process.ts'
+export type { SystemCollector, SystemCollectorOptions } from './collectors/system/system.ts'
+export { createSystemCollector } from './collectors/system/system.ts'
 export type { BoundCounter, CounterOptions } from './counter.ts'
 export { Counter } from './counter.ts'
 export type { Negotiated } from './exposition/negotiate.ts'
@@ -32,11 +41,17 @@ export type { BoundHistogram, HistogramOptions } from './histogram.ts'
 export { DEFAULT_BUCKETS, Histogram } from './histogram.ts'
 export type { DropReason, Labels, LabelValue, MetricOptions } from './metric.ts'
 export { DEFAULT_MAX_SERIES, Metric } from './metric.ts'
+export type { HttpLabel, HttpMetricsOptions, RequestRecord } from './middleware/http-metrics.ts'
+export { HttpMetrics, normalizeMethod, statusClass } from './middleware/http-metrics.ts'
+export type { NodeHttpMetricsOptions } from './middleware/node-http.ts'
+export { instrumentNodeListener, routeMatcher } from './middleware/node-http.ts'
 export type { MetricType } from './names.ts'
 export { isValidLabelName, isValidMetricName } from './names.ts'
 export type { AnyMetric, DroppedSamples, RegistryOptions, RenderOptions } from './registry.ts'
 export { DROPPED_SAMPLES_METRIC, Registry } from './registry.ts'
 export type { QuantileSketchOptions } from './sketch.ts'
 export { QuantileSketch } from './sketch.ts'
+export type { MetricsCollectorOptions } from './snapshot/collector.ts'
+export { MetricsCollector } from './snapshot/collector.ts'
 export type { BoundSummary, SummaryOptions } from './summary.ts'
 export { DEFAULT_PERCENTILES, Summary } from './summary.ts'

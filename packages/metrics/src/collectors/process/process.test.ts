@@ -1,0 +1,77 @@
+import { afterEach, describe, expect, it } from 'vitest'
+import { parseExposition } from '../../exposition/parse.ts'
+import { Registry } from '../../registry.ts'
+import { createProcessCollector, type ProcessCollector } from './process.ts'
+
+function gcAvailable(): (() => void) | undefined {
+  return (globalThis as { gc?: () => void }).gc
+}
+
+describe('createProcessCollector', () => {
+  let collector: ProcessCollector | undefined
+  afterEach(() => {
+    collector?.stop()
+    collector = undefined
+  })
+
+  it('should read pid, uptime, memory and cpu of this process', async () => {
+    collector = createProcessCollector()
+    const p = await collector.collect()
+    expect(p.pid).toBe(process.pid)
+    expect(p.uptime).toBeGreaterThan(0)
+    expect(p.heapUsed).toBeGreaterThan(0)
+    expect(p.heapTotal).toBeGreaterThanOrEqual(p.heapUsed!)
+    expect(p.rss).toBeGreaterThan(0)
+    expect(p.external).toBeGreaterThan(0)
+    expect(p.cpuUser).toBeGreaterThan(0)
+    expect(p.cpuSystem).toBeGreaterThanOrEqual(0)
+    expect(p.gcPause).toBeGreaterThanOrEqual(0)
+    expect(Object.keys(p).sort()).toEqual(
+      [
+        'cpuSystem',
+        'cpuUser',
+        'eventLoopLag',
+        'external',
+        'gcPause',
+        'heapTotal',
+        'heapUsed',
+        'pid',
+        'rss',
+        'uptime',
+      ].sort(),
+    )
+  })
+
+  it('should see the event loop blocked and the time spent in GC', async () => {
+    collector = createProcessCollector({ eventLoopResolutionMs: 10 })
+    // Block the loop for ~60 ms several times, letting the monitor's timer run between blocks.
+    for (let i = 0; i < 3; i++) {
+      const until = performance.now() + 60
+      while (performance.now() < until) {
+        /* busy */
+      }
+      await new Promise((resolve) => setTimeout(resolve, 15))
+    }
+    let garbage: unknown[] = []
+    for (let i = 0; i < 400_000; i++) garbage.push({ i, s: `x${i}` })
+    garbage = []
+    gcAvailable()?.()
+    await new Promise((resolve) => setTimeout(resolve, 20))
+    const p = await collector.collect()
+    expect(p.eventLoopLag).toBeGreaterThan(1)
+    expect(p.gcPause).toBeGreaterThan(0)
+    expect(garbage).toEqual([])
+  })
+
+  it('should publish gauges with units that the OpenMetrics parser accepts', async () => {
+    collector = createProcessCollector()
+    const registry = new Registry()
+    collector.register(registry)
+    const result = parseExposition(await registry.metrics('openmetrics'), { format: 'openmetrics' })
+    if (!result.ok) throw new Error(result.error.message)
+    const pid = result.families.find((f) => f.name === 'noa_process_pid')
+    expect(pid?.samples[0]?.value).toBe(process.pid)
+    expect(result.families.map((f) => f.name)).toContain('noa_process_event_loop_lag_seconds')
+    expect(result.families.find((f) => f.name === 'noa_process_heap_used_bytes')?.unit).toBe('bytes')
+  })
+})
