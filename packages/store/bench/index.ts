@@ -31,7 +31,7 @@ function batchAt(k: number): SampleInput[] {
 
 const mean = (bench: Bench, name: string): number => {
   const r = bench.getTask(name)?.result
-  if (!r || r.state !== 'completed') throw new Error(`${name} did not complete`)
+  if (r?.state !== 'completed') throw new Error(`${name} did not complete`)
   return r.latency.mean
 }
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')

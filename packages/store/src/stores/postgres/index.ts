@@ -495,7 +495,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       run('latest results', async () =>
         (
           await query(
-            `SELECT DISTINCT ON (service) data FROM ${S}.check_results ORDER BY service, at DESC, seq DESC`,
+            // A loose index scan: one index seek per service instead of reading every result.
+            `WITH RECURSIVE s(service) AS (
+               SELECT min(service) FROM ${S}.check_results
+               UNION ALL SELECT (SELECT min(service) FROM ${S}.check_results WHERE service > s.service) FROM s WHERE s.service IS NOT NULL)
+             SELECT (SELECT data FROM ${S}.check_results c WHERE c.service = s.service ORDER BY at DESC, seq DESC LIMIT 1) AS data
+             FROM s WHERE service IS NOT NULL ORDER BY service`,
           )
         ).map((r) => parseJson<CheckResult>(r.data)),
       ),

@@ -332,10 +332,14 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   const chk = {
     insert: db.prepare('INSERT INTO check_results (service, at, data) VALUES (?, ?, ?)'),
     change: db.prepare('INSERT INTO state_changes (service, at, data) VALUES (?, ?, ?)'),
+    // A loose index scan: one index seek per service instead of reading every result.
     latest: db
       .prepare(
-        `SELECT data FROM check_results c WHERE seq = (SELECT seq FROM check_results WHERE service = c.service ORDER BY at DESC, seq DESC LIMIT 1)
-         ORDER BY service`,
+        `WITH RECURSIVE s(service) AS (
+           SELECT min(service) FROM check_results
+           UNION ALL SELECT (SELECT min(service) FROM check_results WHERE service > s.service) FROM s WHERE s.service IS NOT NULL)
+         SELECT (SELECT data FROM check_results WHERE service = s.service ORDER BY at DESC, seq DESC LIMIT 1)
+         FROM s WHERE service IS NOT NULL ORDER BY service`,
       )
       .pluck(),
   }
@@ -591,13 +595,12 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     earliest: db.prepare('SELECT min(ts) FROM samples').pluck(),
     window: db
       .prepare(
-        'SELECT p.series_id, p.ts, p.value FROM series s JOIN samples p ON p.series_id = s.id AND p.ts >= ? AND p.ts < ? ORDER BY p.series_id, p.ts',
+        'SELECT p.series_id, p.ts, p.value FROM series s CROSS JOIN samples p ON p.series_id = s.id AND p.ts >= ? AND p.ts < ? ORDER BY p.series_id, p.ts',
       )
       .raw(),
     minute: db
       .prepare(
-        `SELECT r.series_id, r.bucket, r.count, r.sum, r.min, r.max, r.last, r.increase FROM series s
-         JOIN rollups_1m r ON r.series_id = s.id AND r.bucket >= ? AND r.bucket < ? ORDER BY r.series_id, r.bucket`,
+        `SELECT r.series_id, r.bucket, r.count, r.sum, r.min, r.max, r.last, r.increase FROM series s CROSS JOIN rollups_1m r ON r.series_id = s.id AND r.bucket >= ? AND r.bucket < ? ORDER BY r.series_id, r.bucket`,
       )
       .raw(),
     upsert: {
