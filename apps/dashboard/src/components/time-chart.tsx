@@ -70,7 +70,11 @@ export function TimeChart(props: TimeChartProps) {
         {empty ? (
           <p className="chart-empty">No samples in this range yet.</p>
         ) : (
-          <ResponsiveContainer width="100%" height="100%">
+          <ResponsiveContainer
+            width="100%"
+            height="100%"
+            initialDimension={{ width: 480, height: props.height ?? 200 }}
+          >
             <LineChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: 0 }}>
               <CartesianGrid stroke="#1e293b" strokeDasharray="3 3" />
               <XAxis

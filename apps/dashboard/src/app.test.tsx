@@ -1,0 +1,213 @@
+import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
+import { describe, expect, it } from 'vitest'
+import { App, parseRoute } from './app.tsx'
+import { createFakeAgent, ok } from './test-utils/fake-agent.ts'
+import { alert, approval, healing, health, serviceStatus, status, T0 } from './test-utils/fixtures.ts'
+import { renderLive } from './test-utils/render.tsx'
+
+function fleet() {
+  const services = [
+    serviceStatus({ service: 'api', critical: true, dependsOn: ['db'] }),
+    serviceStatus({ service: 'db' }),
+  ]
+  const agent = createFakeAgent({
+    'GET /api/status': ok(status(services)),
+    'GET /api/health': ok(health(services)),
+    'GET /api/alerts': ok({ alerts: [alert()], silences: [] }),
+    'GET /api/healing': ok({ healings: [healing()], approvals: [approval()] }),
+    'GET /api/metrics/query': (call) => {
+      const name = new URL(call.path, 'http://x').searchParams.get('name')!
+      return ok({
+        name,
+        from: T0 - 3_600_000,
+        to: T0,
+        step: 10_000,
+        series: [
+          {
+            labels: {},
+            points: [
+              [T0 - 20_000, 1],
+              [T0 - 10_000, 2],
+            ],
+          },
+        ],
+      })
+    },
+  })
+  return { agent, services }
+}
+
+describe('parseRoute', () => {
+  it('should read a service page from the hash and fall back to the overview', () => {
+    expect(parseRoute('#/services/my%20api')).toEqual({ page: 'service', name: 'my api' })
+    expect(parseRoute('#/services/%E0%A4%A')).toEqual({ page: 'overview' })
+    expect(parseRoute('#/nowhere')).toEqual({ page: 'overview' })
+    expect(parseRoute('')).toEqual({ page: 'overview' })
+  })
+})
+
+describe('App', () => {
+  it('should show a tile per service with state, critical badge and latency, and the gauges', async () => {
+    const { agent } = fleet()
+    renderLive(<App />, agent)
+    const api = await screen.findByTestId('tile-api')
+    expect(within(api).getByText('Healthy')).toBeTruthy()
+    expect(within(api).getByText('Critical')).toBeTruthy()
+    expect(within(api).getByText('12 ms')).toBeTruthy()
+    const cpu = screen.getByTestId('gauge-cpu-usage')
+    expect(cpu.querySelector('meter')?.getAttribute('aria-valuetext')).toBe('42.5 %, normal')
+    expect(within(screen.getByTestId('gauge-memory-usage')).getByText('61.3 %')).toBeTruthy()
+    expect(screen.getByText('1.25 %')).toBeTruthy() // error rate 0.0125
+    expect(screen.getByText('Fleet Healthy')).toBeTruthy()
+  })
+
+  it('should go live on the stream and apply status and change events', async () => {
+    const { agent, services } = fleet()
+    renderLive(<App />, agent)
+    await screen.findByTestId('tile-db')
+    await waitFor(() => expect(agent.streams).toBe(1))
+    await waitFor(() => expect(screen.getByTestId('connection').textContent).toContain('Live'))
+    act(() =>
+      agent.emit('status', status(services, { metrics: { cpu: 95, memory: 10, errorRate: 0, latency: 5 } })),
+    )
+    await waitFor(() =>
+      expect(
+        screen.getByTestId('gauge-cpu-usage').querySelector('meter')?.getAttribute('aria-valuetext'),
+      ).toBe('95.0 %, critical'),
+    )
+    act(() =>
+      agent.emit('change', {
+        service: 'db',
+        from: 'healthy',
+        to: 'error',
+        at: T0,
+        critical: false,
+        blockedBy: [],
+        result: {
+          service: 'db',
+          state: 'error',
+          at: T0,
+          durationMs: 3000,
+          attempts: 3,
+          message: 'connect ECONNREFUSED',
+        },
+      }),
+    )
+    const db = await screen.findByTestId('tile-db')
+    await waitFor(() => expect(within(db).getByText('Error')).toBeTruthy())
+    expect(within(db).getByText('connect ECONNREFUSED')).toBeTruthy()
+    expect(db.className).toContain('tone-border-bad')
+  })
+
+  it('should keep the last values on screen, marked stale, while the agent is unreachable, and resume', async () => {
+    const { agent, services } = fleet()
+    renderLive(<App />, agent)
+    await screen.findByTestId('tile-api')
+    await waitFor(() => expect(screen.getByTestId('connection').textContent).toContain('Live'))
+    act(() => agent.emit('status', status(services)))
+    act(() => agent.down(true))
+    await waitFor(() =>
+      expect(screen.getByTestId('connection').textContent).toMatch(
+        /Agent unreachable — stale, showing values from/,
+      ),
+    )
+    expect(screen.getByTestId('tile-api')).toBeTruthy()
+    expect(within(screen.getByTestId('gauge-cpu-usage')).getByText('42.5 %')).toBeTruthy()
+    act(() => agent.down(false))
+    await waitFor(() => expect(screen.getByTestId('connection').textContent).toContain('Live'))
+    const resumed = agent.calls.filter((c) => c.path === '/api/sse').at(-1)
+    expect(resumed?.headers['last-event-id']).toBe('1')
+  })
+
+  it('should say what to configure when the agent has no service', async () => {
+    const agent = createFakeAgent({
+      'GET /api/status': ok(status([])),
+      'GET /api/health': ok(health([])),
+      'GET /api/alerts': ok({ alerts: [], silences: [] }),
+      'GET /api/healing': ok({ healings: [], approvals: [] }),
+    })
+    renderLive(<App />, agent, { live: false })
+    expect(await screen.findByText('No services to show yet')).toBeTruthy()
+    expect(screen.getAllByText('config/monitoring-config.json').length).toBeGreaterThan(0)
+  })
+
+  it('should say why nothing shows when the agent cannot be reached at first', async () => {
+    const agent = createFakeAgent()
+    agent.down(true)
+    renderLive(<App />, agent, { live: false })
+    expect(await screen.findByText(/^The agent is unreachable/)).toBeTruthy()
+  })
+
+  it('should approve a pending rollback only once a token is entered, sending it as a bearer token', async () => {
+    const { agent } = fleet()
+    agent.route('POST /api/approvals/ap1/approve', (call) =>
+      call.headers.authorization === 'Bearer tok-1'
+        ? ok({ approval: approval({ status: 'approved', decidedBy: 'dashboard' }) })
+        : { status: 401, body: { error: 'unauthorized' } },
+    )
+    renderLive(<App />, agent, { live: false })
+    const item = await screen.findByTestId('approval-ap1')
+    expect(within(item).queryByRole('button', { name: /Approve/ })).toBeNull()
+    fireEvent.change(screen.getByLabelText('API token (NOA_API_TOKEN) for actions'), {
+      target: { value: ' tok-1 ' },
+    })
+    fireEvent.click(screen.getByRole('button', { name: 'Use token' }))
+    expect(sessionStorage.getItem('noa.apiToken')).toBe('tok-1')
+    fireEvent.click(within(item).getByRole('button', { name: 'Approve rollback of api' }))
+    await waitFor(() => expect(screen.queryByTestId('approval-ap1')).toBeNull())
+    expect(agent.calls.find((c) => c.method === 'POST')?.body).toEqual({ by: 'dashboard' })
+    expect(screen.getByText('Nothing waits for a decision.')).toBeTruthy()
+  })
+
+  it('should open the service page from a tile and heal now with the token', async () => {
+    const { agent, services } = fleet()
+    agent.route(
+      'GET /api/services/api',
+      ok({
+        service: services[0],
+        checks: [
+          { service: 'api', state: 'healthy', at: T0 - 5000, durationMs: 12, attempts: 1 },
+          {
+            service: 'api',
+            state: 'error',
+            at: T0 - 60_000,
+            durationMs: 3000,
+            attempts: 3,
+            message: 'timeout',
+          },
+        ],
+        changes: [
+          {
+            service: 'api',
+            from: 'error',
+            to: 'healthy',
+            at: T0 - 30_000,
+            result: { service: 'api', state: 'healthy', at: T0 - 30_000, durationMs: 10, attempts: 1 },
+          },
+        ],
+        healings: [healing()],
+        alerts: [alert({ state: 'resolved' })],
+      }),
+    )
+    agent.route(
+      'POST /api/heal/api',
+      ok({ healing: healing({ id: 'h2', outcome: 'running', strategy: 'restart' }) }, 202),
+    )
+    sessionStorage.setItem('noa.apiToken', 'tok-2')
+    renderLive(<App />, agent, { live: false })
+    const tile = await screen.findByTestId('tile-api')
+    act(() => {
+      window.location.hash = within(tile).getByRole('link').getAttribute('href')!
+      window.dispatchEvent(new HashChangeEvent('hashchange'))
+    })
+    expect(await screen.findByRole('heading', { name: 'api' })).toBeTruthy()
+    expect(screen.getByText('Depends on db')).toBeTruthy()
+    expect(screen.getByText('timeout')).toBeTruthy()
+    expect(screen.getByRole('heading', { name: 'State history' })).toBeTruthy()
+    fireEvent.click(screen.getByRole('button', { name: 'Heal api now' }))
+    expect(await screen.findByText('Healing started (restart).')).toBeTruthy()
+    const heal = agent.calls.find((c) => c.method === 'POST')!
+    expect(heal.headers.authorization).toBe('Bearer tok-2')
+    expect(heal.body).toEqual({ trigger: 'manual' })
+  })
+})

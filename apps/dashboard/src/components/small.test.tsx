@@ -1,0 +1,142 @@
+import { fireEvent, render, screen } from '@testing-library/react'
+import { describe, expect, it, vi } from 'vitest'
+import { serviceStatus, T0 } from '../test-utils/fixtures.ts'
+import { ConnectionBanner } from './connection-banner.tsx'
+import { RangePicker } from './range-picker.tsx'
+import { ServiceList } from './service-list.tsx'
+import { ServiceTile } from './service-tile.tsx'
+import { StatusBadge } from './status-badge.tsx'
+import { TokenForm } from './token-form.tsx'
+
+describe('StatusBadge', () => {
+  it('should show every state as an icon and a word', () => {
+    const { container } = render(
+      <>
+        <StatusBadge state="healthy" />
+        <StatusBadge state="degraded" />
+        <StatusBadge state="unhealthy" />
+        <StatusBadge state="error" />
+        <StatusBadge state="unknown" prefix="Fleet" />
+      </>,
+    )
+    expect([...container.querySelectorAll('.badge')].map((b) => `${b.className}|${b.textContent}`)).toEqual([
+      'badge tone-ok|✓Healthy',
+      'badge tone-warn|!Degraded',
+      'badge tone-bad|✕Unhealthy',
+      'badge tone-bad|✕Error',
+      'badge tone-none|?Fleet Unknown',
+    ])
+  })
+})
+
+describe('ServiceTile', () => {
+  it('should show what blocks a down service and link to its page', () => {
+    render(
+      <ul>
+        <ServiceTile
+          now={T0}
+          service={serviceStatus({
+            service: 'web',
+            state: 'unhealthy',
+            flapping: true,
+            blockedBy: ['db', 'cache'],
+            lastResult: {
+              service: 'web',
+              state: 'unhealthy',
+              at: T0 - 65_000,
+              durationMs: 1500,
+              attempts: 2,
+              message: 'expected status 200, got 503',
+            },
+          })}
+        />
+      </ul>,
+    )
+    expect(screen.getByText('Blocked by db, cache')).toBeTruthy()
+    expect(screen.getByText('Flapping')).toBeTruthy()
+    expect(screen.getByText('1.50 s')).toBeTruthy()
+    expect(screen.getByText('1 min ago')).toBeTruthy()
+    expect(screen.getByText('expected status 200, got 503')).toBeTruthy()
+    expect(screen.getByRole('link', { name: /^web ?, open details$/ }).getAttribute('href')).toBe(
+      '#/services/web',
+    )
+  })
+
+  it('should show a service without any result as unknown, never checked', () => {
+    render(
+      <ul>
+        <ServiceTile
+          now={T0}
+          service={serviceStatus({ service: 'new', state: 'unknown', lastResult: undefined })}
+        />
+      </ul>,
+    )
+    expect(screen.getByText('Unknown')).toBeTruthy()
+    expect(screen.getByText('never')).toBeTruthy()
+    expect(screen.getByText('—')).toBeTruthy()
+  })
+})
+
+describe('ServiceList', () => {
+  it('should put down services first, then by name', () => {
+    render(
+      <ServiceList
+        now={T0}
+        services={[
+          serviceStatus({ service: 'b' }),
+          serviceStatus({ service: 'a' }),
+          serviceStatus({ service: 'z', state: 'error', critical: true, since: undefined }),
+        ]}
+      />,
+    )
+    const rows = screen.getAllByRole('row').slice(1)
+    expect(rows.map((r) => r.querySelector('a')?.textContent)).toEqual(['z', 'a', 'b'])
+    expect(rows[0]!.textContent).toContain('Critical')
+  })
+})
+
+describe('RangePicker', () => {
+  it('should mark the chosen range pressed and report a new choice', () => {
+    const onChange = vi.fn()
+    render(<RangePicker value="1h" onChange={onChange} />)
+    expect(
+      screen.getAllByRole('button').map((b) => `${b.textContent}:${b.getAttribute('aria-pressed')}`),
+    ).toEqual(['15 min:false', '1 h:true', '24 h:false', '7 d:false', '30 d:false'])
+    fireEvent.click(screen.getByRole('button', { name: '30 d' }))
+    expect(onChange).toHaveBeenCalledWith('30d')
+  })
+})
+
+describe('ConnectionBanner', () => {
+  it('should say live, connecting, or unreachable with the time of the values shown', () => {
+    const at = new Date(2026, 10, 28, 9, 5, 7).getTime()
+    const { rerender } = render(<ConnectionBanner connection={{ state: 'open' }} updatedAt={at} />)
+    expect(screen.getByRole('status').textContent).toBe(' Live')
+    rerender(<ConnectionBanner connection={{ state: 'connecting' }} updatedAt={undefined} />)
+    expect(screen.getByRole('status').textContent).toBe('⚠ Connecting to the agent…')
+    rerender(<ConnectionBanner connection={{ state: 'closed' }} updatedAt={at} />)
+    expect(screen.getByRole('status').textContent).toBe(
+      '⚠ Agent unreachable — stale, showing values from 09:05:07; reconnecting',
+    )
+    rerender(<ConnectionBanner connection={{ state: 'open' }} updatedAt={at} error="down" />)
+    expect(screen.getByRole('status').textContent).toContain('stale')
+  })
+})
+
+describe('TokenForm', () => {
+  it('should keep the token in sessionStorage only, and forget it', () => {
+    render(<TokenForm />)
+    const input = screen.getByLabelText('API token (NOA_API_TOKEN) for actions') as HTMLInputElement
+    expect(input.type).toBe('password')
+    expect((screen.getByRole('button', { name: 'Use token' }) as HTMLButtonElement).disabled).toBe(true)
+    fireEvent.change(input, { target: { value: 'abc' } })
+    fireEvent.submit(input.form!)
+    expect(sessionStorage.getItem('noa.apiToken')).toBe('abc')
+    expect(localStorage.getItem('noa.apiToken')).toBeNull()
+    expect(screen.getByText('Token set')).toBeTruthy()
+    expect(document.body.textContent).not.toContain('abc')
+    fireEvent.click(screen.getByRole('button', { name: 'Forget token' }))
+    expect(sessionStorage.getItem('noa.apiToken')).toBeNull()
+    expect(screen.getByLabelText('API token (NOA_API_TOKEN) for actions')).toBeTruthy()
+  })
+})
