@@ -1,0 +1,687 @@
+import { isAbsolute, resolve } from 'node:path'
+import { type AlertEngine, createAlertEngine, defaultRules, type ServiceHealth } from '@noa/alerts'
+import {
+  type Approval,
+  type Clock,
+  createId,
+  errorMessage,
+  type HealingRecord,
+  type HealingTrigger,
+  type Logger,
+  type MetricSnapshot,
+  noopLogger,
+  systemClock,
+} from '@noa/core'
+import { createHealingEngine, type HealingEngine } from '@noa/healing'
+import { createHealthMonitor, type HealthChange, type HealthMonitor, type HealthSummary } from '@noa/health'
+import { Registry } from '@noa/metrics'
+import {
+  createJsonlArchive,
+  type JsonlArchive,
+  openStore,
+  type SampleInput,
+  type Store,
+  type StoreConfig,
+} from '@noa/store'
+import type { AgentConfig, AgentService } from './config/schema.ts'
+import { SseHub } from './http/sse-hub.ts'
+import {
+  applicationOf,
+  delta,
+  mergeTotals,
+  type ScrapedSample,
+  type ScrapeTotals,
+  scrape,
+} from './metrics/scrape.ts'
+import { SystemCollector } from './metrics/system.ts'
+import { createHookRunner, type HookRunner } from './runtime/hooks.ts'
+
+/** The parts of the agent that can be started alone (`noa start health`). */
+export type Component = 'health' | 'metrics' | 'dashboard' | 'healing'
+export const COMPONENTS: readonly Component[] = ['health', 'metrics', 'dashboard', 'healing']
+
+/** Everything the agent needs from outside: the composition root passes it in. */
+export interface AgentDeps {
+  /** Relative paths of the config resolve against this folder. */
+  baseDir: string
+  /** Components to run. @default all */
+  components?: readonly Component[]
+  /** A logger per component (logs/monitoring/<component>.log in the daemon). */
+  logger?: (component: string) => Logger
+  clock?: Clock
+  /** This agent's name in leases. @default a random id */
+  agentId?: string
+  /** Where the console alert channel prints. @default stdout */
+  write?: (line: string) => void
+}
+
+/** `/api/status` body. */
+export interface StatusBody {
+  timestamp: string
+  health: HealthSummary['overall']
+  services: Array<{
+    name: string
+    state: string
+    critical: boolean
+    flapping: boolean
+    blockedBy: string[]
+    latencyMs: number | null
+  }>
+  metrics: { cpu: number | null; memory: number | null; errorRate: number | null; latency: number | null }
+  alerts: { firing: number; pending: number }
+  healing: { running: number; pendingApprovals: number }
+}
+
+/** The names of the derived series recorded every metrics round (the dashboard charts them). */
+export const DERIVED_SERIES = [
+  'noa_cpu_usage_percent',
+  'noa_memory_usage_percent',
+  'noa_error_rate',
+  'noa_latency_avg_ms',
+  'noa_latency_p95_ms',
+  'noa_latency_p99_ms',
+  'noa_requests_per_second',
+] as const
+
+const DOWN = new Set(['unhealthy', 'error'])
+
+/**
+ * The composed agent: health monitor, metrics loop, alert engine and healing engine over one
+ * store, with their events fanned out to SSE and hooks. No sockets and no process state: the
+ * CLI's start command owns those.
+ */
+export class Agent {
+  readonly config: AgentConfig
+  readonly store: Store
+  readonly health: HealthMonitor
+  readonly healing: HealingEngine
+  readonly alerts: AlertEngine
+  readonly archive: JsonlArchive | undefined
+  readonly sse: SseHub
+  readonly registry = new Registry()
+  readonly hooks: HookRunner
+  readonly components: ReadonlySet<Component>
+  readonly agentId: string
+  readonly #clock: Clock
+  readonly #log: (component: string) => Logger
+  readonly #system: SystemCollector
+  readonly #services: Map<string, AgentService>
+  readonly #running = new Map<string, HealingRecord>()
+  readonly #previous = new Map<string, ScrapeTotals>()
+  readonly #metricsM
+  #latest: MetricSnapshot | undefined
+  #lastSamples: ScrapedSample[] = []
+  #pendingApprovals = 0
+  #timers: Array<{ cancel(): void }> = []
+  #stopped = false
+  #round: Promise<void> = Promise.resolve()
+
+  private constructor(config: AgentConfig, store: Store, deps: AgentDeps) {
+    this.config = config
+    this.store = store
+    this.#clock = deps.clock ?? systemClock
+    this.#log = deps.logger ?? (() => noopLogger)
+    this.components = new Set(deps.components ?? COMPONENTS)
+    this.agentId = deps.agentId ?? createId('agent')
+    const path = (p: string) => (isAbsolute(p) ? p : resolve(deps.baseDir, p))
+    this.#services = new Map(config.services.map((s) => [s.name, s]))
+    this.#system = new SystemCollector(deps.baseDir)
+    this.hooks = createHookRunner(config.hooks, this.#log('hooks'), deps.baseDir)
+    this.sse = new SseHub({
+      bufferSize: config.api.sseBufferSize,
+      heartbeatMs: config.api.sseHeartbeat,
+      maxClients: config.api.sseMaxClients,
+      maxQueuedBytes: config.api.sseMaxQueuedBytes,
+      clock: this.#clock,
+    })
+    this.archive =
+      config.metrics.storage.enabled && this.components.has('metrics')
+        ? createJsonlArchive({
+            dir: path(config.metrics.storage.path),
+            retentionDays: config.metrics.retentionDays,
+            gzip: config.metrics.storage.gzip,
+            clock: this.#clock,
+            logger: this.#log('metrics-collector'),
+          })
+        : undefined
+
+    this.health = createHealthMonitor({
+      services: config.services.map(({ metrics: _m, executor: _e, healing: _h, ...check }) => check),
+      concurrency: config.healthChecks.concurrency,
+      clock: this.#clock,
+      logger: this.#log('health-check'),
+    })
+
+    const healingServices: Record<string, Record<string, unknown>> = {}
+    for (const s of config.services) {
+      const executor =
+        s.executor?.type === 'local'
+          ? {
+              ...s.executor,
+              cwd: path(s.executor.cwd ?? '.'),
+              logs: { ...s.executor.logs, dir: path(s.executor.logs?.dir ?? 'logs/services') },
+            }
+          : s.executor
+      healingServices[s.name] = { ...s.healing, dependsOn: s.dependsOn, ...(executor ? { executor } : {}) }
+    }
+    this.healing = createHealingEngine({
+      config: { ...config.selfHealing, logsDir: path(config.selfHealing.logsDir) },
+      services: healingServices,
+      probe: (service) => this.health.checkNow(service),
+      errorRate: async (service) => this.#latest?.services?.[service]?.requests?.errorRate,
+      audit: store.healing,
+      approvals: store.approvals,
+      ...(store.type === 'postgres' ? { leases: store.leases } : {}),
+      agentId: this.agentId,
+      clock: this.#clock,
+      logger: this.#log('self-healing'),
+    })
+
+    const channels: Record<string, Record<string, unknown>> = {}
+    for (const [name, entry] of Object.entries(config.alerting.channels)) {
+      if (entry.enabled === false) continue
+      const { enabled: _e, ...options } = entry
+      const type = entry.type ?? name
+      channels[name] = {
+        ...options,
+        type,
+        ...(type === 'file' ? { path: path(String(options.path ?? './logs/alerts')) } : {}),
+      }
+    }
+    this.alerts = createAlertEngine({
+      rules: config.alerting.rules ?? defaultRules(),
+      channels: config.alerting.enabled ? channels : {},
+      outbox: store.outbox,
+      alertLog: store.alerts,
+      clock: this.#clock,
+      logger: this.#log('alerts'),
+      groupWaitMs: config.alerting.groupWait,
+      repeatIntervalMs: config.alerting.repeatInterval,
+      delivery: { pollIntervalMs: Math.min(1000, config.healthChecks.interval) },
+      ...(deps.write ? { write: deps.write } : {}),
+    })
+    this.#metricsM = this.#ownMetrics()
+    this.#wire()
+  }
+
+  /** Builds the agent: opens the store (falling back to memory when it cannot), validates every engine. */
+  static async create(config: AgentConfig, deps: AgentDeps): Promise<Agent> {
+    const logger = (deps.logger ?? (() => noopLogger))('agent')
+    const storeConfig =
+      config.store.type === 'sqlite' && config.store.path !== ':memory:' && !isAbsolute(config.store.path)
+        ? { ...config.store, path: resolve(deps.baseDir, config.store.path) }
+        : config.store
+    const store = await openStore(storeConfig as StoreConfig, {
+      fallbackToMemory: config.store.type !== 'postgres',
+      logger,
+      onFallback: (error) => logger.error('store unavailable, using memory', { error: error.message }),
+    })
+    try {
+      return new Agent(config, store, deps)
+    } catch (error) {
+      await store.close()
+      throw error
+    }
+  }
+
+  #ownMetrics() {
+    const r = this.registry
+    return {
+      up: r.gauge({ name: 'noa_service_up', help: '1 when the service is healthy', labelNames: ['service'] }),
+      state: r.gauge({
+        name: 'noa_service_state',
+        help: '1 for the current state of the service',
+        labelNames: ['service', 'state'],
+      }),
+      duration: r.histogram({
+        name: 'noa_check_duration_seconds',
+        help: 'Duration of health checks',
+        labelNames: ['service'],
+        buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+      }),
+      checks: r.counter({
+        name: 'noa_checks_total',
+        help: 'Health check results',
+        labelNames: ['service', 'state'],
+      }),
+      healings: r.counter({
+        name: 'noa_healing_actions_total',
+        help: 'Healings that ended, by outcome',
+        labelNames: ['service', 'strategy', 'outcome'],
+      }),
+      alerts: r.gauge({ name: 'noa_alerts', help: 'Active alerts', labelNames: ['severity', 'state'] }),
+      notifications: r.counter({
+        name: 'noa_notifications_total',
+        help: 'Notification delivery attempts',
+        labelNames: ['channel', 'status'],
+      }),
+      sse: r.gauge({ name: 'noa_sse_clients', help: 'Open /api/sse streams' }),
+      cpu: r.gauge({ name: 'noa_system_cpu_usage_percent', help: 'System CPU usage' }),
+      memory: r.gauge({ name: 'noa_system_memory_usage_percent', help: 'System memory usage' }),
+      load: r.gauge({ name: 'noa_system_load_average', help: 'System load average', labelNames: ['period'] }),
+      rss: r.gauge({ name: 'process_resident_memory_bytes', help: 'Resident memory of the agent' }),
+      heap: r.gauge({ name: 'nodejs_heap_used_bytes', help: 'V8 heap used by the agent' }),
+      processCpu: r.gauge({ name: 'process_cpu_seconds', help: 'CPU time used by the agent' }),
+      rounds: r.counter({ name: 'noa_metrics_rounds_total', help: 'Metrics collection rounds' }),
+      scrapeErrors: r.counter({
+        name: 'noa_scrape_errors_total',
+        help: 'Failed scrapes of services /metrics',
+        labelNames: ['service'],
+      }),
+    }
+  }
+
+  #wire(): void {
+    const m = this.#metricsM
+    const healthLog = this.#log('health-check')
+    const healLog = this.#log('self-healing')
+    this.health.on('result', (result) => {
+      m.checks.inc({ service: result.service, state: result.state })
+      m.duration.labels({ service: result.service }).observe(result.durationMs / 1000)
+      this.store.checks
+        .append(result)
+        .catch((e) => healthLog.warn('cannot store a check', { error: errorMessage(e) }))
+    })
+    this.health.on('change', (change) => this.#onChange(change))
+    this.health.on('summary', (summary) => {
+      for (const s of summary.services) {
+        m.up.set({ service: s.service }, s.state === 'healthy' ? 1 : 0)
+        for (const state of ['healthy', 'unhealthy', 'error', 'unknown'])
+          m.state.set({ service: s.service, state }, s.state === state ? 1 : 0)
+      }
+    })
+    this.healing.on('process-exit', (exit) => {
+      healLog.warn('supervised process exited', {
+        service: exit.service,
+        code: exit.code,
+        signal: exit.signal,
+      })
+      if (this.#services.has(exit.service) && this.health.running)
+        this.health.report(exit.service, {
+          state: 'error',
+          message: exit.signal ? `process exited on ${exit.signal}` : `process exited with code ${exit.code}`,
+          retryable: false,
+        })
+    })
+    const onHealing = (record: HealingRecord) => {
+      if (record.outcome === 'running' || record.outcome === 'awaiting-approval')
+        this.#running.set(record.id, record)
+      else this.#running.delete(record.id)
+      this.sse.publish('healing', record)
+    }
+    this.healing.on('healing-started', (record) => {
+      healLog.info('healing started', {
+        service: record.service,
+        trigger: record.trigger,
+        strategy: record.strategy,
+      })
+      onHealing(record)
+      this.hooks.emit('healing.started', record)
+    })
+    this.healing.on('healing-step', (record, step) => {
+      healLog.info('healing step', {
+        service: record.service,
+        step: step.name,
+        ok: step.ok,
+        error: step.error,
+      })
+      onHealing(record)
+      this.hooks.emit('healing.step', { ...record, step })
+    })
+    this.healing.on('healing-finished', (record) => {
+      m.healings.inc({ service: record.service, strategy: record.strategy, outcome: record.outcome })
+      onHealing(record)
+      this.#running.delete(record.id)
+      this.hooks.emit('healing.finished', record)
+    })
+    this.healing.on('approval-requested', (approval) => {
+      this.#pendingApprovals++
+      this.sse.publish('approval', approval)
+      this.hooks.emit('approval.requested', approval)
+    })
+    this.alerts.on('alert', (alert) => {
+      this.sse.publish('alert', alert)
+      if (alert.state === 'firing' || alert.state === 'resolved' || alert.state === 'pending')
+        this.hooks.emit(`alert.${alert.state}`, alert)
+      this.#log('alerts').info('alert', { rule: alert.rule, state: alert.state, labels: alert.labels })
+    })
+    this.alerts.on('action', (action) => {
+      if (action.kind === 'gc') {
+        ;(globalThis as { gc?: () => void }).gc?.()
+        return
+      }
+      // service-down and dependency-failure heal from the health change itself (sooner, once).
+      if (action.trigger === 'service-down' || action.trigger === 'dependency-failure') return
+      const targets = action.service ? [action.service] : []
+      for (const service of targets) if (this.healing.executor(service)) this.#heal(action.trigger, service)
+    })
+  }
+
+  #onChange(change: HealthChange): void {
+    // @noa/health logs the change itself
+    const log = this.#log('health-check')
+    this.store.checks
+      .appendChange(change)
+      .catch((e) => log.warn('cannot store a state change', { error: errorMessage(e) }))
+    this.sse.publish('change', change)
+    this.hooks.emit('change', change)
+    this.#evaluate()
+    if (
+      DOWN.has(change.to) &&
+      this.components.has('healing') &&
+      this.config.selfHealing.enabled &&
+      this.healing.executor(change.service) &&
+      !this.health.status(change.service).flapping
+    ) {
+      const trigger = change.blockedBy.length > 0 ? 'dependency-failure' : 'service-down'
+      this.#heal(trigger, change.service, change.result)
+    }
+  }
+
+  #heal(trigger: HealingTrigger, service: string, result?: HealthChange['result']): void {
+    this.healing
+      .heal(trigger, service, result ? { result } : {})
+      .catch((e) => this.#log('self-healing').error('healing failed', { service, error: errorMessage(e) }))
+  }
+
+  /** Evaluates the alert rules over the latest snapshot and health now. */
+  #evaluate(): Promise<void> {
+    if (!this.components.has('health') && !this.components.has('metrics')) return Promise.resolve()
+    const services: Record<string, ServiceHealth> = {}
+    for (const s of this.health.summary().services) {
+      const guard = this.healing.guardState(s.service)
+      services[s.service] = {
+        state: s.state,
+        critical: s.critical,
+        dependsOn: s.dependsOn,
+        blockedBy: s.blockedBy,
+        failures: s.consecutiveFailures,
+        degraded: guard.degraded,
+      }
+    }
+    return this.alerts
+      .evaluate({
+        ...(this.#latest ? { snapshot: this.#latest } : {}),
+        services,
+        samples: this.#lastSamples,
+      })
+      .then(
+        () => this.#updateAlertGauges(),
+        (e) => this.#log('alerts').error('rule evaluation failed', { error: errorMessage(e) }),
+      )
+  }
+
+  #updateAlertGauges(): void {
+    const counts = new Map<string, number>()
+    for (const a of this.alerts.alerts()) {
+      const key = `${a.severity}|${a.state}`
+      counts.set(key, (counts.get(key) ?? 0) + 1)
+    }
+    for (const severity of ['critical', 'warning', 'info'])
+      for (const state of ['pending', 'firing'])
+        this.#metricsM.alerts.set({ severity, state }, counts.get(`${severity}|${state}`) ?? 0)
+  }
+
+  /** Collects one snapshot: system, the agent's process, every service's /metrics. */
+  async collect(): Promise<{ snapshot: MetricSnapshot; samples: SampleInput[]; scraped: ScrapedSample[] }> {
+    const now = this.#clock.now()
+    const cats = this.config.metrics.categories
+    const system = cats.system ? this.#system.system() : {}
+    const proc = this.#system.process()
+    const snapshot: MetricSnapshot = {
+      timestamp: new Date(now).toISOString(),
+      system,
+      application: cats.application ? { process: proc } : {},
+      business: {},
+      custom: {},
+    }
+    const samples: SampleInput[] = []
+    const scraped: ScrapedSample[] = []
+    const totals: ScrapeTotals[] = []
+    const deltas: ScrapeTotals[] = []
+    const targets = this.config.services.filter((s) => s.metrics !== undefined)
+    const results = await Promise.all(
+      targets.map((s) => {
+        const target = typeof s.metrics === 'string' ? { url: s.metrics } : s.metrics!
+        return scrape(target.url, target.timeout ?? this.config.metrics.scrapeTimeout, now)
+      }),
+    )
+    const services: NonNullable<MetricSnapshot['services']> = {}
+    targets.forEach((s, i) => {
+      const r = results[i]!
+      if (!r.ok || !r.totals) {
+        this.#metricsM.scrapeErrors.inc({ service: s.name })
+        this.#log('metrics-collector').debug('scrape failed', { service: s.name, error: r.error })
+        return
+      }
+      const before = this.#previous.get(s.name)
+      this.#previous.set(s.name, r.totals)
+      const d = delta(r.totals, before)
+      const seconds = before && d !== r.totals ? (r.totals.at - before.at) / 1000 : 0
+      const app = applicationOf(d, seconds, r.totals)
+      totals.push(r.totals)
+      deltas.push(d)
+      services[s.name] = cats.business ? { ...app, business: r.business } : app
+      if (cats.business)
+        for (const [k, v] of Object.entries(r.business))
+          snapshot.business[k] = (snapshot.business[k] ?? 0) + v
+      for (const sample of r.samples)
+        scraped.push({ ...sample, labels: { ...sample.labels, service: s.name } })
+      this.#derived(samples, now, app, { service: s.name })
+    })
+    if (targets.length > 0) {
+      snapshot.services = services
+      if (cats.application && totals.length > 0) {
+        const seconds = this.config.metrics.collectInterval / 1000
+        const fleet = applicationOf(mergeTotals(deltas, now), seconds, mergeTotals(totals, now))
+        snapshot.application = { ...snapshot.application, ...fleet }
+        this.#derived(samples, now, fleet, {})
+      }
+    }
+    const cpu = system.cpu?.usage?.average
+    const memory = system.memory?.usagePercent
+    if (cpu !== undefined) samples.push({ name: 'noa_cpu_usage_percent', value: cpu, at: now })
+    if (memory !== undefined) samples.push({ name: 'noa_memory_usage_percent', value: memory, at: now })
+    for (const s of this.health.summary().services)
+      samples.push({
+        name: 'noa_service_up',
+        labels: { service: s.service },
+        value: s.state === 'healthy' ? 1 : 0,
+        at: now,
+      })
+    return { snapshot, samples, scraped }
+  }
+
+  #derived(
+    out: SampleInput[],
+    at: number,
+    app: MetricSnapshot['application'],
+    labels: Record<string, string>,
+  ): void {
+    const push = (name: string, value: number | undefined) => {
+      if (value !== undefined && Number.isFinite(value)) out.push({ name, labels, value, at })
+    }
+    push('noa_error_rate', app.requests?.errorRate)
+    push('noa_requests_per_second', app.throughput?.requestsPerSecond)
+    push('noa_latency_avg_ms', app.latency?.average)
+    push('noa_latency_p95_ms', app.latency?.p95)
+    push('noa_latency_p99_ms', app.latency?.p99)
+  }
+
+  /** One metrics round: collect, store, archive, publish, evaluate the rules. */
+  async metricsRound(): Promise<MetricSnapshot> {
+    const log = this.#log('metrics-collector')
+    const { snapshot, samples, scraped } = await this.collect()
+    this.#latest = snapshot
+    this.#lastSamples = scraped
+    this.#metricsM.rounds.inc()
+    const writes = [this.store.snapshots.append(snapshot), this.store.samples.append(samples)]
+    if (this.archive) writes.push(this.archive.append(snapshot))
+    const settled = await Promise.allSettled(writes)
+    for (const s of settled)
+      if (s.status === 'rejected') log.warn('cannot store metrics', { error: errorMessage(s.reason) })
+    this.sse.publish('metrics', snapshot)
+    await this.#evaluate()
+    return snapshot
+  }
+
+  /** Starts the components: supervised services, checks, the metrics loop and the status events. */
+  async start(): Promise<void> {
+    const log = this.#log('agent')
+    if (this.components.has('healing') || this.components.has('health')) {
+      const started = await this.healing.start()
+      for (const [service, r] of Object.entries(started))
+        if (!r.ok) log.error('supervised service did not start', { service, error: r.error })
+    }
+    await this.alerts.start()
+    if (this.components.has('health') && this.config.healthChecks.enabled) {
+      // Services the agent has just started need a moment to listen before the first check.
+      const supervised = this.config.services.some((s) => s.executor?.type === 'local')
+      const grace = supervised ? Math.min(this.config.healthChecks.interval, 3000) : 0
+      if (grace > 0)
+        this.#timers.push(this.#clock.setTimeout(() => !this.#stopped && this.health.start(), grace))
+      else this.health.start()
+    }
+    await this.#refreshApprovals()
+    if (this.components.has('metrics') && this.config.metrics.enabled)
+      this.#loop(
+        this.config.metrics.collectInterval,
+        () => {
+          this.#round = this.metricsRound().then(
+            () => undefined,
+            (e) => log.error('metrics round failed', { error: errorMessage(e) }),
+          )
+          return this.#round
+        },
+        0,
+      )
+    this.#loop(this.config.dashboard.refreshInterval, async () => {
+      await this.#refreshApprovals()
+      this.sse.publish('status', this.status())
+    })
+    log.info('agent started', { agentId: this.agentId, services: this.config.services.length })
+  }
+
+  #loop(intervalMs: number, body: () => Promise<void>, firstDelay = intervalMs): void {
+    const tick = () => {
+      if (this.#stopped) return
+      body().finally(() => {
+        if (!this.#stopped) this.#timers.push(this.#clock.setTimeout(tick, intervalMs))
+      })
+    }
+    this.#timers.push(this.#clock.setTimeout(tick, firstDelay))
+  }
+
+  async #refreshApprovals(): Promise<void> {
+    try {
+      this.#pendingApprovals = (
+        await this.store.approvals.approvals({ status: 'pending', limit: 1000 })
+      ).length
+    } catch {
+      // keep the last count
+    }
+  }
+
+  /** The latest snapshot, if a round has run. */
+  get latest(): MetricSnapshot | undefined {
+    return this.#latest
+  }
+
+  /** Healings in progress. */
+  runningHealings(): HealingRecord[] {
+    return [...this.#running.values()]
+  }
+
+  /** The `/api/status` body, from memory only (it must stay fast). */
+  status(): StatusBody {
+    const summary = this.health.summary()
+    const active = this.alerts.alerts()
+    const app = this.#latest?.application
+    this.#metricsM.sse.set(this.sse.size)
+    return {
+      timestamp: new Date(this.#clock.now()).toISOString(),
+      health: summary.overall,
+      services: summary.services.map((s) => ({
+        name: s.service,
+        state: s.state,
+        critical: s.critical,
+        flapping: s.flapping,
+        blockedBy: s.blockedBy,
+        latencyMs: s.lastResult?.durationMs ?? null,
+      })),
+      metrics: {
+        cpu: this.#latest?.system.cpu?.usage?.average ?? null,
+        memory: this.#latest?.system.memory?.usagePercent ?? null,
+        errorRate: app?.requests?.errorRate ?? null,
+        latency: app?.latency?.average ?? null,
+      },
+      alerts: {
+        firing: active.filter((a) => a.state === 'firing').length,
+        pending: active.filter((a) => a.state === 'pending').length,
+      },
+      healing: { running: this.#running.size, pendingApprovals: this.#pendingApprovals },
+    }
+  }
+
+  /** Decides an approval and publishes it; undefined when unknown or not pending. */
+  async decide(id: string, approve: boolean, by?: string, comment?: string): Promise<Approval | undefined> {
+    const approval = await this.healing.decideApproval(id, {
+      status: approve ? 'approved' : 'rejected',
+      at: this.#clock.now(),
+      ...(by ? { by } : {}),
+      ...(comment ? { comment } : {}),
+    })
+    if (approval) {
+      this.#pendingApprovals = Math.max(0, this.#pendingApprovals - 1)
+      this.sse.publish('approval', approval)
+      this.hooks.emit('approval.decided', approval)
+    }
+    return approval
+  }
+
+  /** The agent's Prometheus exposition, with the gauges brought up to date. */
+  renderMetrics(format: 'prometheus' | 'openmetrics'): string {
+    const m = this.#metricsM
+    const proc = process.memoryUsage()
+    const cpu = process.cpuUsage()
+    m.rss.set(proc.rss)
+    m.heap.set(proc.heapUsed)
+    m.processCpu.set((cpu.user + cpu.system) / 1e6)
+    m.sse.set(this.sse.size)
+    const sys = this.#latest?.system
+    if (sys?.cpu?.usage?.average !== undefined) m.cpu.set(sys.cpu.usage.average)
+    if (sys?.memory?.usagePercent !== undefined) m.memory.set(sys.memory.usagePercent)
+    for (const [i, v] of (sys?.loadAverage ?? []).entries())
+      m.load.set({ period: ['1m', '5m', '15m'][i]! }, v)
+    return this.registry.render(format)
+  }
+
+  /** Counts a delivery attempt (wired by the alert engine's worker, when it reports). */
+  countNotification(channel: string, status: string): void {
+    this.#metricsM.notifications.inc({ channel, status })
+  }
+
+  /**
+   * Graceful shutdown: stop the loops and checks, let in-flight healings finish (the engine
+   * records what it must abandon as interrupted), flush the alerts and the store, close SSE.
+   */
+  async stop(): Promise<void> {
+    if (this.#stopped) return
+    this.#stopped = true
+    for (const t of this.#timers) t.cancel()
+    await this.health.stop()
+    await this.#round
+    await this.healing.close()
+    await this.alerts.stop()
+    await this.hooks.idle()
+    this.sse.close()
+    this.#system.close()
+    try {
+      await this.store.flush()
+    } catch (e) {
+      this.#log('agent').warn('store flush failed at shutdown', { error: errorMessage(e) })
+    }
+    await this.store.close()
+    this.#log('agent').info('agent stopped')
+  }
+}

@@ -1,0 +1,265 @@
+import { alertRuleSchema, channelOptionsSchema } from '@noa/alerts'
+import { executorSchema, selfHealingSchema, serviceHealingSchema } from '@noa/healing'
+import { serviceCheckSchema } from '@noa/health'
+import { storeConfigSchema } from '@noa/store'
+import { z } from 'zod'
+
+/** Every interval of the agent is at least this many ms (short enough for tests). */
+export const MIN_INTERVAL_MS = 100
+
+const interval = (fallback: number) => z.number().int().min(MIN_INTERVAL_MS).default(fallback)
+const enabled = (value: boolean) => z.boolean().default(value)
+
+/** Events a hook can subscribe to. */
+export const HOOK_EVENTS = [
+  'change',
+  'alert.firing',
+  'alert.resolved',
+  'alert.pending',
+  'healing.started',
+  'healing.step',
+  'healing.finished',
+  'approval.requested',
+  'approval.decided',
+] as const
+export type HookEvent = (typeof HOOK_EVENTS)[number]
+
+/** The seed's `healthChecks` section: defaults for every service's check. */
+export const healthChecksSchema = z
+  .object({
+    enabled: enabled(true),
+    /** Default time between checks of a service, ms. @default 30000 */
+    interval: interval(30_000),
+    /** Default time limit of one attempt, ms. @default 5000 */
+    timeout: z.number().int().min(MIN_INTERVAL_MS).default(5_000),
+    /** Default retries after a failed attempt. @default 3 */
+    retries: z.number().int().min(0).max(20).default(3),
+    /** Check attempts running at once. @default 64 */
+    concurrency: z.number().int().positive().default(64),
+    /** The seed's endpoint list: each becomes an HTTP-checked service. @default [] */
+    endpoints: z
+      .array(
+        z.object({
+          name: z.string().min(1),
+          url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+          critical: z.boolean().optional(),
+          dependsOn: z.array(z.string().min(1)).optional(),
+        }),
+      )
+      .default([]),
+  })
+  .prefault({})
+
+/** Where a service's Prometheus metrics are scraped. */
+export const scrapeSchema = z.union([
+  z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+  z.object({
+    url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
+    /** @default metrics.scrapeTimeout */
+    timeout: z.number().int().min(MIN_INTERVAL_MS).optional(),
+  }),
+])
+
+/** What the agent adds to a service's health check: scraping, its executor and healing overrides. */
+export const serviceExtrasSchema = z.object({
+  /** The service's /metrics URL, scraped every metrics round into the snapshot. */
+  metrics: scrapeSchema.optional(),
+  /** How healing acts on the service (local supervisor, pm2, kubernetes, command, http, ...). */
+  executor: executorSchema.optional(),
+  /** Per-service healing settings (backup, state hooks, rollback source, degrade action). */
+  healing: serviceHealingSchema.omit({ executor: true, dependsOn: true }).optional(),
+})
+
+/** One service: its health check (from @noa/health) plus the agent's extras. */
+export const serviceSchema = z.intersection(serviceCheckSchema, serviceExtrasSchema)
+
+/** One alert channel as the seed writes it: keyed by name, `enabled`, the type defaults to the name. */
+export const channelEntrySchema = z.looseObject({
+  /** @default true */
+  enabled: z.boolean().optional(),
+  /** Channel type; defaults to the entry's name (console, file, webhook, email, slack, discord, pagerduty). */
+  type: z.string().optional(),
+  minSeverity: z.enum(['critical', 'warning', 'info']).optional(),
+  sendResolved: z.boolean().optional(),
+})
+
+export const alertingSchema = z
+  .object({
+    enabled: enabled(true),
+    /** Channels by name. @default console and a daily file in logs/alerts */
+    channels: z.record(z.string(), channelEntrySchema).default({
+      console: { enabled: true, logLevel: 'info' },
+      file: { enabled: true, path: './logs/alerts', rotation: 'daily', maxFiles: 30 },
+    }),
+    /** Alert rules; the default set is the seed's seven. */
+    rules: z.array(alertRuleSchema).optional(),
+    /** Alerts that fire within this window go out as one notification. @default 1000 */
+    groupWait: z.number().int().min(0).default(1000),
+    /** Re-send a firing notification this often; 0 never. @default 0 */
+    repeatInterval: z.number().int().min(0).default(0),
+  })
+  .prefault({})
+
+export const metricsSchema = z
+  .object({
+    enabled: enabled(true),
+    /** Time between collection rounds, ms. @default 10000 */
+    collectInterval: interval(10_000),
+    /** Days of JSONL files kept. @default 30 */
+    retentionDays: z.number().int().min(1).max(36_500).default(30),
+    /** The seed's daily JSONL archive. */
+    storage: z
+      .object({
+        enabled: enabled(true),
+        /** @default 'data/metrics' */
+        path: z.string().min(1).default('data/metrics'),
+        /** @default false */
+        gzip: z.boolean().default(false),
+      })
+      .prefault({}),
+    /** Sections collected. */
+    categories: z
+      .object({
+        system: enabled(true),
+        application: enabled(true),
+        business: enabled(true),
+        custom: enabled(true),
+      })
+      .prefault({}),
+    /** Time limit of one /metrics scrape, ms. @default 5000 */
+    scrapeTimeout: z.number().int().min(MIN_INTERVAL_MS).default(5_000),
+  })
+  .prefault({})
+
+export const dashboardSchema = z
+  .object({
+    enabled: enabled(true),
+    /** @default '127.0.0.1' */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** 0 picks a free port. @default 9300 */
+    port: z.number().int().min(0).max(65_535).default(9300),
+    /** Time between `status` events on /api/sse, ms. @default 5000 */
+    refreshInterval: interval(5_000),
+    /** Accepted for the seed's config; the dashboard chooses its widgets. */
+    widgets: z.array(z.string()).optional(),
+    /** Folder of the dashboard build. @default apps/dashboard/dist next to the agent package */
+    staticDir: z.string().min(1).optional(),
+    /** Origins allowed by CORS; empty means CORS is off. @default [] */
+    corsOrigins: z.array(z.string().min(1)).default([]),
+  })
+  .prefault({})
+
+export const integrationsSchema = z
+  .record(z.string(), z.looseObject({ enabled: z.boolean().default(false) }))
+  .default({
+    prometheus: { enabled: false },
+    grafana: { enabled: false },
+    sentry: { enabled: false },
+    datadog: { enabled: false },
+  })
+
+const bucket = (limit: number, windowMs: number) =>
+  z
+    .object({
+      limit: z.number().int().positive().default(limit),
+      windowMs: z.number().int().positive().default(windowMs),
+    })
+    .prefault({})
+
+export const apiSchema = z
+  .object({
+    /** Largest request body, bytes. @default 65536 */
+    bodyLimit: z
+      .number()
+      .int()
+      .min(1024)
+      .max(16 * 1024 * 1024)
+      .default(64 * 1024),
+    /** Write requests per client. @default 30 per minute */
+    writeRateLimit: bucket(30, 60_000),
+    /** New SSE connections per client. @default 30 per minute */
+    sseRateLimit: bucket(30, 60_000),
+    /** Open SSE streams at most. @default 2000 */
+    sseMaxClients: z.number().int().positive().default(2000),
+    /** Events kept for Last-Event-ID resume. @default 1000 */
+    sseBufferSize: z.number().int().positive().default(1000),
+    /** @default 15000 */
+    sseHeartbeat: interval(15_000),
+    /** Bytes a client may lag before it is dropped. @default 1048576 */
+    sseMaxQueuedBytes: z
+      .number()
+      .int()
+      .min(1024)
+      .default(1024 * 1024),
+  })
+  .prefault({})
+
+/** One event hook: a command (argv, the event JSON on stdin) or a webhook. */
+export const hookSchema = z
+  .object({
+    /** Events that run the hook. */
+    on: z.array(z.enum(HOOK_EVENTS)).min(1),
+    /** argv, run without a shell; the event is on stdin and in NOA_EVENT* variables. */
+    command: z.array(z.string().min(1)).min(1).optional(),
+    /** A URL the event is POSTed to as JSON. */
+    webhook: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
+    /** @default 10000 */
+    timeout: z.number().int().min(MIN_INTERVAL_MS).default(10_000),
+  })
+  .refine((h) => (h.command === undefined) !== (h.webhook === undefined), {
+    message: 'give exactly one of command or webhook',
+    path: ['command'],
+  })
+
+export const logsSchema = z
+  .object({
+    /** Folder of `<component>.log`, rotated daily. @default 'logs/monitoring' */
+    dir: z.string().min(1).default('logs/monitoring'),
+    /** @default 'info' (LOG_LEVEL overrides) */
+    level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+    /** Days of rotated files kept. @default 30 */
+    retentionDays: z.number().int().min(1).max(3650).default(30),
+  })
+  .prefault({})
+
+export const watchdogSchema = z
+  .object({
+    /** Restarts of the agent allowed within `window` before the watchdog gives up. @default 5 */
+    maxRestarts: z.number().int().min(0).default(5),
+    /** @default 600000 */
+    window: z.number().int().positive().default(600_000),
+    /** Pause before a restart, ms. @default 1000 */
+    restartDelay: z.number().int().min(0).default(1000),
+  })
+  .prefault({})
+
+/** Top-level sections; `services` is passed so validation and the JSON Schema can differ there. */
+function buildSchema<S extends z.ZodType>(services: S) {
+  return z.object({
+    $schema: z.string().optional(),
+    healthChecks: healthChecksSchema,
+    selfHealing: selfHealingSchema.prefault({}),
+    alerting: alertingSchema,
+    metrics: metricsSchema,
+    dashboard: dashboardSchema,
+    integrations: integrationsSchema,
+    /** The services noa watches and heals. */
+    services: z.array(services).default([]),
+    /** Where noa keeps what it sees. @default SQLite in data/noa.db */
+    store: storeConfigSchema.default({ type: 'sqlite', path: 'data/noa.db' }),
+    api: apiSchema,
+    hooks: z.array(hookSchema).default([]),
+    logs: logsSchema,
+    watchdog: watchdogSchema,
+  })
+}
+
+/** The whole configuration, for the JSON Schema (every field of every service). */
+export const configSchema = buildSchema(serviceSchema)
+/** The configuration as validated: services are checked one by one to name them in errors. */
+export const configShapeSchema = buildSchema(z.unknown())
+
+export type AgentConfig = Omit<z.output<typeof configSchema>, 'services'> & { services: AgentService[] }
+export type ServiceInput = z.input<typeof serviceSchema>
+export type AgentService = z.output<typeof serviceSchema>
+export type HookConfig = z.output<typeof hookSchema>

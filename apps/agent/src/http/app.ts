@@ -1,0 +1,369 @@
+import { readFile, stat } from 'node:fs/promises'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { extname, join, normalize, resolve, sep } from 'node:path'
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
+import { silenceSchema } from '@noa/alerts'
+import { type Clock, errorMessage, type HealingRecord, isConfigError, systemClock } from '@noa/core'
+import { negotiate } from '@noa/metrics'
+import { type Context, Hono, type MiddlewareHandler } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
+import { cors } from 'hono/cors'
+import { z } from 'zod'
+import type { Agent } from '../agent.ts'
+import { requireToken } from './auth.ts'
+import { createRateLimiter } from './rate-limit.ts'
+
+type Env = { Bindings: { incoming: IncomingMessage; outgoing: ServerResponse } }
+
+/** What the HTTP layer needs: the agent and a few settings that the CLI reads from the environment. */
+export interface AppDeps {
+  agent: Agent
+  /** NOA_API_TOKEN; without one the write endpoints answer 403. */
+  apiToken?: string
+  /** Folder of the dashboard build; served at / when it holds an index.html. */
+  staticDir?: string
+  clock?: Clock
+}
+
+const HEALING_TRIGGERS = z
+  .string()
+  .regex(/^[a-z][a-z0-9-]{0,63}$/, 'a trigger is lower-case letters, digits and -')
+const healBody = z.strictObject({
+  trigger: HEALING_TRIGGERS.default('manual'),
+  dryRun: z.boolean().optional(),
+})
+const decisionBody = z.strictObject({
+  by: z.string().max(200).optional(),
+  comment: z.string().max(2000).optional(),
+})
+const silenceBody = silenceSchema.extend({ startsAt: z.number().int().min(0).optional() })
+const AGGS = ['avg', 'min', 'max', 'last', 'rate'] as const
+
+const MIME: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+}
+
+const clientKey = (c: Context<Env>) =>
+  c.env?.incoming?.socket?.remoteAddress ?? c.req.header('x-forwarded-for') ?? 'local'
+
+const bad = (c: Context, message: string, status: 400 | 404 | 409 | 413 | 415 | 422 = 400) =>
+  c.json({ error: message }, status)
+
+async function readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; res: Response }> {
+  const type = c.req.header('content-type') ?? ''
+  const text = await c.req.text()
+  if (text.trim() === '') return { ok: true, value: {} }
+  if (!/^application\/json\b/i.test(type))
+    return { ok: false, res: bad(c, `expected content-type application/json; found ${type || 'none'}`, 415) }
+  try {
+    return { ok: true, value: JSON.parse(text) }
+  } catch {
+    return { ok: false, res: bad(c, 'the body is not valid JSON') }
+  }
+}
+
+function issuesOf(error: z.ZodError): string {
+  return error.issues.map((i) => `${i.path.join('.') || 'body'}: ${i.message}`).join('; ')
+}
+
+const int = (value: string | undefined, fallback: number, min: number, max: number): number | string => {
+  if (value === undefined || value === '') return fallback
+  const n = Number(value)
+  if (!Number.isFinite(n) || n < min || n > max)
+    return `expected a number from ${min} to ${max}; found ${JSON.stringify(value)}`
+  return Math.floor(n)
+}
+
+/**
+ * The agent's HTTP API (see API.md): read endpoints, bearer-guarded writes, SSE, /metrics and
+ * the dashboard build. Routes only: the agent is passed in and the server is started elsewhere.
+ *
+ * @example
+ * ```ts
+ * const app = createApp({ agent, apiToken: process.env.NOA_API_TOKEN })
+ * serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 9300 })
+ * ```
+ */
+export function createApp(deps: AppDeps): Hono<Env> {
+  const { agent } = deps
+  const clock = deps.clock ?? systemClock
+  const api = agent.config.api
+  const app = new Hono<Env>()
+  const writeLimiter = createRateLimiter({ ...api.writeRateLimit, clock })
+  const sseLimiter = createRateLimiter({ ...api.sseRateLimit, clock })
+  const limit =
+    (limiter: ReturnType<typeof createRateLimiter>): MiddlewareHandler<Env> =>
+    async (c, next) => {
+      const key = clientKey(c)
+      if (!limiter.take(key)) {
+        c.header('retry-after', String(Math.max(1, Math.ceil(limiter.retryAfterMs(key) / 1000))))
+        return c.json({ error: 'too many requests' }, 429)
+      }
+      await next()
+    }
+
+  // An error is an answer, never a crash.
+  app.onError((error, c) => {
+    return c.json({ error: `internal error: ${errorMessage(error)}` }, 500)
+  })
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
+
+  const origins = agent.config.dashboard.corsOrigins
+  if (origins.length > 0)
+    app.use(
+      '/api/*',
+      cors({ origin: origins, allowHeaders: ['authorization', 'content-type', 'last-event-id'] }),
+    )
+  app.use('/api/*', async (c, next) => {
+    await next()
+    if (!c.res.headers.has('cache-control')) c.header('cache-control', 'no-store')
+  })
+
+  // ---- read endpoints
+  app.get('/api/health', (c) => c.json(agent.health.summary()))
+  app.get('/api/status', (c) => c.json(agent.status()))
+  app.get('/api/metrics', (c) => {
+    const latest = agent.latest
+    return latest ? c.json(latest) : c.json({ error: 'no metrics collected yet' }, 503)
+  })
+  app.get('/api/metrics/recent', async (c) => {
+    const n = int(c.req.query('limit'), 60, 1, 1000)
+    if (typeof n === 'string') return bad(c, `limit: ${n}`)
+    return c.json(await agent.store.snapshots.recent(n))
+  })
+  app.get('/api/metrics/query', async (c) => {
+    const name = c.req.query('name')
+    if (!name || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$/.test(name))
+      return bad(c, `name: expected a metric name; found ${JSON.stringify(name ?? null)}`)
+    const now = clock.now()
+    const to = int(c.req.query('to'), now, 0, 8.64e15)
+    if (typeof to === 'string') return bad(c, `to: ${to}`)
+    const from = int(c.req.query('from'), to - 3_600_000, 0, 8.64e15)
+    if (typeof from === 'string') return bad(c, `from: ${from}`)
+    if (from >= to) return bad(c, `from must be before to; found from=${from} to=${to}`)
+    const fallbackStep = Math.max(1000, Math.ceil((to - from) / 360 / 1000) * 1000)
+    const step = int(c.req.query('step'), fallbackStep, 1000, 86_400_000)
+    if (typeof step === 'string') return bad(c, `step: ${step}`)
+    if ((to - from) / step > 11_000) return bad(c, `too many points: (to - from) / step must be <= 11000`)
+    const agg = c.req.query('agg') ?? 'avg'
+    if (!(AGGS as readonly string[]).includes(agg))
+      return bad(c, `agg: expected one of ${AGGS.join(', ')}; found ${JSON.stringify(agg)}`)
+    const labels: Record<string, string> = {}
+    for (const [key, value] of Object.entries(c.req.queries())) {
+      const m = /^match\[([a-zA-Z_][a-zA-Z0-9_]*)\]$/.exec(key)
+      if (m) labels[m[1]!] = value[0] ?? ''
+    }
+    const series = await agent.store.samples.range({
+      name,
+      labels,
+      start: from,
+      end: to,
+      step,
+      aggregation: agg as (typeof AGGS)[number],
+    })
+    return c.json({
+      name,
+      from,
+      to,
+      step,
+      series: series.map((s) => ({ labels: s.series.labels, points: s.points })),
+    })
+  })
+  app.get('/api/services/:name', async (c) => {
+    const name = c.req.param('name')
+    if (!agent.health.services.some((s) => s.name === name))
+      return bad(c, `unknown service ${JSON.stringify(name)}`, 404)
+    const [checks, changes, healings, alerts] = await Promise.all([
+      agent.store.checks.results({ service: name, limit: 100 }),
+      agent.store.checks.changes({ service: name, limit: 100 }),
+      agent.store.healing.healings({ service: name, limit: 50 }),
+      agent.store.alerts.alerts({ limit: 500 }),
+    ])
+    return c.json({
+      service: agent.health.status(name),
+      checks,
+      changes,
+      healings,
+      alerts: alerts.filter((a) => a.labels.service === name),
+    })
+  })
+  app.get('/api/alerts', async (c) => {
+    const state = c.req.query('state')
+    if (state !== undefined && !['pending', 'firing', 'resolved'].includes(state))
+      return bad(c, `state: expected pending, firing or resolved; found ${JSON.stringify(state)}`)
+    const alerts = await agent.store.alerts.alerts({
+      limit: 500,
+      ...(state ? { state: state as 'pending' | 'firing' | 'resolved' } : {}),
+    })
+    return c.json({ alerts, silences: agent.alerts.silences() })
+  })
+  app.get('/api/healing', async (c) => {
+    const n = int(c.req.query('limit'), 50, 1, 1000)
+    if (typeof n === 'string') return bad(c, `limit: ${n}`)
+    const service = c.req.query('service')
+    const [healings, approvals] = await Promise.all([
+      agent.store.healing.healings({ limit: n, ...(service ? { service } : {}) }),
+      agent.store.approvals.approvals({ limit: 200 }),
+    ])
+    approvals.sort((a, b) => Number(b.status === 'pending') - Number(a.status === 'pending'))
+    return c.json({ healings, approvals })
+  })
+  app.get('/api/approvals', async (c) => {
+    const status = c.req.query('status')
+    if (status !== undefined && !['pending', 'approved', 'rejected', 'expired'].includes(status))
+      return bad(
+        c,
+        `status: expected pending, approved, rejected or expired; found ${JSON.stringify(status)}`,
+      )
+    const approvals = await agent.store.approvals.approvals({
+      limit: 200,
+      ...(status ? { status: status as 'pending' } : {}),
+    })
+    return c.json({ approvals })
+  })
+  app.get('/api/sse', limit(sseLimiter), (c) => {
+    const res = c.env?.outgoing
+    if (!res) return c.json({ error: 'SSE needs the node server' }, 500)
+    if (!agent.sse.attach(res, c.req.header('last-event-id') ?? c.req.query('lastEventId')))
+      return c.json({ error: 'too many event streams' }, 503)
+    return RESPONSE_ALREADY_SENT
+  })
+  app.get('/metrics', (c) => {
+    const { format, contentType } = negotiate(c.req.header('accept'))
+    return c.body(agent.renderMetrics(format), 200, { 'content-type': contentType })
+  })
+
+  // ---- write endpoints: token, rate limit, body cap
+  const guard = [
+    limit(writeLimiter),
+    requireToken(deps.apiToken),
+    bodyLimit({
+      maxSize: api.bodyLimit,
+      onError: (c) => c.json({ error: `body larger than ${api.bodyLimit} bytes` }, 413),
+    }),
+  ] as const
+  app.post('/api/heal/:service', ...guard, async (c) => {
+    const service = c.req.param('service')
+    if (!agent.health.services.some((s) => s.name === service))
+      return bad(c, `unknown service ${JSON.stringify(service)}`, 404)
+    const body = await readJson(c)
+    if (!body.ok) return body.res
+    const parsed = healBody.safeParse(body.value)
+    if (!parsed.success) return bad(c, issuesOf(parsed.error))
+    const started = new Promise<HealingRecord>((resolveStarted) => {
+      const onStart = (record: HealingRecord) => {
+        if (record.service === service) {
+          agent.healing.off('healing-started', onStart)
+          resolveStarted(record)
+        }
+      }
+      agent.healing.on('healing-started', onStart)
+      agent.healing
+        .heal(parsed.data.trigger, service, {
+          reason: 'requested through the API',
+          ...(parsed.data.dryRun === undefined ? {} : { dryRun: parsed.data.dryRun }),
+        })
+        .then(
+          (record) => {
+            agent.healing.off('healing-started', onStart)
+            resolveStarted(record)
+          },
+          (error) => {
+            agent.healing.off('healing-started', onStart)
+            resolveStarted({
+              id: 'none',
+              service,
+              trigger: parsed.data.trigger,
+              strategy: 'none',
+              startedAt: clock.now(),
+              endedAt: clock.now(),
+              outcome: 'failed',
+              steps: [],
+              dryRun: parsed.data.dryRun ?? false,
+              reason: errorMessage(error),
+            })
+          },
+        )
+    })
+    return c.json({ healing: await started }, 202)
+  })
+  for (const decision of ['approve', 'reject'] as const)
+    app.post(`/api/approvals/:id/${decision}`, ...guard, async (c) => {
+      const id = c.req.param('id')
+      const body = await readJson(c)
+      if (!body.ok) return body.res
+      const parsed = decisionBody.safeParse(body.value)
+      if (!parsed.success) return bad(c, issuesOf(parsed.error))
+      const existing = await agent.store.approvals.getApproval(id)
+      if (!existing) return bad(c, `unknown approval ${JSON.stringify(id)}`, 404)
+      if (existing.status !== 'pending')
+        return bad(c, `approval ${id} is ${existing.status}, not pending`, 409)
+      const approval = await agent.decide(id, decision === 'approve', parsed.data.by, parsed.data.comment)
+      if (!approval) return bad(c, `approval ${id} is no longer pending`, 409)
+      return c.json({ approval })
+    })
+  app.post('/api/silences', ...guard, async (c) => {
+    const body = await readJson(c)
+    if (!body.ok) return body.res
+    const parsed = silenceBody.safeParse(body.value)
+    if (!parsed.success) return bad(c, issuesOf(parsed.error))
+    try {
+      const silence = agent.alerts.addSilence({
+        ...parsed.data,
+        startsAt: parsed.data.startsAt ?? clock.now(),
+      })
+      return c.json({ silence }, 201)
+    } catch (error) {
+      if (isConfigError(error)) return bad(c, error.issues.map((i) => `${i.path}: ${i.message}`).join('; '))
+      throw error
+    }
+  })
+  app.delete('/api/silences/:id', ...guard, (c) => {
+    const id = c.req.param('id')
+    const silence = agent.alerts.silences().find((s) => s.id === id)
+    if (!silence || !agent.alerts.expireSilence(id))
+      return bad(c, `unknown silence ${JSON.stringify(id)}`, 404)
+    return c.json({ silence: agent.alerts.silences().find((s) => s.id === id) ?? silence })
+  })
+  app.all('/api/*', (c) =>
+    c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, c.req.method === 'GET' ? 404 : 405),
+  )
+
+  // ---- the dashboard build
+  if (deps.staticDir) {
+    const root = resolve(deps.staticDir)
+    app.get('*', async (c) => {
+      const rel = normalize(decodeURIComponent(c.req.path)).replace(/^([/\\])+/, '')
+      let file = join(root, rel)
+      if (!file.startsWith(root + sep) && file !== root) return c.json({ error: 'not found' }, 404)
+      try {
+        if ((await stat(file)).isDirectory()) file = join(file, 'index.html')
+      } catch {
+        // single-page app: unknown paths without an extension get index.html
+        if (extname(rel) !== '') return c.json({ error: 'not found' }, 404)
+        file = join(root, 'index.html')
+      }
+      try {
+        const body = await readFile(file)
+        const immutable = rel.startsWith('assets/')
+        return c.body(body, 200, {
+          'content-type': MIME[extname(file)] ?? 'application/octet-stream',
+          'cache-control': immutable ? 'public, max-age=31536000, immutable' : 'no-cache',
+        })
+      } catch {
+        return c.json({ error: 'not found' }, 404)
+      }
+    })
+  }
+  return app
+}

@@ -1,0 +1,205 @@
+/**
+ * One service of noa's demo fleet: a small real HTTP server with `/metrics` (Prometheus
+ * text from @noa/metrics), a health endpoint (from @noa/health) at a path of its choice,
+ * some simulated traffic and, when asked, a failure after a random 30-90 s.
+ *
+ * ```sh
+ * node apps/demo/dist/service.js --name neural-processing --port 8080 --health /v1/health --fail 503
+ * ```
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import { parseArgs } from 'node:util'
+import { createHealthEndpoint } from '@noa/health'
+import { negotiate, Registry } from '@noa/metrics'
+
+/** How the service fails: answer 503, stop answering, exit, or never fail. */
+export type FailMode = '503' | 'hang' | 'exit' | 'random' | 'none'
+
+export interface DemoOptions {
+  name: string
+  port: number
+  host: string
+  healthPath: string
+  fail: FailMode
+  failAfterMinMs: number
+  failAfterMaxMs: number
+  /** Requests per second the service makes to itself, so its metrics move. */
+  trafficRps: number
+  dependsOn: string[]
+}
+
+export function parseDemoArgs(argv: string[], env: Record<string, string | undefined>): DemoOptions {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      name: { type: 'string' },
+      port: { type: 'string' },
+      host: { type: 'string' },
+      health: { type: 'string' },
+      fail: { type: 'string' },
+      'fail-after-min': { type: 'string' },
+      'fail-after-max': { type: 'string' },
+      traffic: { type: 'string' },
+      'depends-on': { type: 'string', multiple: true },
+    },
+    strict: true,
+  })
+  const fail = (values.fail ?? env.DEMO_FAIL ?? 'none') as FailMode
+  if (!['503', 'hang', 'exit', 'random', 'none'].includes(fail))
+    throw new Error(`--fail must be one of 503, hang, exit, random, none; found ${JSON.stringify(fail)}`)
+  const port = Number(values.port ?? env.PORT ?? 8001)
+  if (!Number.isInteger(port) || port < 0 || port > 65_535)
+    throw new Error(`--port must be a port number; found ${JSON.stringify(values.port ?? env.PORT)}`)
+  return {
+    name: values.name ?? env.SERVICE_NAME ?? 'demo',
+    port,
+    host: values.host ?? env.HOST ?? '127.0.0.1',
+    healthPath: values.health ?? '/health',
+    fail,
+    failAfterMinMs: Number(values['fail-after-min'] ?? env.DEMO_FAIL_AFTER_MIN ?? 30_000),
+    failAfterMaxMs: Number(values['fail-after-max'] ?? env.DEMO_FAIL_AFTER_MAX ?? 90_000),
+    trafficRps: Number(values.traffic ?? env.DEMO_TRAFFIC_RPS ?? 5),
+    dependsOn: values['depends-on'] ?? [],
+  }
+}
+
+/** Starts one demo service; resolves with its port and a close function once it listens. */
+export async function startDemoService(
+  options: DemoOptions,
+): Promise<{ port: number; close(): Promise<void> }> {
+  const registry = new Registry()
+  const requests = registry.counter({
+    name: 'http_requests_total',
+    help: 'HTTP requests answered, by route and status code',
+    labelNames: ['route', 'status'],
+  })
+  const duration = registry.histogram({
+    name: 'http_request_duration_seconds',
+    help: 'Time to answer an HTTP request',
+    labelNames: ['route'],
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+  })
+  const activeUsers = registry.gauge({ name: 'business_active_users', help: 'Users active now' })
+  const tasks = registry.counter({ name: 'business_tasks_completed_total', help: 'Tasks completed' })
+  const inferences = registry.counter({ name: 'business_neural_inferences_total', help: 'Inferences run' })
+  const upGauge = registry.gauge({ name: 'demo_failing', help: '1 once the service has started to fail' })
+
+  let failing: Exclude<FailMode, 'random' | 'none'> | undefined
+  const health = createHealthEndpoint({
+    service: options.name,
+    timeoutMs: 1000,
+    components: [
+      {
+        name: 'self',
+        check: () => (failing === '503' ? { state: 'unhealthy', message: 'simulated failure' } : true),
+      },
+      ...options.dependsOn.map((url, i) => ({
+        name: `dependency-${i}`,
+        critical: false,
+        check: async ({ signal }: { signal: AbortSignal }) => (await fetch(url, { signal })).ok,
+      })),
+    ],
+  })
+
+  const work = (res: ServerResponse) => {
+    const ms = 5 + Math.random() * 40
+    setTimeout(() => {
+      const error = Math.random() < 0.01
+      tasks.inc()
+      if (options.name === 'neural-processing') inferences.inc()
+      res.writeHead(error ? 500 : 200, { 'content-type': 'application/json' })
+      res.end(JSON.stringify({ ok: !error, service: options.name }))
+    }, ms)
+  }
+
+  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+    const path = (req.url ?? '/').split('?')[0]!
+    if (failing === 'hang') return // accepted, never answered: a hung process
+    const stop = duration.startTimer()
+    res.on('finish', () => {
+      const route = path === options.healthPath || path === '/metrics' ? path : '/'
+      requests.inc({ route, status: String(res.statusCode) })
+      duration.labels({ route }).observe(stop())
+    })
+    if (path === '/metrics') {
+      activeUsers.set(20 + Math.round(Math.random() * 30))
+      const { format } = negotiate(req.headers.accept)
+      res.writeHead(200, { 'content-type': registry.contentType(format) })
+      res.end(registry.render(format))
+      return
+    }
+    if (path === options.healthPath || path === '/livez' || path === '/readyz') {
+      const kind = path === '/livez' ? 'livez' : path === '/readyz' ? 'readyz' : 'health'
+      health.answer(kind).then(({ statusCode, body }) => {
+        res.writeHead(statusCode, { 'content-type': 'application/json' })
+        res.end(JSON.stringify(body))
+      })
+      return
+    }
+    work(res)
+  })
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(options.port, options.host, () => resolve())
+  })
+  const address = server.address()
+  const port = typeof address === 'object' && address ? address.port : options.port
+
+  const timers: NodeJS.Timeout[] = []
+  if (options.trafficRps > 0) {
+    const traffic = setInterval(
+      () => {
+        fetch(`http://${options.host}:${port}/work`).then(
+          (r) => r.arrayBuffer(),
+          () => undefined,
+        )
+      },
+      Math.max(10, 1000 / options.trafficRps),
+    )
+    traffic.unref()
+    timers.push(traffic)
+  }
+  if (options.fail !== 'none') {
+    const span = Math.max(0, options.failAfterMaxMs - options.failAfterMinMs)
+    const after = options.failAfterMinMs + Math.random() * span
+    const timer = setTimeout(() => {
+      const mode = options.fail === 'random' ? (Math.random() < 0.5 ? '503' : 'hang') : options.fail
+      console.log(`[${options.name}] simulated failure: ${mode}`)
+      upGauge.set(1)
+      if (mode === 'exit') process.exit(3)
+      failing = mode as typeof failing
+    }, after)
+    timer.unref()
+    timers.push(timer)
+  }
+  console.log(`[${options.name}] listening on http://${options.host}:${port} (health ${options.healthPath})`)
+  return {
+    port,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const t of timers) clearTimeout(t)
+        health.drain()
+        server.closeAllConnections()
+        server.close(() => resolve())
+      }),
+  }
+}
+
+const isMain =
+  process.argv[1] !== undefined && import.meta.url.endsWith(process.argv[1].split(/[\\/]/).pop()!)
+if (isMain) {
+  try {
+    const options = parseDemoArgs(process.argv.slice(2), process.env)
+    const service = await startDemoService(options)
+    const shutdown = () => {
+      service.close().then(() => process.exit(0))
+      setTimeout(() => process.exit(0), 2000).unref()
+    }
+    process.on('SIGTERM', shutdown)
+    process.on('SIGINT', shutdown)
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : String(error))
+    process.exit(2)
+  }
+}

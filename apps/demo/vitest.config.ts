@@ -1,0 +1,3 @@
+import { noaVitest } from '../../config/vitest.preset.ts'
+
+export default noaVitest()
