@@ -4,7 +4,7 @@
  */
 import * as prom from 'prom-client'
 import { Bench } from 'tinybench'
-import { Registry } from '../src/index.ts'
+import { createSystemCollector, Registry } from '../src/index.ts'
 
 const BATCH = 1000
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE']
@@ -174,6 +174,21 @@ function format(n: number): string {
   return n >= 100 ? Math.round(n).toLocaleString('en') : n.toFixed(1)
 }
 
+async function systemCollection(): Promise<string> {
+  const system = createSystemCollector({ reuseMs: 0 })
+  let t = performance.now()
+  await system.collect()
+  const cold = performance.now() - t
+  const warm: number[] = []
+  for (let i = 0; i < 20; i++) {
+    t = performance.now()
+    await system.collect()
+    warm.push(performance.now() - t)
+  }
+  warm.sort((a, b) => a - b)
+  return `system collection: first ${cold.toFixed(1)} ms, then median ${warm[10]!.toFixed(1)} ms, max ${warm[19]!.toFixed(1)} ms (20 runs)`
+}
+
 async function main() {
   console.log(
     `@noa/metrics vs prom-client ${(await import('prom-client/package.json', { with: { type: 'json' } })).default.version} on Node ${process.version}`,
@@ -192,6 +207,8 @@ async function main() {
       `| ${row.case} | ${format(row.noa)} ${row.unit} | ${format(row.prom)} ${row.unit} | ${ratio.toFixed(2)}${better} |`,
     )
   }
+  console.log('')
+  console.log(await systemCollection())
 }
 
 await main()

@@ -175,14 +175,8 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   /** The existing series for `labels`, without creating one or counting a drop. */
   protected find(labels: unknown): S | undefined {
     if (this.labelNames.length === 0) return this.single
-    const found = this.resolveExisting(labels)
-    return found
-  }
-
-  private resolveExisting(labels: unknown): S | undefined {
-    if (typeof labels !== 'object' || labels === null) return undefined
-    const values = this.labelNames.map((name) => normalize((labels as Record<string, unknown>)[name]))
-    return this.seriesList.find((s) => sameValues(s.labelValues, values, values.length))
+    const found = this.locate(labels, false)
+    return typeof found === 'string' ? undefined : found
   }
 
   /**
@@ -201,6 +195,10 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 
   /** The series for a label set, or why there is none; counts nothing. */
   protected resolve(labels: unknown): S | DropReason {
+    return this.locate(labels, true) as S | DropReason
+  }
+
+  private locate(labels: unknown, create: boolean): S | DropReason | undefined {
     const names = this.labelNames
     const n = names.length
     if (typeof labels !== 'object' || labels === null) return 'missing_label'
@@ -224,11 +222,12 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     let count = 0
     for (const _key in labels) count++
     if (count !== n) return 'extra_label'
+    if (n === 0) return this.single
     const found = this.index.get(hash)
     if (found !== undefined && sameValues(found.labelValues, values, n)) return found
     const other = this.collisions?.get(hash)
     if (other !== undefined) for (const s of other) if (sameValues(s.labelValues, values, n)) return s
-    return this.create(hash, found !== undefined)
+    return create ? this.create(hash, found !== undefined) : undefined
   }
 
   private create(hash: number, collided: boolean): S | DropReason {
@@ -275,7 +274,7 @@ function hashValues(values: readonly string[]): number {
   return hash
 }
 
-function sameValues(a: readonly string[], b: readonly (string | undefined)[], n: number): boolean {
+function sameValues(a: readonly string[], b: readonly string[], n: number): boolean {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false
   return true
 }
