@@ -173,7 +173,7 @@ describe('HEALTHCHECK of the agent image', () => {
   it('should be unhealthy when the agent fails or does not answer', async () => {
     expect((await runAgainst(500)).code).toBe(1)
     // A port nobody listens on any more: the agent is gone.
-    const port = ((server as Server | undefined)?.address() as AddressInfo).port
+    const port = ((server as unknown as Server).address() as AddressInfo).port
     await stop()
     const code = await new Promise<number>((resolve) => {
       const [cmd, ...args] = health
