@@ -44,12 +44,13 @@ export async function runMaintenance(
     complete: true,
   }
   const target1m = Math.floor((now - options.rollupDelayMs) / MINUTE) * MINUTE
-  let wm1m = await driver.watermark('1m')
+  const stored1m = await driver.watermark('1m')
+  let wm1m = stored1m
   let firstMinute: number | undefined
   if (wm1m === undefined) {
     const first = await driver.earliestRaw()
     wm1m = first === undefined ? target1m : Math.floor(first / MINUTE) * MINUTE
-    firstMinute = wm1m
+    if (first !== undefined) firstMinute = wm1m
   }
   // Raw that retention is about to delete need not be rolled up window by window from its start.
   wm1m = Math.max(wm1m, Math.floor((now - options.retentionMs.samples) / MINUTE) * MINUTE)
@@ -67,9 +68,19 @@ export async function runMaintenance(
     wm1m = to
   }
   const target1h = Math.floor(wm1m / HOUR) * HOUR
+  const stored1h = await driver.watermark('1h')
+  // 1-hour rollups start where the data starts; for a store rolled up before 1-hour rollups
+  // were pinned, at the edge of the 1-minute retention; with no data, there is nothing to do.
   let wm1h =
-    (await driver.watermark('1h')) ??
-    Math.floor((firstMinute ?? now - options.retentionMs.rollups1m) / HOUR) * HOUR
+    stored1h ??
+    (firstMinute !== undefined
+      ? Math.floor(firstMinute / HOUR) * HOUR
+      : stored1m !== undefined
+        ? Math.floor((now - options.retentionMs.rollups1m) / HOUR) * HOUR
+        : target1h)
+  // Pin where 1-hour rollups start, so later runs do not walk empty windows from the retention edge.
+  if (stored1h === undefined && firstMinute !== undefined && wm1h >= target1h)
+    await driver.writeRollups('1h', [], wm1h)
   for (let i = 0; wm1h < target1h; i++) {
     if (i >= options.maxChunks) {
       report.complete = false

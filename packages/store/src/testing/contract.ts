@@ -375,6 +375,28 @@ export function storeContract(
         expect(auto).toEqual(raw)
         expect(auto[0]?.points).toHaveLength(10)
       })
+
+      it('should carry a counter across rollup windows so rollup rates equal raw rates', async () => {
+        const store = await fresh()
+        // A counter growing by 2 every 10 s, reset once at minute 6.
+        const batch = []
+        for (let i = 0; i < 60; i++)
+          batch.push({ name: 'c_total', value: i < 36 ? i * 2 : (i - 36) * 2, at: T0 + i * 10_000 })
+        await store.samples.append(batch)
+        await store.maintain(T0 + 5 * MIN) // rolls [T0, T0 + 4 min)
+        await store.maintain(T0 + 11 * MIN) // rolls [T0 + 4 min, T0 + 10 min), starting from the value before it
+        const q = {
+          name: 'c_total',
+          start: T0,
+          end: T0 + 10 * MIN,
+          step: 2 * MIN,
+          aggregation: 'rate' as const,
+        }
+        const fromRollups = await store.samples.range({ ...q, resolution: '1m' })
+        const fromRaw = await store.samples.range({ ...q, resolution: 'raw' })
+        expect(fromRollups[0]?.points).toEqual(fromRaw[0]?.points)
+        expect(fromRaw[0]?.points.map(([, v]) => v * 120)).toEqual([22, 24, 24, 22, 24])
+      })
     })
 
     describe('snapshots', () => {

@@ -85,3 +85,27 @@ describe('createMemoryStore', () => {
     expect(warnings[0]).toBe('store maintenance failed')
   })
 })
+
+describe('maintenance', () => {
+  it('should start 1-hour rollups where the data starts, not at the retention edge', async () => {
+    const store = createMemoryStore()
+    const t0 = Date.parse('2025-10-22T22:10:00.000Z')
+    await store.samples.append([{ name: 'g', value: 1, at: t0 }])
+    const first = await store.maintain(t0 + 5 * 60_000)
+    expect(first.rolledUp).toEqual({ '1m': 1, '1h': 0 })
+    await store.samples.append([{ name: 'g', value: 3, at: t0 + 60 * 60_000 }])
+    const second = await store.maintain(t0 + 2 * 3_600_000)
+    expect(second.complete).toBe(true)
+    expect(second.rolledUp).toEqual({ '1m': 1, '1h': 2 })
+    const [s] = await store.samples.range({
+      name: 'g',
+      start: t0 - 600_000,
+      end: t0 + 2 * 3_600_000,
+      step: 3_600_000,
+    })
+    expect(s?.points).toEqual([
+      [Date.parse('2025-10-22T22:00:00.000Z'), 1],
+      [Date.parse('2025-10-22T23:00:00.000Z'), 3],
+    ])
+  })
+})

@@ -782,9 +782,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
     async rawWindow(from, to) {
       const rows = await query(
-        `SELECT p.series_id, p.ts, p.value,
-           (SELECT b.value FROM ${S}.samples b WHERE b.series_id = p.series_id AND b.ts < $1 ORDER BY b.ts DESC LIMIT 1) AS prev
-         FROM ${S}.samples p WHERE p.ts >= $1 AND p.ts < $2 ORDER BY p.series_id, p.ts`,
+        // The value before the window is looked up once per series, not once per row.
+        `WITH w AS (SELECT series_id, ts, value FROM ${S}.samples WHERE ts >= $1 AND ts < $2),
+              pr AS (SELECT s.series_id,
+                       (SELECT b.value FROM ${S}.samples b WHERE b.series_id = s.series_id AND b.ts < $1 ORDER BY b.ts DESC LIMIT 1) AS prev
+                     FROM (SELECT DISTINCT series_id FROM w) s)
+         SELECT w.series_id, w.ts, w.value, pr.prev FROM w JOIN pr USING (series_id) ORDER BY w.series_id, w.ts`,
         [from, to],
       )
       const out: Array<{ seriesId: number; prev?: number; points: Array<[number, number]> }> = []

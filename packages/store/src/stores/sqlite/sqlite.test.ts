@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -9,6 +10,20 @@ import { storeContract } from '../../testing/contract.ts'
 import { createSqliteStore } from './index.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'noa-store-sqlite-'))
+
+/** Makes a directory read-only, also for root (which ignores mode bits): `chattr +i`. Returns the undo, or undefined. */
+function makeReadOnly(dir: string): (() => void) | undefined {
+  if (process.getuid?.() !== 0) {
+    chmodSync(dir, 0o555)
+    return () => chmodSync(dir, 0o755)
+  }
+  try {
+    execFileSync('chattr', ['+i', dir], { stdio: 'ignore' })
+    return () => execFileSync('chattr', ['-i', dir], { stdio: 'ignore' })
+  } catch {
+    return undefined
+  }
+}
 let n = 0
 const nextPath = () => join(root, `run-${++n}`, 'noa.db')
 afterAll(() => rmSync(root, { recursive: true, force: true }))
@@ -72,26 +87,33 @@ describe('createSqliteStore', () => {
     expect(error).toMatchObject({ code: 'ERR_STORE_PATH', path })
   })
 
-  it.skipIf(process.getuid?.() === 0)(
-    'should give a clear error naming the path for a read-only directory',
-    async () => {
-      const dir = join(root, 'read-only')
-      const path = join(dir, 'noa.db')
-      const s = await createSqliteStore({ path })
-      await s.close()
-      rmSync(path)
-      chmodSync(dir, 0o555)
-      try {
-        await expect(createSqliteStore({ path })).rejects.toThrow(`cannot open the SQLite store at ${path}`)
-      } finally {
-        chmodSync(dir, 0o755)
-      }
-    },
-  )
-  if (process.getuid?.() === 0)
-    console.warn(
-      '[store] read-only directory test skipped: root ignores directory permissions (the unwritable-path test still runs)',
-    )
+  it('should give a clear error naming the path for a read-only directory, new or existing file', async (ctx) => {
+    const dir = join(root, 'read-only')
+    const existing = join(dir, 'existing.db')
+    const fresh = join(dir, 'fresh.db')
+    const s = await createSqliteStore({ path: existing })
+    await s.samples.append([{ name: 'x', value: 1, at: 1 }])
+    await s.close()
+    const restore = makeReadOnly(dir)
+    if (!restore) {
+      console.warn('[store] read-only directory test skipped: cannot make a directory read-only here')
+      return ctx.skip()
+    }
+    try {
+      await expect(createSqliteStore({ path: fresh })).rejects.toMatchObject({
+        code: 'ERR_STORE_PATH',
+        path: fresh,
+        message: expect.stringContaining(`cannot open the SQLite store at ${fresh}`),
+      })
+      // WAL needs its -wal and -shm files beside the database: an existing file cannot be opened either.
+      await expect(createSqliteStore({ path: existing })).rejects.toMatchObject({
+        code: 'ERR_STORE_PATH',
+        path: existing,
+      })
+    } finally {
+      restore()
+    }
+  })
 
   it('should report a full disk as an error naming the path, and keep answering reads', async () => {
     const path = nextPath()
