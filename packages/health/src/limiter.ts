@@ -20,17 +20,17 @@ export class Limiter {
     return this.#waiters.length - this.#head
   }
 
-  async run<T>(task: () => Promise<T>): Promise<T> {
-    if (this.#active >= this.#limit) await new Promise<void>((resolve) => this.#waiters.push(resolve))
-    else this.#active++
-    try {
-      return await task()
-    } finally {
-      this.#release()
+  /** Takes a slot: returns nothing when one is free, else a promise that resolves when one passes to us. */
+  acquire(): Promise<void> | undefined {
+    if (this.#active < this.#limit) {
+      this.#active++
+      return undefined
     }
+    return new Promise<void>((resolve) => this.#waiters.push(resolve))
   }
 
-  #release() {
+  /** Gives the slot back (or straight to the next waiter). */
+  release() {
     if (this.#head < this.#waiters.length) {
       const next = this.#waiters[this.#head]!
       this.#waiters[this.#head++] = noop

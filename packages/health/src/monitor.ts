@@ -1,13 +1,6 @@
+import { setMaxListeners } from 'node:events'
 import type { Backoff, CheckResult, Clock, HealthState, Logger, OverallStatus, StateChange } from '@noa/core'
-import {
-  ConfigError,
-  createBackoff,
-  jitterDelay,
-  NoaError,
-  noopLogger,
-  systemClock,
-  timeoutSignal,
-} from '@noa/core'
+import { ConfigError, createBackoff, jitterDelay, NoaError, noopLogger, systemClock } from '@noa/core'
 import { EventEmitter } from 'eventemitter3'
 import { z } from 'zod'
 import type { Checker, CheckOutcome } from './checker.ts'
@@ -17,6 +10,7 @@ import type { CheckOptions, CheckType } from './checkers/registry.ts'
 import { checkerRegistry } from './checkers/registry.ts'
 import type { ServiceCheck, ServiceCheckInput } from './config.ts'
 import { parseServiceChecks } from './config.ts'
+import { Deadlines } from './deadlines.ts'
 import { Limiter } from './limiter.ts'
 import { ServiceStateMachine } from './state.ts'
 
@@ -127,10 +121,11 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   readonly #logger: Logger
   readonly #random: () => number
   readonly #limiter: Limiter
+  readonly #deadlines: Deadlines
   readonly #firstRunJitterMs: number
   readonly #checkers = new Map<CheckType, Checker<never>>()
   readonly #overrides: HealthMonitorOptions['checkers']
-  #stop = new AbortController()
+  #stop = this.#newStop()
   #running = false
   #summaryPending = false
 
@@ -154,6 +149,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     this.#logger = options.logger ?? noopLogger
     this.#random = options.random ?? Math.random
     this.#limiter = new Limiter(parsed.data.concurrency)
+    this.#deadlines = new Deadlines(this.#clock)
     this.#firstRunJitterMs = parsed.data.firstRunJitterMs
     this.#overrides = options.checkers
     for (const service of services)
@@ -176,7 +172,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   start(): void {
     if (this.#running) return
     this.#running = true
-    this.#stop = new AbortController()
+    this.#stop = this.#newStop()
     for (const entry of this.#entries.values()) {
       const { service } = entry
       this.#schedule(entry, jitterDelay(Math.min(this.#firstRunJitterMs, service.interval), this.#random))
@@ -222,7 +218,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
    * ```
    */
   async runOnce(): Promise<HealthSummary> {
-    if (this.#stop.signal.aborted) this.#stop = new AbortController()
+    if (this.#stop.signal.aborted) this.#stop = this.#newStop()
     await Promise.all([...this.#entries.values()].map((entry) => this.#check(entry)))
     const summary = this.summary()
     this.emit('summary', summary)
@@ -266,6 +262,13 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       counts,
       services,
     }
+  }
+
+  #newStop(): AbortController {
+    const controller = new AbortController()
+    // Every deadline slot listens to it; many slots are normal under load, not a leak.
+    setMaxListeners(0, controller.signal)
+    return controller
   }
 
   #entry(service: string): Entry {
@@ -317,27 +320,15 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     let durationMs: number
     for (;;) {
       attempts++
-      const started = { at: 0 }
-      outcome = await this.#limiter.run(async () => {
-        started.at = this.#clock.monotonic()
-        if (stop.aborted) return errorOutcome(stop.reason, stop)
-        const timeout = timeoutSignal(service.timeout, {
-          parent: stop,
-          clock: this.#clock,
-          what: `check of ${service.name}`,
-        })
-        try {
-          return await raceAbort(
-            checker.run(service.check as never, { signal: timeout.signal, clock: this.#clock }),
-            timeout.signal,
-          )
-        } catch (error) {
-          return errorOutcome(error, timeout.signal)
-        } finally {
-          timeout.dispose()
-        }
-      })
-      durationMs = round2(this.#clock.monotonic() - started.at)
+      const wait = this.#limiter.acquire()
+      if (wait) await wait
+      const started = this.#clock.monotonic()
+      try {
+        outcome = stop.aborted ? errorOutcome(stop.reason, stop) : await this.#attempt(service, checker, stop)
+      } finally {
+        this.#limiter.release()
+      }
+      durationMs = round2(this.#clock.monotonic() - started)
       if (
         outcome.state === 'healthy' ||
         outcome.retryable === false ||
@@ -357,16 +348,44 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     return result
   }
 
+  /**
+   * One attempt, settled by the checker or by its deadline, whichever comes first: a checker
+   * that ignores its signal still cannot hold the service (or a concurrency slot) past the timeout.
+   */
+  #attempt(service: ServiceCheck, checker: Checker<never>, stop: AbortSignal): Promise<CheckOutcome> {
+    return new Promise<CheckOutcome>((resolve) => {
+      let settled = false
+      const ticket = this.#deadlines.enter(service.timeout, stop, () => {
+        settled = true
+        resolve(
+          stop.aborted
+            ? errorOutcome(stop.reason, stop)
+            : {
+                state: 'error',
+                message: `check of ${service.name} timed out after ${service.timeout} ms`,
+                retryable: true,
+              },
+        )
+      })
+      const done = (outcome: CheckOutcome) => {
+        ticket.leave()
+        if (!settled) resolve(outcome)
+      }
+      let work: Promise<CheckOutcome>
+      try {
+        work = checker.run(service.check as never, { signal: ticket.signal, clock: this.#clock })
+      } catch (error) {
+        work = Promise.reject(error)
+      }
+      work.then(done, (error) => done(errorOutcome(error)))
+    })
+  }
+
   #result(service: string, outcome: CheckOutcome, durationMs: number, attempts: number): CheckResult {
-    return {
-      service,
-      state: outcome.state,
-      at: this.#clock.now(),
-      durationMs,
-      attempts,
-      ...(outcome.message === undefined ? {} : { message: outcome.message }),
-      ...(outcome.details === undefined ? {} : { details: outcome.details }),
-    }
+    const result: CheckResult = { service, state: outcome.state, at: this.#clock.now(), durationMs, attempts }
+    if (outcome.message !== undefined) result.message = outcome.message
+    if (outcome.details !== undefined) result.details = outcome.details
+    return result
   }
 
   #apply(entry: Entry, result: CheckResult, decisive: boolean) {
@@ -412,6 +431,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   }
 
   #blockedBy(entry: Entry): string[] {
+    if (entry.service.dependsOn.length === 0) return []
     const seen = new Set<string>()
     const down: string[] = []
     const visit = (name: string) => {
@@ -427,18 +447,19 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
 
   #status(entry: Entry): ServiceStatus {
     const m = entry.machine
-    return {
+    const status: ServiceStatus = {
       service: entry.service.name,
       state: m.state,
       critical: entry.service.critical,
-      ...(m.since === undefined ? {} : { since: m.since }),
       flapping: m.flapping,
       consecutiveFailures: m.consecutiveFailures,
       consecutiveSuccesses: m.consecutiveSuccesses,
-      dependsOn: [...entry.service.dependsOn],
+      dependsOn: entry.service.dependsOn.slice(),
       blockedBy: this.#blockedBy(entry),
-      ...(m.lastResult ? { lastResult: m.lastResult } : {}),
     }
+    if (m.since !== undefined) status.since = m.since
+    if (m.lastResult) status.lastResult = m.lastResult
+    return status
   }
 }
 
@@ -447,25 +468,6 @@ function toIssues(error: z.ZodError) {
     path: i.path.join('.'),
     message: `${i.message}${'input' in i ? `; found ${String(i.input)}` : ''}`,
   }))
-}
-
-/** Settles with the work, or with an `error` outcome as soon as the signal aborts, whichever is first. */
-function raceAbort(work: Promise<CheckOutcome>, signal: AbortSignal): Promise<CheckOutcome> {
-  if (signal.aborted) return Promise.resolve(errorOutcome(signal.reason, signal))
-  return new Promise<CheckOutcome>((resolve, reject) => {
-    const onAbort = () => resolve(errorOutcome(signal.reason, signal))
-    signal.addEventListener('abort', onAbort, { once: true })
-    work.then(
-      (outcome) => {
-        signal.removeEventListener('abort', onAbort)
-        resolve(outcome)
-      },
-      (error) => {
-        signal.removeEventListener('abort', onAbort)
-        reject(error)
-      },
-    )
-  })
 }
 
 /**

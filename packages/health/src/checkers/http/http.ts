@@ -10,7 +10,7 @@ import type { HttpCheckOptions } from './schema.ts'
 export interface HttpCheckerOptions {
   /** Idle keep-alive sockets kept per host. @default 1024 */
   maxFreeSockets?: number
-  /** `User-Agent` sent when the check sets none. @default 'noa-health' */
+  /** `User-Agent` sent when the check sets none; empty to send none. @default 'noa-health' */
   userAgent?: string
 }
 
@@ -31,6 +31,8 @@ interface Plan {
 }
 
 const DAY_MS = 86_400_000
+const ONCE = { once: true } as const
+const okMessages = new Map<number, string>()
 
 function toRange(spec: number | string): [number, number] {
   if (typeof spec === 'number') return [spec, spec]
@@ -70,7 +72,9 @@ export function createHttpChecker(options: HttpCheckerOptions = {}): Checker<Htt
     if (plan) return plan
     const url = new URL(target.url)
     const isHttps = url.protocol === 'https:'
-    const headers: Record<string, string> = { 'user-agent': userAgent, ...target.headers }
+    const headers: Record<string, string> = userAgent
+      ? { 'user-agent': userAgent, ...target.headers }
+      : { ...target.headers }
     if (target.body !== undefined && !Object.keys(headers).some((h) => h.toLowerCase() === 'content-length'))
       headers['content-length'] = String(Buffer.byteLength(target.body))
     if (url.username || url.password)
@@ -133,7 +137,7 @@ function runHttp(
       req.destroy()
       finish(errorOutcome(signal.reason, signal))
     }
-    signal.addEventListener('abort', onAbort, { once: true })
+    signal.addEventListener('abort', onAbort, ONCE)
     req.on('error', (error) => finish(errorOutcome(error, signal)))
     req.on('response', (res) => {
       const statusCode = res.statusCode ?? 0
@@ -143,11 +147,12 @@ function runHttp(
         const validTo = cert?.valid_to ? Date.parse(cert.valid_to) : Number.NaN
         if (Number.isFinite(validTo)) details.certDaysLeft = Math.floor((validTo - clock.now()) / DAY_MS)
       }
-      const chunks: Buffer[] = []
+      const chunks: Buffer[] | undefined = plan.needBody ? [] : undefined
       let bytes = 0
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length
-        if (bytes > target.maxBodyBytes) {
+        if (bytes <= target.maxBodyBytes) chunks?.push(chunk)
+        else {
           res.destroy()
           req.destroy()
           finish({
@@ -156,20 +161,17 @@ function runHttp(
             details,
             retryable: false,
           })
-          return
         }
-        if (plan.needBody) chunks.push(chunk)
       })
-      res.on('error', () => {})
-      res.on('close', () => {
-        if (!res.complete)
-          finish({
-            state: 'error',
-            message: 'connection closed before the answer was complete',
-            details,
-            retryable: true,
-          })
-      })
+      // A connection that closes before the end of the body makes the response emit `error` (aborted).
+      res.on('error', () =>
+        finish({
+          state: 'error',
+          message: 'connection closed before the answer was complete',
+          details,
+          retryable: true,
+        }),
+      )
       res.on('end', () => {
         const responseTimeMs = Math.round((clock.monotonic() - started) * 100) / 100
         details.responseTimeMs = responseTimeMs
@@ -179,7 +181,7 @@ function runHttp(
             plan,
             statusCode,
             responseTimeMs,
-            plan.needBody ? Buffer.concat(chunks) : undefined,
+            chunks ? Buffer.concat(chunks) : undefined,
             details,
           ),
         )
@@ -187,6 +189,15 @@ function runHttp(
     })
     req.end(target.body)
   })
+}
+
+function inRanges(ranges: ReadonlyArray<[number, number]>, statusCode: number): boolean {
+  for (const [lo, hi] of ranges) if (statusCode >= lo && statusCode <= hi) return true
+  return false
+}
+
+function fail(message: string, details: Record<string, unknown>, retryable = false): CheckOutcome {
+  return { state: 'unhealthy', message, details, retryable }
 }
 
 function evaluate(
@@ -197,48 +208,53 @@ function evaluate(
   body: Buffer | undefined,
   details: Record<string, unknown>,
 ): CheckOutcome {
-  const fail = (message: string, retryable = false): CheckOutcome => ({
-    state: 'unhealthy',
-    message,
-    details,
-    retryable,
-  })
-  if (!plan.ranges.some(([lo, hi]) => statusCode >= lo && statusCode <= hi))
+  if (!inRanges(plan.ranges, statusCode))
     return fail(
       `expected status ${plan.statusText}, got ${statusCode}`,
+      details,
       statusCode >= 500 || statusCode === 429,
     )
   if (target.maxResponseTimeMs !== undefined && responseTimeMs > target.maxResponseTimeMs)
     return fail(
       `response took ${Math.round(responseTimeMs)} ms, more than ${target.maxResponseTimeMs} ms`,
+      details,
       true,
     )
   if (target.minCertDays !== undefined) {
     const left = details.certDaysLeft
-    if (typeof left !== 'number') return fail('no certificate expiry to check')
+    if (typeof left !== 'number') return fail('no certificate expiry to check', details)
     if (left < target.minCertDays)
-      return fail(`certificate expires in ${left} days, fewer than ${target.minCertDays}`)
+      return fail(`certificate expires in ${left} days, fewer than ${target.minCertDays}`, details)
   }
   if (body !== undefined) {
-    const text = body.toString('utf8')
-    if (target.bodyContains !== undefined && !text.includes(target.bodyContains))
-      return fail(`body does not contain ${JSON.stringify(target.bodyContains)}`)
-    if (target.bodyNotContains !== undefined && text.includes(target.bodyNotContains))
-      return fail(`body contains ${JSON.stringify(target.bodyNotContains)}`)
-    if (plan.json.length > 0) {
-      let json: unknown
-      try {
-        json = JSON.parse(text)
-      } catch {
-        return fail('body is not JSON')
-      }
-      for (const condition of plan.json) {
-        const problem = checkJson(json, condition)
-        if (problem) return fail(problem)
-      }
-    }
+    const problem = checkBody(target, plan, body.toString('utf8'))
+    if (problem) return fail(problem, details)
   }
-  return { state: 'healthy', message: `status ${statusCode}`, details }
+  let message = okMessages.get(statusCode)
+  if (message === undefined) {
+    message = `status ${statusCode}`
+    okMessages.set(statusCode, message)
+  }
+  return { state: 'healthy', message, details }
+}
+
+function checkBody(target: HttpCheckOptions, plan: Plan, text: string): string | undefined {
+  if (target.bodyContains !== undefined && !text.includes(target.bodyContains))
+    return `body does not contain ${JSON.stringify(target.bodyContains)}`
+  if (target.bodyNotContains !== undefined && text.includes(target.bodyNotContains))
+    return `body contains ${JSON.stringify(target.bodyNotContains)}`
+  if (plan.json.length === 0) return undefined
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return 'body is not JSON'
+  }
+  for (const condition of plan.json) {
+    const problem = checkJson(json, condition)
+    if (problem) return problem
+  }
+  return undefined
 }
 
 function checkJson(json: unknown, condition: JsonPlan): string | undefined {

@@ -1,0 +1,273 @@
+/**
+ * @noa/health benchmarks (not tests). Run: pnpm --filter @noa/health bench
+ *
+ * 1. Throughput: N local endpoints checked through the monitor (runOnce, retries 0) against a
+ *    bare node:http keep-alive client and global fetch, all at the same concurrency, side by side.
+ *    The HTTP server runs in a child process so that only the client side is measured here.
+ * 2. Detection time: a supervised process exit (event), an HTTP service that is killed (refused)
+ *    and one that hangs (SIGSTOP), in shortened real time.
+ * 3. CPU cost of 50 services, measured at a shortened interval and extrapolated to the default 30 s.
+ */
+import { type ChildProcess, spawn } from 'node:child_process'
+import { once } from 'node:events'
+import http from 'node:http'
+// The built package, as users get it (`pnpm bench` runs after `pnpm build`).
+import { childHandle, createHealthMonitor, type HealthChange, type HealthMonitor } from '@noa/health'
+
+const CONCURRENCY = 64
+const SERVER = `
+const http = require('node:http')
+const server = http.createServer((req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('ok') })
+server.keepAliveTimeout = 60000
+server.listen(0, '127.0.0.1', () => process.send(server.address().port))
+`
+
+async function startServer(): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(process.execPath, ['-e', SERVER], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
+  const [port] = (await once(child, 'message')) as [number]
+  return { child, port }
+}
+
+async function stopServer(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return
+  const exited = once(child, 'exit')
+  child.kill('SIGKILL')
+  await exited
+}
+
+async function pool(n: number, concurrency: number, task: (i: number) => Promise<void>) {
+  let next = 0
+  await Promise.all(
+    Array.from({ length: Math.min(concurrency, n) }, async () => {
+      while (next < n) await task(next++)
+    }),
+  )
+}
+
+function bareHttp(port: number) {
+  const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 1024 })
+  const one = (i: number) =>
+    new Promise<void>((resolve, reject) => {
+      const req = http.request({ host: '127.0.0.1', port, path: `/svc/${i}`, agent }, (res) => {
+        res.resume()
+        res.on('end', () => (res.statusCode === 200 ? resolve() : reject(new Error(String(res.statusCode)))))
+      })
+      req.on('error', reject)
+      req.end()
+    })
+  return { run: (n: number) => pool(n, CONCURRENCY, one), close: () => agent.destroy() }
+}
+
+function bareFetch(port: number) {
+  const one = async (i: number) => {
+    const res = await fetch(`http://127.0.0.1:${port}/svc/${i}`)
+    await res.arrayBuffer()
+    if (res.status !== 200) throw new Error(String(res.status))
+  }
+  return { run: (n: number) => pool(n, CONCURRENCY, one), close: () => {} }
+}
+
+function throughMonitor(port: number, n: number) {
+  const monitor = createHealthMonitor({
+    concurrency: CONCURRENCY,
+    services: Array.from({ length: n }, (_, i) => ({
+      name: `svc-${i}`,
+      check: { type: 'http' as const, url: `http://127.0.0.1:${port}/svc/${i}` },
+      retries: 0,
+    })),
+  })
+  return {
+    run: async (_n: number) => {
+      const summary = await monitor.runOnce()
+      if (summary.counts.healthy !== n)
+        throw new Error(`expected ${n} healthy, got ${JSON.stringify(summary.counts)}`)
+    },
+    close: () => monitor.stop(),
+  }
+}
+
+async function timed(n: number, run: () => Promise<void>): Promise<number> {
+  const start = performance.now()
+  await run()
+  return (n * 1000) / (performance.now() - start)
+}
+
+const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
+
+async function throughput() {
+  console.log(
+    `\n## Throughput: checks/s at concurrency ${CONCURRENCY}, rounds interleaved A/B/C (server in a child process)`,
+  )
+  const { child, port } = await startServer()
+  try {
+    for (const n of [1_000, 10_000]) {
+      const rounds = n === 1_000 ? 30 : 10
+      const contenders = {
+        'bare node:http keep-alive': bareHttp(port),
+        'bare global fetch': bareFetch(port),
+        '@noa/health monitor': throughMonitor(port, n),
+      }
+      const rates: Record<string, number[]> = {}
+      for (const [name, c] of Object.entries(contenders)) {
+        rates[name] = []
+        await c.run(n) // warm-up: connections, JIT
+      }
+      // One round of each in turn, so that noise from other work on the machine hits all alike.
+      for (let r = 0; r < rounds; r++)
+        for (const [name, c] of Object.entries(contenders)) rates[name]!.push(await timed(n, () => c.run(n)))
+      for (const c of Object.values(contenders)) await c.close()
+      const best = (name: string) => Math.max(...rates[name]!)
+      const mid = (name: string) => median(rates[name]!)
+      const fastestBest = Math.max(best('bare node:http keep-alive'), best('bare global fetch'))
+      const fastestMid = Math.max(mid('bare node:http keep-alive'), mid('bare global fetch'))
+      console.log(`${fmt(n)} endpoints, ${rounds} rounds each:            best      median`)
+      for (const name of Object.keys(contenders))
+        console.log(
+          `  ${name.padEnd(28)} ${fmt(best(name)).padStart(7)}  ${fmt(mid(name)).padStart(7)} checks/s`,
+        )
+      const m = '@noa/health monitor'
+      console.log(
+        `  monitor / fastest bare client: ${((best(m) / fastestBest) * 100).toFixed(1)} % (best), ${((mid(m) / fastestMid) * 100).toFixed(1)} % (median); target >= 80 %`,
+      )
+    }
+  } finally {
+    await stopServer(child)
+  }
+}
+
+function waitChange(
+  monitor: HealthMonitor,
+  service: string,
+  to: (s: string) => boolean,
+): Promise<HealthChange> {
+  return new Promise((resolve) => {
+    const listener = (c: HealthChange) => {
+      if (c.service === service && to(c.to)) {
+        monitor.off('change', listener)
+        resolve(c)
+      }
+    }
+    monitor.on('change', listener)
+  })
+}
+
+async function detectProcessExit() {
+  const times: number[] = []
+  for (let i = 0; i < 7; i++) {
+    const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1e6)'], { stdio: 'ignore' })
+    await once(child, 'spawn')
+    const monitor = createHealthMonitor({
+      firstRunJitterMs: 0,
+      services: [{ name: 'worker', check: { type: 'process', handle: childHandle(child) } }],
+    })
+    const up = waitChange(monitor, 'worker', (s) => s === 'healthy')
+    monitor.start()
+    await up
+    const down = waitChange(monitor, 'worker', (s) => s !== 'healthy')
+    const start = performance.now()
+    child.kill('SIGKILL')
+    await down
+    times.push(performance.now() - start)
+    await monitor.stop()
+  }
+  console.log(
+    `supervised process exit (default 30 s interval): median ${median(times).toFixed(2)} ms, max ${Math.max(...times).toFixed(2)} ms from kill() to the change event (${times.length} runs)`,
+  )
+}
+
+async function detectHttpDown(mode: 'killed' | 'hung') {
+  const interval = 1_000
+  const timeout = 300
+  const retries = 1
+  const backoff = { initialMs: 100, maxMs: 100, jitter: 0.2 }
+  const bound = interval + timeout * (retries + 1) + backoff.maxMs
+  const times: number[] = []
+  for (let i = 0; i < 5; i++) {
+    const { child, port } = await startServer()
+    const monitor = createHealthMonitor({
+      firstRunJitterMs: 0,
+      services: [
+        {
+          name: 'api',
+          check: { type: 'http', url: `http://127.0.0.1:${port}/health` },
+          interval,
+          timeout,
+          retries,
+          backoff,
+        },
+      ],
+    })
+    const up = waitChange(monitor, 'api', (s) => s === 'healthy')
+    monitor.start()
+    await up
+    // Fail at a random point of the interval.
+    await new Promise((r) => setTimeout(r, Math.random() * interval))
+    const down = waitChange(monitor, 'api', (s) => s !== 'healthy')
+    const start = performance.now()
+    if (mode === 'killed') await stopServer(child)
+    else child.kill('SIGSTOP')
+    const change = await down
+    times.push(performance.now() - start)
+    await monitor.stop()
+    if (mode === 'hung') child.kill('SIGCONT')
+    await stopServer(child)
+    if (i === 0)
+      console.log(`  (${mode}: first result "${change.result.message}", ${change.result.attempts} attempts)`)
+  }
+  console.log(
+    `HTTP service ${mode === 'killed' ? 'killed (connection refused)' : 'hung (SIGSTOP, timeouts)'}: median ${fmt(median(times))} ms, max ${fmt(Math.max(...times))} ms; bound interval + timeout x attempts + backoff = ${fmt(bound)} ms (interval ${interval} ms, timeout ${timeout} ms, ${retries} retry)`,
+  )
+}
+
+async function cpuCost() {
+  const services = 50
+  const defaultInterval = 30_000
+  const shortInterval = 300
+  const windowMs = 15_000
+  const { child, port } = await startServer()
+  const monitor = createHealthMonitor({
+    services: Array.from({ length: services }, (_, i) => ({
+      name: `svc-${i}`,
+      check: { type: 'http' as const, url: `http://127.0.0.1:${port}/svc/${i}` },
+      interval: shortInterval,
+      timeout: shortInterval,
+    })),
+  })
+  let results = 0
+  monitor.on('result', () => results++)
+  monitor.start()
+  await new Promise((r) => setTimeout(r, 2_000)) // warm-up
+  results = 0
+  const cpu0 = process.cpuUsage()
+  const t0 = performance.now()
+  await new Promise((r) => setTimeout(r, windowMs))
+  const cpu = process.cpuUsage(cpu0)
+  const elapsed = performance.now() - t0
+  await monitor.stop()
+  await stopServer(child)
+  const cpuMs = (cpu.user + cpu.system) / 1000
+  const perCheckMs = cpuMs / results
+  const checksPerSecDefault = services / (defaultInterval / 1000)
+  const share = (perCheckMs * checksPerSecDefault) / 1000
+  console.log(
+    `50 services at ${shortInterval} ms for ${fmt(elapsed)} ms: ${fmt(results)} checks, ${fmt(cpuMs)} ms CPU = ${perCheckMs.toFixed(3)} ms CPU per check (whole process, incl. summaries and events)`,
+  )
+  console.log(
+    `  extrapolated to the default 30 s interval (${checksPerSecDefault.toFixed(2)} checks/s): ${(share * 100).toFixed(3)} % of one core (target < 1 %)`,
+  )
+}
+
+// noa's real timers are unref'd; keep the bench process alive while monitors wait on them.
+const keepAlive = setInterval(() => {}, 1_000)
+console.log(`@noa/health bench — Node ${process.version}, ${new Date().toISOString()}`)
+const only = process.argv[2]
+if (!only || only === 'throughput') await throughput()
+if (only === 'throughput') process.exit(0)
+console.log('\n## Detection time (real time, shortened intervals where said)')
+await detectProcessExit()
+await detectHttpDown('killed')
+await detectHttpDown('hung')
+console.log('\n## CPU cost')
+await cpuCost()
+clearInterval(keepAlive)

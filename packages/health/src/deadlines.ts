@@ -1,0 +1,71 @@
+import { setMaxListeners } from 'node:events'
+import type { Clock, TimeoutSignal } from '@noa/core'
+import { timeoutSignal } from '@noa/core'
+
+interface Slot {
+  timeout: TimeoutSignal
+  waiters: Set<() => void>
+}
+
+/** One attempt's deadline: the signal its checker gets, and how to say it finished in time. */
+export interface DeadlineTicket {
+  readonly signal: AbortSignal
+  leave(): void
+}
+
+/**
+ * Groups attempt deadlines into slots of `resolutionMs`, so that the many attempts of a busy
+ * monitor share one timer and one AbortSignal per slot instead of creating one each (an
+ * AbortSignal per check was the largest cost of the scheduler under load). A deadline fires
+ * up to `resolutionMs` late, never early; aborting `parent` aborts every slot.
+ */
+export class Deadlines {
+  readonly #slots = new Map<number, Slot>()
+  readonly #clock: Clock
+  readonly #resolutionMs: number
+
+  constructor(clock: Clock, resolutionMs = 10) {
+    this.#clock = clock
+    this.#resolutionMs = resolutionMs
+  }
+
+  /** Joins the slot of `now + timeoutMs`; `onAbort` runs if the slot fires (or the parent aborts) before `leave()`. */
+  enter(timeoutMs: number, parent: AbortSignal, onAbort: () => void): DeadlineTicket {
+    const now = this.#clock.monotonic()
+    const due = Math.ceil((now + timeoutMs) / this.#resolutionMs) * this.#resolutionMs
+    let slot = this.#slots.get(due)
+    if (!slot || slot.timeout.signal.aborted) {
+      const created: Slot = {
+        timeout: timeoutSignal(Math.max(0, due - now), { parent, clock: this.#clock }),
+        waiters: new Set(),
+      }
+      created.timeout.signal.addEventListener(
+        'abort',
+        () => {
+          if (this.#slots.get(due) === created) this.#slots.delete(due)
+          created.timeout.dispose()
+          for (const waiter of created.waiters) waiter()
+          created.waiters.clear()
+        },
+        { once: true },
+      )
+      // Every checker in the slot listens to the shared signal: many listeners are expected.
+      setMaxListeners(0, created.timeout.signal)
+      this.#slots.set(due, created)
+      slot = created
+    }
+    const { waiters, timeout } = slot
+    waiters.add(onAbort)
+    return {
+      signal: timeout.signal,
+      leave: () => {
+        waiters.delete(onAbort)
+      },
+    }
+  }
+
+  /** Slots with a live timer. */
+  get size(): number {
+    return this.#slots.size
+  }
+}
