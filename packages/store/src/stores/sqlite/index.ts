@@ -314,21 +314,40 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       ),
   }
 
-  function listChecks<T>(table: 'check_results' | 'state_changes', q: CheckQuery | undefined): T[] {
+  /** A list query: the given filters that are set, newest first; statements cached by their SQL. */
+  const listStatements = new Map<string, BetterSqlite3.Statement>()
+  function list(
+    table: string,
+    select: 'data' | '*',
+    q: Record<string, unknown> | undefined,
+    filters: Record<string, string>,
+    order: string,
+  ): unknown[] {
     const where: string[] = []
     const params: unknown[] = []
-    if (q?.service !== undefined) where.push('service = ?') && params.push(q.service)
-    if (q?.since !== undefined) where.push('at >= ?') && params.push(q.since)
-    if (q?.until !== undefined) where.push('at < ?') && params.push(q.until)
-    params.push(limitOf(q))
-    const sql = `SELECT data FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY at DESC, seq DESC LIMIT ?`
-    return (
-      db
-        .prepare(sql)
-        .pluck()
-        .all(...params) as string[]
-    ).map((d) => parseJson<T>(d))
+    for (const [key, clause] of Object.entries(filters)) {
+      if (q?.[key] === undefined) continue
+      where.push(clause)
+      params.push(q[key])
+    }
+    const sql = `SELECT ${select} FROM ${table} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY ${order} LIMIT ?`
+    let statement = listStatements.get(sql)
+    if (!statement) {
+      statement = select === 'data' ? db.prepare(sql).pluck() : db.prepare(sql)
+      listStatements.set(sql, statement)
+    }
+    return statement.all(...params, limitOf(q))
   }
+  const listData = <T>(...args: Parameters<typeof list>): T[] =>
+    (list(...args) as string[]).map((d) => parseJson<T>(d))
+  const listChecks = <T>(table: 'check_results' | 'state_changes', q: CheckQuery | undefined): T[] =>
+    listData<T>(
+      table,
+      'data',
+      q as Record<string, unknown>,
+      { service: 'service = ?', since: 'at >= ?', until: 'at < ?' },
+      'at DESC, seq DESC',
+    )
   const chk = {
     insert: db.prepare('INSERT INTO check_results (service, at, data) VALUES (?, ?, ?)'),
     change: db.prepare('INSERT INTO state_changes (service, at, data) VALUES (?, ?, ?)'),
@@ -420,18 +439,15 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
           void ob.failed.run(f.error, f.retryAt === undefined ? 'failed' : 'pending', f.retryAt ?? null, id),
       ),
     deliveries: (q) =>
-      run('deliveries', () => {
-        const where: string[] = []
-        const params: unknown[] = []
-        if (q?.status !== undefined) where.push('status = ?') && params.push(q.status)
-        if (q?.channel !== undefined) where.push('channel = ?') && params.push(q.channel)
-        params.push(limitOf(q))
-        const sql = `SELECT * FROM deliveries ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at DESC, seq DESC LIMIT ?`
-        return db
-          .prepare(sql)
-          .all(...params)
-          .map((r) => toDelivery(r as Row))
-      }),
+      run('deliveries', () =>
+        list(
+          'deliveries',
+          '*',
+          q as Record<string, unknown>,
+          { status: 'status = ?', channel: 'channel = ?' },
+          'created_at DESC, seq DESC',
+        ).map((r) => toDelivery(r as Row)),
+      ),
   }
 
   // ---- alerts, healing, approvals, leases ----
@@ -456,21 +472,15 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       await run('save alert', () => saveAlertTx.immediate(alert))
     },
     alerts: (q) =>
-      run('alerts', () => {
-        const where: string[] = []
-        const params: unknown[] = []
-        if (q?.state !== undefined) where.push('state = ?') && params.push(q.state)
-        if (q?.service !== undefined) where.push('service = ?') && params.push(q.service)
-        if (q?.since !== undefined) where.push('updated_at >= ?') && params.push(q.since)
-        params.push(limitOf(q))
-        const sql = `SELECT data FROM alerts ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY updated_at DESC LIMIT ?`
-        return (
-          db
-            .prepare(sql)
-            .pluck()
-            .all(...params) as string[]
-        ).map((d) => parseJson<AlertRecord>(d))
-      }),
+      run('alerts', () =>
+        listData<AlertRecord>(
+          'alerts',
+          'data',
+          q as Record<string, unknown>,
+          { state: 'state = ?', service: 'service = ?', since: 'updated_at >= ?' },
+          'updated_at DESC',
+        ),
+      ),
     alertHistory: (fingerprint) =>
       run('alert history', () =>
         (al.historyOf.all(fingerprint) as Row[]).map((r) => {
@@ -498,20 +508,15 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       )
     },
     healings: (q) =>
-      run('healings', () => {
-        const where: string[] = []
-        const params: unknown[] = []
-        if (q?.service !== undefined) where.push('service = ?') && params.push(q.service)
-        if (q?.since !== undefined) where.push('started_at >= ?') && params.push(q.since)
-        params.push(limitOf(q))
-        const sql = `SELECT data FROM healings ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY started_at DESC LIMIT ?`
-        return (
-          db
-            .prepare(sql)
-            .pluck()
-            .all(...params) as string[]
-        ).map((d) => parseJson<HealingRecord>(d))
-      }),
+      run('healings', () =>
+        listData<HealingRecord>(
+          'healings',
+          'data',
+          q as Record<string, unknown>,
+          { service: 'service = ?', since: 'started_at >= ?' },
+          'started_at DESC',
+        ),
+      ),
   }
 
   const ap = {
@@ -550,21 +555,15 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       }),
     decideApproval: (id, decision) => run('decide approval', () => decideTx.immediate(id, decision)),
     approvals: (q) =>
-      run('approvals', () => {
-        const where: string[] = []
-        const params: unknown[] = []
-        if (q?.status !== undefined) where.push('status = ?') && params.push(q.status)
-        if (q?.service !== undefined) where.push('service = ?') && params.push(q.service)
-        if (q?.since !== undefined) where.push('requested_at >= ?') && params.push(q.since)
-        params.push(limitOf(q))
-        const sql = `SELECT data FROM approvals ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY requested_at DESC LIMIT ?`
-        return (
-          db
-            .prepare(sql)
-            .pluck()
-            .all(...params) as string[]
-        ).map((d) => parseJson<Approval>(d))
-      }),
+      run('approvals', () =>
+        listData<Approval>(
+          'approvals',
+          'data',
+          q as Record<string, unknown>,
+          { status: 'status = ?', service: 'service = ?', since: 'requested_at >= ?' },
+          'requested_at DESC',
+        ),
+      ),
   }
 
   const ls = {
