@@ -10,11 +10,18 @@ import {
   type Logger,
   type MetricSnapshot,
   noopLogger,
+  type SystemSection,
   systemClock,
 } from '@noa/core'
 import { createHealingEngine, type HealingEngine } from '@noa/healing'
 import { createHealthMonitor, type HealthChange, type HealthMonitor, type HealthSummary } from '@noa/health'
-import { Registry } from '@noa/metrics'
+import {
+  createProcessCollector,
+  createSystemCollector,
+  type ProcessCollector,
+  Registry,
+  type SystemCollector,
+} from '@noa/metrics'
 import {
   createJsonlArchive,
   type JsonlArchive,
@@ -33,7 +40,6 @@ import {
   type ScrapeTotals,
   scrape,
 } from './metrics/scrape.ts'
-import { SystemCollector } from './metrics/system.ts'
 import { createHookRunner, type HookRunner } from './runtime/hooks.ts'
 
 /** The parts of the agent that can be started alone (`noa start health`). */
@@ -105,6 +111,7 @@ export class Agent {
   readonly #clock: Clock
   readonly #log: (component: string) => Logger
   readonly #system: SystemCollector
+  readonly #process: ProcessCollector
   readonly #services: Map<string, AgentService>
   readonly #running = new Map<string, HealingRecord>()
   readonly #previous = new Map<string, ScrapeTotals>()
@@ -125,7 +132,8 @@ export class Agent {
     this.agentId = deps.agentId ?? createId('agent')
     const path = (p: string) => (isAbsolute(p) ? p : resolve(deps.baseDir, p))
     this.#services = new Map(config.services.map((s) => [s.name, s]))
-    this.#system = new SystemCollector(deps.baseDir)
+    this.#system = createSystemCollector({ diskMount: deps.baseDir, clock: this.#clock })
+    this.#process = createProcessCollector()
     this.hooks = createHookRunner(config.hooks, this.#log('hooks'), deps.baseDir)
     this.sse = new SseHub({
       bufferSize: config.api.sseBufferSize,
@@ -201,6 +209,8 @@ export class Agent {
       ...(deps.write ? { write: deps.write } : {}),
     })
     this.#metricsM = this.#ownMetrics()
+    this.#system.register(this.registry)
+    this.#process.register(this.registry)
     this.#wire()
   }
 
@@ -256,12 +266,6 @@ export class Agent {
         labelNames: ['channel', 'status'],
       }),
       sse: r.gauge({ name: 'noa_sse_clients', help: 'Open /api/sse streams' }),
-      cpu: r.gauge({ name: 'noa_system_cpu_usage_percent', help: 'System CPU usage' }),
-      memory: r.gauge({ name: 'noa_system_memory_usage_percent', help: 'System memory usage' }),
-      load: r.gauge({ name: 'noa_system_load_average', help: 'System load average', labelNames: ['period'] }),
-      rss: r.gauge({ name: 'process_resident_memory_bytes', help: 'Resident memory of the agent' }),
-      heap: r.gauge({ name: 'nodejs_heap_used_bytes', help: 'V8 heap used by the agent' }),
-      processCpu: r.gauge({ name: 'process_cpu_seconds', help: 'CPU time used by the agent' }),
       rounds: r.counter({ name: 'noa_metrics_rounds_total', help: 'Metrics collection rounds' }),
       scrapeErrors: r.counter({
         name: 'noa_scrape_errors_total',
@@ -426,8 +430,10 @@ export class Agent {
   async collect(): Promise<{ snapshot: MetricSnapshot; samples: SampleInput[]; scraped: ScrapedSample[] }> {
     const now = this.#clock.now()
     const cats = this.config.metrics.categories
-    const system = cats.system ? this.#system.system() : {}
-    const proc = this.#system.process()
+    const [system, proc] = await Promise.all([
+      cats.system ? this.#system.collect() : Promise.resolve({} as SystemSection),
+      this.#process.collect(),
+    ])
     const snapshot: MetricSnapshot = {
       timestamp: new Date(now).toISOString(),
       system,
@@ -639,21 +645,10 @@ export class Agent {
     return approval
   }
 
-  /** The agent's Prometheus exposition, with the gauges brought up to date. */
-  renderMetrics(format: 'prometheus' | 'openmetrics'): string {
-    const m = this.#metricsM
-    const proc = process.memoryUsage()
-    const cpu = process.cpuUsage()
-    m.rss.set(proc.rss)
-    m.heap.set(proc.heapUsed)
-    m.processCpu.set((cpu.user + cpu.system) / 1e6)
-    m.sse.set(this.sse.size)
-    const sys = this.#latest?.system
-    if (sys?.cpu?.usage?.average !== undefined) m.cpu.set(sys.cpu.usage.average)
-    if (sys?.memory?.usagePercent !== undefined) m.memory.set(sys.memory.usagePercent)
-    for (const [i, v] of (sys?.loadAverage ?? []).entries())
-      m.load.set({ period: ['1m', '5m', '15m'][i]! }, v)
-    return this.registry.render(format)
+  /** The agent's Prometheus exposition; the system and process gauges refresh as it is written. */
+  renderMetrics(format: 'prometheus' | 'openmetrics'): Promise<string> {
+    this.#metricsM.sse.set(this.sse.size)
+    return this.registry.metrics(format)
   }
 
   /** Counts a delivery attempt (wired by the alert engine's worker, when it reports). */
@@ -675,7 +670,8 @@ export class Agent {
     await this.alerts.stop()
     await this.hooks.idle()
     this.sse.close()
-    this.#system.close()
+    this.#system.stop()
+    this.#process.stop()
     try {
       await this.store.flush()
     } catch (e) {

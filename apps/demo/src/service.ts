@@ -10,7 +10,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { parseArgs } from 'node:util'
 import { createHealthEndpoint } from '@noa/health'
-import { negotiate, Registry } from '@noa/metrics'
+import { HttpMetrics, instrumentNodeListener, MetricsCollector, negotiate, Registry } from '@noa/metrics'
 
 /** How the service fails: answer 503, stop answering, exit, or never fail. */
 export type FailMode = '503' | 'hang' | 'exit' | 'random' | 'none'
@@ -68,21 +68,12 @@ export async function startDemoService(
   options: DemoOptions,
 ): Promise<{ port: number; close(): Promise<void> }> {
   const registry = new Registry()
-  const requests = registry.counter({
-    name: 'http_requests_total',
-    help: 'HTTP requests answered, by route and status code',
-    labelNames: ['route', 'status'],
+  const http = new HttpMetrics({ registry, buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5] })
+  const collector = new MetricsCollector({ registry, http })
+  const failingGauge = registry.gauge({
+    name: 'demo_failing',
+    help: '1 once the service has started to fail',
   })
-  const duration = registry.histogram({
-    name: 'http_request_duration_seconds',
-    help: 'Time to answer an HTTP request',
-    labelNames: ['route'],
-    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-  })
-  const activeUsers = registry.gauge({ name: 'business_active_users', help: 'Users active now' })
-  const tasks = registry.counter({ name: 'business_tasks_completed_total', help: 'Tasks completed' })
-  const inferences = registry.counter({ name: 'business_neural_inferences_total', help: 'Inferences run' })
-  const upGauge = registry.gauge({ name: 'demo_failing', help: '1 once the service has started to fail' })
 
   let failing: Exclude<FailMode, 'random' | 'none'> | undefined
   const health = createHealthEndpoint({
@@ -105,24 +96,18 @@ export async function startDemoService(
     const ms = 5 + Math.random() * 40
     setTimeout(() => {
       const error = Math.random() < 0.01
-      tasks.inc()
-      if (options.name === 'neural-processing') inferences.inc()
+      collector.incrementBusiness('tasksCompleted')
+      if (options.name === 'neural-processing') collector.incrementBusiness('neuralInferences')
       res.writeHead(error ? 500 : 200, { 'content-type': 'application/json' })
       res.end(JSON.stringify({ ok: !error, service: options.name }))
     }, ms)
   }
 
-  const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+  const listener = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!
     if (failing === 'hang') return // accepted, never answered: a hung process
-    const stop = duration.startTimer()
-    res.on('finish', () => {
-      const route = path === options.healthPath || path === '/metrics' ? path : '/'
-      requests.inc({ route, status: String(res.statusCode) })
-      duration.labels({ route }).observe(stop())
-    })
     if (path === '/metrics') {
-      activeUsers.set(20 + Math.round(Math.random() * 30))
+      collector.setBusiness('activeUsers', 20 + Math.round(Math.random() * 30))
       const { format } = negotiate(req.headers.accept)
       res.writeHead(200, { 'content-type': registry.contentType(format) })
       res.end(registry.render(format))
@@ -137,7 +122,14 @@ export async function startDemoService(
       return
     }
     work(res)
-  })
+  }
+  const server = createServer(
+    instrumentNodeListener(listener, {
+      metrics: http,
+      routes: [options.healthPath, '/metrics', '/livez', '/readyz'],
+      unmatchedRoute: '/work',
+    }),
+  )
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject)
@@ -166,7 +158,7 @@ export async function startDemoService(
     const timer = setTimeout(() => {
       const mode = options.fail === 'random' ? (Math.random() < 0.5 ? '503' : 'hang') : options.fail
       console.log(`[${options.name}] simulated failure: ${mode}`)
-      upGauge.set(1)
+      failingGauge.set(1)
       if (mode === 'exit') process.exit(3)
       failing = mode as typeof failing
     }, after)

@@ -130,22 +130,22 @@ export function validateConfig(input: unknown, env: ConfigEnv = {}): Validated {
     }
   })
 
-  if (config) {
-    for (const [name, entry] of Object.entries(config.alerting.channels)) {
-      if (entry.enabled === false) continue
-      const { enabled: _e, minSeverity: _m, sendResolved: _s, ...options } = entry
-      const result = channelOptionsSchema.safeParse(
-        { ...options, type: entry.type ?? name },
-        { reportInput: true },
+  // Every enabled channel is checked against its type's options, even when other sections fail.
+  for (const [name, entry] of Object.entries(channels && typeof channels === 'object' ? channels : {})) {
+    if (entry === null || typeof entry !== 'object' || (entry as { enabled?: unknown }).enabled === false)
+      continue
+    const { enabled: _e, minSeverity: _m, sendResolved: _s, ...options } = entry as Record<string, unknown>
+    const result = channelOptionsSchema.safeParse(
+      { ...options, type: options.type ?? name },
+      { reportInput: true },
+    )
+    if (!result.success)
+      issues.push(
+        ...redactIssues(
+          toConfigIssues(result.error.issues, `alerting.channels.${name}`),
+          interpolated.fromEnv,
+        ),
       )
-      if (!result.success)
-        issues.push(
-          ...redactIssues(
-            toConfigIssues(result.error.issues, `alerting.channels.${name}`),
-            interpolated.fromEnv,
-          ),
-        )
-    }
   }
   if (issues.length > 0 || !config) return { ok: false, issues }
   return { ok: true, config: applyEnv({ ...config, services } as AgentConfig, env) }

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
-import { silenceSchema } from '@noa/alerts'
+import { type Silence, silenceSchema } from '@noa/alerts'
 import { type Clock, errorMessage, type HealingRecord, isConfigError, systemClock } from '@noa/core'
 import { negotiate } from '@noa/metrics'
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
@@ -36,7 +36,43 @@ const decisionBody = z.strictObject({
   by: z.string().max(200).optional(),
   comment: z.string().max(2000).optional(),
 })
-const silenceBody = silenceSchema.extend({ startsAt: z.number().int().min(0).optional() })
+// API.md's matchers are Alertmanager's `{ name, value, isRegex?, isEqual? }`; @noa/alerts' are `{ label, op, value }`.
+const matcherBody = z.union([
+  z.strictObject({
+    name: z.string().min(1),
+    value: z.string(),
+    isRegex: z.boolean().optional(),
+    isEqual: z.boolean().optional(),
+  }),
+  z.strictObject({
+    label: z.string().min(1),
+    value: z.string(),
+    op: z.enum(['=', '!=', '=~', '!~']).optional(),
+  }),
+])
+const silenceBody = silenceSchema.extend({
+  startsAt: z.number().int().min(0).optional(),
+  matchers: z.array(matcherBody).min(1, 'a silence needs at least one matcher'),
+})
+type Matcher = { label: string; op: '=' | '!=' | '=~' | '!~'; value: string }
+const toEngineMatcher = (m: z.output<typeof matcherBody>): Matcher =>
+  'label' in m
+    ? { label: m.label, op: m.op ?? '=', value: m.value }
+    : {
+        label: m.name,
+        value: m.value,
+        op: m.isEqual === false ? (m.isRegex ? '!~' : '!=') : m.isRegex ? '=~' : '=',
+      }
+/** A silence as API.md shows it. */
+const toApiSilence = (s: Silence) => ({
+  ...s,
+  matchers: s.matchers.map((m) => ({
+    name: m.label,
+    value: m.value,
+    isRegex: m.op.endsWith('~'),
+    isEqual: !m.op.startsWith('!'),
+  })),
+})
 const AGGS = ['avg', 'min', 'max', 'last', 'rate'] as const
 
 const MIME: Record<string, string> = {
@@ -205,7 +241,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       limit: 500,
       ...(state ? { state: state as 'pending' | 'firing' | 'resolved' } : {}),
     })
-    return c.json({ alerts, silences: agent.alerts.silences() })
+    return c.json({ alerts, silences: agent.alerts.silences().map(toApiSilence) })
   })
   app.get('/api/healing', async (c) => {
     const n = int(c.req.query('limit'), 50, 1, 1000)
@@ -238,9 +274,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return c.json({ error: 'too many event streams' }, 503)
     return RESPONSE_ALREADY_SENT
   })
-  app.get('/metrics', (c) => {
+  app.get('/metrics', async (c) => {
     const { format, contentType } = negotiate(c.req.header('accept'))
-    return c.body(agent.renderMetrics(format), 200, { 'content-type': contentType })
+    return c.body(await agent.renderMetrics(format), 200, { 'content-type': contentType })
   })
 
   // ---- write endpoints: token, rate limit, body cap
@@ -320,9 +356,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
     try {
       const silence = agent.alerts.addSilence({
         ...parsed.data,
+        matchers: parsed.data.matchers.map(toEngineMatcher),
         startsAt: parsed.data.startsAt ?? clock.now(),
       })
-      return c.json({ silence }, 201)
+      return c.json({ silence: toApiSilence(silence) }, 201)
     } catch (error) {
       if (isConfigError(error)) return bad(c, error.issues.map((i) => `${i.path}: ${i.message}`).join('; '))
       throw error
@@ -333,7 +370,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const silence = agent.alerts.silences().find((s) => s.id === id)
     if (!silence || !agent.alerts.expireSilence(id))
       return bad(c, `unknown silence ${JSON.stringify(id)}`, 404)
-    return c.json({ silence: agent.alerts.silences().find((s) => s.id === id) ?? silence })
+    return c.json({ silence: toApiSilence(agent.alerts.silences().find((s) => s.id === id) ?? silence) })
   })
   app.all('/api/*', (c) =>
     c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, c.req.method === 'GET' ? 404 : 405),
@@ -343,7 +380,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
   if (deps.staticDir) {
     const root = resolve(deps.staticDir)
     app.get('*', async (c) => {
-      const rel = normalize(decodeURIComponent(c.req.path)).replace(/^([/\\])+/, '')
+      let rel: string
+      try {
+        rel = normalize(decodeURIComponent(c.req.path)).replace(/^([/\\])+/, '')
+      } catch {
+        return c.json({ error: 'not found' }, 404)
+      }
+      if (rel.split(/[/\\]/).includes('..')) return c.json({ error: 'not found' }, 404)
       let file = join(root, rel)
       if (!file.startsWith(root + sep) && file !== root) return c.json({ error: 'not found' }, 404)
       try {

@@ -32,7 +32,8 @@ export interface ScrapeResult {
 const REQUESTS = new Set(['http_requests_total', 'http_requests', 'http_server_requests_total'])
 const DURATION = new Set(['http_request_duration_seconds', 'http_server_request_duration_seconds'])
 
-const statusOf = (labels: Record<string, string>) => labels.status ?? labels.code ?? labels.status_code ?? ''
+const statusOf = (labels: Record<string, string>) =>
+  labels.status ?? labels.code ?? labels.status_code ?? labels.status_class ?? ''
 const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
 
 /** Reads the request, latency and business figures out of parsed metric families. */
@@ -64,6 +65,9 @@ export function summarise(families: readonly MetricFamily[], at: number): Omit<S
           if (!Number.isNaN(le)) totals.buckets.set(le, (totals.buckets.get(le) ?? 0) + s.value)
         }
       }
+    } else if (family.name === 'business_metric') {
+      // MetricsCollector.setBusiness of @noa/metrics: one gauge, the key in the `name` label
+      for (const s of family.samples) if (s.labels.name) business[s.labels.name] = s.value
     } else if (family.name.startsWith('business_')) {
       const key = camel(family.name.slice('business_'.length).replace(/_total$/, ''))
       business[key] = family.samples

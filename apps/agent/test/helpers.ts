@@ -1,0 +1,105 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { serve } from '@hono/node-server'
+import { Agent } from '../src/agent.ts'
+import { formatConfigIssues, validateConfig } from '../src/config/load.ts'
+import { createApp } from '../src/http/app.ts'
+
+/** A real HTTP service whose health answer a test can flip. */
+export interface FakeService {
+  url: string
+  port: number
+  status: number
+  close(): Promise<void>
+}
+
+export async function startService(): Promise<FakeService> {
+  const state = { status: 200 }
+  const server: Server = createServer((req, res) => {
+    if (req.url === '/metrics') {
+      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
+      res.end(
+        '# TYPE http_requests_total counter\nhttp_requests_total{status="200"} 10\nhttp_requests_total{status="500"} 1\n',
+      )
+      return
+    }
+    res.writeHead(state.status, { 'content-type': 'application/json' }).end('{"status":"ok"}')
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  const port = (server.address() as AddressInfo).port
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get status() {
+      return state.status
+    },
+    set status(v: number) {
+      state.status = v
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
+  }
+}
+
+/** An agent in this process with a memory store, its API on a free port. */
+export interface TestAgent {
+  agent: Agent
+  url: string
+  dir: string
+  close(): Promise<void>
+}
+
+export async function startAgent(
+  raw: Record<string, unknown>,
+  options: { env?: Record<string, string>; apiToken?: string; staticDir?: string; start?: boolean } = {},
+): Promise<TestAgent> {
+  const dir = mkdtempSync(join(tmpdir(), 'noa-agent-'))
+  const result = validateConfig(
+    { store: { type: 'memory' }, dashboard: { port: 0 }, alerting: { channels: {} }, ...raw },
+    options.env ?? {},
+  )
+  if (!result.ok) throw new Error(formatConfigIssues(result.issues).join('\n'))
+  const agent = await Agent.create(result.config, { baseDir: dir, write: () => undefined })
+  const app = createApp({
+    agent,
+    ...(options.apiToken ? { apiToken: options.apiToken } : {}),
+    ...(options.staticDir ? { staticDir: options.staticDir } : {}),
+  })
+  const server = await new Promise<ReturnType<typeof serve>>((resolve) => {
+    const s = serve({ fetch: app.fetch, hostname: '127.0.0.1', port: 0 }, () => resolve(s))
+  })
+  if (options.start !== false) await agent.start()
+  const port = (server.address() as AddressInfo).port
+  return {
+    agent,
+    url: `http://127.0.0.1:${port}`,
+    dir,
+    async close() {
+      await agent.stop()
+      ;(server as unknown as Server).closeAllConnections()
+      await new Promise<void>((r) => server.close(() => r()))
+      rmSync(dir, { recursive: true, force: true })
+    },
+  }
+}
+
+/** Waits until `check` returns a truthy value (polling a real system), or fails after `ms`. */
+export async function until<T>(
+  check: () => T | Promise<T>,
+  ms = 20_000,
+  what = 'condition',
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await check()
+    if (value) return value as NonNullable<T>
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
