@@ -14,6 +14,13 @@ export function limitOf(query: { limit?: number } | undefined): number {
   return limit
 }
 
+/** The `n` of a `recent(n)`: a whole number >= 0, refused otherwise. */
+export function countOf(n: number): number {
+  if (!Number.isInteger(n) || n < 0)
+    throw new StoreError(`recent(n): n must be a whole number >= 0, got ${String(n)}`)
+  return n
+}
+
 /** A deep copy, so callers never share objects with the store. */
 export function copy<T>(value: T): T {
   return structuredClone(value)

@@ -410,6 +410,11 @@ export function storeContract(
           snapshot(T0 + 10_000, 41),
           snapshot(T0 + 20_000, 42),
         ])
+        expect(await store.snapshots.recent(0)).toEqual([])
+        await expect(store.snapshots.recent(-1)).rejects.toThrow(
+          'recent(n): n must be a whole number >= 0, got -1',
+        )
+        await expect(store.snapshots.recent(1.5)).rejects.toThrow(/got 1.5/)
         await expect(store.snapshots.append({ ...snapshot(T0, 1), timestamp: 'yesterday' })).rejects.toThrow(
           /snapshot.timestamp must be an ISO 8601 time, got "yesterday"/,
         )

@@ -22,6 +22,7 @@ import {
   alertStateAt,
   checkResult,
   copy,
+  countOf,
   decided,
   inCheckQuery,
   limitOf,
@@ -192,7 +193,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
     async recent(n) {
       open()
-      return n <= 0 ? [] : copy(snapshotRows.slice(-n).map((r) => r.snapshot))
+      return countOf(n) === 0 ? [] : copy(snapshotRows.slice(-n).map((r) => r.snapshot))
     },
     async range(start, end) {
       open()

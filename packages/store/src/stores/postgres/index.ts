@@ -19,7 +19,7 @@ import type { z } from 'zod'
 import { isStoreError, StoreError, StoreUnavailableError } from '../../errors.ts'
 import { type MaintenanceDriver, runMaintenance } from '../../maintenance.ts'
 import { parseOptions, resolveCommon, type StoreRuntime } from '../../options.ts'
-import { checkResult, decided, limitOf, newDeliveries, snapshotTime } from '../../records.ts'
+import { checkResult, countOf, decided, limitOf, newDeliveries, snapshotTime } from '../../records.ts'
 import {
   canonicalLabels,
   checkSamples,
@@ -410,7 +410,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     },
     recent: (n) =>
       run('recent snapshots', async () =>
-        n <= 0
+        countOf(n) === 0
           ? []
           : (
               await query(

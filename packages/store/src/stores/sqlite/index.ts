@@ -21,7 +21,7 @@ import type { z } from 'zod'
 import { isStoreError, StoreError } from '../../errors.ts'
 import { type MaintenanceDriver, runMaintenance } from '../../maintenance.ts'
 import { parseOptions, resolveCommon, type StoreRuntime } from '../../options.ts'
-import { checkResult, decided, limitOf, newDeliveries, snapshotTime } from '../../records.ts'
+import { checkResult, countOf, decided, limitOf, newDeliveries, snapshotTime } from '../../records.ts'
 import {
   checkSamples,
   queryRange,
@@ -306,7 +306,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     },
     recent: (n) =>
       run('recent snapshots', () =>
-        n <= 0 ? [] : (snap.recent.all(n) as string[]).map((d) => parseJson<MetricSnapshot>(d)),
+        countOf(n) === 0 ? [] : (snap.recent.all(n) as string[]).map((d) => parseJson<MetricSnapshot>(d)),
       ),
     range: (start, end) =>
       run('snapshot range', () =>
