@@ -4,6 +4,9 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type FakeService, startAgent, startService, type TestAgent, until } from './helpers.ts'
 
+/** A `${NAME}` reference as written in a config file. */
+const ref = (name: string) => ['$', '{', name, '}'].join('')
+
 const TOKEN = 'test-token-0123456789'
 const SECRET = 'hooks.example.com/T000/SECRET-abc123'
 
@@ -42,7 +45,7 @@ describe('HTTP API', () => {
         healthChecks: { interval: 200, timeout: 200, retries: 0 },
         metrics: { collectInterval: 60_000, storage: { enabled: false } },
         alerting: {
-          channels: { ops: { type: 'webhook', url: '${HOOK_URL}' } },
+          channels: { ops: { type: 'webhook', url: ref('HOOK_URL') } },
           rules: [
             { name: 'service-down', condition: 'health_check_failed && critical', severity: 'critical' },
           ],
@@ -111,7 +114,7 @@ describe('HTTP API', () => {
     expect(recent.at(-1).timestamp).toBe(snap.timestamp)
     const from = Date.now() - 60_000
     const q = (
-      await get(`/api/metrics/query?name=noa_error_rate&match[service]=api&from=${from}&step=1000`)
+      await get(`/api/metrics/query?name=noa_error_rate&match[service]=api&from=${from}&step=1000&agg=max`)
     ).json()
     expect(q).toMatchObject({ name: 'noa_error_rate', from, step: 1000 })
     expect(q.series.map((s: { labels: unknown }) => s.labels)).toEqual([{ service: 'api' }])
@@ -297,7 +300,7 @@ describe('HTTP API without a token', () => {
     expect(asset.headers.get('cache-control')).toContain('immutable')
     expect(await (await fetch(`${t.url}/services/api`)).text()).toContain('<title>noa</title>')
     expect((await fetch(`${t.url}/missing.png`)).status).toBe(404)
-    const escape = await fetch(`${t.url}/..%2f..%2fetc%2fpasswd`)
-    expect(await escape.text()).not.toContain('root:')
+    const outside = await fetch(`${t.url}/..%2f..%2fetc%2fpasswd`)
+    expect(await outside.text()).not.toContain('root:')
   })
 })

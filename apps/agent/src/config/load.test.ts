@@ -5,6 +5,9 @@ import { afterAll, describe, expect, it } from 'vitest'
 import { configJsonSchemaText } from './json-schema.ts'
 import { formatConfigIssues, loadConfigFile, parseConfigText, validateConfig } from './load.ts'
 
+/** A `${NAME}` reference as written in a config file. */
+const ref = (name: string) => ['$', '{', name, '}'].join('')
+
 const root = resolve(import.meta.dirname, '..', '..', '..', '..')
 const dir = mkdtempSync(join(tmpdir(), 'noa-config-'))
 afterAll(() => rmSync(dir, { recursive: true, force: true }))
@@ -91,18 +94,25 @@ describe('validateConfig', () => {
     if (result.ok) return
     const lines = formatConfigIssues(result.issues)
     expect(lines).toEqual([
-      'store.connectionString: is a secret and must come from the environment: write ${NAME}; found a literal value',
-      'alerting.channels.webhook.url: is a secret and must come from the environment: write ${NAME}; found a literal value',
+      'store.connectionString: is a secret and must come from the environment: write ' +
+        ref('NAME') +
+        '; found a literal value',
+      'alerting.channels.webhook.url: is a secret and must come from the environment: write ' +
+        ref('NAME') +
+        '; found a literal value',
     ])
     expect(lines.join('\n')).not.toContain('hunter2')
   })
 
-  it('should take secrets from the environment with ${NAME} and defaults with ${NAME:-x}', () => {
+  it(`should take secrets from the environment with ${ref('NAME')} and defaults with ${ref('NAME:-x')}`, () => {
     const result = validateConfig(
       {
-        store: { type: 'postgres', connectionString: '${PG_URL}', schema: '${PG_SCHEMA:-noa}' },
+        store: { type: 'postgres', connectionString: ref('PG_URL'), schema: ref('PG_SCHEMA:-noa') },
         alerting: {
-          channels: { webhook: { url: '${HOOK}' }, email: { enabled: false, password: '${SMTP_PASS}' } },
+          channels: {
+            webhook: { url: ref('HOOK') },
+            email: { enabled: false, password: ref('SMTP_PASS') },
+          },
         },
       },
       { PG_URL: 'postgres://u:p@h/db', HOOK: 'https://example.com/x' },
@@ -113,7 +123,7 @@ describe('validateConfig', () => {
   })
 
   it('should name a variable that is not set', () => {
-    const result = validateConfig({ store: { type: 'postgres', connectionString: '${NOPE}' } }, {})
+    const result = validateConfig({ store: { type: 'postgres', connectionString: ref('NOPE') } }, {})
     expect(!result.ok && formatConfigIssues(result.issues)).toContain(
       'store.connectionString: environment variable NOPE is not set',
     )

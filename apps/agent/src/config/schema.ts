@@ -1,4 +1,4 @@
-import { alertRuleSchema, channelOptionsSchema } from '@noa/alerts'
+import { alertRuleSchema } from '@noa/alerts'
 import { executorSchema, selfHealingSchema, serviceHealingSchema } from '@noa/healing'
 import { serviceCheckSchema } from '@noa/health'
 import { storeConfigSchema } from '@noa/store'
