@@ -40,3 +40,5 @@ export type {
 export type { MemoryStoreOptions } from './stores/memory/index.ts'
 export { createMemoryStore } from './stores/memory/index.ts'
 export { memoryOptionsSchema } from './stores/memory/options.ts'
+export type { RecentWindowOptions } from './window.ts'
+export { withRecentWindow } from './window.ts'

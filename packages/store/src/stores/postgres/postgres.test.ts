@@ -4,6 +4,7 @@ import { runFixture, stop } from '../../../test/processes.ts'
 import { startTcpProxy, type TcpProxy } from '../../../test/tcp-proxy.ts'
 import { isStoreError, StoreUnavailableError } from '../../errors.ts'
 import { storeContract } from '../../testing/contract.ts'
+import { withRecentWindow } from '../../window.ts'
 import { createPostgresStore } from './index.ts'
 
 const url = process.env.NOA_TEST_POSTGRES_URL
@@ -169,6 +170,40 @@ describe.skipIf(!url)('createPostgresStore', () => {
         expect(keys).toEqual(['0', '3', '4'])
         expect(await store.checks.results()).toHaveLength(1)
         expect(store.stats()).toEqual({ buffered: 0, dropped: 200 })
+      } finally {
+        proxy.restore()
+        await store.close()
+      }
+    })
+
+    it('should answer reads from the recent window while PostgreSQL is away, with withRecentWindow', async () => {
+      const via = new URL(url as string)
+      via.hostname = '127.0.0.1'
+      via.port = String(proxy.port)
+      const store = withRecentWindow(
+        await createPostgresStore({
+          connectionString: via.toString(),
+          schema: nextSchema(),
+          connectTimeoutMs: 1000,
+        }),
+      )
+      try {
+        await store.samples.append([{ name: 'up', labels: { service: 'api' }, value: 1, at: 1000 }])
+        await store.snapshots.append({
+          timestamp: new Date(1000).toISOString(),
+          system: {},
+          application: {},
+          business: {},
+          custom: {},
+        })
+        proxy.cut()
+        await store.samples.append([{ name: 'up', labels: { service: 'api' }, value: 0, at: 2000 }])
+        expect((await store.samples.recent(5)).map((s) => s.value)).toEqual([0, 1])
+        expect(await store.snapshots.recent(5)).toHaveLength(1)
+        await expect(store.outbox.due(0, 1)).rejects.toBeInstanceOf(StoreUnavailableError)
+        proxy.restore()
+        await store.flush()
+        expect((await store.samples.recent(5)).map((s) => s.value)).toEqual([0, 1])
       } finally {
         proxy.restore()
         await store.close()
