@@ -20,18 +20,31 @@ interface Row {
   higher: boolean
 }
 
+const ROUNDS = 7
+
+/**
+ * Runs both sides in alternating short rounds and keeps each side's best round: on a machine shared
+ * with other work, the best round is the one least disturbed, and alternating gives both sides the
+ * same chances.
+ */
 async function opsPerSecond(cases: Record<string, { noa: () => unknown; prom: () => unknown; ops: number }>) {
   const rows: Row[] = []
   for (const [name, c] of Object.entries(cases)) {
-    const bench = new Bench({ time: 1500, warmupTime: 300 })
-    bench.add('noa', c.noa)
-    bench.add('prom', c.prom)
-    await bench.run()
-    const [noa, promTask] = bench.tasks.map((t) => {
-      const result = t.result as { period?: number }
-      return result.period ? (c.ops * 1000) / result.period : 0
-    })
-    rows.push({ case: name, noa: noa ?? 0, prom: promTask ?? 0, unit: 'ops/s', higher: true })
+    let noa = 0
+    let promBest = 0
+    for (let round = 0; round < ROUNDS; round++) {
+      const bench = new Bench({ time: 300, warmupTime: 100 })
+      bench.add('noa', c.noa)
+      bench.add('prom', c.prom)
+      await bench.run()
+      const [n, p] = bench.tasks.map((t) => {
+        const result = t.result as { period?: number }
+        return result.period ? (c.ops * 1000) / result.period : 0
+      })
+      noa = Math.max(noa, n ?? 0)
+      promBest = Math.max(promBest, p ?? 0)
+    }
+    rows.push({ case: name, noa, prom: promBest, unit: 'ops/s', higher: true })
   }
   return rows
 }

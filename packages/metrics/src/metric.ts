@@ -75,6 +75,9 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   /** The series of a metric without labels, created at once so it is written as 0 before any use. */
   protected single: S | undefined
   private readonly index = new Map<number, S>()
+  private readonly valueIds = new Map<string, number>()
+  private readonly valueRefs: number[] = []
+  private readonly freeIds: number[] = []
   private collisions: Map<number, S[]> | undefined
   private readonly warned = new Set<DropReason>()
   private readonly headers: Record<ExpositionFormat, string>
@@ -107,6 +110,9 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   /** Forgets every label set (a metric without labels goes back to zero). */
   reset(): void {
     this.index.clear()
+    this.valueIds.clear()
+    this.valueRefs.length = 0
+    this.freeIds.length = 0
     this.collisions = undefined
     this.seriesList.length = 0
     if (this.labelNames.length === 0) this.single = this.seriesAt([])
@@ -118,7 +124,14 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     const series = this.find(labels)
     if (series === undefined) return false
     this.seriesList.splice(this.seriesList.indexOf(series), 1)
-    const hash = hashValues(series.labelValues)
+    const hash = this.hashOf(series.labelValues)
+    for (const v of series.labelValues) {
+      const id = this.valueIds.get(v) as number
+      if (--this.valueRefs[id]! === 0) {
+        this.valueIds.delete(v)
+        this.freeIds.push(id)
+      }
+    }
     if (this.index.get(hash) === series) {
       this.index.delete(hash)
       const moved = this.collisions?.get(hash)?.shift()
@@ -202,11 +215,13 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     const names = this.labelNames
     const n = names.length
     if (typeof labels !== 'object' || labels === null) return 'missing_label'
-    // A 32-bit FNV-1a hash of the values, computed in place: no key string is built on the hot
-    // path and the index holds one entry per series (the found series' values are compared, so a
-    // hash collision can never mix two label sets).
+    // Each distinct value has a small integer id (a Map keyed by the string, whose hash V8 keeps in
+    // the string), and the ids are mixed into one number: no key string is built and no character
+    // is hashed on the hot path. The found series' values are compared, so a collision of mixed
+    // ids can never mix two label sets.
     const values = SCRATCH
     let hash = 0x811c9dc5
+    let known = true
     for (let i = 0; i < n; i++) {
       let value = (labels as Record<string, unknown>)[names[i]!]
       if (typeof value !== 'string') {
@@ -214,26 +229,40 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
         value = normalize(value)
         if (value === undefined) return 'invalid_label_value'
       }
-      const v = value as string
-      values[i] = v
-      for (let j = 0; j < v.length; j++) hash = Math.imul(hash ^ v.charCodeAt(j), 0x01000193)
-      hash = Math.imul(hash ^ 0xff, 0x01000193)
+      values[i] = value as string
+      const id = this.valueIds.get(value as string)
+      if (id === undefined) known = false
+      else hash = Math.imul(hash ^ id, 0x01000193)
     }
     let count = 0
     for (const _key in labels) count++
     if (count !== n) return 'extra_label'
     if (n === 0) return this.single
-    const found = this.index.get(hash)
-    if (found !== undefined && sameValues(found.labelValues, values, n)) return found
-    const other = this.collisions?.get(hash)
-    if (other !== undefined) for (const s of other) if (sameValues(s.labelValues, values, n)) return s
-    return create ? this.create(hash, found !== undefined) : undefined
+    if (known) {
+      const found = this.index.get(hash)
+      if (found !== undefined && sameValues(found.labelValues, values, n)) return found
+      const other = this.collisions?.get(hash)
+      if (other !== undefined) for (const s of other) if (sameValues(s.labelValues, values, n)) return s
+    }
+    return create ? this.create() : undefined
   }
 
-  private create(hash: number, collided: boolean): S | DropReason {
+  /** Creates the series of the label values in SCRATCH (known not to exist). */
+  private create(): S | DropReason {
     if (this.seriesList.length >= this.maxSeries) return 'cardinality_limit'
-    const series = this.seriesAt(SCRATCH.slice(0, this.labelNames.length))
-    if (!collided) this.index.set(hash, series)
+    const values = SCRATCH.slice(0, this.labelNames.length)
+    for (const v of values) {
+      let id = this.valueIds.get(v)
+      if (id === undefined) {
+        id = this.freeIds.pop() ?? this.valueRefs.length
+        this.valueIds.set(v, id)
+        this.valueRefs[id] = 0
+      }
+      this.valueRefs[id]!++
+    }
+    const series = this.seriesAt(values)
+    const hash = this.hashOf(values)
+    if (!this.index.has(hash)) this.index.set(hash, series)
     else {
       this.collisions ??= new Map()
       const list = this.collisions.get(hash)
@@ -241,6 +270,12 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
       else list.push(series)
     }
     return series
+  }
+
+  private hashOf(values: readonly string[]): number {
+    let hash = 0x811c9dc5
+    for (const v of values) hash = Math.imul(hash ^ (this.valueIds.get(v) as number), 0x01000193)
+    return hash
   }
 
   private seriesAt(values: string[]): S {
@@ -263,16 +298,6 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 }
 
 const SCRATCH: string[] = []
-
-/** The same FNV-1a hash as the lookup in `resolve`, for a stored series. */
-function hashValues(values: readonly string[]): number {
-  let hash = 0x811c9dc5
-  for (const v of values) {
-    for (let j = 0; j < v.length; j++) hash = Math.imul(hash ^ v.charCodeAt(j), 0x01000193)
-    hash = Math.imul(hash ^ 0xff, 0x01000193)
-  }
-  return hash
-}
 
 function sameValues(a: readonly string[], b: readonly string[], n: number): boolean {
   for (let i = 0; i < n; i++) if (a[i] !== b[i]) return false

@@ -1,6 +1,6 @@
 import os from 'node:os'
 import { FakeClock, type Logger } from '@noa/core'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { parseExposition } from '../../exposition/parse.ts'
 import { Registry } from '../../registry.ts'
 import { createSystemCollector } from './system.ts'
@@ -95,6 +95,14 @@ describe('createSystemCollector (this machine, real systeminformation)', () => {
     expect(text).toContain(
       'noa_system_network_address_info{interface="lo",family="ipv4",address="127.0.0.1"} 1\n',
     )
+  })
+
+  it('should not wait past the first-read budget for the disk, and give it on a later collection', async () => {
+    const system = createSystemCollector({ firstReadBudgetMs: 0, reuseMs: 0 })
+    const first = await system.collect()
+    expect(first.disk).toBeUndefined()
+    expect(first.memory?.total).toBe(os.totalmem())
+    await vi.waitFor(async () => expect((await system.collect()).disk?.total).toBeGreaterThan(0))
   })
 
   it('should fall back to the first filesystem when the mount is absent', async () => {

@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises'
 import os from 'node:os'
 import { type Clock, errorMessage, type Logger, noopLogger, type SystemSection, systemClock } from '@noa/core'
 import si from 'systeminformation'
@@ -11,8 +12,12 @@ export interface SystemCollectorOptions {
   diskMount?: string
   /** Disk sizes are re-read at most this often (they change slowly, and `df` is a process spawn). @default 60000 */
   diskRefreshMs?: number
-  /** Network interfaces and their addresses are re-read at most this often (about 75 ms per read). @default 300000 */
-  interfacesRefreshMs?: number
+  /**
+   * The first collection waits at most this long for the slow first reads (disk sizes, and network
+   * counters where /proc/net/dev is absent); what is not ready yet comes with the next collection.
+   * @default 200
+   */
+  firstReadBudgetMs?: number
   /** A reading younger than this is reused, so gauges refreshed in one scrape share one reading. @default 1000 */
   reuseMs?: number
   /** Prefix of the gauge names. @default 'noa_system_' */
@@ -42,6 +47,41 @@ function cpuTimes(): CpuTimes[] {
   }))
 }
 
+function osCpuInfo(): { model: string; speed: number; count: number } {
+  const cpus = os.cpus()
+  return {
+    model: cpus[0]?.model.trim() ?? 'unknown',
+    speed: (cpus[0]?.speed ?? 0) / 1000,
+    count: cpus.length,
+  }
+}
+
+/** Byte counters per interface from /proc/net/dev (Linux): a file read instead of si's first-call probing. */
+async function procNetDev(): Promise<
+  Array<{ iface: string; rx_bytes: number; tx_bytes: number }> | undefined
+> {
+  let text: string
+  try {
+    text = await readFile('/proc/net/dev', 'utf8')
+  } catch {
+    return undefined
+  }
+  const rows: Array<{ iface: string; rx_bytes: number; tx_bytes: number }> = []
+  for (const line of text.split('\n').slice(2)) {
+    const colon = line.indexOf(':')
+    if (colon < 0) continue
+    const fields = line
+      .slice(colon + 1)
+      .trim()
+      .split(/\s+/)
+    const rx = Number(fields[0])
+    const tx = Number(fields[8])
+    if (Number.isFinite(rx) && Number.isFinite(tx))
+      rows.push({ iface: line.slice(0, colon).trim(), rx_bytes: rx, tx_bytes: tx })
+  }
+  return rows
+}
+
 function round(value: number, digits = 2): number {
   const f = 10 ** digits
   return Math.round(value * f) / f
@@ -52,12 +92,12 @@ function round(value: number, digits = 2): number {
  * node:os. One collection takes a few milliseconds once warm (about 100 ms the first time):
  *
  * - cached for the process lifetime: CPU model, count and speed (`si.cpu()`);
- * - cached and refreshed in the background: disk sizes (`si.fsSize()`, every 60 s) and
- *   interface addresses (`si.networkInterfaces()`, every 5 min) — a stale value is served while
- *   the refresh runs, so no collection waits for them after the first;
+ * - cached and refreshed in the background: disk sizes (`si.fsSize()`, every 60 s) — the stale
+ *   value is served while the refresh runs, so no collection waits for it after the first;
  * - read each time: CPU usage (from `os.cpus()` time deltas since the last collection, since
  *   boot on the first), memory (`si.mem()`), network byte counters (`si.networkStats('*')`, the
- *   per-second rates are deltas over the collector's clock), uptime and load average (`node:os`).
+ *   per-second rates are deltas over the collector's clock), interface addresses, uptime and
+ *   load average (`node:os`).
  *
  * @example
  * ```ts
@@ -71,18 +111,39 @@ export function createSystemCollector(options: SystemCollectorOptions = {}): Sys
   const logger = options.logger ?? noopLogger
   const diskMount = options.diskMount ?? '/'
   const diskRefreshMs = options.diskRefreshMs ?? 60_000
-  const interfacesRefreshMs = options.interfacesRefreshMs ?? 300_000
   const reuseMs = options.reuseMs ?? 1000
+  const budgetMs = options.firstReadBudgetMs ?? 200
   const prefix = options.prefix ?? 'noa_system_'
 
   let lastCpu = cpuTimes()
   let lastNet = new Map<string, NetCounters>()
-  let cpuInfo: Promise<{ model: string; speed: number; count: number }> | undefined
+  let cpuInfo: { model: string; speed: number; count: number } | undefined
+  si.cpu()
+    .then((c) => {
+      const fallback = osCpuInfo()
+      cpuInfo = {
+        model: `${c.manufacturer} ${c.brand}`.trim() || fallback.model,
+        speed: c.speed || fallback.speed,
+        count: c.cores || fallback.count,
+      }
+    })
+    .catch((error) => warn('cpu', error))
   const warned = new Set<string>()
   const warn = (what: string, error: unknown) => {
     if (warned.has(what)) return
     warned.add(what)
     logger.warn(`metrics: system reading "${what}" failed`, { error: errorMessage(error) })
+  }
+
+  // Resolves with the reading, or with undefined once the first-read budget is spent.
+  function withinBudget<T>(reading: Promise<T | undefined>): Promise<T | undefined> {
+    return new Promise((resolve) => {
+      const timer = clock.setTimeout(() => resolve(undefined), budgetMs)
+      void reading.then((value) => {
+        timer.cancel()
+        resolve(value)
+      })
+    })
   }
 
   // A cached reading refreshed in the background once stale.
@@ -108,7 +169,7 @@ export function createSystemCollector(options: SystemCollectorOptions = {}): Sys
       return inflight
     }
     return async (): Promise<T | undefined> => {
-      if (value === undefined && readAt === Number.NEGATIVE_INFINITY) return refresh()
+      if (value === undefined && readAt === Number.NEGATIVE_INFINITY) return withinBudget(refresh())
       if (clock.monotonic() - readAt >= refreshMs) void refresh()
       return value
     }
@@ -123,29 +184,18 @@ export function createSystemCollector(options: SystemCollectorOptions = {}): Sys
     const used = fs.used
     return { total, used, available, usagePercent: round(total > 0 ? (used / (used + available)) * 100 : 0) }
   })
-  const interfaces = cached('interfaces', interfacesRefreshMs, async () => {
-    const list = await si.networkInterfaces()
-    return (Array.isArray(list) ? list : [list]).map((i) => ({
-      name: i.iface,
-      ipv4: i.ip4 ? [i.ip4] : [],
-      ipv6: i.ip6 ? [i.ip6] : [],
+  // node:os lists every address of every interface in microseconds (si.networkInterfaces() takes
+  // about 75 ms and keeps one address per family), so addresses are read fresh each time.
+  const interfaces = async () =>
+    Object.entries(os.networkInterfaces()).map(([name, addresses]) => ({
+      name,
+      ipv4: (addresses ?? []).filter((a) => a.family === 'IPv4').map((a) => a.address),
+      ipv6: (addresses ?? []).filter((a) => a.family === 'IPv6').map((a) => a.address),
     }))
-  })
 
   async function readCpu(): Promise<NonNullable<SystemSection['cpu']>> {
-    cpuInfo ??= si
-      .cpu()
-      .then((c) => ({ model: `${c.manufacturer} ${c.brand}`.trim(), speed: c.speed, count: c.cores }))
-      .catch((error) => {
-        warn('cpu', error)
-        const first = os.cpus()[0]
-        return {
-          model: first?.model ?? 'unknown',
-          speed: (first?.speed ?? 0) / 1000,
-          count: os.cpus().length,
-        }
-      })
-    const info = await cpuInfo
+    // node:os answers at once; si.cpu() (about 30 ms) refines model and speed when it has answered.
+    const info = cpuInfo ?? osCpuInfo()
     const now = cpuTimes()
     const perCore = now.map((t, i) => {
       const before = lastCpu[i] ?? { idle: 0, total: 0 }
@@ -176,10 +226,17 @@ export function createSystemCollector(options: SystemCollectorOptions = {}): Sys
   async function readNetwork(): Promise<SystemSection['network']> {
     const [list, stats] = await Promise.all([
       interfaces(),
-      si.networkStats('*').catch((e) => {
-        warn('network', e)
-        return []
-      }),
+      procNetDev().then(
+        async (rows) =>
+          rows ??
+          (await withinBudget(
+            si.networkStats('*').catch((e) => {
+              warn('network', e)
+              return []
+            }),
+          )) ??
+          [],
+      ),
     ])
     const at = clock.monotonic()
     const next = new Map<string, NetCounters>()

@@ -1,0 +1,38 @@
+import { execFileSync, spawnSync } from 'node:child_process'
+import { describe, expect, it } from 'vitest'
+import { Registry } from '../registry.ts'
+
+function findPromtool(): string | undefined {
+  try {
+    return execFileSync('which', ['promtool'], { encoding: 'utf8' }).trim() || undefined
+  } catch {
+    return undefined
+  }
+}
+
+const promtool = findPromtool()
+if (promtool === undefined)
+  console.warn('promtool not found: skipping the promtool check of the exposition (apt install prometheus)')
+
+describe.skipIf(promtool === undefined)('exposition checked by promtool', () => {
+  it('should pass `promtool check metrics` (parse and lint) for every metric type', async () => {
+    const registry = new Registry()
+    const counter = registry.counter({
+      name: 'http_requests_total',
+      help: 'Requests "served"\nby \\ us',
+      labelNames: ['method', 'route'],
+    })
+    counter.inc({ method: 'GET', route: 'a"b\\c\nd' })
+    counter.inc({ method: 'GET' } as never)
+    registry.gauge({ name: 'room_temperature_celsius', help: 'Room', unit: 'celsius' }).set(Number.NaN)
+    registry
+      .histogram({ name: 'request_duration_seconds', help: 'Latency', labelNames: ['route'] })
+      .observe({ route: '/' }, 0.3)
+    registry.summary({ name: 'payload_bytes', help: 'Payload' }).observe(3)
+    const result = spawnSync(promtool as string, ['check', 'metrics'], {
+      input: await registry.metrics(),
+      encoding: 'utf8',
+    })
+    expect({ status: result.status, out: result.stdout + result.stderr }).toEqual({ status: 0, out: '' })
+  })
+})
