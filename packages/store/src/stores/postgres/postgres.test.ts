@@ -200,6 +200,23 @@ describe.skipIf(!url)('createPostgresStore', () => {
         await store.samples.append([{ name: 'up', labels: { service: 'api' }, value: 0, at: 2000 }])
         expect((await store.samples.recent(5)).map((s) => s.value)).toEqual([0, 1])
         expect(await store.snapshots.recent(5)).toHaveLength(1)
+        expect(await store.snapshots.range(0, 5000)).toHaveLength(1)
+        expect(
+          (await store.samples.range({ name: 'up', start: 0, end: 4000, step: 1000 }))[0]?.points,
+        ).toEqual([
+          [1000, 1],
+          [2000, 0],
+        ])
+        expect(await store.samples.series({ name: 'up' })).toHaveLength(1)
+        await store.checks.append({ service: 'api', state: 'error', at: 2000, durationMs: 1, attempts: 1 })
+        const result = { service: 'api', state: 'error' as const, at: 2000, durationMs: 1, attempts: 1 }
+        await store.checks.appendChange({ service: 'api', from: 'healthy', to: 'error', at: 2000, result })
+        expect(await store.checks.results()).toEqual([result])
+        expect(await store.checks.changes()).toHaveLength(1)
+        expect(await store.checks.latest()).toEqual([result])
+        expect((await store.maintain(10_000).catch((e: unknown) => e)) instanceof StoreUnavailableError).toBe(
+          true,
+        )
         await expect(store.outbox.due(0, 1)).rejects.toBeInstanceOf(StoreUnavailableError)
         proxy.restore()
         await store.flush()
