@@ -87,6 +87,8 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
   private readonly leText: string[]
   private chunk: number[] = []
   private used = CHUNK
+  /** Slots of removed series, reused before the chunk grows, so churn cannot grow memory. */
+  private readonly free: Array<{ store: number[]; base: number }> = []
 
   constructor(options: HistogramOptions<L>) {
     super('histogram', options, (at) => checkBuckets(at, options?.buckets))
@@ -141,6 +143,11 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
 
   protected newSeries(values: string[], created: number): HistogramSeries {
     const stride = this.buckets.length + 3
+    const slot = this.free.pop()
+    if (slot !== undefined) {
+      slot.store.fill(0, slot.base, slot.base + stride)
+      return new HistogramSeries(this as unknown as Histogram<string>, slot.store, slot.base, values, created)
+    }
     if (this.used === CHUNK) {
       // Filled with integer zeros so V8 keeps it a packed small-integer array until a sum needs doubles.
       this.chunk = new Array<number>(CHUNK * stride).fill(0)
@@ -159,7 +166,12 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
 
   override reset(): void {
     this.used = CHUNK
+    this.free.length = 0
     super.reset()
+  }
+
+  protected override released(series: HistogramSeries): void {
+    this.free.push({ store: series.store, base: series.base })
   }
 
   protected renderSamples(format: ExpositionFormat, created: boolean): string {

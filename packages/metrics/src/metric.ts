@@ -124,6 +124,7 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     const series = this.find(labels)
     if (series === undefined) return false
     this.seriesList.splice(this.seriesList.indexOf(series), 1)
+    this.released(series)
     const hash = this.hashOf(series.labelValues)
     for (const v of series.labelValues) {
       const id = this.valueIds.get(v) as number
@@ -170,6 +171,9 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 
   protected abstract renderSamples(format: ExpositionFormat, created: boolean): string
   protected abstract newSeries(labelValues: string[], created: number): S
+
+  /** Called when a series is removed, so a subclass can reuse what it held. */
+  protected released(_series: S): void {}
 
   /** `{name="value",...}` followed by a space, or a lone space for a series without labels. */
   protected labelBlock(series: S): string {
