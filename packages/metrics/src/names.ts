@@ -11,14 +11,28 @@ function isNameChar(c: number, colon: boolean): boolean {
   return isNameStart(c, colon) || (c >= 48 && c <= 57)
 }
 
-/** True when `name` matches `[a-zA-Z_:][a-zA-Z0-9_:]*` (Prometheus metric names). */
+/**
+ * True when `name` matches `[a-zA-Z_:][a-zA-Z0-9_:]*` (Prometheus metric names).
+ *
+ * @example
+ * ```ts
+ * isValidMetricName('http_requests_total') // true
+ * ```
+ */
 export function isValidMetricName(name: string): boolean {
   if (name.length === 0 || !isNameStart(name.charCodeAt(0), true)) return false
   for (let i = 1; i < name.length; i++) if (!isNameChar(name.charCodeAt(i), true)) return false
   return true
 }
 
-/** True when `name` matches `[a-zA-Z_][a-zA-Z0-9_]*` (Prometheus label names). */
+/**
+ * True when `name` matches `[a-zA-Z_][a-zA-Z0-9_]*` (Prometheus label names).
+ *
+ * @example
+ * ```ts
+ * isValidLabelName('status_class') // true
+ * ```
+ */
 export function isValidLabelName(name: string): boolean {
   if (name.length === 0 || !isNameStart(name.charCodeAt(0), false)) return false
   for (let i = 1; i < name.length; i++) if (!isNameChar(name.charCodeAt(i), false)) return false

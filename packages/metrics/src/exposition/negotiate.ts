@@ -5,7 +5,14 @@ export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8
 /** Content type of OpenMetrics 1.0.0 text. */
 export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8'
 
-/** The content type to send with an exposition in `format`. */
+/**
+ * The content type to send with an exposition in `format`.
+ *
+ * @example
+ * ```ts
+ * contentTypeOf('openmetrics') // 'application/openmetrics-text; version=1.0.0; charset=utf-8'
+ * ```
+ */
 export function contentTypeOf(format: ExpositionFormat): string {
   return format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE
 }

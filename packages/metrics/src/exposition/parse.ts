@@ -102,7 +102,14 @@ export function parseExposition(text: string, options: ParseOptions = {}): Parse
   }
 }
 
-/** The format a `Content-Type` header announces (OpenMetrics or, for anything else, Prometheus text). */
+/**
+ * The format a `Content-Type` header announces (OpenMetrics or, for anything else, Prometheus text).
+ *
+ * @example
+ * ```ts
+ * parseExposition(body, { format: formatOfContentType(res.headers.get('content-type')) })
+ * ```
+ */
 export function formatOfContentType(contentType: string | null | undefined): ExpositionFormat {
   return typeof contentType === 'string' && contentType.toLowerCase().includes('application/openmetrics-text')
     ? 'openmetrics'

@@ -1,7 +1,14 @@
 /** The two text formats noa writes and reads. */
 export type ExpositionFormat = 'prometheus' | 'openmetrics'
 
-/** Escapes a label value for both formats: backslash, double quote and line feed. */
+/**
+ * Escapes a label value for both formats: backslash, double quote and line feed.
+ *
+ * @example
+ * ```ts
+ * escapeLabelValue('say "hi"\n') // 'say \\"hi\\"\\n'
+ * ```
+ */
 export function escapeLabelValue(value: string): string {
   let needs = false
   for (let i = 0; i < value.length; i++) {
@@ -20,6 +27,11 @@ export function escapeLabelValue(value: string): string {
 /**
  * Escapes HELP text: backslash and line feed in Prometheus 0.0.4; OpenMetrics also escapes
  * the double quote.
+ *
+ * @example
+ * ```ts
+ * escapeHelp('a "b"', 'openmetrics') // 'a \\"b\\"'
+ * ```
  */
 export function escapeHelp(help: string, format: ExpositionFormat): string {
   let out = ''
@@ -32,7 +44,14 @@ export function escapeHelp(help: string, format: ExpositionFormat): string {
   return out
 }
 
-/** A sample value as both formats spell it: `+Inf`, `-Inf`, `NaN`, else the shortest round-trip decimal. */
+/**
+ * A sample value as both formats spell it: `+Inf`, `-Inf`, `NaN`, else the shortest round-trip decimal.
+ *
+ * @example
+ * ```ts
+ * formatValue(Number.POSITIVE_INFINITY) // '+Inf'
+ * ```
+ */
 export function formatValue(value: number): string {
   if (value === Number.POSITIVE_INFINITY) return '+Inf'
   if (value === Number.NEGATIVE_INFINITY) return '-Inf'

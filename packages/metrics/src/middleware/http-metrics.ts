@@ -37,13 +37,27 @@ export interface RequestRecord {
 
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH'])
 
-/** `GET`…`PATCH` upper-cased; anything else is `OTHER` (a method is client input and must not grow series). */
+/**
+ * `GET`…`PATCH` upper-cased; anything else is `OTHER` (a method is client input and must not grow series).
+ *
+ * @example
+ * ```ts
+ * normalizeMethod('propfind') // 'OTHER'
+ * ```
+ */
 export function normalizeMethod(method: string | undefined): string {
   const upper = (method ?? '').toUpperCase()
   return METHODS.has(upper) ? upper : 'OTHER'
 }
 
-/** `1xx`…`5xx`, or `unknown` for a status outside 100..599. */
+/**
+ * `1xx`…`5xx`, or `unknown` for a status outside 100..599.
+ *
+ * @example
+ * ```ts
+ * statusClass(503) // '5xx'
+ * ```
+ */
 export function statusClass(status: number): string {
   return status >= 100 && status < 600 ? `${Math.floor(status / 100)}xx` : 'unknown'
 }

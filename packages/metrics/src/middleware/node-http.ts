@@ -16,7 +16,14 @@ export interface NodeHttpMetricsOptions {
   unmatchedRoute?: string
 }
 
-/** Compiles route templates into a matcher from a request path to its template. */
+/**
+ * Compiles route templates into a matcher from a request path to its template.
+ *
+ * @example
+ * ```ts
+ * routeMatcher(['/users/:id', '/static/*'])('/users/7') // '/users/:id'
+ * ```
+ */
 export function routeMatcher(templates: readonly string[]): (path: string) => string | undefined {
   const compiled = templates.map((template) => ({
     template,
