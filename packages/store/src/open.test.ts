@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { isConfigError } from '@noa/core'
 import { afterAll, describe, expect, it } from 'vitest'
+import { z } from 'zod'
 import type { StoreError } from './errors.ts'
 import { openStore, storeConfigSchema } from './open.ts'
 
@@ -65,5 +66,8 @@ describe('openStore', () => {
         .success,
     ).toBe(true)
     expect(storeConfigSchema.safeParse({ type: 'postgres', schema: 'x; DROP' }).success).toBe(false)
+    const jsonSchema = JSON.stringify(z.toJSONSchema(storeConfigSchema))
+    expect(jsonSchema).toContain('"connectionString"')
+    expect(jsonSchema).not.toContain('"pool"')
   })
 })

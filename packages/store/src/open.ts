@@ -23,7 +23,8 @@ export type StoreConfig =
 export const storeConfigSchema = z.discriminatedUnion('type', [
   memoryOptionsSchema.extend({ type: z.literal('memory') }),
   sqliteOptionsSchema.extend({ type: z.literal('sqlite') }),
-  postgresOptionsBaseSchema.extend({ type: z.literal('postgres') }),
+  // A pool is a runtime object, not configuration (and has no JSON Schema).
+  postgresOptionsBaseSchema.omit({ pool: true }).extend({ type: z.literal('postgres') }),
 ])
 
 /** Options of {@link openStore}. */
