@@ -66,10 +66,11 @@ describe('App', () => {
     renderLive(<App />, agent)
     await screen.findByTestId('tile-db')
     await waitFor(() => expect(agent.streams).toBe(1))
-    await waitFor(() => expect(screen.getByTestId('connection').textContent).toContain('Live'))
+    expect(screen.getByTestId('connection').textContent).not.toContain('Live')
     act(() =>
       agent.emit('status', status(services, { metrics: { cpu: 95, memory: 10, errorRate: 0, latency: 5 } })),
     )
+    await waitFor(() => expect(screen.getByTestId('connection').textContent).toContain('Live'))
     await waitFor(() =>
       expect(
         screen.getByTestId('gauge-cpu-usage').querySelector('meter')?.getAttribute('aria-valuetext'),
@@ -101,10 +102,11 @@ describe('App', () => {
 
   it('should keep the last values on screen, marked stale, while the agent is unreachable, and resume', async () => {
     const { agent, services } = fleet()
-    renderLive(<App />, agent)
+    renderLive(<App />, agent, { refreshMs: 200 })
     await screen.findByTestId('tile-api')
-    await waitFor(() => expect(screen.getByTestId('connection').textContent).toContain('Live'))
+    await waitFor(() => expect(agent.streams).toBe(1))
     act(() => agent.emit('status', status(services)))
+    await waitFor(() => expect(screen.getByTestId('connection').textContent).toContain('Live'))
     act(() => agent.down(true))
     await waitFor(() =>
       expect(screen.getByTestId('connection').textContent).toMatch(
@@ -114,6 +116,8 @@ describe('App', () => {
     expect(screen.getByTestId('tile-api')).toBeTruthy()
     expect(within(screen.getByTestId('gauge-cpu-usage')).getByText('42.5 %')).toBeTruthy()
     act(() => agent.down(false))
+    await waitFor(() => expect(agent.streams).toBe(1))
+    act(() => agent.emit('status', status(services)))
     await waitFor(() => expect(screen.getByTestId('connection').textContent).toContain('Live'))
     const resumed = agent.calls.filter((c) => c.path === '/api/sse').at(-1)
     expect(resumed?.headers['last-event-id']).toBe('1')

@@ -16,21 +16,21 @@ export function ConnectionBanner({
   /** The last fetch error, if any. */
   error?: string | undefined
 }) {
-  const live = connection.state === 'open' && !error
-  if (live)
+  if (connection.live && !error)
     return (
       <p className="conn conn-live" role="status" data-testid="connection">
         <span aria-hidden="true" className="dot" /> Live
       </p>
     )
-  const what =
-    connection.state === 'connecting' && !updatedAt ? 'Connecting to the agent…' : 'Agent unreachable'
+  const from = updatedAt ? ` — stale, showing values from ${formatClock(updatedAt)}` : ''
+  let text: string
+  if (error) text = `Agent unreachable${from}; reconnecting`
+  else if (!updatedAt) text = 'Connecting to the agent…'
+  else text = `No live stream; refreshing by polling (last update ${formatClock(updatedAt)})`
   return (
     <p className="conn conn-stale" role="status" data-testid="connection">
       <span aria-hidden="true">⚠ </span>
-      {what}
-      {updatedAt ? ` — stale, showing values from ${formatClock(updatedAt)}` : ''}
-      {connection.state === 'closed' ? '; reconnecting' : ''}
+      {text}
     </p>
   )
 }

@@ -108,17 +108,23 @@ describe('RangePicker', () => {
 })
 
 describe('ConnectionBanner', () => {
-  it('should say live, connecting, or unreachable with the time of the values shown', () => {
+  it('should say live, connecting, polling, or unreachable with the time of the values shown', () => {
     const at = new Date(2026, 10, 28, 9, 5, 7).getTime()
-    const { rerender } = render(<ConnectionBanner connection={{ state: 'open' }} updatedAt={at} />)
+    const { rerender } = render(
+      <ConnectionBanner connection={{ state: 'open', live: true }} updatedAt={at} />,
+    )
     expect(screen.getByRole('status').textContent).toBe(' Live')
-    rerender(<ConnectionBanner connection={{ state: 'connecting' }} updatedAt={undefined} />)
+    rerender(<ConnectionBanner connection={{ state: 'connecting', live: false }} updatedAt={undefined} />)
     expect(screen.getByRole('status').textContent).toBe('⚠ Connecting to the agent…')
-    rerender(<ConnectionBanner connection={{ state: 'closed' }} updatedAt={at} />)
+    rerender(<ConnectionBanner connection={{ state: 'open', live: false }} updatedAt={at} />)
+    expect(screen.getByRole('status').textContent).toBe(
+      '⚠ No live stream; refreshing by polling (last update 09:05:07)',
+    )
+    rerender(<ConnectionBanner connection={{ state: 'closed', live: false }} updatedAt={at} error="down" />)
     expect(screen.getByRole('status').textContent).toBe(
       '⚠ Agent unreachable — stale, showing values from 09:05:07; reconnecting',
     )
-    rerender(<ConnectionBanner connection={{ state: 'open' }} updatedAt={at} error="down" />)
+    rerender(<ConnectionBanner connection={{ state: 'open', live: true }} updatedAt={at} error="down" />)
     expect(screen.getByRole('status').textContent).toContain('stale')
   })
 })

@@ -120,13 +120,14 @@ describe('useMetricsRange', () => {
   })
 })
 
+function OutsideProvider() {
+  useLive()
+  return null
+}
+
 describe('useLive', () => {
   it('should refuse to run outside a LiveProvider', () => {
-    function Bad() {
-      useLive()
-      return null
-    }
-    expect(() => render(<Bad />)).toThrow('useLive needs a <LiveProvider> above it')
+    expect(() => render(<OutsideProvider />)).toThrow('useLive needs a <LiveProvider> above it')
     render(<LiveProvider live={false}>ok</LiveProvider>)
   })
 })

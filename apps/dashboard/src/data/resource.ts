@@ -18,7 +18,7 @@ export interface Resource<T> {
 export interface ResourceOptions {
   /** Fetch again every this many ms; 0 never. @default the provider's refreshMs */
   refreshMs?: number
-  /** Poll only while the live stream is down (events keep the data fresh otherwise). @default false */
+  /** Poll only while no event arrives (events keep the data fresh otherwise). @default false */
   pollWhenOffline?: boolean
 }
 
@@ -54,7 +54,7 @@ export function useResource<T>(path: string | null, options: ResourceOptions = {
   }, [api, path, tick])
 
   const refreshMs = options.refreshMs ?? live.refreshMs
-  const polling = refreshMs > 0 && (!options.pollWhenOffline || live.connection.state !== 'open')
+  const polling = refreshMs > 0 && (!options.pollWhenOffline || !live.connection.live)
   useEffect(() => {
     if (!polling || path === null) return
     const timer = setInterval(() => setTick((t) => t + 1), refreshMs)

@@ -135,6 +135,22 @@ describe('SseClient', () => {
     expect(got).toBe('{"again":true}')
   })
 
+  it('should back off, not loop at the shortest delay, when streams open and drop without an event', async () => {
+    const at: number[] = []
+    const url = await listen((res) => {
+      at.push(performance.now())
+      res.writeHead(200, { 'content-type': 'text/event-stream' })
+      res.end('retry: 3000\n\n')
+    })
+    client = new SseClient({ url, retryMs: 100, maxRetryMs: 10_000, onMessage: () => {} })
+    client.start()
+    await expect.poll(() => at.length, { timeout: 10_000 }).toBeGreaterThanOrEqual(4)
+    client.stop()
+    const gaps = at.slice(1).map((t, i) => t - at[i]!)
+    // delays of about 100, 200, 400 ms (less up to 20 % jitter): the third is at least twice the first
+    expect(gaps[2]!).toBeGreaterThan(gaps[0]! * 2)
+  })
+
   it('should stop for good: no reconnect after stop()', async () => {
     let connections = 0
     const url = await listen((res) => {

@@ -142,7 +142,6 @@ export class SseClient {
         cache: 'no-store',
       })
       if (!response.ok || !response.body) throw new Error(`HTTP ${response.status}`)
-      this.#attempt = 0
       this.#setState('open')
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader()
       const parser = new SseParser()
@@ -151,6 +150,9 @@ export class SseClient {
         if (done) break
         touch()
         for (const message of parser.push(value)) {
+          // Only a stream that delivers resets the backoff: one that opens and drops at once
+          // must not turn into a reconnect loop at the shortest delay.
+          this.#attempt = 0
           if (message.id !== undefined) this.lastEventId = message.id
           this.#options.onMessage(message)
         }

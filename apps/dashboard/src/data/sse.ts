@@ -11,11 +11,19 @@ type Handler = (data: never) => void
 /** The live connection as the page sees it. */
 export interface LiveConnection {
   state: SseState
-  /** Epoch ms of the last event or state change. */
+  /**
+   * True while the stream is open and an event came within {@link LIVE_WINDOW_MS}: the
+   * data on screen is pushed. Otherwise resources poll.
+   */
+  live: boolean
+  /** Epoch ms of the last event. */
   lastEventAt?: number
   /** Why the connection closed, when it did. */
   detail?: string
 }
+
+/** The agent sends `status` every refresh interval (5 s) and a ping every 15 s; silence longer than this is not live. */
+export const LIVE_WINDOW_MS = 16_000
 
 interface LiveContextValue {
   api: ApiClient
@@ -52,16 +60,27 @@ export function LiveProvider(props: LiveProviderProps) {
   const api = useMemo(() => props.api ?? createApiClient(), [props.api])
   const live = props.live ?? true
   const handlers = useRef(new Map<string, Set<Handler>>())
-  const [connection, setConnection] = useState<LiveConnection>({ state: live ? 'connecting' : 'closed' })
+  const [connection, setConnection] = useState<LiveConnection>({
+    state: live ? 'connecting' : 'closed',
+    live: false,
+  })
 
   useEffect(() => {
     if (!live) return
+    let expiry: ReturnType<typeof setTimeout> | undefined
     const client = new SseClient({
       url: `${api.baseUrl}/api/sse`,
       fetch: api.fetch,
       retryMs: props.retryMs ?? 1000,
-      onState: (state, detail) =>
-        setConnection((prev) => ({ state, lastEventAt: prev.lastEventAt, ...(detail ? { detail } : {}) })),
+      onState: (state, detail) => {
+        if (state !== 'open') clearTimeout(expiry)
+        setConnection((prev) => ({
+          state,
+          live: state === 'open' && prev.live,
+          ...(prev.lastEventAt === undefined ? {} : { lastEventAt: prev.lastEventAt }),
+          ...(detail ? { detail } : {}),
+        }))
+      },
       onMessage: (message) => {
         let data: unknown
         try {
@@ -69,13 +88,18 @@ export function LiveProvider(props: LiveProviderProps) {
         } catch {
           return
         }
-        setConnection((prev) => (prev.state === 'open' ? { state: 'open', lastEventAt: Date.now() } : prev))
+        clearTimeout(expiry)
+        expiry = setTimeout(() => setConnection((prev) => ({ ...prev, live: false })), LIVE_WINDOW_MS)
+        setConnection({ state: 'open', live: true, lastEventAt: Date.now() })
         for (const handler of handlers.current.get(message.event) ?? [])
           (handler as (d: unknown) => void)(data)
       },
     })
     client.start()
-    return () => client.stop()
+    return () => {
+      clearTimeout(expiry)
+      client.stop()
+    }
   }, [api, live, props.retryMs])
 
   const value = useMemo<LiveContextValue>(

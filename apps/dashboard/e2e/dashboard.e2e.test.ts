@@ -1,0 +1,180 @@
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join, resolve } from 'node:path'
+import type { BrowserContext, Page } from 'playwright-core'
+import { chromium } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { Fleet } from './fleet.ts'
+import { ensureBuilt, startFleet } from './fleet.ts'
+
+const OUT = resolve(import.meta.dirname, '../test-output')
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'
+
+describe('dashboard in Chromium against the real agent', () => {
+  let dir: string
+  let profile: string
+  let fleet: Fleet | undefined
+  let context: BrowserContext | undefined
+  let page: Page
+
+  beforeAll(async () => {
+    ensureBuilt()
+    mkdirSync(OUT, { recursive: true })
+    dir = mkdtempSync(join(tmpdir(), 'noa-e2e-'))
+    profile = mkdtempSync(join(tmpdir(), 'noa-e2e-chromium-'))
+    fleet = await startFleet(dir)
+    context = await chromium.launchPersistentContext(profile, {
+      executablePath: CHROMIUM,
+      headless: true,
+      viewport: { width: 1280, height: 800 },
+      args: [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
+    })
+    page = context.pages()[0] ?? (await context.newPage())
+  })
+
+  afterAll(async () => {
+    await context?.close().catch(() => {})
+    await fleet?.stop()
+    rmSync(profile, { recursive: true, force: true })
+    rmSync(dir, { recursive: true, force: true })
+  })
+
+  const tile = (name: string) => page.getByTestId(`tile-${name}`)
+
+  it('should show every service healthy, with live gauges and charts, within a second of data', async () => {
+    // wait until the agent has checked the fleet and collected some metrics
+    await expect
+      .poll(async () => (await (await fetch(`${fleet!.url}/api/health`)).json()).overall, { timeout: 60_000 })
+      .toBe('healthy')
+    const started = Date.now()
+    await page.goto(fleet!.url)
+    await tile('alpha').getByText('Healthy').waitFor({ timeout: 10_000 })
+    const firstRender = Date.now() - started
+    console.log(`first render with data: ${firstRender} ms`)
+    await page.getByTestId('connection').getByText('Live').waitFor()
+    for (const name of ['alpha', 'beta', 'release']) await tile(name).getByText('Healthy').waitFor()
+    await expect.poll(() => tile('beta').locator('dd').first().textContent()).toMatch(/\d+(\.\d+)? m?s$/)
+
+    const cpu = page.getByTestId('gauge-cpu-usage').locator('meter')
+    await expect.poll(() => cpu.getAttribute('aria-valuetext'), { timeout: 15_000 }).toMatch(/^\d+\.\d %, /)
+
+    // charts draw lines from the range API once a few rounds are stored
+    await expect
+      .poll(() => page.getByTestId('chart-Throughput').locator('path.recharts-curve').count(), {
+        timeout: 30_000,
+      })
+      .toBeGreaterThan(0)
+    await expect
+      .poll(() => page.getByTestId('chart-CPU and memory').getByTestId('chart-summary').textContent(), {
+        timeout: 30_000,
+      })
+      .toMatch(/Latest: CPU \d+ %, Memory \d+ %/)
+
+    await page.getByRole('button', { name: '24 h' }).click()
+    expect(await page.getByRole('button', { name: '24 h' }).getAttribute('aria-pressed')).toBe('true')
+    await page.screenshot({ path: join(OUT, 'overview-1280x800.png'), fullPage: true })
+  })
+
+  it('should turn a killed service red, then green again once noa restarted it', async () => {
+    // record every state the tile shows, however briefly
+    await page.evaluate(() => {
+      const w = window as unknown as { seen: string[] }
+      w.seen = []
+      const read = () => {
+        const state = document.querySelector('[data-testid="tile-beta"] .badge')?.getAttribute('data-state')
+        if (state && w.seen.at(-1) !== state) w.seen.push(state)
+      }
+      new MutationObserver(read).observe(document.body, { subtree: true, childList: true, attributes: true })
+      read()
+    })
+    const pids = fleet!.demoPids(fleet!.ports.beta)
+    expect(pids.length).toBeGreaterThan(0)
+    for (const pid of pids) process.kill(pid, 'SIGKILL')
+    const seen = () => page.evaluate(() => (window as unknown as { seen: string[] }).seen)
+    await expect
+      .poll(seen, { timeout: 30_000 })
+      .toEqual(expect.arrayContaining([expect.stringMatching(/^(error|unhealthy)$/)]))
+    await expect.poll(async () => (await seen()).at(-1), { timeout: 60_000 }).toBe('healthy')
+    const states = await seen()
+    console.log(`beta tile states: ${states.join(' -> ')}`)
+    expect(states.findIndex((s) => s === 'error' || s === 'unhealthy')).toBeLessThan(
+      states.lastIndexOf('healthy'),
+    )
+    expect(fleet!.demoPids(fleet!.ports.beta).some((p) => !pids.includes(p))).toBe(true)
+    // the healing shows in the timeline
+    await page
+      .getByRole('region', { name: 'Healing timeline' })
+      .getByText(/on beta/)
+      .first()
+      .waitFor({ timeout: 20_000 })
+  })
+
+  it('should approve a pending rollback with a token', async () => {
+    const res = await fetch(`${fleet!.url}/api/heal/release`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fleet!.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ trigger: 'deployment-failure' }),
+    })
+    expect(res.status).toBe(202)
+    const approvals = page.getByRole('region', { name: /Pending approvals/ })
+    await approvals.getByText('rollback release').waitFor({ timeout: 20_000 })
+    await approvals.getByText('Enter an API token to approve or reject.').waitFor()
+
+    await page.getByLabel('API token (NOA_API_TOKEN) for actions').fill(fleet!.token)
+    await page.getByRole('button', { name: 'Use token' }).click()
+    await page.getByText('Token set').waitFor()
+    await approvals.getByRole('button', { name: 'Approve rollback of release' }).click()
+    await approvals.getByText('Nothing waits for a decision.').waitFor({ timeout: 20_000 })
+    await expect
+      .poll(
+        async () => {
+          const body = await (await fetch(`${fleet!.url}/api/approvals`)).json()
+          return body.approvals.find((a: { service: string }) => a.service === 'release')?.status
+        },
+        { timeout: 20_000 },
+      )
+      .toBe('approved')
+    await page
+      .getByRole('region', { name: 'Healing timeline' })
+      .getByText('rollback on release')
+      .first()
+      .waitFor({ timeout: 20_000 })
+  })
+
+  it('should open a service page and fit a phone screen', async () => {
+    await tile('alpha').getByRole('link').click()
+    await page.getByRole('heading', { name: 'alpha' }).waitFor()
+    await page.getByRole('heading', { name: 'Checks' }).waitFor()
+    await page.getByRole('button', { name: 'Heal alpha now' }).waitFor()
+    await page.screenshot({ path: join(OUT, 'service-1280x800.png'), fullPage: true })
+
+    await page.setViewportSize({ width: 390, height: 844 })
+    await page.goto(`${fleet!.url}/#/`)
+    await tile('alpha').getByText('Healthy').waitFor()
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    expect(overflow).toBeLessThanOrEqual(0)
+    await page.screenshot({ path: join(OUT, 'overview-390x844.png'), fullPage: true })
+  })
+
+  it('should keep the last values, marked stale, when the agent goes away', async () => {
+    await page.getByTestId('connection').getByText('Live').waitFor()
+    await fleet!.stop()
+    await page
+      .getByTestId('connection')
+      .getByText(/Agent unreachable — stale, showing values from/)
+      .waitFor({
+        timeout: 30_000,
+      })
+    expect(await tile('alpha').isVisible()).toBe(true)
+    await page.screenshot({ path: join(OUT, 'stale-390x844.png'), fullPage: true })
+  })
+})
