@@ -2,7 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process'
 import { appendFileSync, mkdirSync, openSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import type { AgentConfig } from '../config/schema.ts'
-import { alive, binPath, type RunInfo, readInfo, readPid, removePid, writePid } from './paths.ts'
+import { alive, type RunInfo, readInfo, readPid, removePid, selfCommand, writePid } from './paths.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -30,7 +30,7 @@ export async function startDetached(
   const out = openSync(watchdog, 'a')
   const child = spawn(
     process.execPath,
-    [binPath(), '__watchdog', '--config', args.configFile, ...args.components],
+    [...selfCommand(), '__watchdog', '--config', args.configFile, ...args.components],
     { cwd: args.baseDir, detached: true, stdio: ['ignore', out, out], env: process.env },
   )
   child.unref()
@@ -79,11 +79,15 @@ export async function runWatchdog(args: {
   let child: ChildProcess | undefined
   const spawnAgent = () => {
     const out = openSync(output, 'a')
-    child = spawn(process.execPath, [binPath(), 'start', '--config', args.configFile, ...args.components], {
-      cwd: baseDir,
-      stdio: ['ignore', out, out],
-      env: { ...process.env, NOA_SUPERVISED: '1' },
-    })
+    child = spawn(
+      process.execPath,
+      [...selfCommand(), 'start', '--config', args.configFile, ...args.components],
+      {
+        cwd: baseDir,
+        stdio: ['ignore', out, out],
+        env: { ...process.env, NOA_SUPERVISED: '1' },
+      },
+    )
     log('agent started', { pid: child.pid })
     return child
   }

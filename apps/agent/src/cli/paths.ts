@@ -44,9 +44,12 @@ export function defaultStaticDir(): string {
   return resolve(packageDir(), '..', 'dashboard', 'dist')
 }
 
-/** bin/noa.mjs of this package, to start the agent and the watchdog as new processes. */
-export function binPath(): string {
-  return join(packageDir(), 'bin', 'noa.mjs')
+/**
+ * The node arguments that run this CLI again (the watchdog and the agent are this program):
+ * the same loader flags and the same entry script, bin/noa.mjs unless run from source.
+ */
+export function selfCommand(): string[] {
+  return [...process.execArgv, process.argv[1] ?? join(packageDir(), 'bin', 'noa.mjs')]
 }
 
 /** What a running agent writes to run/agent.json so `status` and `stop` can find it. */

@@ -162,7 +162,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
     )
   app.use('/api/*', async (c, next) => {
     await next()
-    if (!c.res.headers.has('cache-control')) c.header('cache-control', 'no-store')
+    // The SSE route answers on the raw socket: its response must stay the marker object.
+    if (c.req.path !== '/api/sse' && !c.res.headers.has('cache-control'))
+      c.header('cache-control', 'no-store')
   })
 
   // ---- read endpoints
