@@ -170,6 +170,12 @@ export function storeContract(
         await store.samples.append([{ name: 'x', value: 1, at: T0 }])
         await store.samples.append([{ name: 'x', value: 7, at: T0 }])
         expect((await store.samples.recent(10)).map((s) => s.value)).toEqual([7])
+        await store.samples.append([
+          { name: 'x', value: 8, at: T0 },
+          { name: 'x', value: 9, at: T0 },
+          { name: 'x', value: 3, at: T0 - 1 },
+        ])
+        expect((await store.samples.recent(10)).map((s) => s.value)).toEqual([9, 3])
       })
 
       it('should aggregate a range per step with avg, min, max, last', async () => {

@@ -229,7 +229,8 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     order.sort(
       (a, b) =>
         (ids[a] as number) - (ids[b] as number) ||
-        (batch[a] as SampleInput).at - (batch[b] as SampleInput).at,
+        (batch[a] as SampleInput).at - (batch[b] as SampleInput).at ||
+        a - b, // the same series and time twice in a batch: the later one is written last and wins
     )
     const params: number[] = new Array(INSERT_ROWS * 3)
     let i = 0
