@@ -60,6 +60,23 @@ describe('honoMetrics (real Hono app on @hono/node-server)', () => {
     expect(section.requests).toMatchObject({ total: 7, failed: 1, successful: 6 })
   })
 
+  it('should label unmatched requests under a mounted sub-app with its own middleware as unmatched', async () => {
+    const metrics = new HttpMetrics()
+    const app = new Hono()
+    app.use('*', honoMetrics(metrics))
+    const api = new Hono()
+    api.use('*', async (_c, next) => {
+      await next()
+    })
+    api.get('/users/:id', (c) => c.text('user'))
+    app.route('/api', api)
+    await app.request('/api/users/5')
+    await app.request('/api/nothing/here')
+    expect(metrics.requests.get({ method: 'GET', route: '/api/users/:id', status_class: '2xx' })).toBe(1)
+    expect(metrics.requests.get({ method: 'GET', route: '(unmatched)', status_class: '4xx' })).toBe(1)
+    expect(metrics.requests.seriesCount).toBe(2)
+  })
+
   it('should record a request whose handler error escapes the app', async () => {
     const metrics = new HttpMetrics()
     const app = new Hono()

@@ -1,10 +1,22 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 import type { HttpMetrics } from './http-metrics.ts'
 
 /** Options of {@link honoMetrics}. */
 export interface HonoMetricsOptions {
   /** Route label of a request no route matched (never the raw URL). @default '(unmatched)' */
   unmatchedRoute?: string
+}
+
+/**
+ * The template of the route that answered, or undefined when none did. After next(), routeIndex
+ * points at the last handler that ran: still ours, or a middleware (a `(c, next)` handler, the
+ * heuristic of Hono's own route-helper example) answering 404, means no route matched.
+ */
+function routeOf(c: Context, ownIndex: number, status: number): string | undefined {
+  if (c.req.routeIndex === ownIndex) return undefined
+  const answered = c.req.matchedRoutes[c.req.routeIndex]
+  if (status === 404 && answered !== undefined && answered.handler.length >= 2) return undefined
+  return c.req.routePath
 }
 
 /**
@@ -31,9 +43,8 @@ export function honoMetrics(metrics: HttpMetrics, options: HonoMetricsOptions = 
       thrown = true
       throw error
     } finally {
-      // After next(), routeIndex points at the handler that answered; still ours means no route matched.
-      const route = c.req.routeIndex === ownIndex ? unmatched : c.req.routePath
       const status = thrown ? 500 : c.res.status
+      const route = routeOf(c, ownIndex, status) ?? unmatched
       const request = { method: c.req.method, route, status }
       const length = c.res.headers.get('content-length')
       const known = length === null ? undefined : Number(length)
