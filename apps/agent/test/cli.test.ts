@@ -48,7 +48,7 @@ describe('noa validate', () => {
     const result = await run(['validate', file], dir)
     expect(result.code).toBe(2)
     expect(result.stderr.trimEnd().split('\n')).toEqual([
-      'store.connectionString: is a secret and must come from the environment: write ${NAME}; found a literal value',
+      `store.connectionString: is a secret and must come from the environment: write $\{NAME}; found a literal value`,
       'healthChecks.interval: Too small: expected number to be >=100; found 1',
       'services.a.check.url: expected an http:// or https:// URL; found "ftp://x"',
       'services.a.dependsOn.0: unknown service "b"; known: a',
