@@ -462,6 +462,11 @@ export function storeContract(
           /service must be a non-empty string/,
         )
         await expect(store.checks.results({ limit: -1 })).rejects.toThrow(/limit must be/)
+        await store.checks.append(result('o\'brien"; DROP TABLE check_results; --', T0 + 500))
+        expect(
+          await store.checks.results({ service: 'o\'brien"; DROP TABLE check_results; --' }),
+        ).toHaveLength(1)
+        expect(await store.checks.results()).toHaveLength(5)
       })
     })
 
