@@ -529,6 +529,22 @@ export function storeContract(
         ])
         expect(await store.outbox.deliveries({ limit: 1 })).toHaveLength(1)
       })
+
+      it('should refuse a delivery it cannot queue, naming the field, and queue nothing of the batch', async () => {
+        const store = await fresh()
+        const ok = { channel: 'slack', idempotencyKey: 'k', payload: {}, createdAt: T0 }
+        await expect(store.outbox.enqueue([ok, { ...ok, channel: '' }])).rejects.toThrow(
+          'enqueue: items[1].channel must be a non-empty string',
+        )
+        await expect(store.outbox.enqueue([{ ...ok, idempotencyKey: 5 as never }])).rejects.toThrow(
+          'enqueue: items[0].idempotencyKey must be a string',
+        )
+        await expect(store.outbox.enqueue([{ ...ok, createdAt: Number.NaN }])).rejects.toThrow(
+          'enqueue: items[0].createdAt must be epoch ms',
+        )
+        expect(await store.outbox.deliveries()).toEqual([])
+        expect(await store.outbox.enqueue([])).toEqual([])
+      })
     })
 
     describe('alerts', () => {
