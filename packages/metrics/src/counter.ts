@@ -4,7 +4,14 @@ import { DroppedChild, type Labels, Metric, type MetricOptions, type SeriesBase 
 import { familyName } from './names.ts'
 
 /** Options of {@link Counter}. */
-export interface CounterOptions<L extends string = never> extends MetricOptions<L> {}
+export interface CounterOptions<L extends string = never> extends MetricOptions<L> {
+  /**
+   * Called before each exposition, to bring the counter up to a total kept elsewhere (add the
+   * difference with `inc`). A callback that throws or rejects is counted as a `collect_failed` drop.
+   * @default none
+   */
+  collect?: (counter: Counter<L>) => void | Promise<void>
+}
 
 /** A counter bound to one label set: the fast way to record on a hot path. */
 export interface BoundCounter {
@@ -45,11 +52,22 @@ export class CounterSeries implements SeriesBase, BoundCounter {
  */
 export class Counter<L extends string = never> extends Metric<L, CounterSeries> {
   private readonly family: string
+  private readonly collectFn: CounterOptions<L>['collect']
 
   constructor(options: CounterOptions<L>) {
-    super('counter', options, () => [])
+    super('counter', options, (at) =>
+      options?.collect !== undefined && typeof options.collect !== 'function'
+        ? [{ path: `${at}.collect`, message: `must be a function; found ${typeof options.collect}` }]
+        : [],
+    )
     this.family = familyName('counter', this.name)
+    this.collectFn = options.collect
     this.init()
+  }
+
+  /** @internal */
+  override collect(): void | Promise<void> {
+    return this.runCollect(this.collectFn as ((metric: this) => void | Promise<void>) | undefined)
   }
 
   /** Adds `value` (default 1) to the series of `labels`, or to the only series when there are no labels. */

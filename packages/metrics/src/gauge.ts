@@ -103,13 +103,7 @@ export class Gauge<L extends string = never> extends Metric<L, GaugeSeries> {
 
   /** @internal */
   override collect(): void | Promise<void> {
-    if (this.collectFn === undefined) return
-    try {
-      const done = this.collectFn(this)
-      if (done instanceof Promise) return done.catch(() => this.drop('collect_failed'))
-    } catch {
-      this.drop('collect_failed')
-    }
+    return this.runCollect(this.collectFn as ((metric: this) => void | Promise<void>) | undefined)
   }
 
   private pick(labels: unknown): GaugeSeries | undefined {

@@ -164,6 +164,17 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   /** @internal Collect callback hook, run before the metric is written. */
   collect(): void | Promise<void> {}
 
+  /** Runs a user collect callback: a throw or rejection is a `collect_failed` drop, never an error. */
+  protected runCollect(callback: ((metric: this) => void | Promise<void>) | undefined): void | Promise<void> {
+    if (callback === undefined) return
+    try {
+      const done = callback(this)
+      if (done instanceof Promise) return done.catch(() => this.drop('collect_failed'))
+    } catch {
+      this.drop('collect_failed')
+    }
+  }
+
   /** @internal The metric as exposition text in `format`. */
   render(format: ExpositionFormat, created: boolean): string {
     return this.headers[format] + this.renderSamples(format, created)

@@ -159,6 +159,15 @@ describe('Registry', () => {
       },
     })
     registry.gauge({ name: 'broken_async', help: '', collect: () => Promise.reject(new Error('boom')) })
+    let total = 0
+    registry.counter({ name: 'pulled_total', help: '', collect: (c) => c.inc(++total) })
+    registry.counter({
+      name: 'pulled_broken_total',
+      help: '',
+      collect: () => {
+        throw new Error('boom')
+      },
+    })
     const text = await registry.metrics()
     expect(text).toContain('calls 1\n')
     expect(text).toContain('async_value 7\n')
@@ -166,7 +175,12 @@ describe('Registry', () => {
     expect(text).toContain(
       'noa_metrics_dropped_samples_total{metric="broken_async",reason="collect_failed"} 1\n',
     )
-    expect(registry.render()).toContain('calls 1\n')
+    expect(text).toContain('pulled_total 1\n')
+    expect(text).toContain(
+      'noa_metrics_dropped_samples_total{metric="pulled_broken_total",reason="collect_failed"} 1\n',
+    )
+    expect(await registry.metrics()).toContain('pulled_total 3\n')
+    expect(registry.render()).toContain('calls 2\n')
   })
 
   it('should give the content type of each format', () => {

@@ -73,5 +73,16 @@ describe('createProcessCollector', () => {
     expect(pid?.samples[0]?.value).toBe(process.pid)
     expect(result.families.map((f) => f.name)).toContain('noa_process_event_loop_lag_seconds')
     expect(result.families.find((f) => f.name === 'noa_process_heap_used_bytes')?.unit).toBe('bytes')
+    const cpu = result.families.find((f) => f.name === 'noa_process_cpu_user_seconds')
+    expect(cpu?.type).toBe('counter')
+    expect(cpu?.samples[0]?.value).toBeGreaterThan(0)
+    // A later scrape adds the CPU time spent since: the counter never goes down.
+    const until = performance.now() + 20
+    while (performance.now() < until) {
+      /* spend CPU */
+    }
+    const again = parseExposition(await registry.metrics('openmetrics'), { format: 'openmetrics' })
+    const later = again.ok ? again.families.find((f) => f.name === 'noa_process_cpu_user_seconds') : undefined
+    expect(later?.samples[0]?.value).toBeGreaterThanOrEqual(cpu!.samples[0]!.value)
   })
 })

@@ -108,8 +108,6 @@ export function createProcessCollector(options: ProcessCollectorOptions = {}): P
         'bytes',
         (p) => p.external ?? 0,
       )
-      g('cpu_user_seconds', 'User CPU time spent, cumulative.', 'seconds', (p) => p.cpuUser ?? 0)
-      g('cpu_system_seconds', 'System CPU time spent, cumulative.', 'seconds', (p) => p.cpuSystem ?? 0)
       g(
         'event_loop_lag_seconds',
         'Mean event-loop delay since the previous reading.',
@@ -122,13 +120,34 @@ export function createProcessCollector(options: ProcessCollectorOptions = {}): P
         'seconds',
         (p) => p.eventLoopLagMax / 1000,
       )
-      g(
+      // Cumulative readings as counters: each scrape adds what was spent since the previous one.
+      const total = (
+        name: string,
+        help: string,
+        unit: string | undefined,
+        value: (p: ReturnType<typeof read>) => number,
+      ) => {
+        let last = 0
+        registry.counter({
+          name: `${prefix}${name}_total`,
+          help,
+          ...(unit === undefined ? {} : { unit }),
+          collect: (counter) => {
+            const now = value(shared())
+            if (now > last) counter.inc(now - last)
+            last = Math.max(last, now)
+          },
+        })
+      }
+      total('cpu_user_seconds', 'User CPU time spent.', 'seconds', (p) => p.cpuUser ?? 0)
+      total('cpu_system_seconds', 'System CPU time spent.', 'seconds', (p) => p.cpuSystem ?? 0)
+      total(
         'gc_pause_seconds',
-        'Time spent in garbage collection pauses, cumulative.',
+        'Time spent in garbage collection pauses.',
         'seconds',
         (p) => (p.gcPause ?? 0) / 1000,
       )
-      g('gc_runs', 'Garbage collections seen, cumulative.', undefined, (p) => p.gcCount)
+      total('gc_runs', 'Garbage collections seen.', undefined, (p) => p.gcCount)
     },
     stop() {
       delay.disable()
