@@ -114,6 +114,7 @@ export class Agent {
   readonly #process: ProcessCollector
   readonly #services: Map<string, AgentService>
   readonly #running = new Map<string, HealingRecord>()
+  readonly #retries = new Map<string, { cancel(): void }>()
   readonly #previous = new Map<string, ScrapeTotals>()
   readonly #metricsM
   #latest: MetricSnapshot | undefined
@@ -383,9 +384,25 @@ export class Agent {
   }
 
   #heal(trigger: HealingTrigger, service: string, result?: HealthChange['result']): void {
-    this.healing
-      .heal(trigger, service, result ? { result } : {})
-      .catch((e) => this.#log('self-healing').error('healing failed', { service, error: errorMessage(e) }))
+    this.healing.heal(trigger, service, result ? { result } : {}).then(
+      (record) => {
+        // Another agent holds the service's lease. If it dies mid-healing its lease runs out:
+        // try again while the service is still down, so exactly one survivor takes over.
+        if (record.outcome === 'skipped' && record.reason?.startsWith('another agent'))
+          this.#retryLater(trigger, service)
+      },
+      (e) => this.#log('self-healing').error('healing failed', { service, error: errorMessage(e) }),
+    )
+  }
+
+  #retryLater(trigger: HealingTrigger, service: string): void {
+    if (this.#retries.has(service) || this.#stopped) return
+    const delay = Math.max(100, Math.floor(this.config.selfHealing.leaseTtl / 2))
+    const timer = this.#clock.setTimeout(() => {
+      this.#retries.delete(service)
+      if (!this.#stopped && DOWN.has(this.health.status(service).state)) this.#heal(trigger, service)
+    }, delay)
+    this.#retries.set(service, timer)
   }
 
   /** Evaluates the alert rules over the latest snapshot and health now. */
@@ -664,6 +681,7 @@ export class Agent {
     if (this.#stopped) return
     this.#stopped = true
     for (const t of this.#timers) t.cancel()
+    for (const t of this.#retries.values()) t.cancel()
     await this.health.stop()
     await this.#round
     await this.healing.close()
