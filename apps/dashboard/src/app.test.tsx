@@ -214,4 +214,83 @@ describe('App', () => {
     expect(heal.headers.authorization).toBe('Bearer tok-2')
     expect(heal.body).toEqual({ trigger: 'manual' })
   })
+  it('should add alerts, healings and approvals as their events arrive, and silence an alert', async () => {
+    const { agent } = fleet()
+    agent.route('POST /api/silences', (call) => ok({ silence: { id: 's1', ...(call.body as object) } }, 201))
+    sessionStorage.setItem('noa.apiToken', 'tok-3')
+    renderLive(<App />, agent)
+    await screen.findByTestId('tile-api')
+    await waitFor(() => expect(agent.streams).toBe(1))
+    act(() => {
+      agent.emit(
+        'alert',
+        alert({ fingerprint: 'fp2', rule: 'HighErrorRate', severity: 'warning', updatedAt: T0 }),
+      )
+      agent.emit(
+        'healing',
+        healing({ id: 'h9', service: 'db', strategy: 'dependency-check', outcome: 'running', steps: [] }),
+      )
+      agent.emit('approval', approval({ id: 'ap2', service: 'db' }))
+    })
+    expect(await screen.findByTestId('alert-HighErrorRate')).toBeTruthy()
+    expect(await screen.findByText('dependency-check on db')).toBeTruthy()
+    expect(await screen.findByTestId('approval-ap2')).toBeTruthy()
+    act(() =>
+      agent.emit(
+        'healing',
+        healing({ id: 'h9', service: 'db', strategy: 'dependency-check', outcome: 'succeeded' }),
+      ),
+    )
+    await waitFor(() => expect(within(screen.getByTestId('healing-h9')).getByText('Succeeded')).toBeTruthy())
+
+    const item = screen.getByTestId('alert-ServiceDown')
+    fireEvent.click(within(item).getByRole('button', { name: 'Silence…' }))
+    fireEvent.click(within(item).getByRole('button', { name: 'Silence' }))
+    await waitFor(() => expect(agent.calls.some((c) => c.method === 'POST')).toBe(true))
+    const post = agent.calls.find((c) => c.method === 'POST')!
+    expect(post.path).toBe('/api/silences')
+    expect(post.headers.authorization).toBe('Bearer tok-3')
+    const body = post.body as { matchers: unknown; endsAt: number; startsAt: number; comment: string }
+    expect(body.matchers).toEqual([
+      { name: 'alertname', value: 'ServiceDown' },
+      { name: 'service', value: 'api' },
+    ])
+    expect(body.endsAt - body.startsAt).toBe(3_600_000)
+    expect(body.comment).toBe('silenced from the dashboard')
+  })
+
+  it('should refresh the service page when its service changes or heals, and say when it is unknown', async () => {
+    const { agent, services } = fleet()
+    let served = 0
+    agent.route('GET /api/services/db', () => {
+      served++
+      return ok({ service: services[1], checks: [], changes: [], healings: [], alerts: [] })
+    })
+    agent.route('GET /api/services/ghost', { status: 404, body: { error: 'unknown service ghost' } })
+    window.location.hash = '#/services/db'
+    renderLive(<App />, agent)
+    expect(await screen.findByRole('heading', { name: 'db' })).toBeTruthy()
+    expect(screen.getByText('Enter an API token to heal now.')).toBeTruthy()
+    expect(screen.getByText('No state change recorded.')).toBeTruthy()
+    await waitFor(() => expect(agent.streams).toBe(1))
+    const before = served
+    act(() =>
+      agent.emit('change', {
+        service: 'api',
+        from: 'healthy',
+        to: 'error',
+        at: T0,
+        critical: true,
+        blockedBy: [],
+        result: { service: 'api', state: 'error', at: T0, durationMs: 1, attempts: 1 },
+      }),
+    )
+    act(() => agent.emit('healing', healing({ service: 'db' })))
+    await waitFor(() => expect(served).toBe(before + 1))
+    act(() => {
+      window.location.hash = '#/services/ghost'
+      window.dispatchEvent(new HashChangeEvent('hashchange'))
+    })
+    expect(await screen.findByText('unknown service ghost')).toBeTruthy()
+  })
 })

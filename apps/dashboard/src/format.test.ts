@@ -7,6 +7,7 @@ import {
   formatMs,
   formatPercent,
   formatRate,
+  formatValue,
   niceCeil,
 } from './format.ts'
 
@@ -58,5 +59,11 @@ describe('format', () => {
     expect([0.7, 1, 1.3, 2.2, 3, 7, 10.1, 480, 0, -3, Number.NaN].map(niceCeil)).toEqual([
       1, 1, 2, 2.5, 5, 10, 20, 500, 1, 1, 1,
     ])
+  })
+
+  it('should shorten float noise in raw values to 4 significant digits', () => {
+    expect([0.9109999999999999, 1234, 812.5, 0.000123456, Number.POSITIVE_INFINITY].map(formatValue)).toEqual(
+      ['0.911', '1234', '812.5', '0.0001235', 'Infinity'],
+    )
   })
 })

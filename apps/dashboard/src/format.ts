@@ -61,3 +61,10 @@ export function niceCeil(value: number): number {
   for (const m of [1, 2, 2.5, 5, 10]) if (value <= m * exp) return m * exp
   return 10 * exp
 }
+
+/** A bare measurement at most 4 significant digits long: `0.911`, `1234`, `812.5`. */
+export function formatValue(value: number): string {
+  if (!Number.isFinite(value)) return String(value)
+  if (Number.isInteger(value)) return String(value)
+  return String(Number(value.toPrecision(4)))
+}

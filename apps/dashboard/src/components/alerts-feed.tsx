@@ -1,9 +1,10 @@
 import { useState } from 'react'
 import type { ApiResult } from '../data/api.ts'
 import type { AlertRecord, Silence } from '../data/types.ts'
-import { formatAgo } from '../format.ts'
+import { formatAgo, formatValue } from '../format.ts'
 
-const SEVERITY_ICON = { critical: '⛔', warning: '⚠', info: 'ℹ' } as const
+// Glyphs every system font has (headless Chromium draws no emoji).
+const SEVERITY_ICON = { critical: '✕', warning: '!', info: 'i' } as const
 
 /** Options of {@link AlertsFeed}. */
 export interface AlertsFeedProps {
@@ -126,7 +127,7 @@ export function AlertsFeed(props: AlertsFeedProps) {
                   {Object.entries(a.labels)
                     .map(([k, v]) => `${k}=${v}`)
                     .join(' ')}
-                  {a.value !== undefined ? ` · value ${a.value}` : ''}
+                  {a.value !== undefined ? ` · value ${formatValue(a.value)}` : ''}
                 </p>
                 {props.canAct && props.onSilence && a.state !== 'resolved' && !silenced ? (
                   <SilenceForm alert={a} onSilence={props.onSilence} />

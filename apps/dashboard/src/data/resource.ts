@@ -33,9 +33,13 @@ export interface ResourceOptions {
 export function useResource<T>(path: string | null, options: ResourceOptions = {}): Resource<T> {
   const live = useLive()
   const { api } = live
-  const [state, setState] = useState<{ data?: T; error?: string; loading: boolean; updatedAt?: number }>({
-    loading: path !== null,
-  })
+  const [state, setState] = useState<{
+    data?: T
+    error?: string
+    loading: boolean
+    updatedAt?: number
+    path: string | null
+  }>({ loading: path !== null, path })
   const [tick, setTick] = useState(0)
   const generation = useRef(0)
 
@@ -44,10 +48,11 @@ export function useResource<T>(path: string | null, options: ResourceOptions = {
     if (path === null) return
     const controller = new AbortController()
     const mine = ++generation.current
-    setState((s) => ({ ...s, loading: true }))
+    // Another path is another resource: its predecessor's data must not show under its name.
+    setState((s) => (s.path === path ? { ...s, loading: true } : { loading: true, path }))
     void api.get<T>(path, controller.signal).then((res) => {
       if (controller.signal.aborted || mine !== generation.current) return
-      if (res.ok) setState({ data: res.data, loading: false, updatedAt: Date.now() })
+      if (res.ok) setState({ data: res.data, loading: false, updatedAt: Date.now(), path })
       else setState((s) => ({ ...s, error: res.error, loading: false }))
     })
     return () => controller.abort()
@@ -65,11 +70,12 @@ export function useResource<T>(path: string | null, options: ResourceOptions = {
   const mutate = useCallback((update: (data: T | undefined) => T | undefined) => {
     setState((s) => ({ ...s, data: update(s.data), error: undefined, updatedAt: Date.now() }))
   }, [])
+  const current = state.path === path
   return {
-    data: state.data,
-    error: state.error,
-    loading: state.loading,
-    updatedAt: state.updatedAt,
+    data: current ? state.data : undefined,
+    error: current ? state.error : undefined,
+    loading: current ? state.loading : path !== null,
+    updatedAt: current ? state.updatedAt : undefined,
     reload,
     mutate,
   }
