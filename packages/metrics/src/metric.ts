@@ -210,7 +210,7 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   /**
    * The series for a label set, created on first use; undefined (and the drop counted) when
    * the set is invalid or past the cardinality limit. This is the hot path: one Map lookup per
-   * label, no allocation once the series exists.
+   * label (its value's id) and one for the set, no allocation once the series exists.
    */
   protected seriesFor(labels: unknown): S | undefined {
     const found = this.resolve(labels)
