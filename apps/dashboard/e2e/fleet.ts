@@ -4,7 +4,7 @@
  * process it started, the demo services included.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
-import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { createServer } from 'node:net'
 import { join, resolve } from 'node:path'
 
@@ -26,11 +26,28 @@ export async function freePort(): Promise<number> {
   })
 }
 
-/** Builds what the suite runs (the agent, the demo service, the dashboard) when a build is missing. */
+/** Newest modification time of the files under `dir`, ms. */
+function newest(dir: string): number {
+  let max = 0
+  for (const entry of readdirSync(dir, { withFileTypes: true, recursive: true }))
+    if (entry.isFile()) max = Math.max(max, statSync(join(entry.parentPath, entry.name)).mtimeMs)
+  return max
+}
+
+/** True when `built` is missing or older than a file of `src`. */
+function stale(built: string, src: string): boolean {
+  return !existsSync(built) || statSync(built).mtimeMs < newest(src)
+}
+
+/** Builds what the suite runs (the agent, the demo service, the dashboard) when a build is missing or older than its source. */
 export function ensureBuilt(): void {
+  // The apps run on their libraries' dist: build those too only when one is missing, so a
+  // run does not rewrite the dist folders others may be using.
+  const libs = readdirSync(join(REPO, 'packages')).every((p) => existsSync(join(REPO, 'packages', p, 'dist')))
+  const withDeps = libs ? '' : '...'
   const missing: string[] = []
-  if (!existsSync(AGENT_CLI)) missing.push('@noa/agent...')
-  if (!existsSync(DEMO)) missing.push('@noa/demo...')
+  if (stale(AGENT_CLI, join(REPO, 'apps/agent/src'))) missing.push(`@noa/agent${withDeps}`)
+  if (stale(DEMO, join(REPO, 'apps/demo/src'))) missing.push(`@noa/demo${withDeps}`)
   if (!existsSync(join(DASHBOARD_DIST, 'index.html'))) missing.push('@noa/dashboard')
   if (missing.length === 0) return
   const args = missing.flatMap((f) => ['--filter', f])

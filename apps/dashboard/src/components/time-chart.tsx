@@ -28,10 +28,12 @@ export interface TimeChartProps {
   height?: number
 }
 
-function tick(t: number, span: number): string {
+/** Axis label of time `t` on a chart spanning `span` ms: dates, minutes or seconds. */
+export function tickLabel(t: number, span: number): string {
   const d = new Date(t)
   const p = (n: number) => String(n).padStart(2, '0')
   if (span > 2 * 86_400_000) return `${p(d.getMonth() + 1)}-${p(d.getDate())}`
+  if (span < 30 * 60_000) return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`
   return `${p(d.getHours())}:${p(d.getMinutes())}`
 }
 
@@ -83,7 +85,7 @@ export function TimeChart(props: TimeChartProps) {
                 scale="time"
                 domain={[from, to]}
                 allowDataOverflow
-                tickFormatter={(t: number) => tick(t, span)}
+                tickFormatter={(t: number) => tickLabel(t, span)}
                 stroke="#94a3b8"
                 fontSize={11}
                 minTickGap={24}

@@ -107,7 +107,7 @@ export function ServicePage({ name }: { name: string }) {
                 </tr>
               </thead>
               <tbody>
-                {checks.slice(0, 50).map((c) => (
+                {checks.slice(0, 25).map((c) => (
                   <tr key={`${c.at}-${c.state}`}>
                     <td>{formatDateTime(c.at)}</td>
                     <td>
