@@ -143,14 +143,26 @@ describe('dashboard in Chromium against the real agent', () => {
         { timeout: 20_000 },
       )
       .toBe('approved')
-    await page
+    // the rollback ran once approved: its record shows the decision step and the outcome
+    const record = page
       .getByRole('region', { name: 'Healing timeline' })
-      .getByText('rollback on release')
+      .getByRole('listitem')
+      .filter({ hasText: 'rollback on release' })
       .first()
-      .waitFor({ timeout: 20_000 })
+    await record.getByText('Succeeded').waitFor({ timeout: 20_000 })
+    await record.getByText(/approval approved/).waitFor()
   })
 
   it('should open a service page and fit a phone screen', async () => {
+    // keyboard first: the skip link, then the brand, then the controls
+    await page.goto(`${fleet!.url}/#/`)
+    await tile('alpha').getByText('Healthy').waitFor()
+    const focused = () => page.evaluate(() => document.activeElement?.textContent)
+    await page.keyboard.press('Tab')
+    expect(await focused()).toBe('Skip to content')
+    await page.keyboard.press('Tab')
+    expect(await focused()).toBe('noa')
+
     await tile('alpha').getByRole('link').click()
     await page.getByRole('heading', { name: 'alpha' }).waitFor()
     await page.getByRole('heading', { name: 'Checks' }).waitFor()
@@ -175,6 +187,7 @@ describe('dashboard in Chromium against the real agent', () => {
         timeout: 30_000,
       })
     expect(await tile('alpha').isVisible()).toBe(true)
+    expect(await page.getByRole('main').getAttribute('class')).toBe('is-stale')
     await page.screenshot({ path: join(OUT, 'stale-390x844.png'), fullPage: true })
   })
 })

@@ -115,6 +115,7 @@ describe('App', () => {
     )
     expect(screen.getByTestId('tile-api')).toBeTruthy()
     expect(within(screen.getByTestId('gauge-cpu-usage')).getByText('42.5 %')).toBeTruthy()
+    expect(screen.getByRole('main').className).toBe('is-stale')
     act(() => agent.down(false))
     await waitFor(() => expect(agent.streams).toBe(1))
     act(() => agent.emit('status', status(services)))

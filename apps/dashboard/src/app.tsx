@@ -58,7 +58,7 @@ export function App() {
         <ConnectionBanner connection={connection} updatedAt={status.updatedAt} error={status.error} />
         <TokenForm />
       </header>
-      <main id="main" tabIndex={-1}>
+      <main id="main" tabIndex={-1} className={status.error ? 'is-stale' : undefined}>
         {route.page === 'service' ? <ServicePage name={route.name} /> : <OverviewPage status={status} />}
       </main>
     </>
