@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto'
-
 /**
  * A new unique id: time-ordered (sortable as text) and random enough to never collide
  * between agents sharing a store.
@@ -11,6 +9,7 @@ import { randomUUID } from 'node:crypto'
  */
 export function createId(prefix?: string, now: number = Date.now()): string {
   const time = Math.max(0, Math.floor(now)).toString(16).padStart(12, '0')
-  const random = randomUUID().replaceAll('-', '').slice(0, 16)
+  // globalThis.crypto (not node:crypto) keeps core usable in the dashboard's browser bundle.
+  const random = globalThis.crypto.randomUUID().replaceAll('-', '').slice(0, 16)
   return prefix ? `${prefix}_${time}_${random}` : `${time}_${random}`
 }
