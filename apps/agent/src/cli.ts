@@ -29,6 +29,10 @@ export interface CliIo {
   err: (line: string) => void
   env: NodeJS.ProcessEnv
   cwd: string
+  /** Ends a foreground `start` or the watchdog like SIGTERM (embedding, tests). */
+  signal?: AbortSignal
+  /** How to run this CLI again as a process. @default this process's node arguments and script */
+  command?: readonly string[]
 }
 
 const defaultIo = (): CliIo => ({
@@ -129,8 +133,12 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         components: rest.slice(0, 1),
         config,
       }
-      if (command === '__watchdog') return runWatchdog(args)
-      if (values.detach) return startDetached(args, io.out)
+      if (command === '__watchdog')
+        return runWatchdog(args, {
+          ...(io.command ? { command: io.command } : {}),
+          ...(io.signal ? { signal: io.signal } : {}),
+        })
+      if (values.detach) return startDetached(args, io.out, io.command)
       const info = readInfo(located.baseDir)
       if (info && info.pid !== process.pid && alive(info.pid) && !io.env.NOA_SUPERVISED) {
         io.err(`noa is already running (agent PID ${info.pid}); \`noa stop\` first`)
@@ -143,6 +151,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         components,
         env: io.env,
         print: io.out,
+        ...(io.signal ? { signal: io.signal } : {}),
       })
     }
     case 'status': {
@@ -209,7 +218,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
             `  ${step.ok ? '✓' : '✗'} ${step.name} ${step.endedAt - step.startedAt} ms${step.error ? `: ${step.error}` : ''}`,
           )
       }
-      return ['succeeded', 'dry-run', 'running', 'awaiting-approval'].includes(record.outcome) ? 0 : 1
+      return ['succeeded', 'dry-run', 'skipped', 'running', 'awaiting-approval'].includes(record.outcome)
+        ? 0
+        : 1
     }
     default:
       io.err(`noa: unknown command ${JSON.stringify(command)}`)

@@ -62,7 +62,7 @@ describe.skipIf(!url)('several agents on one PostgreSQL', () => {
           gracefulShutdown: false,
           strategies: { serviceRestart: { cooldown: 0, stopWait: 0, startWait: 100 } },
         },
-        store: { type: 'postgres', connectionString: '${NOA_PG}', schema },
+        store: { type: 'postgres', connectionString: ['$', '{NOA_PG}'].join(''), schema },
         services: [
           {
             name: 'api',

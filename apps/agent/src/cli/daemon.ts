@@ -20,6 +20,7 @@ function logPaths(baseDir: string, config: AgentConfig) {
 export async function startDetached(
   args: { configFile: string; baseDir: string; components: string[]; config: AgentConfig; waitMs?: number },
   print: (line: string) => void,
+  command: readonly string[] = selfCommand(),
 ): Promise<number> {
   const running = readPid(args.baseDir, 'agent')
   if (alive(running)) {
@@ -30,7 +31,7 @@ export async function startDetached(
   const out = openSync(watchdog, 'a')
   const child = spawn(
     process.execPath,
-    [...selfCommand(), '__watchdog', '--config', args.configFile, ...args.components],
+    [...command, '__watchdog', '--config', args.configFile, ...args.components],
     { cwd: args.baseDir, detached: true, stdio: ['ignore', out, out], env: process.env },
   )
   child.unref()
@@ -59,12 +60,11 @@ export async function startDetached(
  * it exits unasked (the seed's section 14), at most `watchdog.maxRestarts` times within
  * `watchdog.window`; forwards SIGTERM and SIGINT to the agent and exits when it has.
  */
-export async function runWatchdog(args: {
-  configFile: string
-  baseDir: string
-  components: string[]
-  config: AgentConfig
-}): Promise<number> {
+export async function runWatchdog(
+  args: { configFile: string; baseDir: string; components: string[]; config: AgentConfig },
+  options: { command?: readonly string[]; signal?: AbortSignal } = {},
+): Promise<number> {
+  const command = options.command ?? selfCommand()
   const { baseDir, config } = args
   const { watchdog: logFile, output } = logPaths(baseDir, config)
   const log = (msg: string, fields: Record<string, unknown> = {}) =>
@@ -79,15 +79,11 @@ export async function runWatchdog(args: {
   let child: ChildProcess | undefined
   const spawnAgent = () => {
     const out = openSync(output, 'a')
-    child = spawn(
-      process.execPath,
-      [...selfCommand(), 'start', '--config', args.configFile, ...args.components],
-      {
-        cwd: baseDir,
-        stdio: ['ignore', out, out],
-        env: { ...process.env, NOA_SUPERVISED: '1' },
-      },
-    )
+    child = spawn(process.execPath, [...command, 'start', '--config', args.configFile, ...args.components], {
+      cwd: baseDir,
+      stdio: ['ignore', out, out],
+      env: { ...process.env, NOA_SUPERVISED: '1' },
+    })
     log('agent started', { pid: child.pid })
     return child
   }
@@ -130,8 +126,11 @@ export async function runWatchdog(args: {
       if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       else finish(0)
     }
-    process.on('SIGTERM', () => stop('SIGTERM'))
-    process.on('SIGINT', () => stop('SIGINT'))
+    if (options.signal) options.signal.addEventListener('abort', () => stop('SIGTERM'), { once: true })
+    else {
+      process.on('SIGTERM', () => stop('SIGTERM'))
+      process.on('SIGINT', () => stop('SIGINT'))
+    }
     spawnAgent().on('exit', onExit)
   })
 }

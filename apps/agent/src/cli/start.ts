@@ -17,6 +17,8 @@ export interface RunOptions {
   env: NodeJS.ProcessEnv
   /** Prints a line for the person at the terminal. */
   print: (line: string) => void
+  /** Stops the agent like SIGTERM does (for embedding and tests). */
+  signal?: AbortSignal
 }
 
 const ECHO = new Set([
@@ -156,6 +158,11 @@ export async function runAgent(options: RunOptions): Promise<number> {
           removePid(baseDir, 'agent', process.pid)
           resolveExit(0)
         })
+    }
+    if (options.signal) {
+      if (options.signal.aborted) shutdown('abort')
+      options.signal.addEventListener('abort', () => shutdown('abort'), { once: true })
+      return
     }
     process.once('SIGTERM', () => shutdown('SIGTERM'))
     process.once('SIGINT', () => shutdown('SIGINT'))

@@ -56,12 +56,14 @@ export function createHookRunner(hooks: readonly HookConfig[], logger: Logger, c
       })
       child.stdin?.on('error', () => undefined)
       child.stdin?.end(body)
+      let failed = false
       child.on('error', (error) => {
+        failed = true
         logger.warn('hook command could not run', { event, command: cmd, error: errorMessage(error) })
         resolve()
       })
       child.on('close', (code, signal) => {
-        if (code !== 0)
+        if (code !== 0 && !failed)
           logger.warn('hook command failed', { event, command: cmd, code, signal, stderr: stderr.trim() })
         resolve()
       })
