@@ -71,11 +71,12 @@ function setup(extra: Record<string, unknown> = {}) {
   return { dir, out, err, io }
 }
 
-const wait = async <T>(check: () => T, ms = 20_000): Promise<NonNullable<T>> => {
+type Truthy<T> = Exclude<T, false | null | undefined | 0 | ''>
+const wait = async <T>(check: () => T, ms = 20_000): Promise<Truthy<T>> => {
   const deadline = Date.now() + ms
   for (;;) {
     const v = check()
-    if (v) return v as NonNullable<T>
+    if (v) return v as Truthy<T>
     if (Date.now() > deadline) throw new Error('timed out')
     await new Promise((r) => setTimeout(r, 50))
   }

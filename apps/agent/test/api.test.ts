@@ -222,6 +222,30 @@ describe('HTTP API', () => {
     expect(invalid.status).toBe(400)
   })
 
+  it('should approve a pending approval once: 200, then 409', async () => {
+    await t.agent.store.approvals.createApproval({
+      id: 'ap-1',
+      service: 'api',
+      action: 'rollback',
+      reason: 'deployment failure',
+      requestedAt: Date.now(),
+      expiresAt: Date.now() + 60_000,
+      status: 'pending',
+    })
+    expect(
+      (await get('/api/approvals?status=pending')).json().approvals.map((a: { id: string }) => a.id),
+    ).toEqual(['ap-1'])
+    expect((await get('/api/healing')).json().approvals[0]).toMatchObject({ id: 'ap-1', status: 'pending' })
+    const ok = await post('/api/approvals/ap-1/approve', { by: 'ops', comment: 'fine' }, TOKEN)
+    expect([ok.status, ok.body.approval]).toEqual([
+      200,
+      expect.objectContaining({ status: 'approved', decidedBy: 'ops' }),
+    ])
+    const again = await post('/api/approvals/ap-1/reject', {}, TOKEN)
+    expect([again.status, again.body.error]).toEqual([409, 'approval ap-1 is approved, not pending'])
+    expect((await post('/api/approvals/ap-1/reject', { by: 3 }, TOKEN)).status).toBe(400)
+  })
+
   it('should never put a secret in an answer', async () => {
     const answers = await Promise.all(
       [

@@ -1,0 +1,194 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createServer, type Server } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { createLogger, type LogRecord } from '@noa/core'
+import type { LocalSupervisor } from '@noa/healing'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { Agent } from './agent.ts'
+import { formatConfigIssues, validateConfig } from './config/load.ts'
+
+const dirs: string[] = []
+const agents: Agent[] = []
+let server: Server
+let base = ''
+let errorsTotal = 0
+
+beforeAll(async () => {
+  server = createServer((req, res) => {
+    if (req.url === '/metrics')
+      return void res
+        .writeHead(200)
+        .end(`http_requests_total{status="200"} 100\nhttp_requests_total{status="500"} ${errorsTotal}\n`)
+    res.writeHead(200).end('ok')
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+})
+afterAll(async () => {
+  for (const a of agents) await a.stop()
+  await new Promise<void>((r) => server.close(() => r()))
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+async function build(
+  raw: Record<string, unknown>,
+  components?: Array<'health' | 'metrics' | 'dashboard' | 'healing'>,
+) {
+  const dir = mkdtempSync(join(tmpdir(), 'noa-agent-unit-'))
+  dirs.push(dir)
+  const result = validateConfig({ store: { type: 'memory' }, alerting: { channels: {} }, ...raw })
+  if (!result.ok) throw new Error(formatConfigIssues(result.issues).join('\n'))
+  const records: LogRecord[] = []
+  const agent = await Agent.create(result.config, {
+    baseDir: dir,
+    ...(components ? { components } : {}),
+    logger: (component) =>
+      createLogger({ level: 'debug', base: { component }, write: (r) => records.push(r) }),
+    agentId: 'unit',
+  })
+  agents.push(agent)
+  return { agent, records, dir }
+}
+
+const wait = async (check: () => boolean | Promise<boolean>, ms = 20_000) => {
+  const deadline = Date.now() + ms
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error('timed out')
+    await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+describe('Agent', () => {
+  it('should heal on a firing rule whose action asks for it, and count what it saw in /metrics', async () => {
+    const { agent } = await build({
+      healthChecks: { enabled: false },
+      metrics: { storage: { enabled: false }, categories: { system: false } },
+      selfHealing: { dryRun: true },
+      alerting: {
+        groupWait: 0,
+        rules: [
+          {
+            name: 'errors',
+            condition: 'error_rate > 0.05',
+            scope: 'service',
+            severity: 'critical',
+            actions: ['notify', { type: 'heal', trigger: 'high-error-rate' }, 'gc'],
+          },
+        ],
+      },
+      services: [
+        {
+          name: 'api',
+          check: { type: 'http', url: `${base}/health` },
+          metrics: `${base}/metrics`,
+          executor: { type: 'command', restart: ['true'] },
+        },
+        {
+          name: 'gone',
+          check: { type: 'http', url: `${base}/health` },
+          metrics: 'http://127.0.0.1:1/metrics',
+        },
+      ],
+    })
+    const healings: string[] = []
+    agent.healing.on('healing-started', (r) => healings.push(`${r.service}:${r.trigger}`))
+    errorsTotal = 20
+    const snap = await agent.metricsRound()
+    expect(snap.system).toEqual({})
+    expect(snap.services?.api?.requests?.errorRate).toBeCloseTo(20 / 120, 3)
+    await wait(() => healings.includes('api:high-error-rate'))
+    const text = await agent.renderMetrics('prometheus')
+    expect(text).toContain('noa_scrape_errors_total{service="gone"} 1')
+    expect(text).toContain('noa_alerts{severity="critical",state="firing"} 1')
+    expect(text).toContain('noa_metrics_rounds_total 1')
+  })
+
+  it('should decide an approval once and publish it', async () => {
+    const { agent } = await build({ healthChecks: { enabled: false }, metrics: { enabled: false } })
+    await agent.store.approvals.createApproval({
+      id: 'ap1',
+      service: 'api',
+      action: 'rollback',
+      reason: 'deployment failure',
+      requestedAt: Date.now(),
+      expiresAt: Date.now() + 60_000,
+      status: 'pending',
+    })
+    const events: string[] = []
+    const sse = agent.sse.publish.bind(agent.sse)
+    agent.sse.publish = (event, data) => {
+      events.push(event)
+      return sse(event, data)
+    }
+    expect(await agent.decide('ap1', true, 'ops', 'go')).toMatchObject({
+      status: 'approved',
+      decidedBy: 'ops',
+    })
+    expect(await agent.decide('ap1', false)).toBeUndefined()
+    expect(events).toEqual(['approval'])
+  })
+
+  it('should run only the components asked for', async () => {
+    const { agent } = await build(
+      {
+        healthChecks: { interval: 100, timeout: 100, retries: 0 },
+        metrics: { collectInterval: 100 },
+        services: [{ name: 'api', check: { type: 'http', url: `${base}/health` } }],
+      },
+      ['dashboard'],
+    )
+    await agent.start()
+    await new Promise((r) => setTimeout(r, 300))
+    expect(agent.health.running).toBe(false)
+    expect(agent.latest).toBeUndefined()
+    expect(agent.status().services[0]).toMatchObject({ name: 'api', state: 'unknown', latencyMs: null })
+    expect(agent.archive).toBeUndefined()
+  })
+
+  it('should report a supervised process that exits at once and heal it', async () => {
+    const { agent, records } = await build({
+      healthChecks: { interval: 100, timeout: 100, retries: 0 },
+      metrics: { enabled: false },
+      selfHealing: { restartCooldown: 0, strategies: { serviceRestart: { stopWait: 0, startWait: 0 } } },
+      services: [
+        {
+          name: 'worker',
+          check: { type: 'http', url: `${base}/health` },
+          executor: { type: 'local', command: [process.execPath, '-e', 'setInterval(() => {}, 1000)'] },
+        },
+      ],
+    })
+    await agent.start()
+    const supervisor = agent.healing.executor('worker') as LocalSupervisor
+    await wait(() => supervisor.pid !== undefined && agent.health.status('worker').state === 'healthy')
+    const first = supervisor.pid!
+    process.kill(first, 'SIGKILL')
+    await wait(() => supervisor.pid !== undefined && supervisor.pid !== first)
+    await wait(() => records.some((r) => r.msg === 'supervised process exited' && r.service === 'worker'))
+    const changes = await agent.store.checks.changes({ service: 'worker' })
+    expect(changes.some((c) => c.to === 'error' && c.result.message === 'process exited on SIGKILL')).toBe(
+      true,
+    )
+    await agent.stop()
+  })
+
+  it('should fall back to memory when the SQLite file cannot be opened, and refuse bad engine options', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'noa-agent-unit-'))
+    dirs.push(dir)
+    writeFileSync(join(dir, 'file'), 'x')
+    const ok = validateConfig({ store: { type: 'sqlite', path: join(dir, 'file', 'noa.db') } })
+    if (!ok.ok) throw new Error('config')
+    const agent = await Agent.create(ok.config, { baseDir: dir })
+    agents.push(agent)
+    expect(agent.store.type).toBe('memory')
+
+    const bad = validateConfig({
+      store: { type: 'memory' },
+      selfHealing: { triggers: { 'high-load': 'teleport' } },
+    })
+    if (!bad.ok) throw new Error('config')
+    await expect(Agent.create(bad.config, { baseDir: dir })).rejects.toThrow(/teleport/)
+  })
+})
