@@ -2,15 +2,15 @@ import { setMaxListeners } from 'node:events'
 import type { Clock, TimeoutSignal } from '@noa/core'
 import { timeoutSignal } from '@noa/core'
 
-interface Slot {
-  timeout: TimeoutSignal
-  waiters: Set<() => void>
+/** A group of attempts due at the same time: the signal their checkers get, and who to tell when it fires. */
+export interface DeadlineSlot {
+  readonly signal: AbortSignal
+  /** Remove your callback when your attempt finishes in time. */
+  readonly waiters: Set<() => void>
 }
 
-/** One attempt's deadline: the signal its checker gets, and how to say it finished in time. */
-export interface DeadlineTicket {
-  readonly signal: AbortSignal
-  leave(): void
+interface Slot extends DeadlineSlot {
+  timeout: TimeoutSignal
 }
 
 /**
@@ -29,16 +29,14 @@ export class Deadlines {
     this.#resolutionMs = resolutionMs
   }
 
-  /** Joins the slot of `now + timeoutMs`; `onAbort` runs if the slot fires (or the parent aborts) before `leave()`. */
-  enter(timeoutMs: number, parent: AbortSignal, onAbort: () => void): DeadlineTicket {
+  /** Joins the slot of `now + timeoutMs`; `onAbort` runs if the slot fires (or the parent aborts) before it is removed from `waiters`. */
+  enter(timeoutMs: number, parent: AbortSignal, onAbort: () => void): DeadlineSlot {
     const now = this.#clock.monotonic()
     const due = Math.ceil((now + timeoutMs) / this.#resolutionMs) * this.#resolutionMs
     let slot = this.#slots.get(due)
-    if (!slot || slot.timeout.signal.aborted) {
-      const created: Slot = {
-        timeout: timeoutSignal(Math.max(0, due - now), { parent, clock: this.#clock }),
-        waiters: new Set(),
-      }
+    if (!slot || slot.signal.aborted) {
+      const timeout = timeoutSignal(Math.max(0, due - now), { parent, clock: this.#clock })
+      const created: Slot = { timeout, signal: timeout.signal, waiters: new Set() }
       created.timeout.signal.addEventListener(
         'abort',
         () => {
@@ -54,14 +52,8 @@ export class Deadlines {
       this.#slots.set(due, created)
       slot = created
     }
-    const { waiters, timeout } = slot
-    waiters.add(onAbort)
-    return {
-      signal: timeout.signal,
-      leave: () => {
-        waiters.delete(onAbort)
-      },
-    }
+    slot.waiters.add(onAbort)
+    return slot
   }
 
   /** Slots with a live timer. */

@@ -99,6 +99,25 @@ describe('createHealthEndpoint', () => {
     expect((await app.request('/ops/livez')).status).toBe(200)
   })
 
+  it('should answer 503 on readiness during the drain delay, then close', async () => {
+    const clock = new FakeClock()
+    const health = createHealthEndpoint({ clock })
+    let closed = false
+    const done = health.shutdown(
+      () => {
+        closed = true
+      },
+      { drainMs: 5_000 },
+    )
+    expect((await health.answer('readyz')).statusCode).toBe(503)
+    expect((await health.answer('livez')).statusCode).toBe(200)
+    await clock.advance(4_999)
+    expect(closed).toBe(false)
+    await clock.advance(1)
+    await done
+    expect(closed).toBe(true)
+  })
+
   it('should time out a hanging component and report a throwing one as an error', async () => {
     const clock = new FakeClock()
     const health = createHealthEndpoint({

@@ -74,6 +74,11 @@ export interface HealthEndpoint {
   nodeHandler(req: IncomingMessage, res: ServerResponse, next?: () => void): void
   /** Flips readiness to 503 (shutdown began); liveness stays 200. */
   drain(): void
+  /**
+   * Graceful shutdown: flips readiness to 503 first, waits `drainMs` so load balancers and
+   * probes notice, then calls `close` (stop the server, end pools).
+   */
+  shutdown(close: () => unknown, options?: { drainMs?: number }): Promise<void>
   /** True until {@link HealthEndpoint.drain}. */
   readonly ready: boolean
 }
@@ -130,7 +135,7 @@ async function runComponent(
  * const app = new Hono()
  * health.mount(app)                                  // Hono
  * http.createServer((req, res) => health.nodeHandler(req, res, () => appHandler(req, res))) // node:http
- * process.on('SIGTERM', () => { health.drain(); setTimeout(() => server.close(), 5_000) })
+ * process.on('SIGTERM', () => health.shutdown(() => server.close(), { drainMs: 5_000 }))
  * ```
  */
 export function createHealthEndpoint(options: HealthEndpointOptions = {}): HealthEndpoint {
@@ -223,6 +228,11 @@ export function createHealthEndpoint(options: HealthEndpointOptions = {}): Healt
     },
     drain() {
       ready = false
+    },
+    async shutdown(close, shutdownOptions = {}) {
+      ready = false
+      await clock.sleep(shutdownOptions.drainMs ?? 5_000)
+      await close()
     },
     get ready() {
       return ready

@@ -18,7 +18,7 @@ import { ServiceStateMachine } from './state.ts'
 export interface HealthChange extends StateChange {
   critical: boolean
   /** Down dependencies of the service, deepest first (repair these first). */
-  blockedBy: string[]
+  blockedBy: readonly string[]
 }
 
 /** One service's current status. */
@@ -32,9 +32,9 @@ export interface ServiceStatus {
   flapping: boolean
   consecutiveFailures: number
   consecutiveSuccesses: number
-  dependsOn: string[]
+  readonly dependsOn: readonly string[]
   /** Down dependencies, deepest first; empty when none is down. */
-  blockedBy: string[]
+  readonly blockedBy: readonly string[]
   lastResult?: CheckResult
 }
 
@@ -100,11 +100,15 @@ interface Entry {
   service: ServiceCheck
   machine: ServiceStateMachine
   backoff: Backoff
-  inflight?: Promise<CheckResult>
+  inflight?: Promise<CheckResult> | undefined
+  checker?: Checker<never>
+  busy?: boolean
   timer?: { cancel(): void }
   exitListener?: (code: number | null, signal: string | null) => void
 }
 
+/** Shared by every status without down dependencies: statuses are read-only snapshots. */
+const NONE: readonly string[] = Object.freeze([])
 const isDown = (state: HealthState) => state === 'unhealthy' || state === 'error'
 const round2 = (ms: number) => Math.round(ms * 100) / 100
 
@@ -304,43 +308,51 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   }
 
   #check(entry: Entry): Promise<CheckResult> {
-    if (!entry.inflight)
-      entry.inflight = this.#attempts(entry).finally(() => {
-        entry.inflight = undefined
-      })
-    return entry.inflight
+    if (entry.inflight) return entry.inflight
+    const promise = this.#attempts(entry)
+    // #attempts clears `inflight` when it ends; one that ended synchronously must not be kept.
+    if (entry.busy) entry.inflight = promise
+    return promise
   }
 
   async #attempts(entry: Entry): Promise<CheckResult> {
     const { service, backoff } = entry
     const stop = this.#stop.signal
-    const checker = this.#checkerFor(service.check.type)
+    const checker = (entry.checker ??= this.#checkerFor(service.check.type))
     let attempts = 0
     let outcome: CheckOutcome
     let durationMs: number
-    for (;;) {
-      attempts++
-      const wait = this.#limiter.acquire()
-      if (wait) await wait
-      const started = this.#clock.monotonic()
-      try {
-        outcome = stop.aborted ? errorOutcome(stop.reason, stop) : await this.#attempt(service, checker, stop)
-      } finally {
-        this.#limiter.release()
+    entry.busy = true
+    try {
+      for (;;) {
+        attempts++
+        const wait = this.#limiter.acquire()
+        if (wait) await wait
+        const started = this.#clock.monotonic()
+        try {
+          outcome = stop.aborted
+            ? errorOutcome(stop.reason, stop)
+            : await this.#attempt(service, checker, stop)
+        } finally {
+          this.#limiter.release()
+        }
+        durationMs = round2(this.#clock.monotonic() - started)
+        if (
+          outcome.state === 'healthy' ||
+          outcome.retryable === false ||
+          attempts > service.retries ||
+          stop.aborted
+        )
+          break
+        try {
+          await this.#clock.sleep(backoff.delay(attempts - 1), stop)
+        } catch {
+          break
+        }
       }
-      durationMs = round2(this.#clock.monotonic() - started)
-      if (
-        outcome.state === 'healthy' ||
-        outcome.retryable === false ||
-        attempts > service.retries ||
-        stop.aborted
-      )
-        break
-      try {
-        await this.#clock.sleep(backoff.delay(attempts - 1), stop)
-      } catch {
-        break
-      }
+    } finally {
+      entry.busy = false
+      entry.inflight = undefined
     }
     const result = this.#result(service.name, outcome, durationMs, attempts)
     // A result cut short by stop() says nothing about the service.
@@ -355,7 +367,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   #attempt(service: ServiceCheck, checker: Checker<never>, stop: AbortSignal): Promise<CheckOutcome> {
     return new Promise<CheckOutcome>((resolve) => {
       let settled = false
-      const ticket = this.#deadlines.enter(service.timeout, stop, () => {
+      const onDeadline = () => {
         settled = true
         resolve(
           stop.aborted
@@ -366,14 +378,15 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
                 retryable: true,
               },
         )
-      })
+      }
+      const slot = this.#deadlines.enter(service.timeout, stop, onDeadline)
       const done = (outcome: CheckOutcome) => {
-        ticket.leave()
+        slot.waiters.delete(onDeadline)
         if (!settled) resolve(outcome)
       }
       let work: Promise<CheckOutcome>
       try {
-        work = checker.run(service.check as never, { signal: ticket.signal, clock: this.#clock })
+        work = checker.run(service.check as never, { signal: slot.signal, clock: this.#clock })
       } catch (error) {
         work = Promise.reject(error)
       }
@@ -430,8 +443,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     }
   }
 
-  #blockedBy(entry: Entry): string[] {
-    if (entry.service.dependsOn.length === 0) return []
+  #blockedBy(entry: Entry): readonly string[] {
+    if (entry.service.dependsOn.length === 0) return NONE
     const seen = new Set<string>()
     const down: string[] = []
     const visit = (name: string) => {
@@ -454,7 +467,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       flapping: m.flapping,
       consecutiveFailures: m.consecutiveFailures,
       consecutiveSuccesses: m.consecutiveSuccesses,
-      dependsOn: entry.service.dependsOn.slice(),
+      dependsOn: entry.service.dependsOn,
       blockedBy: this.#blockedBy(entry),
     }
     if (m.since !== undefined) status.since = m.since
