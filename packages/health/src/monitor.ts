@@ -318,7 +318,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   async #attempts(entry: Entry): Promise<CheckResult> {
     const { service, backoff } = entry
     const stop = this.#stop.signal
-    const checker = (entry.checker ??= this.#checkerFor(service.check.type))
+    entry.checker ??= this.#checkerFor(service.check.type)
+    const checker = entry.checker
     let attempts = 0
     let outcome: CheckOutcome
     let durationMs: number
