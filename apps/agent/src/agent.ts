@@ -5,6 +5,7 @@ import {
   type Clock,
   createId,
   errorMessage,
+  type HealingAudit,
   type HealingRecord,
   type HealingTrigger,
   type Logger,
@@ -24,6 +25,7 @@ import {
 } from '@noa/metrics'
 import {
   createJsonlArchive,
+  createMemoryStore,
   type JsonlArchive,
   openStore,
   type SampleInput,
@@ -103,6 +105,8 @@ export class Agent {
   readonly healing: HealingEngine
   readonly alerts: AlertEngine
   readonly archive: JsonlArchive | undefined
+  /** Where healing records go: the store, or memory when `logs.audit` is off. */
+  readonly audit: HealingAudit
   readonly sse: SseHub
   readonly registry = new Registry()
   readonly hooks: HookRunner
@@ -133,6 +137,7 @@ export class Agent {
     this.agentId = deps.agentId ?? createId('agent')
     const path = (p: string) => (isAbsolute(p) ? p : resolve(deps.baseDir, p))
     this.#services = new Map(config.services.map((s) => [s.name, s]))
+    this.audit = config.logs.audit ? store.healing : createMemoryStore({ maxSnapshots: 1 }).healing
     this.#system = createSystemCollector({ diskMount: deps.baseDir, clock: this.#clock })
     this.#process = createProcessCollector()
     this.hooks = createHookRunner(config.hooks, this.#log('hooks'), deps.baseDir)
@@ -178,7 +183,7 @@ export class Agent {
       services: healingServices,
       probe: (service) => this.health.checkNow(service),
       errorRate: async (service) => this.#latest?.services?.[service]?.requests?.errorRate,
-      audit: store.healing,
+      audit: this.audit,
       approvals: store.approvals,
       ...(store.type === 'postgres' ? { leases: store.leases } : {}),
       agentId: this.agentId,
@@ -629,7 +634,7 @@ export class Agent {
         state: s.state,
         critical: s.critical,
         flapping: s.flapping,
-        blockedBy: s.blockedBy,
+        blockedBy: [...s.blockedBy],
         latencyMs: s.lastResult?.durationMs ?? null,
       })),
       metrics: {

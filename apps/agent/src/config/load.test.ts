@@ -132,8 +132,17 @@ describe('validateConfig', () => {
   it('should apply the seed environment variables and noa overrides', () => {
     const result = validateConfig(
       {},
-      { LOG_LEVEL: 'debug', METRICS_ENABLED: 'false', NOA_HOST: '0.0.0.0', NOA_PORT: '9400' },
+      {
+        LOG_LEVEL: 'debug',
+        METRICS_ENABLED: 'false',
+        NOA_HOST: '0.0.0.0',
+        NOA_PORT: '9400',
+        AUDIT_ENABLED: 'no',
+      },
     )
+    expect(result.ok && result.config.logs.audit).toBe(false)
+    const dev = validateConfig({}, { NODE_ENV: 'development' })
+    expect(dev.ok && dev.config.logs.level).toBe('debug')
     expect(
       result.ok && [
         result.config.logs.level,

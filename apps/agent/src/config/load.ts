@@ -156,7 +156,9 @@ function applyEnv(config: AgentConfig, env: ConfigEnv): AgentConfig {
   const out = structuredClone(config)
   if (env.LOG_LEVEL && ['debug', 'info', 'warn', 'error'].includes(env.LOG_LEVEL))
     out.logs.level = env.LOG_LEVEL as AgentConfig['logs']['level']
+  else if (env.NODE_ENV === 'development') out.logs.level = 'debug'
   if (env.METRICS_ENABLED) out.metrics.enabled = truthy(env.METRICS_ENABLED)
+  if (env.AUDIT_ENABLED) out.logs.audit = truthy(env.AUDIT_ENABLED)
   if (env.NOA_HOST) out.dashboard.host = env.NOA_HOST
   if (env.NOA_PORT && /^\d+$/.test(env.NOA_PORT) && Number(env.NOA_PORT) <= 65_535)
     out.dashboard.port = Number(env.NOA_PORT)

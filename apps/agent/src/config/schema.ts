@@ -219,6 +219,8 @@ export const logsSchema = z
     level: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
     /** Days of rotated files kept. @default 30 */
     retentionDays: z.number().int().min(1).max(3650).default(30),
+    /** Keep the healing audit in the store (AUDIT_ENABLED overrides); off keeps this run's in memory. @default true */
+    audit: z.boolean().default(true),
   })
   .prefault({})
 

@@ -224,7 +224,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const [checks, changes, healings, alerts] = await Promise.all([
       agent.store.checks.results({ service: name, limit: 100 }),
       agent.store.checks.changes({ service: name, limit: 100 }),
-      agent.store.healing.healings({ service: name, limit: 50 }),
+      agent.audit.healings({ service: name, limit: 50 }),
       agent.store.alerts.alerts({ limit: 500 }),
     ])
     return c.json({
@@ -250,7 +250,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (typeof n === 'string') return bad(c, `limit: ${n}`)
     const service = c.req.query('service')
     const [healings, approvals] = await Promise.all([
-      agent.store.healing.healings({ limit: n, ...(service ? { service } : {}) }),
+      agent.audit.healings({ limit: n, ...(service ? { service } : {}) }),
       agent.store.approvals.approvals({ limit: 200 }),
     ])
     approvals.sort((a, b) => Number(b.status === 'pending') - Number(a.status === 'pending'))
