@@ -97,7 +97,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function throughput() {
   console.log(
-    `\n## Throughput: checks/s at concurrency ${CONCURRENCY}, rounds interleaved A/B/C (server in a child process)`,
+    `\n## Throughput: checks/s at concurrency ${CONCURRENCY}, rounds interleaved in rotating order (server in a child process)`,
   )
   const { child, port } = await startServer()
   try {
@@ -113,9 +113,14 @@ async function throughput() {
         rates[name] = []
         await c.run(n) // warm-up: connections, JIT
       }
-      // One round of each in turn, so that noise from other work on the machine hits all alike.
+      // One round of each in turn, so that noise from other work on the machine hits all alike;
+      // the order rotates, so no contender always pays for the garbage of the one before it.
+      const entries = Object.entries(contenders)
       for (let r = 0; r < rounds; r++)
-        for (const [name, c] of Object.entries(contenders)) rates[name]!.push(await timed(n, () => c.run(n)))
+        for (let k = 0; k < entries.length; k++) {
+          const [name, c] = entries[(r + k) % entries.length]!
+          rates[name]!.push(await timed(n, () => c.run(n)))
+        }
       for (const c of Object.values(contenders)) await c.close()
       const best = (name: string) => Math.max(...rates[name]!)
       const mid = (name: string) => median(rates[name]!)

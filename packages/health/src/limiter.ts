@@ -20,13 +20,12 @@ export class Limiter {
     return this.#waiters.length - this.#head
   }
 
-  /** Takes a slot: returns nothing when one is free, else a promise that resolves when one passes to us. */
-  acquire(): Promise<void> | undefined {
+  /** Takes a slot and calls `start`: at once when one is free, else when one passes to it. */
+  acquireThen(start: () => void): void {
     if (this.#active < this.#limit) {
       this.#active++
-      return undefined
-    }
-    return new Promise<void>((resolve) => this.#waiters.push(resolve))
+      start()
+    } else this.#waiters.push(start)
   }
 
   /** Gives the slot back (or straight to the next waiter). */

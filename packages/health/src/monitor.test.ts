@@ -177,8 +177,22 @@ describe('HealthMonitor', () => {
     const clock = new FakeClock()
     const { monitor } = build(
       clock,
-      { slow: hangs, deaf: ignoresSignal },
-      { services: [svc('slow', { retries: 0 }), svc('deaf', { retries: 0, timeout: 2_000 })] },
+      {
+        slow: hangs,
+        deaf: ignoresSignal,
+        // Answers "healthy" just after its deadline: too late to count.
+        late: (signal) =>
+          new Promise((resolve) =>
+            signal.addEventListener('abort', () => queueMicrotask(() => resolve({ state: 'healthy' }))),
+          ),
+      },
+      {
+        services: [
+          svc('slow', { retries: 0 }),
+          svc('deaf', { retries: 0, timeout: 2_000 }),
+          svc('late', { retries: 0, timeout: 2_000 }),
+        ],
+      },
     )
     const pending = monitor.runOnce()
     await clock.advance(2_000)
@@ -192,6 +206,7 @@ describe('HealthMonitor', () => {
     expect((await pending).services.map((s) => s.lastResult?.message)).toEqual([
       'check of slow timed out after 5000 ms',
       'check of deaf timed out after 2000 ms',
+      'check of late timed out after 2000 ms',
     ])
   })
 
@@ -314,6 +329,36 @@ describe('HealthMonitor', () => {
     expect(results).toEqual([])
     expect(clock.pending).toBe(0)
     expect(monitor.running).toBe(false)
+  })
+
+  it('should end a check waiting to retry when stopped, applying nothing', async () => {
+    const clock = new FakeClock()
+    const { monitor, times } = build(clock, { api: down }, { services: [svc('api')] })
+    const results: CheckResult[] = []
+    monitor.on('result', (r) => results.push(r))
+    const pending = monitor.checkNow('api')
+    await clock.advance(10)
+    await monitor.stop()
+    expect(await pending).toMatchObject({ state: 'error', attempts: 1, message: 'connect ECONNREFUSED' })
+    expect(results).toEqual([])
+    expect(times('api')).toEqual([0])
+    expect(clock.pending).toBe(0)
+  })
+
+  it('should settle queued attempts after stop without running their checks', async () => {
+    const clock = new FakeClock()
+    const { monitor, times } = build(
+      clock,
+      { a: hangs, b: healthy, c: healthy },
+      { concurrency: 1, services: ['a', 'b', 'c'].map((n) => svc(n, { retries: 0 })) },
+    )
+    const pending = monitor.runOnce()
+    await clock.advance(10)
+    await monitor.stop()
+    const summary = await pending
+    expect(times('a')).toEqual([0])
+    expect(times('b')).toEqual([])
+    expect(summary.counts.unknown).toBe(3)
   })
 
   it('should coalesce the summary of results settling together while running', async () => {

@@ -1,5 +1,14 @@
 import { setMaxListeners } from 'node:events'
-import type { Backoff, CheckResult, Clock, HealthState, Logger, OverallStatus, StateChange } from '@noa/core'
+import type {
+  Backoff,
+  CheckResult,
+  Clock,
+  HealthState,
+  Logger,
+  OverallStatus,
+  StateChange,
+  Timer,
+} from '@noa/core'
 import { ConfigError, createBackoff, jitterDelay, NoaError, noopLogger, systemClock } from '@noa/core'
 import { EventEmitter } from 'eventemitter3'
 import { z } from 'zod'
@@ -10,7 +19,7 @@ import type { CheckOptions, CheckType } from './checkers/registry.ts'
 import { checkerRegistry } from './checkers/registry.ts'
 import type { ServiceCheck, ServiceCheckInput } from './config.ts'
 import { parseServiceChecks } from './config.ts'
-import { Deadlines } from './deadlines.ts'
+import { type DeadlineSlot, Deadlines } from './deadlines.ts'
 import { Limiter } from './limiter.ts'
 import { ServiceStateMachine } from './state.ts'
 
@@ -96,13 +105,30 @@ export interface ReportOptions {
   decisive?: boolean
 }
 
+/** One check of one service in progress: its attempts, retries and the promise of its result. */
+interface Run {
+  entry: Entry
+  stop: AbortSignal
+  promise: Promise<CheckResult>
+  resolve(result: CheckResult): void
+  attempts: number
+  started: number
+  /** The current attempt has an outcome (or none is running). */
+  settled: boolean
+  slot: DeadlineSlot | undefined
+  /** The backoff timer while waiting to retry, with the outcome that led to it. */
+  retry: Timer | undefined
+  last: { outcome: CheckOutcome; durationMs: number } | undefined
+  launch(): void
+  onDeadline(): void
+}
+
 interface Entry {
   service: ServiceCheck
   machine: ServiceStateMachine
   backoff: Backoff
-  inflight?: Promise<CheckResult> | undefined
+  run?: Run | undefined
   checker?: Checker<never>
-  busy?: boolean
   timer?: { cancel(): void }
   exitListener?: (code: number | null, signal: string | null) => void
 }
@@ -205,7 +231,13 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       if (entry.exitListener && entry.service.check.type === 'process')
         entry.service.check.handle?.off?.('exit', entry.exitListener)
       entry.exitListener = undefined
-      if (entry.inflight) inflight.push(entry.inflight)
+      const run = entry.run
+      if (run?.retry && run.last) {
+        // Waiting to retry: end now with the last outcome (dropped, as stop() drops every result).
+        run.retry.cancel()
+        run.retry = undefined
+        this.#finish(run, run.last.outcome, run.last.durationMs)
+      } else if (run) inflight.push(run.promise)
     }
     await Promise.allSettled(inflight)
     for (const checker of this.#checkers.values()) checker.close?.()
@@ -308,91 +340,113 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   }
 
   #check(entry: Entry): Promise<CheckResult> {
-    if (entry.inflight) return entry.inflight
-    const promise = this.#attempts(entry)
-    // #attempts clears `inflight` when it ends; one that ended synchronously must not be kept.
-    if (entry.busy) entry.inflight = promise
-    return promise
-  }
-
-  async #attempts(entry: Entry): Promise<CheckResult> {
-    const { service, backoff } = entry
+    if (entry.run) return entry.run.promise
+    entry.checker ??= this.#checkerFor(entry.service.check.type)
+    let resolve!: (result: CheckResult) => void
+    const promise = new Promise<CheckResult>((r) => {
+      resolve = r
+    })
     const stop = this.#stop.signal
-    entry.checker ??= this.#checkerFor(service.check.type)
-    const checker = entry.checker
-    let attempts = 0
-    let outcome: CheckOutcome
-    let durationMs: number
-    entry.busy = true
-    try {
-      for (;;) {
-        attempts++
-        const wait = this.#limiter.acquire()
-        if (wait) await wait
-        const started = this.#clock.monotonic()
-        try {
-          outcome = stop.aborted
-            ? errorOutcome(stop.reason, stop)
-            : await this.#attempt(service, checker, stop)
-        } finally {
-          this.#limiter.release()
-        }
-        durationMs = round2(this.#clock.monotonic() - started)
-        if (
-          outcome.state === 'healthy' ||
-          outcome.retryable === false ||
-          attempts > service.retries ||
-          stop.aborted
-        )
-          break
-        try {
-          await this.#clock.sleep(backoff.delay(attempts - 1), stop)
-        } catch {
-          break
-        }
-      }
-    } finally {
-      entry.busy = false
-      entry.inflight = undefined
-    }
-    const result = this.#result(service.name, outcome, durationMs, attempts)
-    // A result cut short by stop() says nothing about the service.
-    if (!stop.aborted) this.#apply(entry, result, false)
-    return result
-  }
-
-  /**
-   * One attempt, settled by the checker or by its deadline, whichever comes first: a checker
-   * that ignores its signal still cannot hold the service (or a concurrency slot) past the timeout.
-   */
-  #attempt(service: ServiceCheck, checker: Checker<never>, stop: AbortSignal): Promise<CheckOutcome> {
-    return new Promise<CheckOutcome>((resolve) => {
-      let settled = false
-      const onDeadline = () => {
-        settled = true
-        resolve(
+    const run: Run = {
+      entry,
+      stop,
+      promise,
+      resolve,
+      attempts: 0,
+      started: 0,
+      settled: true,
+      slot: undefined,
+      retry: undefined,
+      last: undefined,
+      launch: () => this.#launch(run),
+      onDeadline: () =>
+        this.#settle(
+          run,
+          run.attempts,
           stop.aborted
             ? errorOutcome(stop.reason, stop)
             : {
                 state: 'error',
-                message: `check of ${service.name} timed out after ${service.timeout} ms`,
+                message: `check of ${entry.service.name} timed out after ${entry.service.timeout} ms`,
                 retryable: true,
               },
-        )
-      }
-      const slot = this.#deadlines.enter(service.timeout, stop, onDeadline)
-      const done = (outcome: CheckOutcome) => {
-        slot.waiters.delete(onDeadline)
-        if (!settled) resolve(outcome)
-      }
-      let work: Promise<CheckOutcome>
-      try {
-        work = checker.run(service.check as never, { signal: slot.signal, clock: this.#clock })
-      } catch (error) {
-        work = Promise.reject(error)
-      }
-      work.then(done, (error) => done(errorOutcome(error)))
-    })
+        ),
+    }
+    entry.run = run
+    this.#next(run)
+    return promise
+  }
+
+  // The attempt loop is written with callbacks, not async/await: at thousands of checks per
+  // second every promise hop shows, and the monitor must stay close to a bare HTTP client.
+
+  /** Queues the next attempt for a concurrency slot (a retrying service holds none while it waits). */
+  #next(run: Run) {
+    run.attempts++
+    this.#limiter.acquireThen(run.launch)
+  }
+
+  /**
+   * Runs one attempt, settled by the checker or by its deadline, whichever comes first: a
+   * checker that ignores its signal still cannot hold the service or a slot past the timeout.
+   */
+  #launch(run: Run) {
+    const { entry, stop } = run
+    const attempt = run.attempts
+    run.started = this.#clock.monotonic()
+    run.settled = false
+    if (stop.aborted) {
+      // Not synchronously: a stop would otherwise settle every queued attempt in one deep recursion.
+      queueMicrotask(() => this.#settle(run, attempt, errorOutcome(stop.reason, stop)))
+      return
+    }
+    run.slot = this.#deadlines.enter(entry.service.timeout, stop, run.onDeadline)
+    let work: Promise<CheckOutcome>
+    try {
+      work = entry.checker!.run(entry.service.check as never, { signal: run.slot.signal, clock: this.#clock })
+    } catch (error) {
+      work = Promise.reject(error)
+    }
+    work.then(
+      (outcome) => this.#settle(run, attempt, outcome),
+      (error) => this.#settle(run, attempt, errorOutcome(error)),
+    )
+  }
+
+  #settle(run: Run, attempt: number, outcome: CheckOutcome) {
+    // A late answer from an attempt already settled by its deadline changes nothing.
+    if (attempt !== run.attempts || run.settled) return
+    run.settled = true
+    run.slot?.waiters.delete(run.onDeadline)
+    run.slot = undefined
+    this.#limiter.release()
+    const durationMs = round2(this.#clock.monotonic() - run.started)
+    const { service, backoff } = run.entry
+    if (
+      outcome.state !== 'healthy' &&
+      outcome.retryable !== false &&
+      run.attempts <= service.retries &&
+      !run.stop.aborted
+    ) {
+      run.last = { outcome, durationMs }
+      run.retry = this.#clock.setTimeout(
+        () => {
+          run.retry = undefined
+          this.#next(run)
+        },
+        backoff.delay(run.attempts - 1),
+      )
+      return
+    }
+    this.#finish(run, outcome, durationMs)
+  }
+
+  #finish(run: Run, outcome: CheckOutcome, durationMs: number) {
+    run.entry.run = undefined
+    const result = this.#result(run.entry.service.name, outcome, durationMs, run.attempts)
+    // A result cut short by stop() says nothing about the service.
+    if (!run.stop.aborted) this.#apply(run.entry, result, false)
+    run.resolve(result)
   }
 
   #result(service: string, outcome: CheckOutcome, durationMs: number, attempts: number): CheckResult {

@@ -10,7 +10,10 @@ import type { HttpCheckOptions } from './schema.ts'
 export interface HttpCheckerOptions {
   /** Idle keep-alive sockets kept per host. @default 1024 */
   maxFreeSockets?: number
-  /** `User-Agent` sent when the check sets none; empty to send none. @default 'noa-health' */
+  /**
+   * `User-Agent` sent when the check sets none. None by default: every header costs time on
+   * every request (set one here or in a check's `headers` if access logs need it).
+   */
   userAgent?: string
 }
 
@@ -64,7 +67,7 @@ export function createHttpChecker(options: HttpCheckerOptions = {}): Checker<Htt
   }
   const httpAgent = new http.Agent(agentOptions)
   const httpsAgent = new https.Agent(agentOptions)
-  const userAgent = options.userAgent ?? 'noa-health'
+  const userAgent = options.userAgent
   const plans = new WeakMap<HttpCheckOptions, Plan>()
 
   const planFor = (target: HttpCheckOptions): Plan => {
