@@ -68,6 +68,7 @@ describe('Agent', () => {
       selfHealing: { dryRun: true },
       alerting: {
         groupWait: 0,
+        channels: { rec: { type: 'file', path: './alerts' } },
         rules: [
           {
             name: 'errors',
@@ -103,6 +104,12 @@ describe('Agent', () => {
     expect(text).toContain('noa_scrape_errors_total{service="gone"} 1')
     expect(text).toContain('noa_alerts{severity="critical",state="firing"} 1')
     expect(text).toContain('noa_metrics_rounds_total 1')
+    await agent.alerts.start()
+    await wait(async () =>
+      (await agent.renderMetrics('prometheus')).includes(
+        'noa_notifications_total{channel="rec",status="sent"} 1',
+      ),
+    )
   })
 
   it('should decide an approval once and publish it', async () => {

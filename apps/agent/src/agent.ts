@@ -211,7 +211,11 @@ export class Agent {
       logger: this.#log('alerts'),
       groupWaitMs: config.alerting.groupWait,
       repeatIntervalMs: config.alerting.repeatInterval,
-      delivery: { pollIntervalMs: Math.min(1000, config.healthChecks.interval) },
+      delivery: {
+        pollIntervalMs: Math.min(1000, config.healthChecks.interval),
+        onAttempt: (delivery, result) =>
+          this.countNotification(delivery.channel, result.ok ? 'sent' : 'failed'),
+      },
       ...(deps.write ? { write: deps.write } : {}),
     })
     this.#metricsM = this.#ownMetrics()
@@ -673,9 +677,9 @@ export class Agent {
     return this.registry.metrics(format)
   }
 
-  /** Counts a delivery attempt (wired by the alert engine's worker, when it reports). */
+  /** Counts a delivery attempt of the alert engine's outbox worker. */
   countNotification(channel: string, status: string): void {
-    this.#metricsM.notifications.inc({ channel, status })
+    this.#metricsM?.notifications.inc({ channel, status })
   }
 
   /**
