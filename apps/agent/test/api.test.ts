@@ -284,7 +284,14 @@ describe('HTTP API without a token', () => {
     mkdirSync(join(dist, 'assets'))
     writeFileSync(join(dist, 'index.html'), '<!doctype html><title>noa</title>')
     writeFileSync(join(dist, 'assets', 'app.js'), 'console.log(1)')
-    t = await startAgent({ services: [] }, { staticDir: dist, start: false })
+    t = await startAgent(
+      {
+        services: [],
+        dashboard: { port: 0, corsOrigins: ['http://localhost:5173'] },
+        api: { sseMaxClients: 1 },
+      },
+      { staticDir: dist, start: false },
+    )
   })
   afterAll(async () => {
     await t?.close()
@@ -326,5 +333,33 @@ describe('HTTP API without a token', () => {
     expect((await fetch(`${t.url}/missing.png`)).status).toBe(404)
     const outside = await fetch(`${t.url}/..%2f..%2fetc%2fpasswd`)
     expect(await outside.text()).not.toContain('root:')
+  })
+
+  it('should answer CORS only for the configured origins', async () => {
+    const allowed = await fetch(`${t.url}/api/status`, { headers: { origin: 'http://localhost:5173' } })
+    expect(allowed.headers.get('access-control-allow-origin')).toBe('http://localhost:5173')
+    const other = await fetch(`${t.url}/api/status`, { headers: { origin: 'http://evil.example' } })
+    expect(other.headers.get('access-control-allow-origin')).toBeNull()
+  })
+
+  it('should refuse an event stream beyond the most clients with 503', async () => {
+    const controller = new AbortController()
+    const first = await fetch(`${t.url}/api/sse`, {
+      signal: controller.signal,
+      headers: { origin: 'http://localhost:5173' },
+    })
+    expect([first.status, first.headers.get('access-control-allow-origin')]).toEqual([
+      200,
+      'http://localhost:5173',
+    ])
+    const second = await fetch(`${t.url}/api/sse`)
+    expect([second.status, await second.json()]).toEqual([503, { error: 'too many event streams' }])
+    controller.abort()
+  })
+
+  it('should serve index.html for the folder itself', async () => {
+    const res = await fetch(`${t.url}/assets/`)
+    expect(res.status).toBe(404)
+    expect((await fetch(`${t.url}/index.html`)).status).toBe(200)
   })
 })

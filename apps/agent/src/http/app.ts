@@ -155,11 +155,14 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
 
   const origins = agent.config.dashboard.corsOrigins
-  if (origins.length > 0)
-    app.use(
-      '/api/*',
-      cors({ origin: origins, allowHeaders: ['authorization', 'content-type', 'last-event-id'] }),
-    )
+  if (origins.length > 0) {
+    const corsMiddleware = cors({
+      origin: origins,
+      allowHeaders: ['authorization', 'content-type', 'last-event-id'],
+    })
+    // The SSE route answers on the raw socket; it sets its CORS header itself.
+    app.use('/api/*', (c, next) => (c.req.path === '/api/sse' ? next() : corsMiddleware(c, next)))
+  }
   app.use('/api/*', async (c, next) => {
     await next()
     // The SSE route answers on the raw socket: its response must stay the marker object.
@@ -272,6 +275,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get('/api/sse', limit(sseLimiter), (c) => {
     const res = c.env?.outgoing
     if (!res) return c.json({ error: 'SSE needs the node server' }, 500)
+    const origin = c.req.header('origin')
+    if (origin && origins.includes(origin)) {
+      res.setHeader('access-control-allow-origin', origin)
+      res.setHeader('vary', 'Origin')
+    }
     if (!agent.sse.attach(res, c.req.header('last-event-id') ?? c.req.query('lastEventId')))
       return c.json({ error: 'too many event streams' }, 503)
     return RESPONSE_ALREADY_SENT
