@@ -203,7 +203,9 @@ describe('main', () => {
     const { io, out, dir } = setup()
     const code = await main(['start', '--detach'], io({ command: fixture }))
     expect(code, out.join('\n')).toBe(0)
-    expect(out.some((l) => /^noa started in the background: watchdog PID \d+, agent PID \d+$/.test(l))).toBe(true)
+    expect(out.some((l) => /^noa started in the background: watchdog PID \d+, agent PID \d+$/.test(l))).toBe(
+      true,
+    )
     expect(await main(['start', '--detach'], io({ command: fixture }))).toBe(1)
     expect(await main(['status', '--json'], io())).toBe(0)
     const report = JSON.parse(out.at(-1)!)
