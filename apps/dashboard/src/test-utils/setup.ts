@@ -1,5 +1,9 @@
-import { cleanup } from '@testing-library/react'
+import { cleanup, configure } from '@testing-library/react'
 import { afterEach } from 'vitest'
+
+// findBy/waitFor poll until this long: the default 1 s is too short when the 2-core CI machine
+// runs every package's tests at once. Nothing waits longer when the page is quick.
+configure({ asyncUtilTimeout: 10_000 })
 
 if (typeof window !== 'undefined') {
   // happy-dom does no layout: report a fixed box so recharts' ResponsiveContainer draws.
