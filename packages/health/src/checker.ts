@@ -68,3 +68,30 @@ export function abortPromise(signal: AbortSignal): Promise<never> {
   promise.catch(() => {})
   return promise
 }
+
+const abortHubs = new WeakMap<AbortSignal, Set<() => void>>()
+
+/**
+ * Calls `fn` when `signal` aborts, until `fn` is deleted from the returned set. Every caller on
+ * one signal shares a single real listener: many attempts share one deadline signal, and
+ * adding and removing an EventTarget listener per attempt cost more than the rest of a check.
+ * The signal must not be aborted yet.
+ */
+export function onAbort(signal: AbortSignal, fn: () => void): Set<() => void> {
+  let hub = abortHubs.get(signal)
+  if (hub === undefined) {
+    const callbacks = new Set<() => void>()
+    abortHubs.set(signal, callbacks)
+    signal.addEventListener(
+      'abort',
+      () => {
+        for (const callback of callbacks) callback()
+        callbacks.clear()
+      },
+      { once: true },
+    )
+    hub = callbacks
+  }
+  hub.add(fn)
+  return hub
+}

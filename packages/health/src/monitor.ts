@@ -105,12 +105,15 @@ export interface ReportOptions {
   decisive?: boolean
 }
 
-/** One check of one service in progress: its attempts, retries and the promise of its result. */
+/** One check of one service in progress: its attempts, retries and who waits for its result. */
 interface Run {
   entry: Entry
   stop: AbortSignal
-  promise: Promise<CheckResult>
-  resolve(result: CheckResult): void
+  /** Made only when someone awaits the result (`checkNow`, `stop`): most checks need no promise. */
+  promise: Promise<CheckResult> | undefined
+  resolve: ((result: CheckResult) => void) | undefined
+  /** Internal continuations (scheduler, runOnce), called with the result as it settles. */
+  done: Array<(result: CheckResult) => void> | undefined
   attempts: number
   started: number
   /** The current attempt has an outcome (or none is running). */
@@ -147,6 +150,9 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   /** The validated services, with defaults applied. */
   readonly services: readonly ServiceCheck[]
   readonly #entries = new Map<string, Entry>()
+  /** The same entries in configuration order, for loops that must not allocate. */
+  readonly #list: Entry[] = []
+  readonly #concurrency: number
   readonly #clock: Clock
   readonly #logger: Logger
   readonly #random: () => number
@@ -178,16 +184,20 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? noopLogger
     this.#random = options.random ?? Math.random
+    this.#concurrency = parsed.data.concurrency
     this.#limiter = new Limiter(parsed.data.concurrency)
     this.#deadlines = new Deadlines(this.#clock)
     this.#firstRunJitterMs = parsed.data.firstRunJitterMs
     this.#overrides = options.checkers
-    for (const service of services)
-      this.#entries.set(service.name, {
+    for (const service of services) {
+      const entry: Entry = {
         service,
         machine: new ServiceStateMachine(service),
         backoff: createBackoff(service.backoff, this.#random),
-      })
+      }
+      this.#entries.set(service.name, entry)
+      this.#list.push(entry)
+    }
   }
 
   /** True between `start()` and `stop()`. */
@@ -237,7 +247,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
         run.retry.cancel()
         run.retry = undefined
         this.#finish(run, run.last.outcome, run.last.durationMs)
-      } else if (run) inflight.push(run.promise)
+      } else if (run) inflight.push(this.#promise(run))
     }
     await Promise.allSettled(inflight)
     for (const checker of this.#checkers.values()) checker.close?.()
@@ -255,7 +265,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
    */
   async runOnce(): Promise<HealthSummary> {
     if (this.#stop.signal.aborted) this.#stop = this.#newStop()
-    await Promise.all([...this.#entries.values()].map((entry) => this.#check(entry)))
+    await this.#checkAll()
     const summary = this.summary()
     this.emit('summary', summary)
     return summary
@@ -263,7 +273,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
 
   /** Runs one service's check now (joining one already in flight) and returns its result. */
   checkNow(service: string): Promise<CheckResult> {
-    return this.#check(this.#entry(service))
+    return this.#promise(this.#check(this.#entry(service)))
   }
 
   /**
@@ -289,9 +299,14 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
 
   /** The current status of every service and the overall status. */
   summary(): HealthSummary {
-    const services = [...this.#entries.values()].map((e) => this.#status(e))
+    const list = this.#list
+    const services: ServiceStatus[] = new Array(list.length)
     const counts: Record<HealthState, number> = { healthy: 0, unhealthy: 0, error: 0, unknown: 0 }
-    for (const s of services) counts[s.state]++
+    for (let i = 0; i < list.length; i++) {
+      const status = this.#status(list[i]!)
+      services[i] = status
+      counts[status.state]++
+    }
     return {
       timestamp: new Date(this.#clock.now()).toISOString(),
       overall: overallStatus(services),
@@ -332,26 +347,69 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     entry.timer = this.#clock.setTimeout(() => {
       entry.timer = undefined
       const started = this.#clock.monotonic()
-      void this.#check(entry).then(() => {
+      this.#after(this.#check(entry), () => {
         if (!this.#running || entry.timer) return
         this.#schedule(entry, Math.max(0, entry.service.interval - (this.#clock.monotonic() - started)))
       })
     }, delayMs)
   }
 
-  #check(entry: Entry): Promise<CheckResult> {
-    if (entry.run) return entry.run.promise
-    entry.checker ??= this.#checkerFor(entry.service.check.type)
-    let resolve!: (result: CheckResult) => void
-    const promise = new Promise<CheckResult>((r) => {
-      resolve = r
+  /**
+   * Checks every service with at most `concurrency` checks started ahead of the free slots,
+   * instead of queueing one check per service at once: thousands of checks waiting in the
+   * queue would all outlive the young generation and make the garbage collector the cost.
+   */
+  #checkAll(): Promise<void> {
+    const list = this.#list
+    const limiter = this.#limiter
+    const limit = this.#concurrency
+    return new Promise<void>((resolve) => {
+      let next = 0
+      let pending = 0
+      let pumping = false
+      const settled = () => {
+        pending--
+        pump()
+      }
+      const pump = () => {
+        // Re-entered when a check settles at once (stopped): the outer loop carries on.
+        if (pumping) return
+        pumping = true
+        // Start while a slot is free; when none is (checks of the continuous mode), queue one.
+        while (next < list.length && ((limiter.waiting === 0 && limiter.active < limit) || pending === 0)) {
+          pending++
+          this.#after(this.#check(list[next++]!), settled)
+        }
+        pumping = false
+        if (pending === 0 && next >= list.length) resolve()
+      }
+      pump()
     })
+  }
+
+  /** Calls `fn` once the run has its result. */
+  #after(run: Run, fn: (result: CheckResult) => void) {
+    if (run.done) run.done.push(fn)
+    else run.done = [fn]
+  }
+
+  #promise(run: Run): Promise<CheckResult> {
+    run.promise ??= new Promise<CheckResult>((resolve) => {
+      run.resolve = resolve
+    })
+    return run.promise
+  }
+
+  #check(entry: Entry): Run {
+    if (entry.run) return entry.run
+    entry.checker ??= this.#checkerFor(entry.service.check.type)
     const stop = this.#stop.signal
     const run: Run = {
       entry,
       stop,
-      promise,
-      resolve,
+      promise: undefined,
+      resolve: undefined,
+      done: undefined,
       attempts: 0,
       started: 0,
       settled: true,
@@ -374,7 +432,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     }
     entry.run = run
     this.#next(run)
-    return promise
+    return run
   }
 
   // The attempt loop is written with callbacks, not async/await: at thousands of checks per
@@ -446,7 +504,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     const result = this.#result(run.entry.service.name, outcome, durationMs, run.attempts)
     // A result cut short by stop() says nothing about the service.
     if (!run.stop.aborted) this.#apply(run.entry, result, false)
-    run.resolve(result)
+    if (run.done) for (const fn of run.done) fn(result)
+    run.resolve?.(result)
   }
 
   #result(service: string, outcome: CheckOutcome, durationMs: number, attempts: number): CheckResult {

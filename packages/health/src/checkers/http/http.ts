@@ -3,7 +3,7 @@ import https from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { JSONPath } from 'jsonpath-plus'
 import type { CheckContext, Checker, CheckOutcome } from '../../checker.ts'
-import { errorOutcome } from '../../checker.ts'
+import { errorOutcome, onAbort } from '../../checker.ts'
 import type { HttpCheckOptions } from './schema.ts'
 
 /** Options of {@link createHttpChecker}. */
@@ -34,7 +34,6 @@ interface Plan {
 }
 
 const DAY_MS = 86_400_000
-const ONCE = { once: true } as const
 const okMessages = new Map<number, string>()
 
 function toRange(spec: number | string): [number, number] {
@@ -87,7 +86,7 @@ export function createHttpChecker(options: HttpCheckerOptions = {}): Checker<Htt
       // Only what differs from node's defaults: each option costs time on every request.
       request: {
         hostname: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port || (isHttps ? 443 : 80),
+        port: url.port ? Number(url.port) : isHttps ? 443 : 80,
         path: `${url.pathname}${url.search}`,
         agent: isHttps ? httpsAgent : httpAgent,
         ...(target.method === 'GET' ? {} : { method: target.method }),
@@ -132,15 +131,15 @@ function runHttp(
     const finish = (outcome: CheckOutcome) => {
       if (done) return
       done = true
-      signal.removeEventListener('abort', onAbort)
+      aborts.delete(abort)
       resolve(outcome)
     }
-    const onAbort = () => {
+    const abort = () => {
       // Destroying the request closes the socket: the work stops, not just the waiting.
       req.destroy()
       finish(errorOutcome(signal.reason, signal))
     }
-    signal.addEventListener('abort', onAbort, ONCE)
+    const aborts = onAbort(signal, abort)
     req.on('error', (error) => finish(errorOutcome(error, signal)))
     req.on('response', (res) => {
       const statusCode = res.statusCode ?? 0
