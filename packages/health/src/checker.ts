@@ -95,3 +95,18 @@ export function onAbort(signal: AbortSignal, fn: () => void): Set<() => void> {
   hub.add(fn)
   return hub
 }
+
+/**
+ * A checker that can also report through a callback: the monitor's fast path, which saves a
+ * promise and its continuations per attempt. `done` is called exactly once, with the `token`
+ * and `attempt` given, so that the caller needs no closure per attempt either.
+ */
+export interface CallbackChecker<Target> extends Checker<Target> {
+  start<T>(
+    target: Target,
+    context: CheckContext,
+    done: (outcome: CheckOutcome, token: T, attempt: number) => void,
+    token: T,
+    attempt: number,
+  ): void
+}

@@ -5,6 +5,8 @@ import { timeoutSignal } from '@noa/core'
 /** A group of attempts due at the same time: the signal their checkers get, and who to tell when it fires. */
 export interface DeadlineSlot {
   readonly signal: AbortSignal
+  /** The context the slot's attempts get, shared: one object per slot, not per attempt. */
+  readonly context: { readonly signal: AbortSignal; readonly clock: Clock }
   /** Remove your callback when your attempt finishes in time. */
   readonly waiters: Set<() => void>
 }
@@ -29,14 +31,23 @@ export class Deadlines {
     this.#resolutionMs = resolutionMs
   }
 
-  /** Joins the slot of `now + timeoutMs`; `onAbort` runs if the slot fires (or the parent aborts) before it is removed from `waiters`. */
-  enter(timeoutMs: number, parent: AbortSignal, onAbort: () => void): DeadlineSlot {
-    const now = this.#clock.monotonic()
+  /** Joins the slot of `now + timeoutMs` (`now` from the clock's monotonic time); `onAbort` runs if the slot fires (or the parent aborts) before it is removed from `waiters`. */
+  enter(
+    timeoutMs: number,
+    parent: AbortSignal,
+    onAbort: () => void,
+    now: number = this.#clock.monotonic(),
+  ): DeadlineSlot {
     const due = Math.ceil((now + timeoutMs) / this.#resolutionMs) * this.#resolutionMs
     let slot = this.#slots.get(due)
     if (!slot || slot.signal.aborted) {
       const timeout = timeoutSignal(Math.max(0, due - now), { parent, clock: this.#clock })
-      const created: Slot = { timeout, signal: timeout.signal, waiters: new Set() }
+      const created: Slot = {
+        timeout,
+        signal: timeout.signal,
+        context: { signal: timeout.signal, clock: this.#clock },
+        waiters: new Set(),
+      }
       created.timeout.signal.addEventListener(
         'abort',
         () => {

@@ -12,7 +12,7 @@ import type {
 import { ConfigError, createBackoff, jitterDelay, NoaError, noopLogger, systemClock } from '@noa/core'
 import { EventEmitter } from 'eventemitter3'
 import { z } from 'zod'
-import type { Checker, CheckOutcome } from './checker.ts'
+import type { CallbackChecker, Checker, CheckOutcome } from './checker.ts'
 import { errorOutcome } from './checker.ts'
 import type { ProcessHandle } from './checkers/process/schema.ts'
 import type { CheckOptions, CheckType } from './checkers/registry.ts'
@@ -132,6 +132,8 @@ interface Entry {
   backoff: Backoff
   run?: Run | undefined
   checker?: Checker<never>
+  /** Set when the checker is a built-in one that reports through a callback (no promise per attempt). */
+  fast?: CallbackChecker<never> | undefined
   timer?: { cancel(): void }
   exitListener?: (code: number | null, signal: string | null) => void
 }
@@ -160,6 +162,11 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   readonly #deadlines: Deadlines
   readonly #firstRunJitterMs: number
   readonly #checkers = new Map<CheckType, Checker<never>>()
+  /** Built-in checkers with the callback fast path (never a replacement given in `checkers`). */
+  readonly #fast = new Set<Checker<never>>()
+  /** The fast path's callback, one for all attempts: the run and attempt come back as arguments. */
+  readonly #onOutcome = (outcome: CheckOutcome, run: Run, attempt: number) =>
+    this.#settle(run, attempt, outcome)
   readonly #overrides: HealthMonitorOptions['checkers']
   #stop = this.#newStop()
   #running = false
@@ -337,7 +344,10 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       const factory = checkerRegistry[type]
       // http and https share one checker, hence one keep-alive pool.
       const sibling = [...this.#checkers.entries()].find(([t]) => checkerRegistry[t] === factory)?.[1]
-      checker = (this.#overrides?.[type] ?? sibling ?? factory()) as Checker<never>
+      const override = this.#overrides?.[type]
+      checker = (override ?? sibling ?? factory()) as Checker<never>
+      if (!override && typeof (checker as Partial<CallbackChecker<never>>).start === 'function')
+        this.#fast.add(checker)
       this.#checkers.set(type, checker)
     }
     return checker as unknown as Checker<Extract<CheckOptions, { type: T }>>
@@ -402,7 +412,10 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
 
   #check(entry: Entry): Run {
     if (entry.run) return entry.run
-    entry.checker ??= this.#checkerFor(entry.service.check.type)
+    if (!entry.checker) {
+      entry.checker = this.#checkerFor(entry.service.check.type)
+      if (this.#fast.has(entry.checker)) entry.fast = entry.checker as CallbackChecker<never>
+    }
     const stop = this.#stop.signal
     const run: Run = {
       entry,
@@ -451,17 +464,27 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   #launch(run: Run) {
     const { entry, stop } = run
     const attempt = run.attempts
-    run.started = this.#clock.monotonic()
+    const now = this.#clock.monotonic()
+    run.started = now
     run.settled = false
     if (stop.aborted) {
       // Not synchronously: a stop would otherwise settle every queued attempt in one deep recursion.
       queueMicrotask(() => this.#settle(run, attempt, errorOutcome(stop.reason, stop)))
       return
     }
-    run.slot = this.#deadlines.enter(entry.service.timeout, stop, run.onDeadline)
+    const slot = this.#deadlines.enter(entry.service.timeout, stop, run.onDeadline, now)
+    run.slot = slot
+    if (entry.fast) {
+      try {
+        entry.fast.start(entry.service.check as never, slot.context, this.#onOutcome, run, attempt)
+      } catch (error) {
+        queueMicrotask(() => this.#settle(run, attempt, errorOutcome(error)))
+      }
+      return
+    }
     let work: Promise<CheckOutcome>
     try {
-      work = entry.checker!.run(entry.service.check as never, { signal: run.slot.signal, clock: this.#clock })
+      work = entry.checker!.run(entry.service.check as never, slot.context)
     } catch (error) {
       work = Promise.reject(error)
     }

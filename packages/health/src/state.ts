@@ -16,6 +16,8 @@ export interface Transition {
 }
 
 const isDown = (state: HealthState) => state === 'unhealthy' || state === 'error'
+/** What most results do: nothing. Shared, so that a steady service allocates no transition. */
+const NOTHING: Transition = Object.freeze({})
 
 /**
  * Turns one service's results into its state, as Kubernetes probes do: `failureThreshold`
@@ -70,7 +72,7 @@ export class ServiceStateMachine {
       if (next === 'unknown' || isDown(next) || decisive || this.consecutiveFailures >= failureThreshold)
         next = result.state
     }
-    const transition: Transition = {}
+    let transition = NOTHING
     const at = result.at
     if (next !== this.actualState) {
       // The first result is not a change that counts towards flapping.
@@ -81,13 +83,14 @@ export class ServiceStateMachine {
     const { limit } = this.#options.flapping
     if (!this.flapping && this.#changes.length >= limit) {
       this.flapping = true
-      transition.flapping = true
+      transition = { flapping: true }
     } else if (this.flapping && this.#changes.length < limit) {
       this.flapping = false
-      transition.flapping = false
+      transition = { flapping: false }
     }
     if (!this.flapping && this.actualState !== this.state) {
-      transition.change = { from: this.state, to: this.actualState }
+      const change = { from: this.state, to: this.actualState }
+      transition = transition === NOTHING ? { change } : { ...transition, change }
       this.state = this.actualState
       this.since = at
     }

@@ -2,7 +2,7 @@ import http from 'node:http'
 import https from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import { JSONPath } from 'jsonpath-plus'
-import type { CheckContext, Checker, CheckOutcome } from '../../checker.ts'
+import type { CallbackChecker, CheckContext, Checker, CheckOutcome } from '../../checker.ts'
 import { errorOutcome, onAbort } from '../../checker.ts'
 import type { HttpCheckOptions } from './schema.ts'
 
@@ -107,50 +107,66 @@ export function createHttpChecker(options: HttpCheckerOptions = {}): Checker<Htt
     return plan
   }
 
-  return {
+  const checker: CallbackChecker<HttpCheckOptions> = {
     run(target, context) {
-      return runHttp(target, planFor(target), context)
+      const plan = planFor(target)
+      return new Promise((resolve) => startHttp(target, plan, context, resolve, undefined, 0))
+    },
+    start(target, context, done, token, attempt) {
+      startHttp(target, planFor(target), context, done, token, attempt)
     },
     close() {
       httpAgent.destroy()
       httpsAgent.destroy()
     },
   }
+  return checker
 }
 
-function runHttp(
+/** Runs one request and calls `done` once with its outcome (and the caller's token and attempt). */
+function startHttp<T>(
   target: HttpCheckOptions,
   plan: Plan,
   { signal, clock }: CheckContext,
-): Promise<CheckOutcome> {
-  if (signal.aborted) return Promise.resolve(errorOutcome(signal.reason, signal))
-  return new Promise<CheckOutcome>((resolve) => {
-    const started = clock.monotonic()
-    let done = false
-    const req = (plan.https ? https : http).request(plan.request)
-    const finish = (outcome: CheckOutcome) => {
-      if (done) return
-      done = true
-      aborts.delete(abort)
-      resolve(outcome)
+  done: (outcome: CheckOutcome, token: T, attempt: number) => void,
+  token: T,
+  attempt: number,
+): void {
+  if (signal.aborted) {
+    done(errorOutcome(signal.reason, signal), token, attempt)
+    return
+  }
+  const started = clock.monotonic()
+  let finished = false
+  const req = (plan.https ? https : http).request(plan.request)
+  const finish = (outcome: CheckOutcome) => {
+    if (finished) return
+    finished = true
+    aborts.delete(abort)
+    done(outcome, token, attempt)
+  }
+  const abort = () => {
+    // Destroying the request closes the socket: the work stops, not just the waiting.
+    req.destroy()
+    finish(errorOutcome(signal.reason, signal))
+  }
+  const aborts = onAbort(signal, abort)
+  req.on('error', (error) => finish(errorOutcome(error, signal)))
+  req.on('response', (res) => {
+    const statusCode = res.statusCode ?? 0
+    const details: Record<string, unknown> = { statusCode }
+    if (target.minCertDays !== undefined) {
+      const cert = (res.socket as TLSSocket).getPeerCertificate?.()
+      const validTo = cert?.valid_to ? Date.parse(cert.valid_to) : Number.NaN
+      if (Number.isFinite(validTo)) details.certDaysLeft = Math.floor((validTo - clock.now()) / DAY_MS)
     }
-    const abort = () => {
-      // Destroying the request closes the socket: the work stops, not just the waiting.
-      req.destroy()
-      finish(errorOutcome(signal.reason, signal))
-    }
-    const aborts = onAbort(signal, abort)
-    req.on('error', (error) => finish(errorOutcome(error, signal)))
-    req.on('response', (res) => {
-      const statusCode = res.statusCode ?? 0
-      const details: Record<string, unknown> = { statusCode }
-      if (target.minCertDays !== undefined) {
-        const cert = (res.socket as TLSSocket).getPeerCertificate?.()
-        const validTo = cert?.valid_to ? Date.parse(cert.valid_to) : Number.NaN
-        if (Number.isFinite(validTo)) details.certDaysLeft = Math.floor((validTo - clock.now()) / DAY_MS)
-      }
-      const chunks: Buffer[] | undefined = plan.needBody ? [] : undefined
-      let bytes = 0
+    const chunks: Buffer[] | undefined = plan.needBody ? [] : undefined
+    let bytes = 0
+    // A body whose declared length is within the cap cannot grow past it (the parser stops at
+    // Content-Length): drain it without counting. Without a length (chunked), count the bytes.
+    const length = chunks ? undefined : res.headers['content-length']
+    if (length !== undefined && Number(length) <= target.maxBodyBytes) res.resume()
+    else
       res.on('data', (chunk: Buffer) => {
         bytes += chunk.length
         if (bytes <= target.maxBodyBytes) chunks?.push(chunk)
@@ -165,32 +181,31 @@ function runHttp(
           })
         }
       })
-      // A connection that closes before the end of the body makes the response emit `error` (aborted).
-      res.on('error', () =>
-        finish({
-          state: 'error',
-          message: 'connection closed before the answer was complete',
+    // A connection that closes before the end of the body makes the response emit `error` (aborted).
+    res.on('error', () =>
+      finish({
+        state: 'error',
+        message: 'connection closed before the answer was complete',
+        details,
+        retryable: true,
+      }),
+    )
+    res.on('end', () => {
+      const responseTimeMs = Math.round((clock.monotonic() - started) * 100) / 100
+      details.responseTimeMs = responseTimeMs
+      finish(
+        evaluate(
+          target,
+          plan,
+          statusCode,
+          responseTimeMs,
+          chunks ? Buffer.concat(chunks) : undefined,
           details,
-          retryable: true,
-        }),
+        ),
       )
-      res.on('end', () => {
-        const responseTimeMs = Math.round((clock.monotonic() - started) * 100) / 100
-        details.responseTimeMs = responseTimeMs
-        finish(
-          evaluate(
-            target,
-            plan,
-            statusCode,
-            responseTimeMs,
-            chunks ? Buffer.concat(chunks) : undefined,
-            details,
-          ),
-        )
-      })
     })
-    req.end(target.body)
   })
+  req.end(target.body)
 }
 
 function inRanges(ranges: ReadonlyArray<[number, number]>, statusCode: number): boolean {
