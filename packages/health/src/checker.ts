@@ -69,30 +69,35 @@ export function abortPromise(signal: AbortSignal): Promise<never> {
   return promise
 }
 
-const abortHubs = new WeakMap<AbortSignal, Set<() => void>>()
+/** Something to tell when a signal aborts. */
+export interface AbortListener {
+  onAbort(): void
+}
+
+const abortHubs = new WeakMap<AbortSignal, Set<AbortListener>>()
 
 /**
- * Calls `fn` when `signal` aborts, until `fn` is deleted from the returned set. Every caller on
- * one signal shares a single real listener: many attempts share one deadline signal, and
- * adding and removing an EventTarget listener per attempt cost more than the rest of a check.
- * The signal must not be aborted yet.
+ * Calls `listener.onAbort()` when `signal` aborts, until the listener is deleted from the
+ * returned set. Every listener on one signal shares a single real listener: many attempts share
+ * one deadline signal, and adding and removing an EventTarget listener per attempt cost more
+ * than the rest of a check. The signal must not be aborted yet.
  */
-export function onAbort(signal: AbortSignal, fn: () => void): Set<() => void> {
+export function onAbort(signal: AbortSignal, listener: AbortListener): Set<AbortListener> {
   let hub = abortHubs.get(signal)
   if (hub === undefined) {
-    const callbacks = new Set<() => void>()
-    abortHubs.set(signal, callbacks)
+    const listeners = new Set<AbortListener>()
+    abortHubs.set(signal, listeners)
     signal.addEventListener(
       'abort',
       () => {
-        for (const callback of callbacks) callback()
-        callbacks.clear()
+        for (const l of listeners) l.onAbort()
+        listeners.clear()
       },
       { once: true },
     )
-    hub = callbacks
+    hub = listeners
   }
-  hub.add(fn)
+  hub.add(listener)
   return hub
 }
 

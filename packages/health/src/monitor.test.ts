@@ -249,6 +249,25 @@ describe('HealthMonitor', () => {
     expect((await pending).counts).toEqual({ healthy: 1, unhealthy: 0, error: 2, unknown: 0 })
   })
 
+  it('should join a check in flight and start the others as slots free up in runOnce', async () => {
+    const clock = new FakeClock()
+    const { monitor, times } = build(
+      clock,
+      { x: healthy, a: hangs, y: healthy },
+      { concurrency: 1, services: ['x', 'a', 'y'].map((n) => svc(n, { retries: 0, timeout: 1_000 })) },
+    )
+    const inFlight = monitor.checkNow('a')
+    const pending = monitor.runOnce()
+    await clock.advance(1_000)
+    const summary = await pending
+    // a is joined, not checked again; x and y wait for the slot a holds.
+    expect(times('a')).toEqual([0])
+    expect(times('x')).toEqual([1_000])
+    expect(times('y')).toEqual([1_000])
+    expect(summary.services.map((s) => s.state)).toEqual(['healthy', 'error', 'healthy'])
+    expect(await inFlight).toBe(summary.services[1]?.lastResult)
+  })
+
   it('should see a supervised process exit at once through its handle and through report()', async () => {
     const clock = new FakeClock()
     const handle = Object.assign(new EventEmitter(), { pid: 4242, isAlive: () => true })
@@ -443,6 +462,32 @@ describe('HealthMonitor with real parts', () => {
       to: 'unhealthy',
       result: { message: 'expected status 200-399, got 503' },
     })
+  })
+
+  it('should give an error result, not a crash, when node refuses a request', async () => {
+    const server = await startHttpServer((_req, res) => res.writeHead(200).end())
+    try {
+      const monitor = createHealthMonitor({
+        services: [
+          {
+            name: 'bad',
+            check: { type: 'http', url: `${server.url}/health`, headers: { 'x-bad': 'a\nb' } },
+            retries: 0,
+          },
+          { name: 'good', check: { type: 'http', url: `${server.url}/health` }, retries: 0 },
+        ],
+      })
+      monitors.push(monitor)
+      const summary = await monitor.runOnce()
+      expect(summary.services.map((s) => s.state)).toEqual(['error', 'healthy'])
+      expect(summary.services[0]?.lastResult).toMatchObject({
+        message: 'Invalid character in header content ["x-bad"]',
+        details: { code: 'ERR_INVALID_CHAR' },
+        attempts: 1,
+      })
+    } finally {
+      await server.close()
+    }
   })
 
   it('should see a real child process exit as soon as it happens', async () => {

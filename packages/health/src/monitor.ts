@@ -381,12 +381,26 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
         pending--
         pump()
       }
+      // Checks already in flight (continuous mode, checkNow) are joined now, as they are.
+      let joined: Uint8Array | undefined
+      for (let i = 0; i < list.length; i++) {
+        const run = list[i]!.run
+        if (!run) continue
+        joined ??= new Uint8Array(list.length)
+        joined[i] = 1
+        pending++
+        this.#after(run, settled)
+      }
       const pump = () => {
         // Re-entered when a check settles at once (stopped): the outer loop carries on.
         if (pumping) return
         pumping = true
         // Start while a slot is free; when none is (checks of the continuous mode), queue one.
         while (next < list.length && ((limiter.waiting === 0 && limiter.active < limit) || pending === 0)) {
+          if (joined?.[next] === 1) {
+            next++
+            continue
+          }
           pending++
           this.#after(this.#check(list[next++]!), settled)
         }

@@ -1,8 +1,9 @@
 import http from 'node:http'
 import https from 'node:https'
 import type { TLSSocket } from 'node:tls'
+import type { Clock } from '@noa/core'
 import { JSONPath } from 'jsonpath-plus'
-import type { CallbackChecker, CheckContext, Checker, CheckOutcome } from '../../checker.ts'
+import type { AbortListener, CallbackChecker, CheckContext, Checker, CheckOutcome } from '../../checker.ts'
 import { errorOutcome, onAbort } from '../../checker.ts'
 import type { HttpCheckOptions } from './schema.ts'
 
@@ -136,76 +137,132 @@ function startHttp<T>(
     done(errorOutcome(signal.reason, signal), token, attempt)
     return
   }
-  const started = clock.monotonic()
-  let finished = false
-  const req = (plan.https ? https : http).request(plan.request)
-  const finish = (outcome: CheckOutcome) => {
-    if (finished) return
-    finished = true
-    aborts.delete(abort)
-    done(outcome, token, attempt)
+  const req = (plan.https ? https : http).request(plan.request) as TaggedRequest
+  const state = new HttpAttempt(target, plan, signal, clock, req, done, token, attempt)
+  req[ATTEMPT] = state as unknown as HttpAttempt<unknown>
+  req.on('error', onRequestError)
+  req.on('response', onResponse)
+  req.end(target.body)
+}
+
+const ATTEMPT = Symbol('noa.httpAttempt')
+type TaggedRequest = http.ClientRequest & { [ATTEMPT]: HttpAttempt<unknown> }
+type TaggedResponse = http.IncomingMessage & { [ATTEMPT]: HttpAttempt<unknown> }
+const attemptOf = (res: http.IncomingMessage) => (res as TaggedResponse)[ATTEMPT]
+
+// The request's and response's listeners are shared functions that find their request's state
+// through `this`: no closures per request.
+function onRequestError(this: TaggedRequest, error: Error) {
+  const state = this[ATTEMPT]
+  state.finish(errorOutcome(error, state.signal))
+}
+function onResponse(this: TaggedRequest, res: http.IncomingMessage) {
+  this[ATTEMPT].response(res)
+}
+function onResponseData(this: http.IncomingMessage, chunk: Buffer) {
+  attemptOf(this).data(this, chunk)
+}
+// A connection that closes before the end of the body makes the response emit `error` (aborted).
+function onResponseError(this: http.IncomingMessage) {
+  attemptOf(this).finish({
+    state: 'error',
+    message: 'connection closed before the answer was complete',
+    details: attemptOf(this).details,
+    retryable: true,
+  })
+}
+function onResponseEnd(this: http.IncomingMessage) {
+  attemptOf(this).end()
+}
+
+/** One request in flight. */
+class HttpAttempt<T> {
+  readonly started: number
+  finished = false
+  statusCode = 0
+  details: Record<string, unknown> = {}
+  chunks: Buffer[] | undefined = undefined
+  bytes = 0
+  readonly #aborts: Set<AbortListener>
+
+  constructor(
+    readonly target: HttpCheckOptions,
+    readonly plan: Plan,
+    readonly signal: AbortSignal,
+    readonly clock: Clock,
+    readonly req: http.ClientRequest,
+    readonly done: (outcome: CheckOutcome, token: T, attempt: number) => void,
+    readonly token: T,
+    readonly attempt: number,
+  ) {
+    this.started = clock.monotonic()
+    this.#aborts = onAbort(signal, this)
   }
-  const abort = () => {
+
+  onAbort() {
     // Destroying the request closes the socket: the work stops, not just the waiting.
-    req.destroy()
-    finish(errorOutcome(signal.reason, signal))
+    this.req.destroy()
+    this.finish(errorOutcome(this.signal.reason, this.signal))
   }
-  const aborts = onAbort(signal, abort)
-  req.on('error', (error) => finish(errorOutcome(error, signal)))
-  req.on('response', (res) => {
+
+  finish(outcome: CheckOutcome) {
+    if (this.finished) return
+    this.finished = true
+    this.#aborts.delete(this)
+    this.done(outcome, this.token, this.attempt)
+  }
+
+  response(res: http.IncomingMessage) {
+    const { target } = this
     const statusCode = res.statusCode ?? 0
+    this.statusCode = statusCode
     const details: Record<string, unknown> = { statusCode }
+    this.details = details
+    ;(res as TaggedResponse)[ATTEMPT] = this as unknown as HttpAttempt<unknown>
     if (target.minCertDays !== undefined) {
       const cert = (res.socket as TLSSocket).getPeerCertificate?.()
       const validTo = cert?.valid_to ? Date.parse(cert.valid_to) : Number.NaN
-      if (Number.isFinite(validTo)) details.certDaysLeft = Math.floor((validTo - clock.now()) / DAY_MS)
+      if (Number.isFinite(validTo)) details.certDaysLeft = Math.floor((validTo - this.clock.now()) / DAY_MS)
     }
-    const chunks: Buffer[] | undefined = plan.needBody ? [] : undefined
-    let bytes = 0
+    if (this.plan.needBody) this.chunks = []
     // A body whose declared length is within the cap cannot grow past it (the parser stops at
     // Content-Length): drain it without counting. Without a length (chunked), count the bytes.
-    const length = chunks ? undefined : res.headers['content-length']
+    const length = this.chunks ? undefined : res.headers['content-length']
     if (length !== undefined && Number(length) <= target.maxBodyBytes) res.resume()
-    else
-      res.on('data', (chunk: Buffer) => {
-        bytes += chunk.length
-        if (bytes <= target.maxBodyBytes) chunks?.push(chunk)
-        else {
-          res.destroy()
-          req.destroy()
-          finish({
-            state: 'unhealthy',
-            message: `body larger than ${target.maxBodyBytes} bytes`,
-            details,
-            retryable: false,
-          })
-        }
+    else res.on('data', onResponseData)
+    res.on('error', onResponseError)
+    res.on('end', onResponseEnd)
+  }
+
+  data(res: http.IncomingMessage, chunk: Buffer) {
+    this.bytes += chunk.length
+    if (this.bytes <= this.target.maxBodyBytes) this.chunks?.push(chunk)
+    else {
+      res.destroy()
+      this.req.destroy()
+      this.finish({
+        state: 'unhealthy',
+        message: `body larger than ${this.target.maxBodyBytes} bytes`,
+        details: this.details,
+        retryable: false,
       })
-    // A connection that closes before the end of the body makes the response emit `error` (aborted).
-    res.on('error', () =>
-      finish({
-        state: 'error',
-        message: 'connection closed before the answer was complete',
-        details,
-        retryable: true,
-      }),
+    }
+  }
+
+  end() {
+    const responseTimeMs = Math.round((this.clock.monotonic() - this.started) * 100) / 100
+    this.details.responseTimeMs = responseTimeMs
+    this.finish(
+      evaluate(
+        this.target,
+        this.plan,
+        this.statusCode,
+        responseTimeMs,
+        this.chunks ? Buffer.concat(this.chunks) : undefined,
+        this.details,
+      ),
     )
-    res.on('end', () => {
-      const responseTimeMs = Math.round((clock.monotonic() - started) * 100) / 100
-      details.responseTimeMs = responseTimeMs
-      finish(
-        evaluate(
-          target,
-          plan,
-          statusCode,
-          responseTimeMs,
-          chunks ? Buffer.concat(chunks) : undefined,
-          details,
-        ),
-      )
-    })
-  })
-  req.end(target.body)
+  }
 }
 
 function inRanges(ranges: ReadonlyArray<[number, number]>, statusCode: number): boolean {
