@@ -2,7 +2,7 @@ import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { HttpMetrics, MetricsCollector, Registry } from '@noa/metrics'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { applicationOf, delta, mergeTotals, quantileMs, scrape } from './scrape.ts'
+import { applicationOf, delta, MAX_SCRAPE_BYTES, mergeTotals, quantileMs, scrape } from './scrape.ts'
 
 describe('scrape', () => {
   let server: Server
@@ -12,6 +12,15 @@ describe('scrape', () => {
   beforeAll(async () => {
     server = createServer((req, res) => {
       if (req.url === '/500') return void res.writeHead(500).end()
+      if (req.url === '/moved') return void res.writeHead(302, { location: '/metrics' }).end()
+      if (req.url === '/loop') return void res.writeHead(307, { location: '/loop' }).end()
+      if (req.url === '/slow') return // never answers
+      if (req.url === '/huge') {
+        res.writeHead(200, { 'content-type': contentType })
+        const line = `${'x'.repeat(1023)}\n`
+        for (let i = 0; i < MAX_SCRAPE_BYTES / 1024 + 1; i++) res.write(line)
+        return void res.end()
+      }
       res.writeHead(200, { 'content-type': contentType }).end(text)
     })
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
@@ -51,6 +60,35 @@ describe('scrape', () => {
     text = 'not { valid'
     expect((await scrape(`${base}/metrics`, 2000, 1)).ok).toBe(false)
     expect(await scrape('http://127.0.0.1:1/metrics', 500, 1)).toMatchObject({ ok: false })
+  })
+
+  it('should follow a redirect to the metrics and give up on a redirect loop', async () => {
+    text = 'http_requests_total{status="200"} 7\n'
+    expect((await scrape(`${base}/moved`, 2000, 1)).totals?.requests).toBe(7)
+    expect(await scrape(`${base}/loop`, 2000, 1)).toEqual({
+      ok: false,
+      error: 'more than 5 redirects',
+      business: {},
+      samples: [],
+    })
+  })
+
+  it('should give up on a service that does not answer within the timeout', async () => {
+    expect(await scrape(`${base}/slow`, 100, 1)).toEqual({
+      ok: false,
+      error: 'timed out after 100 ms',
+      business: {},
+      samples: [],
+    })
+  })
+
+  it('should refuse a body larger than the limit instead of holding it in memory', async () => {
+    expect(await scrape(`${base}/huge`, 5000, 1)).toEqual({
+      ok: false,
+      error: `response larger than ${MAX_SCRAPE_BYTES} bytes`,
+      business: {},
+      samples: [],
+    })
   })
 })
 

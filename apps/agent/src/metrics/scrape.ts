@@ -78,16 +78,63 @@ export function summarise(families: readonly MetricFamily[], at: number): Omit<S
   return { totals, business, samples }
 }
 
+/** The largest /metrics body read; a bigger one is refused rather than held in memory. */
+export const MAX_SCRAPE_BYTES = 8 * 1024 * 1024
+const MAX_REDIRECTS = 5
+const ACCEPT = 'text/plain;version=0.0.4;q=0.9, application/openmetrics-text;q=0.5'
+
+interface Fetched {
+  status: number
+  contentType: string | null
+  location?: string
+  text: string
+}
+
+// node:http rather than global fetch: fetch loads undici and its WebAssembly parser into the
+// daemon (about 10 MB of RSS) and costs several times the CPU per request.
+async function get(url: URL, timeoutMs: number, deadline: number, redirects = 0): Promise<Fetched> {
+  const client = url.protocol === 'https:' ? await import('node:https') : await import('node:http')
+  const fetched = await new Promise<Fetched>((resolveGet, reject) => {
+    const req = client.request(url, { headers: { accept: ACCEPT }, agent: false }, (res) => {
+      const status = res.statusCode ?? 0
+      const contentType = res.headers['content-type'] ?? null
+      if (status < 200 || status >= 300) {
+        res.resume()
+        const location = res.headers.location
+        return resolveGet({ status, contentType, text: '', ...(location ? { location } : {}) })
+      }
+      const chunks: Buffer[] = []
+      let size = 0
+      res.on('data', (chunk: Buffer) => {
+        size += chunk.length
+        if (size > MAX_SCRAPE_BYTES) req.destroy(new Error(`response larger than ${MAX_SCRAPE_BYTES} bytes`))
+        else chunks.push(chunk)
+      })
+      res.on('error', reject)
+      res.on('end', () => resolveGet({ status, contentType, text: Buffer.concat(chunks).toString('utf8') }))
+    })
+    const timer = setTimeout(
+      () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)),
+      Math.max(0, deadline - Date.now()),
+    )
+    req.on('error', reject)
+    req.on('close', () => clearTimeout(timer))
+    req.end()
+  })
+  if (fetched.status >= 300 && fetched.status < 400 && fetched.location !== undefined) {
+    if (redirects >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`)
+    return get(new URL(fetched.location, url), timeoutMs, deadline, redirects + 1)
+  }
+  return fetched
+}
+
 /** Fetches and parses one service's /metrics; never throws. */
 export async function scrape(url: string, timeoutMs: number, at: number): Promise<ScrapeResult> {
   try {
-    const res = await fetch(url, {
-      signal: AbortSignal.timeout(timeoutMs),
-      headers: { accept: 'text/plain;version=0.0.4;q=0.9, application/openmetrics-text;q=0.5' },
-    })
-    if (!res.ok) return { ok: false, error: `status ${res.status}`, business: {}, samples: [] }
-    const text = await res.text()
-    const parsed = parseExposition(text, { format: formatOfContentType(res.headers.get('content-type')) })
+    const res = await get(new URL(url), timeoutMs, Date.now() + timeoutMs)
+    if (res.status < 200 || res.status >= 300)
+      return { ok: false, error: `status ${res.status}`, business: {}, samples: [] }
+    const parsed = parseExposition(res.text, { format: formatOfContentType(res.contentType) })
     if (!parsed.ok)
       return {
         ok: false,
