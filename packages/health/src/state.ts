@@ -7,7 +7,7 @@ export interface StateMachineOptions {
   flapping: { windowMs: number; limit: number }
 }
 
-/** What applying one result did. */
+/** What applying one result did. Read-only: the empty one (nothing changed) is shared and frozen. */
 export interface Transition {
   /** Set when the reported state changed. */
   change?: { from: HealthState; to: HealthState }
