@@ -9,10 +9,13 @@ const runs = (job: Json) => steps(job).flatMap((s) => (typeof s.run === 'string'
 const rootScripts = JSON.parse(read('package.json')).scripts as Record<string, string>
 const PNPM_BUILTINS = new Set(['install', 'exec', 'changeset', 'dlx'])
 
-/** Every `pnpm ...` command in a shell snippet, as argv. */
+/** Every `pnpm ...` command in a shell snippet, as argv (redirections such as `2>&1` left out). */
 const pnpmCalls = (script: string) =>
   [...script.matchAll(/(?:^|[;&|(]\s*|\n\s*)pnpm\s+([^\n;&|)]+)/g)].map((m) =>
-    (m[1] as string).trim().split(/\s+/),
+    (m[1] as string)
+      .trim()
+      .split(/\s+/)
+      .filter((token) => !/^\d*[<>]/.test(token)),
   )
 
 describe('monitoring-ci.yml', () => {
