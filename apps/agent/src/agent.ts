@@ -8,6 +8,7 @@ import {
   type HealingAudit,
   type HealingRecord,
   type HealingTrigger,
+  type LeaseStore,
   type Logger,
   type MetricSnapshot,
   noopLogger,
@@ -92,6 +93,8 @@ export const DERIVED_SERIES = [
 ] as const
 
 const DOWN = new Set(['unhealthy', 'error'])
+/** The lease that picks the one agent of a shared store that evaluates rules and notifies. */
+const ALERTING_LEASE = 'alerting'
 
 /**
  * The composed agent: health monitor, metrics loop, alert engine and healing engine over one
@@ -127,6 +130,10 @@ export class Agent {
   #timers: Array<{ cancel(): void }> = []
   #stopped = false
   #round: Promise<void> = Promise.resolve()
+  /** Shared store: alerting runs only on the agent holding the `alerting` lease. */
+  readonly #leases: LeaseStore | undefined
+  #alerting = false
+  #claim: Promise<void> = Promise.resolve()
 
   private constructor(config: AgentConfig, store: Store, deps: AgentDeps) {
     this.config = config
@@ -218,6 +225,7 @@ export class Agent {
       },
       ...(deps.write ? { write: deps.write } : {}),
     })
+    this.#leases = store.type === 'postgres' ? store.leases : undefined
     this.#metricsM = this.#ownMetrics()
     this.#system.register(this.registry)
     this.#process.register(this.registry)
@@ -417,6 +425,8 @@ export class Agent {
   /** Evaluates the alert rules over the latest snapshot and health now. */
   #evaluate(): Promise<void> {
     if (!this.components.has('health') && !this.components.has('metrics')) return Promise.resolve()
+    // Only the holder of the alerting lease notifies; the others would send duplicates.
+    if (this.#leases && !this.#alerting) return Promise.resolve()
     const services: Record<string, ServiceHealth> = {}
     for (const s of this.health.summary().services) {
       const guard = this.healing.guardState(s.service)
@@ -565,7 +575,14 @@ export class Agent {
       for (const [service, r] of Object.entries(started))
         if (!r.ok) log.error('supervised service did not start', { service, error: r.error })
     }
-    await this.alerts.start()
+    if (this.#leases) {
+      await this.#claimAlerting()
+      const every = Math.max(100, Math.floor(this.config.selfHealing.leaseTtl / 3))
+      this.#loop(every, () => {
+        this.#claim = this.#claimAlerting()
+        return this.#claim
+      })
+    } else await this.alerts.start()
     if (this.components.has('health') && this.config.healthChecks.enabled) {
       // Services the agent has just started need a moment to listen before the first check.
       const supervised = this.config.services.some((s) => s.executor?.type === 'local')
@@ -592,6 +609,48 @@ export class Agent {
       this.sse.publish('status', this.status())
     })
     log.info('agent started', { agentId: this.agentId, services: this.config.services.length })
+  }
+
+  /**
+   * Takes or renews the `alerting` lease. On taking it, the engine reloads the firing alerts
+   * from the shared alert log (so they are not announced again) and its worker resumes the
+   * pending deliveries of the shared outbox; on losing it, the worker stops.
+   */
+  async #claimAlerting(): Promise<void> {
+    const log = this.#log('alerts')
+    const leases = this.#leases
+    if (!leases) return
+    let held = false
+    try {
+      held = await leases.acquireLease(
+        ALERTING_LEASE,
+        this.agentId,
+        this.config.selfHealing.leaseTtl,
+        this.#clock.now(),
+      )
+    } catch (e) {
+      log.warn('cannot renew the alerting lease', { error: errorMessage(e) })
+    }
+    if (held === this.#alerting) return
+    this.#alerting = held
+    // Stopping: stop() releases what was just taken and stops the engine itself.
+    if (this.#stopped) return
+    if (held) {
+      log.info('alerting lease taken: this agent evaluates rules and delivers notifications', {
+        agentId: this.agentId,
+      })
+      await this.alerts.start()
+      // What went down while another agent held the lease is judged now, not at the next change.
+      await this.#evaluate()
+    } else {
+      log.warn('alerting lease lost: another agent notifies', { agentId: this.agentId })
+      await this.alerts.worker.stop()
+    }
+  }
+
+  /** Whether this agent evaluates the rules and delivers notifications now. */
+  get alerting(): boolean {
+    return !this.#leases || this.#alerting
   }
 
   #loop(intervalMs: number, body: () => Promise<void>, firstDelay = intervalMs): void {
@@ -693,8 +752,15 @@ export class Agent {
     for (const t of this.#retries.values()) t.cancel()
     await this.health.stop()
     await this.#round
+    await this.#claim
     await this.healing.close()
     await this.alerts.stop()
+    if (this.#leases && this.#alerting)
+      await this.#leases
+        .releaseLease(ALERTING_LEASE, this.agentId)
+        .catch((e) =>
+          this.#log('alerts').warn('cannot release the alerting lease', { error: errorMessage(e) }),
+        )
     await this.hooks.idle()
     this.sse.close()
     this.#system.stop()
