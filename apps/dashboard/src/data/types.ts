@@ -12,6 +12,7 @@ import type {
   OverallStatus,
   StateChange,
 } from '@noa/core'
+import type { ServiceStatus } from '@noa/health'
 
 export type {
   AlertRecord,
@@ -25,27 +26,8 @@ export type {
   StateChange,
 } from '@noa/core'
 
-/** One service as `/api/health` reports it (`ServiceStatus` of @noa/health). */
-export interface ServiceStatus {
-  service: string
-  state: HealthState
-  critical: boolean
-  since?: number
-  flapping: boolean
-  consecutiveFailures: number
-  consecutiveSuccesses: number
-  dependsOn: string[]
-  blockedBy: string[]
-  lastResult?: CheckResult
-}
-
-/** `GET /api/health` (`HealthSummary` of @noa/health). */
-export interface HealthSummary {
-  timestamp: string
-  overall: OverallStatus
-  counts: Record<HealthState, number>
-  services: ServiceStatus[]
-}
+// `GET /api/health` answers @noa/health's summary as is; only its types enter the bundle.
+export type { HealthSummary, ServiceStatus } from '@noa/health'
 
 /** One service in `GET /api/status`. */
 export interface StatusService {
@@ -53,7 +35,7 @@ export interface StatusService {
   state: HealthState
   critical: boolean
   flapping: boolean
-  blockedBy: string[]
+  blockedBy: readonly string[]
   latencyMs?: number | null
 }
 
