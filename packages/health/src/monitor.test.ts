@@ -3,7 +3,7 @@ import { once } from 'node:events'
 import type { CheckResult } from '@noa/core'
 import { FakeClock, isConfigError } from '@noa/core'
 import { EventEmitter } from 'eventemitter3'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Checker, CheckOutcome } from './checker.ts'
 import type { HttpCheckOptions } from './checkers/http/schema.ts'
 import { childHandle } from './checkers/process/process.ts'
@@ -388,6 +388,21 @@ describe('HealthMonitor', () => {
     monitor.start()
     await clock.advance(0)
     expect(summaries.map((s) => s.overall)).toEqual(['healthy'])
+  })
+
+  it('should not make summaries while nobody listens for them', async () => {
+    const clock = new FakeClock()
+    const { monitor } = build(clock, { a: healthy, b: healthy }, { services: [svc('a'), svc('b')] })
+    const made = vi.spyOn(monitor, 'summary')
+    monitor.start()
+    await clock.advance(0)
+    expect(made).not.toHaveBeenCalled()
+    const summaries: HealthSummary[] = []
+    monitor.on('summary', (s) => summaries.push(s))
+    await clock.advance(30_000)
+    expect(made).toHaveBeenCalledTimes(1)
+    expect(summaries).toHaveLength(1)
+    await monitor.stop()
   })
 
   it('should join a check already in flight and refuse an unknown service', async () => {

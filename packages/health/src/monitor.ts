@@ -585,7 +585,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       })
       this.emit('change', change)
     }
-    if (this.#running && !this.#summaryPending) {
+    // The summary walks every service: it is made only for a listener, once per burst of results.
+    if (this.#running && !this.#summaryPending && this.listenerCount('summary') > 0) {
       this.#summaryPending = true
       this.#clock.setTimeout(() => {
         this.#summaryPending = false

@@ -1,3 +1,5 @@
+import http from 'node:http'
+import https from 'node:https'
 import type { ApplicationSection } from '@noa/core'
 import { errorMessage } from '@noa/core'
 import { formatOfContentType, type MetricFamily, parseExposition } from '@noa/metrics'
@@ -93,7 +95,7 @@ interface Fetched {
 // node:http rather than global fetch: fetch loads undici and its WebAssembly parser into the
 // daemon (about 10 MB of RSS) and costs several times the CPU per request.
 async function get(url: URL, timeoutMs: number, deadline: number, redirects = 0): Promise<Fetched> {
-  const client = url.protocol === 'https:' ? await import('node:https') : await import('node:http')
+  const client = url.protocol === 'https:' ? https : http
   const fetched = await new Promise<Fetched>((resolveGet, reject) => {
     const req = client.request(url, { headers: { accept: ACCEPT }, agent: false }, (res) => {
       const status = res.statusCode ?? 0

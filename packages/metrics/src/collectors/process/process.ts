@@ -8,7 +8,12 @@ export type ProcessSection = NonNullable<ApplicationSection['process']>
 
 /** Options of {@link createProcessCollector}. */
 export interface ProcessCollectorOptions {
-  /** Sampling resolution of the event-loop delay monitor, in ms. @default 20 */
+  /**
+   * Sampling resolution of the event-loop delay monitor, in ms. Each sample is a wake-up of an
+   * otherwise idle loop, so this is the collector's whole cost: about 0.66 % of one core at
+   * 10 ms, 0.37 % at 20 ms and 0.08 % at 100 ms (2 cores, Node 20). A block of the loop longer
+   * than the resolution shows in full in the maximum whatever the resolution. @default 100
+   */
   eventLoopResolutionMs?: number
   /** Prefix of the gauge names. @default 'noa_process_' */
   prefix?: string
@@ -32,7 +37,7 @@ export interface ProcessCollector extends Collector<ProcessSection> {}
  */
 export function createProcessCollector(options: ProcessCollectorOptions = {}): ProcessCollector {
   const prefix = options.prefix ?? 'noa_process_'
-  const delay = monitorEventLoopDelay({ resolution: options.eventLoopResolutionMs ?? 20 })
+  const delay = monitorEventLoopDelay({ resolution: options.eventLoopResolutionMs ?? 100 })
   delay.enable()
   let gcPauseMs = 0
   let gcCount = 0
