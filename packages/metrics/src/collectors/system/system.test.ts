@@ -1,11 +1,43 @@
-import os from 'node:os'
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { statfs } from 'node:fs/promises'
+import os, { tmpdir } from 'node:os'
+import { join } from 'node:path'
 import { FakeClock, type Logger } from '@noa/core'
-import { describe, expect, it, vi } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { parseExposition } from '../../exposition/parse.ts'
 import { Registry } from '../../registry.ts'
-import { createSystemCollector } from './system.ts'
+import { backgroundReading, createSystemCollector, parseMeminfo } from './system.ts'
 
-describe('createSystemCollector (this machine, real systeminformation)', () => {
+// Records whether systeminformation is imported: on Linux the collector reads /proc and statfs
+// itself and must not load it (about 11 MB of RSS).
+const loaded = vi.hoisted(() => ({ systeminformation: 0 }))
+vi.mock('systeminformation', async (original) => {
+  loaded.systeminformation++
+  return original()
+})
+
+const dirs: string[] = []
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+function fakeProcfs(files: Record<string, string>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'noa-procfs-'))
+  dirs.push(dir)
+  for (const [name, text] of Object.entries(files)) {
+    mkdirSync(join(dir, name, '..'), { recursive: true })
+    writeFileSync(join(dir, name), text)
+  }
+  return dir
+}
+
+const NET_DEV = `Inter-|   Receive                                                |  Transmit
+ face |bytes    packets errs drop fifo frame compressed multicast|bytes    packets errs drop fifo colls carrier compressed
+    lo: 1000      10    0    0    0     0          0         0     2000      20    0    0    0     0       0          0
+  noa0: 5000      50    0    0    0     0          0         0     7000      70    0    0    0     0       0          0
+`
+
+describe('createSystemCollector (this machine)', () => {
   it('should read CPU, memory, disk, network, uptime and load average', async () => {
     // A generous first-read budget: this test is about the readings, and on a loaded machine the
     // first disk read can take longer than the default 200 ms (whose cut-off is tested below).
@@ -99,21 +131,110 @@ describe('createSystemCollector (this machine, real systeminformation)', () => {
     )
   })
 
-  it('should not wait past the first-read budget for the disk, and give it on a later collection', async () => {
-    const system = createSystemCollector({ firstReadBudgetMs: 0, reuseMs: 0 })
-    const first = await system.collect()
-    expect(first.disk).toBeUndefined()
-    expect(first.memory?.total).toBe(os.totalmem())
-    await vi.waitFor(async () => expect((await system.collect()).disk?.total).toBeGreaterThan(0))
+  it('should report the disk as df does, from statfs of the watched path', async () => {
+    const s = await createSystemCollector({ firstReadBudgetMs: 30_000 }).collect()
+    const fs = await statfs('/')
+    expect(s.disk?.total).toBe(fs.blocks * fs.bsize)
+    expect(s.disk?.available).toBeLessThanOrEqual(fs.bfree * fs.bsize)
+    expect(s.disk!.used! + s.disk!.available!).toBeLessThanOrEqual(s.disk!.total!)
   })
 
-  it('should fall back to the first filesystem when the mount is absent', async () => {
+  it('should report the filesystem of the nearest existing parent of a missing path', async () => {
     const warnings: string[] = []
     const logger: Logger = { debug() {}, info() {}, error() {}, warn: (m) => warnings.push(m) }
-    const system = createSystemCollector({ diskMount: '/no/such/mount', logger })
+    const system = createSystemCollector({ diskMount: '/no/such/mount', logger, firstReadBudgetMs: 30_000 })
     const s = await system.collect()
-    // An unknown mount falls back to the first filesystem rather than failing.
-    expect(s.disk?.total).toBeGreaterThan(0)
+    const root = await statfs('/')
+    expect(s.disk?.total).toBe(root.blocks * root.bsize)
     expect(warnings).toEqual([])
+  })
+
+  it('should read memory and network counters from the procfs it is given', async () => {
+    const procfs = fakeProcfs({
+      meminfo: 'MemTotal:        1000 kB\nMemFree:          100 kB\nMemAvailable:     400 kB\n',
+      'net/dev': NET_DEV,
+    })
+    const clock = new FakeClock()
+    const system = createSystemCollector({ procfs, clock, reuseMs: 0 })
+    const first = await system.collect()
+    expect(first.memory).toEqual({ total: 1_024_000, used: 614_400, free: 409_600, usagePercent: 60 })
+    expect(first.network?.interfaces?.find((i) => i.name === 'noa0')).toEqual({
+      name: 'noa0',
+      ipv4: [],
+      ipv6: [],
+    })
+    writeFileSync(join(procfs, 'net', 'dev'), NET_DEV.replace('5000', '15000').replace('7000', '9000'))
+    await clock.advance(2000)
+    const noa0 = (await system.collect()).network?.interfaces?.find((i) => i.name === 'noa0')
+    expect(noa0).toMatchObject({ rxBytesPerSec: 5000, txBytesPerSec: 1000 })
+    expect(loaded.systeminformation).toBe(0)
+  })
+
+  it('should fall back to systeminformation where procfs is absent', async () => {
+    const system = createSystemCollector({ procfs: '/no/such/procfs', firstReadBudgetMs: 30_000 })
+    const s = await system.collect()
+    expect(loaded.systeminformation).toBe(1)
+    expect(s.memory?.total).toBe(os.totalmem())
+    expect(s.network?.interfaces?.find((i) => i.name === 'lo')).toBeDefined()
+  })
+})
+
+describe('parseMeminfo', () => {
+  it('should read MemTotal and MemAvailable in bytes, estimating MemAvailable on kernels before 3.14', () => {
+    expect(parseMeminfo('MemTotal:  2048 kB\nMemFree:  512 kB\nMemAvailable:  1024 kB\n')).toEqual({
+      total: 2_097_152,
+      available: 1_048_576,
+    })
+    expect(
+      parseMeminfo(
+        'MemTotal:  2048 kB\nMemFree:  512 kB\nBuffers:  128 kB\nCached:  256 kB\nSwapCached:  1 kB\n',
+      ),
+    ).toEqual({ total: 2_097_152, available: 917_504 })
+    expect(parseMeminfo('nothing here')).toBeUndefined()
+  })
+})
+
+describe('backgroundReading', () => {
+  const options = (clock: FakeClock, errors: unknown[] = []) => ({
+    clock,
+    refreshMs: 10_000,
+    budgetMs: 200,
+    onError: (e: unknown) => errors.push(e),
+  })
+
+  it('should give up on a slow first read after the budget and serve it once it has come', async () => {
+    const clock = new FakeClock()
+    let answer: (v: number) => void = () => undefined
+    const read = vi.fn(() => new Promise<number>((r) => (answer = r)))
+    const reading = backgroundReading(read, options(clock))
+    const first = reading()
+    await clock.advance(200)
+    expect(await first).toBeUndefined()
+    const second = reading() // waits the budget again: still no value
+    await clock.advance(200)
+    expect(await second).toBeUndefined()
+    expect(read).toHaveBeenCalledTimes(1) // one read in flight, however long it takes
+    answer(42)
+    await clock.advance(0)
+    expect(await reading()).toBe(42)
+  })
+
+  it('should serve the last value while a stale one is refreshed, and keep it when a refresh fails', async () => {
+    const clock = new FakeClock()
+    const errors: unknown[] = []
+    const values = [async () => 1, async () => Promise.reject(new Error('hung mount')), async () => 3]
+    const read = vi.fn(() => values.shift()!())
+    const reading = backgroundReading(read, options(clock, errors))
+    expect(await reading()).toBe(1)
+    await clock.advance(10_000)
+    expect(await reading()).toBe(1) // stale: served, refresh started
+    await clock.advance(0)
+    expect(errors).toHaveLength(1)
+    expect(await reading()).toBe(1)
+    await clock.advance(10_000)
+    await reading()
+    await clock.advance(0)
+    expect(await reading()).toBe(3)
+    expect(read).toHaveBeenCalledTimes(3)
   })
 })

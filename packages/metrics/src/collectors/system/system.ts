@@ -1,16 +1,22 @@
-import { readFile } from 'node:fs/promises'
+import { readFile, statfs } from 'node:fs/promises'
 import os from 'node:os'
+import { dirname, join } from 'node:path'
 import { type Clock, errorMessage, type Logger, noopLogger, type SystemSection, systemClock } from '@noa/core'
-import si from 'systeminformation'
 import type { Collector } from '../../collector.ts'
 import type { Gauge } from '../../gauge.ts'
 import type { Registry } from '../../registry.ts'
 
 /** Options of {@link createSystemCollector}. */
 export interface SystemCollectorOptions {
-  /** Mount point whose disk is reported. @default '/' (the first filesystem when '/' is absent) */
+  /**
+   * A path on the filesystem whose size is reported (a mount point or any path below one). A
+   * path that does not exist reports the filesystem of its nearest existing parent. @default '/'
+   */
   diskMount?: string
-  /** Disk sizes are re-read at most this often (they change slowly, and `df` is a process spawn). @default 60000 */
+  /**
+   * Disk sizes are re-read at most this often, in the background: a read that hangs (a dead
+   * network mount) never holds up a collection, which keeps the last value. @default 10000
+   */
   diskRefreshMs?: number
   /**
    * The first collection waits at most this long for the slow first reads (disk sizes, and network
@@ -20,6 +26,12 @@ export interface SystemCollectorOptions {
   firstReadBudgetMs?: number
   /** A reading younger than this is reused, so gauges refreshed in one scrape share one reading. @default 1000 */
   reuseMs?: number
+  /**
+   * Where Linux's procfs is, for memory (`meminfo`) and network counters (`net/dev`): for example
+   * `/host/proc` in a container that mounts the host's /proc there. Where these files are absent
+   * (macOS, Windows), systeminformation reads them. @default '/proc'
+   */
+  procfs?: string
   /** Prefix of the gauge names. @default 'noa_system_' */
   prefix?: string
   clock?: Clock
@@ -50,22 +62,61 @@ function cpuTimes(): CpuTimes[] {
 function osCpuInfo(): { model: string; speed: number; count: number } {
   const cpus = os.cpus()
   return {
-    model: cpus[0]?.model.trim() ?? 'unknown',
+    model: cpus[0]?.model.trim() || 'unknown',
     speed: (cpus[0]?.speed ?? 0) / 1000,
     count: cpus.length,
   }
 }
 
-/** Byte counters per interface from /proc/net/dev (Linux): a file read instead of si's first-call probing. */
-async function procNetDev(): Promise<
-  Array<{ iface: string; rx_bytes: number; tx_bytes: number }> | undefined
-> {
-  let text: string
+// systeminformation is the fallback where Linux's /proc is absent (macOS, Windows, BSDs). It is
+// imported on first use only: loading its modules costs about 11 MB of RSS, which a daemon on
+// Linux, reading /proc and statfs directly, does not pay.
+type SystemInformation = typeof import('systeminformation')
+let systemInformation: Promise<SystemInformation> | undefined
+const si = (): Promise<SystemInformation> =>
+  (systemInformation ??= import('systeminformation').then((m) => m.default ?? m))
+
+async function procFile(path: string): Promise<string | undefined> {
   try {
-    text = await readFile('/proc/net/dev', 'utf8')
+    return await readFile(path, 'utf8')
   } catch {
     return undefined
   }
+}
+
+/** statfs(2) of `path`, or of its nearest existing parent when it does not exist. */
+async function statfsNearest(path: string) {
+  for (let at = path; ; ) {
+    try {
+      return await statfs(at)
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code
+      const parent = dirname(at)
+      if ((code !== 'ENOENT' && code !== 'ENOTDIR') || parent === at) throw error
+      at = parent
+    }
+  }
+}
+
+/** Total and available memory from /proc/meminfo (Linux), in bytes. */
+export function parseMeminfo(text: string): { total: number; available: number } | undefined {
+  const kb = (key: string) => {
+    const match = new RegExp(`^${key}:\\s+(\\d+)`, 'm').exec(text)
+    return match === null ? undefined : Number(match[1]) * 1024
+  }
+  const total = kb('MemTotal')
+  if (total === undefined) return undefined
+  // MemAvailable exists since Linux 3.14; before it, free + buffers + page cache is the estimate.
+  const available = kb('MemAvailable') ?? (kb('MemFree') ?? 0) + (kb('Buffers') ?? 0) + (kb('Cached') ?? 0)
+  return { total, available: Math.min(available, total) }
+}
+
+/** Byte counters per interface from /proc/net/dev (Linux): a file read instead of si's first-call probing. */
+async function procNetDev(
+  procfs: string,
+): Promise<Array<{ iface: string; rx_bytes: number; tx_bytes: number }> | undefined> {
+  const text = await procFile(join(procfs, 'net', 'dev'))
+  if (text === undefined) return undefined
   const rows: Array<{ iface: string; rx_bytes: number; tx_bytes: number }> = []
   for (const line of text.split('\n').slice(2)) {
     const colon = line.indexOf(':')
@@ -87,17 +138,70 @@ function round(value: number, digits = 2): number {
   return Math.round(value * f) / f
 }
 
+/** Resolves with the reading, or with undefined once `budgetMs` has passed on `clock`. */
+function withinBudget<T>(
+  clock: Clock,
+  budgetMs: number,
+  reading: Promise<T | undefined>,
+): Promise<T | undefined> {
+  return new Promise((resolve) => {
+    const timer = clock.setTimeout(() => resolve(undefined), budgetMs)
+    void reading.then((value) => {
+      timer.cancel()
+      resolve(value)
+    })
+  })
+}
+
 /**
- * Reads CPU, memory, disk, network, uptime and load average, through systeminformation and
- * node:os. One collection takes a few milliseconds once warm (about 100 ms the first time):
+ * A reading kept for `refreshMs` and refreshed in the background once stale: callers get the
+ * last value at once, and one read at a time is in flight however long it takes. The first
+ * call waits for the first read at most `budgetMs`. A failed read keeps the last value.
+ * @internal exported for tests
+ */
+export function backgroundReading<T>(
+  read: () => Promise<T>,
+  o: { clock: Clock; refreshMs: number; budgetMs: number; onError: (error: unknown) => void },
+): () => Promise<T | undefined> {
+  let value: T | undefined
+  let readAt = Number.NEGATIVE_INFINITY
+  let inflight: Promise<T | undefined> | undefined
+  const refresh = () => {
+    inflight ??= read()
+      .then((v) => {
+        value = v
+        readAt = o.clock.monotonic()
+        return v
+      })
+      .catch((error) => {
+        o.onError(error)
+        readAt = o.clock.monotonic()
+        return value
+      })
+      .finally(() => {
+        inflight = undefined
+      })
+    return inflight
+  }
+  return async () => {
+    if (value === undefined && readAt === Number.NEGATIVE_INFINITY)
+      return withinBudget(o.clock, o.budgetMs, refresh())
+    if (o.clock.monotonic() - readAt >= o.refreshMs) void refresh()
+    return value
+  }
+}
+
+/**
+ * Reads CPU, memory, disk, network, uptime and load average. On Linux everything comes from
+ * node:os, /proc and statfs(2), a few file reads per collection and no process spawn; elsewhere
+ * memory and network counters come from systeminformation, loaded on first use.
  *
- * - cached for the process lifetime: CPU model, count and speed (`si.cpu()`);
- * - cached and refreshed in the background: disk sizes (`si.fsSize()`, every 60 s) — the stale
- *   value is served while the refresh runs, so no collection waits for it after the first;
  * - read each time: CPU usage (from `os.cpus()` time deltas since the last collection, since
- *   boot on the first), memory (`si.mem()`), network byte counters (`si.networkStats('*')`, the
- *   per-second rates are deltas over the collector's clock), interface addresses, uptime and
- *   load average (`node:os`).
+ *   boot on the first), CPU model, count and speed (`os.cpus()`), memory (/proc/meminfo's
+ *   MemTotal and MemAvailable), network byte counters (/proc/net/dev; the per-second rates are
+ *   deltas over the collector's clock), interface addresses, uptime and load average;
+ * - cached and refreshed in the background: disk sizes (`statfs` of `diskMount`, every
+ *   `diskRefreshMs`), so a filesystem that hangs cannot hold up a collection.
  *
  * @example
  * ```ts
@@ -110,24 +214,14 @@ export function createSystemCollector(options: SystemCollectorOptions = {}): Sys
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? noopLogger
   const diskMount = options.diskMount ?? '/'
-  const diskRefreshMs = options.diskRefreshMs ?? 60_000
+  const diskRefreshMs = options.diskRefreshMs ?? 10_000
   const reuseMs = options.reuseMs ?? 1000
   const budgetMs = options.firstReadBudgetMs ?? 200
   const prefix = options.prefix ?? 'noa_system_'
+  const procfs = options.procfs ?? '/proc'
 
   let lastCpu = cpuTimes()
   let lastNet = new Map<string, NetCounters>()
-  let cpuInfo: { model: string; speed: number; count: number } | undefined
-  si.cpu()
-    .then((c) => {
-      const fallback = osCpuInfo()
-      cpuInfo = {
-        model: `${c.manufacturer} ${c.brand}`.trim() || fallback.model,
-        speed: c.speed || fallback.speed,
-        count: c.cores || fallback.count,
-      }
-    })
-    .catch((error) => warn('cpu', error))
   const warned = new Set<string>()
   const warn = (what: string, error: unknown) => {
     if (warned.has(what)) return
@@ -135,55 +229,18 @@ export function createSystemCollector(options: SystemCollectorOptions = {}): Sys
     logger.warn(`metrics: system reading "${what}" failed`, { error: errorMessage(error) })
   }
 
-  // Resolves with the reading, or with undefined once the first-read budget is spent.
-  function withinBudget<T>(reading: Promise<T | undefined>): Promise<T | undefined> {
-    return new Promise((resolve) => {
-      const timer = clock.setTimeout(() => resolve(undefined), budgetMs)
-      void reading.then((value) => {
-        timer.cancel()
-        resolve(value)
-      })
-    })
-  }
-
-  // A cached reading refreshed in the background once stale.
-  function cached<T>(what: string, refreshMs: number, read: () => Promise<T>) {
-    let value: T | undefined
-    let readAt = Number.NEGATIVE_INFINITY
-    let inflight: Promise<T | undefined> | undefined
-    const refresh = () => {
-      inflight ??= read()
-        .then((v) => {
-          value = v
-          readAt = clock.monotonic()
-          return v
-        })
-        .catch((error) => {
-          warn(what, error)
-          readAt = clock.monotonic()
-          return value
-        })
-        .finally(() => {
-          inflight = undefined
-        })
-      return inflight
-    }
-    return async (): Promise<T | undefined> => {
-      if (value === undefined && readAt === Number.NEGATIVE_INFINITY) return withinBudget(refresh())
-      if (clock.monotonic() - readAt >= refreshMs) void refresh()
-      return value
-    }
-  }
-
-  const disk = cached('disk', diskRefreshMs, async () => {
-    const all = await si.fsSize()
-    const fs = all.find((f) => f.mount === diskMount) ?? all[0]
-    if (fs === undefined) return undefined
-    const total = fs.size
-    const available = fs.available
-    const used = fs.used
-    return { total, used, available, usagePercent: round(total > 0 ? (used / (used + available)) * 100 : 0) }
-  })
+  const disk = backgroundReading(
+    async () => {
+      const fs = await statfsNearest(diskMount)
+      const total = fs.blocks * fs.bsize
+      const available = fs.bavail * fs.bsize
+      const used = (fs.blocks - fs.bfree) * fs.bsize
+      // As df: the share of the space usable by unprivileged users (root's reserve left out).
+      const usagePercent = round(used + available > 0 ? (used / (used + available)) * 100 : 0)
+      return { total, used, available, usagePercent }
+    },
+    { clock, refreshMs: diskRefreshMs, budgetMs, onError: (error) => warn('disk', error) },
+  )
   // node:os lists every address of every interface in microseconds (si.networkInterfaces() takes
   // about 75 ms and keeps one address per family), so addresses are read fresh each time.
   const interfaces = async () =>
@@ -194,8 +251,7 @@ export function createSystemCollector(options: SystemCollectorOptions = {}): Sys
     }))
 
   async function readCpu(): Promise<NonNullable<SystemSection['cpu']>> {
-    // node:os answers at once; si.cpu() (about 30 ms) refines model and speed when it has answered.
-    const info = cpuInfo ?? osCpuInfo()
+    const info = osCpuInfo()
     const now = cpuTimes()
     const perCore = now.map((t, i) => {
       const before = lastCpu[i] ?? { idle: 0, total: 0 }
@@ -218,7 +274,8 @@ export function createSystemCollector(options: SystemCollectorOptions = {}): Sys
   }
 
   async function readMemory(): Promise<SystemSection['memory']> {
-    const m = await si.mem()
+    const text = await procFile(join(procfs, 'meminfo'))
+    const m = (text === undefined ? undefined : parseMeminfo(text)) ?? (await (await si()).mem())
     const used = m.total - m.available
     return { total: m.total, used, free: m.available, usagePercent: round((used / m.total) * 100) }
   }
@@ -226,14 +283,18 @@ export function createSystemCollector(options: SystemCollectorOptions = {}): Sys
   async function readNetwork(): Promise<SystemSection['network']> {
     const [list, stats] = await Promise.all([
       interfaces(),
-      procNetDev().then(
+      procNetDev(procfs).then(
         async (rows) =>
           rows ??
           (await withinBudget(
-            si.networkStats('*').catch((e) => {
-              warn('network', e)
-              return []
-            }),
+            clock,
+            budgetMs,
+            si()
+              .then((m) => m.networkStats('*'))
+              .catch((e) => {
+                warn('network', e)
+                return []
+              }),
           )) ??
           [],
       ),
