@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { extname } from 'node:path'
 import { channelOptionsSchema } from '@noa/alerts'
 import { ConfigError, type ConfigIssue, toConfigIssues } from '@noa/core'
 import { parseServiceChecks } from '@noa/health'
-import { parse as parseYaml } from 'yaml'
 import { interpolateEnv } from './interpolate.ts'
 import { type AgentConfig, type AgentService, configShapeSchema, serviceExtrasSchema } from './schema.ts'
 
@@ -21,6 +21,11 @@ export interface ConfigEnv {
 }
 
 const truthy = (v: string) => /^(1|true|yes|on)$/i.test(v)
+
+// The YAML parser is loaded for YAML files only: the daemon of a JSON config keeps its
+// modules (about 1 MB of heap) out of memory.
+const require = createRequire(import.meta.url)
+const parseYaml = (text: string): unknown => (require('yaml') as typeof import('yaml')).parse(text)
 
 /** Parses the text of a config file: YAML for .yaml/.yml, else JSON (with a line and column on error). */
 export function parseConfigText(text: string, file: string): { value?: unknown; issues: ConfigIssue[] } {
