@@ -17,6 +17,9 @@ const SERVICES = 50
 const SSE_CLIENTS = 1000
 const RATE = 1000
 const LOAD_SECONDS = 10
+// The load's first seconds open the client's 64 connections and reach code the agent has not
+// run yet (tens of ms for the first requests): measured apart, as load testers' warm-up does.
+const WARMUP_SECONDS = 2
 const TICK = 100 // clock ticks per second of /proc/<pid>/stat (Linux)
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
@@ -162,42 +165,52 @@ async function main() {
     )
     closeOne()
 
-    // 2. /api/status at a fixed 1,000 requests/s.
+    // 2. /api/status at a fixed 1,000 requests/s, after a warm-up at the same rate.
     const keepAlive = new HttpAgent({ keepAlive: true, maxSockets: 64 })
-    const latencies: number[] = []
-    let failed = 0
-    const one = () =>
-      new Promise<void>((done) => {
-        const t0 = performance.now()
-        const req = request(`${base}/api/status`, { agent: keepAlive }, (res) => {
-          res.resume()
-          res.on('end', () => {
-            if (res.statusCode === 200) latencies.push(performance.now() - t0)
-            else failed++
+    const load = async (seconds: number) => {
+      const latencies: number[] = []
+      let failed = 0
+      const one = () =>
+        new Promise<void>((done) => {
+          const t0 = performance.now()
+          const req = request(`${base}/api/status`, { agent: keepAlive }, (res) => {
+            res.resume()
+            res.on('end', () => {
+              if (res.statusCode === 200) latencies.push(performance.now() - t0)
+              else failed++
+              done()
+            })
+          })
+          req.on('error', () => {
+            failed++
             done()
           })
+          req.end()
         })
-        req.on('error', () => {
-          failed++
-          done()
-        })
-        req.end()
-      })
-    const pending: Promise<void>[] = []
-    const loadStart = performance.now()
-    for (let i = 0; i < RATE * LOAD_SECONDS; i++) {
-      const due = loadStart + (i * 1000) / RATE
-      const wait = due - performance.now()
-      if (wait > 1) await sleep(wait)
-      pending.push(one())
+      const pending: Promise<void>[] = []
+      const loadStart = performance.now()
+      for (let i = 0; i < RATE * seconds; i++) {
+        const due = loadStart + (i * 1000) / RATE
+        const wait = due - performance.now()
+        if (wait > 1) await sleep(wait)
+        pending.push(one())
+      }
+      await Promise.all(pending)
+      const achieved = latencies.length / ((performance.now() - loadStart) / 1000)
+      latencies.sort((a, b) => a - b)
+      return { latencies, failed, achieved }
     }
-    await Promise.all(pending)
-    const achieved = latencies.length / ((performance.now() - loadStart) / 1000)
-    latencies.sort((a, b) => a - b)
+    const warm = await load(WARMUP_SECONDS)
+    const { latencies, failed, achieved } = await load(LOAD_SECONDS)
     const p99 = percentile(latencies, 0.99)
-    console.log(`\n/api/status at ${RATE} requests/s for ${LOAD_SECONDS} s (target: p99 < 5 ms)`)
+    console.log(
+      `\n/api/status at ${RATE} requests/s for ${LOAD_SECONDS} s after ${WARMUP_SECONDS} s of warm-up (target: p99 < 5 ms)`,
+    )
     console.log(
       `  ${latencies.length} ok, ${failed} failed, ${fmt(achieved, 0)} req/s; p50 ${fmt(percentile(latencies, 0.5))} ms, p99 ${fmt(p99)} ms, max ${fmt(latencies.at(-1)!)} ms  (ratio to target ${fmt(p99 / 5)})`,
+    )
+    console.log(
+      `  warm-up: ${warm.latencies.length} ok, ${warm.failed} failed; p99 ${fmt(percentile(warm.latencies, 0.99))} ms, max ${fmt(warm.latencies.at(-1)!)} ms`,
     )
     keepAlive.destroy()
 
