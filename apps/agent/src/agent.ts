@@ -5,10 +5,10 @@ import {
   type Clock,
   createId,
   errorMessage,
+  HEALTH_STATES,
   type HealingAudit,
   type HealingRecord,
   type HealingTrigger,
-  HEALTH_STATES,
   type LeaseStore,
   type Logger,
   type MetricSnapshot,
@@ -272,7 +272,8 @@ export class Agent {
         labelNames: ['service', 'state'],
         collect: (gauge) => {
           for (const s of this.health.summary().services)
-            for (const state of HEALTH_STATES) gauge.set({ service: s.service, state }, s.state === state ? 1 : 0)
+            for (const state of HEALTH_STATES)
+              gauge.set({ service: s.service, state }, s.state === state ? 1 : 0)
         },
       }),
       duration: r.histogram({
