@@ -9,10 +9,10 @@ export type ProcessSection = NonNullable<ApplicationSection['process']>
 /** Options of {@link createProcessCollector}. */
 export interface ProcessCollectorOptions {
   /**
-   * Sampling resolution of the event-loop delay monitor, in ms. Each sample is a wake-up of an
-   * otherwise idle loop, so this is the collector's whole cost: about 0.66 % of one core at
-   * 10 ms, 0.37 % at 20 ms and 0.08 % at 100 ms (2 cores, Node 20). A block of the loop longer
-   * than the resolution shows in full in the maximum whatever the resolution. @default 100
+   * Sampling resolution of the event-loop delay monitor, in ms. Each sample wakes the event
+   * loop, which is what the monitor costs an otherwise idle process: about 0.66 % of one core
+   * at 10 ms, 0.37 % at 20 ms and 0.08 % at 100 ms (2 cores, Node 20). A block of the loop
+   * longer than the resolution shows in full in the maximum whatever the resolution. @default 100
    */
   eventLoopResolutionMs?: number
   /** Prefix of the gauge names. @default 'noa_process_' */
