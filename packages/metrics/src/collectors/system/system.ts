@@ -52,20 +52,11 @@ interface NetCounters {
 /** The system collector: a {@link Collector} of the snapshot's `system` section. */
 export interface SystemCollector extends Collector<SystemSection> {}
 
-function cpuTimes(): CpuTimes[] {
-  return os.cpus().map(({ times }) => ({
+function cpuTimes(cpus: os.CpuInfo[]): CpuTimes[] {
+  return cpus.map(({ times }) => ({
     idle: times.idle,
     total: times.user + times.nice + times.sys + times.idle + times.irq,
   }))
-}
-
-function osCpuInfo(): { model: string; speed: number; count: number } {
-  const cpus = os.cpus()
-  return {
-    model: cpus[0]?.model.trim() || 'unknown',
-    speed: (cpus[0]?.speed ?? 0) / 1000,
-    count: cpus.length,
-  }
 }
 
 // systeminformation is the fallback where Linux's /proc is absent (macOS, Windows, BSDs). It is
@@ -220,7 +211,7 @@ export function createSystemCollector(options: SystemCollectorOptions = {}): Sys
   const prefix = options.prefix ?? 'noa_system_'
   const procfs = options.procfs ?? '/proc'
 
-  let lastCpu = cpuTimes()
+  let lastCpu = cpuTimes(os.cpus())
   let lastNet = new Map<string, NetCounters>()
   const warned = new Set<string>()
   const warn = (what: string, error: unknown) => {
@@ -251,8 +242,8 @@ export function createSystemCollector(options: SystemCollectorOptions = {}): Sys
     }))
 
   async function readCpu(): Promise<NonNullable<SystemSection['cpu']>> {
-    const info = osCpuInfo()
-    const now = cpuTimes()
+    const cpus = os.cpus()
+    const now = cpuTimes(cpus)
     const perCore = now.map((t, i) => {
       const before = lastCpu[i] ?? { idle: 0, total: 0 }
       let total = t.total - before.total
@@ -267,9 +258,10 @@ export function createSystemCollector(options: SystemCollectorOptions = {}): Sys
     const average = round(perCore.reduce((a, b) => a + b, 0) / Math.max(perCore.length, 1))
     return {
       usage: { average, perCore },
-      count: info.count || now.length,
-      model: info.model,
-      speed: info.speed,
+      count: cpus.length,
+      model: cpus[0]?.model.trim() || 'unknown',
+      // os.cpus() gives MHz, 0 where the machine does not say (many VMs); the section holds GHz.
+      speed: (cpus[0]?.speed ?? 0) / 1000,
     }
   }
 
