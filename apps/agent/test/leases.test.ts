@@ -3,6 +3,7 @@ import { createServer, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { openStore, type Store, type StoreConfig } from '@noa/store'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { alive, killAll, noa, readRunInfo, writeConfig } from './cli.ts'
@@ -99,5 +100,102 @@ describe.skipIf(!url)('several agents on one PostgreSQL', () => {
     expect(body.healings.filter((h) => h.outcome === 'succeeded')).toHaveLength(1)
     for (const a of agents) if (a !== holder) a.child.kill('SIGTERM')
     await Promise.all(agents.filter((a) => a !== holder).map((a) => a.child.done))
+  })
+})
+
+describe.skipIf(!url)('alerting with several agent processes on one PostgreSQL', () => {
+  const schema = `noa_agent_alerting_kill_${process.pid}_${Date.now().toString(36)}`
+  const dirs = ['n1', 'n2', 'n3'].map(() => mkdtempSync(join(tmpdir(), 'noa-alerting-kill-')))
+  const health: Record<string, number> = { api: 503, db: 200 }
+  const notifications: string[] = []
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/health/')) return void res.writeHead(health[req.url.slice(8)] ?? 404).end()
+    if (req.url === '/hook') {
+      let body = ''
+      req.on('data', (c) => {
+        body += c
+      })
+      req.on('end', () => {
+        notifications.push(body)
+        res.writeHead(200).end()
+      })
+      return
+    }
+    res.writeHead(404).end()
+  })
+  const mentions = (service: string) =>
+    notifications.filter((b) => b.includes('service-down') && b.includes(`"service":"${service}"`))
+  let store: Store | undefined
+
+  beforeAll(async () => {
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    store = await openStore({ type: 'postgres', connectionString: url, schema } as StoreConfig)
+  })
+  afterAll(async () => {
+    killAll(dirs)
+    await store?.close()
+    server.closeAllConnections()
+    await new Promise<void>((r) => server.close(() => r()))
+    const client = new pg.Client({ connectionString: url })
+    await client.connect()
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+    await client.end()
+    for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
+  })
+
+  it('should notify an outage once with three agents, and the next one once after the holder is killed', async () => {
+    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const agents = dirs.map((dir, i) => {
+      const name = `n${i + 1}`
+      writeConfig(dir, {
+        healthChecks: { interval: 200, timeout: 500, retries: 0 },
+        metrics: { enabled: false },
+        dashboard: { port: 0 },
+        selfHealing: { enabled: false, leaseTtl: 1500 },
+        alerting: {
+          groupWait: 0,
+          channels: { hook: { type: 'webhook', url: ['$', '{NOA_HOOK}'].join('') } },
+        },
+        store: { type: 'postgres', connectionString: ['$', '{NOA_PG}'].join(''), schema },
+        services: ['api', 'db'].map((service) => ({
+          name: service,
+          critical: true,
+          check: { type: 'http', url: `${base}/health/${service}` },
+        })),
+      })
+      const env = { NOA_PG: url!, NOA_HOOK: `${base}/hook`, NOA_AGENT_ID: name }
+      return { name, dir, child: noa(['start'], dir, env) }
+    })
+    for (const a of agents) await until(() => readRunInfo(a.dir), 30_000, `agent ${a.name} to start`)
+
+    // api is down from the start: every agent sees it, the alerting-lease holder alone notifies.
+    await until(() => mentions('api').length > 0, 30_000, 'the api service-down notification')
+    const holder = await store!.leases.leaseHolder('alerting', Date.now())
+    const killed = agents.find((a) => a.name === holder?.holder)
+    expect(killed, `alerting lease holder ${holder?.holder}`).toBeDefined()
+    await new Promise((r) => setTimeout(r, 2000))
+    expect(mentions('api')).toHaveLength(1)
+
+    // The holder dies without releasing its lease: a survivor takes it once it runs out.
+    killed!.child.kill('SIGKILL')
+    await until(() => !alive(killed!.child.pid), 5000, 'the holder to die')
+    await until(
+      async () => {
+        const next = await store!.leases.leaseHolder('alerting', Date.now())
+        return next !== undefined && next.holder !== killed!.name
+      },
+      30_000,
+      'a survivor to take the alerting lease',
+    )
+    health.db = 503
+    await until(() => mentions('db').length > 0, 30_000, 'the db service-down notification')
+    await new Promise((r) => setTimeout(r, 2000))
+    expect(mentions('db')).toHaveLength(1)
+    // The new holder reloads the firing alerts from the shared log: api is not announced again.
+    expect(mentions('api')).toHaveLength(1)
+
+    const survivors = agents.filter((a) => a !== killed)
+    for (const a of survivors) a.child.kill('SIGTERM')
+    await Promise.all(survivors.map((a) => a.child.done))
   })
 })
