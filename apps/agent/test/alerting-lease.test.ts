@@ -1,14 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:http'
-import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openStore, type StoreConfig } from '@noa/store'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from '../src/agent.ts'
 import { formatConfigIssues, validateConfig } from '../src/config/load.ts'
-import { until } from './helpers.ts'
+import { dropSchema, type HookServer, startHookServer, until } from './helpers.ts'
 
 const url = process.env.NOA_TEST_POSTGRES_URL
 if (!url) console.warn('NOA_TEST_POSTGRES_URL is not set: the alerting lease test is skipped')
@@ -18,41 +15,21 @@ describe.skipIf(!url)('alerting with several agents on one PostgreSQL', () => {
   const dirs: string[] = []
   const agents: Agent[] = []
   const health: Record<string, number> = { api: 503, db: 200 }
-  const notifications: string[] = []
-  const server = createServer((req, res) => {
-    if (req.url?.startsWith('/health/')) return void res.writeHead(health[req.url.slice(8)] ?? 404).end()
-    if (req.url === '/hook') {
-      let body = ''
-      req.on('data', (c) => {
-        body += c
-      })
-      req.on('end', () => {
-        notifications.push(body)
-        res.writeHead(200).end()
-      })
-      return
-    }
-    res.writeHead(404).end()
-  })
-  const mentions = (service: string) =>
-    notifications.filter((b) => b.includes('service-down') && b.includes(`"service":"${service}"`))
+  let hooks: HookServer
+  const mentions = (service: string) => hooks.mentions(service)
 
   beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    hooks = await startHookServer(health)
   })
   afterAll(async () => {
     for (const a of agents) await a.stop()
-    server.closeAllConnections()
-    await new Promise<void>((r) => server.close(() => r()))
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-    await client.end()
+    await hooks.close()
+    await dropSchema(url!, schema)
     for (const d of dirs) rmSync(d, { recursive: true, force: true })
   })
 
   const start = async (agentId: string) => {
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const base = hooks.base
     const dir = mkdtempSync(join(tmpdir(), 'noa-alerting-lease-'))
     dirs.push(dir)
     const result = validateConfig(

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
+import pg from 'pg'
 import { Agent } from '../src/agent.ts'
 import { formatConfigIssues, validateConfig } from '../src/config/load.ts'
 import { createApp } from '../src/http/app.ts'
@@ -101,5 +102,61 @@ export async function until<T>(
     if (value) return value as Exclude<T, false | null | undefined | 0 | ''>
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
     await new Promise((r) => setTimeout(r, 50))
+  }
+}
+
+/**
+ * A real HTTP server that answers `/health/<service>` with the status a test sets in `health`,
+ * and records every body POSTed to `/hook` (a webhook alert channel) in `notifications`.
+ */
+export interface HookServer {
+  base: string
+  health: Record<string, number>
+  notifications: string[]
+  /** The service-down notifications about `service`. */
+  mentions(service: string): string[]
+  close(): Promise<void>
+}
+
+export async function startHookServer(health: Record<string, number>): Promise<HookServer> {
+  const notifications: string[] = []
+  const server = createServer((req, res) => {
+    if (req.url?.startsWith('/health/')) return void res.writeHead(health[req.url.slice(8)] ?? 404).end()
+    if (req.url === '/hook') {
+      let body = ''
+      req.on('data', (c) => {
+        body += c
+      })
+      req.on('end', () => {
+        notifications.push(body)
+        res.writeHead(200).end()
+      })
+      return
+    }
+    res.writeHead(404).end()
+  })
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+  return {
+    base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    health,
+    notifications,
+    mentions: (service) =>
+      notifications.filter((b) => b.includes('service-down') && b.includes(`"service":"${service}"`)),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections()
+        server.close(() => r())
+      }),
+  }
+}
+
+/** Drops a test's PostgreSQL schema and everything in it. */
+export async function dropSchema(connectionString: string, schema: string): Promise<void> {
+  const client = new pg.Client({ connectionString })
+  await client.connect()
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+  } finally {
+    await client.end()
   }
 }

@@ -4,10 +4,9 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { openStore, type Store, type StoreConfig } from '@noa/store'
-import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { alive, killAll, noa, readRunInfo, writeConfig } from './cli.ts'
-import { until } from './helpers.ts'
+import { dropSchema, type HookServer, startHookServer, until } from './helpers.ts'
 
 const url = process.env.NOA_TEST_POSTGRES_URL
 if (!url) console.warn('NOA_TEST_POSTGRES_URL is not set: the several-agents lease test is skipped')
@@ -41,10 +40,7 @@ describe.skipIf(!url)('several agents on one PostgreSQL', () => {
     for (const res of hung) res.destroy()
     server.closeAllConnections()
     await new Promise<void>((r) => server.close(() => r()))
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-    await client.end()
+    await dropSchema(url!, schema)
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   })
 
@@ -106,45 +102,23 @@ describe.skipIf(!url)('several agents on one PostgreSQL', () => {
 describe.skipIf(!url)('alerting with several agent processes on one PostgreSQL', () => {
   const schema = `noa_agent_alerting_kill_${process.pid}_${Date.now().toString(36)}`
   const dirs = ['n1', 'n2', 'n3'].map(() => mkdtempSync(join(tmpdir(), 'noa-alerting-kill-')))
-  const health: Record<string, number> = { api: 503, db: 200 }
-  const notifications: string[] = []
-  const server = createServer((req, res) => {
-    if (req.url?.startsWith('/health/')) return void res.writeHead(health[req.url.slice(8)] ?? 404).end()
-    if (req.url === '/hook') {
-      let body = ''
-      req.on('data', (c) => {
-        body += c
-      })
-      req.on('end', () => {
-        notifications.push(body)
-        res.writeHead(200).end()
-      })
-      return
-    }
-    res.writeHead(404).end()
-  })
-  const mentions = (service: string) =>
-    notifications.filter((b) => b.includes('service-down') && b.includes(`"service":"${service}"`))
+  let hooks: HookServer
   let store: Store | undefined
 
   beforeAll(async () => {
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    hooks = await startHookServer({ api: 503, db: 200 })
     store = await openStore({ type: 'postgres', connectionString: url, schema } as StoreConfig)
   })
   afterAll(async () => {
     killAll(dirs)
     await store?.close()
-    server.closeAllConnections()
-    await new Promise<void>((r) => server.close(() => r()))
-    const client = new pg.Client({ connectionString: url })
-    await client.connect()
-    await client.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
-    await client.end()
+    await hooks.close()
+    await dropSchema(url!, schema)
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   })
 
   it('should notify an outage once with three agents, and the next one once after the holder is killed', async () => {
-    const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+    const { base, health, mentions } = hooks
     const agents = dirs.map((dir, i) => {
       const name = `n${i + 1}`
       writeConfig(dir, {
