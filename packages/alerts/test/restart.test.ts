@@ -121,14 +121,18 @@ describe('delivery across a killed process', () => {
     ])
     // Every attempt before the kill was for the head of the queue.
     expect(new Set(attempts(first.lines).map((a) => a.key))).toEqual(new Set(['alert-0']))
-    second.process.kill('SIGKILL')
-    await second.exited
+    // The worker reports an attempt before it marks the delivery sent: wait for the marks.
     const store = await createSqliteStore({ path: db })
     try {
-      const all = await store.outbox.deliveries()
-      expect(all.map((d) => d.status)).toEqual(Array(6).fill('sent'))
+      const statuses = async () => (await store.outbox.deliveries()).map((d) => d.status)
+      const deadline = Date.now() + 10_000
+      while (!(await statuses()).every((s) => s === 'sent') && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20))
+      expect(await statuses()).toEqual(Array(6).fill('sent'))
     } finally {
       await store.close()
     }
+    second.process.kill('SIGKILL')
+    await second.exited
   })
 })
