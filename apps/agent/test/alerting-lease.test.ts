@@ -23,7 +23,7 @@ describe.skipIf(!url)('alerting with several agents on one PostgreSQL', () => {
   })
   afterAll(async () => {
     for (const a of agents) await a.stop()
-    await hooks.close()
+    await hooks?.close()
     await dropSchema(url!, schema)
     for (const d of dirs) rmSync(d, { recursive: true, force: true })
   })

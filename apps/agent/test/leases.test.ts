@@ -13,7 +13,8 @@ if (!url) console.warn('NOA_TEST_POSTGRES_URL is not set: the several-agents lea
 
 describe.skipIf(!url)('several agents on one PostgreSQL', () => {
   const schema = `noa_agent_test_${process.pid}_${Date.now().toString(36)}`
-  const dirs = ['a1', 'a2', 'a3'].map(() => mkdtempSync(join(tmpdir(), 'noa-lease-')))
+  // Made in beforeAll: a skipped suite leaves nothing behind.
+  const dirs: string[] = []
   const hung: ServerResponse[] = []
   const requests: string[] = []
   let healthy = false
@@ -33,6 +34,7 @@ describe.skipIf(!url)('several agents on one PostgreSQL', () => {
   })
 
   beforeAll(async () => {
+    for (let i = 0; i < 3; i++) dirs.push(mkdtempSync(join(tmpdir(), 'noa-lease-')))
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   })
   afterAll(async () => {
@@ -101,18 +103,19 @@ describe.skipIf(!url)('several agents on one PostgreSQL', () => {
 
 describe.skipIf(!url)('alerting with several agent processes on one PostgreSQL', () => {
   const schema = `noa_agent_alerting_kill_${process.pid}_${Date.now().toString(36)}`
-  const dirs = ['n1', 'n2', 'n3'].map(() => mkdtempSync(join(tmpdir(), 'noa-alerting-kill-')))
+  const dirs: string[] = []
   let hooks: HookServer
   let store: Store | undefined
 
   beforeAll(async () => {
+    for (let i = 0; i < 3; i++) dirs.push(mkdtempSync(join(tmpdir(), 'noa-alerting-kill-')))
     hooks = await startHookServer({ api: 503, db: 200 })
     store = await openStore({ type: 'postgres', connectionString: url, schema } as StoreConfig)
   })
   afterAll(async () => {
     killAll(dirs)
     await store?.close()
-    await hooks.close()
+    await hooks?.close()
     await dropSchema(url!, schema)
     for (const dir of dirs) rmSync(dir, { recursive: true, force: true })
   })
