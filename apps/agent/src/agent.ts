@@ -298,7 +298,11 @@ export class Agent {
         help: 'Notification delivery attempts',
         labelNames: ['channel', 'status'],
       }),
-      sse: r.gauge({ name: 'noa_sse_clients', help: 'Open /api/sse streams' }),
+      sse: r.gauge({
+        name: 'noa_sse_clients',
+        help: 'Open /api/sse streams',
+        collect: (gauge) => gauge.set(this.sse.size),
+      }),
       rounds: r.counter({ name: 'noa_metrics_rounds_total', help: 'Metrics collection rounds' }),
       scrapeErrors: r.counter({
         name: 'noa_scrape_errors_total',
@@ -699,7 +703,6 @@ export class Agent {
     const summary = this.health.summary()
     const active = this.alerts.alerts()
     const app = this.#latest?.application
-    this.#metricsM.sse.set(this.sse.size)
     return {
       timestamp: new Date(this.#clock.now()).toISOString(),
       health: summary.overall,
@@ -743,7 +746,6 @@ export class Agent {
 
   /** The agent's Prometheus exposition; the system and process gauges refresh as it is written. */
   renderMetrics(format: 'prometheus' | 'openmetrics'): Promise<string> {
-    this.#metricsM.sse.set(this.sse.size)
     return this.registry.metrics(format)
   }
 

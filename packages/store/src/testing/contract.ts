@@ -1,6 +1,6 @@
 import type { AlertRecord, Approval, CheckResult, HealingRecord, MetricSnapshot } from '@noa/core'
 import type { afterEach, describe, expect, it } from 'vitest'
-import type { Store } from '../store.ts'
+import type { RetentionKind, Store } from '../store.ts'
 
 /** The test functions the suite runs with, passed in so vitest stays out of runtime dependencies. */
 export interface ContractTestApi {
@@ -12,20 +12,7 @@ export interface ContractTestApi {
 
 /** Options the suite passes when it needs a store with short retention or small chunks. */
 export interface ContractStoreOptions {
-  retention?: Partial<
-    Record<
-      | 'samples'
-      | 'rollups1m'
-      | 'rollups1h'
-      | 'snapshots'
-      | 'checks'
-      | 'alerts'
-      | 'deliveries'
-      | 'healings'
-      | 'approvals',
-      number
-    >
-  >
+  retention?: Partial<Record<RetentionKind, number>>
   chunkSize?: number
   maxChunks?: number
 }
