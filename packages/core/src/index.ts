@@ -40,6 +40,7 @@ export type {
   HealingAudit,
   HealingOutcome,
   HealingRecord,
+  HealingSkip,
   HealingStep,
   HealingTrigger,
   HealthState,
@@ -51,7 +52,10 @@ export type {
   OverallStatus,
   ServiceName,
   Severity,
+  Silence,
+  SilenceMatcher,
+  SilenceStore,
   StateChange,
   SystemSection,
 } from './types.ts'
-export { HEALTH_STATES, SEVERITIES } from './types.ts'
+export { HEALING_SKIPS, HEALTH_STATES, SEVERITIES } from './types.ts'

@@ -156,6 +156,8 @@ export interface AlertRecord {
   activeAt?: number
   firedAt?: number
   resolvedAt?: number
+  /** Epoch ms of the latest notification sent for it (firing or repeat), so a restart does not send it again. */
+  notifiedAt?: number
   updatedAt: number
 }
 
@@ -228,6 +230,45 @@ export type HealingOutcome =
   | 'awaiting-approval'
   | 'rejected'
 
+/**
+ * Why a healing did not act (a `skipped` record). Decisions read this, never the reason text.
+ * - `disabled`: self-healing or the strategy is switched off
+ * - `locked`: a healing of the same service is already running in this agent
+ * - `lease-held`: another agent holds the service's healing lease
+ * - `lease-unavailable`: the lease could not be read or taken (store error)
+ * - `cooldown`: the service was restarted too recently
+ * - `budget-spent`: the restart budget (max restarts in the window, or in a row) is used up
+ * - `circuit-open`: healings of the service keep failing; it waits for its next retry
+ * - `healthy-again`: the service recovered before anything was done
+ * - `stopped`: the service was stopped on purpose meanwhile
+ * - `closed`: the engine is shutting down
+ */
+export type HealingSkip =
+  | 'disabled'
+  | 'locked'
+  | 'lease-held'
+  | 'lease-unavailable'
+  | 'cooldown'
+  | 'budget-spent'
+  | 'circuit-open'
+  | 'healthy-again'
+  | 'stopped'
+  | 'closed'
+
+/** Every value of {@link HealingSkip}. */
+export const HEALING_SKIPS = [
+  'disabled',
+  'locked',
+  'lease-held',
+  'lease-unavailable',
+  'cooldown',
+  'budget-spent',
+  'circuit-open',
+  'healthy-again',
+  'stopped',
+  'closed',
+] as const satisfies readonly HealingSkip[]
+
 /** The audit record of one healing. */
 export interface HealingRecord {
   id: string
@@ -241,8 +282,12 @@ export interface HealingRecord {
   healthBefore?: HealthState
   healthAfter?: HealthState
   dryRun: boolean
-  /** Why it was skipped, failed or refused by a guard. */
+  /** Why it was skipped, failed or refused by a guard, for people. */
   reason?: string
+  /** Why it was skipped, for code: set on every `skipped` record. */
+  skip?: HealingSkip
+  /** The agent that ran it (several agents share a PostgreSQL store). */
+  agentId?: string
 }
 
 /** Where an approval stands. */
@@ -288,8 +333,35 @@ export interface AlertLog {
 export interface HealingAudit {
   /** Upserts by id: a healing is saved when it starts and again as its steps complete. */
   saveHealing(record: HealingRecord): Promise<void>
-  /** Records newest `startedAt` first. */
-  healings(query?: ListQuery): Promise<HealingRecord[]>
+  /** Records newest `startedAt` first; `outcome` filters (e.g. the `running` ones left by a crash). */
+  healings(query?: ListQuery & { outcome?: HealingOutcome }): Promise<HealingRecord[]>
+}
+
+/** One label condition of a silence, as in Alertmanager: `=`, `!=`, `=~`, `!~` (full-match regex). */
+export interface SilenceMatcher {
+  label: string
+  op: '=' | '!=' | '=~' | '!~'
+  value: string
+}
+
+/** A silence: while active, matching alerts send no notification and run no action. */
+export interface Silence {
+  id: string
+  matchers: SilenceMatcher[]
+  /** Epoch ms. */
+  startsAt: number
+  /** Epoch ms; expiring a silence sets it to the time it was expired. */
+  endsAt: number
+  comment: string
+  createdBy?: string
+}
+
+/** Where silences live, so they survive restarts and are shared by agents on one store. */
+export interface SilenceStore {
+  /** Upserts by id (expiring a silence saves it again with an earlier `endsAt`). */
+  saveSilence(silence: Silence): Promise<void>
+  /** Silences that have not ended at `activeAt` (every one when omitted), newest `startsAt` first. */
+  silences(query?: { activeAt?: number; limit?: number }): Promise<Silence[]>
 }
 
 /** A human's decision on an approval. */
