@@ -240,6 +240,7 @@ export type HealingOutcome =
  * - `budget-spent`: the restart budget (max restarts in the window, or in a row) is used up
  * - `circuit-open`: healings of the service keep failing; it waits for its next retry
  * - `healthy-again`: the service recovered before anything was done
+ * - `approval-expired`: nobody decided the approval it asked for in time
  * - `stopped`: the service was stopped on purpose meanwhile
  * - `closed`: the engine is shutting down
  */
@@ -252,6 +253,7 @@ export type HealingSkip =
   | 'budget-spent'
   | 'circuit-open'
   | 'healthy-again'
+  | 'approval-expired'
   | 'stopped'
   | 'closed'
 
@@ -265,6 +267,7 @@ export const HEALING_SKIPS = [
   'budget-spent',
   'circuit-open',
   'healthy-again',
+  'approval-expired',
   'stopped',
   'closed',
 ] as const satisfies readonly HealingSkip[]

@@ -7,7 +7,7 @@ import { createMemoryStore } from '@noa/store'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { HealingEngineOptions } from './engine.ts'
 import { createHealingEngine } from './engine.ts'
-import type { HealingAlert } from './strategy.ts'
+import type { HealingEscalation } from './strategy.ts'
 import type { RecordedCall } from './testing/recording-executor.ts'
 import { recordingExecutor } from './testing/recording-executor.ts'
 
@@ -28,6 +28,9 @@ const probe = async (service: string): Promise<CheckResult> => {
     attempts: 1,
   }
 }
+
+/** Lets what is due now run, without moving fake time. */
+const flush = () => new Promise((r) => setTimeout(r, 10))
 
 /** Runs fake time until `p` settles. */
 async function settle<T>(p: Promise<T>): Promise<T> {
@@ -150,11 +153,11 @@ describe('HealingEngine', () => {
   it('should degrade the service after 3 consecutive failed restarts and raise a critical alert', async () => {
     health.api = 'error'
     const { engine } = engineWith({
-      config: { restartCooldown: 0 },
+      config: { restartCooldown: 0, circuitBreaker: { failureThreshold: 10 } },
       services: { api: { degrade: { type: 'env', name: 'READ_ONLY', value: '1' } } },
     })
-    const alerts: HealingAlert[] = []
-    engine.on('alert', (a) => alerts.push(a))
+    const alerts: HealingEscalation[] = []
+    engine.on('escalation', (a) => alerts.push(a))
     for (let i = 0; i < 3; i++)
       expect((await settle(engine.heal('service-down', 'api'))).outcome).toBe('failed')
     const fourth = await settle(engine.heal('service-down', 'api'))
@@ -162,12 +165,21 @@ describe('HealingEngine', () => {
     expect(fourth.trigger).toBe('max-restarts')
     expect(fourth.outcome).toBe('succeeded')
     expect(calls.at(-1)).toEqual({ service: 'api', action: 'restart', env: { READ_ONLY: '1' } })
-    expect(alerts.map((a) => [a.kind, a.severity])).toContainEqual(['degraded', 'critical'])
-    expect(engine.guardState('api').degraded).toBe(true)
-    // once degraded, further triggers are refused without degrading again
+    expect(alerts.map((a) => [a.kind, a.severity])).toEqual([
+      ['healing-failed', 'warning'],
+      ['healing-failed', 'warning'],
+      ['healing-failed', 'warning'],
+      ['budget-spent', 'critical'],
+      ['degraded', 'critical'],
+    ])
+    expect(alerts[3]?.message).toBe(
+      'api was restarted 3 times in a row without recovering (max 3); retrying with backoff, next in 10 s',
+    )
+    expect(engine.guardState('api')).toMatchObject({ degraded: true, circuit: 'open', cause: 'budget-spent' })
+    // once degraded, further triggers are refused without degrading again, with a typed reason
     const fifth = await settle(engine.heal('service-down', 'api'))
-    expect(fifth.outcome).toBe('skipped')
-    expect(fifth.reason).toMatch(/3 times in a row/)
+    expect(fifth).toMatchObject({ outcome: 'skipped', skip: 'circuit-open' })
+    expect(fifth.reason).toBe('circuit of api is open (its restart budget is spent); next retry in 10000 ms')
     expect(calls.filter((c) => c.env)).toHaveLength(1)
   })
 
@@ -189,30 +201,98 @@ describe('HealingEngine', () => {
     health.api = 'error'
     const refused = await settle(engine.heal('service-down', 'api', { dryRun: false }))
     expect(refused.strategy).toBe('graceful-degradation')
-    await clock.advance(600_000)
+    // a person may always act
     health.api = 'error'
-    expect((await settle(engine.heal('service-down', 'api'))).outcome).toBe('succeeded')
+    expect((await settle(engine.heal('manual', 'api'))).outcome).toBe('succeeded')
   })
 
-  it('should open the circuit after repeated failed healings, alert, and half-open after the cool-off', async () => {
+  it('should retry an open circuit with backoff, never leave the service down, and close it once stable', async () => {
+    const { engine, store } = engineWith({
+      config: {
+        restartCooldown: 0,
+        maxRestarts: 2,
+        circuitBreaker: { retryInitial: 10_000, coolOff: 30_000, stablePeriod: 60_000 },
+        strategies: {
+          gracefulDegradation: { enabled: false },
+          serviceRestart: { stopWait: 0, startWait: 0 },
+        },
+      },
+    })
+    const escalations: HealingEscalation[] = []
+    const recovered: string[] = []
+    engine.on('escalation', (e) => escalations.push(e))
+    engine.on('recovered', (r) => recovered.push(r.service))
+    health.api = 'error'
+    engine.noteHealth('api', 'error')
+    await settle(engine.heal('service-down', 'api'))
+    await settle(engine.heal('service-down', 'api'))
+    const spent = await settle(engine.heal('service-down', 'api'))
+    expect(spent).toMatchObject({ outcome: 'skipped', skip: 'budget-spent' })
+    expect(escalations.filter((e) => e.kind === 'budget-spent')).toHaveLength(1)
+    const starts = () => calls.filter((c) => c.action === 'start').length
+    expect(starts()).toBe(2)
+    // retries at +10 s, +20 s, +30 s (the cap), +30 s: each a restart, none refused
+    const retryTimes: number[] = []
+    engine.on('healing-started', (r) => retryTimes.push(r.startedAt))
+    const t0 = clock.now()
+    for (const wait of [10_000, 20_000, 30_000, 30_000]) {
+      await clock.advance(wait)
+      await flush()
+    }
+    expect(retryTimes.map((t) => t - t0)).toEqual([10_000, 30_000, 60_000, 90_000])
+    expect(starts()).toBe(6)
+    expect(engine.guardState('api')).toMatchObject({ circuit: 'open', retries: 5 })
+    // the fault clears: healthy for the stable period closes the circuit and resets the counts
+    health.api = 'healthy'
+    engine.noteHealth('api', 'healthy')
+    await clock.advance(59_999)
+    expect(recovered).toEqual([])
+    await clock.advance(1)
+    expect(recovered).toEqual(['api'])
+    expect(engine.guardState('api')).toMatchObject({ circuit: 'closed', consecutive: 0, degraded: false })
+    await clock.advance(600_000)
+    expect(starts()).toBe(6)
+    expect((await store.healing.healings()).filter((r) => r.skip === 'budget-spent')).toHaveLength(1)
+  })
+
+  it('should leave a service down for a person when onBudgetSpent is stop', async () => {
+    const { engine } = engineWith({
+      config: { restartCooldown: 0, maxRestarts: 1, onBudgetSpent: 'stop' },
+    })
+    const escalations: HealingEscalation[] = []
+    engine.on('escalation', (e) => escalations.push(e))
+    health.api = 'error'
+    await settle(engine.heal('service-down', 'api'))
+    await settle(engine.heal('service-down', 'api'))
+    expect(escalations.find((e) => e.kind === 'budget-spent')?.message).toMatch(/until a person acts/)
+    await clock.advance(3_600_000)
+    expect(calls.filter((c) => c.action === 'start')).toHaveLength(1)
+    expect(engine.guardState('api').nextRetryAt).toBeUndefined()
+  })
+
+  it('should open the circuit after repeated failed healings, alert, and retry after the backoff', async () => {
     health.api = 'error'
     const { engine } = engineWith({
-      config: { restartCooldown: 0, circuitBreaker: { failureThreshold: 2, coolOff: 120_000 } },
+      config: { restartCooldown: 0, circuitBreaker: { failureThreshold: 2, retryInitial: 120_000 } },
       executors: { api: recordingExecutor('api', calls, { fail: { scale: 'API down' } }) },
     })
-    const alerts: HealingAlert[] = []
-    engine.on('alert', (a) => alerts.push(a))
+    const alerts: HealingEscalation[] = []
+    engine.on('escalation', (a) => alerts.push(a))
     await settle(engine.heal('high-load', 'api'))
     await settle(engine.heal('high-load', 'api'))
-    expect(alerts.map((a) => a.kind)).toEqual(['circuit-open'])
+    expect(alerts.map((a) => a.kind)).toEqual(['healing-failed', 'healing-failed', 'circuit-open'])
     const refused = await settle(engine.heal('high-load', 'api'))
-    expect(refused.outcome).toBe('skipped')
-    expect(refused.reason).toMatch(/circuit of scale-up on api is open/)
+    expect(refused).toMatchObject({ outcome: 'skipped', skip: 'circuit-open' })
+    expect(refused.reason).toMatch(/circuit of api is open \(its healings keep failing\)/)
     expect(calls.filter((c) => c.action === 'scale')).toHaveLength(2)
     await clock.advance(120_000)
-    const trial = await settle(engine.heal('high-load', 'api'))
-    expect(trial.outcome).toBe('failed')
-    expect(engine.guardState('api').circuits['scale-up']).toBe('open')
+    await flush()
+    expect(calls.filter((c) => c.action === 'scale')).toHaveLength(3)
+    expect(engine.guardState('api')).toMatchObject({
+      circuit: 'open',
+      cause: 'failures',
+      healingFailed: true,
+    })
   })
 
   it('should give one healing for two triggers at the same time', async () => {
@@ -221,7 +301,10 @@ describe('HealingEngine', () => {
     const both = Promise.all([engine.heal('service-down', 'api'), engine.heal('service-down', 'api')])
     const [a, b] = await settle(both)
     expect([a.outcome, b.outcome].sort()).toEqual(['failed', 'skipped'])
-    expect([a, b].find((r) => r.outcome === 'skipped')?.reason).toBe('a healing of api is already running')
+    expect([a, b].find((r) => r.outcome === 'skipped')).toMatchObject({
+      reason: 'a healing of api is already running',
+      skip: 'locked',
+    })
     expect(calls.filter((c) => c.action === 'start')).toHaveLength(1)
     expect(await store.healing.healings()).toHaveLength(1)
   })
@@ -231,8 +314,11 @@ describe('HealingEngine', () => {
     const { engine, store } = engineWith({ agentId: 'agent-a' })
     await store.leases.acquireLease('healing:api', 'agent-b', 60_000, clock.now())
     const record = await settle(engine.heal('service-down', 'api'))
-    expect(record.outcome).toBe('skipped')
-    expect(record.reason).toBe('another agent is healing api')
+    expect(record).toMatchObject({
+      outcome: 'skipped',
+      skip: 'lease-held',
+      reason: 'another agent is healing api',
+    })
     expect(calls).toEqual([])
     await clock.advance(60_001)
     await settle(engine.heal('service-down', 'api'))
@@ -647,15 +733,129 @@ describe('HealingEngine when its parts fail', () => {
     )
   })
 
-  it('should expire a waiting approval when the engine closes', async () => {
+  it('should leave a waiting approval pending when the engine closes', async () => {
     const { engine, store } = engineWith({ config: { strategies: { rollback: { enabled: true } } } })
     const pending = engine.heal('deployment-failure', 'api')
     await clock.advance(0)
     await engine.close()
     const r = await pending
-    expect(r.reason).toBe('approval expired without a decision')
-    expect((await store.approvals.approvals())[0]?.status).toBe('expired')
-    expect((await engine.heal('service-down', 'api')).reason).toBe('the engine is closed')
+    expect(r.outcome).toBe('interrupted')
+    expect((await store.approvals.approvals())[0]?.status).toBe('pending')
+    expect(await engine.heal('service-down', 'api')).toMatchObject({
+      reason: 'the healing engine is closing',
+      skip: 'closed',
+    })
     expect(await engine.decideApproval('nope', { status: 'approved', at: 0 })).toBeUndefined()
+  })
+
+  it('should stop acting when its lease is lost, and record the healing as interrupted', async () => {
+    health.api = 'error'
+    const { engine, store } = engineWith({ agentId: 'agent-a', config: { leaseTtl: 3000 } })
+    const pending = engine.heal('service-down', 'api')
+    // the healing is in its 2 s wait after the stop; another agent takes the lease meanwhile
+    await new Promise((r) => setTimeout(r, 5))
+    await store.leases.releaseLease('healing:api', 'agent-a')
+    await store.leases.acquireLease('healing:api', 'agent-b', 60_000, clock.now())
+    const record = await settle(pending)
+    expect(record.outcome).toBe('interrupted')
+    expect(record.reason).toBe(
+      'lost the lease of api: another agent holds it now; the remaining steps were not run',
+    )
+    expect(calls.map((c) => c.action)).toEqual(['stop'])
+    expect((await store.healing.healings())[0]?.outcome).toBe('interrupted')
+  })
+
+  it('should stop acting when its lease cannot be renewed before it runs out', async () => {
+    health.api = 'error'
+    const { store } = engineWith()
+    let failing = false
+    const leases = {
+      acquireLease: async (...a: Parameters<typeof store.leases.acquireLease>) => {
+        if (failing) throw new Error('connection refused')
+        return store.leases.acquireLease(...a)
+      },
+      releaseLease: store.leases.releaseLease.bind(store.leases),
+      leaseHolder: store.leases.leaseHolder.bind(store.leases),
+    }
+    const { engine } = engineWith({ leases, config: { leaseTtl: 3000 } })
+    const pending = engine.heal('service-down', 'api')
+    await new Promise((r) => setTimeout(r, 5))
+    failing = true
+    const record = await settle(pending)
+    expect(record.outcome).toBe('interrupted')
+    expect(record.reason).toMatch(/could not be renewed before it ran out \(connection refused\)/)
+  })
+})
+
+describe('HealingEngine after a crash', () => {
+  it('should close the healings left running as interrupted, leaving those of a live agent', async () => {
+    const { store } = engineWith()
+    const running = (id: string, service: string) => ({
+      id,
+      service,
+      trigger: 'service-down',
+      strategy: 'service-restart',
+      startedAt: 1,
+      outcome: 'running' as const,
+      steps: [],
+      dryRun: false,
+    })
+    await store.healing.saveHealing(running('h1', 'api'))
+    await store.healing.saveHealing(running('h2', 'web'))
+    await store.healing.saveHealing({ ...running('h3', 'api'), outcome: 'succeeded', endedAt: 2 })
+    await store.leases.acquireLease('healing:web', 'agent-live', 60_000, clock.now())
+    const engine = createHealingEngine({
+      clock,
+      agentId: 'agent-new',
+      audit: store.healing,
+      leases: store.leases,
+      executors: { api: recordingExecutor('api', calls), web: recordingExecutor('web', calls) },
+      config: { logsDir: join(dir, 'self-healing') },
+    })
+    const finished: HealingRecord[] = []
+    engine.on('healing-finished', (r) => finished.push(r))
+    await engine.start()
+    const byId = Object.fromEntries((await store.healing.healings()).map((r) => [r.id, r]))
+    expect(byId.h1).toMatchObject({
+      outcome: 'interrupted',
+      reason: 'the agent stopped before this healing ended',
+    })
+    expect(byId.h2?.outcome).toBe('running')
+    expect(byId.h3?.outcome).toBe('succeeded')
+    expect(finished.map((r) => r.id)).toEqual(['h1'])
+  })
+
+  it('should wait again on an approval that was pending at the restart and act once it is approved', async () => {
+    const config = { strategies: { rollback: { enabled: true } } }
+    const first = engineWith({
+      config,
+      services: { api: { rollback: { source: 'image', image: 'api:1' } } },
+    })
+    const waiting = first.engine.heal('deployment-failure', 'api')
+    await clock.advance(0)
+    await first.engine.close()
+    expect((await waiting).outcome).toBe('interrupted')
+    const [approval] = await first.store.approvals.approvals()
+    // the next agent over the same store
+    const second = createHealingEngine({
+      clock,
+      probe,
+      audit: first.store.healing,
+      approvals: first.store.approvals,
+      executors: { api: recordingExecutor('api', calls) },
+      services: { api: { rollback: { source: 'image', image: 'api:1' } } },
+      config: { ...config, logsDir: join(dir, 'self-healing') },
+    })
+    const resumed = new Promise<HealingRecord>((r) =>
+      second.on('healing-finished', (h) => h.outcome !== 'interrupted' && r(h)),
+    )
+    await second.start()
+    await settle(new Promise((r) => setTimeout(r, 5)))
+    expect(await first.store.approvals.approvals()).toHaveLength(1)
+    await second.decideApproval(approval!.id, { status: 'approved', at: clock.now(), by: 'ops' })
+    const record = await settle(resumed)
+    expect(record.strategy).toBe('rollback')
+    expect(calls.some((c) => c.action === 'rollback')).toBe(true)
+    await second.close()
   })
 })

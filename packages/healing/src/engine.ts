@@ -9,6 +9,7 @@ import type {
   HealingAudit,
   HealingOutcome,
   HealingRecord,
+  HealingSkip,
   HealingStep,
   HealingTrigger,
   HealthState,
@@ -19,6 +20,7 @@ import type {
 import { createId, errorMessage, noopLogger, systemClock } from '@noa/core'
 import { EventEmitter } from 'eventemitter3'
 import { z } from 'zod'
+import { waitForApproval } from './approval-wait.ts'
 import type { ActionResult, Executor } from './executor.ts'
 import type { ProcessExit } from './executors/local/local.ts'
 import { LocalSupervisor } from './executors/local/local.ts'
@@ -26,17 +28,18 @@ import { buildExecutor } from './executors/registry.ts'
 import { type GuardSnapshot, Guards } from './guards.ts'
 import type { ResolvedSelfHealing, SelfHealingConfig, ServiceHealingConfig } from './options.ts'
 import { parseOrThrow, selfHealingSchema, serviceHealingSchema } from './options.ts'
+import { LeaseLostError, leaseName, ServiceLocks } from './service-lock.ts'
+import { processRestart } from './strategies/process-restart/process-restart.ts'
 import { strategies as builtins, defaultTriggers, strategyConfigKey } from './strategies/registry.ts'
 import type {
-  ApprovalResult,
   ErrorRateReader,
-  HealingAlert,
+  HealingEscalation,
   Incident,
   Probe,
   ServiceRuntime,
   Strategy,
-  StrategyContext,
 } from './strategy.ts'
+import { createStrategyContext } from './strategy-context.ts'
 
 /** Options of {@link createHealingEngine}. */
 export interface HealingEngineOptions {
@@ -58,8 +61,14 @@ export interface HealingEngineOptions {
   approvals?: ApprovalStore
   /** With a lease store, a service is healed by exactly one agent at a time. */
   leases?: LeaseStore
-  /** This agent's name in leases. @default a random id */
+  /** This agent's name in leases and records. @default a random id */
   agentId?: string
+  /**
+   * Restart a supervised process as soon as it exits. A host that decides itself (the agent's
+   * incident router) turns it off, listens to `process-exit` and calls
+   * `heal('process-exit', service, { exit })`. @default true
+   */
+  restartOnExit?: boolean
   /** @default systemClock */
   clock?: Clock
   /** @default noopLogger */
@@ -71,8 +80,27 @@ export interface HealOptions {
   reason?: string
   /** The check result that caused the healing. */
   result?: CheckResult
+  /** The exit a supervisor saw, for the `process-exit` trigger. */
+  exit?: ProcessExit
   /** Overrides `selfHealing.dryRun` for this healing. */
   dryRun?: boolean
+}
+
+/** Options of {@link HealingEngine.close}. */
+export interface CloseOptions {
+  /**
+   * Leave supervised processes running (the next agent adopts them) instead of stopping them.
+   * @default false
+   */
+  keepProcesses?: boolean
+}
+
+/** The engine's view of one service, for rules, the API and tests. */
+export interface ServiceGuardState extends GuardSnapshot {
+  /** The restart budget was spent: the service runs degraded until it is stable again. */
+  degraded: boolean
+  /** The latest healing failed and the service has not been healthy since. */
+  healingFailed: boolean
 }
 
 /** Events of the healing engine. */
@@ -83,21 +111,19 @@ export interface HealingEvents {
   'approval-requested': [approval: Approval]
   /** A supervised process exited on its own (reported at once, before any restart). */
   'process-exit': [exit: ProcessExit]
-  alert: [alert: HealingAlert]
+  /** Something a person should know: a spent budget, an open circuit, a failed healing, a degradation. */
+  escalation: [escalation: HealingEscalation]
+  /** The service stayed healthy for the stable period: its circuit closed and its counts reset. */
+  recovered: [info: { service: string; at: number }]
 }
 
-const processRestart: Strategy = {
-  name: 'process-restart',
-  restarts: true,
-  applies: (incident) => incident.trigger === 'process-exit',
-  async execute() {
-    throw new Error('run by the engine')
-  },
-}
+/** Why nothing ran, for the records that never reached a strategy. */
+type Refusal = { outcome: HealingOutcome; reason: string; skip?: HealingSkip }
 
 /**
  * The self-healing engine: picks a strategy for a trigger, passes the guards, acts through
- * the service's executor, verifies, and records every step.
+ * the service's executor, verifies, and records every step. A service whose restart budget is
+ * spent is degraded and retried with backoff until it is stable again.
  *
  * @example
  * ```ts
@@ -113,19 +139,23 @@ const processRestart: Strategy = {
  */
 export class HealingEngine extends EventEmitter<HealingEvents> {
   readonly options: ResolvedSelfHealing
+  readonly agentId: string
   readonly #services = new Map<string, ServiceRuntime>()
   readonly #strategies: Record<string, Strategy>
   readonly #guards: Guards
+  readonly #locks: ServiceLocks
   readonly #clock: Clock
   readonly #logger: Logger
   readonly #deps: HealingEngineOptions
-  readonly #agentId: string
-  readonly #locks = new Set<string>()
-  readonly #lockWaiters = new Map<string, Array<() => void>>()
   readonly #degraded = new Set<string>()
+  readonly #failed = new Set<string>()
+  readonly #health = new Map<string, HealthState>()
+  /** What the next retry of an open circuit repeats, by service. */
+  readonly #retryWith = new Map<string, { trigger: HealingTrigger; exit?: ProcessExit }>()
+  readonly #retryTimers = new Map<string, Timer>()
+  readonly #stableTimers = new Map<string, Timer>()
   readonly #approvalWaiters = new Map<string, () => void>()
   readonly #running = new Set<Promise<unknown>>()
-  readonly #controllers = new Set<AbortController>()
   #closed = false
 
   constructor(options: HealingEngineOptions = {}) {
@@ -134,7 +164,7 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? noopLogger
     this.#deps = options
-    this.#agentId = options.agentId ?? createId('agent')
+    this.agentId = options.agentId ?? createId('agent')
     this.#strategies = { ...builtins, ...options.strategies }
     const unknown = Object.entries(this.options.triggers).filter(([, s]) => !(s in this.#strategies))
     if (unknown.length > 0)
@@ -147,48 +177,70 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
         this.options.triggers,
         'selfHealing.triggers',
       )
+    const { circuitBreaker: circuit } = this.options
     this.#guards = new Guards({
       maxRestarts: this.options.maxRestarts,
       restartWindowMs: this.options.restartWindow,
       maxConsecutive: this.options.strategies.serviceRestart.maxConsecutive,
-      circuitThreshold: this.options.circuitBreaker.failureThreshold,
-      circuitCoolOffMs: this.options.circuitBreaker.coolOff,
+      circuitThreshold: circuit.failureThreshold,
+      retryInitialMs: circuit.retryInitial,
+      retryMaxMs: circuit.coolOff,
+      stablePeriodMs: circuit.stablePeriod,
+      onBudgetSpent: this.options.onBudgetSpent,
+    })
+    this.#locks = new ServiceLocks({
+      ...(options.leases ? { leases: options.leases } : {}),
+      agentId: this.agentId,
+      ttlMs: this.options.leaseTtl,
+      clock: this.#clock,
+      logger: this.#logger,
     })
     for (const [name, raw] of Object.entries(options.services ?? {})) {
       const config = parseOrThrow(serviceHealingSchema, raw, `services.${name}`)
-      const runtime: ServiceRuntime = { name, config }
       const executor =
         options.executors?.[name] ??
         (config.executor ? buildExecutor(config.executor, { service: name, clock: this.#clock }) : undefined)
-      if (executor) runtime.executor = executor
-      if (executor instanceof LocalSupervisor)
-        executor.setExitHandler((exit) => this.#track(this.#onProcessExit(executor, exit)))
-      this.#services.set(name, runtime)
+      this.#add({ name, config, ...(executor ? { executor } : {}) })
     }
     for (const [name, executor] of Object.entries(options.executors ?? {}))
-      if (!this.#services.has(name)) {
-        this.#services.set(name, { name, config: serviceHealingSchema.parse({}), executor })
-        if (executor instanceof LocalSupervisor)
-          executor.setExitHandler((exit) => this.#track(this.#onProcessExit(executor, exit)))
-      }
+      if (!this.#services.has(name)) this.#add({ name, config: serviceHealingSchema.parse({}), executor })
   }
 
-  /** Starts every service under a local supervisor. */
+  #add(runtime: ServiceRuntime): void {
+    this.#services.set(runtime.name, runtime)
+    if (runtime.executor instanceof LocalSupervisor)
+      runtime.executor.setExitHandler((exit) => this.#onExit(exit))
+  }
+
+  /**
+   * Closes the healings a crash left `running` as `interrupted`, starts every service under a
+   * local supervisor, and asks again for the approvals still pending.
+   */
   async start(): Promise<Record<string, ActionResult>> {
+    const interrupted = await this.#closeInterrupted()
     const results: Record<string, ActionResult> = {}
     for (const s of this.#services.values())
       if (s.executor instanceof LocalSupervisor) results[s.name] = await s.executor.start()
+    void this.#track(this.#resumeApprovals(interrupted))
     return results
   }
 
-  /** Stops supervised processes, waits for running healings to settle, releases executors. */
-  async close(): Promise<void> {
+  /** Stops (or, with `keepProcesses`, leaves) supervised processes, ends running healings, releases executors. */
+  async close(options: CloseOptions = {}): Promise<void> {
     this.#closed = true
     for (const wake of this.#approvalWaiters.values()) wake()
-    for (const list of this.#lockWaiters.values()) for (const wake of list) wake()
-    for (const c of this.#controllers) c.abort(new Error('the healing engine is closing'))
+    this.#locks.close()
+    for (const timers of [this.#retryTimers, this.#stableTimers]) {
+      for (const t of timers.values()) t.cancel()
+      timers.clear()
+    }
     await Promise.allSettled([...this.#running])
-    await Promise.allSettled([...this.#services.values()].map((s) => s.executor?.close?.()))
+    await Promise.allSettled(
+      [...this.#services.values()].map((s) => {
+        const ex = s.executor as (Executor & { release?(): Promise<void> | void }) | undefined
+        return options.keepProcesses && ex?.release ? ex.release() : ex?.close?.()
+      }),
+    )
   }
 
   /** The executor of a service, if it has one. */
@@ -196,9 +248,36 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     return this.#services.get(service)?.executor
   }
 
-  /** The guards' view of a service: restarts in the window, consecutive, circuits. */
-  guardState(service: string): GuardSnapshot & { degraded: boolean } {
-    return { ...this.#guards.snapshot(service, this.#clock.now()), degraded: this.#degraded.has(service) }
+  /** The guards' view of a service: restarts, circuit, degraded, whether its latest healing failed. */
+  guardState(service: string): ServiceGuardState {
+    return {
+      ...this.#guards.snapshot(service, this.#clock.now()),
+      degraded: this.#degraded.has(service),
+      healingFailed: this.#failed.has(service),
+    }
+  }
+
+  /**
+   * Tells the engine what the health checks see. A service healthy for the stable period gets
+   * its circuit closed and its counts reset; retries of an open circuit wait while it is healthy.
+   */
+  noteHealth(service: string, state: HealthState): void {
+    if (!this.#services.has(service) || this.#closed) return
+    this.#health.set(service, state)
+    if (state === 'healthy') {
+      this.#guards.healthy(service, this.#clock.now())
+      this.#failed.delete(service)
+      const at = this.#guards.stableAt(service)
+      if (at === undefined || this.#stableTimers.has(service) || this.#guards.settled(service)) return
+      this.#stableTimers.set(
+        service,
+        this.#clock.setTimeout(() => this.#onStable(service), Math.max(0, at - this.#clock.now())),
+      )
+    } else if (state === 'unhealthy' || state === 'error') {
+      this.#guards.down(service)
+      this.#stableTimers.get(service)?.cancel()
+      this.#stableTimers.delete(service)
+    }
   }
 
   /**
@@ -215,10 +294,12 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
 
   /**
    * Heals `service` for `trigger` (the seed's `self-healing.js service-down mcp-server`).
-   * Never throws: problems end as a failed or skipped record with the reason.
+   * Never throws: problems end as a failed or skipped record with the reason; a `skipped`
+   * record says why in `skip`. Refusals by the lock or the lease are returned, not recorded:
+   * the healing that holds the service records the incident.
    */
   heal(trigger: HealingTrigger, service: string, options: HealOptions = {}): Promise<HealingRecord> {
-    return this.#track(this.#heal(trigger, service, options))
+    return this.#track(this.#heal(trigger, service, options, false))
   }
 
   #track<T>(p: Promise<T>): Promise<T> {
@@ -227,105 +308,90 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     return p
   }
 
-  async #heal(trigger: HealingTrigger, service: string, options: HealOptions): Promise<HealingRecord> {
+  #onExit(exit: ProcessExit): void {
+    this.emit('process-exit', exit)
+    if (this.#deps.restartOnExit !== false && !this.#closed)
+      void this.heal('process-exit', exit.service, { exit })
+  }
+
+  async #heal(
+    trigger: HealingTrigger,
+    service: string,
+    options: HealOptions,
+    retry: boolean,
+  ): Promise<HealingRecord> {
     const now = this.#clock.now()
-    const incident: Incident = { service, trigger, at: now }
-    if (options.reason) incident.reason = options.reason
-    if (options.result) incident.result = options.result
     const dryRun = options.dryRun ?? this.options.dryRun
-    const strategyName = this.options.triggers[trigger] ?? defaultTriggers[trigger]
-    const bare = (strategy: string, outcome: HealingOutcome, reason: string): HealingRecord => ({
+    const incident: Incident = { service, trigger, at: options.exit?.at ?? now }
+    if (options.reason) incident.reason = options.reason
+    else if (options.exit) incident.reason = exitReason(options.exit)
+    if (options.result) incident.result = options.result
+    if (options.exit) incident.exit = options.exit
+    const strategyName =
+      trigger === 'process-exit'
+        ? processRestart.name
+        : (this.options.triggers[trigger] ?? defaultTriggers[trigger])
+    const bare = (refusal: Refusal): HealingRecord => ({
       id: createId('heal', now),
       service,
       trigger,
-      strategy,
+      strategy: strategyName ?? 'none',
       startedAt: now,
       endedAt: now,
-      outcome,
+      outcome: refusal.outcome,
       steps: [],
       dryRun,
-      reason,
+      reason: refusal.reason,
+      ...(refusal.skip ? { skip: refusal.skip } : {}),
+      agentId: this.agentId,
     })
-    if (!this.options.enabled)
-      return this.#save(bare(strategyName ?? 'none', 'skipped', 'self-healing is disabled'))
+    const refuse = (refusal: Refusal) => this.#save(bare(refusal))
+    const disabled = (reason: string) => refuse({ outcome: 'skipped', reason, skip: 'disabled' })
+    if (!this.options.enabled) return disabled('self-healing is disabled')
+    if (trigger === 'process-exit' && !this.options.autoRestart)
+      return disabled('restarts of exited processes are off (selfHealing.autoRestart)')
     const runtime = this.#services.get(service)
-    if (!runtime) return this.#save(bare(strategyName ?? 'none', 'failed', `unknown service ${service}`))
+    if (!runtime) return refuse({ outcome: 'failed', reason: `unknown service ${service}` })
     if (!strategyName)
-      return this.#save(bare('none', 'failed', `no strategy answers the trigger ${JSON.stringify(trigger)}`))
-    const strategy = this.#strategies[strategyName]
-    if (!strategy) return this.#save(bare(strategyName, 'failed', `unknown strategy ${strategyName}`))
+      return refuse({
+        outcome: 'failed',
+        reason: `no strategy answers the trigger ${JSON.stringify(trigger)}`,
+      })
+    const strategy = trigger === 'process-exit' ? processRestart : this.#strategies[strategyName]
+    if (!strategy) return refuse({ outcome: 'failed', reason: `unknown strategy ${strategyName}` })
     const key = strategyConfigKey[strategyName as keyof typeof strategyConfigKey]
     if (key && !this.options.strategies[key].enabled)
-      return this.#save(
-        bare(
-          strategyName,
-          'skipped',
-          `strategy ${strategyName} is disabled (selfHealing.strategies.${key}.enabled)`,
-        ),
-      )
-    return this.#locked(runtime, dryRun, bare(strategyName, 'skipped', ''), () =>
-      this.#guarded(strategy, runtime, incident, dryRun),
+      return disabled(`strategy ${strategyName} is disabled (selfHealing.strategies.${key}.enabled)`)
+    if (options.exit) {
+      // An exit during a healing of the same service (a start that crashes at once) waits its turn.
+      await this.#locks.waitFree(service)
+      // A run longer than the stable period was a recovery: the consecutive count starts over.
+      if (options.exit.uptimeMs >= this.options.circuitBreaker.stablePeriod) this.#guards.recovered(service)
+    }
+    const locked = await this.#locks.run(service, !dryRun, (signal) =>
+      this.#guarded(strategy, runtime, incident, dryRun, signal, retry),
     )
-  }
-
-  /** One healing per service at a time: in process by a lock, across agents by a lease. */
-  async #locked(
-    runtime: ServiceRuntime,
-    dryRun: boolean,
-    skipped: HealingRecord,
-    run: () => Promise<HealingRecord>,
-  ): Promise<HealingRecord> {
-    const service = runtime.name
-    if (this.#locks.has(service) || this.#closed)
-      return {
-        ...skipped,
-        reason: this.#closed ? 'the engine is closed' : `a healing of ${service} is already running`,
-      }
-    this.#locks.add(service)
-    const leases = this.#deps.leases
-    const leaseName = `healing:${service}`
-    let renew: Timer | undefined
-    let released = false
-    const release = () => {
-      if (released) return
-      released = true
-      renew?.cancel()
-      this.#locks.delete(service)
-      const waiters = this.#lockWaiters.get(service) ?? []
-      this.#lockWaiters.delete(service)
-      for (const wake of waiters) wake()
-      if (leases && !dryRun) void leases.releaseLease(leaseName, this.#agentId).catch(() => {})
+    if (retry) this.#scheduleRetry(service, true)
+    if (!locked.ok) {
+      this.#logger.debug('healing not started', {
+        service,
+        trigger,
+        skip: locked.skip,
+        reason: locked.reason,
+      })
+      return bare({ outcome: 'skipped', reason: locked.reason, skip: locked.skip })
     }
-    try {
-      if (leases && !dryRun) {
-        let got = false
-        try {
-          got = await leases.acquireLease(leaseName, this.#agentId, this.options.leaseTtl, this.#clock.now())
-        } catch (e) {
-          return { ...skipped, reason: `cannot take the lease of ${service}: ${errorMessage(e)}` }
-        }
-        if (!got) {
-          released = true
-          this.#locks.delete(service)
-          return { ...skipped, reason: `another agent is healing ${service}` }
-        }
-        const keep = () => {
-          renew = this.#clock.setTimeout(
-            () => {
-              void leases
-                .acquireLease(leaseName, this.#agentId, this.options.leaseTtl, this.#clock.now())
-                .catch(() => false)
-              if (!released) keep()
-            },
-            Math.floor(this.options.leaseTtl / 3),
-          )
-        }
-        keep()
-      }
-      return await run()
-    } finally {
-      release()
-    }
+    const record = locked.value
+    const supervisor = runtime.executor
+    // A start that fails outright counts as a crash, so the supervisor's backoff keeps growing.
+    if (
+      trigger === 'process-exit' &&
+      record.outcome === 'failed' &&
+      !this.#closed &&
+      supervisor instanceof LocalSupervisor
+    )
+      supervisor.reportStartFailure()
+    return record
   }
 
   async #guarded(
@@ -333,53 +399,65 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     runtime: ServiceRuntime,
     incident: Incident,
     dryRun: boolean,
-    body?: (ctx: StrategyContext) => Promise<HealingRecord>,
+    signal: AbortSignal,
+    retry: boolean,
   ): Promise<HealingRecord> {
     const now = this.#clock.now()
-    const verdict = this.#guards.check(runtime.name, strategy.name, {
+    const service = runtime.name
+    const verdict = this.#guards.check(service, {
       now,
       restarts: strategy.restarts,
       cooldownMs: strategy.cooldown?.(this.options) ?? 0,
+      retry,
+      manual: incident.trigger === 'manual',
     })
-    if (!verdict.allowed) {
-      const refused = await this.#save({
-        id: createId('heal', now),
-        service: runtime.name,
-        trigger: incident.trigger,
-        strategy: strategy.name,
-        startedAt: now,
-        endedAt: now,
-        outcome: 'skipped',
-        steps: [],
-        dryRun,
-        reason: verdict.reason,
-      })
-      this.#appendLog(refused)
-      this.emit('healing-finished', refused)
-      if (
-        (verdict.guard === 'max-restarts' || verdict.guard === 'max-consecutive') &&
-        !this.#degraded.has(runtime.name)
-      ) {
-        this.#alert({
-          service: runtime.name,
-          severity: 'critical',
-          kind: 'max-restarts',
-          message: verdict.reason,
-        })
-        if (this.options.strategies.gracefulDegradation.enabled) {
-          const degrade = this.#strategies[this.options.triggers['max-restarts'] ?? 'graceful-degradation']
-          if (degrade)
-            return this.#execute(
-              degrade,
-              runtime,
-              { ...incident, trigger: 'max-restarts', reason: verdict.reason },
-              dryRun,
-            )
-        }
-      }
+    if (verdict.allowed) return this.#execute(strategy, runtime, incident, dryRun, signal)
+    const refused: HealingRecord = {
+      id: createId('heal', now),
+      service,
+      trigger: incident.trigger,
+      strategy: strategy.name,
+      startedAt: now,
+      endedAt: now,
+      outcome: 'skipped',
+      steps: [],
+      dryRun,
+      reason: verdict.reason,
+      skip: verdict.skip,
+      agentId: this.agentId,
+    }
+    await this.#finished(refused)
+    if (verdict.skip === 'cooldown') return refused
+    this.#retryWith.set(service, {
+      trigger: incident.trigger,
+      ...(incident.exit ? { exit: incident.exit } : {}),
+    })
+    if (!verdict.opened) {
+      this.#scheduleRetry(service, false)
       return refused
     }
-    return this.#execute(strategy, runtime, incident, dryRun, body)
+    // The budget is spent: degrade once, tell a person, and keep retrying with backoff.
+    this.#degraded.add(service)
+    const nextRetryAt = this.#scheduleRetry(service, false)
+    this.#escalate({
+      service,
+      severity: 'critical',
+      kind: 'budget-spent',
+      message:
+        nextRetryAt === undefined
+          ? `${verdict.reason}; no more restarts until a person acts (selfHealing.onBudgetSpent is "stop")`
+          : `${verdict.reason}; retrying with backoff, next in ${Math.round((nextRetryAt - now) / 1000)} s`,
+      ...(nextRetryAt === undefined ? {} : { nextRetryAt }),
+    })
+    const degrade = this.#strategies[this.options.triggers['max-restarts'] ?? 'graceful-degradation']
+    if (!this.options.strategies.gracefulDegradation.enabled || !degrade) return refused
+    return this.#execute(
+      degrade,
+      runtime,
+      { ...incident, trigger: 'max-restarts', reason: verdict.reason },
+      dryRun,
+      signal,
+    )
   }
 
   async #execute(
@@ -387,7 +465,7 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     runtime: ServiceRuntime,
     incident: Incident,
     dryRun: boolean,
-    body?: (ctx: StrategyContext) => Promise<HealingRecord>,
+    signal: AbortSignal,
   ): Promise<HealingRecord> {
     const startedAt = this.#clock.now()
     const record: HealingRecord = {
@@ -399,49 +477,54 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
       outcome: 'running',
       steps: [],
       dryRun,
+      agentId: this.agentId,
     }
     if (incident.reason) record.reason = incident.reason
     await this.#save(record)
     this.emit('healing-started', { ...record, steps: [] })
-    const controller = new AbortController()
-    this.#controllers.add(controller)
-    let healthBefore: HealthState | undefined = incident.trigger === 'process-exit' ? 'error' : undefined
-    const ctx = this.#context(strategy, runtime, record, dryRun, controller.signal, () => healthBefore)
+    let healthBefore: HealthState | undefined = incident.exit ? 'error' : undefined
+    const ctx = createStrategyContext(
+      {
+        options: this.options,
+        clock: this.#clock,
+        logger: this.#logger,
+        guards: this.#guards,
+        probe: this.#deps.probe,
+        errorRate: this.#deps.errorRate,
+        lookup: (name) => this.#services.get(name),
+        save: (r) => this.#save(r),
+        stepped: (r, step) => this.emit('healing-step', r, step),
+        escalate: (e) => this.#escalate(e),
+        requestApproval: (action, reason, s) => this.#requestApproval(runtime.name, action, reason, s),
+      },
+      runtime,
+      record,
+      signal,
+      () => healthBefore,
+    )
     let finished: HealingRecord
     try {
-      if (this.#deps.probe && incident.trigger !== 'process-exit') {
+      if (this.#deps.probe && !incident.exit) {
         const before = await ctx.probe(runtime.name, 'check health before')
         healthBefore = before?.state
       }
       if (healthBefore) record.healthBefore = healthBefore
-      finished = await (body ? body(ctx) : strategy.execute(incident, ctx))
+      finished = await strategy.execute(incident, ctx)
     } catch (e) {
       finished = ctx.finish('failed', { reason: `strategy ${strategy.name} threw: ${errorMessage(e)}` })
     }
+    if (signal.aborted && finished.outcome !== 'succeeded') {
+      // Lost lease or shutdown: the remaining steps did not act, and nobody should think they failed.
+      finished.outcome = 'interrupted'
+      finished.reason =
+        signal.reason instanceof LeaseLostError
+          ? `${signal.reason.message}; the remaining steps were not run`
+          : 'the agent stopped before this healing ended'
+    }
     if (dryRun && finished.outcome !== 'skipped' && finished.outcome !== 'failed')
       finished.outcome = 'dry-run'
-    if (!dryRun && finished.outcome !== 'skipped' && finished.outcome !== 'awaiting-approval') {
-      const opened = this.#guards.settle(
-        runtime.name,
-        strategy.name,
-        finished.outcome === 'succeeded',
-        this.#clock.now(),
-      )
-      if (opened)
-        this.#alert({
-          service: runtime.name,
-          severity: 'critical',
-          kind: 'circuit-open',
-          message: `healing ${strategy.name} of ${runtime.name} failed repeatedly; circuit open for ${this.options.circuitBreaker.coolOff} ms`,
-        })
-      if (finished.outcome === 'succeeded' && strategy.name !== 'graceful-degradation')
-        this.#degraded.delete(runtime.name)
-      if (strategy.name === 'graceful-degradation') this.#degraded.add(runtime.name)
-    }
-    this.#controllers.delete(controller)
-    await this.#save(finished)
-    this.#appendLog(finished)
-    this.emit('healing-finished', finished)
+    if (!dryRun) this.#settle(strategy, runtime.name, incident, finished)
+    await this.#finished(finished)
     this.#logger.info('healing finished', {
       service: finished.service,
       strategy: finished.strategy,
@@ -451,130 +534,109 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     return finished
   }
 
-  #context(
-    strategy: Strategy,
-    runtime: ServiceRuntime,
-    record: HealingRecord,
-    dryRun: boolean,
-    signal: AbortSignal,
-    before: () => HealthState | undefined,
-  ): StrategyContext & { probe(name?: string, label?: string): Promise<CheckResult | undefined> } {
-    const clock = this.#clock
-    const steps = record.steps
-    const push = async (step: HealingStep) => {
-      steps.push(step)
-      await this.#save({ ...record, steps: [...steps] })
-      this.emit('healing-step', { ...record, steps: [...steps] }, step)
+  /** Feeds an ended healing to the guards and escalates what a person should know. */
+  #settle(strategy: Strategy, service: string, incident: Incident, finished: HealingRecord): void {
+    const { outcome } = finished
+    if (outcome !== 'succeeded' && outcome !== 'failed') return
+    const opened = this.#guards.settle(service, outcome === 'succeeded', this.#clock.now())
+    if (strategy.name === 'graceful-degradation') {
+      if (outcome === 'succeeded') this.#degraded.add(service)
+      return
     }
-    const timed = async (name: string, run: () => Promise<ActionResult>): Promise<ActionResult> => {
-      const startedAt = clock.now()
-      let result: ActionResult
-      try {
-        result = await run()
-      } catch (e) {
-        result = { ok: false, error: errorMessage(e), retryable: true }
-      }
-      const step: HealingStep = { name, startedAt, endedAt: clock.now(), ok: result.ok }
-      if (result.output) step.output = result.output
-      if (result.error) step.error = result.error
-      await push(step)
-      return result
+    if (outcome === 'succeeded') {
+      this.#failed.delete(service)
+      return
     }
-    const engine = this
-    return {
-      service: runtime,
-      options: this.options,
-      clock,
-      logger: this.#logger,
-      dryRun,
-      signal,
-      get healthBefore() {
-        return before()
-      },
-      lookup: (name) => this.#services.get(name),
-      async step(name, run) {
-        if (!dryRun) return timed(name, run)
-        const now = clock.now()
-        await push({ name, startedAt: now, endedAt: now, ok: true, output: `dry run: would ${name}` })
-        return { ok: true, output: 'dry run' }
-      },
-      observe: timed,
-      async wait(ms, name) {
-        const label = name ?? `wait ${ms} ms`
-        if (ms <= 0) return
-        if (dryRun) {
-          const now = clock.now()
-          await push({ name: label, startedAt: now, endedAt: now, ok: true, output: 'dry run: would wait' })
-          return
-        }
-        await timed(label, async () => {
-          await clock.sleep(ms, signal)
-          return { ok: true }
-        })
-      },
-      async probe(name = runtime.name, label?: string) {
-        const probe = engine.#deps.probe
-        if (!probe) return undefined
-        let result: CheckResult | undefined
-        await timed(label ?? `check ${name}`, async () => {
-          try {
-            result = await probe(name, { signal })
-          } catch (e) {
-            result = {
-              service: name,
-              state: 'error',
-              at: clock.now(),
-              durationMs: 0,
-              attempts: 1,
-              message: errorMessage(e),
-            }
-          }
-          return {
-            ok: true,
-            output: `${result.state}${result.message ? `: ${result.message}` : ''}`,
-          }
-        })
-        return result
-      },
-      guardRestart: (service, cooldownMs) =>
-        this.#guards.check(service, 'service-restart', {
-          now: clock.now(),
-          restarts: true,
-          ...(cooldownMs === undefined ? {} : { cooldownMs }),
-        }),
-      countRestart: (service) => this.#guards.countRestart(service, clock.now()),
-      recovered: (service) => this.#guards.recovered(service),
-      alert: (alert) => this.#alert(alert),
-      requestApproval: (action, reason) => this.#waitForApproval(runtime.name, action, reason, signal),
-      errorRate: async () => {
-        const reader = this.#deps.errorRate
-        if (!reader) return undefined
-        try {
-          return await reader(runtime.name, { signal })
-        } catch {
-          return undefined
-        }
-      },
-      async checkpoint(outcome, reason) {
-        await engine.#save({ ...record, steps: [...steps], outcome, ...(reason ? { reason } : {}) })
-      },
-      finish(outcome, extra = {}) {
-        const done: HealingRecord = { ...record, steps: [...steps], outcome, endedAt: clock.now() }
-        const b = before()
-        if (b) done.healthBefore = b
-        if (extra.reason) done.reason = extra.reason
-        else if (outcome === 'succeeded') delete done.reason
-        if (extra.healthAfter) done.healthAfter = extra.healthAfter
-        void strategy
-        return done
-      },
-    }
+    this.#failed.add(service)
+    this.#escalate({
+      service,
+      severity: 'warning',
+      kind: 'healing-failed',
+      message: `healing ${strategy.name} of ${service} failed: ${finished.reason ?? 'no reason given'}`,
+    })
+    if (!opened) return
+    this.#retryWith.set(service, {
+      trigger: incident.trigger,
+      ...(incident.exit ? { exit: incident.exit } : {}),
+    })
+    const nextRetryAt = this.#scheduleRetry(service, false)
+    this.#escalate({
+      service,
+      severity: 'critical',
+      kind: 'circuit-open',
+      message: `healings of ${service} failed ${this.options.circuitBreaker.failureThreshold} times in a row; circuit open${
+        nextRetryAt === undefined
+          ? ''
+          : `, next retry in ${Math.round((nextRetryAt - this.#clock.now()) / 1000)} s`
+      }`,
+      ...(nextRetryAt === undefined ? {} : { nextRetryAt }),
+    })
   }
 
-  #alert(alert: Omit<HealingAlert, 'at'>): void {
-    const full: HealingAlert = { ...alert, at: this.#clock.now() }
+  /**
+   * Makes sure the next retry of an open circuit is scheduled; `next` moves on to the next
+   * (longer) wait, after a retry ran. Returns when it is due, undefined when none will come.
+   */
+  #scheduleRetry(service: string, next: boolean): number | undefined {
+    if (this.#closed) return undefined
+    const now = this.#clock.now()
+    const current = this.#guards.snapshot(service, now)
+    if (current.circuit === 'closed') return undefined
+    if (!next && this.#retryTimers.has(service)) return current.nextRetryAt
+    this.#retryTimers.get(service)?.cancel()
+    const at =
+      !next && current.nextRetryAt !== undefined && current.nextRetryAt > now
+        ? current.nextRetryAt
+        : this.#guards.scheduleRetry(service, now)
+    if (at === undefined) return undefined
+    this.#retryTimers.set(
+      service,
+      this.#clock.setTimeout(() => this.#retry(service), at - now),
+    )
+    return at
+  }
+
+  #retry(service: string): void {
+    this.#retryTimers.delete(service)
+    if (this.#closed || !this.#guards.isOpen(service)) return
+    // Healthy now: the stable period decides; if it falls again its trigger schedules a retry.
+    if (this.#health.get(service) === 'healthy') return
+    const what = this.#retryWith.get(service) ?? { trigger: 'service-down' }
+    const retries = this.#guards.snapshot(service, this.#clock.now()).retries
+    void this.#track(
+      this.#heal(
+        what.trigger,
+        service,
+        {
+          reason: `retry ${retries} of the open circuit`,
+          ...(what.exit ? { exit: { ...what.exit, delayMs: 0 } } : {}),
+        },
+        true,
+      ),
+    )
+  }
+
+  #onStable(service: string): void {
+    this.#stableTimers.delete(service)
+    if (!this.#guards.closeIfStable(service, this.#clock.now())) return
+    this.#retryTimers.get(service)?.cancel()
+    this.#retryTimers.delete(service)
+    this.#retryWith.delete(service)
+    this.#degraded.delete(service)
+    this.#logger.info('service stable again: circuit closed', { service })
+    this.emit('recovered', { service, at: this.#clock.now() })
+  }
+
+  #escalate(escalation: Omit<HealingEscalation, 'at'>): void {
+    const full: HealingEscalation = { ...escalation, at: this.#clock.now() }
     this.#logger.warn(full.message, { service: full.service, kind: full.kind })
-    this.emit('alert', full)
+    this.emit('escalation', full)
+  }
+
+  async #finished(record: HealingRecord): Promise<void> {
+    await this.#save(record)
+    this.#appendLog(record)
+    this.emit('healing-finished', record)
   }
 
   async #save(record: HealingRecord): Promise<HealingRecord> {
@@ -593,119 +655,104 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
       const day = new Date(record.startedAt).toISOString().slice(0, 10)
       appendFileSync(join(this.options.logsDir, `healing-${day}.jsonl`), `${JSON.stringify(record)}\n`)
     } catch (e) {
-      this.#logger.error('cannot append to the healing log', {
-        dir: this.options.logsDir,
-        error: errorMessage(e),
-      })
+      this.#logger.error('cannot append to the healing log', { error: errorMessage(e) })
     }
   }
 
-  async #waitForApproval(
-    service: string,
-    action: string,
-    reason: string,
-    signal: AbortSignal,
-  ): Promise<ApprovalResult> {
-    const store = this.#deps.approvals
-    if (!store) return { status: 'rejected', error: 'approval required, but no approval store is configured' }
-    const requestedAt = this.#clock.now()
-    const approval: Approval = {
-      id: createId('appr', requestedAt),
+  #requestApproval(service: string, action: string, reason: string, signal: AbortSignal) {
+    return waitForApproval(
+      {
+        store: this.#deps.approvals,
+        clock: this.#clock,
+        timeoutMs: this.options.approvalTimeout,
+        pollMs: this.options.approvalPollInterval,
+        waiters: this.#approvalWaiters,
+        requested: (approval) => this.emit('approval-requested', approval),
+        closed: () => this.#closed,
+      },
       service,
       action,
       reason,
-      requestedAt,
-      expiresAt: requestedAt + this.options.approvalTimeout,
-      status: 'pending',
-    }
-    try {
-      await store.createApproval(approval)
-    } catch (e) {
-      return { status: 'rejected', error: `cannot create the approval: ${errorMessage(e)}` }
-    }
-    this.emit('approval-requested', approval)
-    try {
-      for (;;) {
-        const current = await store.getApproval(approval.id)
-        if (current && current.status !== 'pending') return { status: current.status, approval: current }
-        const remaining = approval.expiresAt - this.#clock.now()
-        if (remaining <= 0 || this.#closed || signal.aborted) {
-          const expired = await store.decideApproval(approval.id, {
-            status: 'expired',
-            at: this.#clock.now(),
-          })
-          if (expired) return { status: 'expired', approval: expired }
-          continue // decided at the last moment: read it above
-        }
-        const wake = new AbortController()
-        this.#approvalWaiters.set(approval.id, () => wake.abort())
-        await this.#clock
-          .sleep(Math.min(remaining, this.options.approvalPollInterval), wake.signal)
-          .catch(() => {})
-      }
-    } catch (e) {
-      return { status: 'rejected', error: `approval store failed: ${errorMessage(e)}` }
-    } finally {
-      this.#approvalWaiters.delete(approval.id)
-    }
+      signal,
+    )
   }
 
-  async #onProcessExit(supervisor: LocalSupervisor, exit: ProcessExit): Promise<void> {
-    this.emit('process-exit', exit)
-    if (!this.options.enabled || !this.options.autoRestart || this.#closed) return
-    const runtime = this.#services.get(supervisor.service)
-    if (!runtime) return
-    // an exit during a healing of the same service (a start that crashes at once) waits its turn
-    while (this.#locks.has(runtime.name) && !this.#closed)
-      await new Promise<void>((resolve) => {
-        const list = this.#lockWaiters.get(runtime.name) ?? []
-        list.push(resolve)
-        this.#lockWaiters.set(runtime.name, list)
-      })
-    if (this.#closed) return
-    // a run longer than stableAfterMs was a recovery: the consecutive counter starts over
-    if (exit.crashes === 1) this.#guards.recovered(runtime.name)
-    const dryRun = this.options.dryRun
-    const incident: Incident = {
-      service: runtime.name,
-      trigger: 'process-exit',
-      at: exit.at,
-      reason:
-        exit.error ??
-        `exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`} after ${Math.round(exit.uptimeMs)} ms`,
-    }
-    const skipped: HealingRecord = {
-      id: createId('heal', exit.at),
-      service: runtime.name,
-      trigger: 'process-exit',
-      strategy: processRestart.name,
-      startedAt: exit.at,
-      endedAt: exit.at,
-      outcome: 'skipped',
-      steps: [],
-      dryRun,
-    }
-    let startFailed = false
-    const body = async (ctx: StrategyContext): Promise<HealingRecord> => {
-      await ctx.observe('process exited', async () => ({ ok: true, output: incident.reason ?? '' }))
-      if (exit.delayMs > 0) await ctx.wait(exit.delayMs, `backoff ${exit.delayMs} ms`)
-      if (!supervisor.wanted) return ctx.finish('skipped', { reason: 'the service was stopped meanwhile' })
-      if (!dryRun) ctx.countRestart(runtime.name)
-      const started = await ctx.step('start', () => supervisor.start({ signal: ctx.signal }))
-      if (!started.ok) {
-        startFailed = !dryRun
-        return ctx.finish('failed', { reason: started.error ?? 'start failed' })
+  /**
+   * Closes as `interrupted` the healings a crash left `running` or awaiting approval. With
+   * several agents, a healing whose service lease another live agent holds is left to it.
+   * Returns the records closed.
+   */
+  async #closeInterrupted(): Promise<HealingRecord[]> {
+    const { audit, leases } = this.#deps
+    if (!audit) return []
+    const now = this.#clock.now()
+    const closed: HealingRecord[] = []
+    try {
+      for (const outcome of ['running', 'awaiting-approval'] as const) {
+        const left = (await audit.healings({ outcome, limit: 1000 })).filter((r) => r.outcome === outcome)
+        for (const record of left) {
+          if (leases) {
+            const holder = await leases.leaseHolder(leaseName(record.service), now)
+            if (holder && holder.holder !== this.agentId) continue
+            if (holder) await leases.releaseLease(leaseName(record.service), this.agentId)
+          }
+          const done: HealingRecord = {
+            ...record,
+            outcome: 'interrupted',
+            endedAt: now,
+            reason:
+              outcome === 'running'
+                ? 'the agent stopped before this healing ended'
+                : 'the agent stopped while this healing awaited approval; the approval stays pending',
+          }
+          await this.#finished(done)
+          closed.push(done)
+        }
       }
-      if (!dryRun) supervisor.countRestart()
-      return ctx.finish('succeeded')
+    } catch (e) {
+      this.#logger.error('cannot close the healings left running by a crash', { error: errorMessage(e) })
     }
-    const record = await this.#locked(runtime, dryRun, skipped, () =>
-      this.#guarded(processRestart, runtime, incident, dryRun, body),
-    )
-    if (record.outcome === 'skipped' && record.reason?.includes('already running'))
-      this.#logger.debug('process exit during a healing; left to it', { service: runtime.name })
-    if (startFailed && !this.#closed) supervisor.reportStartFailure()
+    if (closed.length > 0)
+      this.#logger.warn('healings left running by a crash closed as interrupted', { count: closed.length })
+    return closed
   }
+
+  /** Runs again the healings that wait for a still-pending approval, so a decision is still acted on. */
+  async #resumeApprovals(interrupted: readonly HealingRecord[]): Promise<void> {
+    const store = this.#deps.approvals
+    if (!store) return
+    try {
+      const now = this.#clock.now()
+      const pending = (await store.approvals({ status: 'pending', limit: 100 })).filter(
+        (a) => a.expiresAt > now,
+      )
+      const resumed = new Set<string>()
+      for (const approval of pending) {
+        const key = `${approval.service}\u0000${approval.action}`
+        if (resumed.has(key) || !this.#services.has(approval.service)) continue
+        resumed.add(key)
+        const trigger =
+          interrupted.find((r) => r.service === approval.service && r.strategy === approval.action)
+            ?.trigger ??
+          Object.entries({ ...defaultTriggers, ...this.options.triggers }).find(
+            ([, s]) => s === approval.action,
+          )?.[0]
+        if (!trigger) continue
+        void this.heal(trigger, approval.service, {
+          reason: `resumed after a restart; approval ${approval.id} is still pending`,
+        })
+      }
+    } catch (e) {
+      this.#logger.error('cannot resume the pending approvals', { error: errorMessage(e) })
+    }
+  }
+}
+
+function exitReason(exit: ProcessExit): string {
+  return (
+    exit.error ??
+    `exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`} after ${Math.round(exit.uptimeMs)} ms`
+  )
 }
 
 /**

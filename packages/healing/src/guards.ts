@@ -1,7 +1,14 @@
 /**
- * Guards every healing passes before it acts: cooldown between restarts, at most
- * `maxRestarts` restarts of a service within a window, at most `maxConsecutive` restarts
- * without a verified recovery, and a circuit breaker per service and action.
+ * Guards every healing passes before it acts: a cooldown between restarts, a restart budget
+ * (at most `maxRestarts` restarts of a service within a window, at most `maxConsecutive`
+ * without a recovery) and one circuit per service.
+ *
+ * The circuit opens when the budget is spent or when `circuitThreshold` healings in a row
+ * failed. While it is open nothing acts on the service but its scheduled retries, which come
+ * with exponential backoff (`retryInitialMs`, doubling, at most `retryMaxMs`), as Kubernetes'
+ * CrashLoopBackOff does, and a person's own healing. It closes once the service has stayed
+ * healthy for `stablePeriodMs`. With `onBudgetSpent: 'stop'` a circuit opened by a spent budget
+ * schedules no retry: the service waits for a person.
  */
 
 /** Options of {@link Guards}. */
@@ -12,132 +19,136 @@ export interface GuardOptions {
   restartWindowMs: number
   /** @default 3 */
   maxConsecutive: number
-  /** Failed healings of one service and action that open its circuit. @default 3 */
+  /** Failed healings of one service in a row that open its circuit. @default 3 */
   circuitThreshold: number
-  /** How long an open circuit stays open before one trial is allowed, in ms. @default 300000 */
-  circuitCoolOffMs: number
+  /** Wait before the first retry of an open circuit, in ms. @default 10000 */
+  retryInitialMs: number
+  /** Longest wait between two retries, in ms. @default 300000 */
+  retryMaxMs: number
+  /** How long a service must stay healthy to close its circuit and reset its counters, in ms. @default 60000 */
+  stablePeriodMs: number
+  /** What an open circuit does once the restart budget is spent. @default 'backoff' */
+  onBudgetSpent: 'backoff' | 'stop'
 }
 
-/** Why a guard refused, or that it allowed the action. */
+/** Why a circuit is open. */
+export type CircuitCause = 'budget-spent' | 'failures'
+
+/** Whether an action may run now, and when it may not, why (typed) and whether this opened the circuit. */
 export type GuardVerdict =
-  | { allowed: true; halfOpen?: boolean }
+  | { allowed: true }
   | {
       allowed: false
-      guard: 'cooldown' | 'max-restarts' | 'max-consecutive' | 'circuit-open'
+      skip: 'cooldown' | 'budget-spent' | 'circuit-open'
       reason: string
+      /** True on the refusal that opened the circuit: the caller escalates once. */
+      opened?: boolean
     }
 
-/** The state of one circuit. */
-export type CircuitState = 'closed' | 'open' | 'half-open'
-
-interface ServiceState {
-  restarts: number[]
-  consecutive: number
-  lastRestartAt?: number
+/** What an action asks of the guards. */
+export interface GuardRequest {
+  now: number
+  /** The action restarts the service: the cooldown and the budget apply. */
+  restarts: boolean
+  /** Pause required since the last restart. @default 0 */
+  cooldownMs?: number
+  /** The circuit's own scheduled retry: allowed while the circuit is open. */
+  retry?: boolean
+  /** A person asked: nothing refuses it. */
+  manual?: boolean
 }
 
-interface Circuit {
-  failures: number
-  openedAt?: number
-  trial: boolean
-}
-
-/** A snapshot of the guards of one service, for the API and tests. */
+/** The guards of one service, for the API, the rules and tests. */
 export interface GuardSnapshot {
   restartsInWindow: number
   consecutive: number
   lastRestartAt?: number
-  circuits: Record<string, CircuitState>
+  /** Healings that failed in a row. */
+  failures: number
+  circuit: 'closed' | 'open'
+  /** Set while the circuit is open. */
+  cause?: CircuitCause
+  openedAt?: number
+  /** Retries made since the circuit opened. */
+  retries: number
+  /** When the next retry is due; absent when none is scheduled. */
+  nextRetryAt?: number
+}
+
+interface Circuit {
+  cause: CircuitCause
+  openedAt: number
+  retries: number
+  nextRetryAt?: number
+}
+
+interface ServiceGuards {
+  restarts: number[]
+  consecutive: number
+  failures: number
+  lastRestartAt?: number
+  circuit?: Circuit
+  healthySince?: number
 }
 
 /**
- * In-memory guard state; time comes from the caller so it runs in fake time.
+ * In-memory guard state of every service; time comes from the caller so it runs in fake time.
  *
  * @example
  * ```ts
- * const guards = new Guards({ maxRestarts: 5, restartWindowMs: 3_600_000, maxConsecutive: 3, circuitThreshold: 3, circuitCoolOffMs: 300_000 })
- * const verdict = guards.check('api', 'service-restart', { now: clock.now(), cooldownMs: 60_000, restarts: true })
+ * const guards = new Guards({ ...defaults, maxRestarts: 5 })
+ * const verdict = guards.check('api', { now: clock.now(), restarts: true, cooldownMs: 60_000 })
  * ```
  */
 export class Guards {
   readonly #options: GuardOptions
-  readonly #services = new Map<string, ServiceState>()
-  readonly #circuits = new Map<string, Circuit>()
+  readonly #services = new Map<string, ServiceGuards>()
 
   constructor(options: GuardOptions) {
     this.#options = options
   }
 
-  #service(name: string): ServiceState {
+  #service(name: string): ServiceGuards {
     let s = this.#services.get(name)
     if (!s) {
-      s = { restarts: [], consecutive: 0 }
+      s = { restarts: [], consecutive: 0, failures: 0 }
       this.#services.set(name, s)
     }
     return s
   }
 
-  #circuit(service: string, action: string): Circuit {
-    const key = `${service}\u0000${action}`
-    let c = this.#circuits.get(key)
-    if (!c) {
-      c = { failures: 0, trial: false }
-      this.#circuits.set(key, c)
-    }
-    return c
-  }
-
-  circuitState(service: string, action: string, now: number): CircuitState {
-    const c = this.#circuit(service, action)
-    if (c.openedAt === undefined) return 'closed'
-    return now - c.openedAt >= this.#options.circuitCoolOffMs ? 'half-open' : 'open'
-  }
-
-  /**
-   * Decides whether `action` may run on `service` now. `restarts` marks actions that restart
-   * the service (they count against the restart limits); `cooldownMs` is the pause required
-   * since the last restart (0 for none).
-   */
-  check(
-    service: string,
-    action: string,
-    opts: { now: number; restarts: boolean; cooldownMs?: number },
-  ): GuardVerdict {
-    if (opts.restarts) {
-      const s = this.#service(service)
-      this.#prune(s, opts.now)
-      if (s.restarts.length >= this.#options.maxRestarts)
-        return {
-          allowed: false,
-          guard: 'max-restarts',
-          reason: `${service} was restarted ${s.restarts.length} times within ${this.#options.restartWindowMs} ms (max ${this.#options.maxRestarts})`,
-        }
-      if (s.consecutive >= this.#options.maxConsecutive)
-        return {
-          allowed: false,
-          guard: 'max-consecutive',
-          reason: `${service} was restarted ${s.consecutive} times in a row without recovering (max ${this.#options.maxConsecutive})`,
-        }
-      const cooldown = opts.cooldownMs ?? 0
-      if (cooldown > 0 && s.lastRestartAt !== undefined && opts.now - s.lastRestartAt < cooldown)
-        return {
-          allowed: false,
-          guard: 'cooldown',
-          reason: `${service} was restarted ${opts.now - s.lastRestartAt} ms ago; cooldown is ${cooldown} ms`,
-        }
-    }
-    const circuit = this.circuitState(service, action, opts.now)
-    if (circuit === 'open' || (circuit === 'half-open' && this.#circuit(service, action).trial)) {
+  /** Decides whether an action may run on `service` now. Spending the budget opens the circuit. */
+  check(service: string, request: GuardRequest): GuardVerdict {
+    if (request.manual) return { allowed: true }
+    const s = this.#service(service)
+    if (s.circuit) {
+      if (request.retry) return { allowed: true }
       return {
         allowed: false,
-        guard: 'circuit-open',
-        reason: `circuit of ${action} on ${service} is open after ${this.#circuit(service, action).failures} failed healings`,
+        skip: 'circuit-open',
+        reason: this.#openReason(service, s.circuit, request.now),
       }
     }
-    if (circuit === 'half-open') {
-      this.#circuit(service, action).trial = true
-      return { allowed: true, halfOpen: true }
+    if (!request.restarts) return { allowed: true }
+    this.#prune(s, request.now)
+    const { maxRestarts, restartWindowMs, maxConsecutive } = this.#options
+    const spent =
+      s.restarts.length >= maxRestarts
+        ? `${service} was restarted ${s.restarts.length} times within ${restartWindowMs} ms (max ${maxRestarts})`
+        : s.consecutive >= maxConsecutive
+          ? `${service} was restarted ${s.consecutive} times in a row without recovering (max ${maxConsecutive})`
+          : undefined
+    if (spent) {
+      this.#open(s, 'budget-spent', request.now)
+      return { allowed: false, skip: 'budget-spent', reason: spent, opened: true }
     }
+    const cooldown = request.cooldownMs ?? 0
+    if (cooldown > 0 && s.lastRestartAt !== undefined && request.now - s.lastRestartAt < cooldown)
+      return {
+        allowed: false,
+        skip: 'cooldown',
+        reason: `${service} was restarted ${request.now - s.lastRestartAt} ms ago; cooldown is ${cooldown} ms`,
+      }
     return { allowed: true }
   }
 
@@ -149,47 +160,114 @@ export class Guards {
     s.lastRestartAt = now
   }
 
-  /** The service recovered: resets the consecutive counter. */
+  /** The service recovered (verified healthy, or a run longer than the stable period): the consecutive count starts over. */
   recovered(service: string): void {
     this.#service(service).consecutive = 0
   }
 
-  /**
-   * Records how a healing ended for the circuit; returns true when this failure opened it.
-   */
-  settle(service: string, action: string, ok: boolean, now: number): boolean {
-    const c = this.#circuit(service, action)
+  /** Records how a healing ended; returns true when this failure opened the circuit. */
+  settle(service: string, ok: boolean, now: number): boolean {
+    const s = this.#service(service)
     if (ok) {
-      c.failures = 0
-      c.trial = false
-      delete c.openedAt
+      s.failures = 0
       return false
     }
-    c.failures++
-    const wasTrial = c.trial
-    c.trial = false
-    if (wasTrial || c.failures >= this.#options.circuitThreshold) {
-      c.openedAt = now
-      return true
-    }
-    return false
+    s.failures++
+    if (s.circuit || s.failures < this.#options.circuitThreshold) return false
+    this.#open(s, 'failures', now)
+    return true
+  }
+
+  /**
+   * Schedules the next retry of an open circuit: the wait doubles from `retryInitialMs` up to
+   * `retryMaxMs`. Returns when it is due, or undefined when the circuit is closed or waits for a person.
+   */
+  scheduleRetry(service: string, now: number): number | undefined {
+    const c = this.#service(service).circuit
+    if (!c) return undefined
+    if (c.cause === 'budget-spent' && this.#options.onBudgetSpent === 'stop') return undefined
+    const { retryInitialMs, retryMaxMs } = this.#options
+    const wait = Math.min(retryMaxMs, retryInitialMs * 2 ** Math.min(c.retries, 30))
+    c.retries++
+    c.nextRetryAt = now + wait
+    return c.nextRetryAt
+  }
+
+  /** The service is healthy (from `now` if it was not already). */
+  healthy(service: string, now: number): void {
+    const s = this.#service(service)
+    s.healthySince ??= now
+  }
+
+  /** The service is down: its stable period starts over at its next healthy result. */
+  down(service: string): void {
+    this.#service(service).healthySince = undefined
+  }
+
+  /**
+   * Closes the circuit and resets the counters once the service has been healthy for the
+   * stable period. Returns true when this closed an open circuit.
+   */
+  closeIfStable(service: string, now: number): boolean {
+    const s = this.#service(service)
+    if (s.healthySince === undefined || now - s.healthySince < this.#options.stablePeriodMs) return false
+    s.consecutive = 0
+    s.failures = 0
+    if (!s.circuit) return false
+    s.circuit = undefined
+    return true
+  }
+
+  /** When a healthy service will have been stable long enough, if it is healthy now. */
+  stableAt(service: string): number | undefined {
+    const since = this.#service(service).healthySince
+    return since === undefined ? undefined : since + this.#options.stablePeriodMs
+  }
+
+  /** True when there is nothing for a stable period to reset (no count, no open circuit). */
+  settled(service: string): boolean {
+    const s = this.#services.get(service)
+    return !s || (s.consecutive === 0 && s.failures === 0 && !s.circuit)
+  }
+
+  isOpen(service: string): boolean {
+    return this.#service(service).circuit !== undefined
   }
 
   snapshot(service: string, now: number): GuardSnapshot {
     const s = this.#service(service)
     this.#prune(s, now)
-    const circuits: Record<string, CircuitState> = {}
-    for (const key of this.#circuits.keys()) {
-      const [svc, action] = key.split('\u0000') as [string, string]
-      if (svc === service) circuits[action] = this.circuitState(svc, action, now)
+    const snap: GuardSnapshot = {
+      restartsInWindow: s.restarts.length,
+      consecutive: s.consecutive,
+      failures: s.failures,
+      circuit: s.circuit ? 'open' : 'closed',
+      retries: s.circuit?.retries ?? 0,
     }
-    const snap: GuardSnapshot = { restartsInWindow: s.restarts.length, consecutive: s.consecutive, circuits }
     if (s.lastRestartAt !== undefined) snap.lastRestartAt = s.lastRestartAt
+    if (s.circuit) {
+      snap.cause = s.circuit.cause
+      snap.openedAt = s.circuit.openedAt
+      if (s.circuit.nextRetryAt !== undefined) snap.nextRetryAt = s.circuit.nextRetryAt
+    }
     return snap
   }
 
-  #prune(s: ServiceState, now: number): void {
+  #open(s: ServiceGuards, cause: CircuitCause, now: number): void {
+    s.circuit = { cause, openedAt: now, retries: 0 }
+  }
+
+  #openReason(service: string, c: Circuit, now: number): string {
+    const why = c.cause === 'budget-spent' ? 'its restart budget is spent' : 'its healings keep failing'
+    const next =
+      c.nextRetryAt === undefined
+        ? 'no retry is scheduled: a person must act'
+        : `next retry in ${Math.max(0, c.nextRetryAt - now)} ms`
+    return `circuit of ${service} is open (${why}); ${next}`
+  }
+
+  #prune(s: ServiceGuards, now: number): void {
     const from = now - this.#options.restartWindowMs
-    s.restarts = s.restarts.filter((t) => t > from)
+    if (s.restarts.length > 0 && s.restarts[0]! <= from) s.restarts = s.restarts.filter((t) => t > from)
   }
 }

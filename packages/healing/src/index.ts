@@ -6,7 +6,13 @@
 
 export type { HookAction } from './actions.ts'
 export { hookActionSchema } from './actions.ts'
-export type { HealingEngineOptions, HealingEvents, HealOptions } from './engine.ts'
+export type {
+  CloseOptions,
+  HealingEngineOptions,
+  HealingEvents,
+  HealOptions,
+  ServiceGuardState,
+} from './engine.ts'
 export { createHealingEngine, HealingEngine } from './engine.ts'
 export type {
   ActionOptions,
@@ -41,7 +47,7 @@ export type { Pm2ExecutorOptions } from './executors/pm2/pm2.ts'
 export { createPm2Executor, pm2ExecutorSchema } from './executors/pm2/pm2.ts'
 export type { ExecutorConfig, ExecutorDeps, ExecutorType } from './executors/registry.ts'
 export { buildExecutor, executorFactories, executorSchema } from './executors/registry.ts'
-export type { CircuitState, GuardOptions, GuardSnapshot, GuardVerdict } from './guards.ts'
+export type { CircuitCause, GuardOptions, GuardRequest, GuardSnapshot, GuardVerdict } from './guards.ts'
 export { Guards } from './guards.ts'
 export type {
   ResolvedSelfHealing,
@@ -50,12 +56,13 @@ export type {
   ServiceHealingConfig,
 } from './options.ts'
 export { degradeActionSchema, selfHealingSchema, serviceHealingSchema } from './options.ts'
+export { processRestart } from './strategies/process-restart/process-restart.ts'
 export type { StrategyName } from './strategies/registry.ts'
 export { defaultTriggers, strategies } from './strategies/registry.ts'
 export type {
   ApprovalResult,
   ErrorRateReader,
-  HealingAlert,
+  HealingEscalation,
   Incident,
   Probe,
   ServiceRuntime,

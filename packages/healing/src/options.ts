@@ -33,12 +33,24 @@ export const selfHealingSchema = z.object({
   dryRun: enabled(false),
   /** Folder of the JSON-lines healing log. @default 'logs/self-healing' */
   logsDir: z.string().default('logs/self-healing'),
+  /**
+   * What happens once a service's restart budget (`maxRestarts`, `maxConsecutive`) is spent:
+   * `backoff` opens its circuit, alerts once and keeps retrying with exponential backoff
+   * (`circuitBreaker`), as Kubernetes' CrashLoopBackOff does, so a service is never left down
+   * for good; `stop` leaves it down until a person acts. @default 'backoff'
+   */
+  onBudgetSpent: z.enum(['backoff', 'stop']).default('backoff'),
+  /** The circuit of a service: opened by a spent budget or by healings that keep failing. */
   circuitBreaker: z
     .object({
-      /** @default 3 */
+      /** Failed healings of one service in a row that open its circuit. @default 3 */
       failureThreshold: z.number().int().positive().default(3),
-      /** @default 300000 */
+      /** Wait before the first retry of an open circuit; each next wait doubles. @default 10000 */
+      retryInitial: z.number().int().positive().default(10_000),
+      /** Longest wait between two retries of an open circuit. @default 300000 */
       coolOff: z.number().int().positive().default(300_000),
+      /** How long a service must stay healthy to close its circuit and reset its restart counts. @default 60000 */
+      stablePeriod: z.number().int().positive().default(60_000),
     })
     .prefault({}),
   /** How long a pending approval waits before it expires. @default 3600000 */

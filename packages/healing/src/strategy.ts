@@ -4,11 +4,13 @@ import type {
   Clock,
   HealingOutcome,
   HealingRecord,
+  HealingSkip,
   HealingTrigger,
   HealthState,
   Logger,
 } from '@noa/core'
 import type { ActionResult, Executor } from './executor.ts'
+import type { ProcessExit } from './executors/local/local.ts'
 import type { GuardVerdict } from './guards.ts'
 import type { ResolvedSelfHealing, ResolvedServiceHealing } from './options.ts'
 
@@ -22,6 +24,8 @@ export interface Incident {
   reason?: string
   /** The check result that caused it, when one did. */
   result?: CheckResult
+  /** The exit a supervisor saw, for `process-exit`. */
+  exit?: ProcessExit
 }
 
 /** Checks one service's health now; injected (from @noa/health in the agent). */
@@ -33,13 +37,21 @@ export type ErrorRateReader = (
   options: { signal?: AbortSignal },
 ) => Promise<number | undefined>
 
-/** An alert raised by the healing engine (degradation, open circuit). */
-export interface HealingAlert {
+/**
+ * What the healing engine cannot solve alone and a person should know:
+ * - `budget-spent`: the restart budget is used up; the circuit opened and retries back off
+ * - `circuit-open`: healings of the service failed repeatedly; the circuit opened
+ * - `healing-failed`: a healing ended without bringing the service back
+ * - `degraded`: the service was put in its fallback mode
+ */
+export interface HealingEscalation {
   service: string
   severity: 'critical' | 'warning'
-  kind: 'degraded' | 'circuit-open' | 'max-restarts'
+  kind: 'budget-spent' | 'circuit-open' | 'healing-failed' | 'degraded'
   message: string
   at: number
+  /** When the next retry of an open circuit is due; absent when none is scheduled. */
+  nextRetryAt?: number
 }
 
 /** How one service is set up for healing, as strategies see it. */
@@ -51,7 +63,8 @@ export interface ServiceRuntime {
 
 /** Result of waiting for an approval. */
 export type ApprovalResult = {
-  status: 'approved' | 'rejected' | 'expired'
+  /** `interrupted`: the engine stopped while waiting; the approval is still pending. */
+  status: 'approved' | 'rejected' | 'expired' | 'interrupted'
   approval?: Approval
   error?: string
 }
@@ -86,8 +99,8 @@ export interface StrategyContext {
   countRestart(service: string): void
   /** The service recovered: resets its consecutive-restart counter. */
   recovered(service: string): void
-  /** Raises an alert event. */
-  alert(alert: Omit<HealingAlert, 'at'>): void
+  /** Tells the engine's host about something a person should know. */
+  escalate(escalation: Omit<HealingEscalation, 'at'>): void
   /** Creates a pending approval and waits for a decision or expiry. */
   requestApproval(action: string, reason: string): Promise<ApprovalResult>
   /** Reads the error rate, when a reader is configured. */
@@ -95,7 +108,10 @@ export interface StrategyContext {
   /** Saves the record so far with an interim outcome (e.g. awaiting-approval). */
   checkpoint(outcome: HealingOutcome, reason?: string): Promise<void>
   /** Ends the healing: the record with every step recorded so far. */
-  finish(outcome: HealingOutcome, extra?: { reason?: string; healthAfter?: HealthState }): HealingRecord
+  finish(
+    outcome: HealingOutcome,
+    extra?: { reason?: string; healthAfter?: HealthState; skip?: HealingSkip },
+  ): HealingRecord
 }
 
 /**

@@ -9,7 +9,7 @@ import { createMemoryStore } from '@noa/store'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { HealingEngineOptions } from '../engine.ts'
 import { createHealingEngine } from '../engine.ts'
-import type { HealingAlert } from '../strategy.ts'
+import type { HealingEscalation } from '../strategy.ts'
 import type { RecordedCall } from '../testing/recording-executor.ts'
 import { recordingExecutor } from '../testing/recording-executor.ts'
 
@@ -82,8 +82,8 @@ describe('graceful degradation', () => {
     await new Promise<void>((r) => server!.listen(0, '127.0.0.1', r))
     const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/admin/read-only`
     const engine = engineWith({ services: { api: { degrade: { type: 'http', url } } } })
-    const alerts: HealingAlert[] = []
-    engine.on('alert', (a) => alerts.push(a))
+    const alerts: HealingEscalation[] = []
+    engine.on('escalation', (a) => alerts.push(a))
     const r = await settle(engine.heal('max-restarts', 'api', { reason: '5 restarts' }))
     expect(r.outcome).toBe('succeeded')
     expect(r.steps.map((s) => s.name)).toEqual(['switch to read-only mode (http)'])

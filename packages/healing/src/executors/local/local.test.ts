@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url'
 import type { HealingRecord } from '@noa/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { createHealingEngine, type HealingEngine } from '../../engine.ts'
-import type { HealingAlert } from '../../strategy.ts'
+import type { HealingEscalation } from '../../strategy.ts'
 import type { LocalSupervisor, ProcessExit } from './local.ts'
 import { createLocalExecutor, localExecutorSchema } from './local.ts'
 
@@ -159,16 +159,16 @@ describe('LocalSupervisor under the healing engine', () => {
     return engine
   }
 
-  it('should restart a crash-looping service only as often as the guards allow, then degrade', async () => {
+  it('should restart a crash-looping service only as often as the guards allow, then degrade and back off', async () => {
     build({ MODE: 'crash' }, { maxRestarts: 5, strategies: { serviceRestart: { maxConsecutive: 3 } } })
     const finished: HealingRecord[] = []
-    const alerts: HealingAlert[] = []
+    const alerts: HealingEscalation[] = []
     engine.on('healing-finished', (r) => finished.push(r))
-    engine.on('alert', (a) => alerts.push(a))
-    const degraded = new Promise<void>((r) => engine.on('alert', (a) => a.kind === 'degraded' && r()))
+    engine.on('escalation', (a) => alerts.push(a))
+    const degraded = new Promise<void>((r) => engine.on('escalation', (a) => a.kind === 'degraded' && r()))
     await engine.start()
     await degraded
-    // the degraded restart crashes too: one more exit, refused without degrading again
+    // the degraded restart crashes too: one more exit, refused while the circuit waits for its retry
     await new Promise<void>((r) => {
       const check = () =>
         finished.filter((f) => f.outcome === 'skipped').length >= 2 ? r() : setTimeout(check, 20)
@@ -181,10 +181,14 @@ describe('LocalSupervisor under the healing engine', () => {
     expect(restarts[0]?.steps.map((s) => s.name)).toEqual(['process exited', 'start'])
     expect(restarts[1]?.steps.map((s) => s.name)).toEqual(['process exited', 'backoff 20 ms', 'start'])
     expect(finished.filter((r) => r.strategy === 'graceful-degradation')).toHaveLength(1)
-    expect(finished.at(-1)).toMatchObject({
+    expect(finished.find((r) => r.skip === 'budget-spent')).toMatchObject({
       outcome: 'skipped',
       reason: 'svc was restarted 3 times in a row without recovering (max 3)',
     })
+    expect(finished.at(-1)).toMatchObject({ outcome: 'skipped', skip: 'circuit-open' })
+    expect(finished.at(-1)?.reason).toMatch(
+      /circuit of svc is open \(its restart budget is spent\); next retry in \d+ ms/,
+    )
     expect(finished.map((f) => f.outcome)).toEqual([
       'succeeded',
       'succeeded',
@@ -193,7 +197,8 @@ describe('LocalSupervisor under the healing engine', () => {
       'succeeded',
       'skipped',
     ])
-    expect(alerts.map((a) => a.kind)).toEqual(['max-restarts', 'degraded'])
+    expect(alerts.map((a) => a.kind)).toEqual(['budget-spent', 'degraded'])
+    expect(engine.guardState('svc')).toMatchObject({ circuit: 'open', cause: 'budget-spent', degraded: true })
     const out = await readFile(join(dir, 'svc.out.log'), 'utf8')
     expect(out).toMatch(/readOnly=1/)
     expect(engine.executor('svc')?.type).toBe('local')

@@ -58,6 +58,7 @@ export const dependencyCheck: Strategy = {
       return ctx.finish('skipped', {
         reason: 'every dependency and the service are healthy',
         healthAfter: 'healthy',
+        skip: 'healthy-again',
       })
     return restartMain(ctx)
   },

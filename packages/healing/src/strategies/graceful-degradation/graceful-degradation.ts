@@ -42,7 +42,7 @@ export const gracefulDegradation: Strategy = {
     } else {
       result = await ctx.step(`switch to ${mode} mode (${action.type})`, () => runHook(action, ctx.signal))
     }
-    ctx.alert({
+    ctx.escalate({
       service: ctx.service.name,
       severity: 'critical',
       kind: 'degraded',

@@ -53,6 +53,7 @@ export const rollback: Strategy = {
     if (!settings.enabled)
       return ctx.finish('skipped', {
         reason: 'rollback is disabled (selfHealing.strategies.rollback.enabled)',
+        skip: 'disabled',
       })
     const ex = ctx.service.executor
     const run = ex?.rollback
@@ -81,12 +82,19 @@ export const rollback: Strategy = {
             },
       )
       if (decision.error) return ctx.finish('failed', { reason: decision.error })
+      if (decision.status === 'interrupted')
+        return ctx.finish('interrupted', {
+          reason: 'the agent stopped while the rollback awaited approval; the approval stays pending',
+        })
       if (decision.status === 'rejected')
         return ctx.finish('rejected', {
           reason: `rollback rejected${decision.approval?.comment ? `: ${decision.approval.comment}` : ''}`,
         })
       if (decision.status === 'expired')
-        return ctx.finish('skipped', { reason: 'approval expired without a decision' })
+        return ctx.finish('skipped', {
+          reason: 'approval expired without a decision',
+          skip: 'approval-expired',
+        })
     }
     const done = await ctx.step(`rollback to ${label}`, () => run.call(ex, target, { signal: ctx.signal }))
     if (!done.ok) return ctx.finish('failed', { reason: done.error ?? 'rollback failed' })

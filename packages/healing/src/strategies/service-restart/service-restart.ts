@@ -20,6 +20,7 @@ export const serviceRestart: Strategy = {
       return ctx.finish('skipped', {
         reason: `${ctx.service.name} is healthy again; nothing to do`,
         healthAfter: 'healthy',
+        skip: 'healthy-again',
       })
     const result = await restartSteps(ctx, ctx.service)
     const extra = {
