@@ -627,6 +627,20 @@ describe('scale up, graceful restart, safe restart', () => {
     )
   })
 
+  it('should name as targets of a fleet-wide trigger the services its strategy applies to', () => {
+    const { engine } = engineWith({
+      executors: {
+        api: recordingExecutor('api', calls, { capabilities: ['restart'] }),
+        web: recordingExecutor('web', calls, { capabilities: ['scale'] }),
+        db: recordingExecutor('db', calls, { capabilities: ['stop', 'start'] }),
+      },
+    })
+    expect(engine.targets('high-load')).toEqual(['web'])
+    expect(engine.targets('service-down')).toEqual(['api', 'db'])
+    expect(engine.targets('deployment-failure')).toEqual([])
+    expect(engine.targets('no-such-trigger')).toEqual([])
+  })
+
   it('should save state, restart and restore state on a memory leak', async () => {
     const script = (name: string) => [
       'node',

@@ -243,6 +243,20 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     )
   }
 
+  /**
+   * The services a fleet-wide trigger (a rule with no service, such as high load) can act on:
+   * those whose strategy for the trigger applies to them.
+   */
+  targets(trigger: HealingTrigger): string[] {
+    const name = this.options.triggers[trigger] ?? defaultTriggers[trigger]
+    const strategy = name ? this.#strategies[name] : undefined
+    if (!strategy) return []
+    const at = this.#clock.now()
+    return [...this.#services.values()]
+      .filter((s) => strategy.applies({ service: s.name, trigger, at }, s))
+      .map((s) => s.name)
+  }
+
   /** The executor of a service, if it has one. */
   executor(service: string): Executor | undefined {
     return this.#services.get(service)?.executor

@@ -115,8 +115,9 @@ export interface StrategyContext {
 }
 
 /**
- * One way of healing. `applies` says whether it fits an incident; `execute` acts through
- * the context and returns the audit record.
+ * One way of healing. `applies` says whether it can act on a service for an incident (its
+ * executor can do what it needs), which is how a fleet-wide trigger finds its targets;
+ * `execute` acts through the context and returns the audit record.
  *
  * @example
  * ```ts
@@ -133,6 +134,6 @@ export interface Strategy {
   readonly restarts: boolean
   /** Pause required since the last restart of the service before this strategy acts. @default 0 */
   cooldown?(options: ResolvedSelfHealing): number
-  applies(incident: Incident): boolean
+  applies(incident: Incident, service: ServiceRuntime): boolean
   execute(incident: Incident, ctx: StrategyContext): Promise<HealingRecord>
 }

@@ -1,5 +1,12 @@
 import type { HealthState } from '@noa/core'
+import type { Executor } from '../executor.ts'
 import type { ServiceRuntime, StrategyContext } from '../strategy.ts'
+
+/** True when the executor can restart a service: a restart, or a stop and a start. */
+export function canRestart(executor: Executor | undefined): boolean {
+  const can = executor?.capabilities ?? []
+  return can.includes('restart') || (can.includes('stop') && can.includes('start'))
+}
 
 /** How a restart sequence ended. */
 export interface RestartOutcome {

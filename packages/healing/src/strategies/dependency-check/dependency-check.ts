@@ -15,7 +15,7 @@ export const dependencyCheck: Strategy = {
   name: 'dependency-check',
   restarts: true,
   cooldown: (o) => o.restartCooldown,
-  applies: (incident) => incident.trigger === 'dependency-failure',
+  applies: (_incident, service) => service.config.dependsOn.length > 0,
   async execute(_incident, ctx) {
     const visited = new Set<string>([ctx.service.name])
     let healed = 0

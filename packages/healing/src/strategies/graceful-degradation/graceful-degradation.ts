@@ -17,7 +17,7 @@ import type { Strategy } from '../../strategy.ts'
 export const gracefulDegradation: Strategy = {
   name: 'graceful-degradation',
   restarts: false,
-  applies: (incident) => incident.trigger === 'max-restarts',
+  applies: () => true,
   async execute(incident, ctx) {
     const mode = ctx.options.strategies.gracefulDegradation.fallbackMode
     const action = ctx.service.config.degrade

@@ -1,6 +1,6 @@
 import { runHook } from '../../actions.ts'
 import type { Strategy } from '../../strategy.ts'
-import { restartSteps } from '../restart-steps.ts'
+import { canRestart, restartSteps } from '../restart-steps.ts'
 
 /**
  * The seed's 2.4 (memory leak, resource exhaustion): save state through the service's
@@ -16,7 +16,7 @@ export const gracefulRestart: Strategy = {
   name: 'graceful-restart',
   restarts: true,
   cooldown: (o) => o.restartCooldown,
-  applies: (incident) => incident.trigger === 'memory-leak' || incident.trigger === 'resource-exhaustion',
+  applies: (_incident, service) => canRestart(service.executor),
   async execute(_incident, ctx) {
     const hooks = ctx.service.config.state
     const save = hooks?.save

@@ -14,7 +14,7 @@ import type { Strategy } from '../../strategy.ts'
 export const processRestart: Strategy = {
   name: 'process-restart',
   restarts: true,
-  applies: (incident) => incident.trigger === 'process-exit',
+  applies: (_incident, service) => service.executor instanceof LocalSupervisor,
   async execute(incident, ctx) {
     const supervisor = ctx.service.executor
     if (!(supervisor instanceof LocalSupervisor))

@@ -47,7 +47,7 @@ async function previousVersion(ctx: StrategyContext): Promise<RollbackTarget | s
 export const rollback: Strategy = {
   name: 'rollback',
   restarts: false,
-  applies: (incident) => incident.trigger === 'deployment-failure',
+  applies: (_incident, service) => service.executor?.capabilities.includes('rollback') === true,
   async execute(_incident, ctx) {
     const settings = ctx.options.strategies.rollback
     if (!settings.enabled)

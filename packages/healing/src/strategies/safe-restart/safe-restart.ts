@@ -3,7 +3,7 @@ import { basename, join } from 'node:path'
 import type { ActionResult } from '../../executor.ts'
 import { runCommand } from '../../run-command.ts'
 import type { Strategy, StrategyContext } from '../../strategy.ts'
-import { restartSteps } from '../restart-steps.ts'
+import { canRestart, restartSteps } from '../restart-steps.ts'
 
 const errorOf = (e: unknown) => (e instanceof Error ? e.message : String(e))
 
@@ -49,8 +49,7 @@ export const safeRestart: Strategy = {
   name: 'safe-restart',
   restarts: true,
   cooldown: (o) => o.restartCooldown,
-  applies: (incident) =>
-    incident.trigger === 'high-error-rate' || incident.trigger === 'performance-degradation',
+  applies: (_incident, service) => canRestart(service.executor),
   async execute(_incident, ctx) {
     const settings = ctx.options.strategies.safeRestart
     const cfg = ctx.service.config

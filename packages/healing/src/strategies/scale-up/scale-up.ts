@@ -14,7 +14,7 @@ import { verify } from '../restart-steps.ts'
 export const scaleUp: Strategy = {
   name: 'scale-up',
   restarts: false,
-  applies: (incident) => incident.trigger === 'high-load',
+  applies: (_incident, service) => service.executor?.capabilities.includes('scale') === true,
   async execute(_incident, ctx) {
     const ex = ctx.service.executor
     const scale = ex?.scale

@@ -1,5 +1,5 @@
 import type { Strategy } from '../../strategy.ts'
-import { restartSteps } from '../restart-steps.ts'
+import { canRestart, restartSteps } from '../restart-steps.ts'
 
 /**
  * The seed's 2.1: verify the service is really down, respect the cooldown, stop
@@ -14,7 +14,7 @@ export const serviceRestart: Strategy = {
   name: 'service-restart',
   restarts: true,
   cooldown: (o) => o.strategies.serviceRestart.cooldown ?? o.restartCooldown,
-  applies: (incident) => incident.trigger === 'service-down' || incident.trigger === 'manual',
+  applies: (_incident, service) => canRestart(service.executor),
   async execute(_incident, ctx) {
     if (ctx.healthBefore === 'healthy')
       return ctx.finish('skipped', {

@@ -1,0 +1,198 @@
+import type { Clock, Logger, MetricSnapshot, SystemSection } from '@noa/core'
+import { errorMessage } from '@noa/core'
+import type { HealthMonitor } from '@noa/health'
+import type { ProcessCollector, SystemCollector } from '@noa/metrics'
+import type { JsonlArchive, SampleInput, Store } from '@noa/store'
+import type { AgentConfig } from '../config/schema.ts'
+import type { OwnMetrics } from '../own-metrics.ts'
+import {
+  applicationOf,
+  delta,
+  mergeTotals,
+  type ScrapedSample,
+  type ScrapeTotals,
+  scrape,
+} from './scrape.ts'
+
+/** The names of the derived series recorded every metrics round (the dashboard charts them). */
+export const DERIVED_SERIES = [
+  'noa_cpu_usage_percent',
+  'noa_memory_usage_percent',
+  'noa_error_rate',
+  'noa_latency_avg_ms',
+  'noa_latency_p95_ms',
+  'noa_latency_p99_ms',
+  'noa_requests_per_second',
+] as const
+
+/** What one round collected. */
+export interface Collected {
+  snapshot: MetricSnapshot
+  samples: SampleInput[]
+  scraped: ScrapedSample[]
+}
+
+/** What a metrics round reads from and writes to. */
+export interface MetricsRoundDeps {
+  config: AgentConfig
+  store: Store
+  archive: JsonlArchive | undefined
+  health: HealthMonitor
+  system: SystemCollector
+  process: ProcessCollector
+  metrics: OwnMetrics
+  clock: Clock
+  logger: Logger
+}
+
+/**
+ * One metrics round every `collectInterval`: system and process collectors, every service's
+ * /metrics, derived series, all stored, archived and kept as the latest snapshot.
+ *
+ * The first round after the agent starts is a priming one: its CPU usage spans the agent's
+ * own start (and whatever ran before it, such as a build), and a service's first scrape has no
+ * earlier one to take a rate from. Both are left out of that round, so no rule judges them.
+ */
+export class MetricsRound {
+  readonly #deps: MetricsRoundDeps
+  readonly #previous = new Map<string, ScrapeTotals>()
+  #latest: Collected | undefined
+  #primed = false
+
+  constructor(deps: MetricsRoundDeps) {
+    this.#deps = deps
+  }
+
+  /** The latest snapshot, if a round has run. */
+  get latest(): MetricSnapshot | undefined {
+    return this.#latest?.snapshot
+  }
+
+  /** The samples scraped in the latest round, for selectors in rules. */
+  get samples(): readonly ScrapedSample[] {
+    return this.#latest?.scraped ?? []
+  }
+
+  /** Collects one snapshot without storing it (`noa metrics once`), everything it can read. */
+  collect(): Promise<Collected> {
+    return this.#collect(false)
+  }
+
+  async #collect(continuous: boolean): Promise<Collected> {
+    const { config, clock, health } = this.#deps
+    const now = clock.now()
+    const priming = continuous && !this.#primed
+    if (continuous) this.#primed = true
+    const cats = config.metrics.categories
+    const [system, proc] = await Promise.all([
+      cats.system ? this.#deps.system.collect() : Promise.resolve({} as SystemSection),
+      this.#deps.process.collect(),
+    ])
+    if (priming && system.cpu) delete system.cpu.usage
+    const snapshot: MetricSnapshot = {
+      timestamp: new Date(now).toISOString(),
+      system,
+      application: cats.application ? { process: proc } : {},
+      business: {},
+      custom: {},
+    }
+    const samples: SampleInput[] = []
+    const scraped = await this.#scrapeAll(snapshot, samples, now, continuous)
+    const cpu = system.cpu?.usage?.average
+    const memory = system.memory?.usagePercent
+    if (cpu !== undefined) samples.push({ name: 'noa_cpu_usage_percent', value: cpu, at: now })
+    if (memory !== undefined) samples.push({ name: 'noa_memory_usage_percent', value: memory, at: now })
+    for (const s of health.summary().services)
+      samples.push({
+        name: 'noa_service_up',
+        labels: { service: s.service },
+        value: s.state === 'healthy' ? 1 : 0,
+        at: now,
+      })
+    return { snapshot, samples, scraped }
+  }
+
+  /** One round: collect, store, archive, and keep it as the latest. */
+  async run(): Promise<MetricSnapshot> {
+    const { store, archive, metrics, logger } = this.#deps
+    const collected = await this.#collect(true)
+    this.#latest = collected
+    metrics.rounds.inc()
+    const writes = [store.snapshots.append(collected.snapshot), store.samples.append(collected.samples)]
+    if (archive) writes.push(archive.append(collected.snapshot))
+    for (const s of await Promise.allSettled(writes))
+      if (s.status === 'rejected') logger.warn('cannot store metrics', { error: errorMessage(s.reason) })
+    return collected.snapshot
+  }
+
+  async #scrapeAll(
+    snapshot: MetricSnapshot,
+    samples: SampleInput[],
+    now: number,
+    continuous: boolean,
+  ): Promise<ScrapedSample[]> {
+    const { config, metrics, logger } = this.#deps
+    const cats = config.metrics.categories
+    const targets = config.services.filter((s) => s.metrics !== undefined)
+    if (targets.length === 0) return []
+    const results = await Promise.all(
+      targets.map((s) => {
+        const target = typeof s.metrics === 'string' ? { url: s.metrics } : s.metrics!
+        return scrape(target.url, target.timeout ?? config.metrics.scrapeTimeout, now)
+      }),
+    )
+    const scraped: ScrapedSample[] = []
+    const totals: ScrapeTotals[] = []
+    const deltas: ScrapeTotals[] = []
+    const services: NonNullable<MetricSnapshot['services']> = {}
+    targets.forEach((s, i) => {
+      const r = results[i]!
+      if (!r.ok || !r.totals) {
+        metrics.scrapeErrors.inc({ service: s.name })
+        logger.debug('scrape failed', { service: s.name, error: r.error })
+        return
+      }
+      const before = this.#previous.get(s.name)
+      this.#previous.set(s.name, r.totals)
+      if (cats.business)
+        for (const [k, v] of Object.entries(r.business)) snapshot.business[k] = (snapshot.business[k] ?? 0) + v
+      for (const sample of r.samples) scraped.push({ ...sample, labels: { ...sample.labels, service: s.name } })
+      // A first scrape has nothing to take a rate from: totals since the service started are no rate.
+      if (continuous && !before) {
+        services[s.name] = cats.business ? { business: r.business } : {}
+        return
+      }
+      const d = delta(r.totals, before)
+      const seconds = d !== r.totals ? (r.totals.at - before.at) / 1000 : 0
+      const app = applicationOf(d, seconds, r.totals)
+      totals.push(r.totals)
+      deltas.push(d)
+      services[s.name] = cats.business ? { ...app, business: r.business } : app
+      derived(samples, now, app, { service: s.name })
+    })
+    snapshot.services = services
+    if (cats.application && totals.length > 0) {
+      const seconds = config.metrics.collectInterval / 1000
+      const fleet = applicationOf(mergeTotals(deltas, now), seconds, mergeTotals(totals, now))
+      snapshot.application = { ...snapshot.application, ...fleet }
+      derived(samples, now, fleet, {})
+    }
+    return scraped
+  }
+}
+
+function derived(
+  out: SampleInput[],
+  at: number,
+  app: MetricSnapshot['application'],
+  labels: Record<string, string>,
+): void {
+  const push = (name: string, value: number | undefined) => {
+    if (value !== undefined && Number.isFinite(value)) out.push({ name, labels, value, at })
+  }
+  push('noa_error_rate', app.requests?.errorRate)
+  push('noa_requests_per_second', app.throughput?.requestsPerSecond)
+  push('noa_latency_avg_ms', app.latency?.average)
+  push('noa_latency_p95_ms', app.latency?.p95)
+  push('noa_latency_p99_ms', app.latency?.p99)
+}

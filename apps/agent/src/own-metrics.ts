@@ -1,0 +1,83 @@
+import { HEALTH_STATES } from '@noa/core'
+import type { HealthMonitor } from '@noa/health'
+import type { Registry } from '@noa/metrics'
+
+/** What the agent's own gauges read when /metrics is scraped. */
+export interface OwnMetricSources {
+  health: HealthMonitor
+  sseClients(): number
+}
+
+/**
+ * The agent's own metrics (`noa_*`) on its registry. Service states are read from the
+ * monitor when /metrics is read, not kept up to date at every check result (50 services
+ * checked every 30 s would be 400 gauge writes a second).
+ */
+export function createOwnMetrics(registry: Registry, sources: OwnMetricSources) {
+  return {
+    up: registry.gauge({
+      name: 'noa_service_up',
+      help: '1 when the service is healthy',
+      labelNames: ['service'],
+      collect: (gauge) => {
+        for (const s of sources.health.summary().services)
+          gauge.set({ service: s.service }, s.state === 'healthy' ? 1 : 0)
+      },
+    }),
+    state: registry.gauge({
+      name: 'noa_service_state',
+      help: '1 for the current state of the service',
+      labelNames: ['service', 'state'],
+      collect: (gauge) => {
+        for (const s of sources.health.summary().services)
+          for (const state of HEALTH_STATES) gauge.set({ service: s.service, state }, s.state === state ? 1 : 0)
+      },
+    }),
+    duration: registry.histogram({
+      name: 'noa_check_duration_seconds',
+      help: 'Duration of health checks',
+      labelNames: ['service'],
+      buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    }),
+    checks: registry.counter({
+      name: 'noa_checks_total',
+      help: 'Health check results',
+      labelNames: ['service', 'state'],
+    }),
+    healings: registry.counter({
+      name: 'noa_healing_actions_total',
+      help: 'Healings that ended, by outcome',
+      labelNames: ['service', 'strategy', 'outcome'],
+    }),
+    decisions: registry.counter({
+      name: 'noa_incident_decisions_total',
+      help: 'Decisions of the incident router: a healing started, or why none was',
+      labelNames: ['event', 'decision'],
+    }),
+    escalations: registry.counter({
+      name: 'noa_healing_escalations_total',
+      help: 'What healing could not solve alone: spent budgets, open circuits, failed healings',
+      labelNames: ['service', 'kind'],
+    }),
+    alerts: registry.gauge({ name: 'noa_alerts', help: 'Active alerts', labelNames: ['severity', 'state'] }),
+    notifications: registry.counter({
+      name: 'noa_notifications_total',
+      help: 'Notification delivery attempts',
+      labelNames: ['channel', 'status'],
+    }),
+    sse: registry.gauge({
+      name: 'noa_sse_clients',
+      help: 'Open /api/sse streams',
+      collect: (gauge) => gauge.set(sources.sseClients()),
+    }),
+    rounds: registry.counter({ name: 'noa_metrics_rounds_total', help: 'Metrics collection rounds' }),
+    scrapeErrors: registry.counter({
+      name: 'noa_scrape_errors_total',
+      help: 'Failed scrapes of services /metrics',
+      labelNames: ['service'],
+    }),
+  }
+}
+
+/** The agent's own metrics. */
+export type OwnMetrics = ReturnType<typeof createOwnMetrics>
