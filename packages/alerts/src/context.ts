@@ -17,6 +17,12 @@ export interface ServiceHealth {
   degraded?: boolean
   /** The latest healing of this service failed. */
   healingFailed?: boolean
+  /** Healing's circuit for this service is open: it waits for its next retry or for a person. */
+  circuitOpen?: boolean
+  /** The service keeps changing state; its reported state is held. */
+  flapping?: boolean
+  /** The latest escalation of its healing, in words, for annotations (`{{ $escalation }}`). */
+  escalation?: string
   /** Consecutive failed checks. */
   failures?: number
 }

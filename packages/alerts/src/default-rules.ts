@@ -2,9 +2,13 @@ import type { AlertRuleOptions } from './rule.ts'
 import type { InhibitRule } from './silence.ts'
 
 /**
- * The default rule set: the seed's five rules (section 4) plus a dependency-down and a
- * service-degraded rule, which make section 18's count of 5 critical and 2 warning.
- * Cooldowns are the seed's. A copy is returned, so callers may change it freely.
+ * The default rule set: the seed's five rules (section 4) plus the ones a fleet needs to be
+ * trusted: a warning for a non-critical service that is down (the seed's `service-down`
+ * covers critical ones), one alert for a flapping service instead of a stream, a
+ * dependency-down alert, and `service-degraded` for what healing could not solve alone
+ * (a spent restart budget, an open circuit, a failed healing). Cooldowns are the seed's;
+ * resource rules wait a `for` so one busy sample (a build, the agent's own start) fires nothing.
+ * A copy is returned, so callers may change it freely.
  *
  * @example
  * ```ts
@@ -17,6 +21,7 @@ export function defaultRules(): AlertRuleOptions[] {
       name: 'high-error-rate',
       condition: 'error_rate > 0.05',
       severity: 'critical',
+      for: 60_000,
       cooldown: 300_000,
       annotations: {
         summary: 'High error rate: {{ $value }}',
@@ -26,7 +31,7 @@ export function defaultRules(): AlertRuleOptions[] {
     },
     {
       name: 'service-down',
-      condition: 'health_check_failed && critical',
+      condition: 'health_check_failed && critical && !flapping',
       severity: 'critical',
       cooldown: 60_000,
       annotations: {
@@ -36,13 +41,37 @@ export function defaultRules(): AlertRuleOptions[] {
       actions: [{ type: 'notify' }, { type: 'heal', trigger: 'service-down' }],
     },
     {
+      name: 'service-unhealthy',
+      condition: 'health_check_failed && !critical && !flapping',
+      severity: 'warning',
+      cooldown: 60_000,
+      annotations: {
+        summary: 'Service {{ $service }} is unhealthy',
+        description: 'The service {{ $service }} fails its health check.',
+      },
+      actions: [{ type: 'notify' }, { type: 'heal', trigger: 'service-down' }],
+    },
+    {
+      name: 'service-flapping',
+      condition: 'flapping',
+      severity: 'warning',
+      cooldown: 600_000,
+      annotations: {
+        summary: 'Service {{ $service }} is flapping',
+        description:
+          'The service {{ $service }} keeps changing state; its state is held and it is not restarted while it flaps.',
+      },
+      actions: [{ type: 'notify' }],
+    },
+    {
       name: 'cpu-overload',
       condition: 'cpu_usage > 0.90',
       severity: 'critical',
+      for: 120_000,
       cooldown: 180_000,
       annotations: {
         summary: 'CPU overload: {{ $value }}',
-        description: 'CPU usage is above 90 % ({{ $value }}).',
+        description: 'CPU usage has been above 90 % for 2 minutes ({{ $value }}).',
       },
       actions: [{ type: 'notify' }, { type: 'heal', trigger: 'high-load' }],
     },
@@ -50,10 +79,11 @@ export function defaultRules(): AlertRuleOptions[] {
       name: 'high-latency',
       condition: 'avg_latency > 1000',
       severity: 'warning',
+      for: 120_000,
       cooldown: 600_000,
       annotations: {
         summary: 'High latency: {{ $value }} ms',
-        description: 'The average latency is above 1000 ms ({{ $value }} ms).',
+        description: 'The average latency has been above 1000 ms for 2 minutes ({{ $value }} ms).',
       },
       actions: [{ type: 'notify' }],
     },
@@ -61,10 +91,11 @@ export function defaultRules(): AlertRuleOptions[] {
       name: 'memory-pressure',
       condition: 'memory_usage > 0.85',
       severity: 'warning',
+      for: 300_000,
       cooldown: 300_000,
       annotations: {
         summary: 'Memory pressure: {{ $value }}',
-        description: 'Memory usage is above 85 % ({{ $value }}).',
+        description: 'Memory usage has been above 85 % for 5 minutes ({{ $value }}).',
       },
       actions: [{ type: 'notify' }, { type: 'gc' }],
     },
@@ -81,25 +112,27 @@ export function defaultRules(): AlertRuleOptions[] {
     },
     {
       name: 'service-degraded',
-      condition: 'degraded || healing_failed',
+      condition: 'degraded || healing_failed || circuit_open',
       severity: 'critical',
       cooldown: 300_000,
       annotations: {
         summary: 'Service {{ $service }} could not be healed',
-        description:
-          'Healing of {{ $service }} failed or hit its limits; it runs degraded. A human is needed.',
+        description: '{{ $escalation }}. A person is needed.',
       },
       actions: [{ type: 'notify' }],
     },
   ]
 }
 
-/** Dependency-down alerts mute the service-down alert of the same service: one root cause, one alert. */
+/**
+ * Dependency-down alerts mute the service-down and service-unhealthy alerts of the same
+ * service: one root cause, one alert.
+ */
 export function defaultInhibitRules(): InhibitRule[] {
   return [
     {
       source: [{ label: 'alertname', op: '=', value: 'dependency-down' }],
-      target: [{ label: 'alertname', op: '=', value: 'service-down' }],
+      target: [{ label: 'alertname', op: '=~', value: 'service-down|service-unhealthy' }],
       equal: ['service'],
     },
   ]

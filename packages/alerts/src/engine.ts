@@ -444,6 +444,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
           $severity: rule.severity,
           $service: service?.name,
           $blockedBy: service?.blockedBy.join(', '),
+          $escalation: service?.health.escalation ?? 'Healing failed or hit its limits',
         }
         for (const [k, v] of Object.entries(a.labels)) values[`$labels.${k}`] = v
         a.annotations = Object.fromEntries(

@@ -78,6 +78,11 @@ export const NAMES: Readonly<Record<string, NameBinding>> = {
   dependency_down: svc('one of the service dependencies is down', (s) => s.blockedBy.length > 0),
   degraded: svc('healing hit its limits and the service runs degraded', (s) => s.health.degraded === true),
   healing_failed: svc('the latest healing of the service failed', (s) => s.health.healingFailed === true),
+  circuit_open: svc(
+    'healing of the service keeps failing or its restart budget is spent; it waits for a retry',
+    (s) => s.health.circuitOpen === true,
+  ),
+  flapping: svc('the service keeps changing state (its state is held)', (s) => s.health.flapping === true),
   failures: svc('consecutive failed checks', (s) => s.health.failures),
 }
 

@@ -1,0 +1,280 @@
+import type { CheckResult, Clock, HealingRecord, HealingTrigger, Logger, Timer } from '@noa/core'
+import { errorMessage } from '@noa/core'
+import type { HealingEngine, ProcessExit } from '@noa/healing'
+import type { HealthChange, HealthMonitor } from '@noa/health'
+
+/**
+ * Why the router started no healing:
+ * - `healing-off`: self-healing is disabled, or this agent does not run the healing component
+ * - `no-executor`: the service has nothing noa can act through
+ * - `supervisor-restarts`: the service is down because its process exited, and that exit is restarted
+ * - `same-incident`: the service is already down and this fault is being handled
+ * - `dependency-down`: a dependency is down; it is healed first, the service after it recovers
+ * - `flapping`: the service keeps changing state; restarting it would add to the churn
+ * - `no-target`: a rule asked for a healing that no service can receive
+ */
+export type NoHealing =
+  | 'healing-off'
+  | 'no-executor'
+  | 'supervisor-restarts'
+  | 'same-incident'
+  | 'dependency-down'
+  | 'flapping'
+  | 'no-target'
+
+/** What made the router decide. */
+export type DecisionEvent =
+  | 'state-change'
+  | 'process-exit'
+  | 'rule'
+  | 'dependency-recovered'
+  | 'restart-unverified'
+  | 'lease-retry'
+
+/** One decision: a healing started, or the typed reason none was. */
+export type Decision = {
+  event: DecisionEvent
+  service: string
+  trigger: HealingTrigger
+  at: number
+} & ({ heal: true } | { heal: false; reason: NoHealing })
+
+/** What the router reads and drives. */
+export interface IncidentRouterDeps {
+  health: HealthMonitor
+  healing: HealingEngine
+  /** False when self-healing is off or this agent does not run the healing component. */
+  enabled: boolean
+  /** How long after a supervisor's restart the service must answer before it counts as a hang. */
+  verifyAfterMs: number
+  /** Wait before trying again a healing left to an agent that may have died. */
+  leaseRetryMs: number
+  clock: Clock
+  logger: Logger
+  /** Every decision, for the event stream, counters and logs. */
+  decided(decision: Decision): void
+}
+
+/** An open incident: a service went down and has not been healthy since. */
+interface Incident {
+  /** What took the service down: its process exited (the supervisor restarts it) or a check failed. */
+  cause: 'process-exit' | 'check'
+  /** Held back until the dependencies that block it recover. */
+  waitingFor?: readonly string[]
+}
+
+const DOWN = new Set(['unhealthy', 'error'])
+
+/**
+ * The one place that decides which healing runs for a state change, a process exit or a
+ * firing rule, and why none does. One fault gives one action:
+ *
+ * - A supervised process that exits is restarted by its supervisor (`process-exit`) at once.
+ *   The state change that exit causes starts nothing more; if the restarted process does not
+ *   answer within `verifyAfterMs` it is treated as a hang and restarted as one.
+ * - A service that goes down (unhealthy or in error) gets one `service-down` healing for the
+ *   whole incident, which ends when it is healthy again. Further changes and rule actions for
+ *   the same incident start nothing.
+ * - Dependency first: a service whose dependency is down is not restarted for it; the
+ *   dependency's own incident heals it, and the service is healed when it recovers (if it
+ *   has not recovered on its own by then: the healing checks first).
+ * - A flapping service is alerted, not churned.
+ * - A rule's heal action for another trigger (high error rate, memory leak, high load,
+ *   deployment failure) heals its service, or, for a fleet-wide rule, the services whose
+ *   strategy for the trigger applies to them.
+ *
+ * Guards (cooldown, budget, circuit), locks and leases are the healing engine's; its skipped
+ * records carry their own typed reasons.
+ */
+export class IncidentRouter {
+  readonly #deps: IncidentRouterDeps
+  readonly #incidents = new Map<string, Incident>()
+  readonly #timers = new Map<string, Timer>()
+  #stopped = false
+
+  constructor(deps: IncidentRouterDeps) {
+    this.#deps = deps
+  }
+
+  /** A supervisor saw its process exit: report it to the checks at once and restart it. */
+  processExited(exit: ProcessExit): Decision {
+    const { health } = this.#deps
+    const service = exit.service
+    this.#incidents.set(service, { cause: 'process-exit' })
+    if (health.running && health.services.some((s) => s.name === service))
+      health.report(service, {
+        state: 'error',
+        message: exit.signal ? `process exited on ${exit.signal}` : `process exited with code ${exit.code}`,
+        details: { cause: 'process-exit', exitCode: exit.code, signal: exit.signal },
+        retryable: false,
+      })
+    const blocked = this.#cannotHeal(service)
+    if (blocked) return this.#decide('process-exit', service, 'process-exit', blocked)
+    this.#heal('process-exit', service, 'process-exit', { exit }, (record) => {
+      if (record.outcome === 'succeeded') this.#verify(service)
+    })
+    return this.#decide('process-exit', service, 'process-exit')
+  }
+
+  /** A service's reported state changed. */
+  stateChanged(change: HealthChange): Decision | undefined {
+    const { service } = change
+    this.#deps.healing.noteHealth(service, change.to)
+    if (!DOWN.has(change.to)) {
+      this.#incidents.delete(service)
+      this.#cancel(service)
+      if (change.to === 'healthy') this.#dependencyRecovered(service)
+      return undefined
+    }
+    const open = this.#incidents.get(service)
+    if (open)
+      return this.#decide(
+        'state-change',
+        service,
+        'service-down',
+        open.cause === 'process-exit' ? 'supervisor-restarts' : 'same-incident',
+      )
+    this.#incidents.set(service, { cause: 'check' })
+    return this.#down('state-change', service, 'service-down', change.result)
+  }
+
+  /** A firing rule asked for a healing; without a service, the trigger's capable services get it. */
+  ruleFired(trigger: HealingTrigger, service: string | undefined): Decision[] {
+    const targets = service ? [service] : this.#deps.healing.targets(trigger)
+    if (targets.length === 0) return [this.#decide('rule', service ?? '*', trigger, 'no-target')]
+    return targets.map((target) => this.#ruleFor(trigger, target))
+  }
+
+  /** Cancels pending verifications and retries. */
+  stop(): void {
+    this.#stopped = true
+    for (const t of this.#timers.values()) t.cancel()
+    this.#timers.clear()
+  }
+
+  #ruleFor(trigger: HealingTrigger, service: string): Decision {
+    const open = this.#incidents.get(service)
+    if (trigger === 'dependency-failure') {
+      // Dependency first: the rule's healing goes to what blocks the service.
+      const blockers = this.#deps.health.status(service).blockedBy
+      const first = blockers[0]
+      if (!first || this.#incidents.has(first)) return this.#decide('rule', service, trigger, 'same-incident')
+      this.#incidents.set(first, { cause: 'check' })
+      return this.#down('rule', first, 'service-down')
+    }
+    if (open) return this.#decide('rule', service, trigger, 'same-incident')
+    if (trigger === 'service-down') {
+      this.#incidents.set(service, { cause: 'check' })
+      return this.#down('rule', service, trigger)
+    }
+    const blocked = this.#cannotHeal(service)
+    if (blocked) return this.#decide('rule', service, trigger, blocked)
+    this.#heal('rule', service, trigger, {})
+    return this.#decide('rule', service, trigger)
+  }
+
+  /** A new incident of a down service: heal it unless something says not to. */
+  #down(event: DecisionEvent, service: string, trigger: HealingTrigger, result?: CheckResult): Decision {
+    const status = this.#deps.health.status(service)
+    const incident = this.#incidents.get(service)
+    const reason =
+      this.#cannotHeal(service) ??
+      (status.flapping ? 'flapping' : undefined) ??
+      (status.blockedBy.length > 0 ? 'dependency-down' : undefined)
+    if (reason === 'dependency-down' && incident) incident.waitingFor = status.blockedBy
+    if (reason) return this.#decide(event, service, trigger, reason)
+    this.#heal(event, service, trigger, result ? { result } : {})
+    return this.#decide(event, service, trigger)
+  }
+
+  /** A service recovered: the incidents that waited for it are healed now, if still down. */
+  #dependencyRecovered(dependency: string): void {
+    const { health } = this.#deps
+    for (const [service, incident] of this.#incidents) {
+      if (!incident.waitingFor?.includes(dependency)) continue
+      const status = health.status(service)
+      if (!DOWN.has(status.state) || status.blockedBy.length > 0) continue
+      incident.waitingFor = undefined
+      this.#down('dependency-recovered', service, 'service-down')
+    }
+  }
+
+  /**
+   * After a supervisor's restart, checks the service soon (so its recovery is seen in well
+   * under a check interval) and again after `verifyAfterMs`: still down then, it is a hang.
+   */
+  #verify(service: string): void {
+    const { health, verifyAfterMs } = this.#deps
+    if (!health.running) return
+    const check = () => health.checkNow(service).catch(() => undefined)
+    this.#after(service, Math.min(250, verifyAfterMs), () => {
+      void check()
+      this.#after(service, verifyAfterMs, async () => {
+        const result = await check()
+        const incident = this.#incidents.get(service)
+        if (!result || !DOWN.has(result.state) || incident?.cause !== 'process-exit') return
+        incident.cause = 'check'
+        this.#down('restart-unverified', service, 'service-down', result)
+      })
+    })
+  }
+
+  #heal(
+    event: DecisionEvent,
+    service: string,
+    trigger: HealingTrigger,
+    options: { exit?: ProcessExit; result?: CheckResult },
+    then?: (record: HealingRecord) => void,
+  ): void {
+    const { healing, logger } = this.#deps
+    healing.heal(trigger, service, options).then(
+      (record) => {
+        // The agent that holds the service's lease heals it; if that agent dies mid-healing its
+        // lease runs out, so try again while the incident lasts: exactly one survivor takes over.
+        if (record.skip === 'lease-held') this.#retryForLease(service, trigger)
+        then?.(record)
+      },
+      (e) => logger.error('healing failed', { service, event, error: errorMessage(e) }),
+    )
+  }
+
+  #retryForLease(service: string, trigger: HealingTrigger): void {
+    this.#after(service, this.#deps.leaseRetryMs, () => {
+      if (!this.#incidents.has(service) || !DOWN.has(this.#deps.health.status(service).state)) return
+      this.#heal('lease-retry', service, trigger, {})
+      this.#decide('lease-retry', service, trigger)
+    })
+  }
+
+  #cannotHeal(service: string): NoHealing | undefined {
+    if (!this.#deps.enabled) return 'healing-off'
+    if (!this.#deps.healing.executor(service)) return 'no-executor'
+    return undefined
+  }
+
+  #decide(event: DecisionEvent, service: string, trigger: HealingTrigger, reason?: NoHealing): Decision {
+    const at = this.#deps.clock.now()
+    const decision: Decision = reason
+      ? { event, service, trigger, at, heal: false, reason }
+      : { event, service, trigger, at, heal: true }
+    this.#deps.decided(decision)
+    return decision
+  }
+
+  #after(service: string, ms: number, run: () => void | Promise<void>): void {
+    if (this.#stopped) return
+    this.#timers.get(service)?.cancel()
+    this.#timers.set(
+      service,
+      this.#deps.clock.setTimeout(() => {
+        this.#timers.delete(service)
+        if (!this.#stopped) void run()
+      }, ms),
+    )
+  }
+
+  #cancel(service: string): void {
+    this.#timers.get(service)?.cancel()
+    this.#timers.delete(service)
+  }
+}
