@@ -1,10 +1,12 @@
 import { HEALTH_STATES } from '@noa/core'
+import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor } from '@noa/health'
 import type { Registry } from '@noa/metrics'
 
 /** What the agent's own gauges read when /metrics is scraped. */
 export interface OwnMetricSources {
   health: HealthMonitor
+  healing: HealingEngine
   sseClients(): number
 }
 
@@ -30,7 +32,34 @@ export function createOwnMetrics(registry: Registry, sources: OwnMetricSources) 
       labelNames: ['service', 'state'],
       collect: (gauge) => {
         for (const s of sources.health.summary().services)
-          for (const state of HEALTH_STATES) gauge.set({ service: s.service, state }, s.state === state ? 1 : 0)
+          for (const state of HEALTH_STATES)
+            gauge.set({ service: s.service, state }, s.state === state ? 1 : 0)
+      },
+    }),
+    critical: registry.gauge({
+      name: 'noa_service_critical',
+      help: '1 when the service is marked critical (its outage pages, others warn)',
+      labelNames: ['service'],
+      collect: (gauge) => {
+        for (const s of sources.health.services) gauge.set({ service: s.name }, s.critical ? 1 : 0)
+      },
+    }),
+    flapping: registry.gauge({
+      name: 'noa_service_flapping',
+      help: '1 while the service keeps changing state',
+      labelNames: ['service'],
+      collect: (gauge) => {
+        for (const s of sources.health.summary().services)
+          gauge.set({ service: s.service }, s.flapping ? 1 : 0)
+      },
+    }),
+    circuit: registry.gauge({
+      name: 'noa_healing_circuit_open',
+      help: "1 while healing's circuit of the service is open (budget spent or healings failing)",
+      labelNames: ['service'],
+      collect: (gauge) => {
+        for (const s of sources.health.services)
+          gauge.set({ service: s.name }, sources.healing.guardState(s.name).circuit === 'open' ? 1 : 0)
       },
     }),
     duration: registry.histogram({

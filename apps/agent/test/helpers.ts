@@ -18,12 +18,14 @@ export interface FakeService {
 }
 
 export async function startService(): Promise<FakeService> {
-  const state = { status: 200 }
+  const state = { status: 200, scrapes: 0 }
   const server: Server = createServer((req, res) => {
     if (req.url === '/metrics') {
+      // Between two scrapes the service answered 11 requests, one of them an error.
+      state.scrapes++
       res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
       res.end(
-        '# TYPE http_requests_total counter\nhttp_requests_total{status="200"} 10\nhttp_requests_total{status="500"} 1\n',
+        `# TYPE http_requests_total counter\nhttp_requests_total{status="200"} ${10 * state.scrapes}\nhttp_requests_total{status="500"} ${state.scrapes}\n`,
       )
       return
     }
@@ -68,7 +70,8 @@ export async function startAgent(
   if (!result.ok) throw new Error(formatConfigIssues(result.issues).join('\n'))
   const agent = await Agent.create(result.config, { baseDir: dir, write: () => undefined })
   const app = createApp({
-    agent,
+    api: agent.api,
+    settings: agent.config,
     ...(options.apiToken ? { apiToken: options.apiToken } : {}),
     ...(options.staticDir ? { staticDir: options.staticDir } : {}),
   })

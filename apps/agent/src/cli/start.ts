@@ -78,7 +78,8 @@ export async function runAgent(options: RunOptions): Promise<number> {
     : (env.NOA_DASHBOARD_DIR ?? defaultStaticDir())
   const hasDashboard = existsSync(join(staticDir, 'index.html'))
   const app = createApp({
-    agent,
+    api: agent.api,
+    settings: config,
     ...(env.NOA_API_TOKEN ? { apiToken: env.NOA_API_TOKEN } : {}),
     ...(hasDashboard ? { staticDir } : {}),
   })

@@ -2,22 +2,24 @@ import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
-import { type Silence, silenceSchema } from '@noa/alerts'
-import { type Clock, errorMessage, type HealingRecord, isConfigError, systemClock } from '@noa/core'
+import { silenceSchema } from '@noa/alerts'
+import { type Clock, errorMessage, isConfigError, systemClock } from '@noa/core'
 import { negotiate } from '@noa/metrics'
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { z } from 'zod'
-import type { Agent } from '../agent.ts'
+import type { AgentConfig } from '../config/schema.ts'
+import { type AgentApi, toApiSilence } from './agent-api.ts'
 import { requireToken } from './auth.ts'
 import { createRateLimiter } from './rate-limit.ts'
 
 type Env = { Bindings: { incoming: IncomingMessage; outgoing: ServerResponse } }
 
-/** What the HTTP layer needs: the agent and a few settings that the CLI reads from the environment. */
+/** What the HTTP layer needs: the agent's narrow API, its settings, and what the CLI reads from the environment. */
 export interface AppDeps {
-  agent: Agent
+  api: AgentApi
+  settings: Pick<AgentConfig, 'api' | 'dashboard'>
   /** NOA_API_TOKEN; without one the write endpoints answer 403. */
   apiToken?: string
   /** Folder of the dashboard build; served at / when it holds an index.html. */
@@ -63,16 +65,6 @@ const toEngineMatcher = (m: z.output<typeof matcherBody>): Matcher =>
         value: m.value,
         op: m.isEqual === false ? (m.isRegex ? '!~' : '!=') : m.isRegex ? '=~' : '=',
       }
-/** A silence as API.md shows it. */
-const toApiSilence = (s: Silence) => ({
-  ...s,
-  matchers: s.matchers.map((m) => ({
-    name: m.label,
-    value: m.value,
-    isRegex: m.op.endsWith('~'),
-    isEqual: !m.op.startsWith('!'),
-  })),
-})
 const AGGS = ['avg', 'min', 'max', 'last', 'rate'] as const
 
 const MIME: Record<string, string> = {
@@ -131,9 +123,9 @@ const int = (value: string | undefined, fallback: number, min: number, max: numb
  * ```
  */
 export function createApp(deps: AppDeps): Hono<Env> {
-  const { agent } = deps
+  const { api: agent, settings } = deps
   const clock = deps.clock ?? systemClock
-  const api = agent.config.api
+  const api = settings.api
   const app = new Hono<Env>()
   const writeLimiter = createRateLimiter({ ...api.writeRateLimit, clock })
   const sseLimiter = createRateLimiter({ ...api.sseRateLimit, clock })
@@ -154,7 +146,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   })
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
 
-  const origins = agent.config.dashboard.corsOrigins
+  const origins = settings.dashboard.corsOrigins
   if (origins.length > 0) {
     const corsMiddleware = cors({
       origin: origins,
@@ -171,16 +163,16 @@ export function createApp(deps: AppDeps): Hono<Env> {
   })
 
   // ---- read endpoints
-  app.get('/api/health', (c) => c.json(agent.health.summary()))
+  app.get('/api/health', (c) => c.json(agent.health()))
   app.get('/api/status', (c) => c.json(agent.status()))
   app.get('/api/metrics', (c) => {
-    const latest = agent.latest
+    const latest = agent.latestMetrics()
     return latest ? c.json(latest) : c.json({ error: 'no metrics collected yet' }, 503)
   })
   app.get('/api/metrics/recent', async (c) => {
     const n = int(c.req.query('limit'), 60, 1, 1000)
     if (typeof n === 'string') return bad(c, `limit: ${n}`)
-    return c.json(await agent.store.snapshots.recent(n))
+    return c.json(await agent.recentMetrics(n))
   })
   app.get('/api/metrics/query', async (c) => {
     const name = c.req.query('name')
@@ -204,7 +196,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       const m = /^match\[([a-zA-Z_][a-zA-Z0-9_]*)\]$/.exec(key)
       if (m) labels[m[1]!] = value[0] ?? ''
     }
-    const series = await agent.store.samples.range({
+    const series = await agent.queryMetrics({
       name,
       labels,
       start: from,
@@ -222,42 +214,19 @@ export function createApp(deps: AppDeps): Hono<Env> {
   })
   app.get('/api/services/:name', async (c) => {
     const name = c.req.param('name')
-    if (!agent.health.services.some((s) => s.name === name))
-      return bad(c, `unknown service ${JSON.stringify(name)}`, 404)
-    const [checks, changes, healings, alerts] = await Promise.all([
-      agent.store.checks.results({ service: name, limit: 100 }),
-      agent.store.checks.changes({ service: name, limit: 100 }),
-      agent.audit.healings({ service: name, limit: 50 }),
-      agent.store.alerts.alerts({ limit: 500 }),
-    ])
-    return c.json({
-      service: agent.health.status(name),
-      checks,
-      changes,
-      healings,
-      alerts: alerts.filter((a) => a.labels.service === name),
-    })
+    if (!agent.hasService(name)) return bad(c, `unknown service ${JSON.stringify(name)}`, 404)
+    return c.json(await agent.service(name))
   })
   app.get('/api/alerts', async (c) => {
     const state = c.req.query('state')
     if (state !== undefined && !['pending', 'firing', 'resolved'].includes(state))
       return bad(c, `state: expected pending, firing or resolved; found ${JSON.stringify(state)}`)
-    const alerts = await agent.store.alerts.alerts({
-      limit: 500,
-      ...(state ? { state: state as 'pending' | 'firing' | 'resolved' } : {}),
-    })
-    return c.json({ alerts, silences: agent.alerts.silences().map(toApiSilence) })
+    return c.json(await agent.alerts(state as 'pending' | 'firing' | 'resolved' | undefined))
   })
   app.get('/api/healing', async (c) => {
     const n = int(c.req.query('limit'), 50, 1, 1000)
     if (typeof n === 'string') return bad(c, `limit: ${n}`)
-    const service = c.req.query('service')
-    const [healings, approvals] = await Promise.all([
-      agent.audit.healings({ limit: n, ...(service ? { service } : {}) }),
-      agent.store.approvals.approvals({ limit: 200 }),
-    ])
-    approvals.sort((a, b) => Number(b.status === 'pending') - Number(a.status === 'pending'))
-    return c.json({ healings, approvals })
+    return c.json(await agent.healings(n, c.req.query('service')))
   })
   app.get('/api/approvals', async (c) => {
     const status = c.req.query('status')
@@ -266,11 +235,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
         c,
         `status: expected pending, approved, rejected or expired; found ${JSON.stringify(status)}`,
       )
-    const approvals = await agent.store.approvals.approvals({
-      limit: 200,
-      ...(status ? { status: status as 'pending' } : {}),
-    })
-    return c.json({ approvals })
+    return c.json({ approvals: await agent.approvals(status as 'pending' | undefined) })
   })
   app.get('/api/sse', limit(sseLimiter), (c) => {
     const res = c.env?.outgoing
@@ -280,7 +245,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       res.setHeader('access-control-allow-origin', origin)
       res.setHeader('vary', 'Origin')
     }
-    if (!agent.sse.attach(res, c.req.header('last-event-id') ?? c.req.query('lastEventId')))
+    if (!agent.attachEvents(res, c.req.header('last-event-id') ?? c.req.query('lastEventId')))
       return c.json({ error: 'too many event streams' }, 503)
     return RESPONSE_ALREADY_SENT
   })
@@ -300,48 +265,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
   ] as const
   app.post('/api/heal/:service', ...guard, async (c) => {
     const service = c.req.param('service')
-    if (!agent.health.services.some((s) => s.name === service))
-      return bad(c, `unknown service ${JSON.stringify(service)}`, 404)
+    if (!agent.hasService(service)) return bad(c, `unknown service ${JSON.stringify(service)}`, 404)
     const body = await readJson(c)
     if (!body.ok) return body.res
     const parsed = healBody.safeParse(body.value)
     if (!parsed.success) return bad(c, issuesOf(parsed.error))
-    const started = new Promise<HealingRecord>((resolveStarted) => {
-      const onStart = (record: HealingRecord) => {
-        if (record.service === service) {
-          agent.healing.off('healing-started', onStart)
-          resolveStarted(record)
-        }
-      }
-      agent.healing.on('healing-started', onStart)
-      agent.healing
-        .heal(parsed.data.trigger, service, {
-          reason: 'requested through the API',
-          ...(parsed.data.dryRun === undefined ? {} : { dryRun: parsed.data.dryRun }),
-        })
-        .then(
-          (record) => {
-            agent.healing.off('healing-started', onStart)
-            resolveStarted(record)
-          },
-          (error) => {
-            agent.healing.off('healing-started', onStart)
-            resolveStarted({
-              id: 'none',
-              service,
-              trigger: parsed.data.trigger,
-              strategy: 'none',
-              startedAt: clock.now(),
-              endedAt: clock.now(),
-              outcome: 'failed',
-              steps: [],
-              dryRun: parsed.data.dryRun ?? false,
-              reason: errorMessage(error),
-            })
-          },
-        )
-    })
-    return c.json({ healing: await started }, 202)
+    return c.json({ healing: await agent.heal(service, parsed.data.trigger, parsed.data.dryRun) }, 202)
   })
   for (const decision of ['approve', 'reject'] as const)
     app.post(`/api/approvals/:id/${decision}`, ...guard, async (c) => {
@@ -350,7 +279,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       if (!body.ok) return body.res
       const parsed = decisionBody.safeParse(body.value)
       if (!parsed.success) return bad(c, issuesOf(parsed.error))
-      const existing = await agent.store.approvals.getApproval(id)
+      const existing = await agent.approval(id)
       if (!existing) return bad(c, `unknown approval ${JSON.stringify(id)}`, 404)
       if (existing.status !== 'pending')
         return bad(c, `approval ${id} is ${existing.status}, not pending`, 409)
@@ -364,7 +293,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const parsed = silenceBody.safeParse(body.value)
     if (!parsed.success) return bad(c, issuesOf(parsed.error))
     try {
-      const silence = agent.alerts.addSilence({
+      const silence = agent.addSilence({
         ...parsed.data,
         matchers: parsed.data.matchers.map(toEngineMatcher),
         startsAt: parsed.data.startsAt ?? clock.now(),
@@ -377,10 +306,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
   })
   app.delete('/api/silences/:id', ...guard, (c) => {
     const id = c.req.param('id')
-    const silence = agent.alerts.silences().find((s) => s.id === id)
-    if (!silence || !agent.alerts.expireSilence(id))
-      return bad(c, `unknown silence ${JSON.stringify(id)}`, 404)
-    return c.json({ silence: toApiSilence(agent.alerts.silences().find((s) => s.id === id) ?? silence) })
+    const silence = agent.expireSilence(id)
+    if (!silence) return bad(c, `unknown silence ${JSON.stringify(id)}`, 404)
+    return c.json({ silence: toApiSilence(silence) })
   })
   app.all('/api/*', (c) =>
     c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, c.req.method === 'GET' ? 404 : 405),

@@ -45,7 +45,10 @@ export interface IncidentRouterDeps {
   healing: HealingEngine
   /** False when self-healing is off or this agent does not run the healing component. */
   enabled: boolean
-  /** How long after a supervisor's restart the service must answer before it counts as a hang. */
+  /**
+   * How long after a supervisor's restart the service must answer before it counts as a hang:
+   * at least this, three check intervals of the service, and 10 s (a slow start is not a hang).
+   */
   verifyAfterMs: number
   /** Wait before trying again a healing left to an agent that may have died. */
   leaseRetryMs: number
@@ -70,8 +73,8 @@ const DOWN = new Set(['unhealthy', 'error'])
  * firing rule, and why none does. One fault gives one action:
  *
  * - A supervised process that exits is restarted by its supervisor (`process-exit`) at once.
- *   The state change that exit causes starts nothing more; if the restarted process does not
- *   answer within `verifyAfterMs` it is treated as a hang and restarted as one.
+ *   The state change that exit causes starts nothing more; if the restarted process still does
+ *   not answer after a start-up grace (see `verifyAfterMs`) it is treated as a hang.
  * - A service that goes down (unhealthy or in error) gets one `service-down` healing for the
  *   whole incident, which ends when it is healthy again. Further changes and rule actions for
  *   the same incident start nothing.
@@ -204,10 +207,12 @@ export class IncidentRouter {
    * under a check interval) and again after `verifyAfterMs`: still down then, it is a hang.
    */
   #verify(service: string): void {
-    const { health, verifyAfterMs } = this.#deps
+    const { health } = this.#deps
     if (!health.running) return
+    const interval = health.services.find((s) => s.name === service)?.interval ?? 0
+    const verifyAfterMs = Math.max(this.#deps.verifyAfterMs, 3 * interval, 10_000)
     const check = () => health.checkNow(service).catch(() => undefined)
-    this.#after(service, Math.min(250, verifyAfterMs), () => {
+    this.#after(service, 250, () => {
       void check()
       this.#after(service, verifyAfterMs, async () => {
         const result = await check()

@@ -5,14 +5,7 @@ import type { ProcessCollector, SystemCollector } from '@noa/metrics'
 import type { JsonlArchive, SampleInput, Store } from '@noa/store'
 import type { AgentConfig } from '../config/schema.ts'
 import type { OwnMetrics } from '../own-metrics.ts'
-import {
-  applicationOf,
-  delta,
-  mergeTotals,
-  type ScrapedSample,
-  type ScrapeTotals,
-  scrape,
-} from './scrape.ts'
+import { applicationOf, delta, mergeTotals, type ScrapedSample, type ScrapeTotals, scrape } from './scrape.ts'
 
 /** The names of the derived series recorded every metrics round (the dashboard charts them). */
 export const DERIVED_SERIES = [
@@ -155,15 +148,17 @@ export class MetricsRound {
       const before = this.#previous.get(s.name)
       this.#previous.set(s.name, r.totals)
       if (cats.business)
-        for (const [k, v] of Object.entries(r.business)) snapshot.business[k] = (snapshot.business[k] ?? 0) + v
-      for (const sample of r.samples) scraped.push({ ...sample, labels: { ...sample.labels, service: s.name } })
+        for (const [k, v] of Object.entries(r.business))
+          snapshot.business[k] = (snapshot.business[k] ?? 0) + v
+      for (const sample of r.samples)
+        scraped.push({ ...sample, labels: { ...sample.labels, service: s.name } })
       // A first scrape has nothing to take a rate from: totals since the service started are no rate.
       if (continuous && !before) {
         services[s.name] = cats.business ? { business: r.business } : {}
         return
       }
       const d = delta(r.totals, before)
-      const seconds = d !== r.totals ? (r.totals.at - before.at) / 1000 : 0
+      const seconds = before && d !== r.totals ? (r.totals.at - before.at) / 1000 : 0
       const app = applicationOf(d, seconds, r.totals)
       totals.push(r.totals)
       deltas.push(d)

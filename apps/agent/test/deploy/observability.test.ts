@@ -98,7 +98,12 @@ describe('Prometheus rules', () => {
   it("should use noa's thresholds", () => {
     const expr = (name: string) => String(alerts.find((a) => at(a, 'labels', 'noa_rule') === name)?.expr)
     expect(expr('high-error-rate')).toMatch(/> 0\.05$/)
-    expect(expr('service-down')).toBe('noa_service_up == 0')
+    expect(expr('service-down')).toMatch(
+      /^noa_service_up == 0 and on \(instance, service\) noa_service_critical == 1/,
+    )
+    expect(expr('service-unhealthy')).toMatch(
+      /^noa_service_up == 0 and on \(instance, service\) noa_service_critical == 0/,
+    )
     expect(expr('cpu-overload')).toBe('noa_system_cpu_usage_ratio > 0.90')
     expect(expr('memory-pressure')).toBe('noa_system_memory_usage_ratio > 0.85')
     expect(expr('high-latency')).toMatch(/> 1$/)
@@ -121,6 +126,11 @@ describe('Prometheus rules', () => {
           interval: '30s',
           input_series: [
             { series: 'noa_service_up{service="api", instance="a"}', values: '1 1 0 0 0 0 0 0' },
+            { series: 'noa_service_critical{service="api", instance="a"}', values: '1x8' },
+            { series: 'noa_service_flapping{service="api", instance="a"}', values: '0x8' },
+            { series: 'noa_service_up{service="docs", instance="a"}', values: '1 1 0 0 0 0 0 0' },
+            { series: 'noa_service_critical{service="docs", instance="a"}', values: '0x8' },
+            { series: 'noa_service_flapping{service="docs", instance="a"}', values: '0x8' },
             { series: 'noa_system_cpu_usage_ratio{instance="a"}', values: '0.95x12' },
           ],
           alert_rule_test: [
@@ -138,13 +148,31 @@ describe('Prometheus rules', () => {
                   },
                   exp_annotations: {
                     summary: 'Service api is down',
-                    description: 'api fails its health check (noa_service_up is 0).',
+                    description: 'The critical service api fails its health check (noa_service_up is 0).',
                   },
                 },
               ],
             },
             {
-              eval_time: '4m',
+              eval_time: '3m',
+              alertname: 'NoaServiceUnhealthy',
+              exp_alerts: [
+                {
+                  exp_labels: {
+                    severity: 'warning',
+                    noa_rule: 'service-unhealthy',
+                    service: 'docs',
+                    instance: 'a',
+                  },
+                  exp_annotations: {
+                    summary: 'Service docs is unhealthy',
+                    description: 'docs fails its health check (noa_service_up is 0).',
+                  },
+                },
+              ],
+            },
+            {
+              eval_time: '3m',
               alertname: 'NoaCpuOverload',
               exp_alerts: [
                 {

@@ -1,0 +1,182 @@
+import { isAbsolute, resolve } from 'node:path'
+import { type AlertEngine, createAlertEngine, defaultRules } from '@noa/alerts'
+import type { Clock, HealingAudit, Logger } from '@noa/core'
+import { createHealingEngine, type HealingEngine } from '@noa/healing'
+import { createHealthMonitor, type HealthMonitor } from '@noa/health'
+import {
+  createProcessCollector,
+  createSystemCollector,
+  type ProcessCollector,
+  Registry,
+  type SystemCollector,
+} from '@noa/metrics'
+import { createJsonlArchive, createMemoryStore, type JsonlArchive, type Store } from '@noa/store'
+import type { AgentConfig } from './config/schema.ts'
+import { SseHub } from './http/sse-hub.ts'
+import { MetricsRound } from './metrics/round.ts'
+import { createOwnMetrics, type OwnMetrics } from './own-metrics.ts'
+import { createHookRunner, type HookRunner } from './runtime/hooks.ts'
+
+/** The parts of the agent that can be started alone (`noa start health`). */
+export type Component = 'health' | 'metrics' | 'dashboard' | 'healing'
+export const COMPONENTS: readonly Component[] = ['health', 'metrics', 'dashboard', 'healing']
+
+/** What composing needs besides the config and the opened store. */
+export interface ComposeDeps {
+  /** Relative paths of the config resolve against this folder. */
+  baseDir: string
+  components: ReadonlySet<Component>
+  logger: (component: string) => Logger
+  clock: Clock
+  agentId: string
+  /** Where the console alert channel prints. @default stdout */
+  write?: (line: string) => void
+}
+
+/** Every engine of the agent, built and validated, none started. */
+export interface Parts {
+  config: AgentConfig
+  store: Store
+  /** Where healing records go: the store, or memory when `logs.audit` is off. */
+  audit: HealingAudit
+  archive: JsonlArchive | undefined
+  health: HealthMonitor
+  healing: HealingEngine
+  alerts: AlertEngine
+  round: MetricsRound
+  sse: SseHub
+  hooks: HookRunner
+  registry: Registry
+  metrics: OwnMetrics
+  system: SystemCollector
+  process: ProcessCollector
+}
+
+/**
+ * Builds the agent's engines from the configuration: a pure step, so every invalid option
+ * of every engine is refused before anything starts, and nothing runs until the lifecycle
+ * starts it.
+ */
+export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): Parts {
+  const { clock, logger: log, baseDir } = deps
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p))
+  const registry = new Registry()
+  const health = createHealthMonitor({
+    services: config.services.map(({ metrics: _m, executor: _e, healing: _h, ...check }) => check),
+    concurrency: config.healthChecks.concurrency,
+    clock,
+    logger: log('health-check'),
+  })
+  const sse = new SseHub({
+    bufferSize: config.api.sseBufferSize,
+    heartbeatMs: config.api.sseHeartbeat,
+    maxClients: config.api.sseMaxClients,
+    maxQueuedBytes: config.api.sseMaxQueuedBytes,
+    clock,
+  })
+  const audit = config.logs.audit ? store.healing : createMemoryStore({ maxSnapshots: 1 }).healing
+  const healing = createHealingEngine({
+    config: { ...config.selfHealing, logsDir: path(config.selfHealing.logsDir) },
+    services: healingServices(config, path),
+    probe: (service) => health.checkNow(service),
+    errorRate: async (service) => round.latest?.services?.[service]?.requests?.errorRate,
+    audit,
+    approvals: store.approvals,
+    ...(store.type === 'postgres' ? { leases: store.leases } : {}),
+    agentId: deps.agentId,
+    // The incident router decides what an exit gets (see incident/router.ts).
+    restartOnExit: false,
+    clock,
+    logger: log('self-healing'),
+  })
+  const metrics = createOwnMetrics(registry, { health, healing, sseClients: () => sse.size })
+  const system = createSystemCollector({ diskMount: baseDir, clock })
+  const processCollector = createProcessCollector()
+  system.register(registry)
+  processCollector.register(registry)
+  const archive =
+    config.metrics.storage.enabled && deps.components.has('metrics')
+      ? createJsonlArchive({
+          dir: path(config.metrics.storage.path),
+          retentionDays: config.metrics.retentionDays,
+          gzip: config.metrics.storage.gzip,
+          clock,
+          logger: log('metrics-collector'),
+        })
+      : undefined
+  const round: MetricsRound = new MetricsRound({
+    config,
+    store,
+    archive,
+    health,
+    system,
+    process: processCollector,
+    metrics,
+    clock,
+    logger: log('metrics-collector'),
+  })
+  const alerts = createAlertEngine({
+    rules: config.alerting.rules ?? defaultRules(),
+    channels: config.alerting.enabled ? alertChannels(config, path) : {},
+    outbox: store.outbox,
+    alertLog: store.alerts,
+    clock,
+    logger: log('alerts'),
+    groupWaitMs: config.alerting.groupWait,
+    repeatIntervalMs: config.alerting.repeatInterval,
+    delivery: {
+      onAttempt: (delivery, result) =>
+        metrics.notifications.inc({ channel: delivery.channel, status: result.ok ? 'sent' : 'failed' }),
+    },
+    ...(deps.write ? { write: deps.write } : {}),
+  })
+  return {
+    config,
+    store,
+    audit,
+    archive,
+    health,
+    healing,
+    alerts,
+    round,
+    sse,
+    hooks: createHookRunner(config.hooks, log('hooks'), baseDir),
+    registry,
+    metrics,
+    system,
+    process: processCollector,
+  }
+}
+
+/** Each service's healing settings, with the local supervisor's folders resolved. */
+function healingServices(config: AgentConfig, path: (p: string) => string) {
+  const services: Record<string, Record<string, unknown>> = {}
+  for (const s of config.services) {
+    const executor =
+      s.executor?.type === 'local'
+        ? {
+            ...s.executor,
+            cwd: path(s.executor.cwd ?? '.'),
+            logs: { ...s.executor.logs, dir: path(s.executor.logs?.dir ?? 'logs/services') },
+          }
+        : s.executor
+    services[s.name] = { ...s.healing, dependsOn: s.dependsOn, ...(executor ? { executor } : {}) }
+  }
+  return services
+}
+
+/** The seed's channel entries: keyed by name, `enabled`, the type defaulting to the name. */
+function alertChannels(config: AgentConfig, path: (p: string) => string) {
+  const channels: Record<string, Record<string, unknown>> = {}
+  for (const [name, entry] of Object.entries(config.alerting.channels)) {
+    if (entry.enabled === false) continue
+    const { enabled: _e, ...options } = entry
+    const type = entry.type ?? name
+    channels[name] = {
+      ...options,
+      type,
+      ...(type === 'file' ? { path: path(String(options.path ?? './logs/alerts')) } : {}),
+    }
+  }
+  return channels
+}

@@ -1,0 +1,141 @@
+/**
+ * The JSON bodies of the agent's API (API.md) and its event stream, written once: the
+ * agent's routes answer them and the dashboard imports them (`@noa/agent/api`, types only).
+ * Domain records are the types of @noa/core and @noa/health.
+ */
+import type {
+  AlertRecord,
+  Approval,
+  CheckResult,
+  HealingRecord,
+  HealingTrigger,
+  HealthState,
+  MetricSnapshot,
+  OverallStatus,
+  StateChange,
+} from '@noa/core'
+import type { HealthSummary, ServiceStatus } from '@noa/health'
+
+export type {
+  AlertRecord,
+  Approval,
+  CheckResult,
+  HealingRecord,
+  HealingStep,
+  HealthState,
+  MetricSnapshot,
+  OverallStatus,
+  StateChange,
+} from '@noa/core'
+export type { HealthSummary, ServiceStatus } from '@noa/health'
+
+/** One service in `GET /api/status`. */
+export interface StatusService {
+  name: string
+  state: HealthState
+  critical: boolean
+  flapping: boolean
+  blockedBy: readonly string[]
+  latencyMs: number | null
+  /** Healing's circuit: `open` while its budget is spent or its healings keep failing. */
+  circuit: 'closed' | 'open'
+  /** The restart budget was spent; the service runs degraded until it is stable again. */
+  degraded: boolean
+  /** When the next retry of an open circuit is due (epoch ms); absent when none is scheduled. */
+  nextRetryAt?: number
+}
+
+/** `GET /api/status`, and the `status` SSE event. */
+export interface StatusBody {
+  timestamp: string
+  health: OverallStatus
+  services: StatusService[]
+  /** `cpu` and `memory` in percent, `errorRate` a fraction, `latency` average ms. */
+  metrics: { cpu: number | null; memory: number | null; errorRate: number | null; latency: number | null }
+  alerts: { firing: number; pending: number }
+  healing: { running: number; pendingApprovals: number }
+}
+
+/** A silence of alerts, Alertmanager's shape. */
+export interface ApiSilence {
+  id: string
+  matchers: Array<{ name: string; value: string; isRegex: boolean; isEqual: boolean }>
+  startsAt: number
+  endsAt: number
+  comment: string
+  createdBy?: string
+}
+
+/** `GET /api/alerts`. */
+export interface AlertsBody {
+  alerts: AlertRecord[]
+  silences: ApiSilence[]
+}
+
+/** `GET /api/healing`. */
+export interface HealingBody {
+  healings: HealingRecord[]
+  approvals: Approval[]
+}
+
+/** `GET /api/services/:name`. */
+export interface ServiceDetail {
+  service: ServiceStatus
+  checks: CheckResult[]
+  changes: StateChange[]
+  healings: HealingRecord[]
+  alerts: AlertRecord[]
+}
+
+/** `[epoch ms, value]` */
+export type Point = [number, number]
+
+/** `GET /api/metrics/query`. */
+export interface RangeQueryBody {
+  name: string
+  from: number
+  to: number
+  step: number
+  series: Array<{ labels: Record<string, string>; points: Point[] }>
+}
+
+/** The `change` SSE event. */
+export type ChangeEvent = StateChange & { critical: boolean; blockedBy: readonly string[] }
+
+/** The `decision` SSE event: what the incident router did about a fault, or why it did nothing. */
+export interface DecisionEvent {
+  event: string
+  service: string
+  trigger: HealingTrigger
+  at: number
+  heal: boolean
+  /** Why no healing started, when none did. */
+  reason?: string
+}
+
+/** The `escalation` SSE event: what healing could not solve alone. */
+export interface EscalationEvent {
+  service: string
+  severity: 'critical' | 'warning'
+  kind: 'budget-spent' | 'circuit-open' | 'healing-failed' | 'degraded'
+  message: string
+  at: number
+  nextRetryAt?: number
+}
+
+/** Every SSE event the agent sends, by name. */
+export interface SseEvents {
+  status: StatusBody
+  metrics: MetricSnapshot
+  change: ChangeEvent
+  alert: AlertRecord
+  healing: HealingRecord
+  approval: Approval
+  decision: DecisionEvent
+  escalation: EscalationEvent
+}
+
+export type SseEventName = keyof SseEvents
+
+/** `GET /api/health` answers @noa/health's summary as is. */
+export type HealthBody = HealthSummary
