@@ -93,7 +93,7 @@ describe('createDeliveryWorker', () => {
     }
   })
 
-  it('should give up a 4xx and a redirect loop at once and go on with the next delivery', async () => {
+  it('should give up a 4xx and a redirect at once and go on with the next delivery', async () => {
     receiver = await startReceiver((req, res) => {
       const key = req.headers['idempotency-key']
       if (key === 'ops-1') res.writeHead(302, { location: '/again' }).end()
@@ -114,14 +114,16 @@ describe('createDeliveryWorker', () => {
     const failed = await store.outbox.deliveries({ status: 'failed' })
     expect(failed.map((d) => [d.idempotencyKey, d.attempts, d.lastError]).sort()).toEqual([
       ['ops-0', 1, 'receiver answered 400'],
-      ['ops-1', 1, 'too many redirects (more than 3)'],
+      [
+        'ops-1',
+        1,
+        // The configured URL is a secret: the worker redacts it wherever it appears.
+        'receiver answered 302, a redirect to [redacted]/again (not followed: set the channel url to it, or followRedirects: "same-origin")',
+      ],
     ])
     expect(receiver.requests.map((r) => `${r.headers['idempotency-key']} ${r.path}`)).toEqual([
       'ops-0 /',
       'ops-1 /',
-      'ops-1 /again',
-      'ops-1 /again',
-      'ops-1 /again',
       'ops-2 /',
     ])
   })
