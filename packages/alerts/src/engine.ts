@@ -322,10 +322,12 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     }
     const samples = ctx.samples ?? []
     // A context without health facts (or without metrics) leaves the rules that need them
-    // as they are, so a metrics-only evaluation does not resolve every service alert.
+    // as they are, so a metrics-only evaluation does not resolve every service alert. An
+    // empty sample list is no metrics either: a host passes one before its first scrape.
+    const noMetrics = !ctx.snapshot && samples.length === 0
     const skipped = new Set<CompiledRule>()
     for (const rule of rules) {
-      if (rule.scope === 'service' ? !ctx.services : !ctx.snapshot && !ctx.samples) {
+      if (rule.scope === 'service' ? !ctx.services : noMetrics) {
         skipped.add(rule)
         continue
       }

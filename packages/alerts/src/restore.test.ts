@@ -157,6 +157,27 @@ describe('restoreAlerts', () => {
     await third.engine.stop()
   })
 
+  it('should keep a restored global alert firing until a metrics round brings facts', async () => {
+    const w = world({ rules: [{ name: 'cpu', condition: 'cpu_usage > 0.9', severity: 'critical' }] })
+    const snapshot = (cpu: number) => ({
+      timestamp: new Date(T0).toISOString(),
+      system: { cpu: { usage: { average: cpu } } },
+      application: {},
+      business: {},
+      custom: {},
+    })
+    const first = await w.boot()
+    await first.run({ snapshot: snapshot(97) })
+    await first.engine.stop()
+    const second = await w.boot()
+    // Health answers before the first metrics round: no snapshot yet, no samples scraped.
+    expect((await second.run({ ...api('healthy'), samples: [] })).changes).toEqual([])
+    expect(second.engine.alerts()).toMatchObject([{ rule: 'cpu', state: 'firing' }])
+    await second.run({ snapshot: snapshot(20), samples: [] })
+    expect(w.sent()).toEqual(['firing:cpu', 'resolved:cpu'])
+    await second.engine.stop()
+  })
+
   it('should announce after a restart a firing alert that was silenced, once its silence has ended', async () => {
     const w = world()
     const first = await w.boot()
