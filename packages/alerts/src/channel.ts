@@ -55,6 +55,12 @@ export interface Channel {
   close?(): Promise<void>
   /** Secret values given in the options, scrubbed from any text that leaves the channel. */
   readonly secrets?: readonly string[]
+  /**
+   * Sent by the engine at flush time, directly, never through the outbox: for a channel that
+   * needs no disk and cannot be down (the console's stdout), so a full disk or a broken store
+   * never silences it. @default false
+   */
+  readonly direct?: boolean
 }
 
 /** What a channel factory may use. */

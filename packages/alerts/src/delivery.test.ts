@@ -93,7 +93,7 @@ describe('createDeliveryWorker', () => {
     }
   })
 
-  it('should give up a 4xx and a redirect loop at once and go on with the next delivery', async () => {
+  it('should give up a 4xx and a redirect at once and go on with the next delivery', async () => {
     receiver = await startReceiver((req, res) => {
       const key = req.headers['idempotency-key']
       if (key === 'ops-1') res.writeHead(302, { location: '/again' }).end()
@@ -114,14 +114,16 @@ describe('createDeliveryWorker', () => {
     const failed = await store.outbox.deliveries({ status: 'failed' })
     expect(failed.map((d) => [d.idempotencyKey, d.attempts, d.lastError]).sort()).toEqual([
       ['ops-0', 1, 'receiver answered 400'],
-      ['ops-1', 1, 'too many redirects (more than 3)'],
+      [
+        'ops-1',
+        1,
+        // The configured URL is a secret: the worker redacts it wherever it appears.
+        'receiver answered 302, a redirect to [redacted]/again (not followed: set the channel url to it, or followRedirects: "same-origin")',
+      ],
     ])
     expect(receiver.requests.map((r) => `${r.headers['idempotency-key']} ${r.path}`)).toEqual([
       'ops-0 /',
       'ops-1 /',
-      'ops-1 /again',
-      'ops-1 /again',
-      'ops-1 /again',
       'ops-2 /',
     ])
   })
@@ -259,5 +261,67 @@ describe('createDeliveryWorker', () => {
     await worker.stop()
     worker.kick()
     expect(clock.pending).toBe(0)
+  })
+
+  it('should survive an outbox whose due, markSent and markFailed throw: log, back off, never send twice', async () => {
+    const clock = new FakeClock(T0)
+    const store = createMemoryStore({ clock })
+    const ops = createRecordingChannel()
+    const broken = { due: false, markSent: true, markFailed: false }
+    const full = () => Promise.reject(Object.assign(new Error('no space left on device'), { code: 'ENOSPC' }))
+    const outbox = {
+      ...store.outbox,
+      due: (now: number, limit: number) => (broken.due ? full() : store.outbox.due(now, limit)),
+      markSent: (id: string, at: number) => (broken.markSent ? full() : store.outbox.markSent(id, at)),
+      markFailed: (id: string, f: { error: string; at: number; retryAt?: number }) =>
+        broken.markFailed ? full() : store.outbox.markFailed(id, f),
+    }
+    const logs: LogFields[] = []
+    const worker = createDeliveryWorker({
+      outbox,
+      channels: { ops },
+      clock,
+      pollIntervalMs: 60_000,
+      backoff: { initialMs: 1000, factor: 2, jitter: 0 },
+      logger: { debug() {}, info() {}, warn() {}, error: (msg, f) => logs.push({ msg, ...f }) },
+    })
+    await store.outbox.enqueue(items(2))
+    worker.start()
+    await worker.idle()
+    // Sent, but it could not be marked: the round stops and backs off.
+    expect(seq(ops.sent)).toEqual(['seq-0'])
+    expect(clock.nextDue()).toBe(T0 + 1000)
+    await clock.advance(1000)
+    await worker.idle()
+    expect(seq(ops.sent)).toEqual(['seq-0'])
+    expect(clock.nextDue()).toBe(T0 + 3000)
+    broken.markSent = false
+    broken.due = true
+    await clock.advance(2000)
+    await worker.idle()
+    expect(clock.nextDue()).toBe(T0 + 7000)
+    broken.due = false
+    broken.markFailed = true
+    ops.failNext({ ok: false, retryable: true, error: 'receiver answered 503' })
+    await clock.advance(4000)
+    await worker.idle()
+    // seq-0 is marked without being sent again; seq-1 failed and that could not be recorded.
+    expect(seq(ops.sent)).toEqual(['seq-0'])
+    expect(clock.nextDue()).toBe(T0 + 15_000)
+    broken.markFailed = false
+    await clock.advance(8000)
+    await worker.idle()
+    expect(seq(ops.sent)).toEqual(['seq-0', 'seq-1'])
+    expect((await store.outbox.deliveries()).map((d) => d.status)).toEqual(['sent', 'sent'])
+    expect(logs).toEqual(
+      [1000, 2000, 4000, 8000].map((retryInMs) => ({
+        msg: 'alert outbox unavailable',
+        error: 'no space left on device',
+        retryInMs,
+      })),
+    )
+    // A round that works resets the backoff: the next one is at the poll interval.
+    expect(clock.nextDue()).toBe(T0 + 75_000)
+    await worker.stop()
   })
 })

@@ -1,7 +1,7 @@
 import type { BackoffOptions, Clock, Delivery, Logger, Outbox } from '@noa/core'
-import { createBackoff, errorMessage, noopLogger, systemClock, timeoutSignal } from '@noa/core'
+import { createBackoff, errorMessage, noopLogger, systemClock } from '@noa/core'
 import type { Channel, Notification, SendResult } from './channel.ts'
-import { redact } from './channel.ts'
+import { sendOnce } from './send.ts'
 
 /** Options of {@link createDeliveryWorker}. */
 export interface DeliveryWorkerOptions {
@@ -12,7 +12,10 @@ export interface DeliveryWorkerOptions {
   clock?: Clock
   /** @default noopLogger */
   logger?: Logger
-  /** Delay between attempts of one delivery. @default { initialMs: 1000, maxMs: 60000, factor: 2, jitter: 0.2 } */
+  /**
+   * Delay between attempts of one delivery, and between rounds while the outbox itself fails.
+   * @default { initialMs: 1000, maxMs: 60000, factor: 2, jitter: 0.2 }
+   */
   backoff?: BackoffOptions
   /** Attempts before a delivery is given up (`failed`). @default 30 */
   maxAttempts?: number
@@ -43,7 +46,7 @@ export interface DeliveryWorker {
   stop(): Promise<void>
   /** Asks for a round now (new deliveries were written). */
   kick(): void
-  /** Runs one round and returns what it did (for tests and tools; needs no `start`). */
+  /** Runs one round and returns what it did (for tests and tools; needs no `start`); rejects when the outbox fails. */
   runOnce(): Promise<RoundResult>
   /** Resolves when no round is running. */
   idle(): Promise<void>
@@ -85,19 +88,27 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   let timer: { cancel(): void } | undefined
   let stopping = new AbortController()
 
-  const attempt = async (channel: Channel, d: Delivery): Promise<SendResult> => {
-    const t = timeoutSignal(sendTimeoutMs, { parent: stopping.signal, clock, what: 'send' })
-    try {
-      const result = await channel.send(d.payload as Notification, {
-        signal: t.signal,
-        idempotencyKey: d.idempotencyKey,
-      })
-      return result.ok ? result : { ...result, error: redact(result.error, channel.secrets) }
-    } catch (error) {
-      return { ok: false, retryable: true, error: redact(errorMessage(error), channel.secrets) }
-    } finally {
-      t.dispose()
-    }
+  // Deliveries that were sent but could not be marked sent (the outbox failed right after):
+  // the next rounds mark them without sending them again, so a broken outbox does not make
+  // a receiver get the same notification every round. Bounded: the oldest are forgotten.
+  const unmarked = new Map<string, number>()
+  const MAX_UNMARKED = 10_000
+  let outboxFailures = 0
+
+  const attempt = (channel: Channel, d: Delivery): Promise<SendResult> =>
+    sendOnce(channel, d.payload as Notification, {
+      idempotencyKey: d.idempotencyKey,
+      timeoutMs: sendTimeoutMs,
+      clock,
+      signal: stopping.signal,
+    })
+
+  const markSent = async (id: string, at: number) => {
+    unmarked.delete(id)
+    unmarked.set(id, at)
+    if (unmarked.size > MAX_UNMARKED) unmarked.delete(unmarked.keys().next().value as string)
+    await outbox.markSent(id, at)
+    unmarked.delete(id)
   }
 
   const runChannel = async (
@@ -107,6 +118,12 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
   ): Promise<number | undefined> => {
     const channel = Object.hasOwn(channels, name) ? channels[name] : undefined
     for (const d of list) {
+      const sentAt = unmarked.get(d.id)
+      if (sentAt !== undefined) {
+        await markSent(d.id, sentAt)
+        stats.sent++
+        continue
+      }
       const now = clock.now()
       if (d.nextAttemptAt > now) return d.nextAttemptAt
       if (!channel) {
@@ -125,7 +142,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       } catch {}
       const at = clock.now()
       if (result.ok) {
-        await outbox.markSent(d.id, at)
+        await markSent(d.id, at)
         stats.sent++
         continue
       }
@@ -151,7 +168,9 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     return undefined
   }
 
-  const round = async (): Promise<RoundResult & { nextAt?: number; full: boolean }> => {
+  const round = async (): Promise<
+    RoundResult & { nextAt?: number; full: boolean; outboxError?: unknown }
+  > => {
     const stats: RoundResult = { sent: 0, retrying: 0, failed: 0 }
     // Every pending delivery, due or not: a channel's oldest one must go first.
     const pending = await outbox.due(Number.MAX_SAFE_INTEGER, batchSize)
@@ -161,11 +180,12 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       if (list) list.push(d)
       else byChannel.set(d.channel, [d])
     }
+    let outboxError: unknown
     const waits = await Promise.all(
       [...byChannel].map(([name, list]) =>
-        runChannel(name, list, stats).catch((error) => {
-          logger.error('alert outbox unavailable', { channel: name, error: errorMessage(error) })
-          return clock.now() + pollIntervalMs
+        runChannel(name, list, stats).catch((error: unknown) => {
+          outboxError ??= error
+          return undefined
         }),
       ),
     )
@@ -174,6 +194,7 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
       ...stats,
       full: pending.length >= batchSize && stats.sent + stats.failed > 0,
       ...(next.length > 0 ? { nextAt: Math.min(...next) } : {}),
+      ...(outboxError !== undefined ? { outboxError } : {}),
     }
   }
 
@@ -181,14 +202,23 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     let nextAt: number | undefined
     do {
       again = false
+      let r: Awaited<ReturnType<typeof round>>
       try {
-        const r = await round()
-        nextAt = r.nextAt
-        if (r.full) again = true
+        r = await round()
       } catch (error) {
-        logger.error('alert outbox unavailable', { error: errorMessage(error) })
-        nextAt = undefined
+        r = { sent: 0, retrying: 0, failed: 0, full: false, outboxError: error }
       }
+      if (r.outboxError !== undefined) {
+        // Back off while the outbox fails (a full disk, a corrupted file, a database away),
+        // rather than reading it again at once; the deliveries wait in it.
+        const wait = backoff.delay(outboxFailures++)
+        logger.error('alert outbox unavailable', { error: errorMessage(r.outboxError), retryInMs: wait })
+        nextAt = Math.min(r.nextAt ?? Number.POSITIVE_INFINITY, clock.now() + wait)
+        break
+      }
+      outboxFailures = 0
+      nextAt = r.nextAt
+      if (r.full) again = true
     } while (again && started)
     if (!started) return
     const now = clock.now()
@@ -225,7 +255,8 @@ export function createDeliveryWorker(options: DeliveryWorkerOptions): DeliveryWo
     },
     kick,
     async runOnce() {
-      const { sent, retrying, failed } = await round()
+      const { sent, retrying, failed, outboxError } = await round()
+      if (outboxError !== undefined) throw outboxError
       return { sent, retrying, failed }
     },
     async idle() {

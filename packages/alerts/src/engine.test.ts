@@ -222,6 +222,20 @@ describe('createAlertEngine', () => {
     await engine.stop()
   })
 
+  it('should not evaluate a service rule for a service whose state is unknown, and keep its alerts as they are', async () => {
+    const { engine, ops, run } = setup({
+      rules: [{ name: 'not-healthy', condition: '!healthy', severity: 'warning' }],
+    })
+    await engine.start()
+    await run({ services: { api: { state: 'unknown' }, db: { state: 'error' } } })
+    expect(engine.alerts().map((a) => a.labels.service)).toEqual(['db'])
+    // db has no result any more (its checker restarted): its alert stays firing, not resolved.
+    const r = await run({ services: { api: { state: 'error' }, db: { state: 'unknown' } } })
+    expect(r.changes.map((c) => `${c.state}/${c.labels.service}`)).toEqual(['pending/api', 'firing/api'])
+    expect(statuses(ops)).toEqual([['firing:not-healthy/db'], ['firing:not-healthy/api']])
+    await engine.stop()
+  })
+
   it('should send no resolved notification for a firing that was never notified', async () => {
     const { engine, clock, ops, run } = setup({
       rules: [{ name: 'down', condition: 'health_check_failed', severity: 'critical', cooldown: 60_000 }],
@@ -257,7 +271,7 @@ describe('createAlertEngine', () => {
   it('should mute silenced alerts (no notification, no action) and notify once the silence ends', async () => {
     const { engine, clock, ops, actions, run } = setup()
     await engine.start()
-    const silence = engine.addSilence({
+    const silence = await engine.addSilence({
       matchers: [
         { label: 'alertname', value: 'service-down' },
         { label: 'service', op: '=~', value: 'mcp-.*' },
@@ -273,8 +287,8 @@ describe('createAlertEngine', () => {
     expect(actions).toEqual([])
     expect(engine.silences()).toEqual([silence])
     await clock.advance(60_000)
-    expect(engine.expireSilence(silence.id)).toBe(true)
-    expect(engine.expireSilence('nope')).toBe(false)
+    expect(await engine.expireSilence(silence.id)).toBe(true)
+    expect(await engine.expireSilence('nope')).toBe(false)
     expect(engine.silences()).toEqual([])
     await run({ services })
     expect(statuses(ops)).toEqual([['firing:service-down/mcp-server']])
@@ -282,26 +296,26 @@ describe('createAlertEngine', () => {
     await engine.stop()
   })
 
-  it('should refuse an invalid silence with every problem named', () => {
+  it('should refuse an invalid silence with every problem named', async () => {
     const { engine } = setup()
-    expect(() => engine.addSilence({ matchers: [], startsAt: 10, endsAt: 5, comment: '' })).toThrow(
+    await expect(engine.addSilence({ matchers: [], startsAt: 10, endsAt: 5, comment: '' })).rejects.toThrow(
       new ConfigError([
         { path: 'silence.matchers', message: 'a silence needs at least one matcher; found an array' },
         { path: 'silence.comment', message: 'say why the alerts are silenced; found ""' },
         { path: 'silence.endsAt', message: 'must be after startsAt (10); found 5' },
       ]),
     )
-    expect(() =>
+    await expect(
       engine.addSilence({
         matchers: [{ label: 'a', op: '=~', value: '(' }],
         startsAt: 10,
         endsAt: 5,
         comment: 'x',
       }),
-    ).toThrow(/silence.matchers.0.value: invalid regular expression "\("/)
-    expect(() =>
+    ).rejects.toThrow(/silence.matchers.0.value: invalid regular expression "\("/)
+    await expect(
       engine.addSilence({ matchers: [{ label: 'a', value: 'b' }], startsAt: 10, endsAt: 5, comment: 'x' }),
-    ).toThrow('silence.endsAt: must be after startsAt (10); found 5')
+    ).rejects.toThrow('silence.endsAt: must be after startsAt (10); found 5')
   })
 
   it('should inhibit the service-down alert of a service whose dependency is down: one root cause, one alert each', async () => {

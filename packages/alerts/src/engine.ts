@@ -1,44 +1,27 @@
 import { createHash } from 'node:crypto'
-import type {
-  AlertLog,
-  AlertRecord,
-  AlertState,
-  Clock,
-  HealingTrigger,
-  Logger,
-  NewDelivery,
-  Outbox,
-  ServiceName,
-  Severity,
-} from '@noa/core'
-import { ConfigError, createId, errorMessage, noopLogger, SEVERITIES, systemClock } from '@noa/core'
-import type { Channel, Notification, NotificationAlert } from './channel.ts'
-import { createChannel } from './channels/registry.ts'
+import type { AlertLog, AlertRecord, Clock, Logger, Outbox, SilenceStore } from '@noa/core'
+import { ConfigError, errorMessage, noopLogger, systemClock } from '@noa/core'
+import type { Active } from './active.ts'
+import { toRecord } from './active.ts'
+import type { AlertAction } from './announce.ts'
+import { createAnnouncer } from './announce.ts'
+import type { Notification } from './channel.ts'
 import type { EvaluationContext, ServiceScope } from './context.ts'
 import { serviceScopes } from './context.ts'
 import { defaultInhibitRules, defaultRules } from './default-rules.ts'
 import type { DeliveryWorker, DeliveryWorkerOptions } from './delivery.ts'
 import { createDeliveryWorker } from './delivery.ts'
+import type { DispatchStats } from './dispatch.ts'
+import { createDispatcher } from './dispatch.ts'
+import { restoreAlerts } from './restore.ts'
+import type { ChannelEntry, ChannelRoute } from './routes.ts'
+import { buildChannels } from './routes.ts'
 import type { CompiledRule } from './rule.ts'
 import { compileRules } from './rule.ts'
 import type { InhibitRule, Silence, SilenceOptions } from './silence.ts'
-import { matchesAll, parseSilence, silenced } from './silence.ts'
+import { createSilenceSync } from './silence-sync.ts'
 
-/** Which alerts a channel receives. */
-export interface ChannelRoute {
-  /** Alerts less severe than this are not sent to the channel. @default 'info' */
-  minSeverity?: Severity
-  /** Send `resolved` notifications. @default true */
-  sendResolved?: boolean
-}
-
-/** A channel of the engine: a built Channel, or channel options (`{ type, ... }`) to build one. */
-export type ChannelEntry = { channel: Channel } & ChannelRoute
-
-/** Asked of the host by a firing alert: the engine never heals by itself. */
-export type AlertAction =
-  | { kind: 'heal'; trigger: HealingTrigger; service?: ServiceName; alert: AlertRecord }
-  | { kind: 'gc'; service?: ServiceName; alert: AlertRecord }
+export type { AlertAction, ChannelEntry, ChannelRoute }
 
 /** An active alert with the reason it is muted, if it is. */
 export type ActiveAlert = AlertRecord & { muted?: 'silenced' | 'inhibited' }
@@ -49,8 +32,23 @@ export interface AlertEngineEvents {
   action: AlertAction
   /** An alert changed state (pending, firing, resolved, inactive). */
   alert: AlertRecord
-  /** A notification was written to the outbox for a channel. */
+  /** A notification was handed to a channel: written to the outbox, or sent directly. */
   notification: Notification
+  /**
+   * The outbox could not be written (full or read-only disk, broken store): notifications
+   * went out directly, best effort, once. Emitted when writes start failing, not at each one.
+   */
+  'outbox-failed': { error: string; at: number }
+  /** An outbox write worked again after `outbox-failed`. */
+  'outbox-recovered': { at: number; failedSince: number }
+}
+
+/** Counters of the engine, for the host's metrics and status page. */
+export interface AlertEngineStats extends DispatchStats {
+  /** Reads and writes of the silence store that failed since start. */
+  silenceStoreFailures: number
+  /** Reads and writes of the alert log that failed since start. */
+  alertLogFailures: number
 }
 
 /** Options of {@link createAlertEngine}. */
@@ -64,8 +62,12 @@ export interface AlertEngineOptions {
   channels?: Readonly<Record<string, ChannelEntry | Record<string, unknown>>>
   /** Where notifications are written before they are sent. */
   outbox: Outbox
-  /** Where alert records and their history go. */
+  /** Where alert records and their history go; pending and firing alerts are restored from it at start. */
   alertLog?: AlertLog
+  /** Where silences are kept, so they survive restarts and are shared by agents on one store. */
+  silenceStore?: SilenceStore
+  /** Reads the silence store again at most this often, when evaluating or listing. @default 10000 */
+  silenceRefreshMs?: number
   /** @default systemClock */
   clock?: Clock
   /** @default noopLogger */
@@ -78,7 +80,7 @@ export interface AlertEngineOptions {
   repeatIntervalMs?: number
   /** @default defaultInhibitRules() */
   inhibitRules?: readonly InhibitRule[]
-  /** Retry policy and limits of the delivery worker. */
+  /** Retry policy and limits of the delivery worker (`sendTimeoutMs` and `onAttempt` apply to direct sends too). */
   delivery?: Omit<DeliveryWorkerOptions, 'outbox' | 'channels' | 'clock' | 'logger'>
   /** Called with every action, as well as the `action` event. */
   onAction?: (action: AlertAction) => void
@@ -100,11 +102,20 @@ export interface AlertEngine {
   evaluate(context: EvaluationContext): Promise<EvaluationResult>
   /** Pending and firing alerts. */
   alerts(): ActiveAlert[]
-  /** Adds a silence (validated; ConfigError when invalid). */
-  addSilence(options: SilenceOptions): Silence
-  /** Ends a silence now; false when there is none with that id. */
-  expireSilence(id: string): boolean
+  /**
+   * Adds a silence, saved to the silence store first. Rejects with a ConfigError when it is
+   * invalid, and with a SilenceStoreError when it could not be saved (then nothing changed).
+   */
+  addSilence(options: SilenceOptions): Promise<Silence>
+  /**
+   * Ends a silence now, saved to the silence store first; false when no active silence has
+   * that id. Rejects with a SilenceStoreError when it could not be saved.
+   */
+  expireSilence(id: string): Promise<boolean>
+  /** Silences that have not ended (future ones included), as last read from the store. */
   silences(): Silence[]
+  /** Counters: outbox availability and failures, direct sends, store failures. */
+  stats(): AlertEngineStats
   /** Warnings found when the rules were compiled (names that are not snapshot fields). */
   readonly warnings: readonly string[]
   readonly rules: readonly CompiledRule[]
@@ -113,36 +124,13 @@ export interface AlertEngine {
     event: E,
     listener: (payload: AlertEngineEvents[E]) => void,
   ): () => void
-  /** Writes the notifications still waiting for their group to the outbox now. */
+  /** Hands the notifications still waiting for their group over now, and waits for direct sends in flight. */
   flush(): Promise<void>
-  /** Reloads firing alerts from the alert log, then starts the delivery worker. */
+  /** Restores pending and firing alerts and loads the silences, then starts the delivery worker. */
   start(): Promise<void>
   /** Flushes groups and stops the delivery worker; closes channels. */
   stop(): Promise<void>
 }
-
-interface Active {
-  rule: CompiledRule
-  fingerprint: string
-  labels: Record<string, string>
-  annotations: Record<string, string>
-  state: 'pending' | 'firing'
-  value?: number
-  activeAt: number
-  firedAt?: number
-  notified: boolean
-  service?: ServiceName
-  muted?: 'silenced' | 'inhibited'
-}
-
-interface Group {
-  labels: Record<string, string>
-  alerts: Map<string, { alert: NotificationAlert; severity: Severity }>
-  timer?: { cancel(): void }
-}
-
-const ZERO_TIME = '0001-01-01T00:00:00Z'
-const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 }
 
 /**
  * A stable fingerprint of a label set: the first 16 hex digits of SHA-256 over the sorted
@@ -161,32 +149,24 @@ export function fingerprint(labels: Readonly<Record<string, string>>): string {
   return createHash('sha256').update(JSON.stringify(sorted)).digest('hex').slice(0, 16)
 }
 
-function isChannelEntry(value: unknown): value is ChannelEntry {
-  const channel = (value as { channel?: { send?: unknown } } | null)?.channel
-  return typeof channel?.send === 'function'
-}
-
-function common(maps: readonly Record<string, string>[]): Record<string, string> {
-  const [first, ...rest] = maps
-  if (!first) return {}
-  return Object.fromEntries(Object.entries(first).filter(([k, v]) => rest.every((m) => m[k] === v)))
-}
-
 /**
  * Creates the alert rule engine: evaluates rules over the latest snapshot and health
  * (inactive -> pending (`for`) -> firing -> resolved), applies cooldown, silences and
  * inhibition, groups what fires together into one notification per channel, writes it to
  * the outbox and lets its delivery worker send it. Healing and GC are asked for through
- * the `action` event; the engine never acts on services itself.
+ * the `action` event; the engine never acts on services itself. Alert state and silences
+ * survive a restart when an alert log and a silence store are given.
  *
  * @example
  * ```ts
  * const engine = createAlertEngine({
  *   outbox: store.outbox,
  *   alertLog: store.alerts,
+ *   silenceStore: store.silences,
  *   channels: { console: { type: 'console' }, ops: { type: 'webhook', url: process.env.ALERT_WEBHOOK_URL } },
  * })
  * engine.on('action', (a) => a.kind === 'heal' && healing.heal(a.service, a.trigger))
+ * engine.on('outbox-failed', ({ error }) => status.storeUnavailable(error))
  * await engine.start()
  * await engine.evaluate({ snapshot, services })
  * ```
@@ -195,9 +175,9 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
   const clock = options.clock ?? systemClock
   const logger = options.logger ?? noopLogger
   const groupWaitMs = options.groupWaitMs ?? 1000
-  const groupBy = options.groupBy ?? []
   const repeatIntervalMs = options.repeatIntervalMs ?? 0
   const inhibitRules = options.inhibitRules ?? defaultInhibitRules()
+  const silenceRefreshMs = options.silenceRefreshMs ?? 10_000
 
   // Validate everything before anything starts, and report every problem at once.
   const issues: Array<{ path: string; message: string }> = []
@@ -208,30 +188,20 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     if (!(error instanceof ConfigError)) throw error
     issues.push(...error.issues)
   }
-  const channels: Record<string, Channel> = {}
-  const routes: Record<string, Required<ChannelRoute>> = {}
-  for (const [name, value] of Object.entries(options.channels ?? {})) {
-    const path = `channels.${name}`
-    try {
-      const {
-        minSeverity = 'info',
-        sendResolved = true,
-        ...rest
-      } = (value ?? {}) as ChannelRoute & Record<string, unknown>
-      if (!SEVERITIES.includes(minSeverity))
-        issues.push({
-          path: `${path}.minSeverity`,
-          message: `expected one of ${SEVERITIES.join(', ')}; found "${minSeverity}"`,
-        })
-      channels[name] = isChannelEntry(value)
-        ? value.channel
-        : createChannel(rest, { clock, logger, ...(options.write ? { write: options.write } : {}) }, path)
-      routes[name] = { minSeverity, sendResolved }
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error
-      issues.push(...error.issues)
-    }
-  }
+  const { channels, routes } = buildChannels(
+    options.channels ?? {},
+    {
+      clock,
+      logger,
+      ...(options.write ? { write: options.write } : {}),
+    },
+    issues,
+  )
+  if (!Number.isInteger(silenceRefreshMs) || silenceRefreshMs < 0)
+    issues.push({
+      path: 'silenceRefreshMs',
+      message: `expected a whole number of ms >= 0; found ${silenceRefreshMs}`,
+    })
   if (issues.length > 0) throw new ConfigError(issues)
   const { rules, warnings } = compiled
   for (const warning of warnings) logger.warn(warning)
@@ -244,14 +214,13 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     logger,
   })
   const active = new Map<string, Active>()
-  const lastNotifiedAt = new Map<string, number>()
-  const silences = new Map<string, Silence>()
-  const groups = new Map<string, Group>()
-  const flushing = new Set<Promise<void>>()
+  const counts = { silenceStoreFailures: 0, alertLogFailures: 0 }
   const listeners: { [E in keyof AlertEngineEvents]: Set<(p: AlertEngineEvents[E]) => void> } = {
     action: new Set(),
     alert: new Set(),
     notification: new Set(),
+    'outbox-failed': new Set(),
+    'outbox-recovered': new Set(),
   }
   const labelCache = new Map<string, { labels: Record<string, string>; fingerprint: string }>()
 
@@ -264,6 +233,46 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
       }
     }
   }
+
+  const dispatcher = createDispatcher({
+    outbox: options.outbox,
+    worker,
+    channels,
+    routes,
+    clock,
+    logger,
+    groupWaitMs,
+    groupBy: options.groupBy ?? [],
+    sendTimeoutMs: options.delivery?.sendTimeoutMs ?? 30_000,
+    ...(options.delivery?.onAttempt ? { onAttempt: options.delivery.onAttempt } : {}),
+    events: {
+      notification: (n) => emit('notification', n),
+      outboxFailed: (e) => emit('outbox-failed', e),
+      outboxRecovered: (e) => emit('outbox-recovered', e),
+    },
+  })
+  const silences = createSilenceSync({
+    ...(options.silenceStore ? { store: options.silenceStore } : {}),
+    clock,
+    logger,
+    refreshMs: silenceRefreshMs,
+    onFailure: () => counts.silenceStoreFailures++,
+  })
+
+  const announcer = createAnnouncer({
+    dispatcher,
+    silences,
+    inhibitRules,
+    repeatIntervalMs,
+    act(action) {
+      try {
+        options.onAction?.(action)
+      } catch (error) {
+        logger.error('alert action handler failed', { error: errorMessage(error) })
+      }
+      emit('action', action)
+    },
+  })
 
   const identity = (rule: CompiledRule, service: ServiceScope | undefined) => {
     const key = service ? `${rule.name}\u0000${service.name}` : rule.name
@@ -281,138 +290,44 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     return id
   }
 
-  const record = (a: Active, state: AlertState, now: number, resolvedAt?: number): AlertRecord => ({
-    fingerprint: a.fingerprint,
-    rule: a.rule.name,
-    severity: a.rule.severity,
-    state,
-    labels: a.labels,
-    annotations: a.annotations,
-    ...(a.value !== undefined ? { value: a.value } : {}),
-    activeAt: a.activeAt,
-    ...(a.firedAt !== undefined ? { firedAt: a.firedAt } : {}),
-    ...(resolvedAt !== undefined ? { resolvedAt } : {}),
-    updatedAt: now,
-  })
-
-  const muteReason = (a: Active, now: number): Active['muted'] => {
-    for (const s of silences.values()) if (silenced(s, a.labels, now)) return 'silenced'
-    for (const rule of inhibitRules) {
-      if (!matchesAll(a.labels, rule.target)) continue
-      for (const source of active.values()) {
-        if (source === a || source.state !== 'firing' || !matchesAll(source.labels, rule.source)) continue
-        if (rule.equal.every((l) => (source.labels[l] ?? '') === (a.labels[l] ?? ''))) return 'inhibited'
-      }
-    }
-    return undefined
-  }
-
-  const queue = (a: Active, status: 'firing' | 'resolved', now: number) => {
-    if (!a.rule.actions.some((x) => x.type === 'notify')) return
-    const key = `{${groupBy.map((l) => `${l}=${JSON.stringify(a.labels[l] ?? '')}`).join(',')}}`
-    let group = groups.get(key)
-    if (!group) {
-      group = { labels: Object.fromEntries(groupBy.map((l) => [l, a.labels[l] ?? ''])), alerts: new Map() }
-      groups.set(key, group)
-      if (groupWaitMs > 0) {
-        group.timer = clock.setTimeout(() => {
-          const p = flushGroup(key).finally(() => flushing.delete(p))
-          flushing.add(p)
-        }, groupWaitMs)
-      }
-    }
-    group.alerts.set(a.fingerprint, {
-      severity: a.rule.severity,
-      alert: {
-        status,
-        labels: a.labels,
-        annotations: a.annotations,
-        startsAt: new Date(a.firedAt ?? a.activeAt).toISOString(),
-        endsAt: status === 'resolved' ? new Date(now).toISOString() : ZERO_TIME,
-        generatorURL: '',
-        fingerprint: a.fingerprint,
-        ...(a.value !== undefined ? { value: a.value } : {}),
-      },
-    })
-  }
-
-  const flushGroup = async (key: string) => {
-    const group = groups.get(key)
-    if (!group) return
-    groups.delete(key)
-    group.timer?.cancel()
-    const now = clock.now()
-    const items: NewDelivery[] = []
-    const notifications: Notification[] = []
-    for (const [name, route] of Object.entries(routes)) {
-      const alerts = [...group.alerts.values()]
-        .filter((x) => SEVERITY_RANK[x.severity] <= SEVERITY_RANK[route.minSeverity])
-        .filter((x) => route.sendResolved || x.alert.status === 'firing')
-        .map((x) => x.alert)
-      if (alerts.length === 0) continue
-      const notification: Notification = {
-        version: '4',
-        groupKey: key,
-        truncatedAlerts: 0,
-        status: alerts.some((x) => x.status === 'firing') ? 'firing' : 'resolved',
-        receiver: name,
-        groupLabels: group.labels,
-        commonLabels: common(alerts.map((x) => x.labels)),
-        commonAnnotations: common(alerts.map((x) => x.annotations)),
-        externalURL: '',
-        alerts,
-      }
-      notifications.push(notification)
-      items.push({
-        channel: name,
-        idempotencyKey: createId('ntf', now),
-        payload: notification,
-        createdAt: now,
-      })
-    }
-    if (items.length === 0) return
-    try {
-      await options.outbox.enqueue(items)
-    } catch (error) {
-      logger.error('cannot write notifications to the outbox', { error: errorMessage(error) })
-      return
-    }
-    for (const n of notifications) emit('notification', n)
-    worker.kick()
-  }
-
-  const flush = async () => {
-    await Promise.all([...groups.keys()].map(flushGroup))
-    await Promise.all([...flushing])
-  }
-
   const save = async (records: AlertRecord[]) => {
     if (!options.alertLog) return
     for (const r of records) {
       try {
         await options.alertLog.saveAlert(r)
       } catch (error) {
+        counts.alertLogFailures++
         logger.error('cannot save alert', { fingerprint: r.fingerprint, error: errorMessage(error) })
       }
     }
   }
 
   const snapshotOf = (a: Active): ActiveAlert => ({
-    ...record(a, a.state, clock.now()),
+    ...toRecord(a, a.state, clock.now()),
     ...(a.muted ? { muted: a.muted } : {}),
   })
 
   const evaluate = async (ctx: EvaluationContext): Promise<EvaluationResult> => {
+    await silences.refreshIfDue()
     const now = clock.now()
     const changes: AlertRecord[] = []
     const seen = new Set<string>()
-    const scopes = ctx.services ? serviceScopes(ctx) : []
+    // A service without a check result yet (`unknown`, right after a start) gives no facts:
+    // its alerts keep their state until one arrives, so a restart resolves nothing falsely.
+    const unknown = new Set<string>()
+    const scopes: ServiceScope[] = []
+    for (const scope of ctx.services ? serviceScopes(ctx) : []) {
+      if (scope.health.state === 'unknown') unknown.add(scope.name)
+      else scopes.push(scope)
+    }
     const samples = ctx.samples ?? []
     // A context without health facts (or without metrics) leaves the rules that need them
-    // as they are, so a metrics-only evaluation does not resolve every service alert.
+    // as they are, so a metrics-only evaluation does not resolve every service alert. An
+    // empty sample list is no metrics either: a host passes one before its first scrape.
+    const noMetrics = !ctx.snapshot && samples.length === 0
     const skipped = new Set<CompiledRule>()
     for (const rule of rules) {
-      if (rule.scope === 'service' ? !ctx.services : !ctx.snapshot && !ctx.samples) {
+      if (rule.scope === 'service' ? !ctx.services : noMetrics) {
         skipped.add(rule)
         continue
       }
@@ -432,7 +347,6 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
             annotations: {},
             state: 'pending',
             activeAt: now,
-            notified: false,
             ...(service ? { service: service.name } : {}),
           }
           active.set(id.fingerprint, a)
@@ -450,79 +364,45 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
         a.annotations = Object.fromEntries(
           Object.entries(rule.annotations).map(([k, t]) => [k, t.render(values)]),
         )
-        if (isNew) changes.push(record(a, 'pending', now))
+        if (isNew) changes.push(toRecord(a, 'pending', now))
         if (a.state === 'pending' && now - a.activeAt >= rule.for) {
           a.state = 'firing'
           a.firedAt = now
-          changes.push(record(a, 'firing', now))
+          changes.push(toRecord(a, 'firing', now))
         }
       }
     }
     for (const [fp, a] of active) {
-      if (seen.has(fp) || skipped.has(a.rule)) continue
+      if (seen.has(fp) || skipped.has(a.rule) || (a.service && unknown.has(a.service))) continue
       active.delete(fp)
-      if (a.state === 'pending') changes.push(record(a, 'inactive', now))
+      if (a.state === 'pending') changes.push(toRecord(a, 'inactive', now))
       else {
-        changes.push(record(a, 'resolved', now, now))
-        if (a.notified) queue(a, 'resolved', now)
+        changes.push(toRecord(a, 'resolved', now, now))
+        if (a.notifiedAt !== undefined) dispatcher.queue(a, 'resolved', now)
       }
     }
-    for (const a of active.values()) {
-      if (a.state !== 'firing') continue
-      a.muted = muteReason(a, now)
-      if (a.muted) continue
-      const last = lastNotifiedAt.get(a.fingerprint)
-      if (a.notified) {
-        if (
-          repeatIntervalMs > 0 &&
-          last !== undefined &&
-          now - last >= Math.max(repeatIntervalMs, a.rule.cooldown)
-        ) {
-          lastNotifiedAt.set(a.fingerprint, now)
-          queue(a, 'firing', now)
-        }
-        continue
-      }
-      if (last !== undefined && now - last < a.rule.cooldown) continue
-      a.notified = true
-      lastNotifiedAt.set(a.fingerprint, now)
-      queue(a, 'firing', now)
-      const alert = record(a, 'firing', now)
-      for (const action of a.rule.actions) {
-        if (action.type === 'notify') continue
-        const act: AlertAction =
-          action.type === 'heal'
-            ? { kind: 'heal', trigger: action.trigger, ...(a.service ? { service: a.service } : {}), alert }
-            : { kind: 'gc', ...(a.service ? { service: a.service } : {}), alert }
-        try {
-          options.onAction?.(act)
-        } catch (error) {
-          logger.error('alert action handler failed', { error: errorMessage(error) })
-        }
-        emit('action', act)
-      }
+    const announced = announcer.run(active, now)
+    // The notification time goes with the firing record of this round, or in a record of its own.
+    const firingNow = new Map(changes.filter((c) => c.state === 'firing').map((c) => [c.fingerprint, c]))
+    const saves = [...changes]
+    for (const a of announced) {
+      const change = firingNow.get(a.fingerprint)
+      if (change) change.notifiedAt = now
+      else saves.push(toRecord(a, 'firing', now))
     }
     for (const change of changes) emit('alert', change)
-    await save(changes)
-    if (groupWaitMs === 0) await flush()
+    await save(saves)
+    if (groupWaitMs === 0) await dispatcher.flushGroups()
     return { changes, active: [...active.values()].map(snapshotOf) }
   }
 
   return {
     evaluate,
     alerts: () => [...active.values()].map(snapshotOf),
-    addSilence(input) {
-      const s: Silence = { id: createId('silence', clock.now()), ...parseSilence(input) }
-      silences.set(s.id, s)
-      return s
-    },
-    expireSilence(id) {
-      const s = silences.get(id)
-      if (!s) return false
-      s.endsAt = Math.min(s.endsAt, clock.now())
-      return true
-    },
-    silences: () => [...silences.values()].filter((s) => s.endsAt > clock.now()),
+    addSilence: (input) => silences.add(input),
+    expireSilence: (id) => silences.expire(id),
+    silences: () => silences.list(),
+    stats: () => ({ ...dispatcher.stats(), ...counts }),
     warnings,
     rules,
     worker,
@@ -532,37 +412,21 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
         listeners[event].delete(listener)
       }
     },
-    flush,
+    flush: () => dispatcher.flush(),
     async start() {
-      if (options.alertLog) {
-        const byName = new Map(rules.map((r) => [r.name, r]))
-        try {
-          for (const r of await options.alertLog.alerts({ state: 'firing', limit: 10_000 })) {
-            const rule = byName.get(r.rule)
-            if (!rule || active.has(r.fingerprint)) continue
-            active.set(r.fingerprint, {
-              rule,
-              fingerprint: r.fingerprint,
-              labels: r.labels,
-              annotations: r.annotations,
-              state: 'firing',
-              ...(r.value !== undefined ? { value: r.value } : {}),
-              activeAt: r.activeAt ?? r.updatedAt,
-              firedAt: r.firedAt ?? r.updatedAt,
-              // Already announced before the restart: do not announce it again.
-              notified: true,
-              ...(r.labels.service ? { service: r.labels.service } : {}),
-            })
-            lastNotifiedAt.set(r.fingerprint, r.firedAt ?? r.updatedAt)
-          }
-        } catch (error) {
-          logger.error('cannot reload firing alerts', { error: errorMessage(error) })
-        }
+      const restoring = options.alertLog
+        ? restoreAlerts({ alertLog: options.alertLog, rules, now: clock.now(), logger })
+        : undefined
+      const [restored] = await Promise.all([restoring, silences.load()])
+      if (restored) {
+        counts.alertLogFailures += restored.failures
+        for (const [fp, at] of restored.lastNotifiedAt) announcer.lastNotifiedAt.set(fp, at)
+        for (const a of restored.active) if (!active.has(a.fingerprint)) active.set(a.fingerprint, a)
       }
       worker.start()
     },
     async stop() {
-      await flush()
+      await dispatcher.flush()
       await worker.stop()
       await Promise.all(Object.values(channels).map((c) => c.close?.()))
     },

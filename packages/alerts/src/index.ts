@@ -46,6 +46,7 @@ export type {
   AlertEngine,
   AlertEngineEvents,
   AlertEngineOptions,
+  AlertEngineStats,
   ChannelEntry,
   ChannelRoute,
   EvaluationResult,
@@ -60,5 +61,6 @@ export type { AlertRuleOptions, CompiledRule, RuleAction } from './rule.ts'
 export { alertRuleSchema, compileRules } from './rule.ts'
 export type { InhibitRule, Silence, SilenceOptions } from './silence.ts'
 export { silenceSchema } from './silence.ts'
+export { isSilenceStoreError, SilenceStoreError } from './silence-sync.ts'
 export type { Template } from './template.ts'
 export { compileTemplate, TemplateFieldError } from './template.ts'

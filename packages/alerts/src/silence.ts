@@ -1,8 +1,10 @@
+import type { Silence } from '@noa/core'
 import { ConfigError, toConfigIssues } from '@noa/core'
 import { z } from 'zod'
 import type { LabelMatcher } from './expression/parse.ts'
 
-export type { LabelMatcher }
+/** A silence is core's `Silence`, the shape the `SilenceStore` port keeps. */
+export type { LabelMatcher, Silence }
 
 const matcherSchema = z
   .strictObject({
@@ -30,16 +32,6 @@ export const silenceSchema = z.strictObject({
 
 /** A silence as given by a user (`op` defaults to `=`). */
 export type SilenceOptions = z.input<typeof silenceSchema>
-
-/** A silence: while active, matching alerts send no notification and run no action. */
-export interface Silence {
-  id: string
-  matchers: LabelMatcher[]
-  startsAt: number
-  endsAt: number
-  comment: string
-  createdBy?: string
-}
 
 /**
  * While an alert matching `source` fires, alerts matching `target` that share the values

@@ -1,9 +1,11 @@
 /**
  * @module @noa/alerts/testing
- * Test doubles for code that uses @noa/alerts: a recording channel and a real HTTP
- * receiver on 127.0.0.1.
+ * Test doubles for code that uses @noa/alerts: a recording channel, a real HTTP
+ * receiver on 127.0.0.1 and an in-memory silence store.
  */
 
+export type { MemorySilenceStore } from './memory-silence-store.ts'
+export { createMemorySilenceStore } from './memory-silence-store.ts'
 export type { ReceivedRequest, Receiver, ReceiverMode } from './receiver.ts'
 export { startReceiver } from './receiver.ts'
 export type { RecordingChannel } from './recording-channel.ts'

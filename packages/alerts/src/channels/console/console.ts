@@ -23,7 +23,8 @@ function levelOf(alert: NotificationAlert): LogLevel {
 }
 
 /**
- * Prints each alert as one line:
+ * Prints each alert as one line, at once when the engine flushes (a `direct` channel: never
+ * through the outbox, so it prints even when the disk is full):
  * `2025-10-22T22:00:00.000Z [ALERT] FIRING critical service-down (api): Service api is down`.
  *
  * @example
@@ -36,6 +37,8 @@ export function createConsoleChannel(options: unknown, deps: ChannelDeps, path =
   const write = deps.write ?? ((line: string) => process.stdout.write(`${line}\n`))
   return {
     type: 'console',
+    // Written at flush time, not through the outbox: stdout needs no disk.
+    direct: true,
     async send(n) {
       for (const alert of n.alerts) {
         const level = levelOf(alert)

@@ -55,6 +55,7 @@ export function createDiscordChannel(options: unknown, deps: ChannelDeps, path =
           url: o.url,
           body: JSON.stringify(formatDiscord(n, o)),
           timeout: o.timeout,
+          followRedirects: o.followRedirects,
           maxRedirects: o.maxRedirects,
           clock: deps.clock,
         },

@@ -61,6 +61,7 @@ export function createPagerDutyChannel(options: unknown, deps: ChannelDeps, path
             url: o.url,
             body: JSON.stringify(formatPagerDutyEvent(alert, o.routingKey, o.source)),
             timeout: o.timeout,
+            followRedirects: o.followRedirects,
             maxRedirects: o.maxRedirects,
             clock: deps.clock,
           },

@@ -60,6 +60,7 @@ export function createSlackChannel(options: unknown, deps: ChannelDeps, path = '
           url: o.url,
           body: JSON.stringify(formatSlack(n, o)),
           timeout: o.timeout,
+          followRedirects: o.followRedirects,
           maxRedirects: o.maxRedirects,
           clock: deps.clock,
         },

@@ -8,7 +8,14 @@ import type { SendContext, SendResult } from '../../channel.ts'
 export const httpOptionsSchema = {
   /** Per-attempt time limit in ms. @default 5000 */
   timeout: z.number().int().positive().default(5000),
-  /** Redirects followed before the attempt fails (not retried). @default 3 */
+  /**
+   * `never`: a 3xx answer is a failed delivery, not retried, whose error names the Location
+   * (a receiver that moved is a configuration problem). `same-origin`: redirects to the
+   * URL's own origin are followed, up to `maxRedirects`; one to another origin still fails.
+   * Headers, the signature and the body never go to another origin. @default 'never'
+   */
+  followRedirects: z.enum(['never', 'same-origin']).default('never'),
+  /** Redirects followed with `followRedirects: 'same-origin'` before the attempt fails (not retried). @default 3 */
   maxRedirects: z.number().int().min(0).max(10).default(3),
 }
 
@@ -25,6 +32,8 @@ export interface PostOptions {
   /** HMAC-SHA256 of the body, sent as `X-Noa-Signature: sha256=<hex>`. */
   secret?: string
   timeout: number
+  /** @default 'never' */
+  followRedirects?: 'never' | 'same-origin'
   maxRedirects: number
   clock: Clock
 }
@@ -41,9 +50,46 @@ function networkError(error: unknown): string {
 }
 
 /**
+ * A redirect target for an error message: origin and path, without user info, query or
+ * fragment, and with every path segment that also appears in the configured URL redacted.
+ * The configured URL is a secret, and receivers that moved often repeat its token in the
+ * new path (Slack, Discord), so what the two share is never shown.
+ */
+export function describeLocation(target: URL, configured: string): string {
+  const base = new URL(configured)
+  const segments = base.pathname.split('/')
+  const known = new Set(
+    [...segments, ...segments.map(decoded), ...[...base.searchParams].flat()].filter((s) => s.length >= 4),
+  )
+  const path = target.pathname
+    .split('/')
+    .map((s) => (known.has(s) || known.has(decoded(s)) ? '[redacted]' : s))
+    .join('/')
+  return `${target.origin}${path}`
+}
+
+function decoded(segment: string): string {
+  try {
+    return decodeURIComponent(segment)
+  } catch {
+    return segment
+  }
+}
+
+function locationOf(location: string, current: string): URL | undefined {
+  try {
+    return new URL(location, current)
+  } catch {
+    return undefined
+  }
+}
+
+/**
  * POSTs a JSON body and turns the outcome into a {@link SendResult}: 2xx is success; 5xx,
- * 408, 429, timeouts and network errors are retryable; other 4xx and too many redirects
- * are not. Redirects are followed by hand (fetch follows up to 20) and keep the POST.
+ * 408, 429, timeouts and network errors are retryable; other 4xx and redirects are not.
+ * Redirects are handled by hand (fetch would follow up to 20, to any origin, with every
+ * header): by default none is followed; with `same-origin`, only those that stay on the
+ * configured URL's origin, keeping the POST.
  */
 export async function postJson(options: PostOptions, context: SendContext): Promise<SendResult> {
   const headers: Record<string, string> = {
@@ -60,6 +106,7 @@ export async function postJson(options: PostOptions, context: SendContext): Prom
     clock: options.clock,
     what: 'webhook request',
   })
+  const origin = new URL(options.url).origin
   let url = options.url
   try {
     for (let redirects = 0; ; redirects++) {
@@ -72,14 +119,24 @@ export async function postJson(options: PostOptions, context: SendContext): Prom
       })
       await response.arrayBuffer().catch(() => undefined)
       const location = response.headers.get('location')
-      if (response.status >= 300 && response.status < 400 && location) {
+      if (response.status >= 300 && response.status < 400 && location !== null) {
+        const target = locationOf(location, url)
+        const to = target ? describeLocation(target, options.url) : 'an invalid location'
+        const refused = (why: string): SendResult => ({
+          ok: false,
+          retryable: false,
+          error: `receiver answered ${response.status}, a redirect to ${to} (${why})`,
+        })
+        if (options.followRedirects !== 'same-origin')
+          return refused('not followed: set the channel url to it, or followRedirects: "same-origin"')
+        if (target?.origin !== origin) return refused('another origin: not followed')
         if (redirects >= options.maxRedirects)
           return {
             ok: false,
             retryable: false,
             error: `too many redirects (more than ${options.maxRedirects})`,
           }
-        url = new URL(location, url).toString()
+        url = target.toString()
         continue
       }
       if (response.ok) return { ok: true }

@@ -39,6 +39,7 @@ export function createWebhookChannel(options: unknown, deps: ChannelDeps, path =
           headers: o.headers,
           secret: o.secret,
           timeout: o.timeout,
+          followRedirects: o.followRedirects,
           maxRedirects: o.maxRedirects,
           clock: deps.clock,
         },

@@ -1,0 +1,37 @@
+import type { AlertRecord, AlertState, ServiceName } from '@noa/core'
+import type { CompiledRule } from './rule.ts'
+
+/** The engine's state of one pending or firing alert. */
+export interface Active {
+  rule: CompiledRule
+  fingerprint: string
+  labels: Record<string, string>
+  annotations: Record<string, string>
+  state: 'pending' | 'firing'
+  value?: number
+  activeAt: number
+  firedAt?: number
+  /** When its firing was last announced (notification queued, actions asked); unset until then. */
+  notifiedAt?: number
+  /** Set for alerts of service rules only. */
+  service?: ServiceName
+  muted?: 'silenced' | 'inhibited'
+}
+
+/** The record of an alert in a state, as the alert log keeps it and the `alert` event carries it. */
+export function toRecord(a: Active, state: AlertState, now: number, resolvedAt?: number): AlertRecord {
+  return {
+    fingerprint: a.fingerprint,
+    rule: a.rule.name,
+    severity: a.rule.severity,
+    state,
+    labels: a.labels,
+    annotations: a.annotations,
+    ...(a.value !== undefined ? { value: a.value } : {}),
+    activeAt: a.activeAt,
+    ...(a.firedAt !== undefined ? { firedAt: a.firedAt } : {}),
+    ...(resolvedAt !== undefined ? { resolvedAt } : {}),
+    ...(a.notifiedAt !== undefined ? { notifiedAt: a.notifiedAt } : {}),
+    updatedAt: now,
+  }
+}

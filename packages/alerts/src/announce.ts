@@ -1,0 +1,95 @@
+import type { AlertRecord, HealingTrigger, ServiceName } from '@noa/core'
+import type { Active } from './active.ts'
+import { toRecord } from './active.ts'
+import type { Dispatcher } from './dispatch.ts'
+import type { InhibitRule } from './silence.ts'
+import { matchesAll } from './silence.ts'
+import type { SilenceSync } from './silence-sync.ts'
+
+/** Asked of the host by a firing alert: the engine never heals by itself. */
+export type AlertAction =
+  | { kind: 'heal'; trigger: HealingTrigger; service?: ServiceName; alert: AlertRecord }
+  | { kind: 'gc'; service?: ServiceName; alert: AlertRecord }
+
+/** Options of {@link createAnnouncer}. */
+export interface AnnouncerOptions {
+  dispatcher: Pick<Dispatcher, 'queue'>
+  silences: Pick<SilenceSync, 'mutes'>
+  inhibitRules: readonly InhibitRule[]
+  repeatIntervalMs: number
+  /** Called with each action a newly announced alert asks for. */
+  act: (action: AlertAction) => void
+}
+
+/** The stage after evaluation: decides which firing alerts are muted and which are announced now. */
+export interface Announcer {
+  /** Mutes, announces and repeats the firing alerts; returns those announced now (their notifiedAt is set). */
+  run(active: ReadonlyMap<string, Active>, now: number): Active[]
+  /** Latest notification time by fingerprint, kept after an alert resolves so its cooldown holds. */
+  readonly lastNotifiedAt: Map<string, number>
+}
+
+/**
+ * A firing alert is muted while a silence matches it or an inhibiting alert fires; muted
+ * alerts send nothing and ask for nothing. Otherwise it is announced once (a notification
+ * queued, its actions asked for) unless its rule's cooldown since the last notification of
+ * the same alert still runs, then repeated every `repeatIntervalMs` (and never more often
+ * than the cooldown) while it fires.
+ */
+export function createAnnouncer(options: AnnouncerOptions): Announcer {
+  const { dispatcher, silences, inhibitRules, repeatIntervalMs, act } = options
+  const lastNotifiedAt = new Map<string, number>()
+
+  const muteReason = (a: Active, active: ReadonlyMap<string, Active>, now: number): Active['muted'] => {
+    if (silences.mutes(a.labels, now)) return 'silenced'
+    for (const rule of inhibitRules) {
+      if (!matchesAll(a.labels, rule.target)) continue
+      for (const source of active.values()) {
+        if (source === a || source.state !== 'firing' || !matchesAll(source.labels, rule.source)) continue
+        if (rule.equal.every((l) => (source.labels[l] ?? '') === (a.labels[l] ?? ''))) return 'inhibited'
+      }
+    }
+    return undefined
+  }
+
+  const ask = (a: Active, now: number) => {
+    const alert = toRecord(a, 'firing', now)
+    for (const action of a.rule.actions) {
+      if (action.type === 'notify') continue
+      act(
+        action.type === 'heal'
+          ? { kind: 'heal', trigger: action.trigger, ...(a.service ? { service: a.service } : {}), alert }
+          : { kind: 'gc', ...(a.service ? { service: a.service } : {}), alert },
+      )
+    }
+  }
+
+  return {
+    lastNotifiedAt,
+    run(active, now) {
+      const announced: Active[] = []
+      // The time goes into the alert's record, so a restart sends nothing new.
+      const announce = (a: Active) => {
+        a.notifiedAt = now
+        lastNotifiedAt.set(a.fingerprint, now)
+        announced.push(a)
+        dispatcher.queue(a, 'firing', now)
+      }
+      for (const a of active.values()) {
+        if (a.state !== 'firing') continue
+        a.muted = muteReason(a, active, now)
+        if (a.muted) continue
+        const last = lastNotifiedAt.get(a.fingerprint)
+        if (a.notifiedAt !== undefined) {
+          const repeat = Math.max(repeatIntervalMs, a.rule.cooldown)
+          if (repeatIntervalMs > 0 && last !== undefined && now - last >= repeat) announce(a)
+          continue
+        }
+        if (last !== undefined && now - last < a.rule.cooldown) continue
+        announce(a)
+        ask(a, now)
+      }
+      return announced
+    },
+  }
+}
