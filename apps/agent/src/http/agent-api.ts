@@ -31,9 +31,10 @@ export interface AgentApi {
   /** Starts a healing a person asked for; resolves with its record once it started (or ended). */
   heal(service: string, trigger: HealingTrigger, dryRun?: boolean): Promise<HealingRecord>
   decide(id: string, approve: boolean, by?: string, comment?: string): Promise<Approval | undefined>
-  addSilence(options: SilenceOptions): Silence
+  /** Adds a silence, stored first: rejects with SilenceStoreError when the store cannot keep it. */
+  addSilence(options: SilenceOptions): Promise<Silence>
   /** The silence after expiring it, or undefined when there is no active one with that id. */
-  expireSilence(id: string): Silence | undefined
+  expireSilence(id: string): Promise<Silence | undefined>
   silences(): Silence[]
   /** Attaches an event stream; false when too many are open. */
   attachEvents(res: ServerResponse, lastEventId: string | undefined): boolean
@@ -128,10 +129,10 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     },
     decide: deps.decide,
     addSilence: (options) => alerts.addSilence(options),
-    expireSilence(id) {
-      const active = alerts.silences().find((s) => s.id === id)
-      if (!active || !alerts.expireSilence(id)) return undefined
-      return active
+    async expireSilence(id) {
+      const known = alerts.silences().find((s) => s.id === id)
+      if (!known || !(await alerts.expireSilence(id))) return undefined
+      return { ...known, endsAt: Math.min(known.endsAt, clock.now()) }
     },
     silences: () => alerts.silences(),
     attachEvents: (res, lastEventId) => sse.attach(res, lastEventId),

@@ -2,7 +2,7 @@ import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
-import { silenceSchema } from '@noa/alerts'
+import { isSilenceStoreError, silenceSchema } from '@noa/alerts'
 import { type Clock, errorMessage, isConfigError, systemClock } from '@noa/core'
 import { negotiate } from '@noa/metrics'
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
@@ -293,7 +293,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const parsed = silenceBody.safeParse(body.value)
     if (!parsed.success) return bad(c, issuesOf(parsed.error))
     try {
-      const silence = agent.addSilence({
+      const silence = await agent.addSilence({
         ...parsed.data,
         matchers: parsed.data.matchers.map(toEngineMatcher),
         startsAt: parsed.data.startsAt ?? clock.now(),
@@ -301,12 +301,20 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return c.json({ silence: toApiSilence(silence) }, 201)
     } catch (error) {
       if (isConfigError(error)) return bad(c, error.issues.map((i) => `${i.path}: ${i.message}`).join('; '))
+      if (isSilenceStoreError(error))
+        return c.json({ error: 'the silence cannot be stored now; try again when the store is back' }, 503)
       throw error
     }
   })
-  app.delete('/api/silences/:id', ...guard, (c) => {
+  app.delete('/api/silences/:id', ...guard, async (c) => {
     const id = c.req.param('id')
-    const silence = agent.expireSilence(id)
+    let silence: Awaited<ReturnType<AgentApi['expireSilence']>>
+    try {
+      silence = await agent.expireSilence(id)
+    } catch (error) {
+      if (!isSilenceStoreError(error)) throw error
+      return c.json({ error: 'the silence cannot be expired now; try again when the store is back' }, 503)
+    }
     if (!silence) return bad(c, `unknown silence ${JSON.stringify(id)}`, 404)
     return c.json({ silence: toApiSilence(silence) })
   })
