@@ -1,6 +1,6 @@
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
-import type { AddressInfo } from 'node:net'
+import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
@@ -91,6 +91,16 @@ export async function startAgent(
       rmSync(dir, { recursive: true, force: true })
     },
   }
+}
+
+/** A free TCP port on 127.0.0.1 (for a service the test configures before it starts). */
+export function freePort(): Promise<number> {
+  return new Promise((done) => {
+    const s = createNetServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo
+      s.close(() => done(port))
+    })
+  })
 }
 
 /** Waits until `check` returns a truthy value (polling a real system), or fails after `ms`. */

@@ -1,25 +1,15 @@
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { afterAll, describe, expect, it } from 'vitest'
 import { killAll, noa, readRunInfo, run, writeConfig } from './cli.ts'
-import { until } from './helpers.ts'
+import { freePort, until } from './helpers.ts'
 
 const demo = resolve(import.meta.dirname, '..', '..', 'demo', 'src', 'service.ts')
 const tsx = fileURLToPath(import.meta.resolve('tsx'))
 const TOKEN = 'incident-token'
-
-function freePort(): Promise<number> {
-  return new Promise((done) => {
-    const s = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as { port: number }
-      s.close(() => done(port))
-    })
-  })
-}
 
 /** Pids of processes whose command line contains `text`. */
 function pidsOf(text: string): number[] {

@@ -234,6 +234,48 @@ describe('HealthMonitor', () => {
     expect(times('hung')).toEqual([500, 30_500])
   })
 
+  it('should check the dependencies of a falling service, and the dependents of a recovering one, before announcing', async () => {
+    const clock = new FakeClock()
+    // db is down from 1 s to 60.2 s; api fails while db is down, as a real dependent does.
+    const dbDown = () => clock.now() - START >= 1_000 && clock.now() - START < 60_200
+    const { monitor, times } = build(
+      clock,
+      {
+        db: (signal, call) => (dbDown() ? down(signal, call) : healthy(signal, call)),
+        api: (signal, call) => (dbDown() ? down(signal, call) : healthy(signal, call)),
+      },
+      {
+        firstRunJitterMs: 0,
+        services: [
+          svc('db', { interval: 60_500, timeout: 1_000, retries: 0 }),
+          svc('api', { interval: 1_000, timeout: 1_000, retries: 0, dependsOn: ['db'] }),
+        ],
+      },
+    )
+    const changes: HealthChange[] = []
+    monitor.on('change', (c) => changes.push(c))
+    monitor.start()
+    await clock.advance(0)
+    expect(changes.map((c) => [c.service, c.to])).toEqual([
+      ['db', 'healthy'],
+      ['api', 'healthy'],
+    ])
+    // api fails at 1 s, long before db's next check: db is checked at once, and api's change names it.
+    await clock.advance(1_000)
+    expect(times('db')).toEqual([0, 1_000])
+    expect(changes.slice(2).map((c) => [c.service, c.to, c.blockedBy])).toEqual([
+      ['db', 'error', []],
+      ['api', 'error', ['db']],
+    ])
+    // db is back at its check at 60.5 s, between two checks of api: api is checked again
+    // before db's recovery is announced, so it is not seen down for no reason meanwhile.
+    await clock.advance(59_500)
+    expect(changes.slice(4).map((c) => [c.service, c.to, c.at - START])).toEqual([
+      ['api', 'healthy', 60_500],
+      ['db', 'healthy', 60_500],
+    ])
+  })
+
   it('should queue attempts beyond the concurrency limit', async () => {
     const clock = new FakeClock()
     const { monitor, times } = build(

@@ -162,6 +162,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   readonly #deadlines: Deadlines
   readonly #firstRunJitterMs: number
   readonly #checkers = new Map<CheckType, Checker<never>>()
+  /** The services that depend directly on each service. */
+  readonly #dependents = new Map<string, string[]>()
   /** Built-in checkers with the callback fast path (never a replacement given in `checkers`). */
   readonly #fast = new Set<Checker<never>>()
   /** The fast path's callback, one for all attempts: the run and attempt come back as arguments. */
@@ -204,6 +206,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       }
       this.#entries.set(service.name, entry)
       this.#list.push(entry)
+      for (const dep of service.dependsOn)
+        this.#dependents.set(dep, [...(this.#dependents.get(dep) ?? []), service.name])
     }
   }
 
@@ -568,22 +572,13 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       })
     }
     if (transition.change) {
-      const change: HealthChange = {
-        service: name,
-        ...transition.change,
-        at: result.at,
-        result,
-        critical: entry.service.critical,
-        blockedBy: this.#blockedBy(entry),
-      }
-      const log = isDown(change.to) ? this.#logger.warn : this.#logger.info
-      log.call(this.#logger, 'service state changed', {
-        service: name,
-        from: change.from,
-        to: change.to,
-        message: result.message,
-      })
-      this.emit('change', change)
+      const { from, to } = transition.change
+      const recheck = this.#running ? this.#toRecheck(entry, to, decisive) : NONE
+      if (recheck.length === 0) this.#announce(entry, from, to, result)
+      else
+        void Promise.allSettled(recheck.map((name) => this.checkNow(name))).then(() => {
+          if (entry.machine.state === to && this.#running) this.#announce(entry, from, to, result)
+        })
     }
     // The summary walks every service: it is made only for a listener, once per burst of results.
     if (this.#running && !this.#summaryPending && this.listenerCount('summary') > 0) {
@@ -593,6 +588,45 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
         if (this.#running) this.emit('summary', this.summary())
       }, 0)
     }
+  }
+
+  /**
+   * The services to check again before a change of `entry` is announced, so that every
+   * change is seen with the states around it up to date and one root cause stays one:
+   * - a dependent often fails first (its dependency times out on it before its own check
+   *   does): its fall waits for its dependencies that are not known down, so the change names
+   *   the one that is (`blockedBy`);
+   * - a dependency's recovery waits for its dependents that are down because of it, so they
+   *   are not seen down for no reason in between.
+   * A decisive result (a supervisor saw the exit) is announced at once.
+   */
+  #toRecheck(entry: Entry, to: HealthState, decisive: boolean): readonly string[] {
+    if (decisive) return NONE
+    if (isDown(to))
+      return entry.service.dependsOn.filter((dep) => !isDown(this.#entries.get(dep)!.machine.state))
+    if (to !== 'healthy') return NONE
+    const dependents = this.#dependents.get(entry.service.name)
+    return dependents ? dependents.filter((name) => isDown(this.#entries.get(name)!.machine.state)) : NONE
+  }
+
+  #announce(entry: Entry, from: HealthState, to: HealthState, result: CheckResult) {
+    const change: HealthChange = {
+      service: entry.service.name,
+      from,
+      to,
+      at: result.at,
+      result,
+      critical: entry.service.critical,
+      blockedBy: this.#blockedBy(entry),
+    }
+    const log = isDown(to) ? this.#logger.warn : this.#logger.info
+    log.call(this.#logger, 'service state changed', {
+      service: change.service,
+      from,
+      to,
+      message: result.message,
+    })
+    this.emit('change', change)
   }
 
   #blockedBy(entry: Entry): readonly string[] {

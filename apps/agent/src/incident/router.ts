@@ -69,6 +69,13 @@ interface Incident {
 const DOWN = new Set(['unhealthy', 'error'])
 
 /**
+ * A check can see a supervised process gone (connection refused) a moment before its
+ * supervisor reports the exit. A down state of a supervised service is judged this long after
+ * it is seen, so an exit that arrives meanwhile is taken as the cause: one fault, one action.
+ */
+export const EXIT_SETTLE_MS = 200
+
+/**
  * The one place that decides which healing runs for a state change, a process exit or a
  * firing rule, and why none does. One fault gives one action:
  *
@@ -119,7 +126,7 @@ export class IncidentRouter {
     return this.#decide('process-exit', service, 'process-exit')
   }
 
-  /** A service's reported state changed. */
+  /** A service's reported state changed; the decision, unless it waits for an exit to settle. */
   stateChanged(change: HealthChange): Decision | undefined {
     const { service } = change
     this.#deps.healing.noteHealth(service, change.to)
@@ -138,7 +145,13 @@ export class IncidentRouter {
         open.cause === 'process-exit' ? 'supervisor-restarts' : 'same-incident',
       )
     this.#incidents.set(service, { cause: 'check' })
-    return this.#down('state-change', service, 'service-down', change.result)
+    if (this.#deps.healing.executor(service)?.type !== 'local')
+      return this.#down('state-change', service, 'service-down', change.result)
+    this.#after(service, EXIT_SETTLE_MS, () => {
+      const incident = this.#incidents.get(service)
+      if (incident?.cause === 'check') this.#down('state-change', service, 'service-down', change.result)
+    })
+    return undefined
   }
 
   /** A firing rule asked for a healing; without a service, the trigger's capable services get it. */
