@@ -7,6 +7,7 @@ import type {
   MetricSnapshot,
   Outbox,
   ServiceName,
+  SilenceStore,
   StateChange,
 } from '@noa/core'
 
@@ -135,6 +136,7 @@ export type RetentionKind =
   | 'deliveries'
   | 'healings'
   | 'approvals'
+  | 'silences'
 
 /** What one maintenance run did. */
 export interface MaintenanceReport {
@@ -155,6 +157,30 @@ export interface StoreStats {
 }
 
 /**
+ * How the store's writes are going, for the agent's health answer and its alerts. Every
+ * write path updates it, including writes buffered and written later.
+ *
+ * @example
+ * ```ts
+ * const { ok, failingSince, lastError } = store.health()
+ * if (!ok) logger.error('store writes failing', { since: failingSince, error: lastError })
+ * ```
+ */
+export interface StoreHealth {
+  /** False from a failed write until a write succeeds again. */
+  ok: boolean
+  /** Epoch ms (the store's clock) of the first failed write of the current failure; absent while ok. */
+  failingSince?: number
+  /**
+   * Message of the latest failed write, safe to show in API answers: it never holds the file
+   * path or credentials. Kept after recovery, so `failedWrites` has an explanation.
+   */
+  lastError?: string
+  /** Write attempts the database refused since the store was opened (a failed retry of buffered writes counts once). */
+  failedWrites: number
+}
+
+/**
  * Everything noa keeps over time, behind one interface with three backends
  * (memory, sqlite, postgres). The sub-objects implement the ports of @noa/core.
  */
@@ -165,6 +191,7 @@ export interface Store {
   readonly healing: HealingAudit
   readonly approvals: ApprovalStore
   readonly leases: LeaseStore
+  readonly silences: SilenceStore
   readonly samples: SampleStore
   readonly snapshots: SnapshotStore
   readonly checks: CheckStore

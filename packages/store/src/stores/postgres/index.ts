@@ -11,6 +11,8 @@ import type {
   LeaseStore,
   MetricSnapshot,
   Outbox,
+  Silence,
+  SilenceStore,
   StateChange,
   Timer,
 } from '@noa/core'
@@ -19,7 +21,16 @@ import type { z } from 'zod'
 import { isStoreError, StoreError, StoreUnavailableError } from '../../errors.ts'
 import { type MaintenanceDriver, runMaintenance } from '../../maintenance.ts'
 import { parseOptions, resolveCommon, type StoreRuntime } from '../../options.ts'
-import { checkResult, countOf, decided, limitOf, newDeliveries, snapshotTime } from '../../records.ts'
+import {
+  activeAtOf,
+  checkResult,
+  checkSilence,
+  countOf,
+  decided,
+  limitOf,
+  newDeliveries,
+  snapshotTime,
+} from '../../records.ts'
 import {
   canonicalLabels,
   checkSamples,
@@ -653,7 +664,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       run('healings', async () => {
         const f = filtered(
           q as Record<string, unknown>,
-          { service: 'service = ?', since: 'started_at >= ?' },
+          { service: 'service = ?', outcome: 'outcome = ?', since: 'started_at >= ?' },
           limitOf(q),
         )
         return (
@@ -744,6 +755,30 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       }),
   }
 
+  const silences: SilenceStore = {
+    async saveSilence(silence) {
+      checkSilence(silence)
+      await run('save silence', async () => {
+        await query(
+          `INSERT INTO ${S}.silences (id, starts_at, ends_at, data) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (id) DO UPDATE SET starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, data = EXCLUDED.data`,
+          [silence.id, silence.startsAt, silence.endsAt, JSON.stringify(silence)],
+        )
+      })
+    },
+    silences: (q) =>
+      run('silences', async () => {
+        const f = filtered({ activeAt: activeAtOf(q) }, { activeAt: 'ends_at > ?' }, limitOf(q))
+        return (
+          await query(
+            // COLLATE "C": ids tie-break byte-wise, as on SQLite and in memory, whatever the database's locale.
+            `SELECT data FROM ${S}.silences ${f.where} ORDER BY starts_at DESC, id COLLATE "C" LIMIT ${f.limit}`,
+            f.values,
+          )
+        ).map((r) => parseJson<Silence>(r.data))
+      }),
+  }
+
   // ---- maintenance ----
   const deleteChunk = async (table: string, where: string, cutoff: number, limit: number) =>
     (
@@ -773,6 +808,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     healings: (c, l) =>
       deleteChunk('healings', "outcome NOT IN ('running', 'awaiting-approval') AND started_at < $1", c, l),
     approvals: (c, l) => deleteChunk('approvals', "status <> 'pending' AND requested_at < $1", c, l),
+    silences: (c, l) => deleteChunk('silences', 'ends_at < $1', c, l),
   }
   const driver: MaintenanceDriver = {
     watermark: reader.watermark,
@@ -857,6 +893,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     healing,
     approvals,
     leases,
+    silences,
     maintain: (now = clock.now()) => run('maintenance', () => runMaintenance(driver, common, now)),
     async flush() {
       if (buffer.length === 0) return

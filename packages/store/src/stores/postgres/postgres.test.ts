@@ -1,3 +1,4 @@
+import type { HealingRecord } from '@noa/core'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { runFixture, stop } from '../../../test/processes.ts'
@@ -6,12 +7,24 @@ import { isStoreError, StoreUnavailableError } from '../../errors.ts'
 import { storeContract } from '../../testing/contract.ts'
 import { withRecentWindow } from '../../window.ts'
 import { createPostgresStore } from './index.ts'
+import { POSTGRES_MIGRATIONS } from './migrations.ts'
 
 const url = process.env.NOA_TEST_POSTGRES_URL
 if (!url)
   console.warn(
     '[store] PostgreSQL tests skipped: set NOA_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)',
   )
+
+const running: HealingRecord = {
+  id: 'h1',
+  service: 'api',
+  trigger: 'service-down',
+  strategy: 'restart',
+  startedAt: 1000,
+  outcome: 'running',
+  steps: [],
+  dryRun: false,
+}
 
 const prefix = `noa_test_${process.pid}_${Date.now().toString(36)}`
 let n = 0
@@ -48,13 +61,40 @@ describe.skipIf(!url)('createPostgresStore', () => {
       createPostgresStore({ connectionString: url as string, schema }),
     ])
     const { rows } = await admin.query(`SELECT id, name FROM "${schema}".noa_migrations ORDER BY id`)
-    expect(rows).toEqual([{ id: 1, name: 'initial schema' }])
+    expect(rows).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ id: m.id, name: m.name })))
     await a.samples.append([{ name: 'x', value: 1, at: 1 }])
     expect(await b.samples.recent(1)).toEqual([{ name: 'x', labels: {}, value: 1, at: 1 }])
     await a.close()
     await b.close()
     const again = await createPostgresStore({ connectionString: url as string, schema })
     await again.close()
+  })
+
+  it('should migrate a schema made by the first version, keeping its data', async () => {
+    const schema = nextSchema()
+    const S = `"${schema}"`
+    // The first version's schema is its one migration: migrations are only ever appended.
+    await admin.query(`CREATE SCHEMA ${S}`)
+    await admin.query(
+      `CREATE TABLE ${S}.noa_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    )
+    await admin.query((POSTGRES_MIGRATIONS[0]?.sql ?? '').replaceAll('$S', S))
+    await admin.query(`INSERT INTO ${S}.noa_migrations (id, name) VALUES (1, 'initial schema')`)
+    await admin.query(
+      `INSERT INTO ${S}.healings (id, service, started_at, outcome, data) VALUES ('h1', 'api', 1000, 'running', $1)`,
+      [JSON.stringify(running)],
+    )
+    const store = await createPostgresStore({ connectionString: url as string, schema })
+    try {
+      expect(await store.healing.healings({ outcome: 'running' })).toEqual([running])
+      const silence = { id: 's', matchers: [], startsAt: 1000, endsAt: 2000, comment: '' }
+      await store.silences.saveSilence(silence)
+      expect(await store.silences.silences({ activeAt: 1999 })).toEqual([silence])
+      const { rows } = await admin.query(`SELECT id FROM ${S}.noa_migrations ORDER BY id`)
+      expect(rows.map((r) => r.id)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.id))
+    } finally {
+      await store.close()
+    }
   })
 
   it('should work on a pool the caller owns and leave it open', async () => {

@@ -13,6 +13,8 @@ import type {
   LeaseStore,
   MetricSnapshot,
   Outbox,
+  Silence,
+  SilenceStore,
   StateChange,
 } from '@noa/core'
 import { errorMessage, systemClock } from '@noa/core'
@@ -21,7 +23,16 @@ import type { z } from 'zod'
 import { isStoreError, StoreError } from '../../errors.ts'
 import { type MaintenanceDriver, runMaintenance } from '../../maintenance.ts'
 import { parseOptions, resolveCommon, type StoreRuntime } from '../../options.ts'
-import { checkResult, countOf, decided, limitOf, newDeliveries, snapshotTime } from '../../records.ts'
+import {
+  activeAtOf,
+  checkResult,
+  checkSilence,
+  countOf,
+  decided,
+  limitOf,
+  newDeliveries,
+  snapshotTime,
+} from '../../records.ts'
 import {
   checkSamples,
   queryRange,
@@ -514,7 +525,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
           'healings',
           'data',
           q as Record<string, unknown>,
-          { service: 'service = ?', since: 'started_at >= ?' },
+          { service: 'service = ?', outcome: 'outcome = ?', since: 'started_at >= ?' },
           'started_at DESC',
         ),
       ),
@@ -588,6 +599,30 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
         const r = ls.holder.get(name, now) as Row | undefined
         return r ? { holder: r.holder as string, expiresAt: r.expires_at as number } : undefined
       }),
+  }
+
+  const silenceUpsert = db.prepare(
+    `INSERT INTO silences (id, starts_at, ends_at, data) VALUES (?, ?, ?, ?)
+     ON CONFLICT (id) DO UPDATE SET starts_at = excluded.starts_at, ends_at = excluded.ends_at, data = excluded.data`,
+  )
+  const silences: SilenceStore = {
+    async saveSilence(silence) {
+      checkSilence(silence)
+      await run(
+        'save silence',
+        () => void silenceUpsert.run(silence.id, silence.startsAt, silence.endsAt, JSON.stringify(silence)),
+      )
+    },
+    silences: (q) =>
+      run('silences', () =>
+        listData<Silence>(
+          'silences',
+          'data',
+          { activeAt: activeAtOf(q), limit: q?.limit },
+          { activeAt: 'ends_at > ?' },
+          'starts_at DESC, id',
+        ),
+      ),
   }
 
   // ---- maintenance ----
@@ -675,6 +710,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
         l,
       ),
     approvals: (c, l) => deleteChunk('approvals', 'id', "status <> 'pending' AND requested_at < ?", c, l),
+    silences: (c, l) => deleteChunk('silences', 'id', 'ends_at < ?', c, l),
   }
   const driver: MaintenanceDriver = {
     watermark: reader.watermark,
@@ -722,6 +758,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     healing,
     approvals,
     leases,
+    silences,
     maintain: (now = clock.now()) => run('maintenance', () => runMaintenance(driver, common, now)),
     flush: async () => {},
     stats: () => ({ buffered: 0, dropped: 0 }),

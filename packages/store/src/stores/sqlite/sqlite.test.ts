@@ -1,13 +1,15 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import type { AlertRecord, Silence } from '@noa/core'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { runFixture, stop } from '../../../test/processes.ts'
 import { isStoreError } from '../../errors.ts'
 import { storeContract } from '../../testing/contract.ts'
 import { createSqliteStore } from './index.ts'
+import { SQLITE_MIGRATIONS } from './schema.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'noa-store-sqlite-'))
 
@@ -23,6 +25,23 @@ function makeReadOnly(dir: string): (() => void) | undefined {
   } catch {
     return undefined
   }
+}
+const oldAlert: AlertRecord = {
+  fingerprint: 'fp',
+  rule: 'ServiceDown',
+  severity: 'critical',
+  state: 'firing',
+  labels: { service: 'api' },
+  annotations: {},
+  firedAt: 1000,
+  updatedAt: 1000,
+}
+const kept: Silence = {
+  id: 's1',
+  matchers: [{ label: 'service', op: '=', value: 'api' }],
+  startsAt: 1000,
+  endsAt: 2000,
+  comment: 'maintenance',
 }
 let n = 0
 const nextPath = () => join(root, `run-${++n}`, 'noa.db')
@@ -53,8 +72,62 @@ describe('createSqliteStore', () => {
     await b.close()
     const raw = new Database(path, { readonly: true })
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal')
-    expect(raw.pragma('user_version', { simple: true })).toBe(1)
+    expect(raw.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length)
     raw.close()
+  })
+
+  it('should open a file made by the first version, keep its data and add the silences table', async () => {
+    const path = nextPath()
+    mkdirSync(dirname(path), { recursive: true })
+    // The first version's schema is its one migration: migrations are only ever appended.
+    const old = new Database(path)
+    old.pragma('journal_mode = WAL')
+    old.exec(SQLITE_MIGRATIONS[0] as string)
+    old.pragma('user_version = 1')
+    old
+      .prepare('INSERT INTO alerts (fingerprint, state, service, updated_at, data) VALUES (?, ?, ?, ?, ?)')
+      .run('fp', 'firing', 'api', 1000, JSON.stringify(oldAlert))
+    old.close()
+    const store = await createSqliteStore({ path })
+    expect(await store.alerts.alerts()).toEqual([oldAlert])
+    await store.silences.saveSilence(kept)
+    expect(await store.silences.silences({ activeAt: 1500 })).toEqual([kept])
+    await store.close()
+    const raw = new Database(path, { readonly: true })
+    expect(raw.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length)
+    raw.close()
+  })
+
+  it('should give back after a reopen what the agent restores: pending alerts, notification times, silences, running healings', async () => {
+    const path = nextPath()
+    const a = await createSqliteStore({ path })
+    const pending = { ...oldAlert, fingerprint: 'p', state: 'pending' as const, activeAt: 900 }
+    const notified = { ...oldAlert, notifiedAt: 1200 }
+    const running = {
+      id: 'h1',
+      service: 'api',
+      trigger: 'service-down',
+      strategy: 'restart',
+      startedAt: 1000,
+      outcome: 'running' as const,
+      steps: [],
+      dryRun: false,
+      agentId: 'agent-1',
+    }
+    const skipped = { ...running, id: 'h2', outcome: 'skipped' as const, skip: 'cooldown' as const }
+    await a.alerts.saveAlert(pending)
+    await a.alerts.saveAlert(notified)
+    await a.silences.saveSilence(kept)
+    await a.healing.saveHealing(running)
+    await a.healing.saveHealing(skipped)
+    await a.close()
+    const b = await createSqliteStore({ path })
+    expect(await b.alerts.alerts({ state: 'pending' })).toEqual([pending])
+    expect((await b.alerts.alerts({ state: 'firing' }))[0]?.notifiedAt).toBe(1200)
+    expect(await b.silences.silences({ activeAt: 1500 })).toEqual([kept])
+    expect(await b.healing.healings({ outcome: 'running' })).toEqual([running])
+    expect(await b.healing.healings({ outcome: 'skipped' })).toEqual([skipped])
+    await b.close()
   })
 
   it('should write a batch larger than one statement in one transaction', async () => {
