@@ -34,6 +34,7 @@ export type {
   SeriesSelector,
   SnapshotStore,
   Store,
+  StoreHealth,
   StoreStats,
   StoreType,
 } from './store.ts'

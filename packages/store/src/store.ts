@@ -200,6 +200,8 @@ export interface Store {
   /** Writes what is buffered; resolves when the buffer is empty or rejects when it cannot be written now. */
   flush(): Promise<void>
   stats(): StoreStats
+  /** Whether writes work now; refused input (a bad sample, a duplicate id) is not a store failure. */
+  health(): StoreHealth
   /** Flushes what it can and releases files, pools and timers. Calling it twice is harmless. */
   close(): Promise<void>
 }

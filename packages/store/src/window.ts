@@ -173,6 +173,8 @@ export function withRecentWindow(store: Store, options: RecentWindowOptions = {}
       return store.maintain(now)
     },
     flush: () => store.flush(),
+    // The window hides failed writes from callers; health() is where they still show.
+    health: () => store.health(),
     stats: () => {
       const s = store.stats()
       return { buffered: s.buffered, dropped: s.dropped + dropped }

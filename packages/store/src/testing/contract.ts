@@ -567,6 +567,22 @@ export function storeContract(
 
     restartContract(fresh, t)
 
+    describe('health', () => {
+      it('should be healthy with no failed writes, and not count refused input or a duplicate as a store failure', async () => {
+        const store = await fresh()
+        expect(store.health()).toEqual({ ok: true, failedWrites: 0 })
+        await store.samples.append([{ name: 'x', value: 1, at: T0 }])
+        await expect(store.samples.append([{ name: '', value: 1, at: T0 }])).rejects.toThrow(/name/)
+        await expect(
+          store.samples.append([{ name: 'x', labels: { k: 5 as never }, value: 1, at: T0 }]),
+        ).rejects.toThrow(/labels\.k/)
+        await store.approvals.createApproval(approval('a1', T0))
+        await expect(store.approvals.createApproval(approval('a1', T0))).rejects.toThrow(/already exists/)
+        await expect(store.alerts.saveAlert({ ...alert('', 'firing', T0) })).rejects.toThrow(/fingerprint/)
+        expect(store.health()).toEqual({ ok: true, failedWrites: 0 })
+      })
+    })
+
     describe('maintenance', () => {
       it('should delete expired rows in bounded chunks and keep what is still open', async () => {
         const store = await fresh({ chunkSize: 2, maxChunks: 2 })
@@ -607,6 +623,8 @@ export function storeContract(
         await expect(store.samples.recent(1)).rejects.toThrow(/closed/)
         await expect(store.outbox.due(T0, 1)).rejects.toThrow(/closed/)
         await expect(store.silences.saveSilence(silence('s', T0, T0 + HOUR))).rejects.toThrow(/closed/)
+        // Using a closed store is the caller's mistake, not a failing store.
+        expect(store.health()).toEqual({ ok: true, failedWrites: 0 })
       })
     })
   })

@@ -216,6 +216,59 @@ describe.skipIf(!url)('createPostgresStore', () => {
       }
     })
 
+    it('should say in health() that writes fail while PostgreSQL is away, never with the password, and be ok once the buffer is written', async () => {
+      const secret = 'pr0xy-s3cret'
+      const via = new URL(url as string)
+      via.hostname = '127.0.0.1'
+      via.port = String(proxy.port)
+      via.password = secret // the server trusts local connections: the password is only there to be scrubbed
+      const store = await createPostgresStore({
+        connectionString: via.toString(),
+        schema: nextSchema(),
+        connectTimeoutMs: 1000,
+        retryInitialMs: 50,
+        retryMaxMs: 200,
+      })
+      try {
+        await store.samples.append([{ name: 'm', value: 1, at: 1000 }])
+        expect(store.health()).toEqual({ ok: true, failedWrites: 0 })
+        proxy.cut()
+        const before = Date.now()
+        await store.samples.append([{ name: 'm', value: 2, at: 2000 }]) // buffered, not thrown
+        const failing = store.health()
+        expect(failing).toMatchObject({
+          ok: false,
+          lastError: expect.stringMatching(/^append samples: .* is unreachable/),
+        })
+        expect(failing.failingSince).toBeGreaterThanOrEqual(before)
+        // A port write is not buffered: it rejects, and counts.
+        const error = await store.alerts
+          .saveAlert({
+            fingerprint: 'fp',
+            rule: 'r',
+            severity: 'critical',
+            state: 'firing',
+            labels: {},
+            annotations: {},
+            updatedAt: 3000,
+          })
+          .catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(StoreUnavailableError)
+        expect(store.health().failedWrites).toBeGreaterThan(failing.failedWrites)
+        expect(store.health().failingSince).toBe(failing.failingSince)
+        for (const text of [(error as Error).message, (error as Error).stack, JSON.stringify(store.health())])
+          expect(text).not.toContain(secret)
+        proxy.restore()
+        await store.flush()
+        expect(store.health()).toMatchObject({ ok: true })
+        expect(store.health().failingSince).toBeUndefined()
+        expect((await store.samples.recent(5)).map((s) => s.value)).toEqual([2, 1])
+      } finally {
+        proxy.restore()
+        await store.close()
+      }
+    })
+
     it('should answer reads from the recent window while PostgreSQL is away, with withRecentWindow', async () => {
       const via = new URL(url as string)
       via.hostname = '127.0.0.1'

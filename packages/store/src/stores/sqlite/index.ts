@@ -1,12 +1,13 @@
 import { resolve } from 'node:path'
 import { errorMessage, systemClock } from '@noa/core'
 import type { z } from 'zod'
-import { StoreError } from '../../errors.ts'
+import { isStoreError, StoreError } from '../../errors.ts'
+import { createHealthTracker } from '../../health.ts'
 import { runMaintenance } from '../../maintenance.ts'
 import { parseOptions, resolveCommon, type StoreRuntime } from '../../options.ts'
 import type { Store } from '../../store.ts'
 import { loadDriver, openConnection } from './connection.ts'
-import { sqliteError } from './errors.ts'
+import { sqliteError, withoutPath } from './errors.ts'
 import { bindMaintenance } from './maintenance.ts'
 import { sqliteOptionsSchema } from './options.ts'
 import { bindPorts } from './ports.ts'
@@ -42,22 +43,38 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       maxSizeBytes: parsed.maxSizeBytes,
     })
   } catch (error) {
-    throw new StoreError(`cannot open the SQLite store at ${path}: ${errorMessage(error)}`, {
+    throw new StoreError(`cannot open the SQLite store: ${withoutPath(errorMessage(error), path)}`, {
       code: 'ERR_STORE_PATH',
       path,
       cause: error,
     })
   }
   let closed = false
-  const run = async <T>(what: string, fn: () => T | Promise<T>): Promise<T> => {
-    if (closed) throw new StoreError(`the SQLite store at ${path} is closed`, { path })
-    try {
-      return await fn()
-    } catch (error) {
-      throw sqliteError(what, path, error)
-    }
+  const health = createHealthTracker(clock)
+  const exec: Exec = {
+    async read(what, fn) {
+      if (closed) throw new StoreError('the SQLite store is closed', { path })
+      try {
+        return await fn()
+      } catch (error) {
+        throw sqliteError(what, path, error)
+      }
+    },
+    async write(what, fn) {
+      if (closed) throw new StoreError('the SQLite store is closed', { path })
+      try {
+        const out = await fn()
+        health.succeeded()
+        return out
+      } catch (error) {
+        // Input the store refused (a bad label, a duplicate id) says nothing about the file.
+        if (isStoreError(error)) throw error
+        const failure = sqliteError(what, path, error)
+        health.failed(failure.message)
+        throw failure
+      }
+    },
   }
-  const exec: Exec = { read: run, write: run }
   const lists = createLists(db)
   const { reader, valueBefore, ...timeSeries } = bindTimeSeries(db, exec, lists)
   const driver = bindMaintenance(db, reader, valueBefore)
@@ -66,9 +83,10 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     type: 'sqlite',
     ...timeSeries,
     ...bindPorts(db, exec, lists),
-    maintain: (now = clock.now()) => run('maintenance', () => runMaintenance(driver, common, now)),
+    maintain: (now = clock.now()) => exec.write('maintenance', () => runMaintenance(driver, common, now)),
     flush: async () => {},
     stats: () => ({ buffered: 0, dropped: 0 }),
+    health: () => health.health(),
     async close() {
       if (closed) return
       closed = true

@@ -1,0 +1,70 @@
+import { rmSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { FakeClock } from '@noa/core'
+import { describe, expect, it } from 'vitest'
+import { mountTmpfs } from '../../../test/tmpfs.ts'
+import { isStoreError } from '../../errors.ts'
+import type { SampleInput, Store } from '../../store.ts'
+import { createSqliteStore } from './index.ts'
+
+// These tests need root and permission to mount: without them they fail, saying so.
+
+const batch = (k: number): SampleInput[] =>
+  Array.from({ length: 500 }, (_, i) => ({
+    name: 'fill',
+    labels: { slot: String(i % 50) },
+    value: k,
+    at: k * 1000 + i,
+  }))
+
+describe('createSqliteStore on a real file system', () => {
+  it('should reject writes with ERR_STORE_FULL on a full file system, say so in health(), and recover once space is freed', async () => {
+    const fs = mountTmpfs('2m')
+    let store: Store | undefined
+    try {
+      const ballast = join(fs.dir, 'ballast')
+      writeFileSync(ballast, Buffer.alloc(512 * 1024, 1))
+      const clock = new FakeClock()
+      store = await createSqliteStore({ path: join(fs.dir, 'noa.db'), clock })
+      let error: unknown
+      let k = 0
+      for (; k < 1000 && !error; k++) error = await store.samples.append(batch(k)).catch((e: unknown) => e)
+      expect(isStoreError(error)).toBe(true)
+      expect(error).toMatchObject({
+        code: 'ERR_STORE_FULL',
+        retryable: true,
+        message: 'append samples failed on the SQLite store: database or disk is full',
+      })
+      const failedAt = clock.now()
+      expect(store.health()).toEqual({
+        ok: false,
+        failingSince: failedAt,
+        lastError: (error as Error).message,
+        failedWrites: 1,
+      })
+      // The ports fail the same way on a full disk, and each failed write counts.
+      await clock.advance(1000)
+      const big = { channel: 'webhook', idempotencyKey: 'k', payload: 'x'.repeat(64 * 1024), createdAt: 1 }
+      await expect(store.outbox.enqueue([big])).rejects.toMatchObject({ code: 'ERR_STORE_FULL' })
+      expect(store.health()).toEqual({
+        ok: false,
+        failingSince: failedAt,
+        lastError: 'enqueue failed on the SQLite store: database or disk is full',
+        failedWrites: 2,
+      })
+      expect(JSON.stringify(store.health())).not.toContain(fs.dir)
+      expect((await store.samples.recent(1))[0]?.value).toBe(k - 2)
+
+      rmSync(ballast)
+      await store.samples.append(batch(k))
+      expect(store.health()).toMatchObject({ ok: true, failedWrites: 2 })
+      expect(store.health().failingSince).toBeUndefined()
+      expect((await store.samples.recent(1))[0]?.value).toBe(k)
+      await store.outbox.enqueue([big])
+      expect(await store.outbox.deliveries()).toHaveLength(1)
+    } finally {
+      await store?.close()
+      fs.unmount()
+    }
+  })
+})
