@@ -35,6 +35,7 @@ export type {
   SnapshotStore,
   Store,
   StoreHealth,
+  StoreRecovery,
   StoreStats,
   StoreType,
 } from './store.ts'

@@ -10,6 +10,7 @@ import type {
   SilenceStore,
   StateChange,
 } from '@noa/core'
+import type { StoreError } from './errors.ts'
 
 /** The backends a store can run on; the `type` string of the store configuration. */
 export type StoreType = 'memory' | 'sqlite' | 'postgres'
@@ -178,6 +179,20 @@ export interface StoreHealth {
   lastError?: string
   /** Write attempts the database refused since the store was opened (a failed retry of buffered writes counts once). */
   failedWrites: number
+}
+
+/**
+ * What the sqlite store did when its file failed the integrity check at open (corrupt
+ * pages, or not a database at all): the file was moved aside and a new, empty store
+ * created in its place. The agent raises an alert with `error.message` (no path in it).
+ */
+export interface StoreRecovery {
+  /** Where the unreadable file now is: `<file>.corrupt-<UTC time>`, its -wal and -shm beside it with the same name. */
+  movedTo: string
+  /** Why, as a StoreError with code `ERR_STORE_CORRUPT`; its `cause` is SQLite's error. */
+  error: StoreError
+  /** Epoch ms (the store's clock) of the move. */
+  at: number
 }
 
 /**

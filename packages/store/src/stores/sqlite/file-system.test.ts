@@ -4,6 +4,7 @@ import { FakeClock } from '@noa/core'
 import { describe, expect, it } from 'vitest'
 import { mountTmpfs } from '../../../test/tmpfs.ts'
 import { isStoreError } from '../../errors.ts'
+import { openStore } from '../../open.ts'
 import type { SampleInput, Store } from '../../store.ts'
 import { createSqliteStore } from './index.ts'
 
@@ -64,6 +65,29 @@ describe('createSqliteStore on a real file system', () => {
       expect(await store.outbox.deliveries()).toHaveLength(1)
     } finally {
       await store?.close()
+      fs.unmount()
+    }
+  })
+  it('should refuse with ERR_STORE_CORRUPT when an unreadable file cannot be moved aside, so openStore falls back to memory', async () => {
+    const fs = mountTmpfs('1m')
+    try {
+      const path = join(fs.dir, 'noa.db')
+      writeFileSync(path, Buffer.alloc(64 * 1024, 0x5a))
+      fs.remount('ro')
+      const error = await createSqliteStore({ path }).catch((e: unknown) => e)
+      expect(error).toMatchObject({ code: 'ERR_STORE_CORRUPT', path })
+      expect((error as Error).message).toMatch(
+        /^the SQLite store file is unreadable \(file is not a database\) and could not be moved aside: EROFS: read-only file system, rename '<store file>' -> '<store file>\.corrupt-\d{8}T\d{6}Z'$/,
+      )
+      const seen: string[] = []
+      const store = await openStore(
+        { type: 'sqlite', path },
+        { fallbackToMemory: true, onFallback: (e) => seen.push(e.code) },
+      )
+      expect(store.type).toBe('memory')
+      expect(seen).toEqual(['ERR_STORE_CORRUPT'])
+      await store.close()
+    } finally {
       fs.unmount()
     }
   })
