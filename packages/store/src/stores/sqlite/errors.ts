@@ -31,6 +31,7 @@ export function sqliteError(what: string, path: string, error: unknown): StoreEr
     code,
     path,
     cause: error,
-    retryable: sqliteCode === 'SQLITE_BUSY' || sqliteCode === 'SQLITE_FULL',
+    // Waiting may help: a lock is released, space is freed, the file system is made writable (the store reopens).
+    retryable: /^SQLITE_(BUSY|FULL|READONLY)/.test(sqliteCode) && sqliteCode !== 'SQLITE_READONLY_DBMOVED',
   })
 }

@@ -2,6 +2,7 @@ import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { FakeClock } from '@noa/core'
 import { describe, expect, it } from 'vitest'
+import { runFixture, stop } from '../../../test/processes.ts'
 import { mountTmpfs } from '../../../test/tmpfs.ts'
 import { isStoreError } from '../../errors.ts'
 import { openStore } from '../../open.ts'
@@ -88,6 +89,59 @@ describe('createSqliteStore on a real file system', () => {
       expect(seen).toEqual(['ERR_STORE_CORRUPT'])
       await store.close()
     } finally {
+      fs.unmount()
+    }
+  })
+  it('should reject writes on a read-only file system, say so in health(), and write again once it is read-write', async () => {
+    const fs = mountTmpfs('4m')
+    let store: Store | undefined
+    try {
+      const path = join(fs.dir, 'noa.db')
+      // A store left by a crash (its -wal and -shm beside it) on a file system that then turned
+      // read-only, as the kernel does after disk errors: SQLite can open it, but only to read.
+      const crashed = runFixture('sqlite-crash.ts', [path])
+      await crashed.waitFor(/^written$/)
+      await stop(crashed.child, 'SIGKILL')
+      fs.remount('ro')
+      const clock = new FakeClock()
+      store = await createSqliteStore({ path, clock })
+      expect((await store.alerts.alerts()).map((a) => a.fingerprint)).toEqual(['fp-before-crash'])
+
+      const error = await store.samples
+        .append([{ name: 'up', labels: { service: 'api' }, value: 1, at: 2000 }])
+        .catch((e: unknown) => e)
+      expect(isStoreError(error)).toBe(true)
+      expect(error).toMatchObject({
+        code: 'ERR_STORE_PATH',
+        retryable: true,
+        path,
+        message: 'append samples failed on the SQLite store: attempt to write a readonly database',
+      })
+      const failedAt = clock.now()
+      expect(store.health()).toEqual({
+        ok: false,
+        failingSince: failedAt,
+        lastError: (error as Error).message,
+        failedWrites: 1,
+      })
+      await clock.advance(1000)
+      // Still read-only: trying again fails again, and reads keep working.
+      await expect(
+        store.silences.saveSilence({ id: 's', matchers: [], startsAt: 0, endsAt: 5000, comment: '' }),
+      ).rejects.toMatchObject({ code: 'ERR_STORE_PATH' })
+      expect(store.health()).toMatchObject({ ok: false, failingSince: failedAt, failedWrites: 2 })
+      expect(JSON.stringify(store.health())).not.toContain(fs.dir)
+      expect(await store.samples.recent(5)).toHaveLength(1)
+
+      fs.remount('rw')
+      await store.samples.append([{ name: 'up', labels: { service: 'api' }, value: 1, at: 2000 }])
+      expect(store.health()).toMatchObject({ ok: true, failedWrites: 2 })
+      expect((await store.samples.recent(5)).map((s) => s.value)).toEqual([1, 0])
+      await store.silences.saveSilence({ id: 's', matchers: [], startsAt: 0, endsAt: 5000, comment: '' })
+      expect(await store.silences.silences()).toHaveLength(1)
+      expect((await store.alerts.alerts()).map((a) => a.fingerprint)).toEqual(['fp-before-crash'])
+    } finally {
+      await store?.close()
       fs.unmount()
     }
   })

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path'
+import { accessSync, constants } from 'node:fs'
+import { dirname, resolve } from 'node:path'
 import { errorMessage, noopLogger, systemClock } from '@noa/core'
 import type { z } from 'zod'
 import { isStoreError, StoreError } from '../../errors.ts'
@@ -55,14 +56,14 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   const common = resolveCommon(parsed)
   const path = parsed.path === ':memory:' ? ':memory:' : resolve(parsed.path)
   const Driver = await loadDriver()
-  const connection = {
+  const opening = {
     busyTimeoutMs: parsed.busyTimeoutMs ?? 5000,
     maxSizeBytes: parsed.maxSizeBytes,
     integrityCheck: parsed.integrityCheck !== 'off',
   }
   let db: Db
   try {
-    db = openRecovering((beforeClose) => openConnection(Driver, path, connection, beforeClose), path, {
+    db = openRecovering((beforeClose) => openConnection(Driver, path, opening, beforeClose), path, {
       clock,
       logger,
       onRecovered,
@@ -76,6 +77,9 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     })
   }
   let closed = false
+  // Set when a write failed because the connection cannot write: it was opened while the
+  // file system was read-only, and SQLite keeps such a connection read-only for good.
+  let readOnly = false
   const health = createHealthTracker(clock)
   const exec: Exec = {
     async read(what, fn) {
@@ -95,21 +99,67 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       } catch (error) {
         // Input the store refused (a bad label, a duplicate id) says nothing about the file.
         if (isStoreError(error)) throw error
+        if (isReadOnly(error) && path !== ':memory:') readOnly = true
         const failure = sqliteError(what, path, error)
         health.failed(failure.message)
         throw failure
       }
     },
   }
-  const lists = createLists(db)
-  const { reader, valueBefore, ...timeSeries } = bindTimeSeries(db, exec, lists)
-  const driver = bindMaintenance(db, reader, valueBefore)
+  /** Everything bound to one connection: its statements, the ports using them, maintenance. */
+  function bind(connection: Db) {
+    const lists = createLists(connection)
+    const { reader, valueBefore, ...timeSeries } = bindTimeSeries(connection, exec, lists)
+    return {
+      ...timeSeries,
+      ...bindPorts(connection, exec, lists),
+      driver: bindMaintenance(connection, reader, valueBefore),
+    }
+  }
+  let bound = bind(db)
+
+  /** The bound connection, reopened first when it could not write and the file system takes writes again. */
+  function current(): ReturnType<typeof bind> {
+    if (!readOnly || closed || !writable(path)) return bound
+    // SQLite maps a file's -shm once per process: a new connection opened beside the
+    // read-only one would share its read-only mapping, so the old one is closed first.
+    db.close()
+    try {
+      db = openConnection(Driver, path, { ...opening, integrityCheck: false })
+    } catch (error) {
+      // The next call tries again: current() keeps returning statements of a closed connection until then.
+      const failure = sqliteError('reopening', path, error)
+      health.failed(failure.message)
+      throw failure
+    }
+    bound = bind(db)
+    readOnly = false
+    logger.info('store file writable again: reopened it', { path })
+    return bound
+  }
+  /** A port whose every call goes to the connection current() gives at that moment. */
+  function forward<K extends Exclude<keyof ReturnType<typeof bind>, 'driver'>>(port: K) {
+    const methods = Object.keys(bound[port]).map((method) => [
+      method,
+      async (...args: unknown[]) =>
+        (current()[port] as unknown as Record<string, (...a: unknown[]) => unknown>)[method]!(...args),
+    ])
+    return Object.fromEntries(methods) as ReturnType<typeof bind>[K]
+  }
 
   return {
     type: 'sqlite',
-    ...timeSeries,
-    ...bindPorts(db, exec, lists),
-    maintain: (now = clock.now()) => exec.write('maintenance', () => runMaintenance(driver, common, now)),
+    samples: forward('samples'),
+    snapshots: forward('snapshots'),
+    checks: forward('checks'),
+    outbox: forward('outbox'),
+    alerts: forward('alerts'),
+    healing: forward('healing'),
+    approvals: forward('approvals'),
+    leases: forward('leases'),
+    silences: forward('silences'),
+    maintain: (now = clock.now()) =>
+      exec.write('maintenance', () => runMaintenance(current().driver, common, now)),
     flush: async () => {},
     stats: () => ({ buffered: 0, dropped: 0 }),
     health: () => health.health(),
@@ -118,5 +168,22 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       closed = true
       db.close()
     },
+  }
+}
+
+/** True when SQLite refused a write because the connection is read-only (not because the file moved away). */
+function isReadOnly(error: unknown): boolean {
+  const code = String((error as { code?: unknown })?.code ?? '')
+  return code.startsWith('SQLITE_READONLY') && code !== 'SQLITE_READONLY_DBMOVED'
+}
+
+/** True when the file and its folder (for the -wal and -shm) can be written: a cheap check, no lock taken. */
+function writable(path: string): boolean {
+  try {
+    accessSync(path, constants.W_OK)
+    accessSync(dirname(path), constants.W_OK)
+    return true
+  } catch {
+    return false
   }
 }
