@@ -5,20 +5,21 @@ export interface StoreErrorOptions {
   /** @default 'ERR_STORE' */
   code?: string
   cause?: unknown
-  /** The file or directory involved, when there is one. */
+  /** The file or directory involved, when there is one: for the operator's logs, never put in the message. */
   path?: string
   /** True when trying again later may work (a lost connection), false for bad input or a broken file. @default false */
   retryable?: boolean
 }
 
 /**
- * Thrown by every store backend. `path` names the file when a file is at fault;
- * `retryable` says whether trying again later may help.
+ * Thrown by every store backend. The message is safe to show in API answers and alerts:
+ * it never holds a file path, a connection string or a password. `path` names the file
+ * when a file is at fault, for logs; `retryable` says whether trying again later may help.
  *
  * @example
  * ```ts
  * try { await openStore({ type: 'sqlite', path: '/read-only/noa.db' }) }
- * catch (error) { if (isStoreError(error)) console.error(error.path, error.message) }
+ * catch (error) { if (isStoreError(error)) logger.error(error.message, { path: error.path }) }
  * ```
  */
 export class StoreError extends NoaError {

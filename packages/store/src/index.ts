@@ -34,6 +34,8 @@ export type {
   SeriesSelector,
   SnapshotStore,
   Store,
+  StoreHealth,
+  StoreRecovery,
   StoreStats,
   StoreType,
 } from './store.ts'

@@ -33,9 +33,7 @@ describe('openStore', () => {
     const file = join(root, 'file')
     writeFileSync(file, 'x')
     const path = join(file, 'noa.db')
-    await expect(openStore({ type: 'sqlite', path })).rejects.toThrow(
-      `cannot open the SQLite store at ${path}`,
-    )
+    await expect(openStore({ type: 'sqlite', path })).rejects.toThrow('cannot open the SQLite store: EEXIST')
     const seen: StoreError[] = []
     const logged: unknown[] = []
     const logger = { debug() {}, info() {}, warn() {}, error: (_m: string, f?: unknown) => logged.push(f) }

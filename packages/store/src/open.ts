@@ -2,7 +2,7 @@ import type { Logger } from '@noa/core'
 import { ConfigError, errorMessage, noopLogger } from '@noa/core'
 import { z } from 'zod'
 import { StoreError } from './errors.ts'
-import type { Store, StoreType } from './store.ts'
+import type { Store, StoreRecovery, StoreType } from './store.ts'
 import { createMemoryStore, type MemoryStoreOptions } from './stores/memory/index.ts'
 import { memoryOptionsSchema } from './stores/memory/options.ts'
 import type { PostgresStoreOptions } from './stores/postgres/index.ts'
@@ -38,17 +38,25 @@ export interface OpenStoreOptions {
   fallback?: MemoryStoreOptions
   /** Called with the error when the fallback is used. */
   onFallback?: (error: StoreError) => void
+  /**
+   * Called once when a sqlite store's file failed its integrity check at open and was
+   * moved aside for a new, empty store; the agent raises an alert with `error.message`.
+   */
+  onRecovered?: (recovery: StoreRecovery) => void
   /** @default noopLogger */
   logger?: Logger
 }
 
-type Factory = (config: never) => Promise<Store>
+type Factory = (config: never, options: OpenStoreOptions) => Promise<Store>
 
 /** One factory per backend type; heavy clients are imported only when their backend is chosen. */
 const factories = {
   memory: async (config: MemoryStoreOptions) => createMemoryStore(config),
-  sqlite: async (config: SqliteStoreOptions) =>
-    (await import('./stores/sqlite/index.ts')).createSqliteStore(config),
+  sqlite: async (config: SqliteStoreOptions, options: OpenStoreOptions) =>
+    (await import('./stores/sqlite/index.ts')).createSqliteStore({
+      ...config,
+      onRecovered: options.onRecovered ?? config.onRecovered,
+    }),
   postgres: async (config: PostgresStoreOptions) =>
     (await import('./stores/postgres/index.ts')).createPostgresStore(config),
 } satisfies Record<StoreType, Factory>
@@ -72,9 +80,9 @@ export async function openStore(config: StoreConfig, options: OpenStoreOptions =
       },
     ])
   const { type: _type, ...rest } = config
-  const factory = factories[type as StoreType] as (c: typeof rest) => Promise<Store>
+  const factory = factories[type as StoreType] as (c: typeof rest, o: OpenStoreOptions) => Promise<Store>
   try {
-    return await factory(rest)
+    return await factory(rest, options)
   } catch (error) {
     if (!options.fallbackToMemory || error instanceof ConfigError) throw error
     const storeError =

@@ -16,9 +16,14 @@ export const RETENTION_KINDS = [
   'deliveries',
   'healings',
   'approvals',
+  'silences',
 ] as const satisfies readonly RetentionKind[]
 
-/** Default retention in days per kind: 30, except 1-hour rollups (400) so year-long charts stay possible. */
+/**
+ * Default retention in days per kind: 30, except 1-hour rollups (400) so year-long charts
+ * stay possible, and silences (7 days after they end: long enough to see what was silenced
+ * last week, short enough that the list the agent loads at start stays small).
+ */
 export const DEFAULT_RETENTION_DAYS: Readonly<Record<RetentionKind, number>> = Object.freeze({
   samples: 30,
   rollups1m: 30,
@@ -29,6 +34,7 @@ export const DEFAULT_RETENTION_DAYS: Readonly<Record<RetentionKind, number>> = O
   deliveries: 30,
   healings: 30,
   approvals: 30,
+  silences: 7,
 })
 
 const days = z.number().positive().max(36_500)
@@ -45,7 +51,7 @@ export const retentionSchema = z
 
 /** Options every backend shares. */
 export const commonOptionsSchema = z.object({
-  /** Days to keep each kind. @default 30 for every kind, 400 for 1-hour rollups */
+  /** Days to keep each kind (silences: days after they end). @default 30 for every kind, 400 for 1-hour rollups, 7 for silences */
   retention: retentionSchema.optional(),
   /** Rows deleted per statement by maintenance. @default 5000 */
   chunkSize: z.number().int().min(1).max(1_000_000).optional(),

@@ -1,4 +1,12 @@
-import type { AlertRecord, Approval, ApprovalDecision, CheckResult, Delivery, NewDelivery } from '@noa/core'
+import type {
+  AlertRecord,
+  Approval,
+  ApprovalDecision,
+  CheckResult,
+  Delivery,
+  NewDelivery,
+  Silence,
+} from '@noa/core'
 import { createId } from '@noa/core'
 import { StoreError } from './errors.ts'
 import type { CheckQuery } from './store.ts'
@@ -83,4 +91,34 @@ export function snapshotTime(timestamp: unknown): number {
   if (Number.isNaN(t))
     throw new StoreError(`snapshot.timestamp must be an ISO 8601 time, got ${JSON.stringify(timestamp)}`)
   return t
+}
+
+const MATCHER_OPS = ['=', '!=', '=~', '!~'] as const
+
+/** Refuses a silence that cannot be stored or matched later, naming the field. */
+export function checkSilence(silence: Silence): void {
+  const where = 'saveSilence: silence'
+  if (typeof silence?.id !== 'string' || silence.id === '')
+    throw new StoreError(`${where}.id must be a non-empty string`)
+  for (const key of ['startsAt', 'endsAt'] as const)
+    if (!Number.isFinite(silence[key]))
+      throw new StoreError(`${where}.${key} must be epoch ms, got ${String(silence[key])}`)
+  if (!Array.isArray(silence.matchers)) throw new StoreError(`${where}.matchers must be a list of matchers`)
+  for (const [i, m] of silence.matchers.entries()) {
+    if (typeof m?.label !== 'string' || typeof m.value !== 'string')
+      throw new StoreError(`${where}.matchers[${i}] must have a string label and value`)
+    if (!(MATCHER_OPS as readonly string[]).includes(m.op))
+      throw new StoreError(
+        `${where}.matchers[${i}].op must be one of ${MATCHER_OPS.join(', ')}, got ${JSON.stringify(m.op)}`,
+      )
+  }
+  if (typeof silence.comment !== 'string') throw new StoreError(`${where}.comment must be a string`)
+}
+
+/** The `activeAt` of a silences query, refused when it is not a time. */
+export function activeAtOf(query: { activeAt?: number } | undefined): number | undefined {
+  const at = query?.activeAt
+  if (at !== undefined && !Number.isFinite(at))
+    throw new StoreError(`silences: activeAt must be epoch ms, got ${String(at)}`)
+  return at
 }

@@ -7,8 +7,10 @@ import type {
   MetricSnapshot,
   Outbox,
   ServiceName,
+  SilenceStore,
   StateChange,
 } from '@noa/core'
+import type { StoreError } from './errors.ts'
 
 /** The backends a store can run on; the `type` string of the store configuration. */
 export type StoreType = 'memory' | 'sqlite' | 'postgres'
@@ -135,6 +137,7 @@ export type RetentionKind =
   | 'deliveries'
   | 'healings'
   | 'approvals'
+  | 'silences'
 
 /** What one maintenance run did. */
 export interface MaintenanceReport {
@@ -155,6 +158,44 @@ export interface StoreStats {
 }
 
 /**
+ * How the store's writes are going, for the agent's health answer and its alerts. Every
+ * write path updates it, including writes buffered and written later.
+ *
+ * @example
+ * ```ts
+ * const { ok, failingSince, lastError } = store.health()
+ * if (!ok) logger.error('store writes failing', { since: failingSince, error: lastError })
+ * ```
+ */
+export interface StoreHealth {
+  /** False from a failed write until a write succeeds again. */
+  ok: boolean
+  /** Epoch ms (the store's clock) of the first failed write of the current failure; absent while ok. */
+  failingSince?: number
+  /**
+   * Message of the latest failed write, safe to show in API answers: it never holds the file
+   * path or credentials. Kept after recovery, so `failedWrites` has an explanation.
+   */
+  lastError?: string
+  /** Write attempts the database refused since the store was opened (a failed retry of buffered writes counts once). */
+  failedWrites: number
+}
+
+/**
+ * What the sqlite store did when its file failed the integrity check at open (corrupt
+ * pages, or not a database at all): the file was moved aside and a new, empty store
+ * created in its place. The agent raises an alert with `error.message` (no path in it).
+ */
+export interface StoreRecovery {
+  /** Where the unreadable file now is: `<file>.corrupt-<UTC time>`, its -wal and -shm beside it with the same name. */
+  movedTo: string
+  /** Why, as a StoreError with code `ERR_STORE_CORRUPT`; its `cause` is SQLite's error. */
+  error: StoreError
+  /** Epoch ms (the store's clock) of the move. */
+  at: number
+}
+
+/**
  * Everything noa keeps over time, behind one interface with three backends
  * (memory, sqlite, postgres). The sub-objects implement the ports of @noa/core.
  */
@@ -165,6 +206,7 @@ export interface Store {
   readonly healing: HealingAudit
   readonly approvals: ApprovalStore
   readonly leases: LeaseStore
+  readonly silences: SilenceStore
   readonly samples: SampleStore
   readonly snapshots: SnapshotStore
   readonly checks: CheckStore
@@ -173,6 +215,8 @@ export interface Store {
   /** Writes what is buffered; resolves when the buffer is empty or rejects when it cannot be written now. */
   flush(): Promise<void>
   stats(): StoreStats
+  /** Whether writes work now; refused input (a bad sample, a duplicate id) is not a store failure. */
+  health(): StoreHealth
   /** Flushes what it can and releases files, pools and timers. Calling it twice is harmless. */
   close(): Promise<void>
 }

@@ -17,8 +17,8 @@ export interface RecentWindowOptions {
  * went away): samples, snapshots and check results are also kept in a bounded in-memory
  * window; a write the store refuses is counted in `stats().dropped` and logged instead of
  * thrown; a read the store cannot answer is answered from the window. The ports (outbox,
- * alerts, healing, approvals, leases) are passed through unchanged: their failures must
- * be seen.
+ * alerts, healing, approvals, leases, silences) are passed through unchanged: their
+ * failures must be seen.
  *
  * @example
  * ```ts
@@ -164,6 +164,7 @@ export function withRecentWindow(store: Store, options: RecentWindowOptions = {}
     healing: store.healing,
     approvals: store.approvals,
     leases: store.leases,
+    silences: store.silences,
     samples,
     snapshots,
     checks,
@@ -172,6 +173,8 @@ export function withRecentWindow(store: Store, options: RecentWindowOptions = {}
       return store.maintain(now)
     },
     flush: () => store.flush(),
+    // The window hides failed writes from callers; health() is where they still show.
+    health: () => store.health(),
     stats: () => {
       const s = store.stats()
       return { buffered: s.buffered, dropped: s.dropped + dropped }

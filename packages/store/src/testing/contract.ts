@@ -1,6 +1,8 @@
-import type { AlertRecord, Approval, CheckResult, HealingRecord, MetricSnapshot } from '@noa/core'
+import type { HealingRecord } from '@noa/core'
 import type { afterEach, describe, expect, it } from 'vitest'
 import type { RetentionKind, Store } from '../store.ts'
+import { alert, approval, DAY, HOUR, healingRecord, MIN, result, silence, snapshot, T0 } from './records.ts'
+import { restartContract } from './restart-contract.ts'
 
 /** The test functions the suite runs with, passed in so vitest stays out of runtime dependencies. */
 export interface ContractTestApi {
@@ -15,81 +17,6 @@ export interface ContractStoreOptions {
   retention?: Partial<Record<RetentionKind, number>>
   chunkSize?: number
   maxChunks?: number
-}
-
-const T0 = Date.parse('2025-10-22T22:00:00.000Z')
-const MIN = 60_000
-const HOUR = 3_600_000
-const DAY = 86_400_000
-
-function snapshot(at: number, cpu: number): MetricSnapshot {
-  return {
-    timestamp: new Date(at).toISOString(),
-    system: { cpu: { usage: { average: cpu } }, memory: { usagePercent: 67.8 } },
-    application: { requests: { total: 1000, errors: 5, errorRate: 0.005 } },
-    business: { activeUsers: 3 },
-    custom: {},
-  }
-}
-
-function result(service: string, at: number, state: CheckResult['state'] = 'healthy'): CheckResult {
-  return {
-    service,
-    state,
-    at,
-    durationMs: 12,
-    attempts: 1,
-    details: { statusCode: state === 'healthy' ? 200 : 503 },
-  }
-}
-
-function alert(
-  fingerprint: string,
-  state: AlertRecord['state'],
-  updatedAt: number,
-  value?: number,
-): AlertRecord {
-  const a: AlertRecord = {
-    fingerprint,
-    rule: 'HighCpu',
-    severity: 'warning',
-    state,
-    labels: { service: 'api', "quote'": "x'; DROP TABLE alerts; --" },
-    annotations: { summary: 'cpu high' },
-    updatedAt,
-  }
-  if (value !== undefined) a.value = value
-  return a
-}
-
-function healingRecord(
-  id: string,
-  service: string,
-  startedAt: number,
-  outcome: HealingRecord['outcome'] = 'running',
-): HealingRecord {
-  return {
-    id,
-    service,
-    trigger: 'service-down',
-    strategy: 'restart',
-    startedAt,
-    outcome,
-    steps: [],
-    dryRun: false,
-  }
-}
-
-function approval(id: string, requestedAt: number, service = 'api'): Approval {
-  return {
-    id,
-    service,
-    action: 'rollback',
-    reason: 'deployment failed',
-    requestedAt,
-    expiresAt: requestedAt + HOUR,
-    status: 'pending',
-  }
 }
 
 /**
@@ -638,6 +565,24 @@ export function storeContract(
       })
     })
 
+    restartContract(fresh, t)
+
+    describe('health', () => {
+      it('should be healthy with no failed writes, and not count refused input or a duplicate as a store failure', async () => {
+        const store = await fresh()
+        expect(store.health()).toEqual({ ok: true, failedWrites: 0 })
+        await store.samples.append([{ name: 'x', value: 1, at: T0 }])
+        await expect(store.samples.append([{ name: '', value: 1, at: T0 }])).rejects.toThrow(/name/)
+        await expect(
+          store.samples.append([{ name: 'x', labels: { k: 5 as never }, value: 1, at: T0 }]),
+        ).rejects.toThrow(/labels\.k/)
+        await store.approvals.createApproval(approval('a1', T0))
+        await expect(store.approvals.createApproval(approval('a1', T0))).rejects.toThrow(/already exists/)
+        await expect(store.alerts.saveAlert({ ...alert('', 'firing', T0) })).rejects.toThrow(/fingerprint/)
+        expect(store.health()).toEqual({ ok: true, failedWrites: 0 })
+      })
+    })
+
     describe('maintenance', () => {
       it('should delete expired rows in bounded chunks and keep what is still open', async () => {
         const store = await fresh({ chunkSize: 2, maxChunks: 2 })
@@ -677,6 +622,9 @@ export function storeContract(
         await store.close()
         await expect(store.samples.recent(1)).rejects.toThrow(/closed/)
         await expect(store.outbox.due(T0, 1)).rejects.toThrow(/closed/)
+        await expect(store.silences.saveSilence(silence('s', T0, T0 + HOUR))).rejects.toThrow(/closed/)
+        // Using a closed store is the caller's mistake, not a failing store.
+        expect(store.health()).toEqual({ ok: true, failedWrites: 0 })
       })
     })
   })

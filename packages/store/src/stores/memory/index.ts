@@ -11,6 +11,8 @@ import type {
   LeaseStore,
   MetricSnapshot,
   Outbox,
+  Silence,
+  SilenceStore,
   StateChange,
 } from '@noa/core'
 import { systemClock } from '@noa/core'
@@ -19,8 +21,10 @@ import { StoreError } from '../../errors.ts'
 import { type MaintenanceDriver, runMaintenance } from '../../maintenance.ts'
 import { parseOptions, resolveCommon, type StoreRuntime } from '../../options.ts'
 import {
+  activeAtOf,
   alertStateAt,
   checkResult,
+  checkSilence,
   copy,
   countOf,
   decided,
@@ -351,6 +355,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const rows = [...healingRows.values()].filter(
         (h) =>
           (q?.service === undefined || h.service === q.service) &&
+          (q?.outcome === undefined || h.outcome === q.outcome) &&
           (q?.since === undefined || h.startedAt >= q.since),
       )
       return copy(rows.sort((a, b) => b.startedAt - a.startedAt).slice(0, limitOf(q)))
@@ -408,6 +413,23 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       open()
       const cur = leaseRows.get(name)
       return cur && cur.expiresAt > now ? { ...cur } : undefined
+    },
+  }
+
+  const silenceRows = new Map<string, Silence>()
+  const silences: SilenceStore = {
+    async saveSilence(silence) {
+      open()
+      checkSilence(silence)
+      silenceRows.set(silence.id, copy(silence))
+    },
+    async silences(q) {
+      open()
+      const limit = limitOf(q)
+      const at = activeAtOf(q)
+      const rows = [...silenceRows.values()].filter((s) => at === undefined || s.endsAt > at)
+      rows.sort((a, b) => b.startsAt - a.startsAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      return copy(rows.slice(0, limit))
     },
   }
 
@@ -549,6 +571,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
             (a) => a.requestedAt,
             (a) => a.status === 'pending',
           )
+        case 'silences':
+          return deleteFromMap(
+            silenceRows,
+            cutoff,
+            limit,
+            (s) => s.endsAt,
+            () => false,
+          )
       }
     },
   }
@@ -563,12 +593,15 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     healing,
     approvals,
     leases,
+    silences,
     maintain: async (now = clock.now()) => {
       open()
       return runMaintenance(driver, common, now)
     },
     flush: async () => {},
     stats: () => ({ buffered: 0, dropped: 0 }),
+    // Nothing here can fail to be written: the bounds drop the oldest on purpose.
+    health: () => ({ ok: true, failedWrites: 0 }),
     async close() {
       closed = true
     },

@@ -11,15 +11,27 @@ import type {
   LeaseStore,
   MetricSnapshot,
   Outbox,
+  Silence,
+  SilenceStore,
   StateChange,
   Timer,
 } from '@noa/core'
 import { createBackoff, errorMessage, noopLogger, systemClock } from '@noa/core'
 import type { z } from 'zod'
 import { isStoreError, StoreError, StoreUnavailableError } from '../../errors.ts'
+import { createHealthTracker } from '../../health.ts'
 import { type MaintenanceDriver, runMaintenance } from '../../maintenance.ts'
 import { parseOptions, resolveCommon, type StoreRuntime } from '../../options.ts'
-import { checkResult, countOf, decided, limitOf, newDeliveries, snapshotTime } from '../../records.ts'
+import {
+  activeAtOf,
+  checkResult,
+  checkSilence,
+  countOf,
+  decided,
+  limitOf,
+  newDeliveries,
+  snapshotTime,
+} from '../../records.ts'
 import {
   canonicalLabels,
   checkSamples,
@@ -41,6 +53,7 @@ import type {
 } from '../../store.ts'
 import { POSTGRES_MIGRATIONS } from './migrations.ts'
 import { postgresOptionsSchema } from './options.ts'
+import { createScrubber } from './secrets.ts'
 
 type Row = Record<string, unknown>
 
@@ -112,8 +125,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
   const common = resolveCommon(parsed)
   const schema = parsed.schema ?? 'noa'
   const S = `"${schema}"`
-  const secret = parsed.connectionString ? passwordOf(parsed.connectionString) : undefined
-  const scrub = (text: string) => (secret ? text.split(secret).join('***') : text)
+  const scrub = createScrubber(parsed.connectionString)
   const maxBuffered = parsed.maxBufferedWrites ?? 100_000
   const backoff = createBackoff({
     initialMs: parsed.retryInitialMs ?? 1000,
@@ -188,6 +200,22 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       throw wrap(what, error)
     }
   }
+  const health = createHealthTracker(clock)
+  /** A write made now (the ports, maintenance): as `run`, and the store's health follows it. */
+  const write = async <T>(what: string, fn: () => Promise<T>): Promise<T> => {
+    if (closed) throw new StoreError(`the PostgreSQL store (schema ${schema}) is closed`)
+    try {
+      const out = await fn()
+      health.succeeded()
+      return out
+    } catch (error) {
+      // Input the store refused (a duplicate approval) says nothing about the database.
+      if (isStoreError(error)) throw error
+      const failure = wrap(what, error)
+      health.failed(failure.message)
+      throw failure
+    }
+  }
 
   try {
     await tx(async (q) => {
@@ -246,8 +274,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           await (buffer[0] as PendingWrite).write(query)
           const w = buffer.shift() as PendingWrite
           buffered -= w.items
+          health.succeeded()
         }
         attempt = 0
+      } catch (error) {
+        health.failed(wrap('writing buffered writes', error).message)
+        throw error
       } finally {
         draining = undefined
       }
@@ -259,10 +291,14 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     if (closed) throw new StoreError(`the PostgreSQL store (schema ${schema}) is closed`)
     if (buffer.length === 0 && !draining) {
       try {
-        return await write(query)
+        await write(query)
+        health.succeeded()
+        return
       } catch (error) {
-        if (!isConnectionError(error)) throw wrap(what, error)
-        logger.warn('postgres store unreachable; buffering writes', { error: scrub(errorMessage(error)) })
+        const failure = wrap(what, error)
+        health.failed(failure.message)
+        if (!isConnectionError(error)) throw failure
+        logger.warn('postgres store unreachable; buffering writes', { error: failure.message })
       }
     }
     buffer.push({ items, write })
@@ -526,7 +562,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async enqueue(items) {
       const rows = newDeliveries(items)
       if (rows.length === 0) return []
-      await run('enqueue', () =>
+      await write('enqueue', () =>
         query(
           `INSERT INTO ${S}.deliveries (id, channel, idempotency_key, payload, created_at, status, attempts, next_attempt_at)
            SELECT id, channel, key, payload, created, 'pending', 0, created
@@ -553,7 +589,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         ).map(toDelivery),
       ),
     markSent: (id, at) =>
-      run(
+      write(
         'mark sent',
         async () =>
           void (await query(`UPDATE ${S}.deliveries SET status = 'sent', sent_at = $1 WHERE id = $2`, [
@@ -562,7 +598,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           ])),
       ),
     markFailed: (id, f) =>
-      run('mark failed', async () => {
+      write('mark failed', async () => {
         await query(
           `UPDATE ${S}.deliveries SET attempts = attempts + 1, last_error = $1, status = $2, next_attempt_at = coalesce($3, next_attempt_at) WHERE id = $4`,
           [f.error, f.retryAt === undefined ? 'failed' : 'pending', f.retryAt ?? null, id],
@@ -589,7 +625,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async saveAlert(a: AlertRecord) {
       if (typeof a?.fingerprint !== 'string' || a.fingerprint === '')
         throw new StoreError('saveAlert: alert.fingerprint must be a non-empty string')
-      await run('save alert', () =>
+      await write('save alert', () =>
         tx(async (q) => {
           await q('SELECT pg_advisory_xact_lock(hashtext($1))', [`noa-alert:${a.fingerprint}`])
           const [before] = await q(`SELECT state FROM ${S}.alerts WHERE fingerprint = $1`, [a.fingerprint])
@@ -641,7 +677,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async saveHealing(r: HealingRecord) {
       if (typeof r?.id !== 'string' || r.id === '')
         throw new StoreError('saveHealing: record.id must be a non-empty string')
-      await run('save healing', async () => {
+      await write('save healing', async () => {
         await query(
           `INSERT INTO ${S}.healings (id, service, started_at, outcome, data) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (id) DO UPDATE SET service = EXCLUDED.service, started_at = EXCLUDED.started_at, outcome = EXCLUDED.outcome, data = EXCLUDED.data`,
@@ -653,7 +689,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       run('healings', async () => {
         const f = filtered(
           q as Record<string, unknown>,
-          { service: 'service = ?', since: 'started_at >= ?' },
+          { service: 'service = ?', outcome: 'outcome = ?', since: 'started_at >= ?' },
           limitOf(q),
         )
         return (
@@ -669,7 +705,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     async createApproval(a) {
       if (typeof a?.id !== 'string' || a.id === '')
         throw new StoreError('createApproval: approval.id must be a non-empty string')
-      await run('create approval', async () => {
+      await write('create approval', async () => {
         const rows = await query(
           `INSERT INTO ${S}.approvals (id, service, status, requested_at, data) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (id) DO NOTHING RETURNING id`,
           [a.id, a.service, a.status, a.requestedAt, JSON.stringify(a)],
@@ -683,7 +719,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         return r ? parseJson<Approval>(r.data) : undefined
       }),
     decideApproval: (id, decision) =>
-      run('decide approval', () =>
+      write('decide approval', () =>
         tx(async (q) => {
           // FOR UPDATE makes a second decider wait, then see the row is no longer pending.
           const [r] = await q(
@@ -718,7 +754,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
 
   const leases: LeaseStore = {
     acquireLease: (name, holder, ttlMs, now) =>
-      run('acquire lease', async () => {
+      write('acquire lease', async () => {
         const rows = await query(
           `INSERT INTO ${S}.leases (name, holder, expires_at) VALUES ($1, $2, $3)
            ON CONFLICT (name) DO UPDATE SET holder = EXCLUDED.holder, expires_at = EXCLUDED.expires_at
@@ -729,7 +765,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         return rows.length === 1
       }),
     releaseLease: (name, holder) =>
-      run(
+      write(
         'release lease',
         async () =>
           void (await query(`DELETE FROM ${S}.leases WHERE name = $1 AND holder = $2`, [name, holder])),
@@ -741,6 +777,30 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
           [name, now],
         )
         return r ? { holder: r.holder as string, expiresAt: num(r.expires_at) } : undefined
+      }),
+  }
+
+  const silences: SilenceStore = {
+    async saveSilence(silence) {
+      checkSilence(silence)
+      await write('save silence', async () => {
+        await query(
+          `INSERT INTO ${S}.silences (id, starts_at, ends_at, data) VALUES ($1, $2, $3, $4)
+           ON CONFLICT (id) DO UPDATE SET starts_at = EXCLUDED.starts_at, ends_at = EXCLUDED.ends_at, data = EXCLUDED.data`,
+          [silence.id, silence.startsAt, silence.endsAt, JSON.stringify(silence)],
+        )
+      })
+    },
+    silences: (q) =>
+      run('silences', async () => {
+        const f = filtered({ activeAt: activeAtOf(q) }, { activeAt: 'ends_at > ?' }, limitOf(q))
+        return (
+          await query(
+            // COLLATE "C": ids tie-break byte-wise, as on SQLite and in memory, whatever the database's locale.
+            `SELECT data FROM ${S}.silences ${f.where} ORDER BY starts_at DESC, id COLLATE "C" LIMIT ${f.limit}`,
+            f.values,
+          )
+        ).map((r) => parseJson<Silence>(r.data))
       }),
   }
 
@@ -773,6 +833,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     healings: (c, l) =>
       deleteChunk('healings', "outcome NOT IN ('running', 'awaiting-approval') AND started_at < $1", c, l),
     approvals: (c, l) => deleteChunk('approvals', "status <> 'pending' AND requested_at < $1", c, l),
+    silences: (c, l) => deleteChunk('silences', 'ends_at < $1', c, l),
   }
   const driver: MaintenanceDriver = {
     watermark: reader.watermark,
@@ -857,7 +918,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     healing,
     approvals,
     leases,
-    maintain: (now = clock.now()) => run('maintenance', () => runMaintenance(driver, common, now)),
+    silences,
+    maintain: (now = clock.now()) => write('maintenance', () => runMaintenance(driver, common, now)),
     async flush() {
       if (buffer.length === 0) return
       try {
@@ -868,6 +930,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       }
     },
     stats: () => ({ buffered, dropped }),
+    health: () => health.health(),
     async close() {
       if (closed) return
       if (buffer.length > 0) {
@@ -884,15 +947,5 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       timer?.cancel()
       if (ownsPool) await pool.end().catch(() => {})
     },
-  }
-}
-
-/** The password in a connection string, so it can be scrubbed from any message. */
-function passwordOf(connectionString: string): string | undefined {
-  try {
-    const p = new URL(connectionString).password
-    return p ? decodeURIComponent(p) : undefined
-  } catch {
-    return undefined
   }
 }

@@ -42,4 +42,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     CREATE TABLE $S.leases (name text PRIMARY KEY, holder text NOT NULL, expires_at bigint NOT NULL);
     `,
   },
+  {
+    id: 2,
+    name: 'silences',
+    sql: `
+    CREATE TABLE $S.silences (id text PRIMARY KEY, starts_at bigint NOT NULL, ends_at bigint NOT NULL, data text NOT NULL);
+    CREATE INDEX ON $S.silences (ends_at);
+    `,
+  },
 ]

@@ -1,3 +1,5 @@
+import type { HealingRecord } from '@noa/core'
+import { FakeClock } from '@noa/core'
 import pg from 'pg'
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest'
 import { runFixture, stop } from '../../../test/processes.ts'
@@ -6,12 +8,24 @@ import { isStoreError, StoreUnavailableError } from '../../errors.ts'
 import { storeContract } from '../../testing/contract.ts'
 import { withRecentWindow } from '../../window.ts'
 import { createPostgresStore } from './index.ts'
+import { POSTGRES_MIGRATIONS } from './migrations.ts'
 
 const url = process.env.NOA_TEST_POSTGRES_URL
 if (!url)
   console.warn(
     '[store] PostgreSQL tests skipped: set NOA_TEST_POSTGRES_URL (e.g. postgres://postgres@127.0.0.1:5432/test)',
   )
+
+const running: HealingRecord = {
+  id: 'h1',
+  service: 'api',
+  trigger: 'service-down',
+  strategy: 'restart',
+  startedAt: 1000,
+  outcome: 'running',
+  steps: [],
+  dryRun: false,
+}
 
 const prefix = `noa_test_${process.pid}_${Date.now().toString(36)}`
 let n = 0
@@ -48,13 +62,40 @@ describe.skipIf(!url)('createPostgresStore', () => {
       createPostgresStore({ connectionString: url as string, schema }),
     ])
     const { rows } = await admin.query(`SELECT id, name FROM "${schema}".noa_migrations ORDER BY id`)
-    expect(rows).toEqual([{ id: 1, name: 'initial schema' }])
+    expect(rows).toEqual(POSTGRES_MIGRATIONS.map((m) => ({ id: m.id, name: m.name })))
     await a.samples.append([{ name: 'x', value: 1, at: 1 }])
     expect(await b.samples.recent(1)).toEqual([{ name: 'x', labels: {}, value: 1, at: 1 }])
     await a.close()
     await b.close()
     const again = await createPostgresStore({ connectionString: url as string, schema })
     await again.close()
+  })
+
+  it('should migrate a schema made by the first version, keeping its data', async () => {
+    const schema = nextSchema()
+    const S = `"${schema}"`
+    // The first version's schema is its one migration: migrations are only ever appended.
+    await admin.query(`CREATE SCHEMA ${S}`)
+    await admin.query(
+      `CREATE TABLE ${S}.noa_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    )
+    await admin.query((POSTGRES_MIGRATIONS[0]?.sql ?? '').replaceAll('$S', S))
+    await admin.query(`INSERT INTO ${S}.noa_migrations (id, name) VALUES (1, 'initial schema')`)
+    await admin.query(
+      `INSERT INTO ${S}.healings (id, service, started_at, outcome, data) VALUES ('h1', 'api', 1000, 'running', $1)`,
+      [JSON.stringify(running)],
+    )
+    const store = await createPostgresStore({ connectionString: url as string, schema })
+    try {
+      expect(await store.healing.healings({ outcome: 'running' })).toEqual([running])
+      const silence = { id: 's', matchers: [], startsAt: 1000, endsAt: 2000, comment: '' }
+      await store.silences.saveSilence(silence)
+      expect(await store.silences.silences({ activeAt: 1999 })).toEqual([silence])
+      const { rows } = await admin.query(`SELECT id FROM ${S}.noa_migrations ORDER BY id`)
+      expect(rows.map((r) => r.id)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.id))
+    } finally {
+      await store.close()
+    }
   })
 
   it('should work on a pool the caller owns and leave it open', async () => {
@@ -170,6 +211,62 @@ describe.skipIf(!url)('createPostgresStore', () => {
         expect(keys).toEqual(['0', '3', '4'])
         expect(await store.checks.results()).toHaveLength(1)
         expect(store.stats()).toEqual({ buffered: 0, dropped: 200 })
+      } finally {
+        proxy.restore()
+        await store.close()
+      }
+    })
+
+    it('should say in health() that writes fail while PostgreSQL is away, never with the password, and be ok once the buffer is written', async () => {
+      const secret = 'pr0xy-s3cret'
+      const via = new URL(url as string)
+      via.hostname = '127.0.0.1'
+      via.port = String(proxy.port)
+      via.password = secret // the server trusts local connections: the password is only there to be scrubbed
+      // Retries wait on this clock and never come: flush() below writes the buffer itself.
+      const clock = new FakeClock()
+      const store = await createPostgresStore({
+        connectionString: via.toString(),
+        schema: nextSchema(),
+        connectTimeoutMs: 1000,
+        clock,
+      })
+      try {
+        await store.samples.append([{ name: 'm', value: 1, at: 1000 }])
+        expect(store.health()).toEqual({ ok: true, failedWrites: 0 })
+        proxy.cut()
+        await store.samples.append([{ name: 'm', value: 2, at: 2000 }]) // buffered, not thrown
+        const failedAt = clock.now()
+        expect(store.health()).toMatchObject({
+          ok: false,
+          failingSince: failedAt,
+          lastError: expect.stringMatching(
+            /^append samples: the PostgreSQL store \(schema \w+\) is unreachable: /,
+          ),
+          failedWrites: 1,
+        })
+        await clock.advance(100)
+        // A port write is not buffered: it rejects, and counts.
+        const error = await store.alerts
+          .saveAlert({
+            fingerprint: 'fp',
+            rule: 'r',
+            severity: 'critical',
+            state: 'firing',
+            labels: {},
+            annotations: {},
+            updatedAt: 3000,
+          })
+          .catch((e: unknown) => e)
+        expect(error).toBeInstanceOf(StoreUnavailableError)
+        expect(store.health()).toMatchObject({ ok: false, failingSince: failedAt, failedWrites: 2 })
+        for (const text of [(error as Error).message, (error as Error).stack, JSON.stringify(store.health())])
+          expect(text).not.toContain(secret)
+        proxy.restore()
+        await store.flush()
+        expect(store.health()).toMatchObject({ ok: true, failedWrites: 2 })
+        expect(store.health().failingSince).toBeUndefined()
+        expect((await store.samples.recent(5)).map((s) => s.value)).toEqual([2, 1])
       } finally {
         proxy.restore()
         await store.close()

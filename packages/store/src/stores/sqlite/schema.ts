@@ -34,5 +34,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   CREATE TABLE approvals (id TEXT PRIMARY KEY, service TEXT NOT NULL, status TEXT NOT NULL, requested_at INTEGER NOT NULL, data TEXT NOT NULL);
   CREATE INDEX approvals_requested ON approvals (requested_at);
   CREATE TABLE leases (name TEXT PRIMARY KEY, holder TEXT NOT NULL, expires_at INTEGER NOT NULL);
+  `, // 2: silences, so they survive a restart. endsAt is indexed for the active list and retention.
+  `
+  CREATE TABLE silences (id TEXT PRIMARY KEY, starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL, data TEXT NOT NULL);
+  CREATE INDEX silences_ends ON silences (ends_at);
   `,
 ]

@@ -1,13 +1,16 @@
 import { execFileSync } from 'node:child_process'
-import { chmodSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
+import type { AlertRecord, Silence } from '@noa/core'
+import { FakeClock } from '@noa/core'
 import Database from 'better-sqlite3'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import { runFixture, stop } from '../../../test/processes.ts'
 import { isStoreError } from '../../errors.ts'
 import { storeContract } from '../../testing/contract.ts'
 import { createSqliteStore } from './index.ts'
+import { SQLITE_MIGRATIONS } from './schema.ts'
 
 const root = mkdtempSync(join(tmpdir(), 'noa-store-sqlite-'))
 
@@ -23,6 +26,23 @@ function makeReadOnly(dir: string): (() => void) | undefined {
   } catch {
     return undefined
   }
+}
+const oldAlert: AlertRecord = {
+  fingerprint: 'fp',
+  rule: 'ServiceDown',
+  severity: 'critical',
+  state: 'firing',
+  labels: { service: 'api' },
+  annotations: {},
+  firedAt: 1000,
+  updatedAt: 1000,
+}
+const kept: Silence = {
+  id: 's1',
+  matchers: [{ label: 'service', op: '=', value: 'api' }],
+  startsAt: 1000,
+  endsAt: 2000,
+  comment: 'maintenance',
 }
 let n = 0
 const nextPath = () => join(root, `run-${++n}`, 'noa.db')
@@ -53,8 +73,62 @@ describe('createSqliteStore', () => {
     await b.close()
     const raw = new Database(path, { readonly: true })
     expect(raw.pragma('journal_mode', { simple: true })).toBe('wal')
-    expect(raw.pragma('user_version', { simple: true })).toBe(1)
+    expect(raw.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length)
     raw.close()
+  })
+
+  it('should open a file made by the first version, keep its data and add the silences table', async () => {
+    const path = nextPath()
+    mkdirSync(dirname(path), { recursive: true })
+    // The first version's schema is its one migration: migrations are only ever appended.
+    const old = new Database(path)
+    old.pragma('journal_mode = WAL')
+    old.exec(SQLITE_MIGRATIONS[0] as string)
+    old.pragma('user_version = 1')
+    old
+      .prepare('INSERT INTO alerts (fingerprint, state, service, updated_at, data) VALUES (?, ?, ?, ?, ?)')
+      .run('fp', 'firing', 'api', 1000, JSON.stringify(oldAlert))
+    old.close()
+    const store = await createSqliteStore({ path })
+    expect(await store.alerts.alerts()).toEqual([oldAlert])
+    await store.silences.saveSilence(kept)
+    expect(await store.silences.silences({ activeAt: 1500 })).toEqual([kept])
+    await store.close()
+    const raw = new Database(path, { readonly: true })
+    expect(raw.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length)
+    raw.close()
+  })
+
+  it('should give back after a reopen what the agent restores: pending alerts, notification times, silences, running healings', async () => {
+    const path = nextPath()
+    const a = await createSqliteStore({ path })
+    const pending = { ...oldAlert, fingerprint: 'p', state: 'pending' as const, activeAt: 900 }
+    const notified = { ...oldAlert, notifiedAt: 1200 }
+    const running = {
+      id: 'h1',
+      service: 'api',
+      trigger: 'service-down',
+      strategy: 'restart',
+      startedAt: 1000,
+      outcome: 'running' as const,
+      steps: [],
+      dryRun: false,
+      agentId: 'agent-1',
+    }
+    const skipped = { ...running, id: 'h2', outcome: 'skipped' as const, skip: 'cooldown' as const }
+    await a.alerts.saveAlert(pending)
+    await a.alerts.saveAlert(notified)
+    await a.silences.saveSilence(kept)
+    await a.healing.saveHealing(running)
+    await a.healing.saveHealing(skipped)
+    await a.close()
+    const b = await createSqliteStore({ path })
+    expect(await b.alerts.alerts({ state: 'pending' })).toEqual([pending])
+    expect((await b.alerts.alerts({ state: 'firing' }))[0]?.notifiedAt).toBe(1200)
+    expect(await b.silences.silences({ activeAt: 1500 })).toEqual([kept])
+    expect(await b.healing.healings({ outcome: 'running' })).toEqual([running])
+    expect(await b.healing.healings({ outcome: 'skipped' })).toEqual([skipped])
+    await b.close()
   })
 
   it('should write a batch larger than one statement in one transaction', async () => {
@@ -77,13 +151,17 @@ describe('createSqliteStore', () => {
     await expect(createSqliteStore(undefined as never)).rejects.toThrow(/store\.path/)
   })
 
-  it('should give a clear error naming the path when the path cannot be written', async () => {
+  it('should say why the path cannot be written without putting the path in the message, and name it in error.path', async () => {
     const file = join(root, 'a-file')
     writeFileSync(file, 'not a directory')
     const path = join(file, 'noa.db')
     const error = await createSqliteStore({ path }).catch((e: unknown) => e)
     expect(isStoreError(error)).toBe(true)
-    expect((error as Error).message).toContain(`cannot open the SQLite store at ${path}`)
+    // Node's mkdir error names the folder; the message an API may show must not.
+    expect((error as Error).message).toBe(
+      "cannot open the SQLite store: EEXIST: file already exists, mkdir '<store folder>'",
+    )
+    expect((error as Error).stack).not.toContain(root)
     expect(error).toMatchObject({ code: 'ERR_STORE_PATH', path })
   })
 
@@ -103,7 +181,7 @@ describe('createSqliteStore', () => {
       await expect(createSqliteStore({ path: fresh })).rejects.toMatchObject({
         code: 'ERR_STORE_PATH',
         path: fresh,
-        message: expect.stringContaining(`cannot open the SQLite store at ${fresh}`),
+        message: 'cannot open the SQLite store: unable to open database file',
       })
       // WAL needs its -wal and -shm files beside the database: an existing file cannot be opened either.
       await expect(createSqliteStore({ path: existing })).rejects.toMatchObject({
@@ -115,9 +193,10 @@ describe('createSqliteStore', () => {
     }
   })
 
-  it('should report a full disk as an error naming the path, and keep answering reads', async () => {
+  it('should report a full file as ERR_STORE_FULL, in health() too, keep answering reads, and heal when retention frees pages', async () => {
     const path = nextPath()
-    const store = await createSqliteStore({ path, maxSizeBytes: 256 * 1024 })
+    const clock = new FakeClock()
+    const store = await createSqliteStore({ path, maxSizeBytes: 256 * 1024, clock })
     await store.samples.append([{ name: 'kept', value: 1, at: 1 }])
     let error: unknown
     for (let i = 0; i < 200 && !error; i++) {
@@ -130,10 +209,18 @@ describe('createSqliteStore', () => {
       error = await store.samples.append(batch).catch((e: unknown) => e)
     }
     expect(error).toMatchObject({ code: 'ERR_STORE_FULL', path, retryable: true })
-    expect((error as Error).message).toMatch(
-      new RegExp(`append samples failed on the SQLite store at ${path}: database or disk is full`),
+    expect((error as Error).message).toBe(
+      'append samples failed on the SQLite store: database or disk is full',
     )
+    const lastError = (error as Error).message
+    expect(store.health()).toEqual({ ok: false, failingSince: clock.now(), lastError, failedWrites: 1 })
     expect((await store.samples.recent(1, { name: 'kept' }))[0]?.value).toBe(1)
+    await clock.advance(10_000)
+    // The samples are from 1970: retention deletes them, their pages are reused, writes work again.
+    expect((await store.maintain()).deleted.samples).toBeGreaterThan(0)
+    expect(store.health()).toEqual({ ok: true, lastError, failedWrites: 1 })
+    await store.samples.append([{ name: 'after', value: 2, at: clock.now() }])
+    expect(await store.samples.recent(5)).toEqual([{ name: 'after', labels: {}, value: 2, at: clock.now() }])
     await store.close()
   })
 

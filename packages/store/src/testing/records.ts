@@ -1,0 +1,92 @@
+import type { AlertRecord, Approval, CheckResult, HealingRecord, MetricSnapshot, Silence } from '@noa/core'
+
+// Records the contract suite writes: each a valid value of its @noa/core type.
+
+export const T0 = Date.parse('2025-10-22T22:00:00.000Z')
+export const MIN = 60_000
+export const HOUR = 3_600_000
+export const DAY = 86_400_000
+
+export function snapshot(at: number, cpu: number): MetricSnapshot {
+  return {
+    timestamp: new Date(at).toISOString(),
+    system: { cpu: { usage: { average: cpu } }, memory: { usagePercent: 67.8 } },
+    application: { requests: { total: 1000, errors: 5, errorRate: 0.005 } },
+    business: { activeUsers: 3 },
+    custom: {},
+  }
+}
+
+export function result(service: string, at: number, state: CheckResult['state'] = 'healthy'): CheckResult {
+  return {
+    service,
+    state,
+    at,
+    durationMs: 12,
+    attempts: 1,
+    details: { statusCode: state === 'healthy' ? 200 : 503 },
+  }
+}
+
+export function alert(
+  fingerprint: string,
+  state: AlertRecord['state'],
+  updatedAt: number,
+  value?: number,
+): AlertRecord {
+  const a: AlertRecord = {
+    fingerprint,
+    rule: 'HighCpu',
+    severity: 'warning',
+    state,
+    labels: { service: 'api', "quote'": "x'; DROP TABLE alerts; --" },
+    annotations: { summary: 'cpu high' },
+    updatedAt,
+  }
+  if (value !== undefined) a.value = value
+  return a
+}
+
+export function healingRecord(
+  id: string,
+  service: string,
+  startedAt: number,
+  outcome: HealingRecord['outcome'] = 'running',
+): HealingRecord {
+  return {
+    id,
+    service,
+    trigger: 'service-down',
+    strategy: 'restart',
+    startedAt,
+    outcome,
+    steps: [],
+    dryRun: false,
+  }
+}
+
+export function approval(id: string, requestedAt: number, service = 'api'): Approval {
+  return {
+    id,
+    service,
+    action: 'rollback',
+    reason: 'deployment failed',
+    requestedAt,
+    expiresAt: requestedAt + HOUR,
+    status: 'pending',
+  }
+}
+
+export function silence(id: string, startsAt: number, endsAt: number): Silence {
+  return {
+    id,
+    matchers: [
+      { label: 'service', op: '=', value: 'api' },
+      { label: 'alertname', op: '=~', value: "High.*|x'; DROP TABLE silences; --" },
+    ],
+    startsAt,
+    endsAt,
+    comment: 'deploy window',
+    createdBy: 'alice',
+  }
+}
