@@ -110,6 +110,14 @@ describe('Agent', () => {
     expect(text).toContain('noa_metrics_rounds_total 2')
     expect(text).toContain('noa_incident_decisions_total{event="rule",decision="heal"} 1')
     await agent.alerts.start()
+    console.log(
+      (await agent.renderMetrics('prometheus'))
+        .split('\n')
+        .filter((l) => l.includes('notif'))
+        .join('\n'),
+      JSON.stringify(agent.alerts.stats()),
+      JSON.stringify(await agent.store.outbox.deliveries()),
+    )
     await wait(async () =>
       (await agent.renderMetrics('prometheus')).includes(
         'noa_notifications_total{channel="rec",status="sent"} 1',

@@ -185,13 +185,12 @@ describe('main', () => {
     // A process that ignores SIGTERM is killed after the grace time.
     const child = spawn(
       process.execPath,
-      ['-e', 'process.on("SIGTERM", () => {}); setInterval(() => {}, 1000)'],
-      {
-        stdio: 'ignore',
-      },
+      ['-e', 'process.on("SIGTERM", () => {}); console.log("ready"); setInterval(() => {}, 1000)'],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
     )
     children.push(child.pid!)
-    await new Promise((r) => setTimeout(r, 300))
+    // Only once it says so does it ignore SIGTERM (a busy machine can take a while to start node).
+    await new Promise((r) => child.stdout!.once('data', r))
     writePid(dir, 'agent', child.pid!)
     expect(await main(['stop', '--timeout', '300'], io())).toBe(0)
     expect(out.at(-1)).toBe(`killed ${child.pid} after 300 ms`)

@@ -120,6 +120,7 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     channels: config.alerting.enabled ? alertChannels(config, path) : {},
     outbox: store.outbox,
     alertLog: store.alerts,
+    silenceStore: store.silences,
     clock,
     logger: log('alerts'),
     groupWaitMs: config.alerting.groupWait,

@@ -13,6 +13,11 @@ export interface Active {
   firedAt?: number
   /** When its firing was last announced (notification queued, actions asked); unset until then. */
   notifiedAt?: number
+  /**
+   * When its condition last held on real data. Data that goes missing (a first scrape after a
+   * restart, a failed scrape) keeps the alert as it is for a while, not resolved at once.
+   */
+  heldAt: number
   /** Set for alerts of service rules only. */
   service?: ServiceName
   muted?: 'silenced' | 'inhibited'

@@ -23,6 +23,9 @@ import { createSilenceSync } from './silence-sync.ts'
 
 export type { AlertAction, ChannelEntry, ChannelRoute }
 
+/** How long an alert keeps its state while the data its condition needs is absent (Prometheus' lookback). */
+export const STALE_AFTER_MS = 300_000
+
 /** An active alert with the reason it is muted, if it is. */
 export type ActiveAlert = AlertRecord & { muted?: 'silenced' | 'inhibited' }
 
@@ -312,13 +315,15 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     const now = clock.now()
     const changes: AlertRecord[] = []
     const seen = new Set<string>()
-    // A service without a check result yet (`unknown`, right after a start) gives no facts:
-    // its alerts keep their state until one arrives, so a restart resolves nothing falsely.
+    // A service without a check result yet (`unknown`, right after a start) gives no health
+    // facts: the alerts of rules that read them keep their state until one arrives, so a
+    // restart resolves nothing falsely. Rules on its metrics alone still run.
     const unknown = new Set<string>()
-    const scopes: ServiceScope[] = []
-    for (const scope of ctx.services ? serviceScopes(ctx) : []) {
+    const allScopes = ctx.services ? serviceScopes(ctx) : []
+    const knownScopes: ServiceScope[] = []
+    for (const scope of allScopes) {
       if (scope.health.state === 'unknown') unknown.add(scope.name)
-      else scopes.push(scope)
+      else knownScopes.push(scope)
     }
     const samples = ctx.samples ?? []
     // A context without health facts (or without metrics) leaves the rules that need them
@@ -331,10 +336,18 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
         skipped.add(rule)
         continue
       }
-      const instances = rule.scope === 'service' ? scopes : [undefined]
+      const instances =
+        rule.scope === 'service' ? (rule.condition.readsHealth ? knownScopes : allScopes) : [undefined]
       for (const service of instances) {
         const result = rule.condition.evaluate({ snapshot: ctx.snapshot, service, samples })
-        if (!result.holds) continue
+        if (!result.holds) {
+          // Absent data (a first scrape after a restart, a failed scrape) says neither yes nor
+          // no: an alert keeps its state for a while, as Prometheus looks back 5 minutes.
+          if (result.known) continue
+          const held = active.get(identity(rule, service).fingerprint)
+          if (held && now - held.heldAt < STALE_AFTER_MS) seen.add(held.fingerprint)
+          continue
+        }
         const id = identity(rule, service)
         seen.add(id.fingerprint)
         let a = active.get(id.fingerprint)
@@ -347,10 +360,12 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
             annotations: {},
             state: 'pending',
             activeAt: now,
+            heldAt: now,
             ...(service ? { service: service.name } : {}),
           }
           active.set(id.fingerprint, a)
         }
+        a.heldAt = now
         a.value = result.value
         const values: Record<string, string | number | undefined> = {
           $value: result.value,
@@ -373,7 +388,8 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
       }
     }
     for (const [fp, a] of active) {
-      if (seen.has(fp) || skipped.has(a.rule) || (a.service && unknown.has(a.service))) continue
+      if (seen.has(fp) || skipped.has(a.rule)) continue
+      if (a.service && unknown.has(a.service) && a.rule.condition.readsHealth) continue
       active.delete(fp)
       if (a.state === 'pending') changes.push(toRecord(a, 'inactive', now))
       else {

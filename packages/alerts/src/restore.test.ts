@@ -267,3 +267,48 @@ describe('restoreAlerts', () => {
     await second.engine.stop()
   })
 })
+
+describe('absent data', () => {
+  const ERRORS = {
+    name: 'errors',
+    condition: 'error_rate > 0.05',
+    scope: 'service',
+    severity: 'critical',
+    actions: ['notify'],
+  }
+  const metrics = (errorRate?: number) => ({
+    snapshot: {
+      timestamp: '',
+      system: {},
+      application: {},
+      business: {},
+      custom: {},
+      services: { api: errorRate === undefined ? {} : { requests: { errorRate } } },
+    },
+    services: { api: { state: 'unknown' as const } },
+  })
+
+  it("should evaluate a rule on a service's metrics alone while its health is still unknown", async () => {
+    const w = world({ rules: [ERRORS] })
+    const { run } = await w.boot()
+    await run(metrics(0.2))
+    expect(w.sent()).toEqual(['firing:errors'])
+  })
+
+  it('should keep a restored alert through a round without data, and resolve it once data is absent 5 minutes', async () => {
+    const w = world({ rules: [ERRORS] })
+    const first = await w.boot()
+    await first.run(metrics(0.2))
+    await first.engine.stop()
+    await w.clock.advance(MIN)
+    const second = await w.boot()
+    // The first round after a start has no rates yet: neither yes nor no.
+    expect((await second.run(metrics())).changes).toEqual([])
+    await w.clock.advance(4 * MIN)
+    expect((await second.run(metrics())).changes).toEqual([])
+    expect(w.sent()).toEqual(['firing:errors'])
+    await w.clock.advance(MIN)
+    expect((await second.run(metrics())).changes.map((c) => c.state)).toEqual(['resolved'])
+    expect(w.sent()).toEqual(['firing:errors', 'resolved:errors'])
+  })
+})

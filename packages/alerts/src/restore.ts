@@ -60,6 +60,8 @@ export async function restoreAlerts(options: {
       state: firingNow ? 'firing' : 'pending',
       ...(r.value !== undefined ? { value: r.value } : {}),
       activeAt: r.activeAt ?? r.updatedAt,
+      // The restart is not the data going missing: the staleness window starts now.
+      heldAt: now,
       ...(firingNow ? { firedAt: r.firedAt ?? r.updatedAt } : {}),
       // Unset when it was never announced (muted, or inside a cooldown): announced once it may be.
       ...(firingNow && r.notifiedAt !== undefined ? { notifiedAt: r.notifiedAt } : {}),

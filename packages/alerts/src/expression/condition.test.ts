@@ -102,23 +102,25 @@ describe('parseExpression', () => {
 
 describe('compileCondition', () => {
   it('should evaluate the seed conditions over the snapshot, with percentages as fractions', () => {
-    expect(run('error_rate > 0.05')).toEqual({ holds: true, value: 0.08 })
-    expect(run('cpu_usage > 0.90')).toEqual({ holds: true, value: 0.93 })
-    expect(run('memory_usage > 0.85')).toEqual({ holds: false })
-    expect(run('avg_latency > 1000')).toEqual({ holds: false })
-    expect(run('health_check_failed && critical', api)).toEqual({ holds: true })
+    expect(run('error_rate > 0.05')).toEqual({ holds: true, known: true, value: 0.08 })
+    expect(run('cpu_usage > 0.90')).toEqual({ holds: true, known: true, value: 0.93 })
+    expect(run('memory_usage > 0.85')).toEqual({ holds: false, known: true })
+    expect(run('avg_latency > 1000')).toEqual({ holds: false, known: true })
+    expect(run('health_check_failed && critical', api)).toEqual({ holds: true, known: true })
   })
 
   it('should mark conditions that read health facts as per-service', () => {
     expect(compileCondition('health_check_failed && critical', 'r').scope).toBe('service')
+    expect(compileCondition('health_check_failed && critical', 'r').readsHealth).toBe(true)
+    expect(compileCondition('error_rate > 0.1', 'r').readsHealth).toBe(false)
     expect(compileCondition('error_rate > 0.05', 'r').scope).toBe('global')
   })
 
   it('should read application values of the service in a per-service evaluation', () => {
-    expect(run('error_rate > 0.1 && critical', api)).toEqual({ holds: true, value: 0.2 })
-    expect(run('business.activeUsers == 3', api)).toEqual({ holds: true, value: 3 })
-    expect(run('business.activeUsers == 42')).toEqual({ holds: true, value: 42 })
-    expect(run('custom.queue_depth >= 7')).toEqual({ holds: true, value: 7 })
+    expect(run('error_rate > 0.1 && critical', api)).toEqual({ holds: true, known: true, value: 0.2 })
+    expect(run('business.activeUsers == 3', api)).toEqual({ holds: true, known: true, value: 3 })
+    expect(run('business.activeUsers == 42')).toEqual({ holds: true, known: true, value: 42 })
+    expect(run('custom.queue_depth >= 7')).toEqual({ holds: true, known: true, value: 7 })
   })
 
   it('should read every named snapshot field', () => {
@@ -150,7 +152,7 @@ describe('compileCondition', () => {
   })
 
   it('should sum samples matched by a selector', () => {
-    expect(run('http_requests_total{status="5xx"} > 5')).toEqual({ holds: true, value: 7 })
+    expect(run('http_requests_total{status="5xx"} > 5')).toEqual({ holds: true, known: true, value: 7 })
     expect(run('http_requests_total{status=~"5..", method!="GET"} == 4').holds).toBe(true)
     expect(run('http_requests_total{status!~"5.."} == 100').holds).toBe(true)
     expect(run('{__name__="x"} > 0').holds).toBe(false)
@@ -168,7 +170,7 @@ describe('compileCondition', () => {
     expect(run('error_rate < 0.05', undefined, empty).holds).toBe(false)
     expect(run('!(error_rate > 0.05)', undefined, empty).holds).toBe(false)
     expect(run('error_rate == 0', undefined, null).holds).toBe(false)
-    expect(run('cpu_usage < 1', undefined, null).holds).toBe(false)
+    expect(run('cpu_usage < 1', undefined, null)).toEqual({ holds: false, known: false })
     expect(run('missing_metric < 1').holds).toBe(false)
     expect(run('-missing_metric < 1').holds).toBe(false)
     expect(run('critical').holds).toBe(false)

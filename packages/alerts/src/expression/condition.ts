@@ -28,6 +28,8 @@ export interface ConditionInput {
 /** The outcome of a condition: it holds only when it evaluated to `true`. */
 export interface ConditionResult {
   holds: boolean
+  /** False when data the condition needs is absent, so it can say neither yes nor no. */
+  known: boolean
   /** The left side of the first comparison, when numeric (the alert's `$value`). */
   value?: number
 }
@@ -37,6 +39,8 @@ export interface Condition {
   readonly source: string
   /** `service` when the condition reads per-service names: the rule then runs once per service. */
   readonly scope: 'global' | 'service'
+  /** The condition reads health facts (state, critical, dependencies, healing), not only metrics. */
+  readonly readsHealth: boolean
   /** Names that are neither snapshot fields nor health facts: looked up among scraped samples. */
   readonly warnings: readonly string[]
   evaluate(input: ConditionInput): ConditionResult
@@ -177,12 +181,16 @@ export function compileCondition(source: string, rule: string): Condition {
   return {
     source,
     scope,
+    // Health facts are exactly the names that make a rule per-service.
+    readsHealth: perService,
     warnings,
     evaluate(input) {
-      const holds = walk(root, input) === true
-      if (!holds || !valueNode) return { holds }
+      const result = walk(root, input)
+      const holds = result === true
+      const known = result !== undefined
+      if (!holds || !valueNode) return { holds, known }
       const value = walk(valueNode, input)
-      return typeof value === 'number' ? { holds, value } : { holds }
+      return typeof value === 'number' ? { holds, known, value } : { holds, known }
     },
   }
 }
