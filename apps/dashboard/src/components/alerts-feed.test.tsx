@@ -53,7 +53,7 @@ describe('AlertsFeed', () => {
 
   it('should mark alerts an active silence matches (exact and regex) and offer no silence for them', () => {
     const silence = (
-      matchers: Array<{ name: string; value: string; isRegex?: boolean }>,
+      matchers: Array<{ name: string; value: string; isRegex: boolean; isEqual: boolean }>,
       endsAt = T0 + 1000,
     ) => ({
       id: 's',
@@ -68,7 +68,7 @@ describe('AlertsFeed', () => {
         canAct
         onSilence={vi.fn()}
         alerts={[alert()]}
-        silences={[silence([{ name: 'service', value: 'a.i', isRegex: true }])]}
+        silences={[silence([{ name: 'service', value: 'a.i', isRegex: true, isEqual: true }])]}
       />,
     )
     expect(screen.getByText('silenced')).toBeTruthy()
@@ -79,7 +79,9 @@ describe('AlertsFeed', () => {
         canAct
         onSilence={vi.fn()}
         alerts={[alert()]}
-        silences={[silence([{ name: 'alertname', value: 'ServiceDown' }], T0 - 1)]}
+        silences={[
+          silence([{ name: 'alertname', value: 'ServiceDown', isRegex: false, isEqual: true }], T0 - 1),
+        ]}
       />,
     )
     expect(screen.queryByText('silenced')).toBeNull()
@@ -89,7 +91,7 @@ describe('AlertsFeed', () => {
         canAct
         onSilence={vi.fn()}
         alerts={[alert()]}
-        silences={[silence([{ name: 'service', value: '(', isRegex: true }])]}
+        silences={[silence([{ name: 'service', value: '(', isRegex: true, isEqual: true }])]}
       />,
     )
     expect(screen.queryByText('silenced')).toBeNull()

@@ -62,6 +62,41 @@ describe('ServiceTile', () => {
     )
   })
 
+  it('should say when healing holds back: a spent budget and the next retry, or none scheduled', () => {
+    const { rerender } = render(
+      <ul>
+        <ServiceTile
+          now={T0}
+          service={serviceStatus({ service: 'api', state: 'error' })}
+          healing={{ circuit: 'open', degraded: true, nextRetryAt: T0 + 20_000 }}
+        />
+      </ul>,
+    )
+    expect(screen.getByText('Degraded')).toBeTruthy()
+    expect(screen.getByText('Restart budget spent; next retry in 20 s')).toBeTruthy()
+    rerender(
+      <ul>
+        <ServiceTile
+          now={T0}
+          service={serviceStatus({ service: 'api', state: 'error' })}
+          healing={{ circuit: 'open', degraded: false }}
+        />
+      </ul>,
+    )
+    expect(screen.queryByText('Degraded')).toBeNull()
+    expect(screen.getByText('Healing keeps failing; no retry scheduled: a person must act')).toBeTruthy()
+    rerender(
+      <ul>
+        <ServiceTile
+          now={T0}
+          service={serviceStatus({ service: 'api' })}
+          healing={{ circuit: 'closed', degraded: false }}
+        />
+      </ul>,
+    )
+    expect(screen.queryByText(/Healing keeps failing|Restart budget/)).toBeNull()
+  })
+
   it('should show a service without any result as unknown, never checked', () => {
     render(
       <ul>

@@ -63,7 +63,7 @@ export function OverviewPage({ status }: { status: Resource<StatusBody> }) {
   return (
     <>
       <section aria-label="System health" className="section">
-        <StatusGrid services={services} now={now} />
+        <StatusGrid services={services} healing={status.data?.services} now={now} />
       </section>
 
       <section aria-label="Resources" className="gauges">

@@ -47,6 +47,8 @@ export function status(services: ServiceStatus[], over: Partial<StatusBody> = {}
       flapping: s.flapping,
       blockedBy: s.blockedBy,
       latencyMs: s.lastResult?.durationMs ?? null,
+      circuit: 'closed' as const,
+      degraded: false,
     })),
     metrics: { cpu: 42.5, memory: 61.25, errorRate: 0.0125, latency: 120 },
     alerts: { firing: 1, pending: 0 },
