@@ -1,3 +1,4 @@
 import { noaTsup } from '../../config/tsup.preset.ts'
 
-export default noaTsup()
+// `endpoint` is its own entry so a service that only serves /health loads no checker and no zod.
+export default noaTsup({ index: 'src/index.ts', endpoint: 'src/endpoint.ts' })

@@ -9,7 +9,7 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { parseArgs } from 'node:util'
-import { createHealthEndpoint } from '@noa/health'
+import { createHealthEndpoint } from '@noa/health/endpoint'
 import { HttpMetrics, instrumentNodeListener, MetricsCollector, negotiate, Registry } from '@noa/metrics'
 
 /** How the service fails: answer 503, stop answering, exit, or never fail. */

@@ -3,7 +3,7 @@ import type { Clock, OverallStatus } from '@noa/core'
 import { ConfigError, systemClock, timeoutSignal } from '@noa/core'
 import type { CheckOutcome } from './checker.ts'
 import { errorOutcome } from './checker.ts'
-import { overallStatus } from './monitor.ts'
+import { overallStatus } from './overall.ts'
 
 /** What a component check gives: true/undefined (fine), false, or a full outcome. */
 // biome-ignore lint/suspicious/noConfusingVoidType: lets `async () => { await pool.query('SELECT 1') }` be a check

@@ -62,6 +62,7 @@ export type {
   ReportOptions,
   ServiceStatus,
 } from './monitor.ts'
-export { createHealthMonitor, HealthMonitor, monitorSettingsSchema, overallStatus } from './monitor.ts'
+export { createHealthMonitor, HealthMonitor, monitorSettingsSchema } from './monitor.ts'
+export { overallStatus } from './overall.ts'
 export type { StateMachineOptions, Transition } from './state.ts'
 export { ServiceStateMachine } from './state.ts'

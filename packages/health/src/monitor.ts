@@ -21,6 +21,7 @@ import type { ServiceCheck, ServiceCheckInput } from './config.ts'
 import { parseServiceChecks } from './config.ts'
 import { type DeadlineSlot, Deadlines } from './deadlines.ts'
 import { Limiter } from './limiter.ts'
+import { overallStatus } from './overall.ts'
 import { ServiceStateMachine } from './state.ts'
 
 /** A state change as the monitor emits it: core's StateChange plus what healing needs to order repairs. */
@@ -667,23 +668,6 @@ function toIssues(error: z.ZodError) {
     path: i.path.join('.'),
     message: `${i.message}${'input' in i ? `; found ${String(i.input)}` : ''}`,
   }))
-}
-
-/**
- * The fleet's status: `unhealthy` when a critical service is down, `degraded` when only
- * non-critical ones are, `unknown` while a service has no result and none is down, else `healthy`.
- */
-export function overallStatus(
-  services: ReadonlyArray<Pick<ServiceStatus, 'state' | 'critical'>>,
-): OverallStatus {
-  let status: OverallStatus = services.length === 0 ? 'unknown' : 'healthy'
-  for (const s of services) {
-    if (isDown(s.state)) {
-      if (s.critical) return 'unhealthy'
-      status = 'degraded'
-    } else if (s.state === 'unknown' && status === 'healthy') status = 'unknown'
-  }
-  return status
 }
 
 /**
