@@ -104,7 +104,7 @@ export interface LocalSupervisorDeps {
    * Folder of the run records, one `<service>.json` per running process (pid, start time,
    * argv, cwd), e.g. `<baseDir>/run/services`. With it a process outlives its agent on
    * purpose: the next supervisor adopts it ({@link LocalSupervisor.start}) and
-   * {@link stopRecorded} stops it. Without it nothing is recorded, and a process left
+   * `stopRecorded()` stops it. Without it nothing is recorded, and a process left
    * behind by an agent that died is not found again.
    */
   runDir?: string
