@@ -39,10 +39,13 @@ export { createKubernetesExecutor, kubernetesExecutorSchema } from './executors/
 export type {
   ExitHandler,
   LocalExecutorOptions,
+  LocalSupervisorDeps,
   LocalSupervisorEvents,
   ProcessExit,
 } from './executors/local/local.ts'
 export { createLocalExecutor, LocalSupervisor, localExecutorSchema } from './executors/local/local.ts'
+export type { RecordedStop, StopRecordedOptions } from './executors/local/stop-recorded.ts'
+export { stopRecorded } from './executors/local/stop-recorded.ts'
 export type { Pm2ExecutorOptions } from './executors/pm2/pm2.ts'
 export { createPm2Executor, pm2ExecutorSchema } from './executors/pm2/pm2.ts'
 export type { ExecutorConfig, ExecutorDeps, ExecutorType } from './executors/registry.ts'

@@ -35,6 +35,12 @@ export type ExecutorType = Resolved['type']
 export interface ExecutorDeps {
   service: string
   clock: Clock
+  /**
+   * Where the local supervisor records the processes it runs (`<baseDir>/run/services` in
+   * the agent), so that a restarted agent adopts them instead of starting second copies.
+   * Without it nothing is recorded. Other executors ignore it.
+   */
+  runDir?: string
 }
 
 type Factory<T extends ExecutorType> = (

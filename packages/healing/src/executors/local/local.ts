@@ -1,11 +1,16 @@
-import { type ChildProcess, spawn } from 'node:child_process'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { Clock, Timer } from '@noa/core'
-import { createBackoff, systemClock } from '@noa/core'
+import { createBackoff, errorMessage, systemClock } from '@noa/core'
 import { EventEmitter } from 'eventemitter3'
 import { z } from 'zod'
 import type { ActionOptions, ActionResult, Capability, Executor, ExecutorStatus } from '../../executor.ts'
-import { RotatingFile } from './rotating-file.ts'
+import { ServiceLogs } from './rotating-file.ts'
+import { type RunRecord, ServiceRecord } from './run-record.ts'
+import { spawnService } from './spawn-service.ts'
+import { stopRecord } from './stop-recorded.ts'
+import { adoptedProcess, type SupervisedProcess, spawnedProcess } from './supervised-process.ts'
+import { takeOver } from './take-over.ts'
+import { terminateGroup } from './terminate.ts'
 
 /** Options of the local supervisor. */
 export const localExecutorSchema = z.object({
@@ -33,6 +38,11 @@ export const localExecutorSchema = z.object({
     .prefault({}),
   /** A process that ran at least this long before exiting counts as a first crash again. @default 10000 */
   stableAfterMs: z.number().int().nonnegative().default(10_000),
+  /**
+   * How often a process adopted from an earlier agent is looked at in /proc to see whether it
+   * exited: it is not this agent's child, so its exit cannot be waited for. @default 250
+   */
+  adoptedPollMs: z.number().int().positive().default(250),
   logs: z
     .object({
       /** Folder of `<service>.out.log` and `<service>.err.log`. @default 'logs/services' */
@@ -45,6 +55,8 @@ export const localExecutorSchema = z.object({
         .default(10 * 1024 * 1024),
       /** Rotated generations kept. @default 3 */
       maxFiles: z.number().int().positive().default(3),
+      /** How often the size is checked while the process runs (and at each start). @default 1000 */
+      checkIntervalMs: z.number().int().positive().default(1000),
     })
     .prefault({}),
 })
@@ -56,7 +68,9 @@ export type LocalExecutorOptions = z.input<typeof localExecutorSchema>
 export interface ProcessExit {
   service: string
   pid: number | undefined
+  /** Null for a process adopted from an earlier agent: only its parent learns how it ended. */
   code: number | null
+  /** Null for a process adopted from an earlier agent. */
   signal: NodeJS.Signals | null
   /** Epoch ms. */
   at: number
@@ -74,22 +88,44 @@ export interface LocalSupervisorEvents {
   /** The process exited without being asked to; emitted before any restart. */
   exit: [exit: ProcessExit]
   started: [info: { service: string; pid: number | undefined }]
+  /** A process left running by an earlier agent was taken over instead of starting a new copy. */
+  adopted: [info: { service: string; pid: number; startedAt: number }]
   stopped: [info: { service: string; code: number | null; signal: NodeJS.Signals | null; killed: boolean }]
 }
 
 /** Decides what happens after an unexpected exit; the healing engine installs one with its guards. */
 export type ExitHandler = (exit: ProcessExit) => void | Promise<void>
 
+/** What the local supervisor gets from its host besides its options. */
+export interface LocalSupervisorDeps {
+  service: string
+  clock?: Clock
+  /**
+   * Folder of the run records, one `<service>.json` per running process (pid, start time,
+   * argv, cwd), e.g. `<baseDir>/run/services`. With it a process outlives its agent on
+   * purpose: the next supervisor adopts it ({@link LocalSupervisor.start}) and
+   * `stopRecorded()` stops it. Without it nothing is recorded, and a process left
+   * behind by an agent that died is not found again.
+   */
+  runDir?: string
+}
+
 /**
- * The embedded supervisor, like PM2 without a daemon: spawns a service from argv, restarts
- * it when it exits (at once after the first crash, with exponential backoff after repeated
- * ones), writes its output to rotating log files, stops it with SIGTERM then SIGKILL.
+ * The embedded supervisor, like PM2 without a daemon: spawns a service from argv in its own
+ * process group, restarts it when it exits (at once after the first crash, with exponential
+ * backoff after repeated ones), lets it write its output to log files that it rotates,
+ * stops it and its children with SIGTERM then SIGKILL. With a `runDir` it records each
+ * process, so a restarted agent adopts the copy still running instead of starting another.
  *
  * @example
  * ```ts
- * const sup = createLocalExecutor(localExecutorSchema.parse({ type: 'local', command: ['node', 'api.js'] }), { service: 'api' })
+ * const sup = createLocalExecutor(localExecutorSchema.parse({ type: 'local', command: ['node', 'api.js'] }), {
+ *   service: 'api',
+ *   runDir: 'run/services',
+ * })
  * sup.on('exit', (e) => console.log('crashed', e.code))
- * await sup.start()
+ * await sup.start() // 'started pid 4242', or 'adopted pid 4242' after an agent restart
+ * await sup.release() // agent shutdown, services kept running
  * ```
  */
 export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> implements Executor {
@@ -99,27 +135,32 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
   readonly #options: z.output<typeof localExecutorSchema>
   readonly #clock: Clock
   readonly #backoff
-  readonly #out: RotatingFile
-  readonly #err: RotatingFile
-  #child: ChildProcess | undefined
+  readonly #logs: ServiceLogs
+  readonly #record: ServiceRecord
+  readonly #cwd: string
+  #proc: SupervisedProcess | undefined
+  #starting: Promise<ActionResult> | undefined
   #startedAt = 0
   #stopping = false
   #wanted = false
+  /** Set by release() until the next start(): the process was left running on purpose. */
+  #released = false
   #crashes = 0
   #restarts = 0
   #extraEnv: Record<string, string> = {}
   #pendingRestart: Timer | undefined
   #exitHandler: ExitHandler | undefined
 
-  constructor(options: z.output<typeof localExecutorSchema>, deps: { service: string; clock?: Clock }) {
+  constructor(options: z.output<typeof localExecutorSchema>, deps: LocalSupervisorDeps) {
     super()
     this.service = deps.service
     this.#options = options
     this.#clock = deps.clock ?? systemClock
     this.#backoff = createBackoff(options.backoff)
-    const base = join(options.logs.dir, deps.service)
-    this.#out = new RotatingFile(`${base}.out.log`, options.logs.maxBytes, options.logs.maxFiles)
-    this.#err = new RotatingFile(`${base}.err.log`, options.logs.maxBytes, options.logs.maxFiles)
+    this.#record = new ServiceRecord(deps.runDir, deps.service)
+    // absolute, so the record compares equal whatever folder the next agent starts in
+    this.#cwd = resolve(options.cwd ?? '.')
+    this.#logs = new ServiceLogs(join(options.logs.dir, deps.service), options.logs, this.#clock)
   }
 
   /** Hands restart decisions to `handler` (which restarts through {@link start}); without one the supervisor restarts on its own. */
@@ -128,48 +169,65 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
   }
 
   get pid(): number | undefined {
-    return this.#child?.pid
+    return this.#proc?.pid
   }
 
   get running(): boolean {
-    return this.#child !== undefined
+    return this.#proc !== undefined
   }
 
+  /** True while the process is one adopted from an earlier agent, not one this supervisor spawned. */
+  get adopted(): boolean {
+    return this.#proc?.adopted ?? false
+  }
+
+  /**
+   * Starts the service. With a run directory, a recorded process that is still the same
+   * process (pid and start time) running the configured argv in the configured folder is
+   * adopted instead (`adopted pid N`); one that runs something else now is stopped first;
+   * a record whose process is gone, or whose pid now names another process, is dropped
+   * without signalling anything.
+   */
   async start(options: ActionOptions = {}): Promise<ActionResult> {
     this.#wanted = true
-    this.#pendingRestart?.cancel()
-    this.#pendingRestart = undefined
+    this.#released = false
+    this.#cancelRestart()
     if (options.env) this.#extraEnv = { ...this.#extraEnv, ...options.env }
-    if (this.#child) return { ok: true, output: `already running (pid ${this.#child.pid})` }
-    return this.#spawn()
+    if (this.#starting) return this.#starting
+    if (this.#proc) return { ok: true, output: `already running (pid ${this.#proc.pid})` }
+    const starting = this.#launch()
+    this.#starting = starting
+    try {
+      return await starting
+    } finally {
+      if (this.#starting === starting) this.#starting = undefined
+    }
   }
 
+  /** Stops the process and its process group, SIGKILL after `shutdownTimeoutMs`, and removes its run record. */
   async stop(_options: ActionOptions = {}): Promise<ActionResult> {
     this.#wanted = false
-    this.#pendingRestart?.cancel()
-    this.#pendingRestart = undefined
-    const child = this.#child
-    if (!child) return { ok: true, output: 'not running' }
+    this.#cancelRestart()
+    if (this.#starting) await this.#starting
+    const proc = this.#proc
+    if (!proc) return this.#stopLeftover()
     this.#stopping = true
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-      child.once('exit', (code, signal) => resolve({ code, signal })),
-    )
-    child.kill('SIGTERM')
-    let killed = false
-    const timer = this.#clock.setTimeout(() => {
-      killed = true
-      child.kill('SIGKILL')
-    }, this.#options.shutdownTimeoutMs)
-    const { code, signal } = await exited
-    timer.cancel()
-    this.#stopping = false
-    this.emit('stopped', { service: this.service, code, signal, killed })
-    return {
-      ok: true,
-      output: killed
-        ? `did not stop within ${this.#options.shutdownTimeoutMs} ms of SIGTERM; killed with SIGKILL`
-        : `stopped (${signal ?? `code ${code}`})`,
+    let killed: boolean
+    try {
+      ;({ killed } = await terminateGroup(proc.pid, proc.exited, {
+        clock: this.#clock,
+        timeoutMs: this.#options.shutdownTimeoutMs,
+      }))
+    } finally {
+      this.#stopping = false
     }
+    const { code, signal } = await proc.exited
+    this.emit('stopped', { service: this.service, code, signal, killed })
+    let output = `stopped (${signal ?? `code ${code}`})`
+    if (killed)
+      output = `did not stop within ${this.#options.shutdownTimeoutMs} ms of SIGTERM; killed with SIGKILL`
+    else if (proc.adopted) output = `stopped adopted pid ${proc.pid} after SIGTERM`
+    return { ok: true, output }
   }
 
   async restart(options: ActionOptions = {}): Promise<ActionResult> {
@@ -180,46 +238,129 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
 
   async status(): Promise<ExecutorStatus> {
     const s: ExecutorStatus = { ok: true, running: this.running, restarts: this.#restarts }
-    if (this.#child?.pid !== undefined) s.pid = this.#child.pid
+    if (this.#proc) s.pid = this.#proc.pid
+    if (this.#proc?.adopted) s.output = `adopted pid ${this.#proc.pid}`
     return s
   }
 
+  /** Stops the process and removes its run record; see {@link release} to leave it running (a close() after a release() stops nothing). */
   async close(): Promise<void> {
     await this.stop()
-    this.#out.close()
-    this.#err.close()
+    this.#logs.unwatch()
   }
 
-  #spawn(): Promise<ActionResult> {
-    const [file, ...args] = this.#options.command
-    return new Promise((resolve) => {
-      const child = spawn(file as string, args, {
-        cwd: this.#options.cwd,
-        env: { ...process.env, ...this.#options.env, ...this.#extraEnv },
-        stdio: ['ignore', 'pipe', 'pipe'],
-        shell: false,
-      })
-      this.#child = child
-      this.#startedAt = this.#clock.monotonic()
-      child.stdout?.on('data', (c: Buffer) => this.#out.write(c))
-      child.stderr?.on('data', (c: Buffer) => this.#err.write(c))
-      child.once('spawn', () => {
-        this.emit('started', { service: this.service, pid: child.pid })
-        resolve({ ok: true, output: `started pid ${child.pid}` })
-      })
-      child.once('error', (error: NodeJS.ErrnoException) => {
-        if (child.pid !== undefined) return // errors after spawn (kill failures) end in 'exit'
-        this.#child = undefined
-        const reason =
-          error.code === 'ENOENT' ? `command not found: ${file}` : `cannot start ${file}: ${error.message}`
-        resolve({ ok: false, error: reason, retryable: false })
-      })
-      child.once('exit', (code, signal) => {
-        if (this.#child === child) this.#child = undefined
-        if (this.#stopping || !this.#wanted) return
-        this.#onCrash(child.pid, code, signal)
-      })
+  /**
+   * Stops supervising without stopping the process, for an agent that shuts down while its
+   * services keep running: no more exit watching, restarts or log rotation, and the run
+   * record stays so the next agent adopts the process. A process that has no record (no
+   * run directory, or it could not be written) could never be found again, so it is
+   * stopped as by {@link close}.
+   */
+  async release(): Promise<void> {
+    this.#wanted = false
+    this.#cancelRestart()
+    if (this.#starting) await this.#starting
+    const proc = this.#proc
+    if (proc && !this.#record.holds(proc.pid)) return this.close()
+    this.#released = true
+    this.#proc = undefined
+    this.#logs.unwatch()
+    proc?.release()
+  }
+
+  async #launch(): Promise<ActionResult> {
+    let notes: string[] = []
+    const runDir = this.#record.runDir
+    if (runDir) {
+      try {
+        const found = await takeOver(
+          runDir,
+          this.service,
+          { argv: this.#options.command, cwd: this.#cwd },
+          { clock: this.#clock, timeoutMs: this.#options.shutdownTimeoutMs },
+        )
+        if (found.adopt) return this.#adopt(found.adopt)
+        notes = found.notes
+      } catch (e) {
+        return {
+          ok: false,
+          error: `cannot read the run record of ${this.service}: ${errorMessage(e)}`,
+          retryable: true,
+        }
+      }
+    }
+    if (!this.#wanted) return { ok: true, output: [...notes, 'not started: stopped meanwhile'].join('; ') }
+    const started = await this.#spawn()
+    if (notes.length === 0) return started
+    return { ...started, output: [...notes, started.output].filter(Boolean).join('; ') }
+  }
+
+  #adopt(record: RunRecord): ActionResult {
+    const proc = adoptedProcess(record.pid, record.startTime, {
+      clock: this.#clock,
+      intervalMs: this.#options.adoptedPollMs,
     })
+    // uptime counts from the real start, so stableAfterMs judges its next crash as for any other
+    this.#track(proc, this.#clock.monotonic() - Math.max(0, this.#clock.now() - record.startedAt))
+    // it may have logged for a while without an agent to rotate its files
+    this.#logs.rotateIfFull()
+    this.emit('adopted', { service: this.service, pid: record.pid, startedAt: record.startedAt })
+    return { ok: true, output: `adopted pid ${record.pid}` }
+  }
+
+  async #spawn(): Promise<ActionResult> {
+    // no await before the process is tracked: a start in between would spawn a second copy
+    const spawned = spawnService({
+      argv: this.#options.command,
+      cwd: this.#cwd,
+      env: { ...process.env, ...this.#options.env, ...this.#extraEnv },
+      logs: this.#logs,
+    })
+    if (spawned instanceof Promise) return (await spawned).result
+    if (!spawned.ok) return spawned.result
+    const { child, pid } = spawned
+    this.#track(spawnedProcess(child, pid), this.#clock.monotonic())
+    const note = this.#record.write(pid, this.#options.command, this.#cwd, this.#clock.now())
+    await new Promise((resolve) => child.once('spawn', resolve))
+    this.emit('started', { service: this.service, pid })
+    return { ok: true, output: note ? `started pid ${pid}; ${note}` : `started pid ${pid}` }
+  }
+
+  #track(proc: SupervisedProcess, startedAt: number): void {
+    this.#proc = proc
+    this.#startedAt = startedAt
+    this.#logs.watch()
+    void proc.exited.then(({ code, signal }) => {
+      if (this.#proc !== proc) return // released meanwhile
+      this.#proc = undefined
+      this.#logs.unwatch()
+      this.#record.removeIf(proc.pid)
+      if (this.#stopping || !this.#wanted) return
+      this.#onCrash(proc.pid, code, signal)
+    })
+  }
+
+  /**
+   * Nothing supervised, but a process an earlier agent recorded may still run: stop means
+   * stopped. Not after release(), whose point was to leave it running (a close() that
+   * follows a release() must not undo it).
+   */
+  async #stopLeftover(): Promise<ActionResult> {
+    if (this.#released) return { ok: true, output: 'not running here: released to run on' }
+    const record = this.#record.read()
+    if (!record) return { ok: true, output: 'not running' }
+    const stopped = await stopRecord(record, {
+      clock: this.#clock,
+      timeoutMs: this.#options.shutdownTimeoutMs,
+    })
+    this.#record.remove()
+    if (stopped.outcome === 'not-running') return { ok: true, output: 'not running' }
+    return { ok: true, output: `stopped pid ${record.pid} left by an earlier agent: ${stopped.detail}` }
+  }
+
+  #cancelRestart(): void {
+    this.#pendingRestart?.cancel()
+    this.#pendingRestart = undefined
   }
 
   #onCrash(pid: number | undefined, code: number | null, signal: NodeJS.Signals | null): void {
@@ -247,7 +388,7 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
   #restartLater(delayMs: number): void {
     const go = () => {
       this.#pendingRestart = undefined
-      if (!this.#wanted || this.#child) return
+      if (!this.#wanted || this.#proc || this.#starting) return
       this.#restarts++
       void this.#spawn().then((r) => {
         // a start that fails outright is a crash too, so backoff keeps growing
@@ -265,7 +406,7 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
 
   /** Treats a failed start as a crash, so the exit handler decides again (with backoff). */
   reportStartFailure(): void {
-    if (this.#wanted && !this.#child) this.#onCrash(undefined, null, null)
+    if (this.#wanted && !this.#proc) this.#onCrash(undefined, null, null)
   }
 
   /** Counts a restart made by the exit handler (for status). */
@@ -279,12 +420,15 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
  *
  * @example
  * ```ts
- * const sup = createLocalExecutor(localExecutorSchema.parse({ type: 'local', command: ['node', 'api.js'] }), { service: 'api' })
+ * const sup = createLocalExecutor(localExecutorSchema.parse({ type: 'local', command: ['node', 'api.js'] }), {
+ *   service: 'api',
+ *   runDir: join(baseDir, 'run', 'services'),
+ * })
  * ```
  */
 export function createLocalExecutor(
   options: z.output<typeof localExecutorSchema>,
-  deps: { service: string; clock?: Clock },
+  deps: LocalSupervisorDeps,
 ): LocalSupervisor {
   return new LocalSupervisor(options, deps)
 }
