@@ -11,6 +11,7 @@ import {
   type SystemCollector,
 } from '@noa/metrics'
 import { createJsonlArchive, createMemoryStore, type JsonlArchive, type Store } from '@noa/store'
+import { servicesRunDir } from './cli/paths.ts'
 import type { AgentConfig } from './config/schema.ts'
 import { SseHub } from './http/sse-hub.ts'
 import { MetricsRound } from './metrics/round.ts'
@@ -84,6 +85,7 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     approvals: store.approvals,
     ...(store.type === 'postgres' ? { leases: store.leases } : {}),
     agentId: deps.agentId,
+    runDir: servicesRunDir(baseDir),
     // The incident router decides what an exit gets (see incident/router.ts).
     restartOnExit: false,
     clock,

@@ -4,8 +4,10 @@ import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
+import { stopRecorded } from '@noa/healing'
 import pg from 'pg'
 import { Agent } from '../src/agent.ts'
+import { servicesRunDir } from '../src/cli/paths.ts'
 import { formatConfigIssues, validateConfig } from '../src/config/load.ts'
 import { createApp } from '../src/http/app.ts'
 
@@ -86,6 +88,8 @@ export async function startAgent(
     dir,
     async close() {
       await agent.stop()
+      // Supervised services outlive their agent; stop them as `noa stop` does.
+      await stopRecorded(servicesRunDir(dir), { timeoutMs: 5000 })
       ;(server as unknown as Server).closeAllConnections()
       await new Promise<void>((r) => server.close(() => r()))
       rmSync(dir, { recursive: true, force: true })

@@ -64,6 +64,11 @@ export interface HealingEngineOptions {
   /** This agent's name in leases and records. @default a random id */
   agentId?: string
   /**
+   * Folder where local supervisors record the processes they run, so the next agent adopts
+   * them (or stops stale ones) instead of starting second copies. @default none: no records
+   */
+  runDir?: string
+  /**
    * Restart a supervised process as soon as it exits. A host that decides itself (the agent's
    * incident router) turns it off, listens to `process-exit` and calls
    * `heal('process-exit', service, { exit })`. @default true
@@ -90,7 +95,7 @@ export interface HealOptions {
 export interface CloseOptions {
   /**
    * Leave supervised processes running (the next agent adopts them) instead of stopping them.
-   * @default false
+   * @default selfHealing.whenAgentStops is "keep"
    */
   keepProcesses?: boolean
 }
@@ -199,7 +204,13 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
       const config = parseOrThrow(serviceHealingSchema, raw, `services.${name}`)
       const executor =
         options.executors?.[name] ??
-        (config.executor ? buildExecutor(config.executor, { service: name, clock: this.#clock }) : undefined)
+        (config.executor
+          ? buildExecutor(config.executor, {
+              service: name,
+              clock: this.#clock,
+              ...(options.runDir ? { runDir: options.runDir } : {}),
+            })
+          : undefined)
       this.#add({ name, config, ...(executor ? { executor } : {}) })
     }
     for (const [name, executor] of Object.entries(options.executors ?? {}))
@@ -225,8 +236,12 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     return results
   }
 
-  /** Stops (or, with `keepProcesses`, leaves) supervised processes, ends running healings, releases executors. */
+  /**
+   * Ends running healings and releases executors; supervised processes keep running for the
+   * next agent to adopt (`selfHealing.whenAgentStops: "keep"`) or are stopped.
+   */
   async close(options: CloseOptions = {}): Promise<void> {
+    const keep = options.keepProcesses ?? this.options.whenAgentStops === 'keep'
     this.#closed = true
     for (const wake of this.#approvalWaiters.values()) wake()
     this.#locks.close()
@@ -236,10 +251,9 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     }
     await Promise.allSettled([...this.#running])
     await Promise.allSettled(
-      [...this.#services.values()].map((s) => {
-        const ex = s.executor as (Executor & { release?(): Promise<void> | void }) | undefined
-        return options.keepProcesses && ex?.release ? ex.release() : ex?.close?.()
-      }),
+      [...this.#services.values()].map((s) =>
+        keep && s.executor instanceof LocalSupervisor ? s.executor.release() : s.executor?.close?.(),
+      ),
     )
   }
 
@@ -763,10 +777,14 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
 }
 
 function exitReason(exit: ProcessExit): string {
-  return (
-    exit.error ??
-    `exited with ${exit.signal ? `signal ${exit.signal}` : `code ${exit.code}`} after ${Math.round(exit.uptimeMs)} ms`
-  )
+  if (exit.error) return exit.error
+  // A process adopted from an earlier agent is watched from outside: its exit status is unknown.
+  const how = exit.signal
+    ? `with signal ${exit.signal}`
+    : exit.code === null
+      ? '(exit status unknown: adopted from an earlier agent)'
+      : `with code ${exit.code}`
+  return `exited ${how} after ${Math.round(exit.uptimeMs)} ms`
 }
 
 /**

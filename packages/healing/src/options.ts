@@ -19,6 +19,12 @@ export const selfHealingSchema = z.object({
   enabled: enabled(true),
   /** Restart supervised processes that exit. @default true */
   autoRestart: enabled(true),
+  /**
+   * What supervised processes do when the agent stops: `keep` running (the next agent adopts
+   * them, as PM2's daemon and systemd units keep theirs; `noa stop` stops them) or `stop` with it.
+   * @default 'keep'
+   */
+  whenAgentStops: z.enum(['keep', 'stop']).default('keep'),
   /** Restarts of one service allowed within `restartWindow`. @default 5 */
   maxRestarts: z.number().int().positive().default(5),
   /** @default 3600000 */

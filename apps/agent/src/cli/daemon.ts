@@ -1,8 +1,18 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { appendFileSync, mkdirSync, openSync } from 'node:fs'
 import { join, resolve } from 'node:path'
+import { stopRecorded } from '@noa/healing'
 import type { AgentConfig } from '../config/schema.ts'
-import { alive, type RunInfo, readInfo, readPid, removePid, selfCommand, writePid } from './paths.ts'
+import {
+  alive,
+  type RunInfo,
+  readInfo,
+  readPid,
+  removePid,
+  selfCommand,
+  servicesRunDir,
+  writePid,
+} from './paths.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
@@ -148,6 +158,7 @@ export async function stopAgent(
     removePid(baseDir, 'watchdog')
     removePid(baseDir, 'agent')
     print('noa is not running')
+    await stopServices(baseDir, graceMs, print)
     return 0
   }
   for (const pid of targets) {
@@ -171,7 +182,19 @@ export async function stopAgent(
   removePid(baseDir, 'watchdog')
   removePid(baseDir, 'agent')
   print(left.length > 0 ? `killed ${left.join(', ')} after ${graceMs} ms` : 'noa stopped')
+  // Only once the agent is gone: it would restart them otherwise.
+  await stopServices(baseDir, graceMs, print)
   return 0
+}
+
+/** Stops the supervised services the agents recorded (they outlive an agent that stops or dies). */
+async function stopServices(baseDir: string, graceMs: number, print: (line: string) => void): Promise<void> {
+  for (const s of await stopRecorded(servicesRunDir(baseDir), { timeoutMs: graceMs })) {
+    if (s.outcome === 'not-running') continue
+    print(
+      `service ${s.service}: ${s.outcome}${s.pid ? ` (pid ${s.pid})` : ''}${s.detail ? `: ${s.detail}` : ''}`,
+    )
+  }
 }
 
 export type { RunInfo }

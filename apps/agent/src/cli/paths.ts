@@ -66,6 +66,8 @@ export interface RunInfo {
 export const runDir = (baseDir: string) => join(baseDir, 'run')
 export const pidFile = (baseDir: string, name: 'agent' | 'watchdog') => join(runDir(baseDir), `${name}.pid`)
 export const infoFile = (baseDir: string) => join(runDir(baseDir), 'agent.json')
+/** Where the local supervisor records the services it runs, for the next agent and `noa stop`. */
+export const servicesRunDir = (baseDir: string) => join(runDir(baseDir), 'services')
 
 export function writePid(baseDir: string, name: 'agent' | 'watchdog', pid: number): void {
   mkdirSync(runDir(baseDir), { recursive: true })

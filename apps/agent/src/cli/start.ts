@@ -128,7 +128,13 @@ export async function runAgent(options: RunOptions): Promise<number> {
   )
   if (serveHttp)
     print(`dashboard and API on ${url}${hasDashboard ? '' : ' (API only: no dashboard build found)'}`)
-  print(`logs in ${logDir}; stop with Ctrl-C or \`noa stop\``)
+  const keep =
+    config.selfHealing.whenAgentStops === 'keep' && config.services.some((s) => s.executor?.type === 'local')
+  print(
+    keep
+      ? `logs in ${logDir}; Ctrl-C stops the agent and leaves its services running for the next one; \`noa stop\` stops both`
+      : `logs in ${logDir}; stop with Ctrl-C or \`noa stop\``,
+  )
 
   return await new Promise<number>((resolveExit) => {
     let stopping = false

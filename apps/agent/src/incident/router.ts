@@ -114,7 +114,11 @@ export class IncidentRouter {
     if (health.running && health.services.some((s) => s.name === service))
       health.report(service, {
         state: 'error',
-        message: exit.signal ? `process exited on ${exit.signal}` : `process exited with code ${exit.code}`,
+        message: exit.signal
+          ? `process exited on ${exit.signal}`
+          : exit.code === null
+            ? 'process exited (adopted from an earlier agent: exit status unknown)'
+            : `process exited with code ${exit.code}`,
         details: { cause: 'process-exit', exitCode: exit.code, signal: exit.signal },
         retryable: false,
       })

@@ -381,9 +381,9 @@ describe('LocalSupervisor with a run directory', () => {
     })
     cleanup.push(() => engine.close())
     const finished: HealingRecord[] = []
-    const alerts: HealingAlert[] = []
+    const alerts: HealingEscalation[] = []
     engine.on('healing-finished', (r) => finished.push(r))
-    engine.on('alert', (a) => alerts.push(a))
+    engine.on('escalation', (a) => alerts.push(a))
     expect(await engine.start()).toEqual({ svc: { ok: true, output: `adopted pid ${pid}` } })
     expect(finished).toEqual([])
 
