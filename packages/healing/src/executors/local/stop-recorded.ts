@@ -45,6 +45,9 @@ export async function stopRecorded(
   runDir: string,
   options: StopRecordedOptions = {},
 ): Promise<RecordedStop[]> {
+  // The Clock's timers are unref'd (they never keep an agent alive); `noa stop` has nothing
+  // else to wait on, so this keeps its process alive until every service has stopped.
+  const keepAlive = setInterval(() => {}, 60_000)
   return Promise.all(
     listRecords(runDir).map(async ({ path, record }): Promise<RecordedStop> => {
       try {
@@ -59,7 +62,7 @@ export async function stopRecorded(
         rmSync(path, { force: true })
       }
     }),
-  )
+  ).finally(() => clearInterval(keepAlive))
 }
 
 /** Stops the process of one record if it is still that process; leaves the record file alone. */
