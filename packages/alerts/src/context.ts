@@ -34,11 +34,20 @@ export interface Sample {
   value: number
 }
 
-/** Everything a rule can read: the latest snapshot, the services' health, scraped samples. */
+/** What the monitoring host knows about itself, for rules about the watcher (`store_unavailable`). */
+export interface AgentFacts {
+  /** The store cannot be written (full or read-only disk, database down) or is a stand-in in memory. */
+  storeUnavailable?: boolean
+  /** The store failed its integrity check at start and was replaced by a fresh one (recently). */
+  storeRecovered?: boolean
+}
+
+/** Everything a rule can read: the latest snapshot, the services' health, scraped samples, the host's own facts. */
 export interface EvaluationContext {
   snapshot?: MetricSnapshot
   services?: Readonly<Record<ServiceName, ServiceHealth>>
   samples?: readonly Sample[]
+  agent?: AgentFacts
 }
 
 /** The part of the context a per-service rule is evaluated for. */

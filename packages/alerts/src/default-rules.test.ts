@@ -53,6 +53,8 @@ describe('defaultRules', () => {
       ['high-latency', 'warning', 120_000, 600_000],
       ['memory-pressure', 'warning', 300_000, 300_000],
       ['dependency-down', 'critical', 0, 60_000],
+      ['store-unavailable', 'critical', 0, 300_000],
+      ['store-recovered', 'warning', 0, 3_600_000],
       ['service-degraded', 'critical', 0, 300_000],
     ])
   })
@@ -130,6 +132,24 @@ describe('defaultRules', () => {
         'api was restarted 5 times within 3600000 ms (max 5); retrying with backoff, next in 10 s. A person is needed.',
       ],
       ['web', 'Healing failed or hit its limits. A person is needed.'],
+    ])
+    await engine.stop()
+  })
+
+  it("should alert about noa's own store from the host's facts, without metrics or health", async () => {
+    const { engine, sent, run } = setup()
+    await engine.start()
+    await run({ agent: { storeUnavailable: false } })
+    expect(sent()).toEqual([])
+    await run({ agent: { storeUnavailable: true, storeRecovered: true } })
+    expect(sent()).toEqual(['firing:store-unavailable', 'firing:store-recovered'])
+    // A context without the host's facts leaves those alerts as they are.
+    await run({ services: { api: { state: 'healthy' } } })
+    await run({ agent: { storeUnavailable: false, storeRecovered: true } })
+    expect(sent()).toEqual([
+      'firing:store-unavailable',
+      'firing:store-recovered',
+      'resolved:store-unavailable',
     ])
     await engine.stop()
   })

@@ -111,6 +111,30 @@ export function defaultRules(): AlertRuleOptions[] {
       actions: [{ type: 'notify' }, { type: 'heal', trigger: 'dependency-failure' }],
     },
     {
+      name: 'store-unavailable',
+      condition: 'store_unavailable',
+      severity: 'critical',
+      cooldown: 300_000,
+      annotations: {
+        summary: "noa's store is unavailable",
+        description:
+          'noa cannot write its store (full or read-only disk, database down, or it runs in memory): history is not kept; notifications are sent directly.',
+      },
+      actions: [{ type: 'notify' }],
+    },
+    {
+      name: 'store-recovered',
+      condition: 'store_recovered',
+      severity: 'warning',
+      cooldown: 3_600_000,
+      annotations: {
+        summary: "noa's store was corrupt and has been replaced",
+        description:
+          'The store failed its integrity check at start: it was moved aside (see /api/health) and a fresh one created; its history is in the moved file.',
+      },
+      actions: [{ type: 'notify' }],
+    },
+    {
       name: 'service-degraded',
       condition: 'degraded || healing_failed || circuit_open',
       severity: 'critical',

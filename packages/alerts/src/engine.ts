@@ -332,14 +332,16 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     const noMetrics = !ctx.snapshot && samples.length === 0
     const skipped = new Set<CompiledRule>()
     for (const rule of rules) {
-      if (rule.scope === 'service' ? !ctx.services : noMetrics) {
+      const missing =
+        rule.scope === 'service' ? !ctx.services : rule.condition.agentOnly ? !ctx.agent : noMetrics
+      if (missing) {
         skipped.add(rule)
         continue
       }
       const instances =
         rule.scope === 'service' ? (rule.condition.readsHealth ? knownScopes : allScopes) : [undefined]
       for (const service of instances) {
-        const result = rule.condition.evaluate({ snapshot: ctx.snapshot, service, samples })
+        const result = rule.condition.evaluate({ snapshot: ctx.snapshot, service, samples, agent: ctx.agent })
         if (!result.holds) {
           // Absent data (a first scrape after a restart, a failed scrape) says neither yes nor
           // no: an alert keeps its state for a while, as Prometheus looks back 5 minutes.

@@ -1,5 +1,5 @@
 import type { MetricSnapshot } from '@noa/core'
-import type { Sample, ServiceScope } from '../context.ts'
+import type { AgentFacts, Sample, ServiceScope } from '../context.ts'
 import type { NameBinding, Value } from './names.ts'
 import { dottedBinding, NAMES } from './names.ts'
 import type { BinaryOp, Expr, LabelMatcher } from './parse.ts'
@@ -23,6 +23,7 @@ export interface ConditionInput {
   snapshot: MetricSnapshot | undefined
   service: ServiceScope | undefined
   samples: readonly Sample[]
+  agent?: AgentFacts | undefined
 }
 
 /** The outcome of a condition: it holds only when it evaluated to `true`. */
@@ -41,6 +42,8 @@ export interface Condition {
   readonly scope: 'global' | 'service'
   /** The condition reads health facts (state, critical, dependencies, healing), not only metrics. */
   readonly readsHealth: boolean
+  /** The condition reads only the host's own facts (`store_unavailable`), no metric and no health fact. */
+  readonly agentOnly: boolean
   /** Names that are neither snapshot fields nor health facts: looked up among scraped samples. */
   readonly warnings: readonly string[]
   evaluate(input: ConditionInput): ConditionResult
@@ -95,7 +98,7 @@ function walk(node: Node, input: ConditionInput): Value {
     case 'literal':
       return node.value
     case 'binding':
-      return node.binding.read(input.snapshot, input.service)
+      return node.binding.read(input.snapshot, input.service, input.agent)
     case 'selector': {
       let sum: number | undefined
       for (const sample of input.samples) {
@@ -144,6 +147,7 @@ export function compileCondition(source: string, rule: string): Condition {
   const ast = parseExpression(source, rule)
   const warnings: string[] = []
   let perService = false
+  const scopes = new Set<NameBinding['scope']>()
   let valueNode: Node | undefined
 
   const bind = (e: Expr): Node => {
@@ -155,15 +159,18 @@ export function compileCondition(source: string, rule: string): Condition {
       case 'name': {
         const binding = NAMES[e.name] ?? dottedBinding(e.name)
         if (binding) {
+          scopes.add(binding.scope)
           if (binding.scope === 'service') perService = true
           return { kind: 'binding', binding }
         }
         warnings.push(
           `rule "${rule}": "${e.name}" at column ${e.column} is not a snapshot field or health fact; it is looked up among scraped samples and is absent until one is scraped`,
         )
+        scopes.add('global')
         return { kind: 'selector', name: e.name, matchers: [] }
       }
       case 'selector':
+        scopes.add('global')
         return { kind: 'selector', name: e.name, matchers: e.matchers.map(compileMatcher) }
       case 'unary':
         return { kind: 'unary', op: e.op, operand: bind(e.operand) }
@@ -183,6 +190,7 @@ export function compileCondition(source: string, rule: string): Condition {
     scope,
     // Health facts are exactly the names that make a rule per-service.
     readsHealth: perService,
+    agentOnly: scopes.size > 0 && [...scopes].every((s) => s === 'agent'),
     warnings,
     evaluate(input) {
       const result = walk(root, input)

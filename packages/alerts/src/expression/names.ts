@@ -1,5 +1,5 @@
 import type { ApplicationSection, MetricSnapshot } from '@noa/core'
-import type { ServiceScope } from '../context.ts'
+import type { AgentFacts, ServiceScope } from '../context.ts'
 import { isDown } from '../context.ts'
 
 /** A value during evaluation: `undefined` is "absent" (no data), never silently 0. */
@@ -7,11 +7,11 @@ export type Value = number | boolean | string | undefined
 
 /** Where a named value is read from. */
 export interface NameBinding {
-  /** `service` names make a rule per-service; `global` names read the fleet snapshot. */
-  scope: 'global' | 'service' | 'either'
+  /** `service` names make a rule per-service; `global` names read the fleet snapshot; `agent` the host's own facts. */
+  scope: 'global' | 'service' | 'either' | 'agent'
   /** What the name means, for the README table and warnings. */
   description: string
-  read(snapshot: MetricSnapshot | undefined, service: ServiceScope | undefined): Value
+  read(snapshot: MetricSnapshot | undefined, service: ServiceScope | undefined, agent?: AgentFacts): Value
 }
 
 const pct = (v: number | undefined) => (v === undefined ? undefined : v / 100)
@@ -30,6 +30,14 @@ function app(description: string, get: (a: ApplicationSection) => number | undef
 
 function sys(description: string, get: (s: MetricSnapshot) => number | undefined): NameBinding {
   return { scope: 'global', description, read: (snapshot) => (snapshot ? get(snapshot) : undefined) }
+}
+
+function own(description: string, get: (a: AgentFacts) => Value): NameBinding {
+  return {
+    scope: 'agent',
+    description,
+    read: (_snapshot, _service, agent) => (agent ? get(agent) : undefined),
+  }
 }
 
 function svc(description: string, get: (s: ServiceScope) => Value): NameBinding {
@@ -84,6 +92,14 @@ export const NAMES: Readonly<Record<string, NameBinding>> = {
   ),
   flapping: svc('the service keeps changing state (its state is held)', (s) => s.health.flapping === true),
   failures: svc('consecutive failed checks', (s) => s.health.failures),
+  store_unavailable: own(
+    "noa's store cannot be written (full or read-only disk, database down) or runs in memory instead",
+    (a) => a.storeUnavailable === true,
+  ),
+  store_recovered: own(
+    "noa's store failed its integrity check at start: it was moved aside and a fresh one created",
+    (a) => a.storeRecovered === true,
+  ),
 }
 
 /** `business.<key>` and `custom.<key>` read those sections of the snapshot. */
