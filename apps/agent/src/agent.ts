@@ -1,4 +1,4 @@
-import { isAbsolute, resolve } from 'node:path'
+import { basename, isAbsolute, resolve } from 'node:path'
 import type { AlertEngine } from '@noa/alerts'
 import {
   type Clock,
@@ -24,6 +24,7 @@ import { IncidentRouter } from './incident/router.ts'
 import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
 import type { Collected } from './metrics/round.ts'
 import { statusBody } from './status-view.ts'
+import { registerStoreMetrics, type StoreOpening, StoreWatch } from './store-status.ts'
 
 export { COMPONENTS, type Component } from './compose.ts'
 export { DERIVED_SERIES } from './metrics/round.ts'
@@ -66,6 +67,7 @@ export class Agent {
   readonly #clock: Clock
   readonly #log: (component: string) => Logger
   readonly #leader: AlertingLeader
+  readonly #storeWatch: StoreWatch
   readonly #lifecycle: Lifecycle
   readonly #running = new Map<string, HealingRecord>()
   /** The latest escalation of each service, in words, for the rules' `{{ $escalation }}`. */
@@ -73,7 +75,7 @@ export class Agent {
   #pendingApprovals = 0
   #stopped = false
 
-  private constructor(parts: Parts, deps: Required<Pick<AgentDeps, 'baseDir'>> & AgentDeps, agentId: string) {
+  private constructor(parts: Parts, deps: AgentDeps, agentId: string, opening: StoreOpening) {
     const { config } = parts
     this.#parts = parts
     this.config = config
@@ -86,6 +88,8 @@ export class Agent {
     this.sse = parts.sse
     this.#clock = deps.clock ?? systemClock
     this.#log = deps.logger ?? (() => noopLogger)
+    this.#storeWatch = new StoreWatch(parts.store, parts.alerts, opening, this.#clock)
+    registerStoreMetrics(parts.registry, this.#storeWatch)
     this.router = new IncidentRouter({
       health: parts.health,
       healing: parts.healing,
@@ -117,6 +121,7 @@ export class Agent {
       parts,
       clock: this.#clock,
       status: () => this.status(),
+      store: () => this.#storeWatch.status(),
       decide: (id, approve, by, comment) => this.#decide(id, approve, by, comment),
     })
     this.#wire()
@@ -131,10 +136,21 @@ export class Agent {
       config.store.type === 'sqlite' && config.store.path !== ':memory:' && !isAbsolute(config.store.path)
         ? { ...config.store, path: resolve(deps.baseDir, config.store.path) }
         : config.store
+    const opening: StoreOpening = { fellBack: false }
     const store = await openStore(storeConfig as StoreConfig, {
       fallbackToMemory: config.store.type !== 'postgres',
       logger: log,
-      onFallback: (error) => log.error('store unavailable, using memory', { error: error.message }),
+      onFallback: (error) => {
+        opening.fellBack = true
+        log.error('store unavailable, using memory', { error: error.message })
+      },
+      onRecovered: (recovery) => {
+        opening.recovery = recovery
+        log.error('store failed its integrity check: moved aside, a fresh one created', {
+          movedTo: basename(recovery.movedTo),
+          error: recovery.error.message,
+        })
+      },
     })
     const agentId = deps.agentId ?? createId('agent')
     try {
@@ -146,7 +162,7 @@ export class Agent {
         agentId,
         ...(deps.write ? { write: deps.write } : {}),
       })
-      return new Agent(parts, deps, agentId)
+      return new Agent(parts, deps, agentId, opening)
     } catch (error) {
       await store.close()
       throw error
@@ -231,6 +247,16 @@ export class Agent {
       if (alert.state === 'firing' || alert.state === 'resolved' || alert.state === 'pending')
         hooks.emit(`alert.${alert.state}`, alert)
       this.#log('alerts').info('alert', { rule: alert.rule, state: alert.state, labels: alert.labels })
+    })
+    // Notifications never depend on the disk: when the outbox cannot be written they go out
+    // directly, and the store rules judge at once instead of at the next round.
+    alerts.on('outbox-failed', ({ error }) => {
+      this.#log('alerts').error('cannot write notifications to the outbox; sending them directly', { error })
+      void this.#evaluate()
+    })
+    alerts.on('outbox-recovered', () => {
+      this.#log('alerts').info('the outbox can be written again')
+      void this.#evaluate()
     })
     alerts.on('action', (action) => {
       if (action.kind === 'gc') (globalThis as { gc?: () => void }).gc?.()
@@ -353,7 +379,8 @@ export class Agent {
     if (!this.components.has('health') && !this.components.has('metrics')) return Promise.resolve()
     if (!this.#leader.leading || this.#stopped) return Promise.resolve()
     const { alerts, health, healing, round, metrics } = this.#parts
-    return alerts.evaluate(ruleContext({ health, healing, round, escalations: this.#escalations })).then(
+    const facts = { health, healing, round, escalations: this.#escalations, agent: this.#storeWatch.facts() }
+    return alerts.evaluate(ruleContext(facts)).then(
       () => {
         const counts = new Map<string, number>()
         for (const a of alerts.alerts())

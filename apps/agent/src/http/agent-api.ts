@@ -10,14 +10,20 @@ import type {
   MetricSnapshot,
 } from '@noa/core'
 import { errorMessage } from '@noa/core'
-import type { HealthSummary } from '@noa/health'
 import type { RangeQuery, SeriesPoints } from '@noa/store'
 import type { Parts } from '../compose.ts'
-import type { AlertsBody, HealingBody, ServiceDetail, StatusBody } from './api-types.ts'
+import type {
+  AlertsBody,
+  HealingBody,
+  HealthBody,
+  ServiceDetail,
+  StatusBody,
+  StoreStatus,
+} from './api-types.ts'
 
 /** What the HTTP layer may ask of the agent: queries, and the few actions a person takes. */
 export interface AgentApi {
-  health(): HealthSummary
+  health(): HealthBody
   status(): StatusBody
   hasService(name: string): boolean
   latestMetrics(): MetricSnapshot | undefined
@@ -46,6 +52,7 @@ export interface AgentApiDeps {
   parts: Parts
   clock: Clock
   status(): StatusBody
+  store(): StoreStatus
   decide(id: string, approve: boolean, by?: string, comment?: string): Promise<Approval | undefined>
 }
 
@@ -54,7 +61,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
   const { parts, clock } = deps
   const { store, health, healing, alerts, audit, round, sse, registry } = parts
   return {
-    health: () => health.summary(),
+    health: () => ({ ...health.summary(), store: deps.store() }),
     status: deps.status,
     hasService: (name) => health.services.some((s) => s.name === name),
     latestMetrics: () => round.latest,

@@ -137,5 +137,21 @@ export interface SseEvents {
 
 export type SseEventName = keyof SseEvents
 
-/** `GET /api/health` answers @noa/health's summary as is. */
-export type HealthBody = HealthSummary
+/** The store's state as `/api/health` shows it: no path beyond a file name, no connection string. */
+export interface StoreStatus {
+  type: 'memory' | 'sqlite' | 'postgres'
+  /** Writes work and the configured store is in use (not a stand-in in memory). */
+  ok: boolean
+  /** The configured store could not be opened: this agent keeps data in memory only. */
+  inMemoryFallback: boolean
+  failingSince?: number
+  lastError?: string
+  failedWrites: number
+  /** Notifications could not be written to the outbox and were sent directly. */
+  outboxFailing: boolean
+  /** A store that failed its integrity check at start: where it was moved (file name only) and when. */
+  recovered?: { movedTo: string; at: number }
+}
+
+/** `GET /api/health`: @noa/health's summary, and the state of noa's own store. */
+export type HealthBody = HealthSummary & { store: StoreStatus }

@@ -1,4 +1,4 @@
-import type { EvaluationContext, ServiceHealth } from '@noa/alerts'
+import type { AgentFacts, EvaluationContext, ServiceHealth } from '@noa/alerts'
 import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor } from '@noa/health'
 import type { MetricsRound } from '../metrics/round.ts'
@@ -10,6 +10,8 @@ export interface FactSources {
   round: MetricsRound
   /** The latest escalation of each service, in words. */
   escalations: ReadonlyMap<string, string>
+  /** The agent's own facts (its store). */
+  agent: AgentFacts
 }
 
 /**
@@ -37,5 +39,5 @@ export function ruleContext(sources: FactSources): EvaluationContext {
     }
   }
   const snapshot = round.latest
-  return { ...(snapshot ? { snapshot } : {}), services, samples: round.samples }
+  return { ...(snapshot ? { snapshot } : {}), services, samples: round.samples, agent: sources.agent }
 }

@@ -4,3 +4,5 @@
  */
 export type { ContractStoreOptions, ContractTestApi } from './contract.ts'
 export { storeContract } from './contract.ts'
+export type { Tmpfs } from './tmpfs.ts'
+export { mountTmpfs } from './tmpfs.ts'

@@ -3,10 +3,10 @@ import { join } from 'node:path'
 import { FakeClock } from '@noa/core'
 import { describe, expect, it } from 'vitest'
 import { runFixture, stop } from '../../../test/processes.ts'
-import { mountTmpfs } from '../../../test/tmpfs.ts'
 import { isStoreError } from '../../errors.ts'
 import { openStore } from '../../open.ts'
 import type { SampleInput, Store } from '../../store.ts'
+import { mountTmpfs } from '../../testing/tmpfs.ts'
 import { createSqliteStore } from './index.ts'
 
 // These tests need root and permission to mount: without them they fail, saying so.

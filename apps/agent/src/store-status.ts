@@ -1,0 +1,69 @@
+import { basename } from 'node:path'
+import type { AgentFacts, AlertEngine } from '@noa/alerts'
+import type { Clock } from '@noa/core'
+import type { Registry } from '@noa/metrics'
+import type { Store, StoreRecovery } from '@noa/store'
+import type { StoreStatus } from './http/api-types.ts'
+
+/** How long after a start that replaced a corrupt store the `store-recovered` alert stays. */
+const RECOVERED_ALERT_MS = 3_600_000
+
+/** What happened to the store as it was opened. */
+export interface StoreOpening {
+  fellBack: boolean
+  recovery?: StoreRecovery
+}
+
+/** Reads the store's state and the facts the store rules see; all from memory. */
+export class StoreWatch {
+  readonly #store: Store
+  readonly #alerts: AlertEngine
+  readonly #opening: StoreOpening
+  readonly #clock: Clock
+
+  constructor(store: Store, alerts: AlertEngine, opening: StoreOpening, clock: Clock) {
+    this.#store = store
+    this.#alerts = alerts
+    this.#opening = opening
+    this.#clock = clock
+  }
+
+  status(): StoreStatus {
+    const health = this.#store.health()
+    const outboxFailing = !this.#alerts.stats().outboxAvailable
+    const recovery = this.#opening.recovery
+    return {
+      type: this.#store.type,
+      ok: health.ok && !outboxFailing && !this.#opening.fellBack,
+      inMemoryFallback: this.#opening.fellBack,
+      ...(health.failingSince === undefined ? {} : { failingSince: health.failingSince }),
+      ...(health.lastError === undefined ? {} : { lastError: health.lastError }),
+      failedWrites: health.failedWrites,
+      outboxFailing,
+      ...(recovery ? { recovered: { movedTo: basename(recovery.movedTo), at: recovery.at } } : {}),
+    }
+  }
+
+  facts(): AgentFacts {
+    const status = this.status()
+    const recovered = status.recovered
+    return {
+      storeUnavailable: !status.ok,
+      storeRecovered: recovered !== undefined && this.#clock.now() - recovered.at < RECOVERED_ALERT_MS,
+    }
+  }
+}
+
+/** `noa_store_up` and `noa_store_failed_writes`, read when /metrics is scraped. */
+export function registerStoreMetrics(registry: Registry, watch: StoreWatch): void {
+  registry.gauge({
+    name: 'noa_store_up',
+    help: "1 while noa's store can be written (and is not a stand-in in memory)",
+    collect: (gauge) => gauge.set(watch.status().ok ? 1 : 0),
+  })
+  registry.gauge({
+    name: 'noa_store_failed_writes',
+    help: 'Writes the store refused since the agent started',
+    collect: (gauge) => gauge.set(watch.status().failedWrites),
+  })
+}
