@@ -180,6 +180,7 @@ export class Agent {
         .append(result)
         .catch((e) => healthLog.warn('cannot store a check', { error: errorMessage(e) }))
     })
+    health.on('late', (_service, ms) => metrics.lateness.observe(ms / 1000))
     health.on('change', (change) => {
       store.checks
         .appendChange(change)

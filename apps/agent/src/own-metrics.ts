@@ -68,6 +68,11 @@ export function createOwnMetrics(registry: Registry, sources: OwnMetricSources) 
       labelNames: ['service'],
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
     }),
+    lateness: registry.histogram({
+      name: 'noa_check_lateness_seconds',
+      help: 'How late scheduled checks started (a busy event loop, or every concurrency slot taken)',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    }),
     checks: registry.counter({
       name: 'noa_checks_total',
       help: 'Health check results',

@@ -277,6 +277,34 @@ describe('HealthMonitor', () => {
     ])
   })
 
+  it('should tell how late each scheduled check started, counting a queue for a concurrency slot', async () => {
+    const clock = new FakeClock()
+    const slow: Behaviour = () => new Promise((r) => clock.setTimeout(() => r({ state: 'healthy' }), 300))
+    const { monitor } = build(
+      clock,
+      { a: slow, b: slow },
+      {
+        firstRunJitterMs: 0,
+        concurrency: 1,
+        services: [
+          svc('a', { interval: 1_000, timeout: 1_000 }),
+          svc('b', { interval: 1_000, timeout: 1_000 }),
+        ],
+      },
+    )
+    const late: Array<[string, number]> = []
+    monitor.on('late', (service, ms) => late.push([service, ms]))
+    monitor.start()
+    await clock.advance(1_500)
+    // Both are due together: b waits for a's slot (300 ms) each time; a runs on time.
+    expect(late).toEqual([
+      ['a', 0],
+      ['b', 300],
+      ['a', 0],
+      ['b', 300],
+    ])
+  })
+
   it('should queue attempts beyond the concurrency limit', async () => {
     const clock = new FakeClock()
     const { monitor, times } = build(

@@ -76,6 +76,11 @@ export interface HealthEvents {
   flapping: (event: FlappingEvent) => void
   /** After each `runOnce()` and, when running, after each batch of results that settle together. */
   summary: (summary: HealthSummary) => void
+  /**
+   * A scheduled check started its first attempt `lateMs` after it was due (a busy event loop,
+   * or every concurrency slot taken). Emitted only while someone listens.
+   */
+  late: (service: string, lateMs: number) => void
 }
 
 /** Monitor-wide settings (the services come separately). */
@@ -136,6 +141,8 @@ interface Entry {
   /** Set when the checker is a built-in one that reports through a callback (no promise per attempt). */
   fast?: CallbackChecker<never> | undefined
   timer?: { cancel(): void }
+  /** Monotonic time the scheduled check is due, until its first attempt starts. */
+  dueAt?: number | undefined
   exitListener?: (code: number | null, signal: string | null) => void
 }
 
@@ -359,6 +366,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   }
 
   #schedule(entry: Entry, delayMs: number) {
+    entry.dueAt = this.#clock.monotonic() + delayMs
     entry.timer = this.#clock.setTimeout(() => {
       entry.timer = undefined
       const started = this.#clock.monotonic()
@@ -486,6 +494,11 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     const now = this.#clock.monotonic()
     run.started = now
     run.settled = false
+    // A check asked for before it was due (checkNow) is not the scheduled one.
+    if (entry.dueAt !== undefined && now >= entry.dueAt) {
+      if (this.listenerCount('late') > 0) this.emit('late', entry.service.name, now - entry.dueAt)
+      entry.dueAt = undefined
+    }
     if (stop.aborted) {
       // Not synchronously: a stop would otherwise settle every queued attempt in one deep recursion.
       queueMicrotask(() => this.#settle(run, attempt, errorOutcome(stop.reason, stop)))
