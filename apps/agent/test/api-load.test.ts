@@ -58,11 +58,8 @@ describe('checks while the API is hammered (a real agent process)', () => {
     const agent = noa(['start'], dir)
     const info = await until(() => readRunInfo(dir), 30_000, 'the agent to start')
     const api = `http://127.0.0.1:${info.port}`
-    await until(
-      async () => (await (await fetch(`${api}/api/status`)).json()).health === 'healthy',
-      20_000,
-      'checks',
-    )
+    const status = async () => (await (await fetch(`${api}/api/status`)).json()) as { health: string }
+    await until(async () => (await status()).health === 'healthy', 20_000, 'every service checked')
     const before = await (await fetch(`${api}/metrics`)).text()
     const paths = [
       '/api/status',
