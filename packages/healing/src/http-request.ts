@@ -20,6 +20,11 @@ export interface HttpCall {
   followRedirects?: 'never' | 'same-origin'
   /** Redirects followed with `followRedirects: 'same-origin'` before the call fails. @default 3 */
   maxRedirects?: number
+  /**
+   * The URL itself is a secret (a webhook URL with a token in its path): results name only its
+   * origin, and a redirect's path hides every segment it shares with the URL. @default false
+   */
+  secretUrl?: boolean
 }
 
 /**
@@ -38,7 +43,7 @@ export async function httpRequest(call: HttpCall, signal?: AbortSignal): Promise
   const timeout = AbortSignal.timeout(call.timeoutMs ?? 10_000)
   const combined = signal ? AbortSignal.any([signal, timeout]) : timeout
   let method = call.method ?? 'POST'
-  const where = `${method} ${redactUrl(call.url)}`
+  const where = `${method} ${call.secretUrl ? originOf(call.url) : redactUrl(call.url)}`
   const maxRedirects = call.maxRedirects ?? 3
   try {
     const origin = new URL(call.url).origin
@@ -57,7 +62,7 @@ export async function httpRequest(call: HttpCall, signal?: AbortSignal): Promise
           location === null
             ? 'nowhere'
             : target
-              ? `${target.origin}${target.pathname}`
+              ? `${target.origin}${call.secretUrl ? hideShared(target.pathname, call.url) : target.pathname}`
               : 'an invalid location'
         const refused = (why: string): ActionResult => ({
           ok: false,
@@ -94,6 +99,26 @@ export async function httpRequest(call: HttpCall, signal?: AbortSignal): Promise
     const reason = timeout.aborted ? `timed out after ${call.timeoutMs ?? 10_000} ms` : networkError(error)
     return { ok: false, error: `${where} failed: ${reason}`, retryable: true }
   }
+}
+
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin
+  } catch {
+    return '(invalid url)'
+  }
+}
+
+// Receivers that moved often repeat the token of the old path in the new one (Slack, Discord).
+function hideShared(path: string, secret: string): string {
+  const base = new URL(secret)
+  const known = new Set(
+    [...base.pathname.split('/'), ...[...base.searchParams].flat()].filter((s) => s.length >= 4),
+  )
+  return path
+    .split('/')
+    .map((s) => (known.has(s) ? '[redacted]' : s))
+    .join('/')
 }
 
 function locationOf(location: string, current: string): URL | undefined {

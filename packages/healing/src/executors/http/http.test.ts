@@ -91,7 +91,13 @@ async function receiver(answer: (url: string) => { status: number; location?: st
 const opened: Server[] = []
 afterEach(async () => {
   await Promise.all(
-    opened.splice(0).map((s) => new Promise((r) => s.close(r)).then(() => s.closeAllConnections())),
+    opened.splice(0).map(
+      (s) =>
+        new Promise((r) => {
+          s.close(r)
+          s.closeAllConnections()
+        }),
+    ),
   )
 })
 
@@ -144,6 +150,25 @@ describe('httpRequest and redirects', () => {
       ['POST', '/a', '{"reason":"service-down"}'],
       ['GET', '/b', ''],
     ])
+    expect(thirdParty.seen).toEqual([])
+  })
+
+  it('should name only the origin of a secret URL, and hide what a redirect shares with it', async () => {
+    const thirdParty = await receiver(() => ({ status: 200 }))
+    const target = await receiver(() => ({ status: 301, location: `${thirdParty.url}/v2/T0-token-1/x` }))
+    const result = await httpRequest({ url: `${target.url}/hooks/T0-token-1`, secretUrl: true })
+    expect(result).toEqual({
+      ok: false,
+      retryable: false,
+      error: `POST ${target.url} answered 301, a redirect to ${thirdParty.url}/v2/[redacted]/x (not followed: set the url to it, or followRedirects: "same-origin")`,
+    })
+    const down = await httpRequest({
+      url: 'http://127.0.0.1:1/hooks/T0-token-1',
+      secretUrl: true,
+      timeoutMs: 500,
+    })
+    expect(down.error).toMatch(/^POST http:\/\/127\.0\.0\.1:1 failed: /)
+    expect(JSON.stringify([result, down])).not.toContain('token')
     expect(thirdParty.seen).toEqual([])
   })
 
