@@ -1,4 +1,5 @@
 import type { ConfigIssue } from '@noa/core'
+import { SERVICE_NAME } from '@noa/health'
 
 /** Keys whose values are secrets: they must come from the environment (`${NAME}`), never the file. */
 const SECRET_KEY = /(password|secret|token|apikey|api_key|routingkey|connectionstring|webhookurl)$/i
@@ -33,14 +34,15 @@ export function findLiteralSecrets(input: Record<string, unknown>): SecretScan {
   const wholeUrls = secretUrlPaths(input)
   const walk = (value: unknown, path: string, key: string, inHeaders: boolean): void => {
     if (typeof value === 'string') {
-      const problem =
+      const wholeSecret =
         SECRET_KEY.test(key) || (inHeaders && CREDENTIAL_HEADER.test(key)) || wholeUrls.has(path)
-          ? value.includes(REFERENCE)
-            ? undefined
-            : fromEnvMessage
-          : urlCredential(value)
-      if (problem !== undefined || SECRET_KEY.test(key) || inHeaders || wholeUrls.has(path))
-        secretPaths.add(path)
+      const problem = wholeSecret
+        ? value.includes(REFERENCE)
+          ? undefined
+          : fromEnvMessage
+        : urlCredential(value)
+      // Every header value is kept out of errors, credential or not, as @noa/alerts does.
+      if (wholeSecret || inHeaders || problem !== undefined) secretPaths.add(path)
       if (problem !== undefined) issues.push({ path, message: problem })
       return
     }
@@ -51,7 +53,8 @@ export function findLiteralSecrets(input: Record<string, unknown>): SecretScan {
   }
   for (const [section, value] of Object.entries(input)) {
     if (section === 'services' && Array.isArray(value))
-      value.forEach((service, i) => walk(service, `services.${serviceLabel(service, i)}`, '', false))
+      for (const [i, service] of value.entries())
+        walk(service, `services.${serviceLabel(service, i)}`, '', false)
     else walk(value, section, section, false)
   }
   return { issues, secretPaths }
@@ -65,7 +68,7 @@ function secretUrlPaths(input: Record<string, unknown>): Set<string> {
     for (const [name, entry] of Object.entries(channels))
       if (isObject(entry) && SECRET_URL_CHANNELS.has(String(entry.type ?? name)))
         paths.add(`alerting.channels.${name}.url`)
-  if (Array.isArray(input.hooks)) input.hooks.forEach((_, i) => paths.add(`hooks.${i}.webhook`))
+  if (Array.isArray(input.hooks)) for (const i of input.hooks.keys()) paths.add(`hooks.${i}.webhook`)
   return paths
 }
 
@@ -75,7 +78,7 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 /** A service is named by its name in problem paths, or by its index when it has no valid one. */
 export function serviceLabel(service: unknown, index: number): string {
   const name = (service as { name?: unknown } | null)?.name
-  return typeof name === 'string' && /^(?!\.\.?$)[A-Za-z0-9._-]{1,64}$/.test(name) ? name : String(index)
+  return typeof name === 'string' && SERVICE_NAME.test(name) ? name : String(index)
 }
 
 /** Why a URL as written holds a literal credential, or undefined. Works on the text, `${NAME}` included. */
