@@ -139,7 +139,10 @@ describe('createApp: Host header', () => {
       false,
     ])
     const v6 = hostMatcher({ bindHost: '::', allowedHosts: [], localAddresses: ['fd00::5'] })
-    expect(['[fd00::5]:9300', '[FD00::5]', 'fd00::5'].map(v6)).toEqual([true, true, false])
+    expect(['[fd00::5]:9300', '[FD00::5]', '[::]:9300', 'fd00::5'].map(v6)).toEqual([true, true, true, false])
+    // `noa status` and `noa heal` on the machine connect to the bind address itself.
+    const any = hostMatcher({ bindHost: '0.0.0.0', allowedHosts: [], localAddresses: [] })
+    expect(['0.0.0.0:9300', '10.0.0.1:9300'].map(any)).toEqual([true, false])
   })
 })
 

@@ -54,7 +54,7 @@ function machineAddresses(): string[] {
 
 /**
  * Decides whether a Host header names this agent: the bind address, localhost, 127.0.0.1 and
- * [::1] on any port; with a wildcard bind (`0.0.0.0`, `::`) every address of the machine
+ * [::1] on any port; with a wildcard bind (`0.0.0.0`, `::`) also every address of the machine
  * (what a Kubernetes probe or a Prometheus scrape of the pod's IP sends); and each of
  * `allowedHosts`. DNS rebinding needs a name the attacker controls, and no such name is
  * here, so a page that rebinds its name to the agent cannot read it.
@@ -68,11 +68,15 @@ function machineAddresses(): string[] {
  */
 export function hostMatcher(policy: HostPolicy): (host: string) => boolean {
   const names = new Set(LOOPBACK)
-  const bind = policy.bindHost.trim().toLowerCase()
-  if (bind === '0.0.0.0' || bind === '::' || bind === '[::]' || bind === '')
+  const bind = policy.bindHost
+    .trim()
+    .toLowerCase()
+    .replace(/^\[|\]$/g, '')
+  // The bind address itself, even a wildcard: `noa status` on the same machine connects to it.
+  if (bind !== '') names.add(bracket(bind))
+  if (bind === '0.0.0.0' || bind === '::' || bind === '')
     for (const address of policy.localAddresses ?? machineAddresses())
       names.add(bracket(address.toLowerCase()))
-  else names.add(bracket(bind.replace(/^\[|\]$/g, '')))
   const exact = new Set<string>()
   const suffixes: Array<{ domain: string; port?: string }> = []
   for (const entry of policy.allowedHosts) {
