@@ -1,13 +1,12 @@
 import { alertRuleSchema, channelOptionsSchema } from '@noa/alerts'
 import { executorSchema, selfHealingSchema, serviceHealingSchema } from '@noa/healing'
-import { SERVICE_NAME, serviceCheckSchema } from '@noa/health'
+import { serviceCheckSchema } from '@noa/health'
 import { storeConfigSchema } from '@noa/store'
 import { z } from 'zod'
 
 /** Every interval of the agent is at least this many ms (short enough for tests). */
 export const MIN_INTERVAL_MS = 100
 
-const SERVICE_NAME_MESSAGE = 'expected 1 to 64 letters, digits, ".", "_" or "-", not "." or ".."'
 const interval = (fallback: number) => z.number().int().min(MIN_INTERVAL_MS).default(fallback)
 const enabled = (value: boolean) => z.boolean().default(value)
 
@@ -41,7 +40,7 @@ export const healthChecksSchema = z
     endpoints: z
       .array(
         z.strictObject({
-          name: z.string().regex(SERVICE_NAME, SERVICE_NAME_MESSAGE),
+          name: serviceCheckSchema.shape.name,
           url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
           critical: z.boolean().optional(),
           dependsOn: z.array(z.string().min(1)).optional(),
@@ -111,8 +110,10 @@ const alertingOf = <C extends z.ZodType>(entry: C) =>
   z
     .strictObject({
       enabled: enabled(true),
-      /** Channels by name, each `{ enabled, type = name, minSeverity, sendResolved, ...the type's options }`. @default console and a daily file in logs/alerts */
-      // The defaults are valid entries of both the loose and the per-type entry schema.
+      /**
+       * Channels by name, each `{ enabled, type = name, minSeverity, sendResolved, ...the type's options }`
+       * (the defaults fit either entry schema). @default console and a daily file in logs/alerts
+       */
       channels: z.record(z.string(), entry).prefault(DEFAULT_CHANNELS as never),
       /** Alert rules; the default set is the seed's seven. */
       rules: z.array(alertRuleSchema).optional(),
