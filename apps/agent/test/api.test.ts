@@ -1,4 +1,5 @@
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { type IncomingHttpHeaders, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -6,6 +7,24 @@ import { type FakeService, startAgent, startService, type TestAgent, until } fro
 
 /** A `${NAME}` reference as written in a config file. */
 const ref = (name: string) => ['$', '{', name, '}'].join('')
+
+/** The status, headers and first body chunk of one request on its own socket, with the Host header given. */
+function rawGet(base: string, path: string, host: string) {
+  const { hostname, port } = new URL(base)
+  return new Promise<{ status: number; headers: IncomingHttpHeaders; body: string }>((resolve, reject) => {
+    const req = request({ host: hostname, port, path, headers: { host }, agent: false }, (res) => {
+      res.setEncoding('utf8')
+      const done = (body: string) => {
+        resolve({ status: res.statusCode ?? 0, headers: res.headers, body })
+        req.destroy()
+      }
+      res.once('data', done)
+      res.once('end', () => done(''))
+    })
+    req.once('error', reject)
+    req.end()
+  })
+}
 
 const TOKEN = 'test-token-0123456789'
 const SECRET = 'hooks.example.com/T000/SECRET-abc123'
@@ -268,6 +287,45 @@ describe('HTTP API', () => {
     for (const text of answers) expect(text).not.toContain('SECRET-abc123')
     const err = await post('/api/heal/api', { trigger: SECRET }, TOKEN)
     expect(JSON.stringify(err.body)).not.toContain('SECRET-abc123')
+  })
+
+  it('should answer only the hosts it is reached by: a forged Host gets 421, on the event stream too', async () => {
+    const { port } = new URL(t.url)
+    for (const path of ['/api/health', '/api/sse', '/metrics', '/api/heal/api']) {
+      const res = await rawGet(t.url, path, `rebound.attacker.example:${port}`)
+      expect(res.status, path).toBe(421)
+      expect(JSON.parse(res.body).error, path).toMatch(
+        /^this agent does not answer for host "rebound\.attacker\.example:\d+"/,
+      )
+    }
+    const stream = await rawGet(t.url, '/api/sse', `localhost:${port}`)
+    expect(stream.status).toBe(200)
+    expect(stream.headers['content-type']).toMatch(/^text\/event-stream/)
+    expect(stream.headers['content-security-policy']).toContain("frame-ancestors 'none'")
+    expect([stream.headers['x-frame-options'], stream.headers['x-content-type-options']]).toEqual([
+      'DENY',
+      'nosniff',
+    ])
+    expect(stream.headers['referrer-policy']).toBe('no-referrer')
+  })
+
+  it('should answer a store failure with 500 and an id, never the error message with its path', async () => {
+    const snapshots = t.agent.store.snapshots
+    const recent = snapshots.recent
+    snapshots.recent = async () => {
+      throw new Error('SQLITE_IOERR: disk I/O error at /var/lib/noa-private/data/noa.db')
+    }
+    try {
+      const res = await get('/api/metrics/recent')
+      expect(res.status).toBe(500)
+      expect(res.json()).toEqual({
+        error: expect.stringMatching(/^internal error err_\w+: the agent's log has the details$/),
+        id: expect.stringMatching(/^err_/),
+      })
+      expect(res.text).not.toMatch(/SQLITE|noa-private|noa\.db/)
+    } finally {
+      snapshots.recent = recent
+    }
   })
 
   it('should rate-limit writes per client with 429 and retry-after', async () => {

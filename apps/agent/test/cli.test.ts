@@ -57,6 +57,43 @@ describe('noa validate', () => {
     expect(result.stderr).not.toContain('secret-pw')
   })
 
+  it('should name unknown keys, literal credentials and unsafe service names, one line each, and exit 2', async () => {
+    const dir = tempDir()
+    const file = join(dir, 'typos.json')
+    writeFileSync(
+      file,
+      JSON.stringify({
+        healthChecks: { intervall: 5000 },
+        selfHealing: { autoRestrat: true },
+        services: [
+          { name: '../../../../tmp/x', check: { type: 'http', url: 'http://127.0.0.1:1/health' } },
+          {
+            name: 'api',
+            critcal: true,
+            check: {
+              type: 'http',
+              url: 'http://127.0.0.1:2/health',
+              headers: { authorization: 'Bearer tok-9' },
+            },
+          },
+        ],
+        hooks: [{ on: ['change'], webhook: 'https://hooks.example.com/T0/abc' }],
+      }),
+    )
+    const result = await run(['validate', file], dir)
+    expect(result.code).toBe(2)
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      `services.api.check.headers.authorization: is a secret and must come from the environment: write $\{NAME}; found a literal value`,
+      `hooks.0.webhook: is a secret and must come from the environment: write $\{NAME}; found a literal value`,
+      'healthChecks.intervall: unknown key; did you mean interval?',
+      'selfHealing.autoRestrat: unknown key; did you mean autoRestart?',
+      'services.0.name: expected 1 to 64 letters, digits, ".", "_" or "-", not "." or ".."; found "../../../../tmp/x"',
+      'services.api.critcal: unknown key; did you mean critical?',
+      `${file}: 6 problems`,
+    ])
+    expect(result.stderr).not.toMatch(/tok-9|T0\/abc/)
+  })
+
   it('should accept a good file with exit 0', async () => {
     const dir = tempDir()
     writeConfig(dir, config())

@@ -1,5 +1,5 @@
 import type { HealingTrigger, Severity } from '@noa/core'
-import { ConfigError, SEVERITIES, toConfigIssues } from '@noa/core'
+import { ConfigError, recordKnownKeys, SEVERITIES, toConfigIssues } from '@noa/core'
 import { z } from 'zod'
 import type { Condition } from './expression/condition.ts'
 import { compileCondition } from './expression/condition.ts'
@@ -78,7 +78,7 @@ export function compileRules(
   const seen = new Set<string>()
   input.forEach((raw, index) => {
     const path = `${prefix}.${index}`
-    const parsed = alertRuleSchema.safeParse(raw, { reportInput: true })
+    const parsed = alertRuleSchema.safeParse(raw, { reportInput: true, error: recordKnownKeys })
     if (!parsed.success) {
       issues.push(...toConfigIssues(parsed.error.issues, path))
       return

@@ -1,5 +1,5 @@
 import type { Silence } from '@noa/core'
-import { ConfigError, toConfigIssues } from '@noa/core'
+import { ConfigError, recordKnownKeys, toConfigIssues } from '@noa/core'
 import { z } from 'zod'
 import type { LabelMatcher } from './expression/parse.ts'
 
@@ -45,7 +45,7 @@ export interface InhibitRule {
 
 /** Checks and normalises silence options; throws a ConfigError naming every problem. */
 export function parseSilence(input: unknown): Omit<Silence, 'id'> {
-  const parsed = silenceSchema.safeParse(input, { reportInput: true })
+  const parsed = silenceSchema.safeParse(input, { reportInput: true, error: recordKnownKeys })
   const issues = parsed.success ? [] : toConfigIssues(parsed.error.issues, 'silence')
   const { startsAt, endsAt } = (input ?? {}) as { startsAt?: unknown; endsAt?: unknown }
   if (typeof startsAt === 'number' && typeof endsAt === 'number' && endsAt <= startsAt)

@@ -3,11 +3,13 @@ import { timeoutSignal } from './abort.ts'
 import { FakeClock } from './clock.ts'
 import {
   ConfigError,
+  closestKey,
   errorMessage,
   isConfigError,
   isNoaError,
   isTimeoutError,
   NoaError,
+  recordKnownKeys,
   type TimeoutError,
   toConfigIssues,
 } from './errors.ts'
@@ -128,5 +130,48 @@ describe('toConfigIssues', () => {
       { path: 'services.api.b', message: 'Bad; found an array' },
       { path: 'services.api.c', message: `Bad; found "${'y'.repeat(57)}..."` },
     ])
+  })
+
+  it('should give each unknown key its own line, suggesting the allowed key it is a typo of', () => {
+    // As zod raises it: one issue for the object, with every key it does not allow.
+    const raw = {
+      code: 'unrecognized_keys',
+      path: [] as PropertyKey[],
+      message: 'Unrecognized keys: "autoRestrat", "shutdown", "x"',
+      keys: ['autoRestrat', 'shutdown', 'x'],
+      inst: { shape: { autoRestart: 1, maxRestarts: 1, shutdownTimeout: 1 } },
+      input: { autoRestrat: 'hunter2' },
+    }
+    expect(recordKnownKeys(raw)).toBeUndefined()
+    expect(toConfigIssues([raw], 'selfHealing')).toEqual([
+      { path: 'selfHealing.autoRestrat', message: 'unknown key; did you mean autoRestart?' },
+      {
+        path: 'selfHealing.shutdown',
+        message: 'unknown key; allowed: autoRestart, maxRestarts, shutdownTimeout',
+      },
+      { path: 'selfHealing.x', message: 'unknown key; allowed: autoRestart, maxRestarts, shutdownTimeout' },
+    ])
+    // Without the known keys (no error map) the key is still named, never its value.
+    const { inst: _inst, knownKeys: _known, ...bare } = raw as typeof raw & { knownKeys?: unknown }
+    expect(toConfigIssues([bare], 'a.b')).toEqual([
+      { path: 'a.b.autoRestrat', message: 'unknown key' },
+      { path: 'a.b.shutdown', message: 'unknown key' },
+      { path: 'a.b.x', message: 'unknown key' },
+    ])
+  })
+})
+
+describe('closestKey', () => {
+  it('should find a typo within one edit per three letters, swaps and case counting as one', () => {
+    const known = ['interval', 'timeout', 'retries', 'critical', 'autoRestart', 'url', 'headers']
+    expect(closestKey('intervall', known)).toBe('interval')
+    expect(closestKey('critcal', known)).toBe('critical')
+    expect(closestKey('autoRestrat', known)).toBe('autoRestart')
+    expect(closestKey('AutoRestart', known)).toBe('autoRestart')
+    expect(closestKey('uri', known)).toBe('url')
+    expect(closestKey('hedears', known)).toBe('headers')
+    expect(closestKey('port', known)).toBeUndefined()
+    expect(closestKey('enabled', known)).toBeUndefined()
+    expect(closestKey('x', [])).toBeUndefined()
   })
 })

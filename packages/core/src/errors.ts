@@ -70,6 +70,81 @@ export interface SchemaIssueLike {
   readonly message: string
   /** The value found, when the validator reports it (zod: `safeParse(v, { reportInput: true })`). */
   readonly input?: unknown
+  /** The kind of problem; `unrecognized_keys` (an object with keys it does not allow) becomes one issue per key. */
+  readonly code?: string
+  /** With `unrecognized_keys`: the keys that are not allowed. */
+  readonly keys?: readonly string[]
+  /** With `unrecognized_keys`: the keys that are, when known (see {@link recordKnownKeys}). */
+  readonly knownKeys?: readonly string[]
+}
+
+/**
+ * An error map for zod (`schema.safeParse(value, { reportInput: true, error: recordKnownKeys })`):
+ * when an object meets keys it does not allow, it notes the keys it does allow on the issue,
+ * so {@link toConfigIssues} can suggest the closest one. It leaves every message to zod.
+ *
+ * @example
+ * ```ts
+ * const parsed = z.strictObject({ interval: z.number() }).safeParse({ intervall: 5 }, { error: recordKnownKeys })
+ * toConfigIssues(parsed.error.issues, 'healthChecks') // [{ path: 'healthChecks.intervall', message: 'unknown key; did you mean interval?' }]
+ * ```
+ */
+export function recordKnownKeys(issue: {
+  code?: string
+  inst?: unknown
+  knownKeys?: readonly string[]
+}): undefined {
+  if (issue.code !== 'unrecognized_keys') return undefined
+  const shape = (issue.inst as { shape?: unknown } | undefined)?.shape
+  if (shape !== null && typeof shape === 'object') issue.knownKeys = Object.keys(shape)
+  return undefined
+}
+
+/** Edit distance where swapping two neighbouring letters counts as one edit (`autoRestrat`). */
+function editDistance(a: string, b: string): number {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i])
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1
+      let best = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + cost)
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        best = Math.min(best, d[i - 2]![j - 2]! + 1)
+      d[i]![j] = best
+    }
+  return d[a.length]![b.length]!
+}
+
+/**
+ * The known key closest to `key`, when one is close enough to be a typo of it: at most one
+ * edit per three letters (case ignored), the nearest first.
+ *
+ * @example
+ * ```ts
+ * closestKey('autoRestrat', ['autoRestart', 'maxRestarts']) // 'autoRestart'
+ * ```
+ */
+export function closestKey(key: string, known: readonly string[]): string | undefined {
+  let best: string | undefined
+  let bestDistance = Number.POSITIVE_INFINITY
+  const lower = key.toLowerCase()
+  for (const candidate of known) {
+    const distance = editDistance(lower, candidate.toLowerCase())
+    if (distance < bestDistance) {
+      best = candidate
+      bestDistance = distance
+    }
+  }
+  return bestDistance <= Math.max(1, Math.floor(key.length / 3)) ? best : undefined
+}
+
+function unknownKeyMessage(key: string, known: readonly string[] | undefined): string {
+  if (known === undefined) return 'unknown key'
+  if (known.length === 0) return 'unknown key; this object takes no keys'
+  const near = closestKey(key, known)
+  return near === undefined
+    ? `unknown key; allowed: ${known.join(', ')}`
+    : `unknown key; did you mean ${near}?`
 }
 
 function describeFound(value: unknown): string {
@@ -81,7 +156,10 @@ function describeFound(value: unknown): string {
 
 /**
  * Turns schema issues into {@link ConfigIssue}s: a dot path (under `prefix`) and a message
- * that says what is allowed and, when known, what was found.
+ * that says what is allowed and, when known, what was found. Keys an object does not allow
+ * give one issue each, at the key's own path, with the closest allowed key when one is near
+ * (`selfHealing.autoRestrat: unknown key; did you mean autoRestart?`); their values are never
+ * shown.
  *
  * @example
  * ```ts
@@ -90,10 +168,15 @@ function describeFound(value: unknown): string {
  * ```
  */
 export function toConfigIssues(issues: readonly SchemaIssueLike[], prefix = ''): ConfigIssue[] {
-  return issues.map((issue) => {
-    const path = [prefix, ...issue.path.map(String)].filter((p) => p !== '').join('.')
+  return issues.flatMap((issue) => {
+    const parts = [prefix, ...issue.path.map(String)].filter((p) => p !== '')
+    if (issue.code === 'unrecognized_keys' && issue.keys && issue.keys.length > 0)
+      return issue.keys.map((key) => ({
+        path: [...parts, key].join('.'),
+        message: unknownKeyMessage(key, issue.knownKeys),
+      }))
     const found =
       'input' in issue && !issue.message.includes('received') ? `; found ${describeFound(issue.input)}` : ''
-    return { path, message: `${issue.message}${found}` }
+    return [{ path: parts.join('.'), message: `${issue.message}${found}` }]
   })
 }

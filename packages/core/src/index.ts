@@ -13,12 +13,14 @@ export { FakeClock, systemClock } from './clock.ts'
 export type { ConfigIssue, NoaErrorOptions, SchemaIssueLike } from './errors.ts'
 export {
   ConfigError,
+  closestKey,
   errorMessage,
   formatIssues,
   isConfigError,
   isNoaError,
   isTimeoutError,
   NoaError,
+  recordKnownKeys,
   TimeoutError,
   toConfigIssues,
 } from './errors.ts'

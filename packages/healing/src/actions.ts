@@ -6,7 +6,7 @@ import { runCommand } from './run-command.ts'
 
 /** A configured side action (state hook, read-only switch): a command or an HTTP call. */
 export const hookActionSchema = z.discriminatedUnion('type', [
-  z.object({
+  z.strictObject({
     type: z.literal('command'),
     argv: z.array(z.string().min(1)).min(1, 'must name a command: a non-empty argv array'),
     cwd: z.string().optional(),

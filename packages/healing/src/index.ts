@@ -52,6 +52,8 @@ export type { ExecutorConfig, ExecutorDeps, ExecutorType } from './executors/reg
 export { buildExecutor, executorFactories, executorSchema } from './executors/registry.ts'
 export type { CircuitCause, GuardOptions, GuardRequest, GuardSnapshot, GuardVerdict } from './guards.ts'
 export { Guards } from './guards.ts'
+export type { HttpCall } from './http-request.ts'
+export { httpRequest } from './http-request.ts'
 export type {
   ResolvedSelfHealing,
   ResolvedServiceHealing,

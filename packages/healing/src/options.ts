@@ -1,4 +1,4 @@
-import { ConfigError, toConfigIssues } from '@noa/core'
+import { ConfigError, recordKnownKeys, toConfigIssues } from '@noa/core'
 import { z } from 'zod'
 import { hookActionSchema } from './actions.ts'
 import { executorSchema } from './executors/registry.ts'
@@ -14,7 +14,7 @@ const enabled = (value: boolean) => z.boolean().default(value)
  * const options = selfHealingSchema.parse({ maxRestarts: 5, strategies: { rollback: { enabled: true } } })
  * ```
  */
-export const selfHealingSchema = z.object({
+export const selfHealingSchema = z.strictObject({
   /** @default true */
   enabled: enabled(true),
   /** Restart supervised processes that exit. @default true */
@@ -48,7 +48,7 @@ export const selfHealingSchema = z.object({
   onBudgetSpent: z.enum(['backoff', 'stop']).default('backoff'),
   /** The circuit of a service: opened by a spent budget or by healings that keep failing. */
   circuitBreaker: z
-    .object({
+    .strictObject({
       /** Failed healings of one service in a row that open its circuit. @default 3 */
       failureThreshold: z.number().int().positive().default(3),
       /** Wait before the first retry of an open circuit; each next wait doubles. @default 10000 */
@@ -68,9 +68,9 @@ export const selfHealingSchema = z.object({
   /** Trigger -> strategy overrides, e.g. `{ "high-load": "service-restart" }`. */
   triggers: z.record(z.string(), z.string()).default({}),
   strategies: z
-    .object({
+    .strictObject({
       serviceRestart: z
-        .object({
+        .strictObject({
           enabled: enabled(true),
           /** @default selfHealing.restartCooldown */
           cooldown: ms.optional(),
@@ -83,7 +83,7 @@ export const selfHealingSchema = z.object({
         })
         .prefault({}),
       safeRestart: z
-        .object({
+        .strictObject({
           enabled: enabled(true),
           /** How long the error rate is watched after the restart. @default 30000 */
           watchDuration: z.number().int().positive().default(30_000),
@@ -94,22 +94,22 @@ export const selfHealingSchema = z.object({
         })
         .prefault({}),
       dependencyCheck: z
-        .object({
+        .strictObject({
           enabled: enabled(true),
           /** Accepted for the seed's config; checks run when the strategy runs. @default 60000 */
           checkInterval: z.number().int().positive().default(60_000),
         })
         .prefault({}),
-      gracefulRestart: z.object({ enabled: enabled(true) }).prefault({}),
+      gracefulRestart: z.strictObject({ enabled: enabled(true) }).prefault({}),
       scaleUp: z
-        .object({
+        .strictObject({
           enabled: enabled(true),
           /** @default 10 */
           maxReplicas: z.number().int().positive().default(10),
         })
         .prefault({}),
       rollback: z
-        .object({
+        .strictObject({
           /** @default false */
           enabled: enabled(false),
           /** Run without approval when `approvalRequired` is false. @default false */
@@ -119,7 +119,7 @@ export const selfHealingSchema = z.object({
         })
         .prefault({}),
       gracefulDegradation: z
-        .object({
+        .strictObject({
           enabled: enabled(true),
           /** @default 'read-only' */
           fallbackMode: z.string().min(1).default('read-only'),
@@ -135,9 +135,9 @@ export type SelfHealingConfig = z.input<typeof selfHealingSchema>
 export type ResolvedSelfHealing = z.output<typeof selfHealingSchema>
 
 /** How a service is put into its fallback mode. */
-export const degradeActionSchema = z.union([
+export const degradeActionSchema = z.discriminatedUnion('type', [
   hookActionSchema,
-  z.object({
+  z.strictObject({
     /** Restart the service with this environment variable set. */
     type: z.literal('env'),
     name: z.string().min(1),
@@ -147,13 +147,13 @@ export const degradeActionSchema = z.union([
 ])
 
 /** Healing settings of one service (the `services.<name>` entry). */
-export const serviceHealingSchema = z.object({
+export const serviceHealingSchema = z.strictObject({
   executor: executorSchema.optional(),
   /** Services this one needs, e.g. `["claude-flow"]`. @default [] */
   dependsOn: z.array(z.string().min(1)).default([]),
   /** Safe restart: state backup. */
   backup: z
-    .object({
+    .strictObject({
       /** Command that writes a backup. */
       command: z.array(z.string().min(1)).min(1).optional(),
       /** Command that restores it. */
@@ -167,19 +167,21 @@ export const serviceHealingSchema = z.object({
   /** Safe restart: cache or state paths removed before the restart. @default [] */
   clearPaths: z.array(z.string().min(1)).default([]),
   /** Graceful restart: hooks that save and restore the service's state. */
-  state: z.object({ save: hookActionSchema.optional(), restore: hookActionSchema.optional() }).optional(),
+  state: z
+    .strictObject({ save: hookActionSchema.optional(), restore: hookActionSchema.optional() })
+    .optional(),
   /** Rollback: where the previous version comes from. */
   rollback: z
     .discriminatedUnion('source', [
-      z.object({
+      z.strictObject({
         source: z.literal('git'),
         /** Repository folder. @default '.' */
         dir: z.string().default('.'),
         /** Ref or tag to return to; the tag before the current one when absent. */
         ref: z.string().optional(),
       }),
-      z.object({ source: z.literal('image'), image: z.string().min(1) }),
-      z.object({ source: z.literal('kubernetes'), revision: z.number().int().positive().optional() }),
+      z.strictObject({ source: z.literal('image'), image: z.string().min(1) }),
+      z.strictObject({ source: z.literal('kubernetes'), revision: z.number().int().positive().optional() }),
     ])
     .optional(),
   /** Graceful degradation: how to switch the service to its fallback mode. */
@@ -193,7 +195,7 @@ export type ResolvedServiceHealing = z.output<typeof serviceHealingSchema>
 
 /** Parses with every problem reported at once, as `path: message` with the value found. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
-  const parsed = schema.safeParse(value, { reportInput: true })
+  const parsed = schema.safeParse(value, { reportInput: true, error: recordKnownKeys })
   if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, prefix))
   return parsed.data
 }

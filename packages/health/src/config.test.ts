@@ -43,6 +43,46 @@ describe('parseServiceChecks', () => {
     })
   })
 
+  it('should refuse keys it does not know, at every level, with the key they are a typo of', () => {
+    const error = configError([
+      {
+        name: 'a',
+        check: { type: 'http', url: 'http://x/', hedaers: {}, tls: { rejectUnauthorised: false } },
+        critcal: true,
+        backoff: { initialMs: 1, maxMS: 2 },
+        color: 'red',
+      },
+    ])
+    expect(error.issues).toEqual([
+      {
+        path: 'services.a.check.tls.rejectUnauthorised',
+        message: 'unknown key; did you mean rejectUnauthorized?',
+      },
+      { path: 'services.a.check.hedaers', message: 'unknown key; did you mean headers?' },
+      { path: 'services.a.backoff.maxMS', message: 'unknown key; did you mean maxMs?' },
+      { path: 'services.a.critcal', message: 'unknown key; did you mean critical?' },
+      {
+        path: 'services.a.color',
+        message:
+          'unknown key; allowed: name, check, interval, timeout, retries, backoff, critical, dependsOn, failureThreshold, successThreshold, flapping',
+      },
+    ])
+  })
+
+  it('should take only names that cannot leave a folder, and show a bad one by its index', () => {
+    const check = http('http://localhost:8001/health')
+    const ok = ['mcp-server', 'a', 'svc.v2_blue', '...', 'x'.repeat(64)]
+    expect(parseServiceChecks(ok.map((name) => ({ name, check }))).map((s) => s.name)).toEqual(ok)
+    const bad = ['../../../../tmp/x', '.', '..', 'a/b', 'a\\b', 'my service', '', 'x'.repeat(65), 'ünï']
+    const error = configError(bad.map((name) => ({ name, check })))
+    expect(error.issues).toEqual(
+      bad.map((name, i) => ({
+        path: `services.${i}.name`,
+        message: `expected 1 to 64 letters, digits, ".", "_" or "-", not "." or ".."; found ${JSON.stringify(name.length > 60 ? `${name.slice(0, 57)}...` : name)}`,
+      })),
+    )
+  })
+
   it('should refuse every problem at once, naming the service and the field', () => {
     const error = configError([
       { name: 'a', check: { type: 'htp', url: 'x' }, interval: -5 },

@@ -1,11 +1,18 @@
 import type { ConfigIssue } from '@noa/core'
-import { ConfigError, toConfigIssues } from '@noa/core'
+import { ConfigError, recordKnownKeys, toConfigIssues } from '@noa/core'
 import { z } from 'zod'
 import { CHECK_TYPES, checkSchema } from './checkers/registry.ts'
 import { redactSecrets } from './redact.ts'
 
+/**
+ * What a service may be called: 1 to 64 letters, digits, `.`, `_` and `-`, and neither `.`
+ * nor `..`. A name becomes part of file names (a supervisor's `logs/services/<name>.out.log`,
+ * a backup folder), metric labels and URL paths, so it can never leave its folder.
+ */
+export const SERVICE_NAME = /^(?!\.\.?$)[A-Za-z0-9._-]{1,64}$/
+
 /** Delay growth between the attempts of one check. */
-export const retryBackoffSchema = z.object({
+export const retryBackoffSchema = z.strictObject({
   /** Delay before the first retry, ms. @default 1000 */
   initialMs: z.number().int().min(0).default(1000),
   /** Longest delay, ms. @default 10000 */
@@ -17,7 +24,7 @@ export const retryBackoffSchema = z.object({
 })
 
 /** Flapping detection: `limit` state changes within `windowMs` hold the state and mark the service flapping. */
-export const flappingSchema = z.object({
+export const flappingSchema = z.strictObject({
   /** @default 600000 (10 minutes) */
   windowMs: z.number().int().positive().default(600_000),
   /** Changes within the window that make a service flapping. @default 5 */
@@ -35,9 +42,11 @@ export const flappingSchema = z.object({
  * ```
  */
 export const serviceCheckSchema = z
-  .object({
-    /** The service's name, e.g. `mcp-server`. */
-    name: z.string().min(1),
+  .strictObject({
+    /** The service's name, e.g. `mcp-server` (see {@link SERVICE_NAME}). */
+    name: z
+      .string()
+      .regex(SERVICE_NAME, 'expected 1 to 64 letters, digits, ".", "_" or "-", not "." or ".."'),
     /** What to check; `type` selects the checker. */
     check: checkSchema,
     /** Time between checks, ms. @default 30000 */
@@ -77,9 +86,10 @@ export type ServiceCheck = z.output<typeof serviceCheckSchema>
 /** A service check as written in config. */
 export type ServiceCheckInput = z.input<typeof serviceCheckSchema>
 
+// A name that is not a valid one is shown by its index: it could be anything, even a path.
 const nameOf = (raw: unknown, index: number): string => {
   const name = (raw as { name?: unknown } | null)?.name
-  return typeof name === 'string' && name !== '' ? name : String(index)
+  return typeof name === 'string' && SERVICE_NAME.test(name) ? name : String(index)
 }
 
 function rawDependsOn(raw: unknown): string[] {
@@ -127,7 +137,7 @@ export function parseServiceChecks(input: unknown, prefix = 'services'): Service
   const services: ServiceCheck[] = []
   input.forEach((raw, index) => {
     const name = nameOf(raw, index)
-    const parsed = serviceCheckSchema.safeParse(raw, { reportInput: true })
+    const parsed = serviceCheckSchema.safeParse(raw, { reportInput: true, error: recordKnownKeys })
     if (parsed.success) {
       services.push(parsed.data)
       return

@@ -40,7 +40,13 @@ export type { TcpCheckOptions } from './checkers/tcp/schema.ts'
 export { tcpCheckSchema } from './checkers/tcp/schema.ts'
 export { createTcpChecker } from './checkers/tcp/tcp.ts'
 export type { ServiceCheck, ServiceCheckInput } from './config.ts'
-export { flappingSchema, parseServiceChecks, retryBackoffSchema, serviceCheckSchema } from './config.ts'
+export {
+  flappingSchema,
+  parseServiceChecks,
+  retryBackoffSchema,
+  SERVICE_NAME,
+  serviceCheckSchema,
+} from './config.ts'
 export type {
   ComponentCheck,
   ComponentReport,

@@ -55,6 +55,19 @@ describe('openStore', () => {
     )
   })
 
+  it('should refuse options it does not know, with the one it is a typo of', async () => {
+    const error = await openStore({
+      type: 'sqlite',
+      path: join(root, 'b.db'),
+      busyTimeout: 5,
+    } as never).catch((e: unknown) => e)
+    expect(isConfigError(error) && error.issues).toEqual([
+      { path: 'store.busyTimeout', message: 'unknown key; did you mean busyTimeoutMs?' },
+    ])
+    const parsed = storeConfigSchema.safeParse({ type: 'memory', retention: { sample: 1 } })
+    expect(parsed.success).toBe(false)
+  })
+
   it('should validate a store section of the configuration', () => {
     expect(
       storeConfigSchema.safeParse({ type: 'sqlite', path: 'data/noa.db', retention: { samples: 7 } }).success,

@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@noa/core'
-import { ConfigError, toConfigIssues } from '@noa/core'
+import { ConfigError, recordKnownKeys, toConfigIssues } from '@noa/core'
 import { z } from 'zod'
 import type { RetentionKind } from './store.ts'
 
@@ -50,7 +50,7 @@ export const retentionSchema = z
   .strict()
 
 /** Options every backend shares. */
-export const commonOptionsSchema = z.object({
+export const commonOptionsSchema = z.strictObject({
   /** Days to keep each kind (silences: days after they end). @default 30 for every kind, 400 for 1-hour rollups, 7 for silences */
   retention: retentionSchema.optional(),
   /** Rows deleted per statement by maintenance. @default 5000 */
@@ -79,7 +79,7 @@ export interface ResolvedCommon {
 
 /** Validates `options` with `schema` and throws one ConfigError listing every problem. */
 export function parseOptions<S extends z.ZodType>(schema: S, options: unknown, prefix: string): z.output<S> {
-  const parsed = schema.safeParse(options ?? {}, { reportInput: true })
+  const parsed = schema.safeParse(options ?? {}, { reportInput: true, error: recordKnownKeys })
   if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, prefix))
   return parsed.data
 }

@@ -82,6 +82,7 @@ export async function runAgent(options: RunOptions): Promise<number> {
     settings: config,
     ...(env.NOA_API_TOKEN ? { apiToken: env.NOA_API_TOKEN } : {}),
     ...(hasDashboard ? { staticDir } : {}),
+    logger: logs.logger('api'),
   })
 
   let server: ReturnType<typeof serve> | undefined

@@ -153,6 +153,209 @@ describe('validateConfig', () => {
     ).toEqual(['debug', false, '0.0.0.0', 9400])
   })
 
+  it('should refuse keys it does not know at every level, one line each, with the key they are a typo of', () => {
+    const result = validateConfig({
+      healthChecks: { intervall: 5000 },
+      selfHealing: { autoRestrat: true, strategies: { serviceRestart: { maxConsecutve: 2 } } },
+      alerting: { channels: { console: { enabled: true, logLevl: 'info' } } },
+      metrics: { storage: { gzp: true } },
+      dashboard: { prot: 9300 },
+      integrations: { promethues: { enabled: true }, grafana: { enabled: false, url: 'x' } },
+      api: { allowedHost: ['noa.internal'] },
+      hooks: [{ on: ['change'], comand: ['true'], command: ['true'] }],
+      logs: { levle: 'debug' },
+      store: { type: 'sqlite', pth: 'x.db', path: 'data/noa.db' },
+      watchdog: { maxRestart: 1 },
+      servces: [],
+      services: [
+        http('api', 1, {
+          critcal: true,
+          check: { type: 'http', url: 'http://127.0.0.1:1/health', hedaers: {} },
+          executor: { type: 'local', command: ['node', 'api.js'], shutdownTimeout: 5000 },
+          healing: { backup: { path: ['data'] } },
+          colour: 'red',
+        }),
+      ],
+    })
+    expect(result.ok).toBe(false)
+    if (result.ok) return
+    expect(formatConfigIssues(result.issues)).toEqual([
+      'healthChecks.intervall: unknown key; did you mean interval?',
+      'selfHealing.strategies.serviceRestart.maxConsecutve: unknown key; did you mean maxConsecutive?',
+      'selfHealing.autoRestrat: unknown key; did you mean autoRestart?',
+      'metrics.storage.gzp: unknown key; did you mean gzip?',
+      'dashboard.prot: unknown key; did you mean port?',
+      'integrations.grafana.url: unknown key; allowed: enabled',
+      'integrations.promethues: unknown key; did you mean prometheus?',
+      'store.pth: unknown key; did you mean path?',
+      'api.allowedHost: unknown key; did you mean allowedHosts?',
+      'hooks.0.comand: unknown key; did you mean command?',
+      'logs.levle: unknown key; did you mean level?',
+      'watchdog.maxRestart: unknown key; did you mean maxRestarts?',
+      'servces: unknown key; did you mean services?',
+      'services.api.check.hedaers: unknown key; did you mean headers?',
+      'services.api.critcal: unknown key; did you mean critical?',
+      'services.api.colour: unknown key; allowed: name, check, interval, timeout, retries, backoff, critical, dependsOn, failureThreshold, successThreshold, flapping, metrics, executor, healing',
+      'services.api.executor.shutdownTimeout: unknown key; did you mean shutdownTimeoutMs?',
+      'services.api.healing.backup.path: unknown key; did you mean paths?',
+      'alerting.channels.console.logLevl: unknown key; did you mean logLevel?',
+    ])
+  })
+
+  it('should check each channel against its own type, and a disabled one for unknown keys only', () => {
+    const result = validateConfig(
+      {
+        alerting: {
+          channels: {
+            console: { enabled: true, logLevel: 'loud' },
+            file: { enabled: true, path: './logs/alerts', rotation: 'daily', maxFiles: 30, compress: true },
+            ops: { type: 'webhook', url: ref('HOOK'), retries: 3 },
+            slack: { enabled: false, url: ref('UNSET'), chanel: '#ops' },
+            email: { enabled: false },
+            slak: { enabled: false },
+            pager: { type: 'pagerdutty', routingKey: ref('PD') },
+          },
+        },
+      },
+      { HOOK: 'https://example.com/hook', PD: 'key' },
+    )
+    expect(!result.ok && formatConfigIssues(result.issues)).toEqual([
+      'alerting.channels.console.logLevel: Invalid option: expected one of "debug"|"info"|"warn"|"error"; found "loud"',
+      'alerting.channels.file.compress: unknown key; allowed: type, path, rotation, maxFiles, enabled, minSeverity, sendResolved',
+      'alerting.channels.ops.retries: unknown key; allowed: type, url, secret, headers, timeout, followRedirects, maxRedirects, enabled, minSeverity, sendResolved',
+      'alerting.channels.slack.chanel: unknown key; did you mean channel?',
+      `alerting.channels.slak: unknown channel type "slak" (the type defaults to the entry's name); set type, or did you mean slack?`,
+      'alerting.channels.pager.type: unknown channel type "pagerdutty"; did you mean pagerduty?',
+    ])
+  })
+
+  it('should take the seed channel entries with the options of their type', () => {
+    const result = validateConfig(
+      {
+        alerting: {
+          channels: {
+            console: { enabled: true, logLevel: 'info', minSeverity: 'warning' },
+            file: {
+              enabled: true,
+              path: './logs/alerts',
+              rotation: 'daily',
+              maxFiles: 30,
+              sendResolved: false,
+            },
+            ops: { type: 'webhook', url: ref('HOOK'), headers: { authorization: `Bearer ${ref('TOKEN')}` } },
+          },
+        },
+      },
+      { HOOK: 'https://example.com/hook', TOKEN: 't' },
+    )
+    expect(result.ok ? 'ok' : formatConfigIssues(result.issues)).toBe('ok')
+  })
+
+  it('should refuse credentials written in headers, URLs and webhook hooks, and never echo them', () => {
+    const result = validateConfig(
+      {
+        services: [
+          http('api', 1, {
+            check: {
+              type: 'http',
+              url: 'http://admin:hunter2@127.0.0.1:1/health?token=tok-1&verbose=1',
+              headers: { authorization: 'Bearer hunter3', 'x-request-id': 'fine', 'X-Api-Key': 'hunter4' },
+            },
+            executor: {
+              type: 'http',
+              restart: { url: 'http://127.0.0.1:1/admin/restart', headers: { 'private-token': 'hunter5' } },
+            },
+            metrics: 'http://127.0.0.1:1/metrics?api_key=hunter6',
+          }),
+          { name: 'db', check: { type: 'postgres', url: 'postgres://noa:hunter7@db:5432/app' } },
+        ],
+        hooks: [
+          { on: ['change'], webhook: 'https://hooks.example.com/T0/abc', headers: { 'api-key': 'hunter8' } },
+        ],
+        alerting: {
+          channels: { ops: { type: 'webhook', url: ref('HOOK'), headers: { cookie: 'session=hunter9' } } },
+        },
+      },
+      { HOOK: 'https://example.com/x' },
+    )
+    expect(result.ok).toBe(false)
+    if (result.ok) return
+    const lines = formatConfigIssues(result.issues)
+    const literal = `is a secret and must come from the environment: write ${ref('NAME')}; found a literal value`
+    expect(lines).toEqual([
+      `services.api.check.url: holds a password, which must come from the environment: write http://user:${ref('NAME')}@host; found a literal one`,
+      `services.api.check.headers.authorization: ${literal}`,
+      `services.api.check.headers.X-Api-Key: ${literal}`,
+      `services.api.executor.restart.headers.private-token: ${literal}`,
+      `services.api.metrics: holds a credential in its query (api_key=), which must come from the environment: write api_key=${ref('NAME')}; found a literal one`,
+      `services.db.check.url: holds a password, which must come from the environment: write postgres://user:${ref('NAME')}@host; found a literal one`,
+      `hooks.0.webhook: ${literal}`,
+      `hooks.0.headers.api-key: ${literal}`,
+      `alerting.channels.ops.headers.cookie: ${literal}`,
+    ])
+    const text = lines.join('\n')
+    for (const secret of ['hunter', 'tok-1', 'T0/abc']) expect(text).not.toContain(secret)
+  })
+
+  it(`should take credentials from the environment in headers, URL passwords and query parameters`, () => {
+    const result = validateConfig(
+      {
+        services: [
+          http('api', 1, {
+            check: {
+              type: 'http',
+              url: `http://admin:${ref('PW')}@127.0.0.1:1/health?token=${ref('TOK')}`,
+              headers: { authorization: `Bearer ${ref('TOK')}` },
+            },
+          }),
+          { name: 'db', check: { type: 'postgres', url: `postgres://noa:${ref('PGPASSWORD')}@db:5432/app` } },
+        ],
+        hooks: [{ on: ['change'], webhook: ref('HOOK_URL'), headers: { authorization: ref('HOOK_AUTH') } }],
+      },
+      { PW: 'p', TOK: 't', PGPASSWORD: 'pg', HOOK_URL: 'https://example.com/h', HOOK_AUTH: 'Bearer x' },
+    )
+    expect(result.ok ? 'ok' : formatConfigIssues(result.issues)).toBe('ok')
+    if (!result.ok) return
+    expect(result.config.hooks[0]).toMatchObject({
+      webhook: 'https://example.com/h',
+      headers: { authorization: 'Bearer x' },
+      followRedirects: 'never',
+    })
+  })
+
+  it('should take only service names that cannot leave a folder', () => {
+    const result = validateConfig({
+      services: [http('../../../../tmp/x', 1), http('ok', 2)],
+      healthChecks: { endpoints: [{ name: 'a/b', url: 'http://127.0.0.1:3/health' }] },
+    })
+    expect(!result.ok && formatConfigIssues(result.issues)).toEqual([
+      'healthChecks.endpoints.0.name: expected 1 to 64 letters, digits, ".", "_" or "-", not "." or ".."; found "a/b"',
+      'services.0.name: expected 1 to 64 letters, digits, ".", "_" or "-", not "." or ".."; found "../../../../tmp/x"',
+    ])
+  })
+
+  it('should take api.allowedHosts as host names, host:port, [IPv6] or .domain, in lower case', () => {
+    const good = validateConfig({
+      api: {
+        allowedHosts: ['Noa.Example.com', 'dashboard.monitoring.svc:9300', '[fd00::1]:9300', '.internal'],
+      },
+    })
+    expect(good.ok && good.config.api.allowedHosts).toEqual([
+      'noa.example.com',
+      'dashboard.monitoring.svc:9300',
+      '[fd00::1]:9300',
+      '.internal',
+    ])
+    const bad = validateConfig({ api: { allowedHosts: ['http://noa.example.com', '*', 'a b'] } })
+    const message =
+      'expected a host name or address, with or without :port, an [IPv6] address, or .domain for a name and its subdomains'
+    expect(!bad.ok && formatConfigIssues(bad.issues)).toEqual([
+      `api.allowedHosts.0: ${message}; found "http://noa.example.com"`,
+      `api.allowedHosts.1: ${message}; found "*"`,
+      `api.allowedHosts.2: ${message}; found "a b"`,
+    ])
+  })
+
   it('should refuse what is not an object', () => {
     expect(validateConfig([])).toEqual({
       ok: false,

@@ -1,16 +1,19 @@
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { extname } from 'node:path'
-import { channelOptionsSchema } from '@noa/alerts'
-import { ConfigError, type ConfigIssue, toConfigIssues } from '@noa/core'
-import { parseServiceChecks } from '@noa/health'
+import { channelFactories } from '@noa/alerts'
+import { ConfigError, type ConfigIssue, closestKey, recordKnownKeys, toConfigIssues } from '@noa/core'
+import { parseServiceChecks, serviceCheckSchema } from '@noa/health'
+import type { z } from 'zod'
 import { interpolateEnv } from './interpolate.ts'
-import { type AgentConfig, type AgentService, configShapeSchema, serviceExtrasSchema } from './schema.ts'
-
-/** Keys whose values are secrets: they must come from the environment (`${NAME}`), never the file. */
-const SECRET_KEY = /(password|secret|token|apikey|api_key|routingkey|connectionstring|webhookurl)$/i
-/** Channel types whose `url` carries a secret (a Slack or Discord webhook URL is a credential). */
-const SECRET_URL_CHANNELS = new Set(['webhook', 'slack', 'discord'])
+import {
+  type AgentConfig,
+  type AgentService,
+  channelEntrySchemas,
+  configShapeSchema,
+  serviceExtrasSchema,
+} from './schema.ts'
+import { findLiteralSecrets, serviceLabel } from './secrets.ts'
 
 /** Result of {@link validateConfig}: the config when valid, else every problem. */
 export type Validated = { ok: true; config: AgentConfig } | { ok: false; issues: ConfigIssue[] }
@@ -38,17 +41,6 @@ export function parseConfigText(text: string, file: string): { value?: unknown; 
   }
 }
 
-function walkSecrets(value: unknown, path: string, out: string[]): void {
-  if (Array.isArray(value)) {
-    for (const [i, v] of value.entries()) walkSecrets(v, `${path}.${i}`, out)
-  } else if (value !== null && typeof value === 'object')
-    for (const [k, v] of Object.entries(value)) {
-      const p = path ? `${path}.${k}` : k
-      if (typeof v === 'string' && SECRET_KEY.test(k)) out.push(p)
-      else walkSecrets(v, p, out)
-    }
-}
-
 function isDisabled(root: unknown, path: string): boolean {
   let node: unknown = root
   for (const part of path.split('.')) {
@@ -59,40 +51,42 @@ function isDisabled(root: unknown, path: string): boolean {
   return false
 }
 
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v)
+
+// A service entry holds its health check's fields (@noa/health) and the agent's extras.
+const CHECK_KEYS = new Set(Object.keys(serviceCheckSchema.shape))
+const EXTRA_KEYS = new Set(Object.keys(serviceExtrasSchema.shape))
+const SERVICE_KEYS = [...CHECK_KEYS, ...EXTRA_KEYS]
+const CHANNEL_TYPES = Object.keys(channelFactories)
+
+/** Schema issues as config problems under `prefix`, unknown keys named with the key they are a typo of. */
+const issuesOf = (error: z.ZodError, prefix = '') => toConfigIssues(error.issues, prefix)
+const parse = <S extends z.ZodType>(schema: S, value: unknown) =>
+  schema.safeParse(value, { reportInput: true, error: recordKnownKeys })
+
 /**
  * Validates a parsed configuration: `${ENV}` interpolation, every section, every service
- * (paths name the service: `services.mcp-server.check.url`), every enabled alert channel,
- * and that secrets come from the environment. Returns every problem at once.
+ * (paths name the service: `services.mcp-server.check.url`), every alert channel against
+ * its type's options, that no object has a key it does not know (with the key it is a
+ * typo of), and that secrets come from the environment. Returns every problem at once.
  */
 export function validateConfig(input: unknown, env: ConfigEnv = {}): Validated {
-  if (input === null || typeof input !== 'object' || Array.isArray(input))
+  if (!isObject(input))
     return { ok: false, issues: [{ path: '', message: 'expected a JSON object with the config sections' }] }
   const interpolated = interpolateEnv(input, env)
   const raw = interpolated.value as Record<string, unknown>
   // A disabled channel or integration may name a variable that is not set.
   const issues: ConfigIssue[] = interpolated.issues.filter((i) => !isDisabled(raw, i.path))
+  const secrets = findLiteralSecrets(input)
+  issues.push(...secrets.issues)
+  const fail = (found: readonly ConfigIssue[]) =>
+    issues.push(...redactIssues(found, interpolated.fromEnv, secrets.secretPaths))
 
-  const secretPaths: string[] = []
-  walkSecrets(raw, '', secretPaths)
-  const channels = (raw.alerting as { channels?: Record<string, unknown> } | undefined)?.channels
-  if (channels && typeof channels === 'object')
-    for (const [name, entry] of Object.entries(channels)) {
-      const e = entry as { type?: unknown; url?: unknown } | null
-      if (typeof e?.url === 'string' && SECRET_URL_CHANNELS.has(String(e.type ?? name)))
-        secretPaths.push(`alerting.channels.${name}.url`)
-    }
-  for (const path of secretPaths)
-    if (!interpolated.fromEnv.has(path) && !isDisabled(raw, path))
-      issues.push({
-        path,
-        message: `is a secret and must come from the environment: write $\{NAME}; found a literal value`,
-      })
-
-  const parsed = configShapeSchema.safeParse(raw, { reportInput: true })
-  if (!parsed.success) issues.push(...redactIssues(toConfigIssues(parsed.error.issues), interpolated.fromEnv))
+  const parsed = parse(configShapeSchema, raw)
+  if (!parsed.success) fail(issuesOf(parsed.error))
 
   const config = parsed.success ? parsed.data : undefined
-  const services: AgentService[] = []
   const rawServices = Array.isArray(raw.services) ? [...raw.services] : []
   const hc = (config?.healthChecks ?? {}) as Partial<AgentConfig['healthChecks']>
   for (const e of hc.endpoints ?? [])
@@ -102,58 +96,109 @@ export function validateConfig(input: unknown, env: ConfigEnv = {}): Validated {
       dependsOn: e.dependsOn,
       check: { type: 'http', url: e.url },
     })
-  // Per-service defaults come from the healthChecks section, as in the seed.
-  const withDefaults = rawServices.map((s) =>
-    s !== null && typeof s === 'object'
-      ? {
-          interval: hc.interval,
-          timeout:
-            hc.timeout === undefined
-              ? undefined
-              : Math.min(hc.timeout, (s as { interval?: number }).interval ?? hc.interval ?? hc.timeout),
-          retries: hc.retries,
-          ...s,
-        }
-      : s,
-  )
-  let checks: ReturnType<typeof parseServiceChecks> = []
-  try {
-    checks = parseServiceChecks(withDefaults)
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error
-    issues.push(...redactIssues(error.issues, interpolated.fromEnv))
-  }
-  withDefaults.forEach((s, i) => {
-    const name = (s as { name?: unknown })?.name
-    const prefix = `services.${typeof name === 'string' && name ? name : i}`
-    const extras = serviceExtrasSchema.safeParse(s, { reportInput: true })
-    if (!extras.success)
-      issues.push(...redactIssues(toConfigIssues(extras.error.issues, prefix), interpolated.fromEnv))
-    else {
-      const check = checks.find((c) => c.name === name)
-      if (check) services.push({ ...check, ...extras.data } as AgentService)
-    }
-  })
+  const services = validateServices(rawServices, hc, fail)
+  validateChannels(raw, fail)
 
-  // Every enabled channel is checked against its type's options, even when other sections fail.
-  for (const [name, entry] of Object.entries(channels && typeof channels === 'object' ? channels : {})) {
-    if (entry === null || typeof entry !== 'object' || (entry as { enabled?: unknown }).enabled === false)
-      continue
-    const { enabled: _e, minSeverity: _m, sendResolved: _s, ...options } = entry as Record<string, unknown>
-    const result = channelOptionsSchema.safeParse(
-      { ...options, type: options.type ?? name },
-      { reportInput: true },
-    )
-    if (!result.success)
-      issues.push(
-        ...redactIssues(
-          toConfigIssues(result.error.issues, `alerting.channels.${name}`),
-          interpolated.fromEnv,
-        ),
-      )
-  }
   if (issues.length > 0 || !config) return { ok: false, issues }
   return { ok: true, config: applyEnv({ ...config, services } as AgentConfig, env) }
+}
+
+/**
+ * Each service: its health check through @noa/health (fields, unique names, known
+ * dependencies, no cycle), its extras through the agent's schema, and no key that is
+ * neither. Per-service defaults come from the healthChecks section, as in the seed.
+ */
+function validateServices(
+  rawServices: unknown[],
+  hc: Partial<AgentConfig['healthChecks']>,
+  fail: (issues: readonly ConfigIssue[]) => void,
+): AgentService[] {
+  const parts = rawServices.map((s, i) => {
+    if (!isObject(s)) return { check: s, extras: {}, unknown: [] as string[], prefix: `services.${i}` }
+    const withDefaults: Record<string, unknown> = {
+      interval: hc.interval,
+      timeout:
+        hc.timeout === undefined
+          ? undefined
+          : Math.min(hc.timeout, (s.interval as number | undefined) ?? hc.interval ?? hc.timeout),
+      retries: hc.retries,
+      ...s,
+    }
+    const check: Record<string, unknown> = {}
+    const extras: Record<string, unknown> = {}
+    const unknown: string[] = []
+    for (const [key, value] of Object.entries(withDefaults)) {
+      if (CHECK_KEYS.has(key)) check[key] = value
+      else if (EXTRA_KEYS.has(key)) extras[key] = value
+      else unknown.push(key)
+    }
+    return { check, extras, unknown, prefix: `services.${serviceLabel(s, i)}` }
+  })
+  let checks: ReturnType<typeof parseServiceChecks> = []
+  try {
+    checks = parseServiceChecks(parts.map((p) => p.check))
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    fail(error.issues)
+  }
+  const services: AgentService[] = []
+  for (const { check, extras, unknown, prefix } of parts) {
+    if (unknown.length > 0)
+      fail(
+        toConfigIssues(
+          [{ code: 'unrecognized_keys', path: [], message: '', keys: unknown, knownKeys: SERVICE_KEYS }],
+          prefix,
+        ),
+      )
+    const result = parse(serviceExtrasSchema, extras)
+    if (!result.success) fail(issuesOf(result.error, prefix))
+    const name = (check as { name?: unknown }).name
+    const found = checks.find((c) => c.name === name)
+    if (found && result.success && unknown.length === 0)
+      services.push({ ...found, ...result.data } as AgentService)
+  }
+  return services
+}
+
+/**
+ * Every channel entry against its type's options (the type defaults to the entry's name),
+ * plus `enabled`, `minSeverity` and `sendResolved`. A disabled channel is checked for
+ * unknown keys only: its values (a variable that is not set) do not matter while it is off.
+ */
+function validateChannels(
+  raw: Record<string, unknown>,
+  fail: (issues: readonly ConfigIssue[]) => void,
+): void {
+  const channels = isObject(raw.alerting) ? raw.alerting.channels : undefined
+  if (!isObject(channels)) return
+  for (const [name, entry] of Object.entries(channels)) {
+    if (!isObject(entry)) continue
+    const path = `alerting.channels.${name}`
+    const type = typeof entry.type === 'string' ? entry.type : name
+    const schema = channelEntrySchemas[type]
+    if (!schema) {
+      const near = closestKey(type, CHANNEL_TYPES)
+      const allowed = near ? `did you mean ${near}?` : `allowed: ${CHANNEL_TYPES.join(', ')}`
+      fail([
+        entry.type === undefined
+          ? {
+              path,
+              message: `unknown channel type "${name}" (the type defaults to the entry's name); set type, or ${allowed}`,
+            }
+          : { path: `${path}.type`, message: `unknown channel type "${type}"; ${allowed}` },
+      ])
+      continue
+    }
+    const result = parse(schema, entry)
+    if (result.success) continue
+    const off = entry.enabled === false || (isObject(raw.alerting) && raw.alerting.enabled === false)
+    fail(
+      toConfigIssues(
+        off ? result.error.issues.filter((i) => i.code === 'unrecognized_keys') : result.error.issues,
+        path,
+      ),
+    )
+  }
 }
 
 /** The seed's environment variables and noa's overrides, applied after validation. */
@@ -170,13 +215,17 @@ function applyEnv(config: AgentConfig, env: ConfigEnv): AgentConfig {
   return out
 }
 
-/** A value that came from the environment is never echoed in an error. */
-function redactIssues(issues: readonly ConfigIssue[], fromEnv: ReadonlySet<string>): ConfigIssue[] {
-  return issues.map((i) =>
-    fromEnv.has(i.path)
-      ? { path: i.path, message: i.message.replace(/; found .*$/s, '; found a value from the environment') }
-      : i,
-  )
+/** A value that came from the environment, or a secret, is never echoed in an error. */
+function redactIssues(
+  issues: readonly ConfigIssue[],
+  fromEnv: ReadonlySet<string>,
+  secrets: ReadonlySet<string>,
+): ConfigIssue[] {
+  return issues.map((i) => {
+    if (!fromEnv.has(i.path) && !secrets.has(i.path)) return i
+    const found = fromEnv.has(i.path) ? 'a value from the environment' : 'a secret'
+    return { path: i.path, message: i.message.replace(/; found .*$/s, `; found ${found}`) }
+  })
 }
 
 /** Reads, parses and validates a config file. */

@@ -1,4 +1,4 @@
-import { alertRuleSchema } from '@noa/alerts'
+import { alertRuleSchema, channelOptionsSchema } from '@noa/alerts'
 import { executorSchema, selfHealingSchema, serviceHealingSchema } from '@noa/healing'
 import { serviceCheckSchema } from '@noa/health'
 import { storeConfigSchema } from '@noa/store'
@@ -26,7 +26,7 @@ export type HookEvent = (typeof HOOK_EVENTS)[number]
 
 /** The seed's `healthChecks` section: defaults for every service's check. */
 export const healthChecksSchema = z
-  .object({
+  .strictObject({
     enabled: enabled(true),
     /** Default time between checks of a service, ms. @default 30000 */
     interval: interval(30_000),
@@ -39,8 +39,8 @@ export const healthChecksSchema = z
     /** The seed's endpoint list: each becomes an HTTP-checked service. @default [] */
     endpoints: z
       .array(
-        z.object({
-          name: z.string().min(1),
+        z.strictObject({
+          name: serviceCheckSchema.shape.name,
           url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
           critical: z.boolean().optional(),
           dependsOn: z.array(z.string().min(1)).optional(),
@@ -53,7 +53,7 @@ export const healthChecksSchema = z
 /** Where a service's Prometheus metrics are scraped. */
 export const scrapeSchema = z.union([
   z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
-  z.object({
+  z.strictObject({
     url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
     /** @default metrics.scrapeTimeout */
     timeout: z.number().int().min(MIN_INTERVAL_MS).optional(),
@@ -61,7 +61,7 @@ export const scrapeSchema = z.union([
 ])
 
 /** What the agent adds to a service's health check: scraping, its executor and healing overrides. */
-export const serviceExtrasSchema = z.object({
+export const serviceExtrasSchema = z.strictObject({
   /** The service's /metrics URL, scraped every metrics round into the snapshot. */
   metrics: scrapeSchema.optional(),
   /** How healing acts on the service (local supervisor, pm2, kubernetes, command, http, ...). */
@@ -70,38 +70,64 @@ export const serviceExtrasSchema = z.object({
   healing: serviceHealingSchema.omit({ executor: true, dependsOn: true }).optional(),
 })
 
-/** One service: its health check (from @noa/health) plus the agent's extras. */
-export const serviceSchema = z.intersection(serviceCheckSchema, serviceExtrasSchema)
+/** One service: its health check (from @noa/health) plus the agent's extras, in one strict object. */
+export const serviceSchema = serviceCheckSchema.safeExtend(serviceExtrasSchema.shape)
+
+/** What every channel entry takes besides its type's options. */
+const channelRoute = {
+  /** @default true */
+  enabled: z.boolean().optional(),
+  minSeverity: z.enum(['critical', 'warning', 'info']).optional(),
+  /** @default true */
+  sendResolved: z.boolean().optional(),
+}
 
 /** One alert channel as the seed writes it: keyed by name, `enabled`, the type defaults to the name. */
 export const channelEntrySchema = z.looseObject({
-  /** @default true */
-  enabled: z.boolean().optional(),
+  ...channelRoute,
   /** Channel type; defaults to the entry's name (console, file, webhook, email, slack, discord, pagerduty). */
   type: z.string().optional(),
-  minSeverity: z.enum(['critical', 'warning', 'info']).optional(),
-  sendResolved: z.boolean().optional(),
 })
 
-export const alertingSchema = z
-  .object({
-    enabled: enabled(true),
-    /** Channels by name. @default console and a daily file in logs/alerts */
-    channels: z.record(z.string(), channelEntrySchema).default({
-      console: { enabled: true, logLevel: 'info' },
-      file: { enabled: true, path: './logs/alerts', rotation: 'daily', maxFiles: 30 },
-    }),
-    /** Alert rules; the default set is the seed's seven. */
-    rules: z.array(alertRuleSchema).optional(),
-    /** Alerts that fire within this window go out as one notification. @default 1000 */
-    groupWait: z.number().int().min(0).default(1000),
-    /** Re-send a firing notification this often; 0 never. @default 0 */
-    repeatInterval: z.number().int().min(0).default(0),
-  })
-  .prefault({})
+/**
+ * The entry of one channel type: the type's own options (strict, from @noa/alerts) plus
+ * `enabled`, `minSeverity` and `sendResolved`; `type` may be left out when the entry's name is the type.
+ */
+export const channelEntrySchemas = Object.fromEntries(
+  channelOptionsSchema.options.map((o) => [
+    o.shape.type.value,
+    o.extend({ ...channelRoute, type: o.shape.type.optional() }),
+  ]),
+) as Record<string, z.ZodType>
+
+const DEFAULT_CHANNELS = {
+  console: { enabled: true, logLevel: 'info' },
+  file: { enabled: true, path: './logs/alerts', rotation: 'daily', maxFiles: 30 },
+}
+
+/** The `alerting` section with the given schema of one channel entry. */
+const alertingOf = <C extends z.ZodType>(entry: C) =>
+  z
+    .strictObject({
+      enabled: enabled(true),
+      /**
+       * Channels by name, each `{ enabled, type = name, minSeverity, sendResolved, ...the type's options }`
+       * (the defaults fit either entry schema). @default console and a daily file in logs/alerts
+       */
+      channels: z.record(z.string(), entry).prefault(DEFAULT_CHANNELS as never),
+      /** Alert rules; the default set is the seed's seven. */
+      rules: z.array(alertRuleSchema).optional(),
+      /** Alerts that fire within this window go out as one notification. @default 1000 */
+      groupWait: z.number().int().min(0).default(1000),
+      /** Re-send a firing notification this often; 0 never. @default 0 */
+      repeatInterval: z.number().int().min(0).default(0),
+    })
+    .prefault({})
+
+export const alertingSchema = alertingOf(channelEntrySchema)
 
 export const metricsSchema = z
-  .object({
+  .strictObject({
     enabled: enabled(true),
     /** Time between collection rounds, ms. @default 10000 */
     collectInterval: interval(10_000),
@@ -109,7 +135,7 @@ export const metricsSchema = z
     retentionDays: z.number().int().min(1).max(36_500).default(30),
     /** The seed's daily JSONL archive. */
     storage: z
-      .object({
+      .strictObject({
         enabled: enabled(true),
         /** @default 'data/metrics' */
         path: z.string().min(1).default('data/metrics'),
@@ -119,7 +145,7 @@ export const metricsSchema = z
       .prefault({}),
     /** Sections collected. */
     categories: z
-      .object({
+      .strictObject({
         system: enabled(true),
         application: enabled(true),
         business: enabled(true),
@@ -132,7 +158,7 @@ export const metricsSchema = z
   .prefault({})
 
 export const dashboardSchema = z
-  .object({
+  .strictObject({
     enabled: enabled(true),
     /** @default '127.0.0.1' */
     host: z.string().min(1).default('127.0.0.1'),
@@ -149,25 +175,53 @@ export const dashboardSchema = z
   })
   .prefault({})
 
+const integration = z.strictObject({ enabled: z.boolean().default(false) }).prefault({})
+
+/** The seed's `integrations`: accepted and shown; Prometheus scrapes `/metrics`, the others go through hooks. */
 export const integrationsSchema = z
-  .record(z.string(), z.looseObject({ enabled: z.boolean().default(false) }))
-  .default({
-    prometheus: { enabled: false },
-    grafana: { enabled: false },
-    sentry: { enabled: false },
-    datadog: { enabled: false },
+  .strictObject({
+    prometheus: integration,
+    grafana: integration,
+    sentry: integration,
+    datadog: integration,
   })
+  .prefault({})
 
 const bucket = (limit: number, windowMs: number) =>
   z
-    .object({
+    .strictObject({
       limit: z.number().int().positive().default(limit),
       windowMs: z.number().int().positive().default(windowMs),
     })
     .prefault({})
 
+/**
+ * An `api.allowedHosts` entry: a host name or address, with a port or without one (any port),
+ * an `[IPv6]` address, or `.example.com` for the name and every name under it.
+ */
+export const ALLOWED_HOST =
+  /^(?:\.?[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/
+
 export const apiSchema = z
-  .object({
+  .strictObject({
+    /**
+     * Host names (or `host:port`) the API answers besides the bind address, localhost,
+     * 127.0.0.1 and [::1]; a request naming another host gets 421, so a web page that
+     * rebinds its DNS name to this agent cannot read it. List the names the agent is reached
+     * by when it binds 0.0.0.0 or :: (a Kubernetes Service name, a reverse proxy's name).
+     * `.example.com` allows the name and every name under it. @default []
+     */
+    allowedHosts: z
+      .array(
+        z
+          .string()
+          .regex(
+            ALLOWED_HOST,
+            'expected a host name or address, with or without :port, an [IPv6] address, or .domain for a name and its subdomains',
+          )
+          .transform((h) => h.toLowerCase()),
+      )
+      .default([]),
     /** Largest request body, bytes. @default 65536 */
     bodyLimit: z
       .number()
@@ -196,13 +250,21 @@ export const apiSchema = z
 
 /** One event hook: a command (argv, the event JSON on stdin) or a webhook. */
 export const hookSchema = z
-  .object({
+  .strictObject({
     /** Events that run the hook. */
     on: z.array(z.enum(HOOK_EVENTS)).min(1),
     /** argv, run without a shell; the event is on stdin and in NOA_EVENT* variables. */
     command: z.array(z.string().min(1)).min(1).optional(),
-    /** A URL the event is POSTed to as JSON. */
+    /** A URL the event is POSTed to as JSON (a secret, like every webhook URL: write `${NAME}`). */
     webhook: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }).optional(),
+    /** Headers of the webhook's request; credentials among them come from the environment. */
+    headers: z.record(z.string().min(1), z.string()).optional(),
+    /**
+     * `never`: a 3xx answer is a failed hook whose log names where it points. `same-origin`:
+     * redirects within the webhook's origin are followed; one to another origin still fails, so
+     * headers and the event never leave the origin. @default 'never'
+     */
+    followRedirects: z.enum(['never', 'same-origin']).default('never'),
     /** @default 10000 */
     timeout: z.number().int().min(MIN_INTERVAL_MS).default(10_000),
   })
@@ -210,9 +272,13 @@ export const hookSchema = z
     message: 'give exactly one of command or webhook',
     path: ['command'],
   })
+  .refine((h) => h.webhook !== undefined || h.headers === undefined, {
+    message: 'headers are for a webhook hook',
+    path: ['headers'],
+  })
 
 export const logsSchema = z
-  .object({
+  .strictObject({
     /** Folder of `<component>.log`, rotated daily. @default 'logs/monitoring' */
     dir: z.string().min(1).default('logs/monitoring'),
     /** @default 'info' (LOG_LEVEL overrides) */
@@ -225,7 +291,7 @@ export const logsSchema = z
   .prefault({})
 
 export const watchdogSchema = z
-  .object({
+  .strictObject({
     /** Restarts of the agent allowed within `window` before the watchdog gives up. @default 5 */
     maxRestarts: z.number().int().min(0).default(5),
     /** @default 600000 */
@@ -235,13 +301,16 @@ export const watchdogSchema = z
   })
   .prefault({})
 
-/** Top-level sections; `services` is passed so validation and the JSON Schema can differ there. */
-function buildSchema<S extends z.ZodType>(services: S) {
-  return z.object({
+/**
+ * Top-level sections; `services` and the channel entries are passed so validation and the
+ * JSON Schema can differ there (validation checks them one by one to name them in errors).
+ */
+function buildSchema<S extends z.ZodType, C extends z.ZodType>(services: S, channel: C) {
+  return z.strictObject({
     $schema: z.string().optional(),
     healthChecks: healthChecksSchema,
     selfHealing: selfHealingSchema.prefault({}),
-    alerting: alertingSchema,
+    alerting: alertingOf(channel),
     metrics: metricsSchema,
     dashboard: dashboardSchema,
     integrations: integrationsSchema,
@@ -256,12 +325,17 @@ function buildSchema<S extends z.ZodType>(services: S) {
   })
 }
 
-/** The whole configuration, for the JSON Schema (every field of every service). */
-export const configSchema = buildSchema(serviceSchema)
-/** The configuration as validated: services are checked one by one to name them in errors. */
-export const configShapeSchema = buildSchema(z.unknown())
+/** The whole configuration, for the JSON Schema (every field of every service and channel). */
+export const configSchema = buildSchema(
+  serviceSchema,
+  z.union(Object.values(channelEntrySchemas) as [z.ZodType, z.ZodType, ...z.ZodType[]]),
+)
+/** The configuration as validated: services and channels are checked one by one to name them in errors. */
+export const configShapeSchema = buildSchema(z.unknown(), channelEntrySchema)
 
-export type AgentConfig = Omit<z.output<typeof configSchema>, 'services'> & { services: AgentService[] }
+export type AgentConfig = Omit<z.output<typeof configShapeSchema>, 'services'> & {
+  services: AgentService[]
+}
 export type ServiceInput = z.input<typeof serviceSchema>
 export type AgentService = z.output<typeof serviceSchema>
 export type HookConfig = z.output<typeof hookSchema>

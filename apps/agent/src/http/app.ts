@@ -3,7 +3,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import { isSilenceStoreError, silenceSchema } from '@noa/alerts'
-import { type Clock, errorMessage, isConfigError, systemClock } from '@noa/core'
+import {
+  type Clock,
+  createId,
+  createLogger,
+  errorMessage,
+  isConfigError,
+  type Logger,
+  systemClock,
+} from '@noa/core'
 import { negotiate } from '@noa/metrics'
 import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
@@ -12,6 +20,7 @@ import { z } from 'zod'
 import type { AgentConfig } from '../config/schema.ts'
 import { type AgentApi, toApiSilence } from './agent-api.ts'
 import { requireToken } from './auth.ts'
+import { hostMatcher, requireKnownHost, SECURITY_HEADERS, securityHeaders } from './protect.ts'
 import { createRateLimiter } from './rate-limit.ts'
 
 type Env = { Bindings: { incoming: IncomingMessage; outgoing: ServerResponse } }
@@ -25,6 +34,10 @@ export interface AppDeps {
   /** Folder of the dashboard build; served at / when it holds an index.html. */
   staticDir?: string
   clock?: Clock
+  /** Where an internal error is logged, with the id its answer names. @default JSON lines on stderr */
+  logger?: Logger
+  /** The machine's addresses, answered for with a wildcard bind. @default those of `os.networkInterfaces()` */
+  localAddresses?: readonly string[]
 }
 
 const HEALING_TRIGGERS = z
@@ -115,6 +128,9 @@ const int = (value: string | undefined, fallback: number, min: number, max: numb
 /**
  * The agent's HTTP API (see API.md): read endpoints, bearer-guarded writes, SSE, /metrics and
  * the dashboard build. Routes only: the agent is passed in and the server is started elsewhere.
+ * Every answer carries {@link SECURITY_HEADERS}; a request for a host that is not the agent's
+ * (DNS rebinding) gets 421; an internal error is logged with an id and answered with that id
+ * only, never with its message (which may hold a path or a secret).
  *
  * @example
  * ```ts
@@ -140,10 +156,24 @@ export function createApp(deps: AppDeps): Hono<Env> {
       await next()
     }
 
-  // An error is an answer, never a crash.
+  const logger = deps.logger ?? createLogger({ level: 'error', base: { component: 'api' } })
+  // An error is an answer, never a crash; its message stays in the log.
   app.onError((error, c) => {
-    return c.json({ error: `internal error: ${errorMessage(error)}` }, 500)
+    const id = createId('err')
+    logger.error('request failed', { id, method: c.req.method, path: c.req.path, error: errorMessage(error) })
+    return c.json({ error: `internal error ${id}: the agent's log has the details`, id }, 500)
   })
+  app.use('*', securityHeaders())
+  app.use(
+    '*',
+    requireKnownHost(
+      hostMatcher({
+        bindHost: settings.dashboard.host,
+        allowedHosts: api.allowedHosts,
+        ...(deps.localAddresses ? { localAddresses: deps.localAddresses } : {}),
+      }),
+    ),
+  )
   app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
 
   const origins = settings.dashboard.corsOrigins
@@ -240,6 +270,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get('/api/sse', limit(sseLimiter), (c) => {
     const res = c.env?.outgoing
     if (!res) return c.json({ error: 'SSE needs the node server' }, 500)
+    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value)
     const origin = c.req.header('origin')
     if (origin && origins.includes(origin)) {
       res.setHeader('access-control-allow-origin', origin)

@@ -29,7 +29,17 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
 })
+const receivers: Server[] = []
 afterAll(async () => {
+  await Promise.all(
+    receivers.map(
+      (s) =>
+        new Promise<void>((r) => {
+          s.close(() => r())
+          s.closeAllConnections()
+        }),
+    ),
+  )
   await new Promise<void>((r) => server.close(() => r()))
   rmSync(dir, { recursive: true, force: true })
 })
@@ -74,7 +84,10 @@ describe('createHookRunner', () => {
       event: 'alert.firing',
       data: { rule: 'service-down' },
     })
-    expect(records.some((r) => r.msg === 'hook webhook answered an error' && r.status === 500)).toBe(true)
+    expect(records.find((r) => r.msg === 'hook webhook failed')).toMatchObject({
+      event: 'alert.firing',
+      error: `POST ${base} answered 500`,
+    })
   })
 
   it('should log a command that fails, cannot run or a webhook that cannot be reached, and go on', async () => {
@@ -97,8 +110,98 @@ describe('createHookRunner', () => {
     expect(records.some((r) => r.msg === 'hook webhook failed')).toBe(true)
   })
 
+  it('should send its headers, and follow no redirect: the third party gets nothing, the log names no secret', async () => {
+    const third = await receiver(() => ({ status: 200 }))
+    const hooked = await receiver(() => ({ status: 307, location: `${third.url}/moved/T0-secret-token?x=1` }))
+    records.length = 0
+    const runner = createHookRunner(
+      [
+        hook({
+          on: ['change'],
+          webhook: `${hooked.url}/hooks/T0-secret-token`,
+          headers: { authorization: 'Bearer hook-token' },
+        }),
+      ],
+      logger,
+      dir,
+    )
+    runner.emit('change', { service: 'api' })
+    await runner.idle()
+    expect(hooked.seen.map((r) => [r.method, r.url, r.auth, r.type])).toEqual([
+      ['POST', '/hooks/T0-secret-token', 'Bearer hook-token', 'application/json'],
+    ])
+    expect(third.seen).toEqual([])
+    const failure = records.find((r) => r.msg === 'hook webhook failed')
+    expect(failure?.error).toBe(
+      `POST ${hooked.url} answered 307, a redirect to ${third.url}/moved/[redacted] (not followed: set the url to it, or followRedirects: "same-origin")`,
+    )
+    expect(JSON.stringify(records)).not.toMatch(/secret-token|hook-token/)
+  })
+
+  it('should follow redirects within the receiver\'s origin with followRedirects: "same-origin", never to another', async () => {
+    const third = await receiver(() => ({ status: 200 }))
+    const hooked = await receiver((url) =>
+      url === '/old'
+        ? { status: 308, location: '/new' }
+        : url === '/new'
+          ? { status: 204 }
+          : { status: 307, location: `${third.url}/collect` },
+    )
+    records.length = 0
+    const runner = createHookRunner(
+      [
+        hook({ on: ['change'], webhook: `${hooked.url}/old`, followRedirects: 'same-origin' }),
+        hook({ on: ['change'], webhook: `${hooked.url}/away`, followRedirects: 'same-origin' }),
+      ],
+      logger,
+      dir,
+    )
+    runner.emit('change', { service: 'api' })
+    await runner.idle()
+    expect(hooked.seen.map((r) => `${r.method} ${r.url}`).sort()).toEqual([
+      'POST /away',
+      'POST /new',
+      'POST /old',
+    ])
+    expect(JSON.parse(hooked.seen.find((r) => r.url === '/new')!.body)).toMatchObject({ event: 'change' })
+    expect(third.seen).toEqual([])
+    expect(records.filter((r) => r.msg === 'hook webhook failed').map((r) => r.error)).toEqual([
+      `POST ${hooked.url} answered 307, a redirect to ${third.url}/collect (another origin: not followed)`,
+    ])
+  })
+
   it('should refuse a hook with both or neither of command and webhook', () => {
     expect(hookSchema.safeParse({ on: ['change'] }).success).toBe(false)
     expect(hookSchema.safeParse({ on: ['change'], command: ['x'], webhook: 'http://x' }).success).toBe(false)
+    expect(hookSchema.safeParse({ on: ['change'], command: ['x'], headers: { a: 'b' } }).success).toBe(false)
   })
 })
+
+interface Received {
+  method?: string
+  url?: string
+  auth?: string
+  type?: string
+  body: string
+}
+
+/** A real receiver on 127.0.0.1 that records each request and answers what `answer` says. */
+async function receiver(answer: (url: string) => { status: number; location?: string }) {
+  const seen: Received[] = []
+  const s = createServer(async (req, res) => {
+    let body = ''
+    for await (const chunk of req) body += chunk
+    seen.push({
+      method: req.method,
+      url: req.url,
+      auth: req.headers.authorization,
+      type: req.headers['content-type'],
+      body,
+    })
+    const a = answer(req.url ?? '')
+    res.writeHead(a.status, a.location ? { location: a.location } : {}).end()
+  })
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r))
+  receivers.push(s)
+  return { url: `http://127.0.0.1:${(s.address() as AddressInfo).port}`, seen }
+}

@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { errorMessage, type Logger } from '@noa/core'
+import { httpRequest } from '@noa/healing'
 import type { HookConfig, HookEvent } from '../config/schema.ts'
 
 /** Runs the configured event hooks; never throws and never blocks the caller. */
@@ -22,24 +23,26 @@ const flat = (data: unknown): Record<string, string> => {
  * Event hooks: on a configured event, run a command (argv, no shell) with the event as JSON
  * on stdin and in `NOA_EVENT` (plus `NOA_EVENT_NAME` and one `NOA_EVENT_<FIELD>` per scalar
  * field), or POST it to a webhook. A hook that fails or times out is logged and forgotten.
+ * A webhook follows no redirect unless `followRedirects: 'same-origin'`, and never one to
+ * another origin: its headers and the event stay with the receiver that was configured.
  */
 export function createHookRunner(hooks: readonly HookConfig[], logger: Logger, cwd: string): HookRunner {
   const running = new Set<Promise<void>>()
   const run = (hook: HookConfig, event: HookEvent, data: unknown): Promise<void> => {
     const body = JSON.stringify({ event, at: new Date().toISOString(), data })
     if (hook.webhook) {
-      return fetch(hook.webhook, {
+      return httpRequest({
+        url: hook.webhook,
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { ...hook.headers, 'content-type': 'application/json' },
         body,
-        signal: AbortSignal.timeout(hook.timeout),
-      }).then(
-        async (res) => {
-          await res.arrayBuffer()
-          if (!res.ok) logger.warn('hook webhook answered an error', { event, status: res.status })
-        },
-        (error) => logger.warn('hook webhook failed', { event, error: errorMessage(error) }),
-      )
+        timeoutMs: hook.timeout,
+        followRedirects: hook.followRedirects,
+        secretUrl: true,
+      }).then((result) => {
+        // The error names the receiver's origin only: its URL and headers are secrets.
+        if (!result.ok) logger.warn('hook webhook failed', { event, error: result.error })
+      })
     }
     const [cmd, ...args] = hook.command ?? []
     return new Promise<void>((resolve) => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { COMPONENTS } from '../../src/agent.ts'
 import { validateConfig } from '../../src/config/load.ts'
+import { hostMatcher } from '../../src/http/protect.ts'
 import { agentSource, apiEnvVars, apiPort, at, type Json, read, yamlDoc, yamlDocs } from './repo.ts'
 
 const STACK = 'k8s/deployments/monitoring-stack.yaml'
@@ -191,6 +192,36 @@ describe('monitoring-stack.yaml', () => {
     // Without the Secret's variable the agent refuses the file: the URL really comes from it.
     const missing = validateConfig(JSON.parse(text), { ...env, NOA_POSTGRES_URL: '' })
     expect(missing.ok).toBe(false)
+  })
+
+  it('should answer, on its wildcard bind, the DNS names of the Services in front of it and nothing else', () => {
+    const env = { NOA_POSTGRES_URL: 'postgres://noa:pw@postgres.monitoring.svc:5432/noa' }
+    const result = validateConfig(JSON.parse(agentConfigText()), env)
+    if (!result.ok) throw new Error(JSON.stringify(result.issues))
+    const podIp = '10.244.1.17'
+    const allowed = hostMatcher({
+      bindHost: result.config.dashboard.host,
+      allowedHosts: result.config.api.allowedHosts,
+      localAddresses: ['127.0.0.1', podIp],
+    })
+    const port = apiPort()
+    // Every ClusterIP Service, in each form cluster DNS resolves (headless noa-agents is reached by pod IP).
+    const services = all('Service').filter((s) => at(s, 'spec', 'clusterIP') !== 'None')
+    expect(services.map((s) => at(s, 'metadata', 'name')).sort()).toEqual(['dashboard', 'metrics-collector'])
+    for (const s of services) {
+      const name = String(at(s, 'metadata', 'name'))
+      for (const host of [
+        name,
+        `${name}.monitoring`,
+        `${name}.monitoring.svc`,
+        `${name}.monitoring.svc.cluster.local`,
+      ])
+        expect(allowed(`${host}:${port}`), host).toBe(true)
+    }
+    // The kubelet's probes and Prometheus use the pod's address; port-forward uses 127.0.0.1.
+    expect([`${podIp}:${port}`, `127.0.0.1:${port}`, `localhost:${port}`].every(allowed)).toBe(true)
+    expect(allowed(`rebound.attacker.example:${port}`)).toBe(false)
+    expect(allowed(`dashboard.other-namespace.svc:${port}`)).toBe(false)
   })
 
   it('should mount the ConfigMap where NOA_CONFIG points', () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 
 /** Options of the JSONL archive (validated by {@link createJsonlArchive}). */
-export const jsonlArchiveOptionsSchema = z.object({
+export const jsonlArchiveOptionsSchema = z.strictObject({
   /** Directory of the daily files, e.g. `data/metrics`; created when missing. */
   dir: z.string().min(1),
   /** Days of files kept, by the file's UTC day. @default 30 */

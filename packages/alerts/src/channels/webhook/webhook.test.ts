@@ -110,7 +110,10 @@ describe('webhook channel', () => {
           message: 'a signing secret has at least 8 characters; found "[redacted]"',
         },
         { path: 'channels.ops.maxRedirects', message: 'Too big: expected number to be <=10; found 50' },
-        { path: 'channels.ops', message: 'Unrecognized key: "extra"; found a object' },
+        {
+          path: 'channels.ops.extra',
+          message: 'unknown key; allowed: type, url, secret, headers, timeout, followRedirects, maxRedirects',
+        },
       ]),
     )
     expect(() => createChannel(null, deps)).toThrow(

@@ -13,7 +13,7 @@ import { runCommand } from '../../run-command.ts'
 const argv = z.array(z.string().min(1)).min(1, 'must name a command: a non-empty argv array')
 
 /** Options of the command executor: one argv per action, run without a shell. */
-export const commandExecutorSchema = z.object({
+export const commandExecutorSchema = z.strictObject({
   type: z.literal('command'),
   start: argv.optional(),
   stop: argv.optional(),
@@ -33,7 +33,7 @@ export const commandExecutorSchema = z.object({
 export type CommandExecutorOptions = z.input<typeof commandExecutorSchema>
 
 /** Options of the systemd preset: `systemctl start|stop|restart|is-active <unit>`. */
-export const systemdExecutorSchema = z.object({
+export const systemdExecutorSchema = z.strictObject({
   type: z.literal('systemd'),
   unit: z.string().min(1),
   /** Use `systemctl --user`. @default false */
@@ -43,7 +43,7 @@ export const systemdExecutorSchema = z.object({
 })
 
 /** Options of the docker preset: `docker start|stop|restart|inspect <container>`. */
-export const dockerExecutorSchema = z.object({
+export const dockerExecutorSchema = z.strictObject({
   type: z.literal('docker'),
   container: z.string().min(1),
   /** @default 30000 */

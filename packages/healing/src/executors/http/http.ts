@@ -3,18 +3,27 @@ import type { Capability, Executor } from '../../executor.ts'
 import { httpRequest } from '../../http-request.ts'
 
 /** One admin endpoint call. */
-export const httpCallSchema = z.object({
-  url: z.url(),
+export const httpCallSchema = z.strictObject({
+  url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
   /** @default 'POST' */
   method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+  /** Request headers; credentials (`authorization`, `x-api-key`...) belong in the environment. */
   headers: z.record(z.string(), z.string()).optional(),
   body: z.string().optional(),
   /** @default 10000 */
   timeoutMs: z.number().int().positive().default(10_000),
+  /**
+   * `never`: a 3xx answer is a failure naming where it points. `same-origin`: redirects within
+   * the URL's origin are followed (up to `maxRedirects`); one to another origin still fails,
+   * so headers and the body never leave the origin. @default 'never'
+   */
+  followRedirects: z.enum(['never', 'same-origin']).default('never'),
+  /** @default 3 */
+  maxRedirects: z.number().int().min(0).max(10).default(3),
 })
 
 /** Options of the http executor: one admin endpoint per action. */
-export const httpExecutorSchema = z.object({
+export const httpExecutorSchema = z.strictObject({
   type: z.literal('http'),
   start: httpCallSchema.optional(),
   stop: httpCallSchema.optional(),

@@ -13,14 +13,23 @@ import type {
 import { failed, trimOutput } from '../../executor.ts'
 
 const SA_DIR = '/var/run/secrets/kubernetes.io/serviceaccount'
+// Kubernetes' own rules for names, so a name can never be a path (`..`) in an API URL.
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 
 /** Options of the kubernetes executor: one Deployment, reached through the Kubernetes API. */
 export const kubernetesExecutorSchema = z
-  .object({
+  .strictObject({
     type: z.literal('kubernetes'),
-    deployment: z.string().min(1),
+    /** The Deployment's name (a Kubernetes DNS subdomain name). */
+    deployment: z
+      .string()
+      .regex(DNS_SUBDOMAIN, 'expected a Kubernetes name: lower-case letters, digits, "-" and "."'),
     /** @default 'default' */
-    namespace: z.string().min(1).default('default'),
+    namespace: z
+      .string()
+      .regex(DNS_LABEL, 'expected a Kubernetes namespace: lower-case letters, digits and "-", at most 63')
+      .default('default'),
     /** API server URL; with `inCluster` it defaults to https://kubernetes.default.svc. */
     apiUrl: z.url().optional(),
     /** Use the pod's service account (token and CA under /var/run/secrets/kubernetes.io/serviceaccount). @default false */

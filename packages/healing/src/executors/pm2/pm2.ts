@@ -3,7 +3,7 @@ import type { ActionOptions, ActionResult, Capability, Executor, ExecutorStatus 
 import { failed } from '../../executor.ts'
 
 /** Options of the pm2 executor. */
-export const pm2ExecutorSchema = z.object({
+export const pm2ExecutorSchema = z.strictObject({
   type: z.literal('pm2'),
   /** The pm2 app name. */
   name: z.string().min(1),

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 
 /** Options of the `command` checker: an argv run without a shell, healthy on the expected exit code. */
-export const commandCheckSchema = z.object({
+export const commandCheckSchema = z.strictObject({
   type: z.literal('command'),
   /** Program and arguments, e.g. `['pg_isready', '-h', '127.0.0.1']`. Never run through a shell. */
   argv: z.array(z.string()).min(1, 'expected at least the program name'),

@@ -110,6 +110,27 @@ describe('createHttpChecker', () => {
     expect(JSON.stringify(outcome)).not.toContain('hunter2')
   })
 
+  it('should judge a redirect by its status and never follow it, so headers and credentials stay with the checked origin', async () => {
+    // A third party that must receive nothing, and the checked service that points to it.
+    const thirdParty = await serve(startHttpServer((_req, res) => res.writeHead(200).end('ok')))
+    let seen: string | undefined
+    const service = await serve(
+      startHttpServer((req, res) => {
+        seen = req.headers.authorization
+        res.writeHead(307, { location: `${thirdParty.url}/collect` }).end()
+      }),
+    )
+    const url = service.url.replace('http://', 'http://admin:hunter2@')
+    const check = { url, method: 'POST' as const, headers: { 'x-api-key': 'k-123' }, body: '{}' }
+    expect(await run(check)).toMatchObject({ state: 'healthy', message: 'status 307' })
+    expect(await run({ ...check, expectedStatus: ['2xx'] })).toMatchObject({
+      state: 'unhealthy',
+      message: 'expected status 2xx, got 307',
+    })
+    expect(seen).toBe(`Basic ${Buffer.from('admin:hunter2').toString('base64')}`)
+    expect(thirdParty.connections).toBe(0)
+  })
+
   it('should check the body for keywords and JSON paths', async () => {
     let body = '{"status":"ok","checks":{"db":{"status":"up","latency":3}}}'
     const server = await serve(startHttpServer((_req, res) => res.writeHead(200).end(body)))

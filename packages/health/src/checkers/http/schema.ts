@@ -16,7 +16,7 @@ export const statusSpecSchema = z.union([
 
 /** A condition on a JSON answer: the value at `path` equals `equals` or its text matches `matches`. */
 export const jsonConditionSchema = z
-  .object({
+  .strictObject({
     /** JSONPath, e.g. `$.status` or `$.checks.db.status`. */
     path: z.string().min(1),
     equals: z.union([z.string(), z.number(), z.boolean(), z.null()]).optional(),
@@ -64,7 +64,7 @@ const httpFields = {
     .default(1024 * 1024),
   /** TLS settings for https. */
   tls: z
-    .object({
+    .strictObject({
       /** @default true */
       rejectUnauthorized: z.boolean().default(true),
       /** Extra trusted CA certificates, PEM. */
@@ -78,12 +78,12 @@ const httpsOnly = (c: { url: string; minCertDays?: number | undefined }) =>
 
 /** Options of the `http` checker. A check needs only `url`. */
 export const httpCheckSchema = z
-  .object({ type: z.literal('http'), ...httpFields })
+  .strictObject({ type: z.literal('http'), ...httpFields })
   .refine(httpsOnly, { message: 'minCertDays needs an https:// URL', path: ['minCertDays'] })
 
 /** Options of the `https` checker: the `http` checker on an https:// URL. */
 export const httpsCheckSchema = z
-  .object({
+  .strictObject({
     type: z.literal('https'),
     ...httpFields,
     url: z.url({ protocol: /^https$/, error: 'expected an https:// URL' }),

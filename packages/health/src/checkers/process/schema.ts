@@ -19,7 +19,7 @@ const handleSchema = z.custom<ProcessHandle>(
 
 /** Options of the `process` checker: a pid, or a supervised process handle. */
 export const processCheckSchema = z
-  .object({
+  .strictObject({
     type: z.literal('process'),
     /** A process id; alive while `kill(pid, 0)` finds it. */
     pid: z.number().int().positive().optional(),

@@ -2,7 +2,7 @@ import { z } from 'zod'
 
 /** Options of the `tcp` checker: connect, and optionally send a line and expect text back. */
 export const tcpCheckSchema = z
-  .object({
+  .strictObject({
     type: z.literal('tcp'),
     /** Host name or address. */
     host: z.string().min(1),
