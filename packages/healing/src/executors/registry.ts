@@ -17,7 +17,7 @@ import { createPm2Executor, pm2ExecutorSchema } from './pm2/pm2.ts'
 /** Any executor's options, told apart by `type`. */
 export const executorSchema = z.discriminatedUnion('type', [
   // Strict here until local.ts declares its own options strict (a key it does not know is a typo).
-  localExecutorSchema.strict(),
+  localExecutorSchema,
   pm2ExecutorSchema,
   kubernetesExecutorSchema,
   commandExecutorSchema,

@@ -13,7 +13,7 @@ import { takeOver } from './take-over.ts'
 import { terminateGroup } from './terminate.ts'
 
 /** Options of the local supervisor. */
-export const localExecutorSchema = z.object({
+export const localExecutorSchema = z.strictObject({
   type: z.literal('local'),
   /** The service's command as argv, e.g. `['node', 'server.js']`; run without a shell. */
   command: z.array(z.string().min(1)).min(1, 'must name a command: a non-empty argv array'),
@@ -25,7 +25,7 @@ export const localExecutorSchema = z.object({
   shutdownTimeoutMs: z.number().int().positive().default(30_000),
   /** Delays between repeated crashes: the first restart is immediate, the next ones grow. */
   backoff: z
-    .object({
+    .strictObject({
       /** @default 100 */
       initialMs: z.number().int().nonnegative().default(100),
       /** @default 15000 */
@@ -44,7 +44,7 @@ export const localExecutorSchema = z.object({
    */
   adoptedPollMs: z.number().int().positive().default(250),
   logs: z
-    .object({
+    .strictObject({
       /** Folder of `<service>.out.log` and `<service>.err.log`. @default 'logs/services' */
       dir: z.string().default(join('logs', 'services')),
       /** @default 10485760 */
