@@ -428,3 +428,74 @@ describe('HTTP API without a token', () => {
     expect((await fetch(`${t.url}/index.html`)).status).toBe(200)
   })
 })
+
+describe('HTTP API answers of bounded size', () => {
+  // An agent of its own: filling its store keeps the event loop busy, which no check should see.
+  let big: TestAgent
+  beforeAll(async () => {
+    big = await startAgent({ healthChecks: { enabled: false }, metrics: { enabled: false } })
+  })
+  afterAll(async () => {
+    await big?.close()
+  })
+  const getFrom = async (agent: TestAgent, path: string) => {
+    const res = await fetch(`${agent.url}${path}`)
+    const text = await res.text()
+    return { status: res.status, text, json: () => JSON.parse(text) }
+  }
+
+  it('should page healing records newest first and cut every list answer at 4 MiB', async () => {
+    // 300 records of 30 kB each: 9 MB in the store, more than one answer may hold.
+    const output = 'x'.repeat(30_000)
+    for (let i = 0; i < 300; i++)
+      await big.agent.store.healing.saveHealing({
+        id: `paged-${String(i).padStart(3, '0')}`,
+        service: 'paged',
+        trigger: 'manual',
+        strategy: 'service-restart',
+        startedAt: 1_000_000 + i,
+        endedAt: 1_000_000 + i,
+        outcome: 'succeeded',
+        steps: [{ name: 'restart', startedAt: 0, endedAt: 0, ok: true, output }],
+        dryRun: false,
+      })
+    const first = await getFrom(big, '/api/healing?service=paged&limit=1000')
+    expect(first.status).toBe(200)
+    expect(first.text.length).toBeLessThanOrEqual(4 * 1024 * 1024)
+    const page = first.json() as {
+      healings: Array<{ id: string; startedAt: number }>
+      next?: { before: number }
+    }
+    expect(page.healings.length).toBeGreaterThan(100)
+    expect(page.healings.length).toBeLessThan(300)
+    expect(page.healings[0]?.id).toBe('paged-299')
+    expect(page.next).toEqual({ before: page.healings.at(-1)?.startedAt })
+    const rest = (
+      await getFrom(big, `/api/healing?service=paged&limit=1000&before=${page.next?.before}`)
+    ).json() as {
+      healings: Array<{ id: string }>
+    }
+    const seen = [...page.healings, ...rest.healings].map((h) => h.id)
+    expect(new Set(seen).size).toBe(seen.length)
+    expect(rest.healings[0]?.id).toBe(`paged-${String(299 - page.healings.length).padStart(3, '0')}`)
+    expect((await getFrom(big, '/api/healing?before=-1')).status).toBe(400)
+  })
+
+  it('should answer the newest snapshots that fit in 4 MiB and say how many were left out', async () => {
+    const business = Object.fromEntries(Array.from({ length: 2000 }, (_, i) => [`key_${i}`, i]))
+    for (let i = 0; i < 400; i++)
+      await big.agent.store.snapshots.append({
+        timestamp: new Date(2_000_000_000_000 + i * 1000).toISOString(),
+        system: {},
+        application: {},
+        business,
+        custom: {},
+      })
+    const res = await fetch(`${big.url}/api/metrics/recent?limit=1000`)
+    const text = await res.text()
+    expect(text.length).toBeLessThanOrEqual(4 * 1024 * 1024)
+    const snapshots = JSON.parse(text) as Array<{ timestamp: string }>
+    expect(Number(res.headers.get('x-noa-omitted'))).toBeGreaterThan(0)
+    expect(snapshots.at(-1)?.timestamp).toBe(new Date(2_000_000_000_000 + 399_000).toISOString())
+  })
+})

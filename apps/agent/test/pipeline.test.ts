@@ -80,7 +80,7 @@ async function fleet(
     ports,
     fault: join(t.dir, 'fault'),
     pid: (service) => (t.agent.healing.executor(service) as LocalSupervisor).pid,
-    healings: async (service) => (await t.agent.api.healings(100, service)).healings,
+    healings: async (service) => (await t.agent.api.healings({ limit: 100, service })).healings,
     status: async () => (await fetch(`${t.url}/api/status`)).json() as Promise<StatusBody>,
   }
   running = f

@@ -318,6 +318,8 @@ export interface ListQuery {
   service?: ServiceName
   /** Epoch ms, inclusive. */
   since?: number
+  /** Epoch ms, exclusive: the next page of a newest-first list starts before its last item. */
+  until?: number
   /** @default 100 */
   limit?: number
 }

@@ -14,12 +14,14 @@ import type { RangeQuery, SeriesPoints } from '@noa/store'
 import type { Parts } from '../compose.ts'
 import type {
   AlertsBody,
+  ApprovalsBody,
   HealingBody,
   HealthBody,
   ServiceDetail,
   StatusBody,
   StoreStatus,
 } from './api-types.ts'
+import { ANSWER_BYTES, fitting, nextPage } from './budget.ts'
 
 /** What the HTTP layer may ask of the agent: queries, and the few actions a person takes. */
 export interface AgentApi {
@@ -27,12 +29,13 @@ export interface AgentApi {
   status(): StatusBody
   hasService(name: string): boolean
   latestMetrics(): MetricSnapshot | undefined
-  recentMetrics(n: number): Promise<MetricSnapshot[]>
-  queryMetrics(query: RangeQuery): Promise<SeriesPoints[]>
+  /** The latest `n` snapshots, oldest first, as many of the newest as fit in an answer. */
+  recentMetrics(n: number): Promise<{ snapshots: MetricSnapshot[]; omitted: number }>
+  queryMetrics(query: RangeQuery): Promise<{ series: SeriesPoints[]; omitted: number }>
   service(name: string): Promise<ServiceDetail>
-  alerts(state?: Exclude<AlertState, 'inactive'>): Promise<AlertsBody>
-  healings(limit: number, service?: string): Promise<HealingBody>
-  approvals(status?: ApprovalStatus): Promise<Approval[]>
+  alerts(query: Page & { state?: Exclude<AlertState, 'inactive'> }): Promise<AlertsBody>
+  healings(query: Page & { service?: string }): Promise<HealingBody>
+  approvals(query: Page & { status?: ApprovalStatus }): Promise<ApprovalsBody>
   approval(id: string): Promise<Approval | undefined>
   /** Starts a healing a person asked for; resolves with its record once it started (or ended). */
   heal(service: string, trigger: HealingTrigger, dryRun?: boolean): Promise<HealingRecord>
@@ -46,6 +49,15 @@ export interface AgentApi {
   attachEvents(res: ServerResponse, lastEventId: string | undefined): boolean
   renderMetrics(format: 'prometheus' | 'openmetrics'): Promise<string>
 }
+
+/** A page of a newest-first list: at most `limit` items that happened before `before` (epoch ms). */
+export interface Page {
+  limit: number
+  before?: number
+}
+
+/** Most series a range query answers. */
+const MAX_SERIES = 1000
 
 /** What {@link createAgentApi} reads from. */
 export interface AgentApiDeps {
@@ -65,36 +77,55 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     status: deps.status,
     hasService: (name) => health.services.some((s) => s.name === name),
     latestMetrics: () => round.latest,
-    recentMetrics: (n) => store.snapshots.recent(n),
-    queryMetrics: (query) => store.samples.range(query),
+    async recentMetrics(n) {
+      const { items, omitted } = fitting(await store.snapshots.recent(n), ANSWER_BYTES, true)
+      return { snapshots: items, omitted }
+    },
+    async queryMetrics(query) {
+      const all = await store.samples.range(query)
+      const { items, omitted } = fitting(all.slice(0, MAX_SERIES), ANSWER_BYTES)
+      return { series: items, omitted: omitted + Math.max(0, all.length - MAX_SERIES) }
+    },
     async service(name) {
       const [checks, changes, healings, all] = await Promise.all([
         store.checks.results({ service: name, limit: 100 }),
         store.checks.changes({ service: name, limit: 100 }),
         audit.healings({ service: name, limit: 50 }),
-        store.alerts.alerts({ limit: 500 }),
+        store.alerts.alerts({ service: name, limit: 100 }),
       ])
+      const share = ANSWER_BYTES / 4
       return {
         service: health.status(name),
-        checks,
-        changes,
-        healings,
-        alerts: all.filter((a) => a.labels.service === name),
+        checks: fitting(checks, share).items,
+        changes: fitting(changes, share).items,
+        healings: fitting(healings, share).items,
+        alerts: fitting(all, share).items,
       }
     },
-    async alerts(state) {
-      const list = await store.alerts.alerts({ limit: 500, ...(state ? { state } : {}) })
-      return { alerts: list, silences: alerts.silences().map(toApiSilence) }
+    async alerts({ limit, before, state }) {
+      const list = await store.alerts.alerts({ limit, ...page(before), ...(state ? { state } : {}) })
+      const silences = alerts.silences().map(toApiSilence)
+      const { items } = fitting(list, ANSWER_BYTES - JSON.stringify(silences).length)
+      const next = nextPage(items, limit, list.length, (a) => a.updatedAt)
+      return { alerts: items, silences, ...(next ? { next } : {}) }
     },
-    async healings(limit, service) {
-      const [healings, approvals] = await Promise.all([
-        audit.healings({ limit, ...(service ? { service } : {}) }),
+    async healings({ limit, before, service }) {
+      const [list, approvals] = await Promise.all([
+        audit.healings({ limit, ...page(before), ...(service ? { service } : {}) }),
         store.approvals.approvals({ limit: 200 }),
       ])
       approvals.sort((a, b) => Number(b.status === 'pending') - Number(a.status === 'pending'))
-      return { healings, approvals }
+      const shown = fitting(approvals, ANSWER_BYTES / 4).items
+      const { items } = fitting(list, ANSWER_BYTES - JSON.stringify(shown).length)
+      const next = nextPage(items, limit, list.length, (h) => h.startedAt)
+      return { healings: items, approvals: shown, ...(next ? { next } : {}) }
     },
-    approvals: (status) => store.approvals.approvals({ limit: 200, ...(status ? { status } : {}) }),
+    async approvals({ limit, before, status }) {
+      const list = await store.approvals.approvals({ limit, ...page(before), ...(status ? { status } : {}) })
+      const { items } = fitting(list, ANSWER_BYTES)
+      const next = nextPage(items, limit, list.length, (a) => a.requestedAt)
+      return { approvals: items, ...(next ? { next } : {}) }
+    },
     approval: (id) => store.approvals.getApproval(id),
     heal(service, trigger, dryRun) {
       return new Promise<HealingRecord>((resolveStarted) => {
@@ -146,6 +177,8 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     renderMetrics: (format) => registry.metrics(format),
   }
 }
+
+const page = (before: number | undefined) => (before === undefined ? {} : { until: before })
 
 /** A silence as API.md shows it (Alertmanager's matcher shape). */
 export function toApiSilence(s: Silence): AlertsBody['silences'][number] {

@@ -66,16 +66,29 @@ export interface ApiSilence {
   createdBy?: string
 }
 
-/** `GET /api/alerts`. */
+/** Where the next page of a newest-first list starts: pass it back as `?before=`. */
+export interface NextPage {
+  before: number
+}
+
+/** `GET /api/alerts`: newest first; `next` when there may be more. */
 export interface AlertsBody {
   alerts: AlertRecord[]
   silences: ApiSilence[]
+  next?: NextPage
 }
 
-/** `GET /api/healing`. */
+/** `GET /api/healing`: healings newest first, approvals pending first; `next` when there may be more healings. */
 export interface HealingBody {
   healings: HealingRecord[]
   approvals: Approval[]
+  next?: NextPage
+}
+
+/** `GET /api/approvals`: newest first; `next` when there may be more. */
+export interface ApprovalsBody {
+  approvals: Approval[]
+  next?: NextPage
 }
 
 /** `GET /api/services/:name`. */
@@ -97,6 +110,8 @@ export interface RangeQueryBody {
   to: number
   step: number
   series: Array<{ labels: Record<string, string>; points: Point[] }>
+  /** Series that matched but did not fit in the answer (at most 1000 series and 4 MiB). */
+  omittedSeries?: number
 }
 
 /** The `change` SSE event. */

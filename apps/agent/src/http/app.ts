@@ -18,7 +18,7 @@ import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { z } from 'zod'
 import type { AgentConfig } from '../config/schema.ts'
-import { type AgentApi, toApiSilence } from './agent-api.ts'
+import { type AgentApi, type Page, toApiSilence } from './agent-api.ts'
 import { requireToken } from './auth.ts'
 import { hostMatcher, requireKnownHost, SECURITY_HEADERS, securityHeaders } from './protect.ts'
 import { createRateLimiter } from './rate-limit.ts'
@@ -125,6 +125,16 @@ const int = (value: string | undefined, fallback: number, min: number, max: numb
   return Math.floor(n)
 }
 
+/** `?limit=&before=` of a newest-first list: a page of at most `limit` (1..1000) before `before` (epoch ms). */
+function pageOf(c: Context, fallback: number): Page | string {
+  const limit = int(c.req.query('limit'), fallback, 1, 1000)
+  if (typeof limit === 'string') return `limit: ${limit}`
+  const raw = c.req.query('before')
+  if (raw === undefined) return { limit }
+  const before = int(raw, 0, 0, 8.64e15)
+  return typeof before === 'string' ? `before: ${before}` : { limit, before }
+}
+
 /**
  * The agent's HTTP API (see API.md): read endpoints, bearer-guarded writes, SSE, /metrics and
  * the dashboard build. Routes only: the agent is passed in and the server is started elsewhere.
@@ -202,7 +212,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
   app.get('/api/metrics/recent', async (c) => {
     const n = int(c.req.query('limit'), 60, 1, 1000)
     if (typeof n === 'string') return bad(c, `limit: ${n}`)
-    return c.json(await agent.recentMetrics(n))
+    const { snapshots, omitted } = await agent.recentMetrics(n)
+    // The body is the seed's array: what did not fit is said in a header.
+    if (omitted > 0) c.header('x-noa-omitted', String(omitted))
+    return c.json(snapshots)
   })
   app.get('/api/metrics/query', async (c) => {
     const name = c.req.query('name')
@@ -226,7 +239,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       const m = /^match\[([a-zA-Z_][a-zA-Z0-9_]*)\]$/.exec(key)
       if (m) labels[m[1]!] = value[0] ?? ''
     }
-    const series = await agent.queryMetrics({
+    const { series, omitted } = await agent.queryMetrics({
       name,
       labels,
       start: from,
@@ -240,6 +253,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       to,
       step,
       series: series.map((s) => ({ labels: s.series.labels, points: s.points })),
+      ...(omitted > 0 ? { omittedSeries: omitted } : {}),
     })
   })
   app.get('/api/services/:name', async (c) => {
@@ -251,12 +265,15 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const state = c.req.query('state')
     if (state !== undefined && !['pending', 'firing', 'resolved'].includes(state))
       return bad(c, `state: expected pending, firing or resolved; found ${JSON.stringify(state)}`)
-    return c.json(await agent.alerts(state as 'pending' | 'firing' | 'resolved' | undefined))
+    const p = pageOf(c, 500)
+    if (typeof p === 'string') return bad(c, p)
+    return c.json(await agent.alerts({ ...p, ...(state ? { state: state as 'pending' } : {}) }))
   })
   app.get('/api/healing', async (c) => {
-    const n = int(c.req.query('limit'), 50, 1, 1000)
-    if (typeof n === 'string') return bad(c, `limit: ${n}`)
-    return c.json(await agent.healings(n, c.req.query('service')))
+    const p = pageOf(c, 50)
+    if (typeof p === 'string') return bad(c, p)
+    const service = c.req.query('service')
+    return c.json(await agent.healings({ ...p, ...(service ? { service } : {}) }))
   })
   app.get('/api/approvals', async (c) => {
     const status = c.req.query('status')
@@ -265,7 +282,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
         c,
         `status: expected pending, approved, rejected or expired; found ${JSON.stringify(status)}`,
       )
-    return c.json({ approvals: await agent.approvals(status as 'pending' | undefined) })
+    const p = pageOf(c, 200)
+    if (typeof p === 'string') return bad(c, p)
+    return c.json(await agent.approvals({ ...p, ...(status ? { status: status as 'pending' } : {}) }))
   })
   app.get('/api/sse', limit(sseLimiter), (c) => {
     const res = c.env?.outgoing

@@ -502,6 +502,18 @@ export function storeContract(
         expect((await store.healing.healings({ since: T0 + 500 })).map((h) => h.id)).toEqual(['h2'])
         expect(await store.healing.healings({ limit: 1 })).toHaveLength(1)
       })
+
+      it('should page newest first: the next page is what started before the last one shown', async () => {
+        const store = await fresh()
+        for (let i = 0; i < 5; i++)
+          await store.healing.saveHealing(healingRecord(`h${i}`, 'api', T0 + i * 1000))
+        const first = await store.healing.healings({ limit: 2 })
+        expect(first.map((h) => h.id)).toEqual(['h4', 'h3'])
+        const next = await store.healing.healings({ limit: 2, until: first.at(-1)!.startedAt })
+        expect(next.map((h) => h.id)).toEqual(['h2', 'h1'])
+        expect((await store.alerts.alerts({ until: T0 })).length).toBe(0)
+        expect((await store.approvals.approvals({ until: T0 })).length).toBe(0)
+      })
     })
 
     describe('approvals', () => {

@@ -332,7 +332,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         (a) =>
           (q?.state === undefined || a.state === q.state) &&
           (q?.service === undefined || a.labels.service === q.service) &&
-          (q?.since === undefined || a.updatedAt >= q.since),
+          (q?.since === undefined || a.updatedAt >= q.since) &&
+          (q?.until === undefined || a.updatedAt < q.until),
       )
       return copy(rows.sort((a, b) => b.updatedAt - a.updatedAt).slice(0, limit))
     },
@@ -356,7 +357,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         (h) =>
           (q?.service === undefined || h.service === q.service) &&
           (q?.outcome === undefined || h.outcome === q.outcome) &&
-          (q?.since === undefined || h.startedAt >= q.since),
+          (q?.since === undefined || h.startedAt >= q.since) &&
+          (q?.until === undefined || h.startedAt < q.until),
       )
       return copy(rows.sort((a, b) => b.startedAt - a.startedAt).slice(0, limitOf(q)))
     },
@@ -390,7 +392,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
         (a) =>
           (q?.status === undefined || a.status === q.status) &&
           (q?.service === undefined || a.service === q.service) &&
-          (q?.since === undefined || a.requestedAt >= q.since),
+          (q?.since === undefined || a.requestedAt >= q.since) &&
+          (q?.until === undefined || a.requestedAt < q.until),
       )
       return copy(rows.sort((a, b) => b.requestedAt - a.requestedAt).slice(0, limitOf(q)))
     },

@@ -646,7 +646,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       run('alerts', async () => {
         const f = filtered(
           q as Record<string, unknown>,
-          { state: 'state = ?', service: 'service = ?', since: 'updated_at >= ?' },
+          { state: 'state = ?', service: 'service = ?', since: 'updated_at >= ?', until: 'updated_at < ?' },
           limitOf(q),
         )
         return (
@@ -689,7 +689,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       run('healings', async () => {
         const f = filtered(
           q as Record<string, unknown>,
-          { service: 'service = ?', outcome: 'outcome = ?', since: 'started_at >= ?' },
+          {
+            service: 'service = ?',
+            outcome: 'outcome = ?',
+            since: 'started_at >= ?',
+            until: 'started_at < ?',
+          },
           limitOf(q),
         )
         return (
@@ -740,7 +745,12 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       run('approvals', async () => {
         const f = filtered(
           q as Record<string, unknown>,
-          { status: 'status = ?', service: 'service = ?', since: 'requested_at >= ?' },
+          {
+            status: 'status = ?',
+            service: 'service = ?',
+            since: 'requested_at >= ?',
+            until: 'requested_at < ?',
+          },
           limitOf(q),
         )
         return (
