@@ -134,5 +134,6 @@ describe('delivery across a killed process', () => {
     }
     second.process.kill('SIGKILL')
     await second.exited
-  })
+    // Two real processes each start TypeScript from source: slow on a loaded 2-core machine.
+  }, 60_000)
 })
