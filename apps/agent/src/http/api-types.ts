@@ -8,13 +8,14 @@ import type {
   Approval,
   CheckResult,
   HealingRecord,
-  HealingTrigger,
   HealthState,
   MetricSnapshot,
   OverallStatus,
   StateChange,
 } from '@noa/core'
+import type { HealingEscalation } from '@noa/healing'
 import type { HealthSummary, ServiceStatus } from '@noa/health'
+import type { Decision } from '../incident/router.ts'
 
 export type {
   AlertRecord,
@@ -118,25 +119,10 @@ export interface RangeQueryBody {
 export type ChangeEvent = StateChange & { critical: boolean; blockedBy: readonly string[] }
 
 /** The `decision` SSE event: what the incident router did about a fault, or why it did nothing. */
-export interface DecisionEvent {
-  event: string
-  service: string
-  trigger: HealingTrigger
-  at: number
-  heal: boolean
-  /** Why no healing started, when none did. */
-  reason?: string
-}
+export type DecisionEvent = Decision
 
 /** The `escalation` SSE event: what healing could not solve alone. */
-export interface EscalationEvent {
-  service: string
-  severity: 'critical' | 'warning'
-  kind: 'budget-spent' | 'circuit-open' | 'healing-failed' | 'degraded'
-  message: string
-  at: number
-  nextRetryAt?: number
-}
+export type EscalationEvent = HealingEscalation
 
 /** Every SSE event the agent sends, by name. */
 export interface SseEvents {
