@@ -21,6 +21,8 @@ import { createId, errorMessage, noopLogger, systemClock } from '@noa/core'
 import { EventEmitter } from 'eventemitter3'
 import { z } from 'zod'
 import { waitForApproval } from './approval-wait.ts'
+import { CircuitTimers } from './circuit-timers.ts'
+import { approvalsToResume, closeInterrupted } from './crash-recovery.ts'
 import type { ActionResult, Executor } from './executor.ts'
 import type { ProcessExit } from './executors/local/local.ts'
 import { LocalSupervisor } from './executors/local/local.ts'
@@ -28,7 +30,7 @@ import { buildExecutor } from './executors/registry.ts'
 import { type GuardSnapshot, Guards } from './guards.ts'
 import type { ResolvedSelfHealing, SelfHealingConfig, ServiceHealingConfig } from './options.ts'
 import { parseOrThrow, selfHealingSchema, serviceHealingSchema } from './options.ts'
-import { LeaseLostError, leaseName, ServiceLocks } from './service-lock.ts'
+import { LeaseLostError, ServiceLocks } from './service-lock.ts'
 import { processRestart } from './strategies/process-restart/process-restart.ts'
 import { strategies as builtins, defaultTriggers, strategyConfigKey } from './strategies/registry.ts'
 import type {
@@ -154,11 +156,7 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
   readonly #deps: HealingEngineOptions
   readonly #degraded = new Set<string>()
   readonly #failed = new Set<string>()
-  readonly #health = new Map<string, HealthState>()
-  /** What the next retry of an open circuit repeats, by service. */
-  readonly #retryWith = new Map<string, { trigger: HealingTrigger; exit?: ProcessExit }>()
-  readonly #retryTimers = new Map<string, Timer>()
-  readonly #stableTimers = new Map<string, Timer>()
+  readonly #circuits: CircuitTimers
   readonly #approvalWaiters = new Map<string, () => void>()
   readonly #running = new Set<Promise<unknown>>()
   #closed = false
@@ -192,6 +190,27 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
       retryMaxMs: circuit.coolOff,
       stablePeriodMs: circuit.stablePeriod,
       onBudgetSpent: this.options.onBudgetSpent,
+    })
+    this.#circuits = new CircuitTimers({
+      guards: this.#guards,
+      clock: this.#clock,
+      retry: (service, what, attempt) =>
+        void this.#track(
+          this.#heal(
+            what.trigger,
+            service,
+            {
+              reason: `retry ${attempt} of the open circuit`,
+              ...(what.exit ? { exit: { ...what.exit, delayMs: 0 } } : {}),
+            },
+            true,
+          ),
+        ),
+      closed: (service) => {
+        this.#degraded.delete(service)
+        this.#logger.info('service stable again: circuit closed', { service })
+        this.emit('recovered', { service, at: this.#clock.now() })
+      },
     })
     this.#locks = new ServiceLocks({
       ...(options.leases ? { leases: options.leases } : {}),
@@ -228,11 +247,30 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
    * local supervisor, and asks again for the approvals still pending.
    */
   async start(): Promise<Record<string, ActionResult>> {
-    const interrupted = await this.#closeInterrupted()
+    const recovery = {
+      audit: this.#deps.audit,
+      leases: this.#deps.leases,
+      approvals: this.#deps.approvals,
+      agentId: this.agentId,
+      now: this.#clock.now(),
+      logger: this.#logger,
+      finished: (record: HealingRecord) => this.#finished(record),
+    }
+    const interrupted = await closeInterrupted(recovery)
     const results: Record<string, ActionResult> = {}
     for (const s of this.#services.values())
       if (s.executor instanceof LocalSupervisor) results[s.name] = await s.executor.start()
-    void this.#track(this.#resumeApprovals(interrupted))
+    const triggers = { ...defaultTriggers, ...this.options.triggers }
+    const resume = await approvalsToResume(
+      recovery,
+      interrupted,
+      (service) => this.#services.has(service),
+      (action) => Object.entries(triggers).find(([, strategy]) => strategy === action)?.[0],
+    )
+    for (const r of resume)
+      void this.heal(r.trigger, r.service, {
+        reason: `resumed after a restart; approval ${r.approvalId} is still pending`,
+      })
     return results
   }
 
@@ -245,10 +283,7 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     this.#closed = true
     for (const wake of this.#approvalWaiters.values()) wake()
     this.#locks.close()
-    for (const timers of [this.#retryTimers, this.#stableTimers]) {
-      for (const t of timers.values()) t.cancel()
-      timers.clear()
-    }
+    this.#circuits.stop()
     await Promise.allSettled([...this.#running])
     await Promise.allSettled(
       [...this.#services.values()].map((s) =>
@@ -291,21 +326,8 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
    */
   noteHealth(service: string, state: HealthState): void {
     if (!this.#services.has(service) || this.#closed) return
-    this.#health.set(service, state)
-    if (state === 'healthy') {
-      this.#guards.healthy(service, this.#clock.now())
-      this.#failed.delete(service)
-      const at = this.#guards.stableAt(service)
-      if (at === undefined || this.#stableTimers.has(service) || this.#guards.settled(service)) return
-      this.#stableTimers.set(
-        service,
-        this.#clock.setTimeout(() => this.#onStable(service), Math.max(0, at - this.#clock.now())),
-      )
-    } else if (state === 'unhealthy' || state === 'error') {
-      this.#guards.down(service)
-      this.#stableTimers.get(service)?.cancel()
-      this.#stableTimers.delete(service)
-    }
+    if (state === 'healthy') this.#failed.delete(service)
+    this.#circuits.health(service, state)
   }
 
   /**
@@ -399,7 +421,7 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     const locked = await this.#locks.run(service, !dryRun, (signal) =>
       this.#guarded(strategy, runtime, incident, dryRun, signal, retry),
     )
-    if (retry) this.#scheduleRetry(service, true)
+    if (retry) this.#circuits.schedule(service, true)
     if (!locked.ok) {
       this.#logger.debug('healing not started', {
         service,
@@ -456,17 +478,17 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
     }
     await this.#finished(refused)
     if (verdict.skip === 'cooldown') return refused
-    this.#retryWith.set(service, {
+    this.#circuits.remember(service, {
       trigger: incident.trigger,
       ...(incident.exit ? { exit: incident.exit } : {}),
     })
     if (!verdict.opened) {
-      this.#scheduleRetry(service, false)
+      this.#circuits.schedule(service, false)
       return refused
     }
     // The budget is spent: degrade once, tell a person, and keep retrying with backoff.
     this.#degraded.add(service)
-    const nextRetryAt = this.#scheduleRetry(service, false)
+    const nextRetryAt = this.#circuits.schedule(service, false)
     this.#escalate({
       service,
       severity: 'critical',
@@ -583,11 +605,11 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
       message: `healing ${strategy.name} of ${service} failed: ${finished.reason ?? 'no reason given'}`,
     })
     if (!opened) return
-    this.#retryWith.set(service, {
+    this.#circuits.remember(service, {
       trigger: incident.trigger,
       ...(incident.exit ? { exit: incident.exit } : {}),
     })
-    const nextRetryAt = this.#scheduleRetry(service, false)
+    const nextRetryAt = this.#circuits.schedule(service, false)
     this.#escalate({
       service,
       severity: 'critical',
@@ -599,60 +621,6 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
       }`,
       ...(nextRetryAt === undefined ? {} : { nextRetryAt }),
     })
-  }
-
-  /**
-   * Makes sure the next retry of an open circuit is scheduled; `next` moves on to the next
-   * (longer) wait, after a retry ran. Returns when it is due, undefined when none will come.
-   */
-  #scheduleRetry(service: string, next: boolean): number | undefined {
-    if (this.#closed) return undefined
-    const now = this.#clock.now()
-    const current = this.#guards.snapshot(service, now)
-    if (current.circuit === 'closed') return undefined
-    if (!next && this.#retryTimers.has(service)) return current.nextRetryAt
-    this.#retryTimers.get(service)?.cancel()
-    const at =
-      !next && current.nextRetryAt !== undefined && current.nextRetryAt > now
-        ? current.nextRetryAt
-        : this.#guards.scheduleRetry(service, now)
-    if (at === undefined) return undefined
-    this.#retryTimers.set(
-      service,
-      this.#clock.setTimeout(() => this.#retry(service), at - now),
-    )
-    return at
-  }
-
-  #retry(service: string): void {
-    this.#retryTimers.delete(service)
-    if (this.#closed || !this.#guards.isOpen(service)) return
-    // Healthy now: the stable period decides; if it falls again its trigger schedules a retry.
-    if (this.#health.get(service) === 'healthy') return
-    const what = this.#retryWith.get(service) ?? { trigger: 'service-down' }
-    const retries = this.#guards.snapshot(service, this.#clock.now()).retries
-    void this.#track(
-      this.#heal(
-        what.trigger,
-        service,
-        {
-          reason: `retry ${retries} of the open circuit`,
-          ...(what.exit ? { exit: { ...what.exit, delayMs: 0 } } : {}),
-        },
-        true,
-      ),
-    )
-  }
-
-  #onStable(service: string): void {
-    this.#stableTimers.delete(service)
-    if (!this.#guards.closeIfStable(service, this.#clock.now())) return
-    this.#retryTimers.get(service)?.cancel()
-    this.#retryTimers.delete(service)
-    this.#retryWith.delete(service)
-    this.#degraded.delete(service)
-    this.#logger.info('service stable again: circuit closed', { service })
-    this.emit('recovered', { service, at: this.#clock.now() })
   }
 
   #escalate(escalation: Omit<HealingEscalation, 'at'>): void {
@@ -703,76 +671,6 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
       reason,
       signal,
     )
-  }
-
-  /**
-   * Closes as `interrupted` the healings a crash left `running` or awaiting approval. With
-   * several agents, a healing whose service lease another live agent holds is left to it.
-   * Returns the records closed.
-   */
-  async #closeInterrupted(): Promise<HealingRecord[]> {
-    const { audit, leases } = this.#deps
-    if (!audit) return []
-    const now = this.#clock.now()
-    const closed: HealingRecord[] = []
-    try {
-      for (const outcome of ['running', 'awaiting-approval'] as const) {
-        const left = (await audit.healings({ outcome, limit: 1000 })).filter((r) => r.outcome === outcome)
-        for (const record of left) {
-          if (leases) {
-            const holder = await leases.leaseHolder(leaseName(record.service), now)
-            if (holder && holder.holder !== this.agentId) continue
-            if (holder) await leases.releaseLease(leaseName(record.service), this.agentId)
-          }
-          const done: HealingRecord = {
-            ...record,
-            outcome: 'interrupted',
-            endedAt: now,
-            reason:
-              outcome === 'running'
-                ? 'the agent stopped before this healing ended'
-                : 'the agent stopped while this healing awaited approval; the approval stays pending',
-          }
-          await this.#finished(done)
-          closed.push(done)
-        }
-      }
-    } catch (e) {
-      this.#logger.error('cannot close the healings left running by a crash', { error: errorMessage(e) })
-    }
-    if (closed.length > 0)
-      this.#logger.warn('healings left running by a crash closed as interrupted', { count: closed.length })
-    return closed
-  }
-
-  /** Runs again the healings that wait for a still-pending approval, so a decision is still acted on. */
-  async #resumeApprovals(interrupted: readonly HealingRecord[]): Promise<void> {
-    const store = this.#deps.approvals
-    if (!store) return
-    try {
-      const now = this.#clock.now()
-      const pending = (await store.approvals({ status: 'pending', limit: 100 })).filter(
-        (a) => a.expiresAt > now,
-      )
-      const resumed = new Set<string>()
-      for (const approval of pending) {
-        const key = `${approval.service}\u0000${approval.action}`
-        if (resumed.has(key) || !this.#services.has(approval.service)) continue
-        resumed.add(key)
-        const trigger =
-          interrupted.find((r) => r.service === approval.service && r.strategy === approval.action)
-            ?.trigger ??
-          Object.entries({ ...defaultTriggers, ...this.options.triggers }).find(
-            ([, s]) => s === approval.action,
-          )?.[0]
-        if (!trigger) continue
-        void this.heal(trigger, approval.service, {
-          reason: `resumed after a restart; approval ${approval.id} is still pending`,
-        })
-      }
-    } catch (e) {
-      this.#logger.error('cannot resume the pending approvals', { error: errorMessage(e) })
-    }
   }
 }
 
