@@ -15,7 +15,6 @@ import type {
   HealthState,
   LeaseStore,
   Logger,
-  Timer,
 } from '@noa/core'
 import { createId, errorMessage, noopLogger, systemClock } from '@noa/core'
 import { EventEmitter } from 'eventemitter3'
