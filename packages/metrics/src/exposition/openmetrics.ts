@@ -1,5 +1,6 @@
 // OpenMetrics 1.0, strict: every rule the reference parser checks.
 import { isValidMetricName } from '../names.ts'
+import type { Intake } from './limits.ts'
 import type { MetricFamily, ParsedMetricType, ParsedSample } from './parse.ts'
 import { Fail, type LineParser, parseNumber, scanSample, splitN, unescapeHelp } from './scan.ts'
 
@@ -33,6 +34,10 @@ interface OpenFamily {
   group: string | undefined
   groupTimestamp: number | undefined
   seenGroups: Set<string>
+  /** A sample line was read (kept or not): metadata must come before. */
+  sampled: boolean
+  /** A limit left samples out, so the histogram rules cannot be checked. */
+  partial: boolean
 }
 
 export class OpenMetricsParser implements LineParser {
@@ -40,6 +45,8 @@ export class OpenMetricsParser implements LineParser {
   private readonly seenNames = new Set<string>()
   private family: OpenFamily | undefined
   private eof = false
+
+  constructor(private readonly intake: Intake) {}
 
   line(line: string, no: number): void {
     if (this.eof) throw new Fail(no, 'text after "# EOF"')
@@ -65,11 +72,12 @@ export class OpenMetricsParser implements LineParser {
     const [, keyword, name, rest] = parts as [string, string, string, string]
     if (!isValidMetricName(name)) throw new Fail(no, `invalid metric name ${JSON.stringify(name)}`)
     let family = this.family
-    if (family !== undefined && family.name === name && family.samples.length > 0) {
+    if (family !== undefined && family.name === name && family.sampled) {
       throw new Fail(no, `metadata for "${name}" after its samples`)
     }
     if (family === undefined || family.name !== name) {
       this.close(no)
+      if (!this.intake.family()) return
       family = this.open(name, undefined, no)
     }
     if (keyword === 'HELP') {
@@ -99,6 +107,8 @@ export class OpenMetricsParser implements LineParser {
       group: undefined,
       groupTimestamp: undefined,
       seenGroups: new Set(),
+      sampled: false,
+      partial: false,
     }
     return this.family
   }
@@ -108,6 +118,10 @@ export class OpenMetricsParser implements LineParser {
     let family = this.family
     if (family === undefined || !family.allowed.includes(sample.name)) {
       this.close(no)
+      if (!this.intake.family()) {
+        this.intake.overflow()
+        return
+      }
       family = this.open(sample.name, 'unknown', no)
     }
     const { name } = family
@@ -134,6 +148,11 @@ export class OpenMetricsParser implements LineParser {
       if (q === undefined || !(q >= 0 && q <= 1))
         throw new Fail(no, 'summary quantile must have a "quantile" label in [0, 1]')
       if (sample.value < 0) throw new Fail(no, 'quantile values cannot be negative')
+    }
+    family.sampled = true
+    if (!this.intake.admit(sample)) {
+      family.partial = true
+      return
     }
     this.checkGroup(family, type, sample, suffix, no)
     family.samples.push(sample)
@@ -211,7 +230,10 @@ export class OpenMetricsParser implements LineParser {
       throw new Fail(no, `"${name}" must end with its unit "_${unit}"`)
     if (unit !== '' && (type === 'info' || type === 'stateset'))
       throw new Fail(no, `${type} "${name}" cannot have a unit`)
-    if (type === 'histogram' || type === 'gaugehistogram') checkHistogram(family.name, family.samples, no)
+    // A histogram cut by a limit is kept as read; its rules hold only for a whole one.
+    const whole = !family.partial && this.intake.dropped.series_limit === 0
+    if (whole && (type === 'histogram' || type === 'gaugehistogram'))
+      checkHistogram(family.name, family.samples, no)
     this.families.push({ name, type, help: family.help ?? '', unit, samples: family.samples })
   }
 }

@@ -1,5 +1,6 @@
 // The Prometheus text format 0.0.4, read as leniently as Prometheus does.
 import { isValidMetricName } from '../names.ts'
+import type { Intake } from './limits.ts'
 import type { MetricFamily, ParsedMetricType } from './parse.ts'
 import { Fail, type LineParser, scanSample, unescapeHelp } from './scan.ts'
 
@@ -22,11 +23,15 @@ const PROM_SUFFIXES: Partial<Record<ParsedMetricType, readonly string[]>> = {
   info: ['', '_info'],
 }
 
+type PromFamily = MetricFamily & { typed: boolean; helped: boolean }
+
 export class PrometheusParser implements LineParser {
-  private readonly byName = new Map<string, MetricFamily & { typed: boolean; helped: boolean }>()
+  private readonly byName = new Map<string, PromFamily>()
   private readonly order: MetricFamily[] = []
-  private current: (MetricFamily & { typed: boolean; helped: boolean }) | undefined
+  private current: PromFamily | undefined
   private eof = false
+
+  constructor(private readonly intake: Intake) {}
 
   line(raw: string, no: number): void {
     if (this.eof) return
@@ -44,6 +49,7 @@ export class PrometheusParser implements LineParser {
       if (m === null) return // an ordinary comment
       const [, keyword, name = '', rest = ''] = m
       if (!isValidMetricName(name)) throw new Fail(no, `invalid metric name ${JSON.stringify(name)}`)
+      if (!this.byName.has(name) && !this.intake.family()) return
       const family = this.family(name)
       if (keyword === 'HELP') {
         if (family.helped) throw new Fail(no, `second HELP for "${name}"`)
@@ -61,14 +67,23 @@ export class PrometheusParser implements LineParser {
       return
     }
     const sample = scanSample(line.slice(i), no, true)
-    this.owner(sample.name).samples.push(sample)
+    const found = this.owner(sample.name)
+    if (found === undefined && !this.intake.family()) {
+      this.intake.overflow()
+      return
+    }
+    if (!this.intake.admit(sample)) return
+    const family = found ?? this.family(sample.name)
+    this.current = family
+    family.samples.push(sample)
   }
 
   finish(): MetricFamily[] {
     return this.order.map(({ name, type, help, unit, samples }) => ({ name, type, help, unit, samples }))
   }
 
-  private owner(sampleName: string): MetricFamily {
+  /** The family a sample belongs to, when it has one yet (it becomes the current one). */
+  private owner(sampleName: string): PromFamily | undefined {
     const current = this.current
     if (current !== undefined && belongs(current, sampleName)) return current
     let found = this.byName.get(sampleName)
@@ -78,11 +93,11 @@ export class PrometheusParser implements LineParser {
       const base = this.byName.get(sampleName.slice(0, -suffix.length))
       if (base !== undefined && belongs(base, sampleName)) found = base
     }
-    this.current = found ?? this.family(sampleName)
-    return this.current
+    if (found !== undefined) this.current = found
+    return found
   }
 
-  private family(name: string): MetricFamily & { typed: boolean; helped: boolean } {
+  private family(name: string): PromFamily {
     let family = this.byName.get(name)
     if (family === undefined) {
       family = { name, type: 'unknown', help: '', unit: '', samples: [], typed: false, helped: false }
