@@ -238,8 +238,12 @@ export async function soak(durationMs: number): Promise<void> {
     console.log(
       `  RSS: peak ${fmt(last.peak / MB)} MB (VmHWM), avg ${fmt(rssAvg / MB)} MB, end ${fmt(last.rss / MB)} MB (private ${fmt(last.anon / MB)} MB)  (target <= ${RSS_TARGET_MB} MB: ratio ${fmt(last.peak / MB / RSS_TARGET_MB, 2)})`,
     )
+    const growth =
+      steady.length < 12
+        ? 'a run under 2 minutes is too short to judge the growth'
+        : `after the first minute +${fmt(perMinute / 1024)} KB/min, ${fmt(perMinute / 1024 / (60_000 / ROUND_MS), 1)} KB per round (first half ${fmt(firstHalf / 1024)}, second half ${fmt(secondHalf / 1024)} KB/min; issue #15: 1.8 MB/s, ${fmt((1.8 * 1024 * 60) / (perMinute / 1024 || 1), 0)} times as much)`
     console.log(
-      `  store at the end: SQLite ${fmt(last.db / MB, 2)} MB + WAL ${fmt(last.wal / MB, 2)} MB, JSONL ${fmt(last.archive / MB, 2)} MB; after the first minute +${fmt(perMinute / 1024)} KB/min, ${fmt(perMinute / 1024 / (60_000 / ROUND_MS), 1)} KB per round (first half ${fmt(firstHalf / 1024)}, second half ${fmt(secondHalf / 1024)} KB/min; issue #15: 1.8 MB/s, ${fmt((1.8 * 1024 * 60) / (perMinute / 1024 || 1), 0)} times as much)`,
+      `  store at the end: SQLite ${fmt(last.db / MB, 2)} MB + WAL ${fmt(last.wal / MB, 2)} MB, JSONL ${fmt(last.archive / MB, 2)} MB; ${growth}`,
     )
     console.log(
       `  one snapshot as served: ${fmt(recent.bytes / Math.max(1, Math.min(rounds, 1000)) / 1024, 1)} KB (51 services; the hostile one's section bounded)`,
