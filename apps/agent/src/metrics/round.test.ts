@@ -1,5 +1,6 @@
 import { createServer, type Server, type ServerResponse } from 'node:http'
 import type { AddressInfo } from 'node:net'
+import { compileCondition } from '@noa/alerts'
 import { createLogger, type LogRecord, systemClock } from '@noa/core'
 import type { HealingEngine } from '@noa/healing'
 import { createHealthMonitor } from '@noa/health'
@@ -102,9 +103,10 @@ describe('MetricsRound (scrape limits)', () => {
       'label_value_length',
       'series_limit',
     ])
-    expect(round.samples.filter((s) => s.labels.service === 'healthy').map((s) => s.name)).toEqual([
-      'http_requests_total',
-      'business_metric',
+    expect(round.samples.filter((s) => s.labels.service === 'healthy')).toEqual([
+      { name: SCRAPE_LIMITED_SAMPLE, labels: { service: 'healthy' }, value: 0 },
+      { name: 'http_requests_total', labels: { service: 'healthy', status: '200' }, value: 50 },
+      { name: 'business_metric', labels: { service: 'healthy', name: 'orders' }, value: 7 },
     ])
 
     // The facts: what was left out, this round, by reason; nothing for the healthy service.
@@ -159,11 +161,13 @@ describe('MetricsRound (scrape limits)', () => {
       round.samples.filter((s) => s.labels.service === 'tight' && s.name === 'queue_depth'),
     ).toHaveLength(10)
     expect(round.scrapeLimited('tight')).toEqual({ series_limit: 90 })
-    expect(round.samples.filter((s) => s.labels.service === 'default')).toHaveLength(100)
+    expect(
+      round.samples.filter((s) => s.labels.service === 'default' && s.name === 'queue_depth'),
+    ).toHaveLength(100)
     expect(round.scrapeLimited('default')).toBeUndefined()
   })
 
-  it('should flag a body over the byte limit, and clear the flag when a later scrape is within limits', async () => {
+  it('should flag a body over the byte limit for rules, and clear the flag when a later scrape is within limits', async () => {
     let big = true
     const url = await service((res) => res.end(big ? `${'pad 1\n'.repeat(400)}` : 'pad 1\n'))
     const { round } = await build([
@@ -174,9 +178,18 @@ describe('MetricsRound (scrape limits)', () => {
     expect(round.samples).toEqual([
       { name: SCRAPE_LIMITED_SAMPLE, labels: { service: 'svc', reason: 'body_too_large' }, value: 1 },
     ])
+    // The rule an operator writes holds while the service is over a limit ...
+    const rule = compileCondition('noa_scrape_limited > 0', 'scrape-limited')
+    const judge = () => rule.evaluate({ snapshot: round.latest, service: undefined, samples: round.samples })
+    expect(judge()).toMatchObject({ holds: true, known: true, value: 1 })
     big = false
     await round.run()
+    // ... and is known not to hold as soon as it is back within them (no lookback of absent data).
+    expect(judge()).toMatchObject({ holds: false, known: true })
     expect(round.scrapeLimited('svc')).toBeUndefined()
-    expect(round.samples).toEqual([{ name: 'pad', labels: { service: 'svc' }, value: 1 }])
+    expect(round.samples).toEqual([
+      { name: SCRAPE_LIMITED_SAMPLE, labels: { service: 'svc' }, value: 0 },
+      { name: 'pad', labels: { service: 'svc' }, value: 1 },
+    ])
   })
 })

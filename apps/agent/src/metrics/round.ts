@@ -21,9 +21,11 @@ export const DERIVED_SERIES = [
 ] as const
 
 /**
- * The sample the round adds for rules, per reason, for each service whose scrape was over a
- * limit this round: `noa_scrape_limited{service, reason} 1`. A rule such as
- * `noa_scrape_limited > 0` then fires once while any service is over its limits.
+ * The sample the round adds for rules for every scraped service: `noa_scrape_limited{service,
+ * reason} 1` per reason when its scrape was over a limit this round, else
+ * `noa_scrape_limited{service} 0`. A rule such as `noa_scrape_limited > 0` then fires once while
+ * any service is over its limits, and resolves in the first round where none is (the 0s keep the
+ * condition known, so it does not wait out the lookback of absent data).
  */
 export const SCRAPE_LIMITED_SAMPLE = 'noa_scrape_limited'
 
@@ -168,7 +170,7 @@ export class MetricsRound {
         this.#report.report(s.name, r.dropped, s.limits)
         for (const reason of Object.keys(r.dropped))
           scraped.push({ name: SCRAPE_LIMITED_SAMPLE, labels: { service: s.name, reason }, value: 1 })
-      }
+      } else scraped.push({ name: SCRAPE_LIMITED_SAMPLE, labels: { service: s.name }, value: 0 })
       if (!r.ok || !r.totals) {
         metrics.scrapeErrors.inc({ service: s.name })
         logger.debug('scrape failed', { service: s.name, error: r.error })
