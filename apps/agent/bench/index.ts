@@ -1,16 +1,19 @@
 /**
  * Whole-agent figures: footprint with 50 services, /api/status latency at 1,000 requests/s,
- * and fan-out of one event to 1,000 SSE clients. Runs the built CLI (bin/noa.mjs) as a real
- * process against 50 real HTTP services in this process.
+ * and fan-out of one event to 1,000 SSE clients; then the soak with a hostile service
+ * (bench/soak.ts). Runs the built CLI (bin/noa.mjs) as a real process against real HTTP
+ * services in this process.
  *
- *   pnpm --filter @noa/agent bench            (BENCH_WINDOW_MS=300000 for the full 5 minutes)
+ *   pnpm --filter @noa/agent bench            (BENCH_WINDOW_MS=300000 for the full 5 minutes;
+ *                                              BENCH_SOAK_MS sets the soak, 0 skips it)
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, Agent as HttpAgent, request, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
+import { type AgentProcess, procStat, sleep, startAgent } from './agent-process.ts'
+import { SOAK_MS, soak } from './soak.ts'
 
 const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 60_000)
 const SERVICES = 50
@@ -20,28 +23,9 @@ const LOAD_SECONDS = 10
 // The load's first seconds open the client's 64 connections and reach code the agent has not
 // run yet (tens of ms for the first requests): measured apart, as load testers' warm-up does.
 const WARMUP_SECONDS = 2
-const TICK = 100 // clock ticks per second of /proc/<pid>/stat (Linux)
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const percentile = (sorted: number[], p: number) =>
   sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)]!
 const fmt = (n: number, d = 2) => n.toFixed(d)
-
-function procStat(pid: number): {
-  cpuSeconds: number
-  userSeconds: number
-  rssBytes: number
-  anonBytes: number
-} {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-  const userSeconds = Number(fields[11]) / TICK
-  const cpuSeconds = userSeconds + Number(fields[12]) / TICK
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8')
-  const kb = (key: string) => Number(new RegExp(`${key}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024
-  // RssFile is mostly the node binary's own pages, shared with every node process.
-  return { cpuSeconds, userSeconds, rssBytes: kb('VmRSS'), anonBytes: kb('RssAnon') }
-}
 
 async function startServices(n: number): Promise<{ servers: Server[]; ports: number[] }> {
   const servers: Server[] = []
@@ -93,38 +77,21 @@ function sseClient(
 async function main() {
   const dir = mkdtempSync(join(tmpdir(), 'noa-bench-'))
   const { servers, ports } = await startServices(SERVICES)
-  let child: ChildProcess | undefined
+  let agent: AgentProcess | undefined
   try {
-    mkdirSync(join(dir, 'config'))
-    writeFileSync(
-      join(dir, 'config', 'monitoring-config.json'),
-      JSON.stringify({
-        healthChecks: { interval: 30_000, timeout: 5000, retries: 3 },
-        metrics: { collectInterval: 10_000 },
-        dashboard: { port: 0, refreshInterval: 5000 },
-        alerting: { channels: { file: { path: './logs/alerts' } } },
-        api: { sseMaxClients: SSE_CLIENTS + 100, sseRateLimit: { limit: SSE_CLIENTS * 2, windowMs: 60_000 } },
-        services: ports.map((port, i) => ({
-          name: `svc-${i}`,
-          check: { type: 'http', url: `http://127.0.0.1:${port}/health` },
-          metrics: `http://127.0.0.1:${port}/metrics`,
-        })),
-      }),
-    )
-    const bin = resolve(import.meta.dirname, '..', 'bin', 'noa.mjs')
-    child = spawn(process.execPath, [bin, 'start'], { cwd: dir, stdio: 'ignore' })
-    let info: { pid: number; port: number } | undefined
-    for (let i = 0; i < 300 && !info; i++) {
-      await sleep(100)
-      try {
-        info = JSON.parse(readFileSync(join(dir, 'run', 'agent.json'), 'utf8'))
-      } catch {
-        // not yet
-      }
-    }
-    if (!info) throw new Error('the agent did not start')
-    const base = `http://127.0.0.1:${info.port}`
-    const pid = info.pid
+    agent = await startAgent(dir, {
+      healthChecks: { interval: 30_000, timeout: 5000, retries: 3 },
+      metrics: { collectInterval: 10_000 },
+      dashboard: { port: 0, refreshInterval: 5000 },
+      alerting: { channels: { file: { path: './logs/alerts' } } },
+      api: { sseMaxClients: SSE_CLIENTS + 100, sseRateLimit: { limit: SSE_CLIENTS * 2, windowMs: 60_000 } },
+      services: ports.map((port, i) => ({
+        name: `svc-${i}`,
+        check: { type: 'http', url: `http://127.0.0.1:${port}/health` },
+        metrics: `http://127.0.0.1:${port}/metrics`,
+      })),
+    })
+    const { base, pid } = agent
     console.log(`noa agent bench — ${new Date().toISOString().slice(0, 10)}, Node ${process.version}`)
     console.log(`agent PID ${pid}, ${SERVICES} services (30 s checks), metrics every 10 s, 1 SSE client`)
 
@@ -242,17 +209,18 @@ async function main() {
     for (const close of closers) close()
     sseAgent.destroy()
   } finally {
-    child?.kill('SIGTERM')
-    await new Promise((r) => child?.once('exit', r) ?? r(undefined))
+    await agent?.stop()
     for (const s of servers) s.close()
     rmSync(dir, { recursive: true, force: true })
   }
 }
 
-main().then(
-  () => process.exit(0),
-  (error) => {
-    console.error(error)
-    process.exit(1)
-  },
-)
+main()
+  .then(() => (SOAK_MS > 0 ? soak(SOAK_MS) : undefined))
+  .then(
+    () => process.exit(0),
+    (error) => {
+      console.error(error)
+      process.exit(1)
+    },
+  )

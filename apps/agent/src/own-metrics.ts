@@ -110,6 +110,11 @@ export function createOwnMetrics(registry: Registry, sources: OwnMetricSources) 
       help: 'Failed scrapes of services /metrics',
       labelNames: ['service'],
     }),
+    droppedSeries: registry.counter({
+      name: 'noa_scrape_dropped_series_total',
+      help: "Series of services' /metrics left out by the scrape limits (metrics.scrapeLimits), by reason",
+      labelNames: ['service', 'reason'],
+    }),
   }
 }
 

@@ -16,6 +16,7 @@ export type { SystemCollector, SystemCollectorOptions } from './collectors/syste
 export { createSystemCollector } from './collectors/system/system.ts'
 export type { BoundCounter, CounterOptions } from './counter.ts'
 export { Counter } from './counter.ts'
+export type { ParseDropped, ParseDropReason, ParseLimits } from './exposition/limits.ts'
 export type { Negotiated } from './exposition/negotiate.ts'
 export {
   contentTypeOf,
@@ -25,6 +26,7 @@ export {
 } from './exposition/negotiate.ts'
 export type {
   ExpositionParseError,
+  ExpositionParser,
   MetricFamily,
   ParsedExemplar,
   ParsedMetricType,
@@ -32,7 +34,7 @@ export type {
   ParseOptions,
   ParseResult,
 } from './exposition/parse.ts'
-export { formatOfContentType, parseExposition } from './exposition/parse.ts'
+export { createExpositionParser, formatOfContentType, parseExposition } from './exposition/parse.ts'
 export type { ExpositionFormat } from './exposition/text.ts'
 export { escapeHelp, escapeLabelValue, formatValue } from './exposition/text.ts'
 export type { BoundGauge, GaugeOptions } from './gauge.ts'

@@ -50,6 +50,59 @@ export const healthChecksSchema = z
   })
   .prefault({})
 
+const MIB = 1024 * 1024
+
+/** Each scrape limit: its bounds, and its default under `metrics.scrapeLimits`. */
+const SCRAPE_LIMITS = {
+  /** Most series read from one scrape; the rest are counted as dropped, not read. */
+  series: { max: 1_000_000, fallback: 10_000 },
+  /** Most labels on one series (the metric name not counted). */
+  labelCount: { max: 1_000, fallback: 64 },
+  /** Longest label name, UTF-8 bytes. */
+  labelNameLength: { max: MIB, fallback: 128 },
+  /** Longest label value (and metric name), UTF-8 bytes. */
+  labelValueLength: { max: MIB, fallback: 1_024 },
+  /** Largest /metrics body read; a bigger one is refused as a whole. */
+  bytes: { min: 1_024, max: 64 * MIB, fallback: 8 * MIB },
+  /** Most business figures kept from one service (`business_metric{name}` and `business_*`). */
+  businessKeys: { max: 10_000, fallback: 100 },
+  /** Longest business figure name kept, characters. */
+  businessKeyLength: { max: 1_024, fallback: 128 },
+} as const
+
+const limit = (key: keyof typeof SCRAPE_LIMITS) => {
+  const bounds: { min?: number; max: number } = SCRAPE_LIMITS[key]
+  return z
+    .number()
+    .int()
+    .min(bounds.min ?? 1)
+    .max(bounds.max)
+}
+
+/**
+ * What one scrape of a service may make the agent hold: what is over is dropped and counted in
+ * `noa_scrape_dropped_series_total{service,reason}`. Defaults under `metrics.scrapeLimits`.
+ */
+export const scrapeLimitsSchema = z.object({
+  /** @default 10000 */
+  series: limit('series').default(SCRAPE_LIMITS.series.fallback),
+  /** @default 64 */
+  labelCount: limit('labelCount').default(SCRAPE_LIMITS.labelCount.fallback),
+  /** @default 128 */
+  labelNameLength: limit('labelNameLength').default(SCRAPE_LIMITS.labelNameLength.fallback),
+  /** @default 1024 */
+  labelValueLength: limit('labelValueLength').default(SCRAPE_LIMITS.labelValueLength.fallback),
+  /** @default 8388608 (8 MiB) */
+  bytes: limit('bytes').default(SCRAPE_LIMITS.bytes.fallback),
+  /** @default 100 */
+  businessKeys: limit('businessKeys').default(SCRAPE_LIMITS.businessKeys.fallback),
+  /** @default 128 */
+  businessKeyLength: limit('businessKeyLength').default(SCRAPE_LIMITS.businessKeyLength.fallback),
+})
+
+/** The resolved limits of one service's scrape. */
+export type ScrapeLimits = z.infer<typeof scrapeLimitsSchema>
+
 /** Where a service's Prometheus metrics are scraped. */
 export const scrapeSchema = z.union([
   z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
@@ -57,6 +110,15 @@ export const scrapeSchema = z.union([
     url: z.url({ protocol: /^https?$/, error: 'expected an http:// or https:// URL' }),
     /** @default metrics.scrapeTimeout */
     timeout: z.number().int().min(MIN_INTERVAL_MS).optional(),
+    /** This service's own limits, each over the one in `metrics.scrapeLimits`. @default metrics.scrapeLimits */
+    limits: z
+      .object(
+        Object.fromEntries(
+          Object.keys(SCRAPE_LIMITS).map((k) => [k, limit(k as keyof typeof SCRAPE_LIMITS).optional()]),
+        ) as { [K in keyof typeof SCRAPE_LIMITS]: z.ZodOptional<ReturnType<typeof limit>> },
+      )
+      .strict()
+      .optional(),
   }),
 ])
 
@@ -154,6 +216,8 @@ export const metricsSchema = z
       .prefault({}),
     /** Time limit of one /metrics scrape, ms. @default 5000 */
     scrapeTimeout: z.number().int().min(MIN_INTERVAL_MS).default(5_000),
+    /** What one scrape of a service may make the agent hold (a service's `metrics.limits` overrides). */
+    scrapeLimits: scrapeLimitsSchema.strict().prefault({}),
   })
   .prefault({})
 

@@ -5,7 +5,9 @@ import type { ProcessCollector, SystemCollector } from '@noa/metrics'
 import type { JsonlArchive, SampleInput, Store } from '@noa/store'
 import type { AgentConfig } from '../config/schema.ts'
 import type { OwnMetrics } from '../own-metrics.ts'
-import { applicationOf, delta, mergeTotals, type ScrapedSample, type ScrapeTotals, scrape } from './scrape.ts'
+import { applicationOf, delta, mergeTotals, type ScrapedSample, type ScrapeTotals } from './figures.ts'
+import { createLimitReport, type LimitReport, scrapeTargetOf } from './limits.ts'
+import { type ScrapeDropped, scrape } from './scrape.ts'
 
 /** The names of the derived series recorded every metrics round (the dashboard charts them). */
 export const DERIVED_SERIES = [
@@ -18,11 +20,22 @@ export const DERIVED_SERIES = [
   'noa_requests_per_second',
 ] as const
 
+/**
+ * The sample the round adds for rules for every scraped service: `noa_scrape_limited{service,
+ * reason} 1` per reason when its scrape was over a limit this round, else
+ * `noa_scrape_limited{service} 0`. A rule such as `noa_scrape_limited > 0` then fires once while
+ * any service is over its limits, and resolves in the first round where none is (the 0s keep the
+ * condition known, so it does not wait out the lookback of absent data).
+ */
+export const SCRAPE_LIMITED_SAMPLE = 'noa_scrape_limited'
+
 /** What one round collected. */
 export interface Collected {
   snapshot: MetricSnapshot
   samples: SampleInput[]
   scraped: ScrapedSample[]
+  /** The services whose scrape was over a limit this round, with what each reason left out. */
+  limited: Record<string, ScrapeDropped>
 }
 
 /** What a metrics round reads from and writes to. */
@@ -49,11 +62,13 @@ export interface MetricsRoundDeps {
 export class MetricsRound {
   readonly #deps: MetricsRoundDeps
   readonly #previous = new Map<string, ScrapeTotals>()
+  readonly #report: LimitReport
   #latest: Collected | undefined
   #primed = false
 
   constructor(deps: MetricsRoundDeps) {
     this.#deps = deps
+    this.#report = createLimitReport(deps.metrics, deps.logger)
   }
 
   /** The latest snapshot, if a round has run. */
@@ -64,6 +79,16 @@ export class MetricsRound {
   /** The samples scraped in the latest round, for selectors in rules. */
   get samples(): readonly ScrapedSample[] {
     return this.#latest?.scraped ?? []
+  }
+
+  /**
+   * What the limits left out of the service's scrape in the latest round, by reason
+   * (`series_limit`, `label_value_length`, `body_too_large`, ...); undefined when that scrape
+   * was within every limit. The agent's facts read it to alert once on a hostile service.
+   */
+  scrapeLimited(service: string): Readonly<ScrapeDropped> | undefined {
+    const limited = this.#latest?.limited
+    return limited && Object.hasOwn(limited, service) ? limited[service] : undefined
   }
 
   /** Collects one snapshot without storing it (`noa metrics once`), everything it can read. */
@@ -90,7 +115,7 @@ export class MetricsRound {
       custom: {},
     }
     const samples: SampleInput[] = []
-    const scraped = await this.#scrapeAll(snapshot, samples, now, continuous)
+    const { scraped, limited } = await this.#scrapeAll(snapshot, samples, now, continuous)
     const cpu = system.cpu?.usage?.average
     const memory = system.memory?.usagePercent
     if (cpu !== undefined) samples.push({ name: 'noa_cpu_usage_percent', value: cpu, at: now })
@@ -102,7 +127,7 @@ export class MetricsRound {
         value: s.state === 'healthy' ? 1 : 0,
         at: now,
       })
-    return { snapshot, samples, scraped }
+    return { snapshot, samples, scraped, limited }
   }
 
   /** One round: collect, store, archive, and keep it as the latest. */
@@ -123,23 +148,29 @@ export class MetricsRound {
     samples: SampleInput[],
     now: number,
     continuous: boolean,
-  ): Promise<ScrapedSample[]> {
+  ): Promise<{ scraped: ScrapedSample[]; limited: Record<string, ScrapeDropped> }> {
     const { config, metrics, logger } = this.#deps
     const cats = config.metrics.categories
-    const targets = config.services.filter((s) => s.metrics !== undefined)
-    if (targets.length === 0) return []
-    const results = await Promise.all(
-      targets.map((s) => {
-        const target = typeof s.metrics === 'string' ? { url: s.metrics } : s.metrics!
-        return scrape(target.url, target.timeout ?? config.metrics.scrapeTimeout, now)
-      }),
-    )
+    const targets = config.services.flatMap((s) => {
+      const target = scrapeTargetOf(s, config.metrics)
+      return target ? [{ name: s.name, ...target }] : []
+    })
+    const limited: Record<string, ScrapeDropped> = {}
+    if (targets.length === 0) return { scraped: [], limited }
+    const results = await Promise.all(targets.map((t) => scrape(t.url, t.timeoutMs, now, t.limits)))
     const scraped: ScrapedSample[] = []
+    const business = new Map<string, number>()
     const totals: ScrapeTotals[] = []
     const deltas: ScrapeTotals[] = []
     const services: NonNullable<MetricSnapshot['services']> = {}
     targets.forEach((s, i) => {
       const r = results[i]!
+      if (Object.keys(r.dropped).length > 0) {
+        limited[s.name] = r.dropped
+        this.#report.report(s.name, r.dropped, s.limits)
+        for (const reason of Object.keys(r.dropped))
+          scraped.push({ name: SCRAPE_LIMITED_SAMPLE, labels: { service: s.name, reason }, value: 1 })
+      } else scraped.push({ name: SCRAPE_LIMITED_SAMPLE, labels: { service: s.name }, value: 0 })
       if (!r.ok || !r.totals) {
         metrics.scrapeErrors.inc({ service: s.name })
         logger.debug('scrape failed', { service: s.name, error: r.error })
@@ -148,8 +179,7 @@ export class MetricsRound {
       const before = this.#previous.get(s.name)
       this.#previous.set(s.name, r.totals)
       if (cats.business)
-        for (const [k, v] of Object.entries(r.business))
-          snapshot.business[k] = (snapshot.business[k] ?? 0) + v
+        for (const [k, v] of Object.entries(r.business)) business.set(k, (business.get(k) ?? 0) + v)
       for (const sample of r.samples)
         scraped.push({ ...sample, labels: { ...sample.labels, service: s.name } })
       // A first scrape has nothing to take a rate from: totals since the service started are no rate.
@@ -166,13 +196,15 @@ export class MetricsRound {
       derived(samples, now, app, { service: s.name })
     })
     snapshot.services = services
+    // The fleet's business figures: each service's are bounded, so their sum is.
+    if (business.size > 0) snapshot.business = Object.fromEntries(business)
     if (cats.application && totals.length > 0) {
       const seconds = config.metrics.collectInterval / 1000
       const fleet = applicationOf(mergeTotals(deltas, now), seconds, mergeTotals(totals, now))
       snapshot.application = { ...snapshot.application, ...fleet }
       derived(samples, now, fleet, {})
     }
-    return scraped
+    return { scraped, limited }
   }
 }
 

@@ -1,26 +1,26 @@
 import http from 'node:http'
 import https from 'node:https'
-import type { ApplicationSection } from '@noa/core'
+import { StringDecoder } from 'node:string_decoder'
 import { errorMessage } from '@noa/core'
-import { formatOfContentType, type MetricFamily, parseExposition } from '@noa/metrics'
+import {
+  createExpositionParser,
+  formatOfContentType,
+  type ParseDropReason,
+  type ParseResult,
+} from '@noa/metrics'
+import { type ScrapeLimits, scrapeLimitsSchema } from '../config/schema.ts'
+import { type ScrapedSample, type ScrapeTotals, summarise } from './figures.ts'
 
-/** One scraped sample with the service it came from, for alert rules. */
-export interface ScrapedSample {
-  name: string
-  labels: Record<string, string>
-  value: number
-}
+/**
+ * Why a scrape left series out: the parser's limits (`series_limit`, `label_count`,
+ * `label_name_length`, `label_value_length`), a body over `bytes` (`body_too_large`: the scrape
+ * is refused as a whole), or business figures over `businessKeys`/`businessKeyLength`
+ * (`business_keys`: the series stays for rules, out of the snapshot's business section).
+ */
+export type ScrapeDropReason = ParseDropReason | 'body_too_large' | 'business_keys'
 
-/** The cumulative counters of one scrape that rates are computed from. */
-export interface ScrapeTotals {
-  at: number
-  requests: number
-  errors: number
-  latencySum: number
-  latencyCount: number
-  /** Cumulative bucket counts by upper bound (seconds). */
-  buckets: Map<number, number>
-}
+/** Series left out of one scrape, by reason; a reason is present only when its limit was reached. */
+export type ScrapeDropped = Partial<Record<ScrapeDropReason, number>>
 
 /** What one scrape of a service gives. */
 export interface ScrapeResult {
@@ -28,208 +28,148 @@ export interface ScrapeResult {
   error?: string
   totals?: ScrapeTotals
   business: Record<string, number>
+  /** The series kept, at most `limits.series`. */
   samples: ScrapedSample[]
+  /**
+   * What the limits left out, by reason; empty when the scrape was within every limit. For
+   * `body_too_large`, the series read before the body was cut (the scrape is refused).
+   */
+  dropped: ScrapeDropped
 }
 
-const REQUESTS = new Set(['http_requests_total', 'http_requests', 'http_server_requests_total'])
-const DURATION = new Set(['http_request_duration_seconds', 'http_server_request_duration_seconds'])
-
-const statusOf = (labels: Record<string, string>) =>
-  labels.status ?? labels.code ?? labels.status_code ?? labels.status_class ?? ''
-const camel = (s: string) => s.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase())
-
-/** Reads the request, latency and business figures out of parsed metric families. */
-export function summarise(families: readonly MetricFamily[], at: number): Omit<ScrapeResult, 'ok'> {
-  const totals: ScrapeTotals = {
-    at,
-    requests: 0,
-    errors: 0,
-    latencySum: 0,
-    latencyCount: 0,
-    buckets: new Map(),
-  }
-  const business: Record<string, number> = {}
-  const samples: ScrapedSample[] = []
-  for (const family of families) {
-    for (const s of family.samples) samples.push({ name: s.name, labels: s.labels, value: s.value })
-    if (REQUESTS.has(family.name)) {
-      for (const s of family.samples) {
-        if (s.name.endsWith('_created')) continue
-        totals.requests += s.value
-        if (statusOf(s.labels).startsWith('5')) totals.errors += s.value
-      }
-    } else if (DURATION.has(family.name)) {
-      for (const s of family.samples) {
-        if (s.name.endsWith('_sum')) totals.latencySum += s.value
-        else if (s.name.endsWith('_count')) totals.latencyCount += s.value
-        else if (s.name.endsWith('_bucket')) {
-          const le = s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(s.labels.le)
-          if (!Number.isNaN(le)) totals.buckets.set(le, (totals.buckets.get(le) ?? 0) + s.value)
-        }
-      }
-    } else if (family.name === 'business_metric') {
-      // MetricsCollector.setBusiness of @noa/metrics: one gauge, the key in the `name` label
-      for (const s of family.samples) if (s.labels.name) business[s.labels.name] = s.value
-    } else if (family.name.startsWith('business_')) {
-      const key = camel(family.name.slice('business_'.length).replace(/_total$/, ''))
-      business[key] = family.samples
-        .filter((s) => !s.name.endsWith('_created'))
-        .reduce((sum, s) => sum + s.value, 0)
-    }
-  }
-  return { totals, business, samples }
-}
-
-/** The largest /metrics body read; a bigger one is refused rather than held in memory. */
-export const MAX_SCRAPE_BYTES = 8 * 1024 * 1024
+/** The limits of a scrape when none are configured (`metrics.scrapeLimits`' defaults). */
+export const DEFAULT_SCRAPE_LIMITS: Readonly<ScrapeLimits> = Object.freeze(scrapeLimitsSchema.parse({}))
+/** The largest /metrics body read by default; a bigger one is refused rather than held in memory. */
+export const MAX_SCRAPE_BYTES = DEFAULT_SCRAPE_LIMITS.bytes
 const MAX_REDIRECTS = 5
 const ACCEPT = 'text/plain;version=0.0.4;q=0.9, application/openmetrics-text;q=0.5'
+const PARSE_REASONS = ['series_limit', 'label_count', 'label_name_length', 'label_value_length'] as const
 
-interface Fetched {
-  status: number
-  contentType: string | null
-  location?: string
-  text: string
+type Fetched =
+  | { status: number; location?: string; result?: undefined }
+  | { status: number; location?: undefined; result: ParseResult }
+
+/** A body over the byte limit, with the sample lines read before it was cut. */
+class BodyTooLarge extends Error {
+  constructor(
+    readonly bytes: number,
+    readonly seen: number,
+  ) {
+    super(`response larger than ${bytes} bytes`)
+  }
 }
 
 // node:http rather than global fetch: fetch loads undici and its WebAssembly parser into the
-// daemon (about 10 MB of RSS) and costs several times the CPU per request.
-async function get(url: URL, timeoutMs: number, deadline: number, redirects = 0): Promise<Fetched> {
+// daemon (about 10 MB of RSS) and costs several times the CPU per request. The body is parsed as
+// it arrives, so it is never held whole: only what the limits keep is.
+async function get(
+  url: URL,
+  timeoutMs: number,
+  deadline: number,
+  limits: ScrapeLimits,
+  redirects = 0,
+): Promise<Fetched> {
   const client = url.protocol === 'https:' ? https : http
   const fetched = await new Promise<Fetched>((resolveGet, reject) => {
+    let settled = false
+    const settle = (fn: () => void) => {
+      if (settled) return
+      settled = true
+      fn()
+    }
     const req = client.request(url, { headers: { accept: ACCEPT }, agent: false }, (res) => {
       const status = res.statusCode ?? 0
-      const contentType = res.headers['content-type'] ?? null
+      res.on('error', (error) => settle(() => reject(error)))
       if (status < 200 || status >= 300) {
         res.resume()
         const location = res.headers.location
-        return resolveGet({ status, contentType, text: '', ...(location ? { location } : {}) })
+        return settle(() => resolveGet({ status, ...(location ? { location } : {}) }))
       }
-      const chunks: Buffer[] = []
+      const parser = createExpositionParser({
+        format: formatOfContentType(res.headers['content-type']),
+        limits: {
+          series: limits.series,
+          labelCount: limits.labelCount,
+          labelNameLength: limits.labelNameLength,
+          labelValueLength: limits.labelValueLength,
+        },
+      })
+      const decoder = new StringDecoder('utf8')
       let size = 0
       res.on('data', (chunk: Buffer) => {
+        if (settled) return
         size += chunk.length
-        if (size > MAX_SCRAPE_BYTES) req.destroy(new Error(`response larger than ${MAX_SCRAPE_BYTES} bytes`))
-        else chunks.push(chunk)
+        if (size > limits.bytes) {
+          settle(() => reject(new BodyTooLarge(limits.bytes, parser.samples)))
+          req.destroy()
+        } else if (!parser.write(decoder.write(chunk))) {
+          // Refused (a malformed line): no need to read the rest.
+          settle(() => resolveGet({ status, result: parser.end() }))
+          req.destroy()
+        }
       })
-      res.on('error', reject)
-      res.on('end', () => resolveGet({ status, contentType, text: Buffer.concat(chunks).toString('utf8') }))
+      res.on('end', () => {
+        if (settled) return
+        parser.write(decoder.end())
+        settle(() => resolveGet({ status, result: parser.end() }))
+      })
     })
+    // One deadline for the whole scrape, body included: a body that never ends is cut here.
     const timer = setTimeout(
-      () => req.destroy(new Error(`timed out after ${timeoutMs} ms`)),
+      () => {
+        settle(() => reject(new Error(`timed out after ${timeoutMs} ms`)))
+        req.destroy()
+      },
       Math.max(0, deadline - Date.now()),
     )
-    req.on('error', reject)
-    req.on('close', () => clearTimeout(timer))
+    req.on('error', (error) => settle(() => reject(error)))
+    req.on('close', () => {
+      clearTimeout(timer)
+      settle(() => reject(new Error('connection closed before the response ended')))
+    })
     req.end()
   })
   if (fetched.status >= 300 && fetched.status < 400 && fetched.location !== undefined) {
     if (redirects >= MAX_REDIRECTS) throw new Error(`more than ${MAX_REDIRECTS} redirects`)
-    return get(new URL(fetched.location, url), timeoutMs, deadline, redirects + 1)
+    return get(new URL(fetched.location, url), timeoutMs, deadline, limits, redirects + 1)
   }
   return fetched
 }
 
-/** Fetches and parses one service's /metrics; never throws. */
-export async function scrape(url: string, timeoutMs: number, at: number): Promise<ScrapeResult> {
-  try {
-    const res = await get(new URL(url), timeoutMs, Date.now() + timeoutMs)
-    if (res.status < 200 || res.status >= 300)
-      return { ok: false, error: `status ${res.status}`, business: {}, samples: [] }
-    const parsed = parseExposition(res.text, { format: formatOfContentType(res.contentType) })
-    if (!parsed.ok)
-      return {
-        ok: false,
-        error: `line ${parsed.error.line}: ${parsed.error.message}`,
-        business: {},
-        samples: [],
-      }
-    return { ok: true, ...summarise(parsed.families, at) }
-  } catch (error) {
-    return { ok: false, error: errorMessage(error), business: {}, samples: [] }
-  }
-}
-
-/** The quantile `q` of a histogram's cumulative buckets (seconds), linearly interpolated, in ms. */
-export function quantileMs(buckets: ReadonlyMap<number, number>, q: number): number | undefined {
-  const sorted = [...buckets.entries()].sort((a, b) => a[0] - b[0])
-  const total = sorted.at(-1)?.[1] ?? 0
-  if (total <= 0) return undefined
-  const rank = q * total
-  let prevBound = 0
-  let prevCount = 0
-  for (const [bound, count] of sorted) {
-    if (count >= rank) {
-      if (!Number.isFinite(bound)) return prevBound * 1000
-      const inBucket = count - prevCount
-      const fraction = inBucket > 0 ? (rank - prevCount) / inBucket : 1
-      return (prevBound + (bound - prevBound) * fraction) * 1000
-    }
-    prevBound = bound
-    prevCount = count
-  }
-  return prevBound * 1000
-}
-
-/** The difference of two cumulative scrapes; a counter reset (restart) starts over from the new values. */
-export function delta(now: ScrapeTotals, before: ScrapeTotals | undefined): ScrapeTotals {
-  if (!before || now.requests < before.requests || now.latencyCount < before.latencyCount) return now
-  const buckets = new Map<number, number>()
-  for (const [le, count] of now.buckets) buckets.set(le, Math.max(0, count - (before.buckets.get(le) ?? 0)))
-  return {
-    at: now.at,
-    requests: now.requests - before.requests,
-    errors: now.errors - before.errors,
-    latencySum: now.latencySum - before.latencySum,
-    latencyCount: now.latencyCount - before.latencyCount,
-    buckets,
-  }
-}
-
-const round = (v: number, digits = 3) => Math.round(v * 10 ** digits) / 10 ** digits
+const failed = (error: string, dropped: ScrapeDropped = {}): ScrapeResult => ({
+  ok: false,
+  error,
+  business: {},
+  samples: [],
+  dropped,
+})
 
 /**
- * The seed's application section (requests, latency, throughput) of the window between two
- * scrapes; the first scrape of a service covers everything since it started.
+ * Fetches and parses one service's /metrics within `limits`; never throws. What is over a limit
+ * is left out and counted in `dropped`; a body over `limits.bytes` is refused as a whole.
  */
-export function applicationOf(
-  d: ScrapeTotals,
-  seconds: number,
-  cumulative: ScrapeTotals,
-): ApplicationSection {
-  const section: ApplicationSection = {
-    requests: {
-      total: cumulative.requests,
-      successful: cumulative.requests - cumulative.errors,
-      failed: cumulative.errors,
-      errors: cumulative.errors,
-      errorRate: d.requests > 0 ? round(d.errors / d.requests, 4) : 0,
-    },
-    throughput: { requestsPerSecond: seconds > 0 ? round(d.requests / seconds, 2) : 0 },
+export async function scrape(
+  url: string,
+  timeoutMs: number,
+  at: number,
+  limits: ScrapeLimits = DEFAULT_SCRAPE_LIMITS,
+): Promise<ScrapeResult> {
+  try {
+    const res = await get(new URL(url), timeoutMs, Date.now() + timeoutMs, limits)
+    if (res.result === undefined) return failed(`status ${res.status}`)
+    const parsed = res.result
+    if (!parsed.ok) return failed(`line ${parsed.error.line}: ${parsed.error.message}`)
+    const summary = summarise(parsed.families, at, {
+      keys: limits.businessKeys,
+      keyLength: limits.businessKeyLength,
+    })
+    const dropped: ScrapeDropped = {}
+    for (const reason of PARSE_REASONS)
+      if (parsed.dropped[reason] > 0) dropped[reason] = parsed.dropped[reason]
+    if (summary.businessDropped > 0) dropped.business_keys = summary.businessDropped
+    return { ok: true, totals: summary.totals, business: summary.business, samples: summary.samples, dropped }
+  } catch (error) {
+    if (error instanceof BodyTooLarge) return failed(error.message, { body_too_large: error.seen })
+    return failed(errorMessage(error))
   }
-  if (d.latencyCount > 0) {
-    const sorted = [...d.buckets.entries()].sort((a, b) => a[0] - b[0])
-    const highest = sorted.find(([, c]) => c >= d.latencyCount)?.[0]
-    section.latency = {
-      average: round((d.latencySum / d.latencyCount) * 1000, 2),
-      p50: round(quantileMs(d.buckets, 0.5) ?? 0, 2),
-      p95: round(quantileMs(d.buckets, 0.95) ?? 0, 2),
-      p99: round(quantileMs(d.buckets, 0.99) ?? 0, 2),
-      ...(highest !== undefined && Number.isFinite(highest) ? { max: highest * 1000 } : {}),
-    }
-  }
-  return section
-}
-
-/** Adds cumulative totals of several services into one (the fleet's). */
-export function mergeTotals(list: readonly ScrapeTotals[], at: number): ScrapeTotals {
-  const out: ScrapeTotals = { at, requests: 0, errors: 0, latencySum: 0, latencyCount: 0, buckets: new Map() }
-  for (const t of list) {
-    out.requests += t.requests
-    out.errors += t.errors
-    out.latencySum += t.latencySum
-    out.latencyCount += t.latencyCount
-    for (const [le, c] of t.buckets) out.buckets.set(le, (out.buckets.get(le) ?? 0) + c)
-  }
-  return out
 }

@@ -1,5 +1,7 @@
+import { readdirSync, readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { describe, expect, it } from 'vitest'
-import { parseExposition } from './parse.ts'
+import { createExpositionParser, type ParseOptions, type ParseResult, parseExposition } from './parse.ts'
 
 describe('parseExposition (Prometheus 0.0.4)', () => {
   it('should read the text format leniently, as Prometheus does', () => {
@@ -173,5 +175,74 @@ describe('parseExposition (hostile input)', () => {
         expect(() => parseExposition(text, { format })).not.toThrow()
       }
     }
+  })
+})
+
+describe('createExpositionParser', () => {
+  const root = join(import.meta.dirname, 'fixtures', 'openmetrics', 'parsers')
+  const cases = readdirSync(root)
+    .sort()
+    .map((dir) => {
+      const meta = JSON.parse(readFileSync(join(root, dir, 'test.json'), 'utf8')) as { file: string }
+      return { dir, text: readFileSync(join(root, dir, meta.file), 'utf8') }
+    })
+  const inPieces = (text: string, size: number, options: ParseOptions): ParseResult => {
+    const parser = createExpositionParser(options)
+    for (let i = 0; i < text.length; i += size) if (!parser.write(text.slice(i, i + size))) break
+    return parser.end()
+  }
+
+  it('should give what parseExposition gives for every OpenMetrics case, whatever the pieces', () => {
+    expect(cases).toHaveLength(211)
+    for (const { dir, text } of cases)
+      for (const format of ['openmetrics', 'prometheus'] as const) {
+        const whole = parseExposition(text, { format })
+        for (const size of [1, 2, 7, 64, 100_000])
+          expect({ dir, format, size, result: inPieces(text, size, { format }) }).toEqual({
+            dir,
+            format,
+            size,
+            result: whole,
+          })
+      }
+  })
+
+  it('should read a line split anywhere, a CRLF split between its two bytes included', () => {
+    const parser = createExpositionParser()
+    for (const piece of ['http_requ', 'ests_total{code="2', '00"} 3\r', '\nup 1\r\n', 'down', ' 0'])
+      expect(parser.write(piece)).toBe(true)
+    const result = parser.end()
+    expect(
+      result.ok && result.families.map((f) => f.samples.map((s) => [s.name, s.labels, s.value])),
+    ).toEqual([[['http_requests_total', { code: '200' }, 3]], [['up', {}, 1]], [['down', {}, 0]]])
+  })
+
+  it('should refuse the rest of the text once a line is refused, and say where', () => {
+    const parser = createExpositionParser({ format: 'openmetrics' })
+    expect(parser.write('a 1\nb{ 2\n')).toBe(false)
+    expect(parser.write('c 3\n# EOF\n')).toBe(false)
+    expect(parser.samples).toBe(1)
+    expect(parser.end()).toEqual({
+      ok: false,
+      error: { line: 2, message: 'invalid label name "" at column 3' },
+    })
+  })
+
+  it('should refuse text over maxLength counted over every piece', () => {
+    const parser = createExpositionParser({ maxLength: 10 })
+    expect(parser.write('a 1\nb 2\n')).toBe(true)
+    expect(parser.write('c 3\n')).toBe(false)
+    expect(parser.end()).toEqual({
+      ok: false,
+      error: { line: 0, message: 'exposition is over 10 characters' },
+    })
+  })
+
+  it('should count the sample lines seen, kept or past the limit', () => {
+    const parser = createExpositionParser({ limits: { series: 2 } })
+    parser.write('# TYPE a gauge\na 1\na{x="1"} 2\na{x="2"} 3\n')
+    expect(parser.samples).toBe(3)
+    const result = parser.end()
+    expect(result.ok && result.dropped.series_limit).toBe(1)
   })
 })
