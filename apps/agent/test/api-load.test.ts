@@ -25,7 +25,10 @@ describe('checks while the API is hammered (a real agent process)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'noa-api-load-'))
+    // A hostile service: 200,000 series in one /metrics (about 7 MB), made once.
+    const hostile = Array.from({ length: 200_000 }, (_, i) => `hostile_series{id="${i}"} ${i}`).join('\n')
     services = createServer((req, res) => {
+      if (req.url === '/metrics/hostile') return void res.writeHead(200).end(`${hostile}\n`)
       if (req.url?.startsWith('/metrics/'))
         return void res
           .writeHead(200)
@@ -42,18 +45,25 @@ describe('checks while the API is hammered (a real agent process)', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('should start every scheduled check within 500 ms of its time at p99, and answer every request', async () => {
+  it('should start every scheduled check within 500 ms of its time at p99, answer every request, and alert once about a hostile /metrics', async () => {
     const base = `http://127.0.0.1:${(services.address() as AddressInfo).port}`
     writeConfig(dir, {
       healthChecks: { interval: 500, timeout: 500, retries: 0 },
-      metrics: { collectInterval: 500, storage: { enabled: false } },
+      metrics: { collectInterval: 1000, storage: { enabled: false } },
       dashboard: { port: 0 },
       alerting: { channels: {} },
-      services: Array.from({ length: SERVICES }, (_, i) => ({
-        name: `svc-${i}`,
-        check: { type: 'http', url: `${base}/health/${i}` },
-        metrics: `${base}/metrics/${i}`,
-      })),
+      services: [
+        ...Array.from({ length: SERVICES }, (_, i) => ({
+          name: `svc-${i}`,
+          check: { type: 'http', url: `${base}/health/${i}` },
+          metrics: `${base}/metrics/${i}`,
+        })),
+        {
+          name: 'hostile',
+          check: { type: 'http', url: `${base}/health/hostile` },
+          metrics: `${base}/metrics/hostile`,
+        },
+      ],
     })
     const agent = noa(['start'], dir)
     const info = await until(() => readRunInfo(dir), 30_000, 'the agent to start')
@@ -90,6 +100,9 @@ describe('checks while the API is hammered (a real agent process)', () => {
     )
     keepAlive.destroy()
     const after = await (await fetch(`${api}/metrics`)).text()
+    const { alerts } = (await (await fetch(`${api}/api/alerts`)).json()) as {
+      alerts: Array<{ rule: string; state: string; labels: Record<string, string> }>
+    }
     agent.kill('SIGTERM')
     await agent.done
 
@@ -102,5 +115,10 @@ describe('checks while the API is hammered (a real agent process)', () => {
     const onTime = under.share * under.count - earlier.share * earlier.count
     expect(count).toBeGreaterThan(SERVICES * 4)
     expect(onTime / count).toBeGreaterThanOrEqual(0.99)
+    // What was over the limits was dropped and counted, and the one alert is about it.
+    expect(after).toMatch(/noa_scrape_dropped_series_total\{service="hostile",reason="series_limit"\} [1-9]/)
+    expect(alerts.filter((a) => a.state === 'firing').map((a) => `${a.rule}/${a.labels.service}`)).toEqual([
+      'scrape-limited/hostile',
+    ])
   })
 })

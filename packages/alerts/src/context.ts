@@ -23,6 +23,8 @@ export interface ServiceHealth {
   flapping?: boolean
   /** The latest escalation of its healing, in words, for annotations (`{{ $escalation }}`). */
   escalation?: string
+  /** Its latest scrape went over the scrape limits: series or labels were dropped. */
+  scrapeLimited?: boolean
   /** Consecutive failed checks. */
   failures?: number
 }

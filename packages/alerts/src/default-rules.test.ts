@@ -53,6 +53,7 @@ describe('defaultRules', () => {
       ['high-latency', 'warning', 120_000, 600_000],
       ['memory-pressure', 'warning', 300_000, 300_000],
       ['dependency-down', 'critical', 0, 60_000],
+      ['scrape-limited', 'warning', 0, 3_600_000],
       ['store-unavailable', 'critical', 0, 300_000],
       ['store-recovered', 'warning', 0, 3_600_000],
       ['service-degraded', 'critical', 0, 300_000],

@@ -111,6 +111,18 @@ export function defaultRules(): AlertRuleOptions[] {
       actions: [{ type: 'notify' }, { type: 'heal', trigger: 'dependency-failure' }],
     },
     {
+      name: 'scrape-limited',
+      condition: 'scrape_limited',
+      severity: 'warning',
+      cooldown: 3_600_000,
+      annotations: {
+        summary: 'Metrics of {{ $service }} are cut at the scrape limits',
+        description:
+          'The /metrics of {{ $service }} has more series or longer labels than metrics.scrapeLimits allows: what is over is dropped (noa_scrape_dropped_series_total).',
+      },
+      actions: [{ type: 'notify' }],
+    },
+    {
       name: 'store-unavailable',
       condition: 'store_unavailable',
       severity: 'critical',

@@ -35,6 +35,7 @@ export function ruleContext(sources: FactSources): EvaluationContext {
       degraded: guard.degraded,
       healingFailed: guard.healingFailed,
       circuitOpen: guard.circuit === 'open',
+      scrapeLimited: round.scrapeLimited(s.service) !== undefined,
       ...(escalation ? { escalation } : {}),
     }
   }

@@ -91,6 +91,10 @@ export const NAMES: Readonly<Record<string, NameBinding>> = {
     (s) => s.health.circuitOpen === true,
   ),
   flapping: svc('the service keeps changing state (its state is held)', (s) => s.health.flapping === true),
+  scrape_limited: svc(
+    'its latest /metrics went over the scrape limits: series or labels were dropped',
+    (s) => s.health.scrapeLimited === true,
+  ),
   failures: svc('consecutive failed checks', (s) => s.health.failures),
   store_unavailable: own(
     "noa's store cannot be written (full or read-only disk, database down) or runs in memory instead",
