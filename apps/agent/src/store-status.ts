@@ -54,12 +54,17 @@ export class StoreWatch {
   }
 }
 
-/** `noa_store_up` and `noa_store_failed_writes`, read when /metrics is scraped. */
+/** `noa_store_up`, `noa_store_recovered` and `noa_store_failed_writes`, read when /metrics is scraped. */
 export function registerStoreMetrics(registry: Registry, watch: StoreWatch): void {
   registry.gauge({
     name: 'noa_store_up',
     help: "1 while noa's store can be written (and is not a stand-in in memory)",
     collect: (gauge) => gauge.set(watch.status().ok ? 1 : 0),
+  })
+  registry.gauge({
+    name: 'noa_store_recovered',
+    help: 'Set to 1 for an hour after a corrupt store was moved aside and a fresh one created',
+    collect: (gauge) => gauge.set(watch.facts().storeRecovered ? 1 : 0),
   })
   registry.gauge({
     name: 'noa_store_failed_writes',
