@@ -16,6 +16,8 @@ describe('dashboard in Chromium against the real agent', () => {
   let fleet: Fleet | undefined
   let context: BrowserContext | undefined
   let page: Page
+  /** What the page printed about its Content-Security-Policy (the agent sends a strict one). */
+  const cspViolations: string[] = []
 
   beforeAll(async () => {
     ensureBuilt()
@@ -39,9 +41,13 @@ describe('dashboard in Chromium against the real agent', () => {
       ],
     })
     page = context.pages()[0] ?? (await context.newPage())
+    page.on('console', (m) => {
+      if (/Content Security Policy|Content-Security-Policy/i.test(m.text())) cspViolations.push(m.text())
+    })
   })
 
   afterAll(async () => {
+    expect(cspViolations).toEqual([])
     await context?.close().catch(() => {})
     await fleet?.stop()
     rmSync(profile, { recursive: true, force: true })
@@ -154,8 +160,10 @@ describe('dashboard in Chromium against the real agent', () => {
   })
 
   it('should open a service page and fit a phone screen', async () => {
-    // keyboard first: the skip link, then the brand, then the controls
+    // keyboard first, on a fresh page (the same URL with a hash would keep the earlier focus):
+    // the skip link, then the brand, then the controls
     await page.goto(`${fleet!.url}/#/`)
+    await page.reload()
     await tile('alpha').getByText('Healthy').waitFor()
     const focused = () => page.evaluate(() => document.activeElement?.textContent)
     await page.keyboard.press('Tab')
