@@ -1,0 +1,244 @@
+import type { CheckResult, HealingRecord, HealingSkip, HealingTrigger, HealthState } from '@noa/core'
+import { FakeClock, noopLogger } from '@noa/core'
+import type { HealingEngine, ProcessExit } from '@noa/healing'
+import type { HealthChange, HealthMonitor, ServiceStatus } from '@noa/health'
+import { describe, expect, it } from 'vitest'
+import { type Decision, EXIT_SETTLE_MS, IncidentRouter } from './router.ts'
+
+/**
+ * The router's policy alone: the health monitor and the healing engine are doubles that say
+ * what a test sets and record what the router asks (the end-to-end tests in test/pipeline.test.ts
+ * run the same policy with the real engines and real processes).
+ */
+function world(options: { enabled?: boolean } = {}) {
+  const clock = new FakeClock()
+  const states = new Map<string, { state: HealthState; flapping?: boolean; blockedBy?: string[] }>()
+  const executors = new Map<string, { type: string }>()
+  const healed: Array<[HealingTrigger, string]> = []
+  const reported: string[] = []
+  const checked: string[] = []
+  const noted: Array<[string, HealthState]> = []
+  let skip: HealingSkip | undefined
+  let outcome: HealingRecord['outcome'] = 'succeeded'
+  const health = {
+    running: true,
+    services: [] as Array<{ name: string; interval: number }>,
+    status: (service: string) =>
+      ({
+        service,
+        state: states.get(service)?.state ?? 'unknown',
+        flapping: states.get(service)?.flapping ?? false,
+        blockedBy: states.get(service)?.blockedBy ?? [],
+      }) as unknown as ServiceStatus,
+    report: (service: string) => {
+      reported.push(service)
+      return {} as CheckResult
+    },
+    checkNow: async (service: string) => {
+      checked.push(service)
+      return { service, state: states.get(service)?.state ?? 'unknown' } as CheckResult
+    },
+  }
+  const healing = {
+    executor: (service: string) => executors.get(service),
+    targets: (trigger: HealingTrigger) =>
+      trigger === 'high-load' ? [...executors].filter(([, e]) => e.type === 'pm2').map(([n]) => n) : [],
+    noteHealth: (service: string, state: HealthState) => void noted.push([service, state]),
+    heal: async (trigger: HealingTrigger, service: string) => {
+      healed.push([trigger, service])
+      return { outcome: skip ? 'skipped' : outcome, ...(skip ? { skip } : {}) } as HealingRecord
+    },
+  }
+  const decisions: Decision[] = []
+  const router = new IncidentRouter({
+    health: health as unknown as HealthMonitor,
+    healing: healing as unknown as HealingEngine,
+    enabled: options.enabled ?? true,
+    verifyAfterMs: 5000,
+    leaseRetryMs: 1000,
+    clock,
+    logger: noopLogger,
+    decided: (d) => decisions.push(d),
+  })
+  const service = (name: string, executor = 'command', interval = 1000) => {
+    executors.set(name, { type: executor })
+    health.services.push({ name, interval })
+    states.set(name, { state: 'healthy' })
+  }
+  const set = (name: string, state: HealthState, extra: { flapping?: boolean; blockedBy?: string[] } = {}) =>
+    states.set(name, { state, ...extra })
+  const change = (name: string, from: HealthState, to: HealthState): HealthChange => {
+    const { flapping, blockedBy } = states.get(name) ?? {}
+    set(name, to, { ...(flapping ? { flapping } : {}), ...(blockedBy ? { blockedBy } : {}) })
+    return {
+      service: name,
+      from,
+      to,
+      at: clock.now(),
+      result: {} as CheckResult,
+      critical: true,
+      blockedBy: [],
+    }
+  }
+  const said = () => decisions.map((d) => `${d.event}:${d.service}:${d.heal ? 'heal' : d.reason}`)
+  const flush = () => new Promise((r) => setTimeout(r, 0))
+  return {
+    clock,
+    router,
+    service,
+    set,
+    change,
+    said,
+    flush,
+    healed,
+    reported,
+    checked,
+    noted,
+    executors,
+    skipWith: (s: HealingSkip | undefined) => {
+      skip = s
+    },
+    endWith: (o: HealingRecord['outcome']) => {
+      outcome = o
+    },
+  }
+}
+
+const exit = (service: string): ProcessExit => ({
+  service,
+  pid: 1,
+  code: null,
+  signal: 'SIGKILL',
+  at: 0,
+  uptimeMs: 5000,
+  crashes: 1,
+  delayMs: 0,
+})
+
+describe('IncidentRouter', () => {
+  it('should start one healing per incident, and a new one for the next incident', () => {
+    const w = world()
+    w.service('api')
+    w.router.stateChanged(w.change('api', 'healthy', 'error'))
+    w.router.stateChanged(w.change('api', 'error', 'unhealthy'))
+    w.router.ruleFired('service-down', 'api')
+    expect(w.said()).toEqual([
+      'state-change:api:heal',
+      'state-change:api:same-incident',
+      'rule:api:same-incident',
+    ])
+    w.router.stateChanged(w.change('api', 'unhealthy', 'healthy'))
+    w.router.stateChanged(w.change('api', 'healthy', 'error'))
+    expect(w.healed).toEqual([
+      ['service-down', 'api'],
+      ['service-down', 'api'],
+    ])
+    expect(w.noted.map(([, s]) => s)).toEqual(['error', 'unhealthy', 'healthy', 'error'])
+  })
+
+  it('should say why it does not heal: healing off, nothing to act through, flapping', () => {
+    const off = world({ enabled: false })
+    off.service('api')
+    off.router.stateChanged(off.change('api', 'healthy', 'error'))
+    const w = world()
+    w.service('api')
+    w.executors.delete('api')
+    w.router.stateChanged(w.change('api', 'healthy', 'error'))
+    w.service('web')
+    w.set('web', 'healthy', { flapping: true })
+    w.router.stateChanged(w.change('web', 'healthy', 'error'))
+    expect([...off.said(), ...w.said()]).toEqual([
+      'state-change:api:healing-off',
+      'state-change:api:no-executor',
+      'state-change:web:flapping',
+    ])
+    expect([...off.healed, ...w.healed]).toEqual([])
+  })
+
+  it('should let the supervisor restart an exit, and judge a supervised down state only once an exit had time to arrive', async () => {
+    const w = world()
+    w.service('api', 'local')
+    w.router.processExited(exit('api'))
+    w.router.stateChanged(w.change('api', 'healthy', 'error'))
+    expect(w.reported).toEqual(['api'])
+    expect(w.said()).toEqual(['process-exit:api:heal', 'state-change:api:supervisor-restarts'])
+    // A check that saw the process gone a moment before its exit was reported: one action.
+    w.service('web', 'local')
+    w.router.stateChanged(w.change('web', 'healthy', 'error'))
+    await w.clock.advance(EXIT_SETTLE_MS / 2)
+    w.router.processExited(exit('web'))
+    await w.clock.advance(EXIT_SETTLE_MS)
+    // A hang: no exit comes, so it is restarted as a down service.
+    w.service('db', 'local')
+    w.router.stateChanged(w.change('db', 'healthy', 'error'))
+    await w.clock.advance(EXIT_SETTLE_MS)
+    expect(w.healed).toEqual([
+      ['process-exit', 'api'],
+      ['process-exit', 'web'],
+      ['service-down', 'db'],
+    ])
+  })
+
+  it('should check a restarted process soon, and restart it as a hang when it still does not answer', async () => {
+    const w = world()
+    w.service('api', 'local', 1000)
+    w.set('api', 'error')
+    w.router.processExited(exit('api'))
+    await w.flush()
+    await w.clock.advance(250)
+    expect(w.checked).toEqual(['api'])
+    await w.clock.advance(10_000)
+    await w.flush()
+    expect(w.checked).toEqual(['api', 'api'])
+    expect(w.said()).toEqual(['process-exit:api:heal', 'restart-unverified:api:heal'])
+    expect(w.healed.at(-1)).toEqual(['service-down', 'api'])
+  })
+
+  it('should heal a dependency first and its dependent only once the dependency is back and it is still down', () => {
+    const w = world()
+    w.service('db')
+    w.service('api')
+    w.set('db', 'error')
+    w.router.stateChanged(w.change('db', 'healthy', 'error'))
+    w.set('api', 'error', { blockedBy: ['db'] })
+    w.router.stateChanged(w.change('api', 'healthy', 'error'))
+    w.router.ruleFired('dependency-failure', 'api')
+    w.set('api', 'error', { blockedBy: [] })
+    w.router.stateChanged(w.change('db', 'error', 'healthy'))
+    expect(w.said()).toEqual([
+      'state-change:db:heal',
+      'state-change:api:dependency-down',
+      'rule:api:same-incident',
+      'dependency-recovered:api:heal',
+    ])
+  })
+
+  it('should route a rule to its service, a fleet-wide one to the services that can, and say when none can', () => {
+    const w = world()
+    w.service('api')
+    w.service('web', 'pm2')
+    w.router.ruleFired('high-error-rate', 'api')
+    w.router.ruleFired('high-load', undefined)
+    w.executors.delete('web')
+    w.router.ruleFired('high-load', undefined)
+    expect(w.said()).toEqual(['rule:api:heal', 'rule:web:heal', 'rule:*:no-target'])
+    expect(w.healed).toEqual([
+      ['high-error-rate', 'api'],
+      ['high-load', 'web'],
+    ])
+  })
+
+  it('should try again a healing left to another agent while the incident lasts, and stop when told', async () => {
+    const w = world()
+    w.service('api')
+    w.skipWith('lease-held')
+    w.router.stateChanged(w.change('api', 'healthy', 'error'))
+    await w.flush()
+    await w.clock.advance(1000)
+    await w.flush()
+    expect(w.said()).toEqual(['state-change:api:heal', 'lease-retry:api:heal'])
+    w.router.stop()
+    await w.clock.advance(10_000)
+    expect(w.healed).toHaveLength(2)
+  })
+})
