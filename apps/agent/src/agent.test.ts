@@ -150,6 +150,20 @@ describe('Agent', () => {
     expect(events).toEqual(['approval'])
   })
 
+  it('should leave CPU usage out of the first round, which spans its own start, and judge it from the second', async () => {
+    const { agent } = await build({
+      healthChecks: { enabled: false },
+      metrics: { storage: { enabled: false }, categories: { system: true } },
+    })
+    const first = await agent.metricsRound()
+    expect(first.system.cpu?.usage).toBeUndefined()
+    expect(first.system.cpu?.count).toBeGreaterThan(0)
+    const second = await agent.metricsRound()
+    expect(second.system.cpu?.usage?.average).toEqual(expect.any(Number))
+    // `noa metrics once` reads everything it can at once.
+    expect((await agent.collect()).snapshot.system.cpu?.usage?.average).toEqual(expect.any(Number))
+  })
+
   it('should run only the components asked for', async () => {
     const { agent, dir } = await build(
       {

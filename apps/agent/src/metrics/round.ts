@@ -102,11 +102,15 @@ export class MetricsRound {
     const priming = continuous && !this.#primed
     if (continuous) this.#primed = true
     const cats = config.metrics.categories
-    const [system, proc] = await Promise.all([
+    let [system, proc] = await Promise.all([
       cats.system ? this.#deps.system.collect() : Promise.resolve({} as SystemSection),
       this.#deps.process.collect(),
     ])
-    if (priming && system.cpu) delete system.cpu.usage
+    // A copy, not a change: the collector may hand the same section out again.
+    if (priming && system.cpu) {
+      const { usage: _spansTheStart, ...cpu } = system.cpu
+      system = { ...system, cpu }
+    }
     const snapshot: MetricSnapshot = {
       timestamp: new Date(now).toISOString(),
       system,
