@@ -1,4 +1,3 @@
-import { basename, isAbsolute, resolve } from 'node:path'
 import type { AlertEngine } from '@noa/alerts'
 import {
   type Clock,
@@ -12,7 +11,7 @@ import {
 } from '@noa/core'
 import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor } from '@noa/health'
-import { openStore, type Store, type StoreConfig } from '@noa/store'
+import type { Store } from '@noa/store'
 import { AlertingLeader } from './alerting/leader.ts'
 import { COMPONENTS, type Component, compose, type Parts } from './compose.ts'
 import type { AgentConfig } from './config/schema.ts'
@@ -24,7 +23,7 @@ import { IncidentRouter } from './incident/router.ts'
 import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
 import type { Collected } from './metrics/round.ts'
 import { statusBody } from './status-view.ts'
-import { registerStoreMetrics, type StoreOpening, StoreWatch } from './store-status.ts'
+import { openAgentStore, registerStoreMetrics, type StoreOpening, StoreWatch } from './store-status.ts'
 
 export { COMPONENTS, type Component } from './compose.ts'
 export { DERIVED_SERIES } from './metrics/round.ts'
@@ -131,27 +130,7 @@ export class Agent {
   /** Builds the agent: opens the store (falling back to memory when it cannot), validates every engine. */
   static async create(config: AgentConfig, deps: AgentDeps): Promise<Agent> {
     const logger = deps.logger ?? (() => noopLogger)
-    const log = logger('agent')
-    const storeConfig =
-      config.store.type === 'sqlite' && config.store.path !== ':memory:' && !isAbsolute(config.store.path)
-        ? { ...config.store, path: resolve(deps.baseDir, config.store.path) }
-        : config.store
-    const opening: StoreOpening = { fellBack: false }
-    const store = await openStore(storeConfig as StoreConfig, {
-      fallbackToMemory: config.store.type !== 'postgres',
-      logger: log,
-      onFallback: (error) => {
-        opening.fellBack = true
-        log.error('store unavailable, using memory', { error: error.message })
-      },
-      onRecovered: (recovery) => {
-        opening.recovery = recovery
-        log.error('store failed its integrity check: moved aside, a fresh one created', {
-          movedTo: basename(recovery.movedTo),
-          error: recovery.error.message,
-        })
-      },
-    })
+    const { store, opening } = await openAgentStore(config, deps.baseDir, logger('agent'))
     const agentId = deps.agentId ?? createId('agent')
     try {
       const parts = compose(config, store, {

@@ -1,8 +1,9 @@
-import { basename } from 'node:path'
+import { basename, isAbsolute, resolve } from 'node:path'
 import type { AgentFacts, AlertEngine } from '@noa/alerts'
-import type { Clock } from '@noa/core'
+import type { Clock, Logger } from '@noa/core'
 import type { Registry } from '@noa/metrics'
-import type { Store, StoreRecovery } from '@noa/store'
+import { openStore, type Store, type StoreConfig, type StoreRecovery } from '@noa/store'
+import type { AgentConfig } from './config/schema.ts'
 import type { StoreStatus } from './http/api-types.ts'
 
 /** How long after a start that replaced a corrupt store the `store-recovered` alert stays. */
@@ -12,6 +13,39 @@ const RECOVERED_ALERT_MS = 3_600_000
 export interface StoreOpening {
   fellBack: boolean
   recovery?: StoreRecovery
+}
+
+/**
+ * Opens the configured store, relative paths against `baseDir`. A SQLite store that cannot be
+ * opened falls back to memory (so the agent still watches and notifies) and a corrupt one is
+ * moved aside and replaced: both are kept in `opening` for the store rules to alert on.
+ */
+export async function openAgentStore(
+  config: AgentConfig,
+  baseDir: string,
+  log: Logger,
+): Promise<{ store: Store; opening: StoreOpening }> {
+  const storeConfig =
+    config.store.type === 'sqlite' && config.store.path !== ':memory:' && !isAbsolute(config.store.path)
+      ? { ...config.store, path: resolve(baseDir, config.store.path) }
+      : config.store
+  const opening: StoreOpening = { fellBack: false }
+  const store = await openStore(storeConfig as StoreConfig, {
+    fallbackToMemory: config.store.type !== 'postgres',
+    logger: log,
+    onFallback: (error) => {
+      opening.fellBack = true
+      log.error('store unavailable, using memory', { error: error.message })
+    },
+    onRecovered: (recovery) => {
+      opening.recovery = recovery
+      log.error('store failed its integrity check: moved aside, a fresh one created', {
+        movedTo: basename(recovery.movedTo),
+        error: recovery.error.message,
+      })
+    },
+  })
+  return { store, opening }
 }
 
 /** Reads the store's state and the facts the store rules see; all from memory. */
