@@ -159,6 +159,8 @@ describe('IncidentRouter', () => {
     const w = world()
     w.service('api', 'local')
     w.router.processExited(exit('api'))
+    expect(w.reported).toEqual([])
+    await w.clock.advance(0)
     w.router.stateChanged(w.change('api', 'healthy', 'error'))
     expect(w.reported).toEqual(['api'])
     expect(w.said()).toEqual(['process-exit:api:heal', 'state-change:api:supervisor-restarts'])

@@ -106,28 +106,36 @@ export class IncidentRouter {
     this.#deps = deps
   }
 
-  /** A supervisor saw its process exit: report it to the checks at once and restart it. */
+  /**
+   * A supervisor saw its process exit: restart it, and report the exit to the checks. The
+   * report comes a turn later, so the state change it causes (stored, published, judged by the
+   * rules) does not hold up the restart; its incident is already this exit's.
+   */
   processExited(exit: ProcessExit): Decision {
-    const { health } = this.#deps
     const service = exit.service
     this.#incidents.set(service, { cause: 'process-exit' })
-    if (health.running && health.services.some((s) => s.name === service))
-      health.report(service, {
-        state: 'error',
-        message: exit.signal
-          ? `process exited on ${exit.signal}`
-          : exit.code === null
-            ? 'process exited (adopted from an earlier agent: exit status unknown)'
-            : `process exited with code ${exit.code}`,
-        details: { cause: 'process-exit', exitCode: exit.code, signal: exit.signal },
-        retryable: false,
-      })
+    this.#deps.clock.setTimeout(() => this.#reportExit(exit), 0)
     const blocked = this.#cannotHeal(service)
     if (blocked) return this.#decide('process-exit', service, 'process-exit', blocked)
     this.#heal('process-exit', service, 'process-exit', { exit }, (record) => {
       if (record.outcome === 'succeeded') this.#verify(service)
     })
     return this.#decide('process-exit', service, 'process-exit')
+  }
+
+  #reportExit(exit: ProcessExit): void {
+    const { health } = this.#deps
+    if (this.#stopped || !health.running || !health.services.some((s) => s.name === exit.service)) return
+    health.report(exit.service, {
+      state: 'error',
+      message: exit.signal
+        ? `process exited on ${exit.signal}`
+        : exit.code === null
+          ? 'process exited (adopted from an earlier agent: exit status unknown)'
+          : `process exited with code ${exit.code}`,
+      details: { cause: 'process-exit', exitCode: exit.code, signal: exit.signal },
+      retryable: false,
+    })
   }
 
   /** A service's reported state changed; the decision, unless it waits for an exit to settle. */
