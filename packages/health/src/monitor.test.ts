@@ -305,6 +305,50 @@ describe('HealthMonitor', () => {
     ])
   })
 
+  it('should take a new set of services: keep the state of unchanged ones, start new and changed ones, forget removed ones', async () => {
+    const clock = new FakeClock()
+    const { monitor, times } = build(
+      clock,
+      { a: healthy, b: down, c: healthy, d: healthy },
+      {
+        firstRunJitterMs: 0,
+        services: [
+          svc('a', { interval: 1_000, timeout: 500, retries: 0 }),
+          svc('b', { interval: 1_000, timeout: 500, retries: 0 }),
+          svc('c', { interval: 1_000, timeout: 500, retries: 0 }),
+        ],
+      },
+    )
+    monitor.start()
+    await clock.advance(0)
+    expect(monitor.summary().services.map((s) => [s.service, s.state])).toEqual([
+      ['a', 'healthy'],
+      ['b', 'error'],
+      ['c', 'healthy'],
+    ])
+    const since = monitor.status('a').since
+    const result = monitor.update([
+      svc('d', { interval: 1_000, timeout: 500, retries: 0 }),
+      svc('a', { interval: 1_000, timeout: 500, retries: 0 }),
+      svc('b', { interval: 2_000, timeout: 500, retries: 0 }),
+    ])
+    expect(result).toEqual({ added: ['d'], removed: ['c'], changed: ['b'], kept: ['a'] })
+    expect(monitor.services.map((s) => s.name)).toEqual(['d', 'a', 'b'])
+    expect(monitor.status('a')).toMatchObject({ state: 'healthy', since })
+    expect(monitor.status('b').state).toBe('unknown')
+    expect(() => monitor.status('c')).toThrow(/unknown service "c"/)
+    await clock.advance(2_000)
+    // c is checked no more; a keeps its schedule; b and d start like at a start.
+    expect(times('c')).toEqual([0])
+    expect(times('a')).toEqual([0, 1_000, 2_000])
+    expect(times('b')).toEqual([0, 0, 2_000])
+    expect(times('d')).toEqual([0, 1_000, 2_000])
+    expect(monitor.status('b').state).toBe('error')
+    // A bad set is refused as a whole and changes nothing.
+    expect(() => monitor.update([svc('a', { timeout: 500, dependsOn: ['nope'] })])).toThrow(/nope/)
+    expect(monitor.services.map((s) => s.name)).toEqual(['d', 'a', 'b'])
+  })
+
   it('should queue attempts beyond the concurrency limit', async () => {
     const clock = new FakeClock()
     const { monitor, times } = build(

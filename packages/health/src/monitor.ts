@@ -133,6 +133,7 @@ interface Run {
 }
 
 interface Entry {
+  /** Replaced by update() when only its object changed (same settings). */
   service: ServiceCheck
   machine: ServiceStateMachine
   backoff: Backoff
@@ -143,6 +144,8 @@ interface Entry {
   timer?: { cancel(): void }
   /** Monotonic time the scheduled check is due, until its first attempt starts. */
   dueAt?: number | undefined
+  /** Taken out by update(): nothing it still produces is applied. */
+  removed?: boolean
   exitListener?: (code: number | null, signal: string | null) => void
 }
 
@@ -157,8 +160,11 @@ const round2 = (ms: number) => Math.round(ms * 100) / 100
  * Build it with {@link createHealthMonitor}.
  */
 export class HealthMonitor extends EventEmitter<HealthEvents> {
-  /** The validated services, with defaults applied. */
-  readonly services: readonly ServiceCheck[]
+  /** The validated services, with defaults applied (replaced by {@link update}). */
+  get services(): readonly ServiceCheck[] {
+    return this.#services
+  }
+  #services: readonly ServiceCheck[] = []
   readonly #entries = new Map<string, Entry>()
   /** The same entries in configuration order, for loops that must not allocate. */
   readonly #list: Entry[] = []
@@ -197,7 +203,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       issues.push(...error.issues)
     }
     if (issues.length > 0 || !parsed.success) throw new ConfigError(issues)
-    this.services = services
+    this.#services = services
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? noopLogger
     this.#random = options.random ?? Math.random
@@ -206,17 +212,94 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     this.#deadlines = new Deadlines(this.#clock)
     this.#firstRunJitterMs = parsed.data.firstRunJitterMs
     this.#overrides = options.checkers
-    for (const service of services) {
-      const entry: Entry = {
-        service,
-        machine: new ServiceStateMachine(service),
-        backoff: createBackoff(service.backoff, this.#random),
-      }
-      this.#entries.set(service.name, entry)
-      this.#list.push(entry)
+    for (const service of services) this.#add(service)
+    this.#indexDependents()
+  }
+
+  #add(service: ServiceCheck): Entry {
+    const entry: Entry = {
+      service,
+      machine: new ServiceStateMachine(service),
+      backoff: createBackoff(service.backoff, this.#random),
+    }
+    this.#entries.set(service.name, entry)
+    this.#list.push(entry)
+    return entry
+  }
+
+  #indexDependents(): void {
+    this.#dependents.clear()
+    for (const { service } of this.#list)
       for (const dep of service.dependsOn)
         this.#dependents.set(dep, [...(this.#dependents.get(dep) ?? []), service.name])
+  }
+
+  /**
+   * Replaces the set of services, as a configuration reload does, validated as a whole first
+   * (nothing changes when one is invalid: ConfigError). A service whose settings are unchanged
+   * keeps its state, history and schedule; a changed one starts over (`unknown`, checked soon);
+   * a removed one stops, and a check of it in flight is abandoned; a new one is scheduled as at
+   * start. Returns the names of each kind.
+   *
+   * @example
+   * ```ts
+   * const { added, removed, changed } = monitor.update(nextConfig.services)
+   * ```
+   */
+  update(inputs: readonly ServiceCheckInput[]): {
+    added: string[]
+    removed: string[]
+    changed: string[]
+    kept: string[]
+  } {
+    const next = parseServiceChecks(inputs)
+    const wanted = new Map(next.map((s) => [s.name, s]))
+    const out = {
+      added: [] as string[],
+      removed: [] as string[],
+      changed: [] as string[],
+      kept: [] as string[],
     }
+    for (const [name, entry] of [...this.#entries]) {
+      const service = wanted.get(name)
+      if (!service) {
+        this.#drop(entry)
+        out.removed.push(name)
+      } else if (sameSettings(entry.service, service)) {
+        // Unchanged settings, a new object (a process handle may be a new one): keep the state.
+        entry.service = service
+        out.kept.push(name)
+      } else {
+        this.#drop(entry)
+        out.changed.push(name)
+      }
+    }
+    for (const service of next) {
+      if (this.#entries.has(service.name)) continue
+      if (!out.changed.includes(service.name)) out.added.push(service.name)
+      const entry = this.#add(service)
+      if (this.#running) this.#begin(entry)
+    }
+    // Configuration order, as a fresh monitor would have it.
+    this.#list.sort(
+      (a, b) => next.indexOf(wanted.get(a.service.name)!) - next.indexOf(wanted.get(b.service.name)!),
+    )
+    this.#services = next
+    this.#indexDependents()
+    return out
+  }
+
+  /** Stops checking a service and forgets it; a check of it in flight ends without effect. */
+  #drop(entry: Entry): void {
+    entry.timer?.cancel()
+    entry.timer = undefined
+    entry.removed = true
+    entry.run?.retry?.cancel()
+    if (entry.exitListener && entry.service.check.type === 'process')
+      entry.service.check.handle?.off?.('exit', entry.exitListener)
+    entry.exitListener = undefined
+    this.#entries.delete(entry.service.name)
+    this.#list.splice(this.#list.indexOf(entry), 1)
   }
 
   /** True between `start()` and `stop()`. */
@@ -232,20 +315,23 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     if (this.#running) return
     this.#running = true
     this.#stop = this.#newStop()
-    for (const entry of this.#entries.values()) {
-      const { service } = entry
-      this.#schedule(entry, jitterDelay(Math.min(this.#firstRunJitterMs, service.interval), this.#random))
-      if (service.check.type === 'process' && service.check.handle?.on) {
-        const handle: ProcessHandle = service.check.handle
-        entry.exitListener = (code, signal) =>
-          this.report(service.name, {
-            state: 'error',
-            message: signal ? `process exited on ${signal}` : `process exited with code ${code}`,
-            details: { exitCode: code, signal },
-            retryable: false,
-          })
-        handle.on?.('exit', entry.exitListener)
-      }
+    for (const entry of this.#entries.values()) this.#begin(entry)
+  }
+
+  /** Schedules a service's first check (after the first-run jitter) and listens to its process. */
+  #begin(entry: Entry): void {
+    const { service } = entry
+    this.#schedule(entry, jitterDelay(Math.min(this.#firstRunJitterMs, service.interval), this.#random))
+    if (service.check.type === 'process' && service.check.handle?.on) {
+      const handle: ProcessHandle = service.check.handle
+      entry.exitListener = (code, signal) =>
+        this.report(service.name, {
+          state: 'error',
+          message: signal ? `process exited on ${signal}` : `process exited with code ${code}`,
+          details: { exitCode: code, signal },
+          retryable: false,
+        })
+      handle.on?.('exit', entry.exitListener)
     }
   }
 
@@ -371,7 +457,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       entry.timer = undefined
       const started = this.#clock.monotonic()
       this.#after(this.#check(entry), () => {
-        if (!this.#running || entry.timer) return
+        if (!this.#running || entry.timer || entry.removed) return
         this.#schedule(entry, Math.max(0, entry.service.interval - (this.#clock.monotonic() - started)))
       })
     }, delayMs)
@@ -557,8 +643,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   #finish(run: Run, outcome: CheckOutcome, durationMs: number) {
     run.entry.run = undefined
     const result = this.#result(run.entry.service.name, outcome, durationMs, run.attempts)
-    // A result cut short by stop() says nothing about the service.
-    if (!run.stop.aborted) this.#apply(run.entry, result, false)
+    // A result cut short by stop() says nothing about the service, nor one of a removed service.
+    if (!run.stop.aborted && !run.entry.removed) this.#apply(run.entry, result, false)
     if (run.done) for (const fn of run.done) fn(result)
     run.resolve?.(result)
   }
@@ -702,4 +788,9 @@ function toIssues(error: z.ZodError) {
  */
 export function createHealthMonitor(options: HealthMonitorOptions): HealthMonitor {
   return new HealthMonitor(options)
+}
+
+/** True when two parsed checks have the same settings (functions, such as a process handle, aside). */
+function sameSettings(a: ServiceCheck, b: ServiceCheck): boolean {
+  return JSON.stringify(a) === JSON.stringify(b)
 }
