@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
@@ -356,6 +356,42 @@ describe('validateConfig', () => {
     ])
   })
 
+  it('should make one service per target of a template, and name what a target lacks', () => {
+    const result = validateConfig({
+      serviceTemplates: [
+        {
+          template: { name: 'web-{{ target }}', check: { type: 'http', url: 'http://{{target}}:80/health' } },
+          targets: ['10.0.0.1', '10.0.0.2'],
+        },
+        {
+          template: { name: 'db-{{ host }}', check: { type: 'tcp', host: '{{ host }}', port: 5432 } },
+          targets: [{ host: 'db1' }, { host: 'db2' }],
+        },
+      ],
+    })
+    expect(result.ok).toBe(true)
+    if (!result.ok) return
+    expect(result.config.services.map((s) => [s.name, JSON.stringify(s.check)])).toEqual([
+      ['web-10.0.0.1', expect.stringContaining('"url":"http://10.0.0.1:80/health"')],
+      ['web-10.0.0.2', expect.stringContaining('"url":"http://10.0.0.2:80/health"')],
+      ['db-db1', expect.stringContaining('"host":"db1"')],
+      ['db-db2', expect.stringContaining('"host":"db2"')],
+    ])
+    const bad = validateConfig({
+      serviceTemplates: [
+        {
+          template: { name: 'api', check: { type: 'http', url: 'http://{{ host }}/' } },
+          targets: ['a', 'b'],
+        },
+      ],
+    })
+    expect(bad.ok ? [] : formatConfigIssues(bad.issues)).toEqual([
+      "serviceTemplates.0.targets.0: the template's check.url uses {{ host }}, which this target does not have (it has: target)",
+      "serviceTemplates.0.targets.1: the template's check.url uses {{ host }}, which this target does not have (it has: target)",
+      'serviceTemplates.0.template.name: must hold a placeholder such as {{ target }}, so that each of the 2 services gets its own name; found "api"',
+    ])
+  })
+
   it('should refuse what is not an object', () => {
     expect(validateConfig([])).toEqual({
       ok: false,
@@ -385,6 +421,43 @@ describe('loadConfigFile', () => {
     const result = loadConfigFile(bad)
     expect(!result.ok && result.issues[0]?.message).toMatch(/bad\.json is not valid JSON/)
     expect(parseConfigText('a: [', 'x.yml').issues[0]?.message).toMatch(/x\.yml is not valid YAML/)
+  })
+
+  it('should add the services of every file of services.d, and name the file of a problem', () => {
+    const base = mkdtempSync(join(dir, 'services-d-'))
+    writeFileSync(join(base, 'noa.json'), JSON.stringify({ services: [http('main', 8001)] }))
+    mkdirSync(join(base, 'services.d'))
+    writeFileSync(
+      join(base, 'services.d', 'b.yaml'),
+      'services:\n  - name: b1\n    check: { type: tcp, host: 127.0.0.1, port: 1 }\n',
+    )
+    writeFileSync(join(base, 'services.d', 'a.json'), JSON.stringify([http('a1', 8002)]))
+    writeFileSync(
+      join(base, 'services.d', 'c.yml'),
+      'serviceTemplates:\n  - template: { name: "c-{{ target }}", check: { type: tcp, host: "{{ target }}", port: 80 } }\n    targets: [x, y]\n',
+    )
+    writeFileSync(join(base, 'services.d', 'notes.txt'), 'not read')
+    const result = loadConfigFile(join(base, 'noa.json'))
+    expect(result.ok ? result.config.services.map((s) => s.name) : result.issues).toEqual([
+      'main',
+      'a1',
+      'b1',
+      'c-x',
+      'c-y',
+    ])
+    writeFileSync(join(base, 'services.d', 'd.yaml'), 'servics: []\n')
+    writeFileSync(join(base, 'services.d', 'e.yaml'), 'services: [\n')
+    const bad = loadConfigFile(join(base, 'noa.json'))
+    expect(bad.ok ? [] : formatConfigIssues(bad.issues)).toEqual([
+      'services.d/d.yaml.servics: unknown key; a services file holds services and serviceTemplates',
+      expect.stringMatching(/^services\.d\/e\.yaml is not valid YAML/),
+    ])
+    const missing = join(base, 'other.json')
+    writeFileSync(missing, JSON.stringify({ servicesDir: 'nowhere' }))
+    expect(loadConfigFile(missing)).toEqual({
+      ok: false,
+      issues: [{ path: 'servicesDir', message: 'cannot read the folder "nowhere"' }],
+    })
   })
 
   it('should accept the default config and the example', () => {

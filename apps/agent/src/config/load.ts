@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs'
+import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
-import { extname } from 'node:path'
+import { dirname, extname, join, resolve } from 'node:path'
 import { channelFactories } from '@noa/alerts'
 import { ConfigError, type ConfigIssue, closestKey, recordKnownKeys, toConfigIssues } from '@noa/core'
 import { parseServiceChecks, serviceCheckSchema } from '@noa/health'
@@ -14,6 +14,7 @@ import {
   serviceExtrasSchema,
 } from './schema.ts'
 import { findLiteralSecrets, serviceLabel } from './secrets.ts'
+import { expandTemplate } from './templates.ts'
 
 /** Result of {@link validateConfig}: the config when valid, else every problem. */
 export type Validated = { ok: true; config: AgentConfig } | { ok: false; issues: ConfigIssue[] }
@@ -88,6 +89,12 @@ export function validateConfig(input: unknown, env: ConfigEnv = {}): Validated {
 
   const config = parsed.success ? parsed.data : undefined
   const rawServices = Array.isArray(raw.services) ? [...raw.services] : []
+  config?.serviceTemplates.forEach((t, i) => {
+    const made = expandTemplate(t.template, t.targets, `serviceTemplates.${i}`)
+    // A template with a hole would only repeat its problem once per service.
+    if (made.issues.length > 0) fail(made.issues)
+    else rawServices.push(...made.services)
+  })
   const hc = (config?.healthChecks ?? {}) as Partial<AgentConfig['healthChecks']>
   for (const e of hc.endpoints ?? [])
     rawServices.push({
@@ -100,7 +107,8 @@ export function validateConfig(input: unknown, env: ConfigEnv = {}): Validated {
   validateChannels(raw, fail)
 
   if (issues.length > 0 || !config) return { ok: false, issues }
-  return { ok: true, config: applyEnv({ ...config, services } as AgentConfig, env) }
+  const { serviceTemplates: _expanded, ...sections } = config
+  return { ok: true, config: applyEnv({ ...sections, services } as AgentConfig, env) }
 }
 
 /**
@@ -228,23 +236,83 @@ function redactIssues(
   })
 }
 
-/** Reads, parses and validates a config file. */
+/**
+ * Reads, parses and validates a config file, with the services of its `servicesDir` folder
+ * (`services.d` next to it by default) added to its own.
+ */
 export function loadConfigFile(file: string, env: ConfigEnv = {}): Validated {
-  let text: string
+  const read = readText(file)
+  if (typeof read !== 'string') return { ok: false, issues: [read] }
+  const { value, issues } = parseConfigText(read, file)
+  if (issues.length > 0) return { ok: false, issues }
+  if (!isObject(value)) return validateConfig(value, env)
+  const dirName = typeof value.servicesDir === 'string' ? value.servicesDir : 'services.d'
+  const dir = resolve(dirname(file), dirName)
+  const extra = readServicesDir(dir, dirName, value.servicesDir !== undefined)
+  if (extra.issues.length > 0) return { ok: false, issues: extra.issues }
+  const merged = { ...value }
+  if (extra.services.length > 0)
+    merged.services = [...(Array.isArray(value.services) ? value.services : []), ...extra.services]
+  if (extra.templates.length > 0)
+    merged.serviceTemplates = [
+      ...(Array.isArray(value.serviceTemplates) ? value.serviceTemplates : []),
+      ...extra.templates,
+    ]
+  return validateConfig(merged, env)
+}
+
+function readText(file: string): string | ConfigIssue {
   try {
-    text = readFileSync(file, 'utf8')
+    return readFileSync(file, 'utf8')
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code
-    return {
-      ok: false,
-      issues: [
-        { path: '', message: `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : String(code)}` },
-      ],
-    }
+    return { path: '', message: `cannot read ${file}: ${code === 'ENOENT' ? 'no such file' : String(code)}` }
   }
-  const { value, issues } = parseConfigText(text, file)
-  if (issues.length > 0) return { ok: false, issues }
-  return validateConfig(value, env)
+}
+
+/**
+ * The services and templates of every `*.yaml`, `*.yml` and `*.json` file of a folder, in name
+ * order: each file a list of services or `{ services, serviceTemplates }`. A folder that does
+ * not exist is nothing, unless the config named it.
+ */
+function readServicesDir(
+  dir: string,
+  shown: string,
+  named: boolean,
+): { services: unknown[]; templates: unknown[]; issues: ConfigIssue[] } {
+  const out = { services: [] as unknown[], templates: [] as unknown[], issues: [] as ConfigIssue[] }
+  let files: string[]
+  try {
+    files = readdirSync(dir)
+      .filter((f) => /\.(ya?ml|json)$/i.test(f))
+      .sort()
+  } catch {
+    if (named) out.issues.push({ path: 'servicesDir', message: `cannot read the folder "${shown}"` })
+    return out
+  }
+  for (const f of files) {
+    const path = `${shown}/${f}`
+    const text = readText(join(dir, f))
+    if (typeof text !== 'string') {
+      out.issues.push({ path, message: text.message })
+      continue
+    }
+    const { value, issues } = parseConfigText(text, path)
+    out.issues.push(...issues)
+    if (Array.isArray(value)) out.services.push(...value)
+    else if (isObject(value)) {
+      const unknown = Object.keys(value).filter((k) => k !== 'services' && k !== 'serviceTemplates')
+      for (const key of unknown)
+        out.issues.push({
+          path: `${path}.${key}`,
+          message: `unknown key; a services file holds services and serviceTemplates`,
+        })
+      if (Array.isArray(value.services)) out.services.push(...value.services)
+      if (Array.isArray(value.serviceTemplates)) out.templates.push(...value.serviceTemplates)
+    } else if (value !== undefined && value !== null)
+      out.issues.push({ path, message: 'expected a list of services or { services, serviceTemplates }' })
+  }
+  return out
 }
 
 /** One line per problem: `path: message` (the file itself when the path is empty). */

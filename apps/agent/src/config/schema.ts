@@ -369,6 +369,23 @@ export const watchdogSchema = z
  * Top-level sections; `services` and the channel entries are passed so validation and the
  * JSON Schema can differ there (validation checks them one by one to name them in errors).
  */
+/**
+ * Many services of one shape: `template` is a service whose strings may hold `{{ target }}`
+ * (a string target) or `{{ field }}` (a field of an object target); one service per target.
+ */
+export function serviceTemplateSchema<S extends z.ZodType>(service: S) {
+  return z.strictObject({
+    /** A service with placeholders; its `name` must hold one, so that every name differs. */
+    template: service,
+    /** One service each: strings (`{{ target }}`) or objects (`{{ host }}`, `{{ port }}`, ...). */
+    targets: z
+      .array(
+        z.union([z.string().min(1), z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))]),
+      )
+      .min(1, 'a template needs at least one target'),
+  })
+}
+
 function buildSchema<S extends z.ZodType, C extends z.ZodType>(services: S, channel: C) {
   return z.strictObject({
     $schema: z.string().optional(),
@@ -380,6 +397,14 @@ function buildSchema<S extends z.ZodType, C extends z.ZodType>(services: S, chan
     integrations: integrationsSchema,
     /** The services noa watches and heals. */
     services: z.array(services).default([]),
+    /** Services made from a template, one per target (10 web servers from one entry). @default [] */
+    serviceTemplates: z.array(serviceTemplateSchema(services)).default([]),
+    /**
+     * A folder of more services, one or more per file (`*.yaml`, `*.yml`, `*.json`, each a list
+     * of services or `{ services, serviceTemplates }`), relative to the config file's folder.
+     * @default 'services.d' (used when it exists)
+     */
+    servicesDir: z.string().min(1).optional(),
     /** Where noa keeps what it sees. @default SQLite in data/noa.db */
     store: storeConfigSchema.default({ type: 'sqlite', path: 'data/noa.db' }),
     api: apiSchema,
@@ -397,7 +422,8 @@ export const configSchema = buildSchema(
 /** The configuration as validated: services and channels are checked one by one to name them in errors. */
 export const configShapeSchema = buildSchema(z.unknown(), channelEntrySchema)
 
-export type AgentConfig = Omit<z.output<typeof configShapeSchema>, 'services'> & {
+export type AgentConfig = Omit<z.output<typeof configShapeSchema>, 'services' | 'serviceTemplates'> & {
+  /** Every service: those written out, those from templates and those from `servicesDir`. */
   services: AgentService[]
 }
 export type ServiceInput = z.input<typeof serviceSchema>
