@@ -7,6 +7,7 @@ import { createMemoryStore } from '@noa/store'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import type { HealingEngineOptions } from './engine.ts'
 import { createHealingEngine } from './engine.ts'
+import type { LocalSupervisor } from './executors/local/local.ts'
 import type { HealingEscalation } from './strategy.ts'
 import type { RecordedCall } from './testing/recording-executor.ts'
 import { recordingExecutor } from './testing/recording-executor.ts'
@@ -871,5 +872,47 @@ describe('HealingEngine after a crash', () => {
     expect(record.strategy).toBe('rollback')
     expect(calls.some((c) => c.action === 'rollback')).toBe(true)
     await second.close()
+  })
+})
+
+describe('HealingEngine.updateServices', () => {
+  const forever = [process.execPath, '-e', 'setInterval(() => {}, 1000)']
+  const local = (extra: string[] = []) => ({
+    executor: { type: 'local' as const, command: [...forever, ...extra], logs: { dir } },
+  })
+  const alive = (pid: number | undefined) => {
+    try {
+      return pid !== undefined && process.kill(pid, 0)
+    } catch {
+      return false
+    }
+  }
+
+  it('should keep unchanged services, stop removed ones, restart changed ones and start new ones', async () => {
+    const engine = createHealingEngine({
+      config: { logsDir: join(dir, 'self-healing') },
+      services: { keep: local(), drop: local(), change: local(['old']) },
+    })
+    try {
+      await engine.start()
+      const pid = (s: string) => (engine.executor(s) as LocalSupervisor | undefined)?.pid
+      const before = { keep: pid('keep'), drop: pid('drop'), change: pid('change') }
+      const kept = engine.executor('keep')
+      const result = await engine.updateServices({ keep: local(), change: local(['new']), add: local() })
+      expect(result).toEqual({ added: ['add'], removed: ['drop'], changed: ['change'], kept: ['keep'] })
+      expect(engine.executor('keep')).toBe(kept)
+      expect(pid('keep')).toBe(before.keep)
+      expect(engine.executor('drop')).toBeUndefined()
+      expect(alive(before.drop)).toBe(false)
+      expect(alive(before.change)).toBe(false)
+      expect(pid('change')).toBeGreaterThan(0)
+      expect(pid('add')).toBeGreaterThan(0)
+      await expect(
+        engine.updateServices({ bad: { executor: { type: 'teleport' } } as never }),
+      ).rejects.toThrow(/services\.bad/)
+      expect(engine.executor('add')).toBeDefined()
+    } finally {
+      await engine.close({ keepProcesses: false })
+    }
   })
 })

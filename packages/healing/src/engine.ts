@@ -158,6 +158,9 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
   readonly #circuits: CircuitTimers
   readonly #approvalWaiters = new Map<string, () => void>()
   readonly #running = new Set<Promise<unknown>>()
+  /** Each service's settings as given, to tell a changed one from an unchanged one. */
+  readonly #settings = new Map<string, string>()
+  #started = false
   #closed = false
 
   constructor(options: HealingEngineOptions = {}) {
@@ -218,27 +221,88 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
       clock: this.#clock,
       logger: this.#logger,
     })
-    for (const [name, raw] of Object.entries(options.services ?? {})) {
-      const config = parseOrThrow(serviceHealingSchema, raw, `services.${name}`)
-      const executor =
-        options.executors?.[name] ??
-        (config.executor
-          ? buildExecutor(config.executor, {
-              service: name,
-              clock: this.#clock,
-              ...(options.runDir ? { runDir: options.runDir } : {}),
-            })
-          : undefined)
-      this.#add({ name, config, ...(executor ? { executor } : {}) })
-    }
+    for (const [name, config] of Object.entries(this.#parseServices(options.services ?? {})))
+      this.#add(this.#runtime(name, config, options.executors?.[name]), options.services?.[name])
     for (const [name, executor] of Object.entries(options.executors ?? {}))
       if (!this.#services.has(name)) this.#add({ name, config: serviceHealingSchema.parse({}), executor })
   }
 
-  #add(runtime: ServiceRuntime): void {
+  #parseServices(raw: Record<string, ServiceHealingConfig>) {
+    return Object.fromEntries(
+      Object.entries(raw).map(([name, r]) => [
+        name,
+        parseOrThrow(serviceHealingSchema, r, `services.${name}`),
+      ]),
+    )
+  }
+
+  #runtime(name: string, config: ServiceRuntime['config'], given?: Executor): ServiceRuntime {
+    const executor =
+      given ??
+      (config.executor
+        ? buildExecutor(config.executor, {
+            service: name,
+            clock: this.#clock,
+            ...(this.#deps.runDir ? { runDir: this.#deps.runDir } : {}),
+          })
+        : undefined)
+    return { name, config, ...(executor ? { executor } : {}) }
+  }
+
+  #add(runtime: ServiceRuntime, raw?: ServiceHealingConfig): void {
     this.#services.set(runtime.name, runtime)
+    this.#settings.set(runtime.name, JSON.stringify(raw ?? null))
     if (runtime.executor instanceof LocalSupervisor)
       runtime.executor.setExitHandler((exit) => this.#onExit(exit))
+  }
+
+  /**
+   * Replaces the services' healing settings, as a configuration reload does, validated as a
+   * whole first (ConfigError, nothing changed). An unchanged service keeps its executor, its
+   * guards and its circuit; a removed one's executor is closed (its supervised process stops);
+   * a changed one gets a new executor (its old process stops and the new command starts); a
+   * new one starts under its supervisor when the engine is running. Ready-made executors
+   * (`options.executors`) are left as they are.
+   */
+  async updateServices(services: Record<string, ServiceHealingConfig>): Promise<{
+    added: string[]
+    removed: string[]
+    changed: string[]
+    kept: string[]
+  }> {
+    const parsed = this.#parseServices(services)
+    const out = {
+      added: [] as string[],
+      removed: [] as string[],
+      changed: [] as string[],
+      kept: [] as string[],
+    }
+    const given = this.#deps.executors ?? {}
+    for (const [name, runtime] of [...this.#services]) {
+      if (name in given) continue
+      if (!(name in parsed)) {
+        this.#services.delete(name)
+        this.#settings.delete(name)
+        await runtime.executor?.close?.()
+        out.removed.push(name)
+      } else if (this.#settings.get(name) !== JSON.stringify(services[name] ?? null)) {
+        await runtime.executor?.close?.()
+        this.#services.delete(name)
+        out.changed.push(name)
+      } else out.kept.push(name)
+    }
+    for (const [name, config] of Object.entries(parsed)) {
+      if (this.#services.has(name)) continue
+      if (!out.changed.includes(name)) out.added.push(name)
+      const runtime = this.#runtime(name, config)
+      this.#add(runtime, services[name])
+      if (this.#started && !this.#closed && runtime.executor instanceof LocalSupervisor) {
+        const started = await runtime.executor.start()
+        if (!started.ok)
+          this.#logger.error('supervised service did not start', { service: name, error: started.error })
+      }
+    }
+    return out
   }
 
   /**
@@ -255,6 +319,7 @@ export class HealingEngine extends EventEmitter<HealingEvents> {
       logger: this.#logger,
       finished: (record: HealingRecord) => this.#finished(record),
     }
+    this.#started = true
     const interrupted = await closeInterrupted(recovery)
     const results: Record<string, ActionResult> = {}
     for (const s of this.#services.values())
