@@ -13,10 +13,10 @@ import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor } from '@noa/health'
 import type { Store } from '@noa/store'
 import { AlertingLeader } from './alerting/leader.ts'
-import { COMPONENTS, type Component, compose, type Parts } from './compose.ts'
+import { COMPONENTS, type Component, compose, healingServices, type Parts, serviceChecks } from './compose.ts'
 import type { AgentConfig } from './config/schema.ts'
 import { type AgentApi, createAgentApi } from './http/agent-api.ts'
-import type { StatusBody } from './http/api-types.ts'
+import type { ReloadResult, StatusBody } from './http/api-types.ts'
 import type { SseHub } from './http/sse-hub.ts'
 import { ruleContext } from './incident/facts.ts'
 import { IncidentRouter } from './incident/router.ts'
@@ -51,7 +51,6 @@ export interface AgentDeps {
  * the CLI's start command owns those.
  */
 export class Agent {
-  readonly config: AgentConfig
   readonly agentId: string
   readonly components: ReadonlySet<Component>
   readonly store: Store
@@ -63,6 +62,8 @@ export class Agent {
   readonly api: AgentApi
   readonly router: IncidentRouter
   readonly #parts: Parts
+  readonly #baseDir: string
+  #config: AgentConfig
   readonly #clock: Clock
   readonly #log: (component: string) => Logger
   readonly #leader: AlertingLeader
@@ -77,7 +78,8 @@ export class Agent {
   private constructor(parts: Parts, deps: AgentDeps, agentId: string, opening: StoreOpening) {
     const { config } = parts
     this.#parts = parts
-    this.config = config
+    this.#config = config
+    this.#baseDir = deps.baseDir
     this.agentId = agentId
     this.components = new Set(deps.components ?? COMPONENTS)
     this.store = parts.store
@@ -335,6 +337,41 @@ export class Agent {
       { name: 'incident router', start: () => undefined, stop: () => this.router.stop() },
     )
     return steps
+  }
+
+  /** The configuration in use (its services replaced by a reload). */
+  get config(): AgentConfig {
+    return this.#config
+  }
+
+  /**
+   * Applies a new configuration's services without a restart (SIGHUP, `POST /api/reload`):
+   * unchanged services keep their state, history, guards and supervised processes; removed ones
+   * stop; changed and new ones start. Other sections that changed need a restart: they are
+   * named in `notApplied`. Throws ConfigError, changing nothing, when a service is refused.
+   */
+  async reload(next: AgentConfig): Promise<ReloadResult> {
+    const { health, healing, round, sse } = this.#parts
+    const notApplied = (Object.keys(next) as Array<keyof AgentConfig>).filter(
+      (key) => key !== 'services' && JSON.stringify(next[key]) !== JSON.stringify(this.#config[key]),
+    )
+    const checks = health.update(serviceChecks(next))
+    const healed = await healing.updateServices(healingServices(next, this.#baseDir))
+    this.#config = { ...this.#config, services: next.services }
+    round.useConfig(this.#config)
+    const result: ReloadResult = {
+      services: {
+        added: checks.added,
+        removed: checks.removed,
+        changed: [...new Set([...checks.changed, ...healed.changed])],
+        kept: checks.kept.filter((name) => !healed.changed.includes(name)),
+      },
+      notApplied,
+    }
+    this.#log('agent').info('configuration reloaded', { ...result.services, notApplied })
+    sse.publish('reload', result)
+    void this.#evaluate()
+    return result
   }
 
   /** Starts the components: supervised services, checks, the metrics loop and the status events. */

@@ -63,7 +63,7 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
   const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p))
   const registry = new Registry()
   const health = createHealthMonitor({
-    services: config.services.map(({ metrics: _m, executor: _e, healing: _h, ...check }) => check),
+    services: serviceChecks(config),
     concurrency: config.healthChecks.concurrency,
     clock,
     logger: log('health-check'),
@@ -78,7 +78,7 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
   const audit = config.logs.audit ? store.healing : createMemoryStore({ maxSnapshots: 1 }).healing
   const healing = createHealingEngine({
     config: { ...config.selfHealing, logsDir: path(config.selfHealing.logsDir) },
-    services: healingServices(config, path),
+    services: healingServices(config, baseDir),
     probe: (service) => health.checkNow(service),
     errorRate: async (service) => round.latest?.services?.[service]?.requests?.errorRate,
     audit,
@@ -151,8 +151,14 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
   }
 }
 
-/** Each service's healing settings, with the local supervisor's folders resolved. */
-function healingServices(config: AgentConfig, path: (p: string) => string) {
+/** Each service's health check: the service without the agent's extras. */
+export function serviceChecks(config: AgentConfig) {
+  return config.services.map(({ metrics: _m, executor: _e, healing: _h, ...check }) => check)
+}
+
+/** Each service's healing settings, with the local supervisor's folders resolved against `baseDir`. */
+export function healingServices(config: AgentConfig, baseDir: string) {
+  const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p))
   const services: Record<string, Record<string, unknown>> = {}
   for (const s of config.services) {
     const executor =

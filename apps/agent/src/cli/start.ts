@@ -1,10 +1,12 @@
 import { existsSync, writeFileSync } from 'node:fs'
 import { isAbsolute, join, resolve } from 'node:path'
 import { serve } from '@hono/node-server'
-import { errorMessage, type LogRecord } from '@noa/core'
+import { errorMessage, isConfigError, type LogRecord } from '@noa/core'
 import { Agent, type Component } from '../agent.ts'
+import { formatConfigIssues, loadConfigFile } from '../config/load.ts'
 import type { AgentConfig } from '../config/schema.ts'
-import { createApp } from '../http/app.ts'
+import type { ReloadResult } from '../http/api-types.ts'
+import { createApp, type Reloaded } from '../http/app.ts'
 import { createLogFiles } from '../runtime/log-files.ts'
 import { defaultStaticDir, infoFile, type RunInfo, removePid, writePid } from './paths.ts'
 
@@ -77,12 +79,24 @@ export async function runAgent(options: RunOptions): Promise<number> {
     ? resolve(baseDir, config.dashboard.staticDir)
     : (env.NOA_DASHBOARD_DIR ?? defaultStaticDir())
   const hasDashboard = existsSync(join(staticDir, 'index.html'))
+  /** Reads the file again and applies its services, keeping the state of unchanged ones. */
+  const reload = async (): Promise<Reloaded> => {
+    const next = loadConfigFile(options.configFile, env)
+    if (!next.ok) return { ok: false, issues: next.issues }
+    try {
+      return { ok: true, result: await agent.reload(next.config) }
+    } catch (error) {
+      if (isConfigError(error)) return { ok: false, issues: error.issues }
+      throw error
+    }
+  }
   const app = createApp({
     api: agent.api,
     settings: config,
     ...(env.NOA_API_TOKEN ? { apiToken: env.NOA_API_TOKEN } : {}),
     ...(hasDashboard ? { staticDir } : {}),
     logger: logs.logger('api'),
+    reload,
   })
 
   let server: ReturnType<typeof serve> | undefined
@@ -174,5 +188,29 @@ export async function runAgent(options: RunOptions): Promise<number> {
     }
     process.once('SIGTERM', () => shutdown('SIGTERM'))
     process.once('SIGINT', () => shutdown('SIGINT'))
+    // SIGHUP: read the configuration again, as daemons do.
+    process.on('SIGHUP', () => {
+      reload().then(
+        (r) => {
+          if (r.ok) print(`reloaded ${options.configFile}: ${describeReload(r.result)}`)
+          else {
+            print(`noa: ${options.configFile} was not reloaded (nothing changed):`)
+            for (const line of formatConfigIssues(r.issues)) print(`  ${line}`)
+          }
+        },
+        (error) => log.error('reload failed', { error: errorMessage(error) }),
+      )
+    })
   })
+}
+
+function describeReload(r: ReloadResult): string {
+  const { added, removed, changed, kept } = r.services
+  const parts = [
+    `${added.length} added`,
+    `${removed.length} removed`,
+    `${changed.length} changed`,
+    `${kept.length} kept`,
+  ]
+  return `${parts.join(', ')}${r.notApplied.length > 0 ? `; needs a restart for: ${r.notApplied.join(', ')}` : ''}`
 }

@@ -156,3 +156,9 @@ export interface StoreStatus {
 
 /** `GET /api/health`: @noa/health's summary, and the state of noa's own store. */
 export type HealthBody = HealthSummary & { store: StoreStatus }
+
+/** `POST /api/reload` (and SIGHUP): each service's fate, and the sections that changed but need a restart. */
+export interface ReloadResult {
+  services: { added: string[]; removed: string[]; changed: string[]; kept: string[] }
+  notApplied: string[]
+}

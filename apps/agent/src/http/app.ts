@@ -5,6 +5,7 @@ import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
 import { isSilenceStoreError, silenceSchema } from '@noa/alerts'
 import {
   type Clock,
+  type ConfigIssue,
   createId,
   createLogger,
   errorMessage,
@@ -17,8 +18,10 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { z } from 'zod'
+import { formatConfigIssues } from '../config/load.ts'
 import type { AgentConfig } from '../config/schema.ts'
 import { type AgentApi, type Page, toApiSilence } from './agent-api.ts'
+import type { ReloadResult } from './api-types.ts'
 import { requireToken } from './auth.ts'
 import { hostMatcher, requireKnownHost, SECURITY_HEADERS, securityHeaders } from './protect.ts'
 import { createRateLimiter } from './rate-limit.ts'
@@ -38,7 +41,12 @@ export interface AppDeps {
   logger?: Logger
   /** The machine's addresses, answered for with a wildcard bind. @default those of `os.networkInterfaces()` */
   localAddresses?: readonly string[]
+  /** Reads the configuration file again and applies its services (`POST /api/reload`). */
+  reload?: () => Promise<Reloaded>
 }
+
+/** What reading the configuration again gave: what it changed, or every problem of the file. */
+export type Reloaded = { ok: true; result: ReloadResult } | { ok: false; issues: readonly ConfigIssue[] }
 
 const HEALING_TRIGGERS = z
   .string()
@@ -337,6 +345,18 @@ export function createApp(deps: AppDeps): Hono<Env> {
       if (!approval) return bad(c, `approval ${id} is no longer pending`, 409)
       return c.json({ approval })
     })
+  app.post('/api/reload', ...guard, async (c) => {
+    if (!deps.reload) return c.json({ error: 'this agent cannot reload its configuration' }, 404)
+    const reloaded = await deps.reload()
+    if (reloaded.ok) return c.json(reloaded.result)
+    return c.json(
+      {
+        error: 'the configuration has problems; nothing changed',
+        issues: formatConfigIssues(reloaded.issues),
+      },
+      422,
+    )
+  })
   app.post('/api/silences', ...guard, async (c) => {
     const body = await readJson(c)
     if (!body.ok) return body.res

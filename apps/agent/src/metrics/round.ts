@@ -60,7 +60,7 @@ export interface MetricsRoundDeps {
  * earlier one to take a rate from. Both are left out of that round, so no rule judges them.
  */
 export class MetricsRound {
-  readonly #deps: MetricsRoundDeps
+  #deps: MetricsRoundDeps
   readonly #previous = new Map<string, ScrapeTotals>()
   readonly #report: LimitReport
   #latest: Collected | undefined
@@ -69,6 +69,11 @@ export class MetricsRound {
   constructor(deps: MetricsRoundDeps) {
     this.#deps = deps
     this.#report = createLimitReport(deps.metrics, deps.logger)
+  }
+
+  /** Takes a reloaded configuration's services (and metrics settings) from the next round on. */
+  useConfig(config: AgentConfig): void {
+    this.#deps = { ...this.#deps, config }
   }
 
   /** The latest snapshot, if a round has run. */
