@@ -401,4 +401,9 @@ export interface LeaseStore {
   releaseLease(name: string, holder: string): Promise<void>
   /** Current holder and expiry, or undefined when free or expired at `now`. */
   leaseHolder(name: string, now: number): Promise<{ holder: string; expiresAt: number } | undefined>
+  /**
+   * The leases whose name starts with `prefix` and that have not expired at `now`, by name
+   * (live members of a group, each holding `member:<id>`).
+   */
+  heldLeases(prefix: string, now: number): Promise<Array<{ name: string; holder: string; expiresAt: number }>>
 }

@@ -741,7 +741,12 @@ describe('HealingEngine when its parts fail', () => {
       clock,
       config: { logsDir: join(dir, 'x') },
       executors: { api: recordingExecutor('api', calls) },
-      leases: { acquireLease: boom, releaseLease: boom, leaseHolder: async () => undefined },
+      leases: {
+        acquireLease: boom,
+        releaseLease: boom,
+        leaseHolder: async () => undefined,
+        heldLeases: boom,
+      },
     })
     expect((await settle(leased.heal('service-down', 'api'))).reason).toBe(
       'cannot take the lease of api: down',
@@ -791,6 +796,7 @@ describe('HealingEngine when its parts fail', () => {
       },
       releaseLease: store.leases.releaseLease.bind(store.leases),
       leaseHolder: store.leases.leaseHolder.bind(store.leases),
+      heldLeases: store.leases.heldLeases.bind(store.leases),
     }
     const { engine } = engineWith({ leases, config: { leaseTtl: 3000 } })
     const pending = engine.heal('service-down', 'api')

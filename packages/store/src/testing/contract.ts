@@ -566,6 +566,22 @@ export function storeContract(
         expect(await store.leases.acquireLease('heal:api', 'agent-1', 15_000, T0 + 25_001)).toBe(true)
       })
 
+      it('should list the live leases of a prefix, by name', async () => {
+        const store = await fresh()
+        await store.leases.acquireLease('member:b', 'agent-b', 10_000, T0)
+        await store.leases.acquireLease('member:a', 'agent-a', 5_000, T0)
+        await store.leases.acquireLease('members-not', 'x', 10_000, T0)
+        await store.leases.acquireLease('alerting', 'agent-a', 10_000, T0)
+        expect(await store.leases.heldLeases('member:', T0 + 1000)).toEqual([
+          { name: 'member:a', holder: 'agent-a', expiresAt: T0 + 5_000 },
+          { name: 'member:b', holder: 'agent-b', expiresAt: T0 + 10_000 },
+        ])
+        expect((await store.leases.heldLeases('member:', T0 + 5_000)).map((l) => l.name)).toEqual([
+          'member:b',
+        ])
+        expect(await store.leases.heldLeases('nothing:', T0)).toEqual([])
+      })
+
       it('should let exactly one of many concurrent acquirers win', async () => {
         const store = await fresh()
         const wins = await Promise.all(

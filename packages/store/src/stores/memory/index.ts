@@ -417,6 +417,13 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const cur = leaseRows.get(name)
       return cur && cur.expiresAt > now ? { ...cur } : undefined
     },
+    async heldLeases(prefix, now) {
+      open()
+      return [...leaseRows]
+        .filter(([name, l]) => name.startsWith(prefix) && l.expiresAt > now)
+        .map(([name, l]) => ({ name, ...l }))
+        .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+    },
   }
 
   const silenceRows = new Map<string, Silence>()

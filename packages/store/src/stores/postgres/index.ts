@@ -788,6 +788,18 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
         )
         return r ? { holder: r.holder as string, expiresAt: num(r.expires_at) } : undefined
       }),
+    heldLeases: (prefix, now) =>
+      run('held leases', async () => {
+        const rows = await query(
+          `SELECT name, holder, expires_at FROM ${S}.leases WHERE left(name, $1) = $2 AND expires_at > $3 ORDER BY name COLLATE "C"`,
+          [prefix.length, prefix, now],
+        )
+        return rows.map((r) => ({
+          name: r.name as string,
+          holder: r.holder as string,
+          expiresAt: num(r.expires_at),
+        }))
+      }),
   }
 
   const silences: SilenceStore = {

@@ -222,6 +222,9 @@ export function bindPorts(db: Db, exec: Exec, { list, listData }: Lists) {
       .pluck(),
     release: db.prepare('DELETE FROM leases WHERE name = ? AND holder = ?'),
     holder: db.prepare('SELECT holder, expires_at FROM leases WHERE name = ? AND expires_at > ?'),
+    held: db.prepare(
+      'SELECT name, holder, expires_at FROM leases WHERE substr(name, 1, ?) = ? AND expires_at > ? ORDER BY name',
+    ),
   }
   const leases: LeaseStore = {
     acquireLease: (name, holder, ttlMs, now) =>
@@ -232,6 +235,14 @@ export function bindPorts(db: Db, exec: Exec, { list, listData }: Lists) {
         const r = ls.holder.get(name, now) as Row | undefined
         return r ? { holder: r.holder as string, expiresAt: r.expires_at as number } : undefined
       }),
+    heldLeases: (prefix, now) =>
+      exec.read('held leases', () =>
+        (ls.held.all(prefix.length, prefix, now) as Row[]).map((r) => ({
+          name: r.name as string,
+          holder: r.holder as string,
+          expiresAt: r.expires_at as number,
+        })),
+      ),
   }
 
   const silenceUpsert = db.prepare(
