@@ -349,6 +349,43 @@ describe('HealthMonitor', () => {
     expect(monitor.services.map((s) => s.name)).toEqual(['d', 'a', 'b'])
   })
 
+  it('should check only its share of the services, and take the results of the others from outside', async () => {
+    const clock = new FakeClock()
+    const { monitor, times } = build(
+      clock,
+      { a: healthy, b: healthy },
+      {
+        firstRunJitterMs: 0,
+        services: [
+          svc('a', { interval: 1_000, timeout: 500, retries: 0 }),
+          svc('b', { interval: 1_000, timeout: 500, retries: 0 }),
+        ],
+      },
+    )
+    const results: string[] = []
+    const changes: string[] = []
+    monitor.on('result', (r) => results.push(r.service))
+    monitor.on('change', (c) => changes.push(`${c.service}:${c.to}`))
+    monitor.checkOnly(new Set(['a']))
+    monitor.start()
+    await clock.advance(1_500)
+    expect(times('a')).toEqual([0, 1_000])
+    expect(times('b')).toEqual([])
+    expect(monitor.checksHere('b')).toBe(false)
+    // b's results come from the agent that checks it: its changes show here, its results do not.
+    monitor.observe({ service: 'b', state: 'error', at: clock.now(), durationMs: 3, attempts: 1 })
+    monitor.observe({ service: 'b', state: 'healthy', at: clock.now() - 1, durationMs: 3, attempts: 1 })
+    expect(monitor.status('b').state).toBe('error')
+    expect(results).toEqual(['a', 'a'])
+    expect(changes).toEqual(['a:healthy', 'b:error'])
+    // b comes to this monitor: it is checked soon, a no more.
+    monitor.checkOnly(new Set(['b']))
+    await clock.advance(1_000)
+    expect(times('b')).toEqual([1_500, 2_500])
+    await clock.advance(2_000)
+    expect(times('a')).toEqual([0, 1_000])
+  })
+
   it('should queue attempts beyond the concurrency limit', async () => {
     const clock = new FakeClock()
     const { monitor, times } = build(

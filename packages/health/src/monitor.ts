@@ -186,6 +186,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   readonly #overrides: HealthMonitorOptions['checkers']
   #stop = this.#newStop()
   #running = false
+  /** The services this monitor checks itself; undefined: all of them. */
+  #only: ReadonlySet<string> | undefined
   #summaryPending = false
 
   constructor(options: HealthMonitorOptions) {
@@ -278,7 +280,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       if (this.#entries.has(service.name)) continue
       if (!out.changed.includes(service.name)) out.added.push(service.name)
       const entry = this.#add(service)
-      if (this.#running) this.#begin(entry)
+      if (this.#running && this.#checksHere(entry)) this.#begin(entry)
     }
     // Configuration order, as a fresh monitor would have it.
     this.#list.sort(
@@ -315,7 +317,46 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     if (this.#running) return
     this.#running = true
     this.#stop = this.#newStop()
-    for (const entry of this.#entries.values()) this.#begin(entry)
+    for (const entry of this.#entries.values()) if (this.#checksHere(entry)) this.#begin(entry)
+  }
+
+  /**
+   * Checks only the services named (several agents share a fleet: each checks its own share)
+   * or, with undefined, every service. The others stay known, with the state last observed
+   * (see {@link observe}); a service that comes back to this monitor is checked soon.
+   */
+  checkOnly(names: ReadonlySet<string> | undefined): void {
+    this.#only = names
+    if (!this.#running) return
+    for (const entry of this.#entries.values()) {
+      const here = this.#checksHere(entry)
+      if (here && !entry.timer && !entry.run) this.#begin(entry)
+      else if (!here && entry.timer) {
+        entry.timer.cancel()
+        entry.timer = undefined
+        entry.dueAt = undefined
+      }
+    }
+  }
+
+  /** Whether this monitor checks the service itself (see {@link checkOnly}). */
+  checksHere(service: string): boolean {
+    return this.#checksHere(this.#entry(service))
+  }
+
+  #checksHere(entry: Entry): boolean {
+    return this.#only === undefined || this.#only.has(entry.service.name)
+  }
+
+  /**
+   * Applies a result another monitor got (an agent sharing the fleet), through the thresholds
+   * as one of this monitor's own. A result not newer than the service's latest is ignored.
+   */
+  observe(result: CheckResult): void {
+    const entry = this.#entry(result.service)
+    const latest = entry.machine.lastResult
+    if (latest && latest.at >= result.at) return
+    this.#apply(entry, result, false, false)
   }
 
   /** Schedules a service's first check (after the first-run jitter) and listens to its process. */
@@ -457,7 +498,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       entry.timer = undefined
       const started = this.#clock.monotonic()
       this.#after(this.#check(entry), () => {
-        if (!this.#running || entry.timer || entry.removed) return
+        if (!this.#running || entry.timer || entry.removed || !this.#checksHere(entry)) return
         this.#schedule(entry, Math.max(0, entry.service.interval - (this.#clock.monotonic() - started)))
       })
     }, delayMs)
@@ -656,9 +697,10 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     return result
   }
 
-  #apply(entry: Entry, result: CheckResult, decisive: boolean) {
+  #apply(entry: Entry, result: CheckResult, decisive: boolean, own = true) {
     const transition = entry.machine.apply(result, decisive)
-    this.emit('result', result)
+    // A result another monitor got is its own to record: only changes are announced here.
+    if (own) this.emit('result', result)
     const name = entry.service.name
     if (transition.flapping !== undefined) {
       this.#logger.warn(transition.flapping ? 'service is flapping' : 'service stopped flapping', {
