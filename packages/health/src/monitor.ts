@@ -715,7 +715,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     }
     if (transition.change) {
       const { from, to } = transition.change
-      const recheck = this.#running ? this.#toRecheck(entry, to, decisive) : NONE
+      // Another monitor's result comes after its own rechecks: announced as it is.
+      const recheck = this.#running && own ? this.#toRecheck(entry, to, decisive) : NONE
       if (recheck.length === 0) this.#announce(entry, from, to, result)
       else
         void Promise.allSettled(recheck.map((name) => this.checkNow(name))).then(() => {
