@@ -10,7 +10,7 @@ import { type Decision, EXIT_SETTLE_MS, IncidentRouter } from './router.ts'
  * what a test sets and record what the router asks (the end-to-end tests in test/pipeline.test.ts
  * run the same policy with the real engines and real processes).
  */
-function world(options: { enabled?: boolean } = {}) {
+function world(options: { enabled?: boolean; owns?: (service: string) => boolean } = {}) {
   const clock = new FakeClock()
   const states = new Map<string, { state: HealthState; flapping?: boolean; blockedBy?: string[] }>()
   const executors = new Map<string, { type: string }>()
@@ -59,6 +59,7 @@ function world(options: { enabled?: boolean } = {}) {
     clock,
     logger: noopLogger,
     decided: (d) => decisions.push(d),
+    ...(options.owns ? { owns: options.owns } : {}),
   })
   const service = (name: string, executor = 'command', interval = 1000) => {
     executors.set(name, { type: executor })
@@ -212,6 +213,26 @@ describe('IncidentRouter', () => {
       'state-change:api:dependency-down',
       'rule:api:same-incident',
       'dependency-recovered:api:heal',
+    ])
+  })
+
+  it('should leave a down service to the agent that checks it, and still heal what a rule asks of it', () => {
+    const w = world({ owns: (service) => service !== 'api' })
+    w.service('api')
+    w.service('db')
+    w.router.stateChanged(w.change('api', 'healthy', 'error'))
+    w.router.stateChanged(w.change('db', 'healthy', 'error'))
+    w.router.ruleFired('memory-leak', 'api')
+    expect(w.said()).toEqual([
+      'state-change:api:checked-elsewhere',
+      'state-change:db:heal',
+      'rule:api:same-incident',
+    ])
+    w.router.stateChanged(w.change('api', 'error', 'healthy'))
+    w.router.ruleFired('memory-leak', 'api')
+    expect(w.healed).toEqual([
+      ['service-down', 'db'],
+      ['memory-leak', 'api'],
     ])
   })
 

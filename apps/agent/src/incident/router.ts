@@ -12,6 +12,7 @@ import type { HealthChange, HealthMonitor } from '@noa/health'
  * - `dependency-down`: a dependency is down; it is healed first, the service after it recovers
  * - `flapping`: the service keeps changing state; restarting it would add to the churn
  * - `no-target`: a rule asked for a healing that no service can receive
+ * - `checked-elsewhere`: another agent sharing the fleet checks and heals this service
  */
 export type NoHealing =
   | 'healing-off'
@@ -21,6 +22,7 @@ export type NoHealing =
   | 'dependency-down'
   | 'flapping'
   | 'no-target'
+  | 'checked-elsewhere'
 
 /** What made the router decide. */
 export type DecisionEvent =
@@ -56,6 +58,8 @@ export interface IncidentRouterDeps {
   logger: Logger
   /** Every decision, for the event stream, counters and logs. */
   decided(decision: Decision): void
+  /** Whether this agent checks the service, and so heals it when down (agents sharing a fleet). @default every service */
+  owns?: (service: string) => boolean
 }
 
 /** An open incident: a service went down and has not been healthy since. */
@@ -205,7 +209,10 @@ export class IncidentRouter {
   #down(event: DecisionEvent, service: string, trigger: HealingTrigger, result?: CheckResult): Decision {
     const status = this.#deps.health.status(service)
     const incident = this.#incidents.get(service)
+    // A service down is healed by the agent that checks it; a rule's other healings (a leak,
+    // a high load) by the agent that judges the rules, the one that saw them.
     const reason =
+      (this.#deps.owns?.(service) === false ? 'checked-elsewhere' : undefined) ??
       this.#cannotHeal(service) ??
       (status.flapping ? 'flapping' : undefined) ??
       (status.blockedBy.length > 0 ? 'dependency-down' : undefined)
