@@ -13,6 +13,7 @@ import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor } from '@noa/health'
 import type { Store } from '@noa/store'
 import { AlertingLeader } from './alerting/leader.ts'
+import { CheckSharing, registerSharingMetrics } from './cluster/sharing.ts'
 import { COMPONENTS, type Component, compose, healingServices, type Parts, serviceChecks } from './compose.ts'
 import type { AgentConfig } from './config/schema.ts'
 import { type AgentApi, createAgentApi } from './http/agent-api.ts'
@@ -67,6 +68,8 @@ export class Agent {
   readonly #clock: Clock
   readonly #log: (component: string) => Logger
   readonly #leader: AlertingLeader
+  /** Present when agents on one PostgreSQL store share the checks. */
+  readonly #sharing: CheckSharing | undefined
   readonly #storeWatch: StoreWatch
   readonly #lifecycle: Lifecycle
   readonly #running = new Map<string, HealingRecord>()
@@ -91,6 +94,22 @@ export class Agent {
     this.#log = deps.logger ?? (() => noopLogger)
     this.#storeWatch = new StoreWatch(parts.store, parts.alerts, opening, this.#clock)
     registerStoreMetrics(parts.registry, this.#storeWatch)
+    this.#sharing =
+      config.cluster.shareChecks && parts.store.type === 'postgres' && this.components.has('health')
+        ? new CheckSharing({
+            leases: parts.store.leases,
+            checks: parts.store.checks,
+            health: parts.health,
+            agentId,
+            ttlMs: config.cluster.memberTtl,
+            // Each agent supervises its own copy of a local service: it watches that copy itself.
+            pinned: (service) => parts.healing.executor(service)?.type === 'local',
+            clock: this.#clock,
+            logger: this.#log('health-check'),
+          })
+        : undefined
+    if (this.#sharing) registerSharingMetrics(parts.registry, this.#sharing)
+    const sharing = this.#sharing
     this.router = new IncidentRouter({
       health: parts.health,
       healing: parts.healing,
@@ -99,6 +118,7 @@ export class Agent {
       leaseRetryMs: Math.max(100, Math.floor(config.selfHealing.leaseTtl / 2)),
       clock: this.#clock,
       logger: this.#log('self-healing'),
+      ...(sharing ? { owns: (service: string) => sharing.owns(service) } : {}),
       decided: (decision) => {
         parts.metrics.decisions.inc({
           event: decision.event,
@@ -123,6 +143,9 @@ export class Agent {
       clock: this.#clock,
       status: () => this.status(),
       store: () => this.#storeWatch.status(),
+      ...(sharing
+        ? { cluster: () => ({ members: sharing.members.length, checkedHere: sharing.checkedHere }) }
+        : {}),
       decide: (id, approve, by, comment) => this.#decide(id, approve, by, comment),
     })
     this.#wire()
@@ -163,11 +186,14 @@ export class Agent {
     })
     health.on('late', (_service, ms) => metrics.lateness.observe(ms / 1000))
     health.on('change', (change) => {
-      store.checks
-        .appendChange(change)
-        .catch((e) => healthLog.warn('cannot store a state change', { error: errorMessage(e) }))
+      // A change of a service another agent checks is that agent's to record and to hook.
+      if (health.checksHere(change.service)) {
+        store.checks
+          .appendChange(change)
+          .catch((e) => healthLog.warn('cannot store a state change', { error: errorMessage(e) }))
+        hooks.emit('change', change)
+      }
       sse.publish('change', change)
-      hooks.emit('change', change)
       this.router.stateChanged(change)
       void this.#evaluate()
     })
@@ -295,6 +321,27 @@ export class Agent {
         },
         stop: () => healing.close(),
       })
+    const sharing = this.#sharing
+    if (sharing && config.healthChecks.enabled)
+      steps.push(
+        // Joins before the first check, so that it checks only its share; leaves after the last.
+        { name: 'shared checks', start: () => sharing.renew(), stop: () => sharing.leave() },
+        loopStep({
+          name: 'shared checks membership',
+          clock,
+          logger: log,
+          intervalMs: sharing.renewEvery,
+          body: () => sharing.renew(),
+        }),
+        loopStep({
+          name: "other agents' results",
+          clock,
+          logger: log,
+          intervalMs: Math.min(10_000, Math.max(1000, Math.floor(config.healthChecks.interval / 2))),
+          firstDelayMs: 0,
+          body: () => sharing.mirror(),
+        }),
+      )
     if (on('health') && config.healthChecks.enabled) {
       // Services the agent has just started need a moment to listen before the first check.
       const supervised = config.services.some((s) => s.executor?.type === 'local')
@@ -357,6 +404,7 @@ export class Agent {
     )
     const checks = health.update(serviceChecks(next))
     const healed = await healing.updateServices(healingServices(next, this.#baseDir))
+    this.#sharing?.reshare()
     this.#config = { ...this.#config, services: next.services }
     round.useConfig(this.#config)
     const result: ReloadResult = {

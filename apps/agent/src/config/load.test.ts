@@ -392,6 +392,23 @@ describe('validateConfig', () => {
     ])
   })
 
+  it('should share the checks only among agents on a postgres store', () => {
+    expect(validateConfig({ cluster: { shareChecks: true } })).toEqual({
+      ok: false,
+      issues: [
+        {
+          path: 'cluster.shareChecks',
+          message: 'sharing the checks needs a postgres store that every agent uses',
+        },
+      ],
+    })
+    const shared = validateConfig(
+      { cluster: { shareChecks: true }, store: { type: 'postgres', connectionString: ref('PG') } },
+      { PG: 'postgres://127.0.0.1/noa' },
+    )
+    expect(shared.ok && shared.config.cluster).toEqual({ shareChecks: true, memberTtl: 30_000 })
+  })
+
   it('should refuse what is not an object', () => {
     expect(validateConfig([])).toEqual({
       ok: false,

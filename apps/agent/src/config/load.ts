@@ -105,6 +105,13 @@ export function validateConfig(input: unknown, env: ConfigEnv = {}): Validated {
     })
   const services = validateServices(rawServices, hc, fail)
   validateChannels(raw, fail)
+  if (config?.cluster.shareChecks && config.store.type !== 'postgres')
+    fail([
+      {
+        path: 'cluster.shareChecks',
+        message: 'sharing the checks needs a postgres store that every agent uses',
+      },
+    ])
 
   if (issues.length > 0 || !config) return { ok: false, issues }
   const { serviceTemplates: _expanded, ...sections } = config

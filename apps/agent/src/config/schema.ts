@@ -354,6 +354,24 @@ export const logsSchema = z
   })
   .prefault({})
 
+/**
+ * Agents on one PostgreSQL store. Alerting always has one leader (the `alerting` lease);
+ * sharing the checks splits the services among the live agents too, so that a fleet too big
+ * for one agent is checked by several.
+ */
+export const clusterSchema = z
+  .strictObject({
+    /**
+     * Each service is checked and healed by one live agent, chosen by hashing; every agent reads
+     * the others' results from the store, so each still shows and alerts on the whole fleet.
+     * Needs a postgres store. @default false
+     */
+    shareChecks: z.boolean().default(false),
+    /** An agent that has not renewed its membership within this is gone: its services move. @default 30000 */
+    memberTtl: z.number().int().min(1000).default(30_000),
+  })
+  .prefault({})
+
 export const watchdogSchema = z
   .strictObject({
     /** Restarts of the agent allowed within `window` before the watchdog gives up. @default 5 */
@@ -411,6 +429,7 @@ function buildSchema<S extends z.ZodType, C extends z.ZodType>(services: S, chan
     hooks: z.array(hookSchema).default([]),
     logs: logsSchema,
     watchdog: watchdogSchema,
+    cluster: clusterSchema,
   })
 }
 

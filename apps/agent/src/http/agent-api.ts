@@ -15,6 +15,7 @@ import type { Parts } from '../compose.ts'
 import type {
   AlertsBody,
   ApprovalsBody,
+  ClusterStatus,
   HealingBody,
   HealthBody,
   ServiceDetail,
@@ -65,6 +66,8 @@ export interface AgentApiDeps {
   clock: Clock
   status(): StatusBody
   store(): StoreStatus
+  /** Present when the checks are shared among agents. */
+  cluster?: () => ClusterStatus
   decide(id: string, approve: boolean, by?: string, comment?: string): Promise<Approval | undefined>
 }
 
@@ -73,7 +76,11 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
   const { parts, clock } = deps
   const { store, health, healing, alerts, audit, round, sse, registry } = parts
   return {
-    health: () => ({ ...health.summary(), store: deps.store() }),
+    health: () => ({
+      ...health.summary(),
+      store: deps.store(),
+      ...(deps.cluster ? { cluster: deps.cluster() } : {}),
+    }),
     status: deps.status,
     hasService: (name) => health.services.some((s) => s.name === name),
     latestMetrics: () => round.latest,

@@ -154,8 +154,16 @@ export interface StoreStatus {
   recovered?: { movedTo: string; at: number }
 }
 
-/** `GET /api/health`: @noa/health's summary, and the state of noa's own store. */
-export type HealthBody = HealthSummary & { store: StoreStatus }
+/** Agents on one PostgreSQL store sharing the checks (`cluster.shareChecks`). */
+export interface ClusterStatus {
+  /** Live agents, this one included. */
+  members: number
+  /** Services this agent checks itself; the others' results are read from the store. */
+  checkedHere: number
+}
+
+/** `GET /api/health`: @noa/health's summary, the state of noa's own store and, when shared, of the checks' sharing. */
+export type HealthBody = HealthSummary & { store: StoreStatus; cluster?: ClusterStatus }
 
 /** `POST /api/reload` (and SIGHUP): each service's fate, and the sections that changed but need a restart. */
 export interface ReloadResult {
