@@ -195,7 +195,7 @@ describe('validateConfig', () => {
       'servces: unknown key; did you mean services?',
       'services.api.check.hedaers: unknown key; did you mean headers?',
       'services.api.critcal: unknown key; did you mean critical?',
-      'services.api.colour: unknown key; allowed: name, check, interval, timeout, retries, backoff, critical, dependsOn, failureThreshold, successThreshold, flapping, metrics, executor, healing',
+      'services.api.colour: unknown key; allowed: name, check, interval, timeout, retries, backoff, critical, dependsOn, failureThreshold, successThreshold, flapping, tags, group, metrics, executor, healing',
       'services.api.executor.shutdownTimeout: unknown key; did you mean shutdownTimeoutMs?',
       'services.api.healing.backup.path: unknown key; did you mean paths?',
       'alerting.channels.console.logLevl: unknown key; did you mean logLevel?',
@@ -389,6 +389,47 @@ describe('validateConfig', () => {
       "serviceTemplates.0.targets.0: the template's check.url uses {{ host }}, which this target does not have (it has: target)",
       "serviceTemplates.0.targets.1: the template's check.url uses {{ host }}, which this target does not have (it has: target)",
       'serviceTemplates.0.template.name: must hold a placeholder such as {{ target }}, so that each of the 2 services gets its own name; found "api"',
+    ])
+  })
+
+  it('should take tags and a group per service, from templates and services.d too, and bound them', () => {
+    const base = mkdtempSync(join(dir, 'tags-'))
+    writeFileSync(
+      join(base, 'noa.json'),
+      JSON.stringify({
+        services: [http('main', 8001, { tags: ['edge', 'eu'], group: 'web' })],
+        serviceTemplates: [
+          {
+            template: http('api-{{ target }}', 8002, { tags: ['api', 'zone-{{ target }}'], group: 'api' }),
+            targets: ['a'],
+          },
+        ],
+      }),
+    )
+    mkdirSync(join(base, 'services.d'))
+    writeFileSync(
+      join(base, 'services.d', 'db.yaml'),
+      'services:\n  - name: db\n    group: data\n    tags: [sql]\n    check: { type: tcp, host: 127.0.0.1, port: 1 }\n',
+    )
+    const result = loadConfigFile(join(base, 'noa.json'))
+    expect(result.ok ? result.config.services.map((s) => [s.name, s.group, s.tags]) : result.issues).toEqual([
+      ['main', 'web', ['edge', 'eu']],
+      ['db', 'data', ['sql']],
+      ['api-a', 'api', ['api', 'zone-a']],
+    ])
+    const bad = validateConfig({
+      services: [
+        http('a', 1, { tags: ['has space', 'x'], group: '' }),
+        http('b', 1, { tags: Array.from({ length: 33 }, (_, i) => `t${i}`) }),
+        http('c', 1, { tags: ['x', 'x'], group: 'g'.repeat(65) }),
+      ],
+    })
+    expect(bad.ok ? [] : formatConfigIssues(bad.issues)).toEqual([
+      'services.a.tags.0: expected 1 or more letters, digits, ".", "_", ":", "/" or "-" (no space or comma); found "has space"',
+      'services.a.group: expected 1 or more letters, digits, ".", "_", ":", "/" or "-" (no space or comma); found ""',
+      'services.b.tags: at most 32 tags; found an array',
+      'services.c.tags: tags must be unique; found an array',
+      `services.c.group: expected at most 64 characters; found "${'g'.repeat(57)}..."`,
     ])
   })
 

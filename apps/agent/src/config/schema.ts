@@ -122,8 +122,30 @@ export const scrapeSchema = z.union([
   }),
 ])
 
+/** Most tags one service may carry; a tag and a group are at most this many characters. */
+export const SERVICE_TAGS_MAX = 32
+export const SERVICE_LABEL_LENGTH = 64
+
+// Tags and groups are shown in the dashboard and used as query values, so they are short
+// words: no spaces or commas (a comma separates tags in `?tag=a,b`).
+const serviceLabel = z
+  .string()
+  .max(SERVICE_LABEL_LENGTH, `expected at most ${SERVICE_LABEL_LENGTH} characters`)
+  .regex(
+    /^[A-Za-z0-9._:/-]+$/,
+    'expected 1 or more letters, digits, ".", "_", ":", "/" or "-" (no space or comma)',
+  )
+
 /** What the agent adds to a service's health check: scraping, its executor and healing overrides. */
 export const serviceExtrasSchema = z.strictObject({
+  /** Free labels to filter the fleet by (`GET /api/services?tag=`), at most 32, unique. @default [] */
+  tags: z
+    .array(serviceLabel)
+    .max(SERVICE_TAGS_MAX, `at most ${SERVICE_TAGS_MAX} tags`)
+    .refine((tags) => new Set(tags).size === tags.length, 'tags must be unique')
+    .optional(),
+  /** The group the dashboard lists the service under (`GET /api/services?group=`). */
+  group: serviceLabel.optional(),
   /** The service's /metrics URL, scraped every metrics round into the snapshot. */
   metrics: scrapeSchema.optional(),
   /** How healing acts on the service (local supervisor, pm2, kubernetes, command, http, ...). */
