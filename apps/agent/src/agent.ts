@@ -18,6 +18,8 @@ import { COMPONENTS, type Component, compose, healingServices, type Parts, servi
 import type { AgentConfig } from './config/schema.ts'
 import { type AgentApi, createAgentApi } from './http/agent-api.ts'
 import type { ReloadResult, StatusBody } from './http/api-types.ts'
+import { FleetFeed } from './http/fleet-feed.ts'
+import { FleetIndex, type FleetMember } from './http/fleet-index.ts'
 import type { SseHub } from './http/sse-hub.ts'
 import { ruleContext } from './incident/facts.ts'
 import { IncidentRouter } from './incident/router.ts'
@@ -27,6 +29,12 @@ import { statusBody } from './status-view.ts'
 import { openAgentStore, registerStoreMetrics, type StoreOpening, StoreWatch } from './store-status.ts'
 
 export { COMPONENTS, type Component } from './compose.ts'
+
+/**
+ * The `status` event carries every service: above this many it would be megabytes every tick,
+ * so bigger fleets get only the `summary` and `services` events.
+ */
+export const STATUS_EVENT_MAX_SERVICES = 1000
 export { DERIVED_SERIES } from './metrics/round.ts'
 
 /** Everything the agent needs from outside: the composition root passes it in. */
@@ -62,6 +70,8 @@ export class Agent {
   /** The narrow API the HTTP layer uses. */
   readonly api: AgentApi
   readonly router: IncidentRouter
+  /** The fleet as `GET /api/services` lists it and the event stream sends it, in deltas. */
+  readonly fleet: FleetFeed
   readonly #parts: Parts
   readonly #baseDir: string
   #config: AgentConfig
@@ -138,8 +148,20 @@ export class Agent {
       // What went down while another agent held the lease is judged now, not at the next change.
       onLead: () => this.#evaluate(),
     })
+    const index = new FleetIndex()
+    this.fleet = new FleetFeed({
+      index,
+      health: parts.health,
+      healing: parts.healing,
+      sse: parts.sse,
+      clock: this.#clock,
+      extras: () => this.#summaryExtras(),
+    })
+    this.fleet.configure(fleetMembers(config, parts.health))
     this.api = createAgentApi({
       parts,
+      fleet: index,
+      summary: () => this.fleet.summary(),
       clock: this.#clock,
       status: () => this.status(),
       store: () => this.#storeWatch.status(),
@@ -193,7 +215,7 @@ export class Agent {
           .catch((e) => healthLog.warn('cannot store a state change', { error: errorMessage(e) }))
         hooks.emit('change', change)
       }
-      sse.publish('change', change)
+      this.fleet.publishChange(change)
       this.router.stateChanged(change)
       void this.#evaluate()
     })
@@ -294,6 +316,7 @@ export class Agent {
         start: () => undefined,
         stop: async () => {
           await hooks.idle()
+          this.fleet.close()
           sse.close()
           system.stop()
           process.stop()
@@ -378,7 +401,8 @@ export class Agent {
         intervalMs: config.dashboard.refreshInterval,
         body: async () => {
           await this.#refreshApprovals()
-          sse.publish('status', this.status())
+          if (this.health.services.length <= STATUS_EVENT_MAX_SERVICES) sse.publish('status', this.status())
+          this.fleet.tick()
         },
       }),
       { name: 'incident router', start: () => undefined, stop: () => this.router.stop() },
@@ -407,6 +431,7 @@ export class Agent {
     this.#sharing?.reshare()
     this.#config = { ...this.#config, services: next.services }
     round.useConfig(this.#config)
+    this.fleet.configure(fleetMembers(this.#config, health))
     const result: ReloadResult = {
       services: {
         added: checks.added,
@@ -500,6 +525,27 @@ export class Agent {
     })
   }
 
+  /** What `/api/summary` shows besides the fleet: `/api/status`'s figures, without its walk over every service. */
+  #summaryExtras(): Pick<StatusBody, 'metrics' | 'alerts' | 'healing'> {
+    const latest = this.#parts.round.latest
+    let firing = 0
+    let pending = 0
+    for (const a of this.#parts.alerts.alerts()) {
+      if (a.state === 'firing') firing++
+      else if (a.state === 'pending') pending++
+    }
+    return {
+      metrics: {
+        cpu: latest?.system.cpu?.usage?.average ?? null,
+        memory: latest?.system.memory?.usagePercent ?? null,
+        errorRate: latest?.application?.requests?.errorRate ?? null,
+        latency: latest?.application?.latency?.average ?? null,
+      },
+      alerts: { firing, pending },
+      healing: { running: this.#running.size, pendingApprovals: this.#pendingApprovals },
+    }
+  }
+
   /** The agent's Prometheus exposition; the system and process gauges refresh as it is written. */
   renderMetrics(format: 'prometheus' | 'openmetrics'): Promise<string> {
     return this.#parts.registry.metrics(format)
@@ -531,4 +577,15 @@ export class Agent {
       })
     }
   }
+}
+
+/** The fleet index's view of the configured services: `critical` as the monitor resolved it. */
+function fleetMembers(config: AgentConfig, health: HealthMonitor): FleetMember[] {
+  const critical = new Map(health.services.map((s) => [s.name, s.critical]))
+  return config.services.map((s) => ({
+    name: s.name,
+    critical: critical.get(s.name) ?? true,
+    group: s.group,
+    tags: s.tags,
+  }))
 }

@@ -153,7 +153,9 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
 
 /** Each service's health check: the service without the agent's extras. */
 export function serviceChecks(config: AgentConfig) {
-  return config.services.map(({ metrics: _m, executor: _e, healing: _h, ...check }) => check)
+  return config.services.map(
+    ({ metrics: _m, executor: _e, healing: _h, tags: _t, group: _g, ...check }) => check,
+  )
 }
 
 /** Each service's healing settings, with the local supervisor's folders resolved against `baseDir`. */

@@ -16,19 +16,26 @@ import type {
   AlertsBody,
   ApprovalsBody,
   ClusterStatus,
+  FleetServicesBody,
   HealingBody,
   HealthBody,
   ServiceDetail,
   StatusBody,
   StoreStatus,
+  SummaryBody,
 } from './api-types.ts'
 import { ANSWER_BYTES, fitting, nextPage } from './budget.ts'
+import type { FleetFilter, FleetIndex } from './fleet-index.ts'
 
 /** What the HTTP layer may ask of the agent: queries, and the few actions a person takes. */
 export interface AgentApi {
   health(): HealthBody
   status(): StatusBody
   hasService(name: string): boolean
+  /** A page of the fleet in name order, filtered (`GET /api/services`). */
+  services(filter: FleetFilter, page: { limit: number; after?: string }): FleetServicesBody
+  /** The fleet in counts (`GET /api/summary`). */
+  summary(): SummaryBody
   latestMetrics(): MetricSnapshot | undefined
   /** The latest `n` snapshots, oldest first, as many of the newest as fit in an answer. */
   recentMetrics(n: number): Promise<{ snapshots: MetricSnapshot[]; omitted: number }>
@@ -68,6 +75,9 @@ export interface AgentApiDeps {
   store(): StoreStatus
   /** Present when the checks are shared among agents. */
   cluster?: () => ClusterStatus
+  /** The fleet's index, kept current by the fleet feed. */
+  fleet: FleetIndex
+  summary(): SummaryBody
   decide(id: string, approve: boolean, by?: string, comment?: string): Promise<Approval | undefined>
 }
 
@@ -82,7 +92,9 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
       ...(deps.cluster ? { cluster: deps.cluster() } : {}),
     }),
     status: deps.status,
-    hasService: (name) => health.services.some((s) => s.name === name),
+    hasService: (name) => deps.fleet.get(name) !== undefined,
+    services: (filter, p) => deps.fleet.query(filter, p),
+    summary: deps.summary,
     latestMetrics: () => round.latest,
     async recentMetrics(n) {
       const { items, omitted } = fitting(await store.snapshots.recent(n), ANSWER_BYTES, true)

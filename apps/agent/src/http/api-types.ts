@@ -57,6 +57,83 @@ export interface StatusBody {
   healing: { running: number; pendingApprovals: number }
 }
 
+/** One service in `GET /api/services` and in the `service` and `services` events. */
+export interface FleetService {
+  name: string
+  state: HealthState
+  critical: boolean
+  flapping: boolean
+  /** The configured group; absent when the service has none. */
+  group?: string
+  tags: string[]
+  /** Epoch ms since when `state` holds; absent while unknown. */
+  since?: number
+  blockedBy: readonly string[]
+  /** Duration of the last check, ms; null before the first. */
+  latencyMs: number | null
+  /** When the last check ended (epoch ms). */
+  lastCheckAt?: number
+  /** What the last check said, while the service is not healthy. */
+  message?: string
+  circuit: 'closed' | 'open'
+  degraded: boolean
+  nextRetryAt?: number
+}
+
+/** `GET /api/services`: one page in name order; `next` is the cursor of the next page, null after the last. */
+export interface FleetServicesBody {
+  services: FleetService[]
+  /** Services that pass the filter, on every page. */
+  total: number
+  next: string | null
+}
+
+/** Services of one group or tag in `GET /api/summary`. */
+export interface FleetGroupCount {
+  name: string
+  total: number
+  /** Unhealthy or error. */
+  down: number
+  unknown: number
+}
+
+/** `GET /api/summary`, and the `summary` SSE event: the fleet in counts, without its list. */
+export interface SummaryBody {
+  timestamp: string
+  health: OverallStatus
+  total: number
+  counts: Record<HealthState, number>
+  /** Critical services that are unhealthy or error. */
+  criticalDown: number
+  flapping: number
+  /** Services whose restart budget is spent. */
+  degraded: number
+  /** The 100 biggest groups, by name; `ungrouped` services have none. */
+  groups: FleetGroupCount[]
+  ungrouped: number
+  /** The 100 most used tags, by name. */
+  tags: FleetGroupCount[]
+  /** Groups and tags beyond the 100 shown. */
+  omitted: { groups: number; tags: number }
+  metrics: StatusBody['metrics']
+  alerts: StatusBody['alerts']
+  healing: StatusBody['healing']
+}
+
+/**
+ * The `services` SSE event: the services that changed since the last one, sent at most every
+ * `dashboard.refreshInterval` and sooner after a change. Over 500 changes, `truncated` is true,
+ * `services` empty, and a client fetches `GET /api/services` again.
+ */
+export interface ServicesDeltaEvent {
+  services: FleetService[]
+  /** Services the configuration no longer has. */
+  removed: string[]
+  truncated: boolean
+  /** How many services changed, those left out included. */
+  changed: number
+}
+
 /** A silence of alerts, Alertmanager's shape. */
 export interface ApiSilence {
   id: string
@@ -127,6 +204,10 @@ export type EscalationEvent = HealingEscalation
 /** Every SSE event the agent sends, by name. */
 export interface SseEvents {
   status: StatusBody
+  summary: SummaryBody
+  service: FleetService
+  services: ServicesDeltaEvent
+  reload: ReloadResult
   metrics: MetricSnapshot
   change: ChangeEvent
   alert: AlertRecord

@@ -33,6 +33,8 @@ function fakeApi(): AgentApi {
     health: () => summary as unknown as ReturnType<AgentApi['health']>,
     status: () => ({ health: 'healthy' }) as unknown as ReturnType<AgentApi['status']>,
     hasService: () => false,
+    services: () => ({ services: [], total: 0, next: null }),
+    summary: () => ({ health: 'unknown', total: 0 }) as unknown as ReturnType<AgentApi['summary']>,
     latestMetrics: () => undefined,
     recentMetrics: fail,
     queryMetrics: async () => ({ series: [], omitted: 0 }),

@@ -23,6 +23,7 @@ import type { AgentConfig } from '../config/schema.ts'
 import { type AgentApi, type Page, toApiSilence } from './agent-api.ts'
 import type { ReloadResult } from './api-types.ts'
 import { requireToken } from './auth.ts'
+import { parseFleetQuery } from './fleet-query.ts'
 import { hostMatcher, requireKnownHost, SECURITY_HEADERS, securityHeaders } from './protect.ts'
 import { createRateLimiter } from './rate-limit.ts'
 
@@ -264,6 +265,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
       ...(omitted > 0 ? { omittedSeries: omitted } : {}),
     })
   })
+  app.get('/api/services', (c) => {
+    const query = parseFleetQuery(c.req.queries())
+    if (!query.ok) return bad(c, query.error)
+    return c.json(agent.services(query.filter, query.page))
+  })
+  app.get('/api/summary', (c) => c.json(agent.summary()))
   app.get('/api/services/:name', async (c) => {
     const name = c.req.param('name')
     if (!agent.hasService(name)) return bad(c, `unknown service ${JSON.stringify(name)}`, 404)

@@ -1,0 +1,136 @@
+import { EventEmitter } from 'node:events'
+import { type CheckResult, FakeClock, type HealthState } from '@noa/core'
+import type { HealthChange, ServiceStatus } from '@noa/health'
+import { describe, expect, it } from 'vitest'
+import type { FleetService, ServicesDeltaEvent, SummaryBody } from './api-types.ts'
+import { FleetFeed } from './fleet-feed.ts'
+import { FleetIndex } from './fleet-index.ts'
+
+/** A health monitor's events and statuses, driven by the test. */
+function setup(n: number) {
+  const clock = new FakeClock(0)
+  const health = new EventEmitter()
+  const states = new Map<string, HealthState>()
+  const blocked = new Map<string, string[]>()
+  const healing = new EventEmitter()
+  const published: Array<{ event: string; data: unknown }> = []
+  const index = new FleetIndex()
+  const feed = new FleetFeed({
+    index,
+    health: {
+      on: health.on.bind(health) as never,
+      status: (name: string) =>
+        ({
+          service: name,
+          state: states.get(name) ?? 'unknown',
+          flapping: false,
+          blockedBy: blocked.get(name) ?? [],
+        }) as unknown as ServiceStatus,
+    },
+    healing: {
+      guardState: () => ({ circuit: 'closed', degraded: false }),
+      on: healing.on.bind(healing) as never,
+    },
+    sse: {
+      publish: (event: string, data: unknown) => {
+        published.push({ event, data: JSON.parse(JSON.stringify(data)) })
+        return published.length
+      },
+    },
+    clock,
+    extras: () => ({
+      metrics: { cpu: null, memory: null, errorRate: null, latency: null },
+      alerts: { firing: 2, pending: 0 },
+      healing: { running: 0, pendingApprovals: 0 },
+    }),
+    maxDelta: 50,
+    maxChangeEventsPerSecond: 10,
+  })
+  const names = Array.from({ length: n }, (_, i) => `s${String(i).padStart(3, '0')}`)
+  feed.configure(names.map((name) => ({ name, critical: name === 's000', group: 'g' })))
+  const change = (service: string, to: CheckResult['state']): HealthChange => {
+    const from = states.get(service) ?? 'unknown'
+    states.set(service, to)
+    const result: CheckResult = {
+      service,
+      state: to,
+      at: clock.now(),
+      durationMs: 7,
+      attempts: 1,
+      message: 'm',
+    }
+    const c: HealthChange = {
+      service,
+      from,
+      to,
+      at: clock.now(),
+      result,
+      critical: service === 's000',
+      blockedBy: [],
+    }
+    health.emit('change', c)
+    return c
+  }
+  return { clock, health, healing, published, feed, names, change, blocked }
+}
+
+describe('FleetFeed', () => {
+  it('should send one changed service as a `service` event once its burst is over', async () => {
+    const { clock, published, change } = setup(5)
+    await clock.advance(300)
+    published.length = 0
+    change('s001', 'error')
+    expect(published).toEqual([])
+    await clock.advance(300)
+    expect(published.map((p) => p.event)).toEqual(['service'])
+    expect(published[0]?.data).toMatchObject({ name: 's001', state: 'error', message: 'm', latencyMs: 7 })
+  })
+
+  it('should coalesce a burst of changes into one bounded `services` event', async () => {
+    const { clock, published, change, names } = setup(200)
+    await clock.advance(300)
+    published.length = 0
+    for (const n of names.slice(0, 30)) change(n, 'unhealthy')
+    await clock.advance(300)
+    expect(published.map((p) => p.event)).toEqual(['services'])
+    const delta = published[0]?.data as ServicesDeltaEvent
+    expect(delta.services.map((s: FleetService) => s.name)).toEqual(names.slice(0, 30))
+    expect(delta).toMatchObject({ removed: [], truncated: false, changed: 30 })
+    published.length = 0
+    for (const n of names.slice(0, 200)) change(n, 'healthy')
+    await clock.advance(300)
+    expect(published).toEqual([
+      { event: 'services', data: { services: [], removed: [], truncated: true, changed: 200 } },
+    ])
+  })
+
+  it('should send at most the bound of `change` events a second', async () => {
+    const { clock, published, change, names, feed } = setup(30)
+    for (const n of names) feed.publishChange(change(n, 'error'))
+    expect(published.filter((p) => p.event === 'change')).toHaveLength(10)
+    expect(feed.suppressedChanges).toBe(20)
+    await clock.advance(1000)
+    feed.publishChange(change('s000', 'healthy'))
+    expect(published.filter((p) => p.event === 'change')).toHaveLength(11)
+  })
+
+  it('should send the summary each tick, after the changes no event announced', async () => {
+    const { clock, published, feed, blocked } = setup(4)
+    await clock.advance(300)
+    published.length = 0
+    // A dependency went down: the dependent's blockedBy changed without an event of its own.
+    blocked.set('s002', ['s001'])
+    feed.tick()
+    expect(published.map((p) => p.event)).toEqual(['service', 'summary'])
+    expect(published[0]?.data).toMatchObject({ name: 's002', blockedBy: ['s001'] })
+    const summary = published[1]?.data as SummaryBody
+    expect(summary).toMatchObject({
+      health: 'unknown',
+      total: 4,
+      counts: { healthy: 0, unhealthy: 0, error: 0, unknown: 4 },
+      criticalDown: 0,
+      groups: [{ name: 'g', total: 4, down: 0, unknown: 4 }],
+      alerts: { firing: 2, pending: 0 },
+    })
+  })
+})

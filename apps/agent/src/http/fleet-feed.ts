@@ -1,0 +1,181 @@
+import type { Clock, HealthState, Timer } from '@noa/core'
+import type { HealthChange, HealthMonitor } from '@noa/health'
+import { overallStatus } from '@noa/health'
+import type { FleetService, StatusBody, SummaryBody } from './api-types.ts'
+import type { FleetIndex, FleetMember, FleetPatch } from './fleet-index.ts'
+import type { SseHub } from './sse-hub.ts'
+
+/** What healing tells the feed: the guard of a service, and when it changes. */
+export interface FleetHealing {
+  guardState(service: string): { circuit: 'closed' | 'open'; degraded: boolean; nextRetryAt?: number }
+  on(event: 'escalation' | 'recovered', listener: (info: { service: string }) => void): unknown
+}
+
+/** Options of {@link FleetFeed}. */
+export interface FleetFeedOptions {
+  index: FleetIndex
+  health: Pick<HealthMonitor, 'on' | 'status'>
+  healing: FleetHealing
+  sse: Pick<SseHub, 'publish'>
+  clock: Clock
+  /** The parts of the summary that are not the fleet's: metrics, alerts and healings. */
+  extras(): Pick<StatusBody, 'metrics' | 'alerts' | 'healing'>
+  /** How long a change waits for others before it is sent, ms. @default 250 */
+  coalesceMs?: number
+  /** Most services in one `services` event; over it the event says `truncated`. @default 500 */
+  maxDelta?: number
+  /** Most `change` events a second; further changes go out only in the `services` event. @default 100 */
+  maxChangeEventsPerSecond?: number
+}
+
+/**
+ * Keeps the fleet index current from the health monitor's and healing's events, and sends the
+ * fleet to event-stream clients as deltas: a change waits `coalesceMs` for the others of its
+ * burst, then goes out as one `service` event (one service) or one `services` event (several,
+ * bounded), so 10,000 changes at once are one frame, not 10,000. Each tick also sends the
+ * `summary` (counts only) and catches what no event announced (a dependent's `blockedBy`).
+ */
+export class FleetFeed {
+  readonly #o: FleetFeedOptions
+  readonly #coalesceMs: number
+  readonly #maxDelta: number
+  readonly #maxChanges: number
+  #flushTimer: Timer | undefined
+  #changeWindow = { start: 0, sent: 0 }
+  /** `change` events left out because of the rate bound, for the log and tests. */
+  suppressedChanges = 0
+
+  constructor(options: FleetFeedOptions) {
+    this.#o = options
+    this.#coalesceMs = options.coalesceMs ?? 250
+    this.#maxDelta = options.maxDelta ?? 500
+    this.#maxChanges = options.maxChangeEventsPerSecond ?? 100
+    const { health, healing, index } = options
+    health.on('result', (result) => {
+      const down = result.state !== 'healthy'
+      index.update(result.service, {
+        latencyMs: result.durationMs,
+        lastCheckAt: result.at,
+        ...(down ? {} : { message: undefined }),
+      })
+    })
+    health.on('change', (change) => this.#applyChange(change))
+    health.on('flapping', (e) => this.#touch(e.service, { flapping: e.flapping, state: e.state }))
+    const guard = ({ service }: { service: string }) => this.#touch(service, this.#guard(service))
+    healing.on('escalation', guard)
+    healing.on('recovered', guard)
+  }
+
+  /** Takes the configured services (start and reload). */
+  configure(members: readonly FleetMember[]): void {
+    this.#o.index.configure(members)
+    this.#scheduleFlush()
+  }
+
+  /**
+   * Sends a `change` event unless this second already had `maxChangeEventsPerSecond` of them;
+   * the `services` event carries every change anyway.
+   */
+  publishChange(change: HealthChange): void {
+    const now = this.#o.clock.now()
+    if (now - this.#changeWindow.start >= 1000) this.#changeWindow = { start: now, sent: 0 }
+    if (this.#changeWindow.sent >= this.#maxChanges) {
+      this.suppressedChanges++
+      return
+    }
+    this.#changeWindow.sent++
+    this.#o.sse.publish('change', change)
+  }
+
+  /** Every refresh interval: reconcile each service, send what changed, then the summary. */
+  tick(): void {
+    const { index, health } = this.#o
+    for (const name of index.names()) {
+      let status: ReturnType<typeof health.status>
+      try {
+        status = health.status(name)
+      } catch {
+        continue // removed between the configuration and this tick
+      }
+      index.update(name, {
+        state: status.state,
+        flapping: status.flapping,
+        blockedBy: [...status.blockedBy],
+        since: status.since,
+        ...this.#guard(name),
+      })
+    }
+    this.flush()
+    this.#o.sse.publish('summary', this.summary())
+  }
+
+  /** Sends the changes gathered so far, if any. */
+  flush(): void {
+    this.#flushTimer?.cancel()
+    this.#flushTimer = undefined
+    const changes = this.#o.index.takeChanges(this.#maxDelta)
+    if (changes.changed === 0) return
+    const [only] = changes.services
+    if (changes.changed === 1 && only) this.#o.sse.publish('service', only)
+    else this.#o.sse.publish('services', changes)
+  }
+
+  /** The `/api/summary` body. */
+  summary(): SummaryBody {
+    const counts = this.#o.index.counts()
+    return {
+      timestamp: new Date(this.#o.clock.now()).toISOString(),
+      health: overallFromCounts(counts.total, counts.counts, counts.criticalDown),
+      ...counts,
+      ...this.#o.extras(),
+    }
+  }
+
+  /** Stops the pending flush. */
+  close(): void {
+    this.#flushTimer?.cancel()
+    this.#flushTimer = undefined
+  }
+
+  #applyChange(change: HealthChange): void {
+    const r = change.result
+    this.#touch(change.service, {
+      state: change.to,
+      since: change.at,
+      critical: change.critical,
+      blockedBy: [...change.blockedBy],
+      latencyMs: r.durationMs,
+      lastCheckAt: r.at,
+      message: change.to === 'healthy' ? undefined : r.message,
+    })
+  }
+
+  #touch(service: string, patch: FleetPatch): void {
+    if (this.#o.index.update(service, patch)) this.#scheduleFlush()
+  }
+
+  #guard(service: string): Pick<FleetService, 'circuit' | 'degraded' | 'nextRetryAt'> {
+    const g = this.#o.healing.guardState(service)
+    return { circuit: g.circuit, degraded: g.degraded, nextRetryAt: g.nextRetryAt }
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushTimer) return
+    this.#flushTimer = this.#o.clock.setTimeout(() => {
+      this.#flushTimer = undefined
+      this.flush()
+    }, this.#coalesceMs)
+  }
+}
+
+/** @noa/health's overall status, from counts instead of the list (same rules). */
+function overallFromCounts(
+  total: number,
+  counts: Record<HealthState, number>,
+  criticalDown: number,
+): SummaryBody['health'] {
+  if (total === 0) return overallStatus([])
+  if (criticalDown > 0) return 'unhealthy'
+  if (counts.unhealthy + counts.error > 0) return 'degraded'
+  return counts.unknown > 0 ? 'unknown' : 'healthy'
+}
