@@ -2,7 +2,16 @@ import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 import { App, parseRoute } from './app.tsx'
 import { createFakeAgent, ok } from './test-utils/fake-agent.ts'
-import { alert, approval, healing, health, serviceStatus, status, T0 } from './test-utils/fixtures.ts'
+import {
+  alert,
+  approval,
+  fleetService,
+  healing,
+  serviceStatus,
+  servicesPage,
+  summary,
+  T0,
+} from './test-utils/fixtures.ts'
 import { renderLive } from './test-utils/render.tsx'
 
 function fleet() {
@@ -10,9 +19,10 @@ function fleet() {
     serviceStatus({ service: 'api', critical: true, dependsOn: ['db'] }),
     serviceStatus({ service: 'db' }),
   ]
+  const listed = [fleetService({ name: 'api', critical: true }), fleetService({ name: 'db' })]
   const agent = createFakeAgent({
-    'GET /api/status': ok(status(services)),
-    'GET /api/health': ok(health(services)),
+    'GET /api/summary': ok(summary(listed)),
+    'GET /api/services': (call) => ok(servicesPage(listed, call.path)),
     'GET /api/alerts': ok({ alerts: [alert()], silences: [] }),
     'GET /api/healing': ok({ healings: [healing()], approvals: [approval()] }),
     'GET /api/metrics/query': (call) => {
@@ -34,7 +44,7 @@ function fleet() {
       })
     },
   })
-  return { agent, services }
+  return { agent, services, listed }
 }
 
 describe('parseRoute', () => {
@@ -62,13 +72,13 @@ describe('App', () => {
   })
 
   it('should go live on the stream and apply status and change events', async () => {
-    const { agent, services } = fleet()
+    const { agent, listed } = fleet()
     renderLive(<App />, agent)
     await screen.findByTestId('tile-db')
     await waitFor(() => expect(agent.streams).toBe(1))
     expect(screen.getByTestId('connection').textContent).not.toContain('Live')
     act(() =>
-      agent.emit('status', status(services, { metrics: { cpu: 95, memory: 10, errorRate: 0, latency: 5 } })),
+      agent.emit('summary', summary(listed, { metrics: { cpu: 95, memory: 10, errorRate: 0, latency: 5 } })),
     )
     await waitFor(() => expect(screen.getByTestId('connection').textContent).toContain('Live'))
     await waitFor(() =>
@@ -77,22 +87,10 @@ describe('App', () => {
       ).toBe('95.0 %, critical'),
     )
     act(() =>
-      agent.emit('change', {
-        service: 'db',
-        from: 'healthy',
-        to: 'error',
-        at: T0,
-        critical: false,
-        blockedBy: [],
-        result: {
-          service: 'db',
-          state: 'error',
-          at: T0,
-          durationMs: 3000,
-          attempts: 3,
-          message: 'connect ECONNREFUSED',
-        },
-      }),
+      agent.emit(
+        'service',
+        fleetService({ name: 'db', state: 'error', latencyMs: 3000, message: 'connect ECONNREFUSED' }),
+      ),
     )
     const db = await screen.findByTestId('tile-db')
     await waitFor(() => expect(within(db).getByText('Error')).toBeTruthy())
@@ -101,11 +99,11 @@ describe('App', () => {
   })
 
   it('should keep the last values on screen, marked stale, while the agent is unreachable, and resume', async () => {
-    const { agent, services } = fleet()
+    const { agent, listed } = fleet()
     renderLive(<App />, agent, { refreshMs: 200 })
     await screen.findByTestId('tile-api')
     await waitFor(() => expect(agent.streams).toBe(1))
-    act(() => agent.emit('status', status(services)))
+    act(() => agent.emit('summary', summary(listed)))
     await waitFor(() => expect(screen.getByTestId('connection').textContent).toContain('Live'))
     act(() => agent.down(true))
     await waitFor(() =>
@@ -118,16 +116,40 @@ describe('App', () => {
     expect(screen.getByRole('main').className).toBe('is-stale')
     act(() => agent.down(false))
     await waitFor(() => expect(agent.streams).toBe(1))
-    act(() => agent.emit('status', status(services)))
+    act(() => agent.emit('summary', summary(listed)))
     await waitFor(() => expect(screen.getByTestId('connection').textContent).toContain('Live'))
     const resumed = agent.calls.filter((c) => c.path === '/api/sse').at(-1)
     expect(resumed?.headers['last-event-id']).toBe('1')
   })
 
+  it('should show the counts, tiles only for the services down of a big fleet, and all of them in the list', async () => {
+    const listed = Array.from({ length: 60 }, (_, i) =>
+      fleetService({
+        name: `s${String(i).padStart(2, '0')}`,
+        state: i === 7 || i === 42 ? 'error' : 'healthy',
+      }),
+    )
+    const agent = createFakeAgent({
+      'GET /api/summary': ok(summary(listed)),
+      'GET /api/services': (call) => ok(servicesPage(listed, call.path)),
+      'GET /api/alerts': ok({ alerts: [], silences: [] }),
+      'GET /api/healing': ok({ healings: [], approvals: [] }),
+    })
+    renderLive(<App />, agent, { live: false })
+    await screen.findByTestId('tile-s42')
+    expect(screen.getAllByTestId(/^tile-/).map((t) => t.dataset.testid)).toEqual(['tile-s07', 'tile-s42'])
+    expect(screen.getByText('The 2 services down; the list below has all 60.')).toBeTruthy()
+    const counts = screen.getByTestId('fleet-summary')
+    expect(within(counts).getByText('Services').nextSibling?.textContent).toBe('60')
+    expect(within(counts).getByText('Error').nextSibling?.textContent).toBe('2')
+    await waitFor(() => expect(screen.getByTestId('fleet-count').textContent).toBe('60 services'))
+    expect(screen.getByText('Fleet Degraded')).toBeTruthy()
+  })
+
   it('should say what to configure when the agent has no service', async () => {
     const agent = createFakeAgent({
-      'GET /api/status': ok(status([])),
-      'GET /api/health': ok(health([])),
+      'GET /api/summary': ok(summary([])),
+      'GET /api/services': ok({ services: [], total: 0, next: null }),
       'GET /api/alerts': ok({ alerts: [], silences: [] }),
       'GET /api/healing': ok({ healings: [], approvals: [] }),
     })

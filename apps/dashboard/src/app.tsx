@@ -3,7 +3,7 @@ import { ConnectionBanner } from './components/connection-banner.tsx'
 import { StatusBadge } from './components/status-badge.tsx'
 import { TokenForm } from './components/token-form.tsx'
 import { useSse } from './data/sse.ts'
-import { useStatus } from './data/status.ts'
+import { useSummary } from './data/summary.ts'
 import { OverviewPage } from './pages/overview.page.tsx'
 import { ServicePage } from './pages/service.page.tsx'
 
@@ -39,9 +39,9 @@ function useRoute(): Route {
 /** The dashboard: header (overall status, connection, token) and the routed page. */
 export function App() {
   const route = useRoute()
-  const status = useStatus()
+  const summary = useSummary()
   const connection = useSse()
-  const overall = status.data?.health
+  const overall = summary.data?.health
   useEffect(() => {
     document.title = overall ? `noa — ${overall}` : 'noa'
   }, [overall])
@@ -55,11 +55,11 @@ export function App() {
           <a href="#/">noa</a>
         </h1>
         {overall ? <StatusBadge state={overall} prefix="Fleet" /> : null}
-        <ConnectionBanner connection={connection} updatedAt={status.updatedAt} error={status.error} />
+        <ConnectionBanner connection={connection} updatedAt={summary.updatedAt} error={summary.error} />
         <TokenForm />
       </header>
-      <main id="main" tabIndex={-1} className={status.error ? 'is-stale' : undefined}>
-        {route.page === 'service' ? <ServicePage name={route.name} /> : <OverviewPage status={status} />}
+      <main id="main" tabIndex={-1} className={summary.error ? 'is-stale' : undefined}>
+        {route.page === 'service' ? <ServicePage name={route.name} /> : <OverviewPage summary={summary} />}
       </main>
     </>
   )

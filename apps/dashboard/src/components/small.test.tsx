@@ -1,9 +1,8 @@
 import { fireEvent, render, screen } from '@testing-library/react'
 import { describe, expect, it, vi } from 'vitest'
-import { serviceStatus, T0 } from '../test-utils/fixtures.ts'
+import { fleetService, T0 } from '../test-utils/fixtures.ts'
 import { ConnectionBanner } from './connection-banner.tsx'
 import { RangePicker } from './range-picker.tsx'
-import { ServiceList } from './service-list.tsx'
 import { ServiceTile } from './service-tile.tsx'
 import { StatusBadge } from './status-badge.tsx'
 import { TokenForm } from './token-form.tsx'
@@ -35,19 +34,14 @@ describe('ServiceTile', () => {
       <ul>
         <ServiceTile
           now={T0}
-          service={serviceStatus({
-            service: 'web',
+          service={fleetService({
+            name: 'web',
             state: 'unhealthy',
             flapping: true,
             blockedBy: ['db', 'cache'],
-            lastResult: {
-              service: 'web',
-              state: 'unhealthy',
-              at: T0 - 65_000,
-              durationMs: 1500,
-              attempts: 2,
-              message: 'expected status 200, got 503',
-            },
+            lastCheckAt: T0 - 65_000,
+            latencyMs: 1500,
+            message: 'expected status 200, got 503',
           })}
         />
       </ul>,
@@ -67,8 +61,13 @@ describe('ServiceTile', () => {
       <ul>
         <ServiceTile
           now={T0}
-          service={serviceStatus({ service: 'api', state: 'error' })}
-          healing={{ circuit: 'open', degraded: true, nextRetryAt: T0 + 20_000 }}
+          service={fleetService({
+            name: 'api',
+            state: 'error',
+            circuit: 'open',
+            degraded: true,
+            nextRetryAt: T0 + 20_000,
+          })}
         />
       </ul>,
     )
@@ -78,8 +77,7 @@ describe('ServiceTile', () => {
       <ul>
         <ServiceTile
           now={T0}
-          service={serviceStatus({ service: 'api', state: 'error' })}
-          healing={{ circuit: 'open', degraded: false }}
+          service={fleetService({ name: 'api', state: 'error', circuit: 'open', degraded: false })}
         />
       </ul>,
     )
@@ -87,11 +85,7 @@ describe('ServiceTile', () => {
     expect(screen.getByText('Healing keeps failing; no retry scheduled: a person must act')).toBeTruthy()
     rerender(
       <ul>
-        <ServiceTile
-          now={T0}
-          service={serviceStatus({ service: 'api' })}
-          healing={{ circuit: 'closed', degraded: false }}
-        />
+        <ServiceTile now={T0} service={fleetService({ name: 'api' })} />
       </ul>,
     )
     expect(screen.queryByText(/Healing keeps failing|Restart budget/)).toBeNull()
@@ -102,31 +96,13 @@ describe('ServiceTile', () => {
       <ul>
         <ServiceTile
           now={T0}
-          service={serviceStatus({ service: 'new', state: 'unknown', lastResult: undefined })}
+          service={fleetService({ name: 'new', state: 'unknown', latencyMs: null, lastCheckAt: undefined })}
         />
       </ul>,
     )
     expect(screen.getByText('Unknown')).toBeTruthy()
     expect(screen.getByText('never')).toBeTruthy()
     expect(screen.getByText('—')).toBeTruthy()
-  })
-})
-
-describe('ServiceList', () => {
-  it('should put down services first, then by name', () => {
-    render(
-      <ServiceList
-        now={T0}
-        services={[
-          serviceStatus({ service: 'b' }),
-          serviceStatus({ service: 'a' }),
-          serviceStatus({ service: 'z', state: 'error', critical: true, since: undefined }),
-        ]}
-      />,
-    )
-    const rows = screen.getAllByRole('row').slice(1)
-    expect(rows.map((r) => r.querySelector('a')?.textContent)).toEqual(['z', 'a', 'b'])
-    expect(rows[0]!.textContent).toContain('Critical')
   })
 })
 

@@ -1,69 +1,70 @@
-import { useState } from 'react'
+import { useMemo, useState } from 'react'
 import { AlertsFeed } from '../components/alerts-feed.tsx'
 import { Approvals } from '../components/approvals.tsx'
 import { EmptyState } from '../components/empty-state.tsx'
+import { FleetList } from '../components/fleet-list.tsx'
+import { FleetSummary } from '../components/fleet-summary.tsx'
 import { Gauge } from '../components/gauge.tsx'
 import { HealingTimeline } from '../components/healing-timeline.tsx'
 import { RangePicker } from '../components/range-picker.tsx'
-import { ServiceList } from '../components/service-list.tsx'
 import { StatusGrid } from '../components/service-tile.tsx'
 import { TimeChart } from '../components/time-chart.tsx'
 import { useActions } from '../data/actions.ts'
 import { useAlerts } from '../data/alerts.ts'
+import { useFleet } from '../data/fleet.ts'
+import type { FleetQuery } from '../data/fleet-model.ts'
 import { useHealing } from '../data/healing.ts'
-import { useHealth } from '../data/health.ts'
 import type { RangeKey } from '../data/metrics.ts'
 import { SERIES, useMetricsRange } from '../data/metrics.ts'
 import { useNow } from '../data/now.ts'
 import type { Resource } from '../data/resource.ts'
-import type { Point, ServiceStatus, StatusBody } from '../data/types.ts'
+import type { Point, SummaryBody } from '../data/types.ts'
 import { formatMs, formatPercent, formatRate } from '../format.ts'
 
 const CHART_SERIES = Object.values(SERIES)
 const asPercent = (points: readonly Point[] = []) => points.map(([t, v]): Point => [t, v * 100])
 
-/** Services from /api/health, or from /api/status until the summary arrives. */
-function servicesOf(health: ServiceStatus[] | undefined, status: StatusBody | undefined): ServiceStatus[] {
-  if (health) return health
-  return (status?.services ?? []).map((s) => ({
-    service: s.name,
-    state: s.state,
-    critical: s.critical,
-    flapping: s.flapping,
-    blockedBy: s.blockedBy,
-    dependsOn: [],
-    consecutiveFailures: 0,
-    consecutiveSuccesses: 0,
-  }))
-}
+/** A fleet up to this many services gets a tile each; a bigger one gets tiles for those down only. */
+export const MAX_TILES = 48
+const EVERY: FleetQuery = {}
+const DOWN: FleetQuery = { states: ['unhealthy', 'error'] }
 
-/** The overview: health grid, gauges, charts, services, alerts, healing and approvals. */
-export function OverviewPage({ status }: { status: Resource<StatusBody> }) {
-  const health = useHealth()
+/** The overview: fleet counts and tiles, gauges, charts, every service, alerts, healing and approvals. */
+export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
   const alerts = useAlerts()
   const healing = useHealing()
   const actions = useActions()
   const [range, setRange] = useState<RangeKey>('1h')
   const metrics = useMetricsRange(CHART_SERIES, range)
   const now = useNow()
+  const total = summary.data?.total
+  const big = total !== undefined && total > MAX_TILES
+  const tiles = useFleet(big ? DOWN : EVERY, { limit: MAX_TILES, maxPages: 1, refreshOnSummary: true })
+  const tileServices = useMemo(() => tiles.services.slice(0, MAX_TILES), [tiles.services])
 
-  const services = servicesOf(health.data?.services, status.data)
-  const loaded = health.data !== undefined || status.data !== undefined
-  if (loaded && services.length === 0) return <EmptyState />
-  if (!loaded)
+  if (total === 0) return <EmptyState />
+  if (!summary.data)
     return (
       <p className="muted" role="status">
-        {status.error ?? health.error ?? 'Loading…'}
+        {summary.error ?? 'Loading…'}
       </p>
     )
 
-  const m = status.data?.metrics
+  const m = summary.data.metrics
   const s = metrics.series
   const chart = { from: metrics.from, to: metrics.to, resetKey: range }
   return (
     <>
       <section aria-label="System health" className="section">
-        <StatusGrid services={services} healing={status.data?.services} now={now} />
+        <FleetSummary summary={summary.data} />
+        {big ? (
+          <p className="muted">
+            {tiles.total ? `The ${tiles.total} services down` : 'No service is down'}
+            {tiles.total && tiles.total > MAX_TILES ? ` (the first ${MAX_TILES} by name)` : ''}; the list
+            below has all {total}.
+          </p>
+        ) : null}
+        <StatusGrid services={tileServices} now={now} />
       </section>
 
       <section aria-label="Resources" className="gauges">
@@ -78,11 +79,10 @@ export function OverviewPage({ status }: { status: Resource<StatusBody> }) {
             <span className="muted">Avg latency</span> <strong>{formatMs(m?.latency)}</strong>
           </p>
           <p>
-            <span className="muted">Alerts firing</span> <strong>{status.data?.alerts.firing ?? 0}</strong>
+            <span className="muted">Alerts firing</span> <strong>{summary.data.alerts.firing}</strong>
           </p>
           <p>
-            <span className="muted">Healings running</span>{' '}
-            <strong>{status.data?.healing.running ?? 0}</strong>
+            <span className="muted">Healings running</span> <strong>{summary.data.healing.running}</strong>
           </p>
         </div>
       </section>
@@ -134,8 +134,9 @@ export function OverviewPage({ status }: { status: Resource<StatusBody> }) {
         />
       </div>
 
+      <FleetList summary={summary.data} now={now} />
+
       <div className="columns">
-        <ServiceList services={services} now={now} />
         <Approvals
           approvals={healing.data?.approvals ?? []}
           canAct={actions.canAct}

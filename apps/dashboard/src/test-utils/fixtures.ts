@@ -1,10 +1,13 @@
 import type {
   AlertRecord,
   Approval,
+  FleetService,
+  FleetServicesBody,
   HealingRecord,
   HealthSummary,
   ServiceStatus,
   StatusBody,
+  SummaryBody,
 } from '../data/types.ts'
 
 export const T0 = Date.UTC(2026, 10, 28, 12, 0, 0)
@@ -102,6 +105,83 @@ export function approval(over: Partial<Approval> = {}): Approval {
     requestedAt: T0 - 10_000,
     expiresAt: T0 + 3_600_000,
     status: 'pending',
+    ...over,
+  }
+}
+
+/** One service as `GET /api/services` lists it: healthy, checked 5 s before T0 in 12 ms. */
+export function fleetService(over: Partial<FleetService> & { name: string }): FleetService {
+  return {
+    state: 'healthy',
+    critical: false,
+    flapping: false,
+    tags: [],
+    since: T0 - 60_000,
+    blockedBy: [],
+    latencyMs: 12,
+    lastCheckAt: T0 - 5000,
+    circuit: 'closed',
+    degraded: false,
+    ...over,
+  }
+}
+
+/** `GET /api/services` answered from `services`, honouring state, q, group, tag, limit and cursor as the agent does. */
+export function servicesPage(services: readonly FleetService[], path: string): FleetServicesBody {
+  const url = new URL(path, 'http://x')
+  const states = url.searchParams.get('state')?.split(',')
+  const q = url.searchParams.get('q')?.toLowerCase()
+  const group = url.searchParams.get('group')
+  const tag = url.searchParams.get('tag')
+  const limit = Number(url.searchParams.get('limit') ?? 100)
+  const after = url.searchParams.get('cursor')
+  const all = [...services]
+    .sort((a, b) => (a.name < b.name ? -1 : 1))
+    .filter(
+      (s) =>
+        (!states || states.includes(s.state)) &&
+        (!q || s.name.toLowerCase().includes(q)) &&
+        (!group || s.group === group) &&
+        (!tag || s.tags.includes(tag)),
+    )
+  const rest = after ? all.filter((s) => s.name > after) : all
+  const page = rest.slice(0, limit)
+  return { services: page, total: all.length, next: rest.length > limit ? page.at(-1)!.name : null }
+}
+
+/** `GET /api/summary` of `services`. */
+export function summary(services: readonly FleetService[], over: Partial<SummaryBody> = {}): SummaryBody {
+  const counts = { healthy: 0, unhealthy: 0, error: 0, unknown: 0 }
+  for (const s of services) counts[s.state]++
+  const isDown = (s: FleetService) => s.state === 'unhealthy' || s.state === 'error'
+  const down = services.filter(isDown)
+  const byName = (key: (s: FleetService) => readonly string[]) => {
+    const m = new Map<string, { name: string; total: number; down: number; unknown: number }>()
+    for (const s of services)
+      for (const name of key(s)) {
+        const c = m.get(name) ?? { name, total: 0, down: 0, unknown: 0 }
+        c.total++
+        if (isDown(s)) c.down++
+        if (s.state === 'unknown') c.unknown++
+        m.set(name, c)
+      }
+    return [...m.values()].sort((a, b) => (a.name < b.name ? -1 : 1))
+  }
+  return {
+    timestamp: new Date(T0).toISOString(),
+    health: down.some((s) => s.critical) ? 'unhealthy' : down.length > 0 ? 'degraded' : 'healthy',
+    total: services.length,
+    counts,
+    criticalDown: down.filter((s) => s.critical).length,
+    flapping: services.filter((s) => s.flapping).length,
+    degraded: services.filter((s) => s.degraded).length,
+    groups: byName((s) => (s.group ? [s.group] : [])),
+    ungrouped: services.filter((s) => !s.group).length,
+    tags: byName((s) => s.tags),
+    omitted: { groups: 0, tags: 0 },
+    metrics: { cpu: 42.5, memory: 61.25, errorRate: 0.0125, latency: 120 },
+    alerts: { firing: 1, pending: 0 },
+    healing: { running: 0, pendingApprovals: 1 },
     ...over,
   }
 }
