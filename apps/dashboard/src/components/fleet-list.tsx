@@ -1,4 +1,4 @@
-import { useDeferredValue, useEffect, useMemo, useState } from 'react'
+import { useEffect, useMemo, useState } from 'react'
 import { useFleet } from '../data/fleet.ts'
 import { type FleetQuery, type FleetRow, groupRows } from '../data/fleet-model.ts'
 import type { FleetService, HealthState, SummaryBody } from '../data/types.ts'
@@ -78,9 +78,10 @@ export function FleetList({ summary, now }: { summary: SummaryBody | undefined; 
     }),
     [q, stateFilter, group, tag],
   )
-  const fleet = useFleet(query)
-  // Grouping 10,000 rows is quick, but not on every keystroke's render: React may defer it.
-  const services = useDeferredValue(fleet.services)
+  // A first page of 200 fills the screen; the rest follow 1000 at a time.
+  const fleet = useFleet(query, { firstLimit: 200 })
+  // One pass over the list, only when it changes (a page, a delta), not on every scroll.
+  const services = fleet.services
   const rows = useMemo(() => groupRows(services), [services])
   const shown = services.length
   const total = fleet.total

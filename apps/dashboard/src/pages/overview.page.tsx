@@ -6,9 +6,9 @@ import { FleetList } from '../components/fleet-list.tsx'
 import { FleetSummary } from '../components/fleet-summary.tsx'
 import { Gauge } from '../components/gauge.tsx'
 import { HealingTimeline } from '../components/healing-timeline.tsx'
+import { LazyTimeChart as TimeChart } from '../components/lazy-time-chart.tsx'
 import { RangePicker } from '../components/range-picker.tsx'
 import { StatusGrid } from '../components/service-tile.tsx'
-import { TimeChart } from '../components/time-chart.tsx'
 import { useActions } from '../data/actions.ts'
 import { useAlerts } from '../data/alerts.ts'
 import { useFleet } from '../data/fleet.ts'
@@ -43,11 +43,18 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
   const tileServices = useMemo(() => tiles.services.slice(0, MAX_TILES), [tiles.services])
 
   if (total === 0) return <EmptyState />
+  // The list does not wait for the counts: both are asked for at once, so the first rows of a
+  // big fleet show as soon as their page arrives.
+  // Keyed, so React keeps it (and its loaded pages) when the rest of the page arrives around it.
+  const list = <FleetList key="fleet-list" summary={summary.data} now={now} />
   if (!summary.data)
     return (
-      <p className="muted" role="status">
-        {summary.error ?? 'Loading…'}
-      </p>
+      <>
+        <p className="muted" role="status">
+          {summary.error ?? 'Loading…'}
+        </p>
+        {summary.error ? null : list}
+      </>
     )
 
   const m = summary.data.metrics
@@ -134,7 +141,7 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
         />
       </div>
 
-      <FleetList summary={summary.data} now={now} />
+      {list}
 
       <div className="columns">
         <Approvals
