@@ -5,6 +5,11 @@ import { type Clock, systemClock, type Timer } from '@noa/core'
 export interface SseHubOptions {
   /** Events kept for `Last-Event-ID` resume. @default 1000 */
   bufferSize?: number
+  /**
+   * Bytes of events kept for resume: a fleet's `services` deltas can be large, so the ring is
+   * bounded by size as well as by count (the oldest go first). @default 8388608 (8 MiB)
+   */
+  bufferBytes?: number
   /** Interval of the keep-alive comment. @default 15000 */
   heartbeatMs?: number
   /** Bytes a client may have unsent before it is dropped as too slow. @default 1048576 */
@@ -37,6 +42,8 @@ export class SseHub {
   readonly #clients = new Set<ServerResponse>()
   readonly #ring: BufferedEvent[] = []
   readonly #bufferSize: number
+  readonly #bufferBytes: number
+  #ringBytes = 0
   readonly #maxQueuedBytes: number
   readonly #maxClients: number
   readonly #heartbeatMs: number
@@ -48,6 +55,7 @@ export class SseHub {
 
   constructor(options: SseHubOptions = {}) {
     this.#bufferSize = options.bufferSize ?? 1000
+    this.#bufferBytes = options.bufferBytes ?? 8 * 1024 * 1024
     this.#maxQueuedBytes = options.maxQueuedBytes ?? 1024 * 1024
     this.#maxClients = options.maxClients ?? 2000
     this.#heartbeatMs = options.heartbeatMs ?? 15_000
@@ -70,7 +78,12 @@ export class SseHub {
     const name = event.replace(/[\r\n]/g, '')
     const frame = `id: ${id}\nevent: ${name}\ndata: ${JSON.stringify(data)}\n\n`
     this.#ring.push({ id, frame })
-    if (this.#ring.length > this.#bufferSize) this.#ring.shift()
+    this.#ringBytes += frame.length
+    while (
+      this.#ring.length > this.#bufferSize ||
+      (this.#ringBytes > this.#bufferBytes && this.#ring.length > 1)
+    )
+      this.#ringBytes -= this.#ring.shift()!.frame.length
     this.stats.published++
     for (const res of this.#clients) this.#write(res, frame)
     return id
