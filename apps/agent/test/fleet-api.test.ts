@@ -264,6 +264,7 @@ describe('fleet events on /api/sse', () => {
         5000,
         'a summary that counts them',
       )
+      expect(client.events.map((e) => e.event)).toContain('status')
 
       // Every service goes down at once: a handful of frames, not one per service.
       const burst = client.events.length
@@ -278,6 +279,50 @@ describe('fleet events on /api/sse', () => {
       const frames = deltas(client.events.slice(burst))
       expect(new Set(frames.flat().map((s) => s.name)).size).toBe(N - 3)
       expect(frames.length).toBeLessThanOrEqual(6)
+    } finally {
+      client.close()
+    }
+  })
+})
+
+describe('a fleet of 10,000 services', () => {
+  const N = 10_000
+  let t: TestAgent
+  beforeAll(async () => {
+    // Configured, not checked: this measures the answers and events, not the checks.
+    const config = fleetConfig('http://127.0.0.1:9', N, 3_600_000, 300)
+    t = await startAgent({ ...config, healthChecks: { ...config.healthChecks, enabled: false } })
+  }, 60_000)
+  afterAll(async () => {
+    await t?.close()
+  })
+
+  it('should page through it in 10 answers of 1000 and count it, each quickly', async () => {
+    let cursor: string | null = null
+    let seen = 0
+    let slowest = 0
+    do {
+      const started = performance.now()
+      const query: string = cursor ? `&cursor=${cursor}` : ''
+      const page = await get<FleetServicesBody>(`${t.url}/api/services?limit=1000${query}`)
+      slowest = Math.max(slowest, performance.now() - started)
+      seen += page.body.services.length
+      cursor = page.body.next
+    } while (cursor !== null)
+    expect(seen).toBe(N)
+    // Generous for a busy 2-core machine; a sort of the fleet per request would still pass,
+    // a walk over every service's full status per request would not.
+    expect(slowest).toBeLessThan(1000)
+    const summary = await get<SummaryBody>(`${t.url}/api/summary`)
+    expect(summary.body).toMatchObject({ total: N, counts: { unknown: N } })
+    expect(summary.body.groups).toHaveLength(4)
+  })
+
+  it('should send the summary each tick and no status event with 10,000 services in it', async () => {
+    const client = listen(`${t.url}/api/sse`)
+    try {
+      await until(() => client.events.filter((e) => e.event === 'summary').length >= 2, 5000, 'two summaries')
+      expect(client.events.map((e) => e.event)).not.toContain('status')
     } finally {
       client.close()
     }
