@@ -86,6 +86,9 @@ describe('dashboard with 10,000 services in Chromium', () => {
     expect(timings.firstRowsInPage).toBeLessThan(2000)
     // The runner's view (launch of the navigation to the row seen by a polling locator) as well.
     expect(timings.firstRowsWall).toBeLessThan(2500)
+    // On screen, not only in the document: the list comes right after the counts.
+    const first = await page.getByTestId(`row-${fleetName(0)}`).boundingBox()
+    expect(first!.y + first!.height).toBeLessThanOrEqual(900)
     expect(await page.getByTestId('fleet-summary').getByText('Services').locator('..').textContent()).toBe(
       `Services${COUNT}`,
     )

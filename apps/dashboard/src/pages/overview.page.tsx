@@ -74,6 +74,8 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
         <StatusGrid services={tileServices} now={now} />
       </section>
 
+      {list}
+
       <section aria-label="Resources" className="gauges">
         <Gauge label="CPU usage" value={m?.cpu ?? s[SERIES.cpu]?.at(-1)?.[1]} />
         <Gauge label="Memory usage" value={m?.memory ?? s[SERIES.memory]?.at(-1)?.[1]} />
@@ -140,8 +142,6 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
           ]}
         />
       </div>
-
-      {list}
 
       <div className="columns">
         <Approvals
