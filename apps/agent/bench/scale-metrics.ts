@@ -2,7 +2,7 @@
 
 /** The agent's counters the scale bench follows. */
 export interface Counts {
-  /** Sum of noa_checks_total over every service and state. */
+  /** Sum of noa_check_results_total over every state (noa_checks_total per service stops at its series limit). */
   checks: number
   /** noa_check_lateness_seconds buckets, cumulative, in `le` order. */
   lateness: Array<{ le: number; count: number }>
@@ -13,7 +13,7 @@ export function readCounts(text: string): Counts {
   let checks = 0
   const lateness: Array<{ le: number; count: number }> = []
   for (const line of text.split('\n')) {
-    if (line.startsWith('noa_checks_total{')) checks += Number(line.slice(line.lastIndexOf(' ') + 1))
+    if (line.startsWith('noa_check_results_total{')) checks += Number(line.slice(line.lastIndexOf(' ') + 1))
     else if (line.startsWith('noa_check_lateness_seconds_bucket{')) {
       const le = /le="([^"]+)"/.exec(line)?.[1] ?? '+Inf'
       lateness.push({

@@ -193,6 +193,7 @@ export class Agent {
     const healLog = this.#log('self-healing')
     health.on('result', (result) => {
       metrics.checks.inc({ service: result.service, state: result.state })
+      metrics.results.inc({ state: result.state })
       metrics.duration.labels({ service: result.service }).observe(result.durationMs / 1000)
       store.checks
         .append(result)
