@@ -507,6 +507,11 @@ export class Agent {
     return this.#view.body()
   }
 
+  /** The `/api/status` body as JSON bytes, cached until it would differ (a large fleet's body is megabytes). */
+  statusJson(): Uint8Array {
+    return this.#view.json()
+  }
+
   /** The agent's Prometheus exposition; the system and process gauges refresh as it is written. */
   renderMetrics(format: 'prometheus' | 'openmetrics'): Promise<string> {
     return this.#parts.registry.metrics(format)

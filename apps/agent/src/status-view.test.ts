@@ -69,4 +69,21 @@ describe('StatusView', () => {
     health.update([...services, { name: 'new', check: { type: 'http', url: 'http://127.0.0.1:1/new' } }])
     expect(view.body().services.map((s) => s.name)).toEqual(['svc-0', 'svc-1', 'new'])
   })
+
+  it('should answer the same JSON bytes until the body would differ', async () => {
+    const { clock, health, view } = world(50)
+    const a = view.json()
+    await clock.advance(10)
+    expect(view.json()).toBe(a)
+    expect(JSON.parse(Buffer.from(a).toString())).toMatchObject({
+      health: 'unknown',
+      services: expect.any(Array),
+    })
+    health.report('svc-3', { state: 'error', message: 'down' })
+    const b = view.json()
+    expect(b).not.toBe(a)
+    expect(JSON.parse(Buffer.from(b).toString()).services[3]).toMatchObject({ name: 'svc-3', state: 'error' })
+    await clock.advance(1000)
+    expect(view.json()).not.toBe(b)
+  })
 })
