@@ -254,6 +254,8 @@ describe('HealthMonitor', () => {
       random: () => 0.5,
       firstRunJitterMs: 1000,
       firstRunRate: 100,
+      // The spread alone (the tick grid has its own test).
+      scheduleTickMs: 0,
       checkers: { http: checker },
       services: [
         ...Array.from({ length: n - 1 }, (_, i) => svc(`s${i}`, { interval: 30_000 })),
@@ -278,6 +280,33 @@ describe('HealthMonitor', () => {
     await clock.advance(6_000)
     const second = all.filter((c) => c.host === 's300').map((c) => c.at)
     expect(second).toEqual([3005, 33_005])
+  })
+
+  it('should start scheduled checks on the tick grid, together, interval after interval', async () => {
+    const clock = new FakeClock()
+    const draws = [0.05, 0.31, 0.99]
+    const slow: Behaviour = async () => {
+      await clock.sleep(30)
+      return { state: 'healthy' }
+    }
+    const { monitor, times } = build(
+      clock,
+      { a: slow, b: slow, c: slow },
+      {
+        random: () => draws.shift() ?? 0,
+        firstRunJitterMs: 1_000,
+        scheduleTickMs: 100,
+        services: ['a', 'b', 'c'].map((name) => svc(name, { interval: 10_000, retries: 0 })),
+      },
+    )
+    monitor.start()
+    await clock.advance(21_000)
+    // Jitter 50, 310 and 990 ms: each starts at the next tick, then exactly one interval later.
+    expect([times('a'), times('b'), times('c')]).toEqual([
+      [100, 10_100, 20_100],
+      [400, 10_400, 20_400],
+      [1_000, 11_000, 21_000],
+    ])
   })
 
   it('should keep the first-run jitter for a fleet that fits in it', async () => {

@@ -97,6 +97,11 @@ export const monitorSettingsSchema = z.object({
    * @default 100
    */
   firstRunRate: z.number().positive().default(100),
+  /**
+   * Scheduled checks start on a grid of this many ms (up to one tick after their interval),
+   * together with the others due in the same tick; 0 starts each at its own time. @default 100
+   */
+  scheduleTickMs: z.number().int().min(0).max(1000).default(100),
 })
 
 /** Options of {@link createHealthMonitor}. */
@@ -184,6 +189,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   readonly #deadlines: Deadlines
   readonly #firstRunJitterMs: number
   readonly #firstRunRate: number
+  readonly #tickMs: number
   readonly #checkers = new Map<CheckType, Checker<never>>()
   /** The services that depend directly on each service. */
   readonly #dependents = new Map<string, string[]>()
@@ -206,6 +212,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
         concurrency: options.concurrency,
         firstRunJitterMs: options.firstRunJitterMs,
         firstRunRate: options.firstRunRate,
+        scheduleTickMs: options.scheduleTickMs,
       },
       { reportInput: true },
     )
@@ -227,6 +234,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     this.#deadlines = new Deadlines(this.#clock)
     this.#firstRunJitterMs = parsed.data.firstRunJitterMs
     this.#firstRunRate = parsed.data.firstRunRate
+    this.#tickMs = parsed.data.scheduleTickMs
     this.#overrides = options.checkers
     for (const service of services) this.#add(service)
     this.#indexDependents()
@@ -536,16 +544,24 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     return checker as unknown as Checker<Extract<CheckOptions, { type: T }>>
   }
 
+  /**
+   * Sets the service's next check `delayMs` from now, on the tick grid: checks due within one
+   * tick start together, so that a busy monitor wakes once per tick instead of once per check
+   * (at 333 checks a second the wake-ups, not the checks, were most of the CPU). The next due
+   * time follows from this one, not from when the timer fired: no drift, interval after interval.
+   */
   #schedule(entry: Entry, delayMs: number) {
-    entry.dueAt = this.#clock.monotonic() + delayMs
+    const now = this.#clock.monotonic()
+    const tick = this.#tickMs
+    const due = tick > 0 ? Math.ceil((now + delayMs) / tick) * tick : now + delayMs
+    entry.dueAt = due
     entry.timer = this.#clock.setTimeout(() => {
       entry.timer = undefined
-      const started = this.#clock.monotonic()
       this.#after(this.#check(entry), () => {
         if (!this.#running || entry.timer || entry.removed || !this.#checksHere(entry)) return
-        this.#schedule(entry, Math.max(0, entry.service.interval - (this.#clock.monotonic() - started)))
+        this.#schedule(entry, Math.max(0, due + entry.service.interval - this.#clock.monotonic()))
       })
-    }, delayMs)
+    }, due - now)
   }
 
   /**
