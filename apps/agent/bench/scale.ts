@@ -299,8 +299,11 @@ async function sharedAgents(port: number, services: number, n: number) {
   const agents: AgentProcess[] = []
   try {
     console.log(`\n${services} services, ${n} agents sharing the checks on PostgreSQL (schema ${schema})`)
+    // A connection string is a secret to the config: it comes from the environment the agents inherit.
+    process.env.NOA_SCALE_POSTGRES_URL = url
     const cfg = config(port, services, {
-      store: { type: 'postgres', connectionString: url, schema },
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: the config's ${NAME}, read from the environment
+      store: { type: 'postgres', connectionString: '${NOA_SCALE_POSTGRES_URL}', schema },
       cluster: { shareChecks: true },
     })
     for (let i = 0; i < n; i++) {
