@@ -309,6 +309,33 @@ describe('HealthMonitor', () => {
     ])
   })
 
+  it('should keep the interval on the tick grid with a clock that moves between two reads', async () => {
+    // performance.now() moves on between two reads: a due time rebuilt from a delay lands a
+    // hair after the grid point and slipped a whole tick at every interval (300 ms became 400).
+    class CreepingClock extends FakeClock {
+      #creep = 0
+      override monotonic() {
+        this.#creep += 0.001
+        return super.monotonic() + this.#creep
+      }
+    }
+    const clock = new CreepingClock()
+    const { monitor, times } = build(
+      clock,
+      { a: healthy },
+      {
+        firstRunJitterMs: 0,
+        scheduleTickMs: 100,
+        services: [svc('a', { interval: 300, timeout: 100, retries: 0 })],
+      },
+    )
+    monitor.start()
+    await clock.advance(3_000)
+    expect(times('a')).toHaveLength(10)
+    const gaps = times('a').map((t, i, all) => (i === 0 ? 300 : Math.round(t - all[i - 1]!)))
+    expect(new Set(gaps)).toEqual(new Set([300]))
+  })
+
   it('should keep the first-run jitter for a fleet that fits in it', async () => {
     const clock = new FakeClock()
     const { monitor, times } = build(

@@ -551,15 +551,22 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
    * time follows from this one, not from when the timer fired: no drift, interval after interval.
    */
   #schedule(entry: Entry, delayMs: number) {
+    this.#scheduleAt(entry, this.#clock.monotonic() + delayMs)
+  }
+
+  /** Sets the next check at monotonic time `at` (on the grid at or after it); see {@link #schedule}. */
+  #scheduleAt(entry: Entry, at: number) {
     const now = this.#clock.monotonic()
     const tick = this.#tickMs
-    const due = tick > 0 ? Math.ceil((now + delayMs) / tick) * tick : now + delayMs
+    // Absolute times, not delays: `now + (due - now)` is not always `due` in floating point,
+    // and one ulp over a grid point would cost a whole tick at every interval.
+    const due = tick > 0 ? Math.ceil(at / tick) * tick : at
     entry.dueAt = due
     entry.timer = this.#clock.setTimeout(() => {
       entry.timer = undefined
       this.#after(this.#check(entry), () => {
         if (!this.#running || entry.timer || entry.removed || !this.#checksHere(entry)) return
-        this.#schedule(entry, Math.max(0, due + entry.service.interval - this.#clock.monotonic()))
+        this.#scheduleAt(entry, Math.max(due + entry.service.interval, this.#clock.monotonic()))
       })
     }, due - now)
   }
