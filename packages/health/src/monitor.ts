@@ -92,7 +92,7 @@ export const monitorSettingsSchema = z.object({
   /**
    * First checks started per second, on average, when more services start at once than one
    * second (or `firstRunJitterMs`, if longer) holds at this rate: their first checks are then spread evenly over
-   * `services / firstRunRate` seconds, never longer than each one's interval, so that a large
+   * `services / firstRunRate` seconds, never longer than 90 % of each one's interval, so that a large
    * fleet runs at its steady rate from the start instead of in one burst per interval.
    * @default 100
    */
@@ -406,7 +406,9 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     }
     for (let k = 0; k < n; k++) {
       const entry = entries[k]!
-      const span = Math.min(window, entry.service.interval)
+      // 90 % of the interval at most: the last first check, its tick and its answer still
+      // come within one interval of the start.
+      const span = Math.min(window, entry.service.interval * 0.9)
       this.#begin(entry, Math.floor(((k + this.#random()) * span) / n))
     }
   }
