@@ -14,6 +14,7 @@ import type { HealthMonitor } from '@noa/health'
 import type { Store } from '@noa/store'
 import { AlertingLeader } from './alerting/leader.ts'
 import { CheckSharing, registerSharingMetrics } from './cluster/sharing.ts'
+import { Coalescer } from './coalesce.ts'
 import { COMPONENTS, type Component, compose, healingServices, type Parts, serviceChecks } from './compose.ts'
 import type { AgentConfig } from './config/schema.ts'
 import { type AgentApi, createAgentApi } from './http/agent-api.ts'
@@ -25,7 +26,7 @@ import { ruleContext } from './incident/facts.ts'
 import { IncidentRouter } from './incident/router.ts'
 import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
 import type { Collected } from './metrics/round.ts'
-import { statusBody } from './status-view.ts'
+import { StatusView } from './status-view.ts'
 import { openAgentStore, registerStoreMetrics, type StoreOpening, StoreWatch } from './store-status.ts'
 
 export { COMPONENTS, type Component } from './compose.ts'
@@ -82,6 +83,9 @@ export class Agent {
   readonly #sharing: CheckSharing | undefined
   readonly #storeWatch: StoreWatch
   readonly #lifecycle: Lifecycle
+  /** Rule evaluations asked for by events: one per burst, not one per change (each reads the whole fleet). */
+  readonly #evaluations: Coalescer
+  readonly #view: StatusView
   readonly #running = new Map<string, HealingRecord>()
   /** The latest escalation of each service, in words, for the rules' `{{ $escalation }}`. */
   readonly #escalations = new Map<string, string>()
@@ -102,6 +106,16 @@ export class Agent {
     this.sse = parts.sse
     this.#clock = deps.clock ?? systemClock
     this.#log = deps.logger ?? (() => noopLogger)
+    this.#evaluations = new Coalescer({ task: () => this.#evaluate(), clock: this.#clock })
+    this.#view = new StatusView({
+      health: parts.health,
+      healing: parts.healing,
+      alerts: parts.alerts,
+      round: parts.round,
+      clock: this.#clock,
+      runningHealings: () => this.#running.size,
+      pendingApprovals: () => this.#pendingApprovals,
+    })
     this.#storeWatch = new StoreWatch(parts.store, parts.alerts, opening, this.#clock)
     registerStoreMetrics(parts.registry, this.#storeWatch)
     this.#sharing =
@@ -201,6 +215,7 @@ export class Agent {
     const healLog = this.#log('self-healing')
     health.on('result', (result) => {
       metrics.checks.inc({ service: result.service, state: result.state })
+      metrics.results.inc({ state: result.state })
       metrics.duration.labels({ service: result.service }).observe(result.durationMs / 1000)
       store.checks
         .append(result)
@@ -217,7 +232,7 @@ export class Agent {
       }
       this.fleet.publishChange(change)
       this.router.stateChanged(change)
-      void this.#evaluate()
+      this.#evaluations.request()
     })
     healing.on('process-exit', (exit) => {
       healLog.warn('supervised process exited', {
@@ -266,11 +281,11 @@ export class Agent {
       this.#escalations.set(escalation.service, escalation.message)
       metrics.escalations.inc({ service: escalation.service, kind: escalation.kind })
       sse.publish('escalation', escalation)
-      void this.#evaluate()
+      this.#evaluations.request()
     })
     healing.on('recovered', ({ service }) => {
       this.#escalations.delete(service)
-      void this.#evaluate()
+      this.#evaluations.request()
     })
     alerts.on('alert', (alert) => {
       sse.publish('alert', alert)
@@ -282,11 +297,11 @@ export class Agent {
     // directly, and the store rules judge at once instead of at the next round.
     alerts.on('outbox-failed', ({ error }) => {
       this.#log('alerts').error('cannot write notifications to the outbox; sending them directly', { error })
-      void this.#evaluate()
+      this.#evaluations.request()
     })
     alerts.on('outbox-recovered', () => {
       this.#log('alerts').info('the outbox can be written again')
-      void this.#evaluate()
+      this.#evaluations.request()
     })
     alerts.on('action', (action) => {
       if (action.kind === 'gc') (globalThis as { gc?: () => void }).gc?.()
@@ -443,7 +458,7 @@ export class Agent {
     }
     this.#log('agent').info('configuration reloaded', { ...result.services, notApplied })
     sse.publish('reload', result)
-    void this.#evaluate()
+    this.#evaluations.request()
     return result
   }
 
@@ -460,6 +475,7 @@ export class Agent {
   async stop(): Promise<void> {
     if (this.#stopped) return
     this.#stopped = true
+    await this.#evaluations.stop()
     await this.#lifecycle.stop()
     this.#log('agent').info('agent stopped')
   }
@@ -513,16 +529,12 @@ export class Agent {
 
   /** The `/api/status` body, from memory only (it must stay fast). */
   status(): StatusBody {
-    const { health, healing, alerts, round } = this.#parts
-    return statusBody({
-      health,
-      healing,
-      alerts,
-      round,
-      clock: this.#clock,
-      runningHealings: () => this.#running.size,
-      pendingApprovals: () => this.#pendingApprovals,
-    })
+    return this.#view.body()
+  }
+
+  /** The `/api/status` body as JSON bytes, cached until it would differ (a large fleet's body is megabytes). */
+  statusJson(): Uint8Array {
+    return this.#view.json()
   }
 
   /** What `/api/summary` shows besides the fleet: `/api/status`'s figures, without its walk over every service. */

@@ -62,6 +62,11 @@ export class StoreWatch {
     this.#clock = clock
   }
 
+  /** The store's write buffer: what waits and what was given up. */
+  stats(): { buffered: number; dropped: number } {
+    return this.#store.stats()
+  }
+
   status(): StoreStatus {
     const health = this.#store.health()
     const outboxFailing = !this.#alerts.stats().outboxAvailable
@@ -99,6 +104,16 @@ export function registerStoreMetrics(registry: Registry, watch: StoreWatch): voi
     name: 'noa_store_recovered',
     help: 'Set to 1 for an hour after a corrupt store was moved aside and a fresh one created',
     collect: (gauge) => gauge.set(watch.facts().storeRecovered ? 1 : 0),
+  })
+  registry.gauge({
+    name: 'noa_store_pending_writes',
+    help: 'Writes waiting: the next batch of check results, or the retry buffer of a PostgreSQL outage',
+    collect: (gauge) => gauge.set(watch.stats().buffered),
+  })
+  registry.gauge({
+    name: 'noa_store_dropped_writes',
+    help: 'Writes given up because the store could not keep up (its bounded buffer was full) since the agent started',
+    collect: (gauge) => gauge.set(watch.stats().dropped),
   })
   registry.gauge({
     name: 'noa_store_failed_writes',

@@ -235,6 +235,125 @@ describe('HealthMonitor', () => {
     expect(times('hung')).toEqual([500, 30_500])
   })
 
+  it('should spread the first checks of a large fleet evenly, at most firstRunRate a second and within one interval', async () => {
+    const clock = new FakeClock()
+    const first = new Map<string, number>()
+    const all: Array<{ host: string; at: number }> = []
+    const checker: Checker<HttpCheckOptions> = {
+      run(target) {
+        const host = target.url.slice(7, target.url.indexOf('/', 7))
+        const at = clock.now() - START
+        all.push({ host, at })
+        if (!first.has(host)) first.set(host, at)
+        return Promise.resolve({ state: 'healthy' as const })
+      },
+    }
+    const n = 600
+    const monitor = createHealthMonitor({
+      clock,
+      random: () => 0.5,
+      firstRunJitterMs: 1000,
+      firstRunRate: 100,
+      // The spread alone (the tick grid has its own test).
+      scheduleTickMs: 0,
+      checkers: { http: checker },
+      services: [
+        ...Array.from({ length: n - 1 }, (_, i) => svc(`s${i}`, { interval: 30_000 })),
+        // A short interval bounds its own spread: its first check is within its interval.
+        svc('short', { interval: 2_000, timeout: 1_000 }),
+      ],
+    })
+    monitors.push(monitor)
+    monitor.start()
+    await clock.advance(30_000)
+    expect(first.size).toBe(n)
+    // 600 services at 100 a second: over 6 s, 100 in each second, the k-th at (k + 0.5) * 10 ms
+    // (the last slot is the short one's, counted apart).
+    const perSecond = [0, 0, 0, 0, 0, 0, 0]
+    for (const [host, at] of first) if (host !== 'short') perSecond[Math.floor(at / 1000)]!++
+    expect(perSecond).toEqual([100, 100, 100, 100, 100, 99, 0])
+    expect(first.get('s0')).toBe(5)
+    expect(first.get('s599')).toBeUndefined()
+    expect(first.get('s598')).toBe(5985)
+    // Its spread is 90 % of its interval: checked once within the interval, tick and answer included.
+    expect(first.get('short')).toBe(Math.floor((599.5 * 1800) / 600))
+    // The phase holds: each service comes back one interval after its first check.
+    await clock.advance(6_000)
+    const second = all.filter((c) => c.host === 's300').map((c) => c.at)
+    expect(second).toEqual([3005, 33_005])
+  })
+
+  it('should start scheduled checks on the tick grid, together, interval after interval', async () => {
+    const clock = new FakeClock()
+    const draws = [0.05, 0.31, 0.99]
+    const slow: Behaviour = async () => {
+      await clock.sleep(30)
+      return { state: 'healthy' }
+    }
+    const { monitor, times } = build(
+      clock,
+      { a: slow, b: slow, c: slow },
+      {
+        random: () => draws.shift() ?? 0,
+        firstRunJitterMs: 1_000,
+        scheduleTickMs: 100,
+        services: ['a', 'b', 'c'].map((name) => svc(name, { interval: 10_000, retries: 0 })),
+      },
+    )
+    monitor.start()
+    await clock.advance(21_000)
+    // Jitter 50, 310 and 990 ms: each starts at the next tick, then exactly one interval later.
+    expect([times('a'), times('b'), times('c')]).toEqual([
+      [100, 10_100, 20_100],
+      [400, 10_400, 20_400],
+      [1_000, 11_000, 21_000],
+    ])
+  })
+
+  it('should keep the interval on the tick grid with a clock that moves between two reads', async () => {
+    // performance.now() moves on between two reads: a due time rebuilt from a delay lands a
+    // hair after the grid point and slipped a whole tick at every interval (300 ms became 400).
+    class CreepingClock extends FakeClock {
+      #creep = 0
+      override monotonic() {
+        this.#creep += 0.001
+        return super.monotonic() + this.#creep
+      }
+    }
+    const clock = new CreepingClock()
+    const { monitor, times } = build(
+      clock,
+      { a: healthy },
+      {
+        firstRunJitterMs: 0,
+        scheduleTickMs: 100,
+        services: [svc('a', { interval: 300, timeout: 100, retries: 0 })],
+      },
+    )
+    monitor.start()
+    await clock.advance(3_000)
+    expect(times('a')).toHaveLength(10)
+    const gaps = times('a').map((t, i, all) => (i === 0 ? 300 : Math.round(t - all[i - 1]!)))
+    expect(new Set(gaps)).toEqual(new Set([300]))
+  })
+
+  it('should keep the first-run jitter for a fleet that fits in it', async () => {
+    const clock = new FakeClock()
+    const { monitor, times } = build(
+      clock,
+      { a: healthy, b: healthy },
+      {
+        random: () => 0.5,
+        firstRunJitterMs: 1_000,
+        firstRunRate: 100,
+        services: [svc('a', { interval: 30_000 }), svc('b', { interval: 30_000 })],
+      },
+    )
+    monitor.start()
+    await clock.advance(1_000)
+    expect([...times('a'), ...times('b')]).toEqual([500, 500])
+  })
+
   it('should check the dependencies of a falling service, and the dependents of a recovering one, before announcing', async () => {
     const clock = new FakeClock()
     // db is down from 1 s to 60.2 s; api fails while db is down, as a real dependent does.

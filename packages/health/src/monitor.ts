@@ -89,6 +89,19 @@ export const monitorSettingsSchema = z.object({
   concurrency: z.number().int().positive().default(64),
   /** The first run of each service waits a random delay up to this (bounded by its interval), ms. @default 1000 */
   firstRunJitterMs: z.number().int().min(0).default(1000),
+  /**
+   * First checks started per second, on average, when more services start at once than one
+   * second (or `firstRunJitterMs`, if longer) holds at this rate: their first checks are then spread evenly over
+   * `services / firstRunRate` seconds, never longer than 90 % of each one's interval, so that a large
+   * fleet runs at its steady rate from the start instead of in one burst per interval.
+   * @default 100
+   */
+  firstRunRate: z.number().positive().default(100),
+  /**
+   * Scheduled checks start on a grid of this many ms (up to one tick after their interval),
+   * together with the others due in the same tick; 0 starts each at its own time. @default 100
+   */
+  scheduleTickMs: z.number().int().min(0).max(1000).default(100),
 })
 
 /** Options of {@link createHealthMonitor}. */
@@ -175,6 +188,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   readonly #limiter: Limiter
   readonly #deadlines: Deadlines
   readonly #firstRunJitterMs: number
+  readonly #firstRunRate: number
+  readonly #tickMs: number
   readonly #checkers = new Map<CheckType, Checker<never>>()
   /** The services that depend directly on each service. */
   readonly #dependents = new Map<string, string[]>()
@@ -193,7 +208,12 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   constructor(options: HealthMonitorOptions) {
     super()
     const parsed = monitorSettingsSchema.safeParse(
-      { concurrency: options.concurrency, firstRunJitterMs: options.firstRunJitterMs },
+      {
+        concurrency: options.concurrency,
+        firstRunJitterMs: options.firstRunJitterMs,
+        firstRunRate: options.firstRunRate,
+        scheduleTickMs: options.scheduleTickMs,
+      },
       { reportInput: true },
     )
     let services: ServiceCheck[] = []
@@ -213,6 +233,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     this.#limiter = new Limiter(parsed.data.concurrency)
     this.#deadlines = new Deadlines(this.#clock)
     this.#firstRunJitterMs = parsed.data.firstRunJitterMs
+    this.#firstRunRate = parsed.data.firstRunRate
+    this.#tickMs = parsed.data.scheduleTickMs
     this.#overrides = options.checkers
     for (const service of services) this.#add(service)
     this.#indexDependents()
@@ -276,12 +298,14 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
         out.changed.push(name)
       }
     }
+    const fresh: Entry[] = []
     for (const service of next) {
       if (this.#entries.has(service.name)) continue
       if (!out.changed.includes(service.name)) out.added.push(service.name)
       const entry = this.#add(service)
-      if (this.#running && this.#checksHere(entry)) this.#begin(entry)
+      if (this.#running && this.#checksHere(entry)) fresh.push(entry)
     }
+    this.#beginAll(fresh)
     // Configuration order, as a fresh monitor would have it.
     this.#list.sort(
       (a, b) => next.indexOf(wanted.get(a.service.name)!) - next.indexOf(wanted.get(b.service.name)!),
@@ -317,7 +341,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     if (this.#running) return
     this.#running = true
     this.#stop = this.#newStop()
-    for (const entry of this.#entries.values()) if (this.#checksHere(entry)) this.#begin(entry)
+    this.#beginAll(this.#list.filter((entry) => this.#checksHere(entry)))
   }
 
   /**
@@ -328,15 +352,18 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   checkOnly(names: ReadonlySet<string> | undefined): void {
     this.#only = names
     if (!this.#running) return
-    for (const entry of this.#entries.values()) {
+    // An agent that leaves hands its share to the others at once: spread like a start.
+    const back: Entry[] = []
+    for (const entry of this.#list) {
       const here = this.#checksHere(entry)
-      if (here && !entry.timer && !entry.run) this.#begin(entry)
+      if (here && !entry.timer && !entry.run) back.push(entry)
       else if (!here && entry.timer) {
         entry.timer.cancel()
         entry.timer = undefined
         entry.dueAt = undefined
       }
     }
+    this.#beginAll(back)
   }
 
   /** Whether this monitor checks the service itself (see {@link checkOnly}). */
@@ -359,10 +386,37 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     this.#apply(entry, result, false, false)
   }
 
-  /** Schedules a service's first check (after the first-run jitter) and listens to its process. */
-  #begin(entry: Entry): void {
+  /**
+   * Schedules the first checks of services that start together. A few start within the
+   * first-run jitter; more than a second holds at `firstRunRate` are spread evenly, the k-th of n
+   * at a random point of the k-th slice of the window: 10,000 services due within one second
+   * would come back as one burst every interval, each check late by the whole queue.
+   */
+  #beginAll(entries: readonly Entry[]): void {
+    const n = entries.length
+    const window = (n * 1000) / this.#firstRunRate
+    // Up to a second's worth at the rate keeps the jitter (0: at once, as tests and `noa` ask).
+    if (window <= Math.max(this.#firstRunJitterMs, 1000)) {
+      for (const entry of entries)
+        this.#begin(
+          entry,
+          jitterDelay(Math.min(this.#firstRunJitterMs, entry.service.interval), this.#random),
+        )
+      return
+    }
+    for (let k = 0; k < n; k++) {
+      const entry = entries[k]!
+      // 90 % of the interval at most: the last first check, its tick and its answer still
+      // come within one interval of the start.
+      const span = Math.min(window, entry.service.interval * 0.9)
+      this.#begin(entry, Math.floor(((k + this.#random()) * span) / n))
+    }
+  }
+
+  /** Schedules a service's first check after `delayMs` and listens to its process. */
+  #begin(entry: Entry, delayMs: number): void {
     const { service } = entry
-    this.#schedule(entry, jitterDelay(Math.min(this.#firstRunJitterMs, service.interval), this.#random))
+    this.#schedule(entry, delayMs)
     if (service.check.type === 'process' && service.check.handle?.on) {
       const handle: ProcessHandle = service.check.handle
       entry.exitListener = (code, signal) =>
@@ -492,16 +546,31 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     return checker as unknown as Checker<Extract<CheckOptions, { type: T }>>
   }
 
+  /**
+   * Sets the service's next check `delayMs` from now, on the tick grid: checks due within one
+   * tick start together, so that a busy monitor wakes once per tick instead of once per check
+   * (at 333 checks a second the wake-ups, not the checks, were most of the CPU). The next due
+   * time follows from this one, not from when the timer fired: no drift, interval after interval.
+   */
   #schedule(entry: Entry, delayMs: number) {
-    entry.dueAt = this.#clock.monotonic() + delayMs
+    this.#scheduleAt(entry, this.#clock.monotonic() + delayMs)
+  }
+
+  /** Sets the next check at monotonic time `at` (on the grid at or after it); see {@link #schedule}. */
+  #scheduleAt(entry: Entry, at: number) {
+    const now = this.#clock.monotonic()
+    const tick = this.#tickMs
+    // Absolute times, not delays: `now + (due - now)` is not always `due` in floating point,
+    // and one ulp over a grid point would cost a whole tick at every interval.
+    const due = tick > 0 ? Math.ceil(at / tick) * tick : at
+    entry.dueAt = due
     entry.timer = this.#clock.setTimeout(() => {
       entry.timer = undefined
-      const started = this.#clock.monotonic()
       this.#after(this.#check(entry), () => {
         if (!this.#running || entry.timer || entry.removed || !this.#checksHere(entry)) return
-        this.#schedule(entry, Math.max(0, entry.service.interval - (this.#clock.monotonic() - started)))
+        this.#scheduleAt(entry, Math.max(due + entry.service.interval, this.#clock.monotonic()))
       })
-    }, delayMs)
+    }, due - now)
   }
 
   /**

@@ -151,7 +151,7 @@ export interface MaintenanceReport {
 
 /** Counters of writes the store could not make at once. */
 export interface StoreStats {
-  /** Writes waiting in the retry buffer (PostgreSQL outage). */
+  /** Writes waiting: PostgreSQL's retry buffer (an outage), SQLite's next batch of check results. */
   buffered: number
   /** Writes given up because the buffer was full, since the store was opened. */
   dropped: number

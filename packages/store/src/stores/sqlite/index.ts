@@ -1,12 +1,14 @@
 import { accessSync, constants } from 'node:fs'
 import { dirname, resolve } from 'node:path'
-import { errorMessage, noopLogger, systemClock } from '@noa/core'
+import { type CheckResult, errorMessage, noopLogger, systemClock } from '@noa/core'
 import type { z } from 'zod'
+import { Batcher } from '../../batch.ts'
 import { isStoreError, StoreError } from '../../errors.ts'
 import { createHealthTracker } from '../../health.ts'
 import { runMaintenance } from '../../maintenance.ts'
 import { parseOptions, resolveCommon, type StoreRuntime } from '../../options.ts'
-import type { Store, StoreRecovery } from '../../store.ts'
+import { checkResult } from '../../records.ts'
+import type { CheckStore, Store, StoreRecovery } from '../../store.ts'
 import { loadDriver, openConnection } from './connection.ts'
 import { sqliteError, withoutPath } from './errors.ts'
 import { bindMaintenance } from './maintenance.ts'
@@ -147,11 +149,30 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     return Object.fromEntries(methods) as ReturnType<typeof bind>[K]
   }
 
+  // Check results come one by one at the checks' pace: written in batches, one commit each.
+  const checkBatch = new Batcher<CheckResult>({
+    clock,
+    write: (results) => exec.write('append check results', () => current().insertChecks(results)),
+  })
+  const forwardedChecks = forward('checks')
+  /** Reads see every result appended before them. */
+  const flushed = () => checkBatch.flush().catch(() => undefined)
+  const checks: CheckStore = {
+    ...forwardedChecks,
+    async append(result) {
+      checkResult(result)
+      if (closed) throw new StoreError('the SQLite store is closed', { path })
+      return checkBatch.add(result)
+    },
+    results: (q) => flushed().then(() => forwardedChecks.results(q)),
+    latest: () => flushed().then(() => forwardedChecks.latest()),
+  }
+
   return {
     type: 'sqlite',
     samples: forward('samples'),
     snapshots: forward('snapshots'),
-    checks: forward('checks'),
+    checks,
     outbox: forward('outbox'),
     alerts: forward('alerts'),
     healing: forward('healing'),
@@ -160,11 +181,14 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     silences: forward('silences'),
     maintain: (now = clock.now()) =>
       exec.write('maintenance', () => runMaintenance(current().driver, common, now)),
-    flush: async () => {},
-    stats: () => ({ buffered: 0, dropped: 0 }),
+    flush: () => checkBatch.flush(),
+    stats: () => ({ buffered: checkBatch.pending, dropped: checkBatch.dropped }),
     health: () => health.health(),
     async close() {
       if (closed) return
+      await checkBatch
+        .flush()
+        .catch((e) => logger.warn('check results lost at close', { error: errorMessage(e) }))
       closed = true
       db.close()
     },

@@ -77,6 +77,41 @@ describe('createSqliteStore', () => {
     raw.close()
   })
 
+  it('should write check results in batches: on time, before a read, on flush and at close', async () => {
+    const path = nextPath()
+    const clock = new FakeClock()
+    const rows = () => {
+      const raw = new Database(path, { readonly: true })
+      const n = raw.prepare('SELECT count(*) FROM check_results').pluck().get()
+      raw.close()
+      return n
+    }
+    const result = (at: number) => ({
+      service: 'api',
+      state: 'healthy' as const,
+      at,
+      durationMs: 1,
+      attempts: 1,
+    })
+    const a = await createSqliteStore({ path, clock })
+    const first = a.checks.append(result(1))
+    void a.checks.append(result(2))
+    expect(a.stats().buffered).toBe(2)
+    expect(rows()).toBe(0)
+    await clock.advance(200)
+    await first
+    expect(rows()).toBe(2)
+    void a.checks.append(result(3))
+    expect((await a.checks.results()).map((r) => r.at)).toEqual([3, 2, 1])
+    void a.checks.append(result(4))
+    await a.flush()
+    expect(rows()).toBe(4)
+    void a.checks.append(result(5))
+    await a.close()
+    expect(rows()).toBe(5)
+    expect(a.stats()).toEqual({ buffered: 0, dropped: 0 })
+  })
+
   it('should open a file made by the first version, keep its data and add the silences table', async () => {
     const path = nextPath()
     mkdirSync(dirname(path), { recursive: true })

@@ -219,12 +219,23 @@ export function bindTimeSeries(db: Db, exec: Exec, { listData }: Lists) {
       exec.read('latest results', () => (chk.latest.all() as string[]).map((d) => parseJson<CheckResult>(d))),
   }
 
+  /** Check results gathered by the store's batcher, in one transaction. */
+  const insertChecks = connectionTransaction(db, (results: readonly CheckResult[]) => {
+    for (const r of results) chk.insert.run(r.service, r.at, JSON.stringify(r))
+  })
   return {
     samples,
     snapshots,
     checks,
+    insertChecks,
     reader,
     /** The latest raw value of a series before `t`, so a counter carries across rollup windows. */
     valueBefore: (sid: number, t: number) => st.before.get(sid, t) as number | undefined,
   }
+}
+
+/** A function run in one SQLite transaction (better-sqlite3's `transaction`). */
+function connectionTransaction<A>(db: Db, fn: (arg: A) => void): (arg: A) => void {
+  const tx = db.transaction(fn)
+  return (arg: A) => void tx(arg)
 }
