@@ -156,6 +156,8 @@ function validateServices(
     if (!(error instanceof ConfigError)) throw error
     fail(error.issues)
   }
+  // By name, not a search per service: a fleet of 10,000 would be 10^8 comparisons.
+  const checkByName = new Map(checks.map((c) => [c.name, c]))
   const services: AgentService[] = []
   for (const { check, extras, unknown, prefix } of parts) {
     if (unknown.length > 0)
@@ -168,7 +170,7 @@ function validateServices(
     const result = parse(serviceExtrasSchema, extras)
     if (!result.success) fail(issuesOf(result.error, prefix))
     const name = (check as { name?: unknown }).name
-    const found = checks.find((c) => c.name === name)
+    const found = typeof name === 'string' ? checkByName.get(name) : undefined
     if (found && result.success && unknown.length === 0)
       services.push({ ...found, ...result.data } as AgentService)
   }
