@@ -178,6 +178,7 @@ export class Agent {
       summary: () => this.fleet.summary(),
       clock: this.#clock,
       status: () => this.status(),
+      statusJson: () => this.statusJson(),
       store: () => this.#storeWatch.status(),
       ...(sharing
         ? { cluster: () => ({ members: sharing.members.length, checkedHere: sharing.checkedHere }) }
@@ -533,7 +534,7 @@ export class Agent {
   }
 
   /** The `/api/status` body as JSON bytes, cached until it would differ (a large fleet's body is megabytes). */
-  statusJson(): Uint8Array {
+  statusJson(): Uint8Array<ArrayBuffer> {
     return this.#view.json()
   }
 

@@ -36,7 +36,7 @@ export class StatusView {
   readonly #sources: StatusSources
   readonly #maxAgeMs: number
   #fleet: Fleet | undefined
-  #json: { fleet: Fleet; key: string; latest: unknown; bytes: Uint8Array } | undefined
+  #json: { fleet: Fleet; key: string; latest: unknown; bytes: Uint8Array<ArrayBuffer> } | undefined
   #builds = 0
 
   constructor(sources: StatusSources, maxAgeMs = 1000) {
@@ -66,7 +66,7 @@ export class StatusView {
    * when it was made. At 10,000 services the body is 1.4 MB: serializing and encoding it for
    * every request took 15-20 ms of the event loop, answering it from here takes none.
    */
-  json(): Uint8Array {
+  json(): Uint8Array<ArrayBuffer> {
     const fleet = this.#current()
     const { round } = this.#sources
     const key = this.#countsKey()

@@ -31,6 +31,8 @@ import type { FleetFilter, FleetIndex } from './fleet-index.ts'
 export interface AgentApi {
   health(): HealthBody
   status(): StatusBody
+  /** The status body as JSON bytes, serialized once per change: a large fleet's body is megabytes. */
+  statusJson(): Uint8Array<ArrayBuffer>
   hasService(name: string): boolean
   /** A page of the fleet in name order, filtered (`GET /api/services`). */
   services(filter: FleetFilter, page: { limit: number; after?: string }): FleetServicesBody
@@ -72,6 +74,7 @@ export interface AgentApiDeps {
   parts: Parts
   clock: Clock
   status(): StatusBody
+  statusJson(): Uint8Array<ArrayBuffer>
   store(): StoreStatus
   /** Present when the checks are shared among agents. */
   cluster?: () => ClusterStatus
@@ -92,6 +95,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
       ...(deps.cluster ? { cluster: deps.cluster() } : {}),
     }),
     status: deps.status,
+    statusJson: deps.statusJson,
     hasService: (name) => deps.fleet.get(name) !== undefined,
     services: (filter, p) => deps.fleet.query(filter, p),
     summary: deps.summary,
