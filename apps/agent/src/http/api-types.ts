@@ -97,10 +97,8 @@ export interface FleetGroupCount {
   unknown: number
 }
 
-/** `GET /api/summary`, and the `summary` SSE event: the fleet in counts, without its list. */
-export interface SummaryBody {
-  timestamp: string
-  health: OverallStatus
+/** Counts of the whole fleet, without its list. */
+export interface FleetCounts {
   total: number
   counts: Record<HealthState, number>
   /** Critical services that are unhealthy or error. */
@@ -115,6 +113,12 @@ export interface SummaryBody {
   tags: FleetGroupCount[]
   /** Groups and tags beyond the 100 shown. */
   omitted: { groups: number; tags: number }
+}
+
+/** `GET /api/summary`, and the `summary` SSE event: the fleet in counts, without its list. */
+export interface SummaryBody extends FleetCounts {
+  timestamp: string
+  health: OverallStatus
   metrics: StatusBody['metrics']
   alerts: StatusBody['alerts']
   healing: StatusBody['healing']

@@ -1,5 +1,5 @@
 import type { HealthState } from '@noa/core'
-import type { FleetGroupCount, FleetService, FleetServicesBody } from './api-types.ts'
+import type { FleetCounts, FleetGroupCount, FleetService, FleetServicesBody } from './api-types.ts'
 
 /** The states a service can be in, in the order answers list them. */
 export const HEALTH_STATES: readonly HealthState[] = ['healthy', 'unhealthy', 'error', 'unknown']
@@ -35,19 +35,6 @@ export interface FleetChanges {
   truncated: boolean
   /** How many services changed, the left-out ones included. */
   changed: number
-}
-
-/** Counts of the whole fleet, without its list. */
-export interface FleetCounts {
-  total: number
-  counts: Record<HealthState, number>
-  criticalDown: number
-  flapping: number
-  degraded: number
-  groups: FleetGroupCount[]
-  ungrouped: number
-  tags: FleetGroupCount[]
-  omitted: { groups: number; tags: number }
 }
 
 // Fields that only move with every check: kept current for answers, but a service is not sent
