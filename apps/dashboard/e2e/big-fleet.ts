@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { DASHBOARD_DIST, REPO } from './fleet.ts'
+import { DASHBOARD_DIST, dashboardUrl, REPO } from './fleet.ts'
 
 const AGENT_BIN = join(REPO, 'apps/agent/bin/noa.mjs')
 
@@ -89,21 +89,7 @@ export async function startBigFleet(
     await new Promise<void>((r) => health.close(() => r()))
   }
   try {
-    const url = await new Promise<string>((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error(`the agent did not start in 60 s:\n${out}`)), 60_000)
-      const look = () => {
-        const m = /dashboard and API on (http:\/\/\S+)/.exec(out)
-        if (m) {
-          clearTimeout(timer)
-          ok(m[1]!)
-        }
-      }
-      child.stdout?.on('data', look)
-      child.once('exit', (code) => {
-        clearTimeout(timer)
-        fail(new Error(`the agent exited with ${code}:\n${out}`))
-      })
-    })
+    const url = await dashboardUrl(child, () => out)
     return { url, output: () => out, stop }
   } catch (error) {
     await stop()

@@ -196,24 +196,29 @@ export async function startFleet(dir: string): Promise<Fleet> {
   }
 
   try {
-    const url = await new Promise<string>((ok, fail) => {
-      const timer = setTimeout(() => fail(new Error(`the agent did not start in 60 s:\n${out}`)), 60_000)
-      const look = () => {
-        const m = /dashboard and API on (http:\/\/\S+)/.exec(out)
-        if (m) {
-          clearTimeout(timer)
-          ok(m[1]!)
-        }
-      }
-      child.stdout?.on('data', look)
-      child.once('exit', (code) => {
-        clearTimeout(timer)
-        fail(new Error(`the agent exited with ${code}:\n${out}`))
-      })
-    })
+    const url = await dashboardUrl(child, () => out)
     return { url, token, dir, ports, output: () => out, demoPids, stop }
   } catch (error) {
     await stop()
     throw error
   }
+}
+
+/** The dashboard's URL, once the agent prints that it listens; fails if it exits or takes 60 s. */
+export function dashboardUrl(child: ChildProcess, output: () => string): Promise<string> {
+  return new Promise<string>((ok, fail) => {
+    const timer = setTimeout(() => fail(new Error(`the agent did not start in 60 s:\n${output()}`)), 60_000)
+    const look = () => {
+      const m = /dashboard and API on (http:\/\/\S+)/.exec(output())
+      if (m) {
+        clearTimeout(timer)
+        ok(m[1]!)
+      }
+    }
+    child.stdout?.on('data', look)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      fail(new Error(`the agent exited with ${code}:\n${output()}`))
+    })
+  })
 }
