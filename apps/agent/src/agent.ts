@@ -19,7 +19,7 @@ import { COMPONENTS, type Component, compose, healingServices, type Parts, servi
 import type { AgentConfig } from './config/schema.ts'
 import { type AgentApi, createAgentApi } from './http/agent-api.ts'
 import type { ReloadResult, StatusBody } from './http/api-types.ts'
-import { FleetFeed } from './http/fleet-feed.ts'
+import { FleetFeed, registerFeedMetrics } from './http/fleet-feed.ts'
 import { FleetIndex, type FleetMember } from './http/fleet-index.ts'
 import type { SseHub } from './http/sse-hub.ts'
 import { ruleContext } from './incident/facts.ts'
@@ -172,6 +172,7 @@ export class Agent {
       extras: () => this.#summaryExtras(),
     })
     this.fleet.configure(fleetMembers(config, parts.health))
+    registerFeedMetrics(parts.registry, this.fleet)
     this.api = createAgentApi({
       parts,
       fleet: index,

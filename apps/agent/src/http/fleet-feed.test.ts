@@ -1,9 +1,10 @@
 import { EventEmitter } from 'node:events'
 import { type CheckResult, FakeClock, type HealthState } from '@noa/core'
 import type { HealthChange, ServiceStatus } from '@noa/health'
+import { Registry } from '@noa/metrics'
 import { describe, expect, it } from 'vitest'
 import type { FleetService, ServicesDeltaEvent, SummaryBody } from './api-types.ts'
-import { FleetFeed } from './fleet-feed.ts'
+import { FleetFeed, registerFeedMetrics } from './fleet-feed.ts'
 import { FleetIndex } from './fleet-index.ts'
 
 /** A health monitor's events and statuses, driven by the test. */
@@ -106,9 +107,12 @@ describe('FleetFeed', () => {
 
   it('should send at most the bound of `change` events a second', async () => {
     const { clock, published, change, names, feed } = setup(30)
+    const registry = new Registry()
+    registerFeedMetrics(registry, feed)
     for (const n of names) feed.publishChange(change(n, 'error'))
     expect(published.filter((p) => p.event === 'change')).toHaveLength(10)
     expect(feed.suppressedChanges).toBe(20)
+    expect(await registry.metrics()).toContain('noa_sse_changes_skipped_total 20')
     await clock.advance(1000)
     feed.publishChange(change('s000', 'healthy'))
     expect(published.filter((p) => p.event === 'change')).toHaveLength(11)

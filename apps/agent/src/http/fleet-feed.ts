@@ -1,6 +1,7 @@
 import type { Clock, HealthState, Timer } from '@noa/core'
 import type { HealthChange, HealthMonitor } from '@noa/health'
 import { overallStatus } from '@noa/health'
+import type { Registry } from '@noa/metrics'
 import type { FleetService, StatusBody, SummaryBody } from './api-types.ts'
 import type { FleetIndex, FleetMember, FleetPatch } from './fleet-index.ts'
 import type { SseHub } from './sse-hub.ts'
@@ -178,4 +179,13 @@ function overallFromCounts(
   if (criticalDown > 0) return 'unhealthy'
   if (counts.unhealthy + counts.error > 0) return 'degraded'
   return counts.unknown > 0 ? 'unknown' : 'healthy'
+}
+
+/** The feed's own counter: `change` events left out by its rate bound are counted, not lost silently. */
+export function registerFeedMetrics(registry: Registry, feed: FleetFeed): void {
+  registry.counter({
+    name: 'noa_sse_changes_skipped_total',
+    help: 'change events not sent because more came in a second than the bound; the services event carries them',
+    collect: (counter) => counter.inc(feed.suppressedChanges - (counter.get() ?? 0)),
+  })
 }
