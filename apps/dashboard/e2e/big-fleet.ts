@@ -24,7 +24,7 @@ export const fleetName = (i: number) => `svc-${String(i).padStart(5, '0')}`
 /**
  * `count` services, each an HTTP check of `/health/<name>` on one local server, in 20 groups and
  * 4 zone tags. `checks: false` configures them without running them (every service stays
- * unknown): see the test for why.
+ * unknown).
  */
 export async function startBigFleet(
   dir: string,
