@@ -433,6 +433,22 @@ describe('validateConfig', () => {
     ])
   })
 
+  it('should refuse the rules the alert engine would refuse at start', () => {
+    const rule = { name: 'busy', condition: 'cpu_usage > 90', severity: 'warning' }
+    expect(
+      validateConfig({
+        alerting: { rules: [rule, { ...rule }, { name: 'bad', condition: 'cpu_usage >', severity: 'info' }] },
+      }),
+    ).toMatchObject({
+      ok: false,
+      issues: [
+        { path: 'alerting.rules.1.name', message: 'duplicate rule name "busy"' },
+        { path: 'alerting.rules.2.condition' },
+      ],
+    })
+    expect(validateConfig({ alerting: { rules: [rule] } }).ok).toBe(true)
+  })
+
   it('should share the checks only among agents on a postgres store', () => {
     expect(validateConfig({ cluster: { shareChecks: true } })).toEqual({
       ok: false,

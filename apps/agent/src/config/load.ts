@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, extname, join, resolve } from 'node:path'
-import { channelFactories } from '@noa/alerts'
+import { channelFactories, compileRules } from '@noa/alerts'
 import { ConfigError, type ConfigIssue, closestKey, recordKnownKeys, toConfigIssues } from '@noa/core'
 import { parseServiceChecks, serviceCheckSchema } from '@noa/health'
 import type { z } from 'zod'
@@ -105,6 +105,7 @@ export function validateConfig(input: unknown, env: ConfigEnv = {}): Validated {
     })
   const services = validateServices(rawServices, hc, fail)
   validateChannels(raw, fail)
+  if (config?.alerting.rules) validateRules(config.alerting.rules, fail)
   if (config?.cluster.shareChecks && config.store.type !== 'postgres')
     fail([
       {
@@ -175,6 +176,19 @@ function validateServices(
       services.push({ ...found, ...result.data } as AgentService)
   }
   return services
+}
+
+/**
+ * The rules as the alert engine compiles them at start: unique names, conditions that parse,
+ * a scope the condition allows. Without it `noa validate` passed a config the agent refused.
+ */
+function validateRules(rules: readonly unknown[], fail: (issues: readonly ConfigIssue[]) => void): void {
+  try {
+    compileRules(rules, 'alerting.rules')
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error
+    fail(error.issues)
+  }
 }
 
 /**
