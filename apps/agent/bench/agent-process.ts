@@ -46,7 +46,14 @@ export async function startAgent(dir: string, config: unknown): Promise<AgentPro
   mkdirSync(join(dir, 'config'), { recursive: true })
   writeFileSync(join(dir, 'config', 'monitoring-config.json'), JSON.stringify(config))
   const bin = resolve(import.meta.dirname, '..', 'bin', 'noa.mjs')
-  const child = spawn(process.execPath, [bin, 'start'], { cwd: dir, stdio: 'ignore' })
+  const child = spawn(process.execPath, [bin, 'start'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  // The last of its output, to say why when it does not start.
+  let output = ''
+  const keep = (chunk: Buffer) => {
+    output = (output + chunk.toString()).slice(-4096)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
   const exited = new Promise<void>((r) => child.once('exit', () => r()))
   const stop = async () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
@@ -63,7 +70,7 @@ export async function startAgent(dir: string, config: unknown): Promise<AgentPro
   }
   if (!info) {
     await stop()
-    throw new Error('the agent did not start')
+    throw new Error(`the agent did not start:\n${output}`)
   }
   return { child, pid: info.pid, base: `http://127.0.0.1:${info.port}`, stop }
 }

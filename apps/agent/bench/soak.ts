@@ -15,7 +15,6 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { defaultRules } from '@noa/alerts'
 import { type AgentProcess, procStat, sleep, startAgent } from './agent-process.ts'
 
 /** The soak's length, ms. */
@@ -148,15 +147,6 @@ export async function soak(durationMs: number): Promise<void> {
       dashboard: { port: 0, refreshInterval: 5000 },
       alerting: {
         channels: { file: { path: './logs/alerts' } },
-        rules: [
-          ...defaultRules(),
-          {
-            name: 'scrape-limited',
-            condition: 'noa_scrape_limited > 0',
-            severity: 'warning',
-            annotations: { summary: "A service's /metrics is over the scrape limits: series are left out" },
-          },
-        ],
       },
       services: [
         ...servers
