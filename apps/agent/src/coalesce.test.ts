@@ -4,6 +4,23 @@ import { Coalescer } from './coalesce.ts'
 
 const tick = () => new Promise<void>((r) => setImmediate(r))
 
+/** A coalescer whose task runs until `release()`: how many runs started is `runs()`. */
+function held(clock: FakeClock, options: { share?: number; maxDelayMs?: number } = {}) {
+  let count = 0
+  let release = () => {}
+  const c = new Coalescer({
+    clock,
+    ...options,
+    task: () => {
+      count++
+      return new Promise<void>((r) => {
+        release = r
+      })
+    },
+  })
+  return { c, runs: () => count, release: () => release() }
+}
+
 describe('Coalescer', () => {
   it('should run once for a burst of requests made in one tick', async () => {
     const clock = new FakeClock()
@@ -19,45 +36,24 @@ describe('Coalescer', () => {
 
   it('should serve requests made during a run with exactly one more run after it', async () => {
     const clock = new FakeClock()
-    let release = () => {}
-    let runs = 0
-    const c = new Coalescer({
-      clock,
-      task: () => {
-        runs++
-        return new Promise<void>((r) => {
-          release = r
-        })
-      },
-    })
+    const { c, runs, release } = held(clock)
     c.request()
     await tick()
-    expect(runs).toBe(1)
+    expect(runs()).toBe(1)
     for (let i = 0; i < 100; i++) c.request()
     await tick()
-    expect(runs).toBe(1)
+    expect(runs()).toBe(1)
     release()
     await tick()
-    expect(runs).toBe(2)
+    expect(runs()).toBe(2)
     release()
     await tick()
-    expect(runs).toBe(2)
+    expect(runs()).toBe(2)
   })
 
   it('should wait after a run so that the task takes at most its share of the time', async () => {
     const clock = new FakeClock()
-    let runs = 0
-    let release = () => {}
-    const c = new Coalescer({
-      clock,
-      share: 0.1,
-      task: () => {
-        runs++
-        return new Promise<void>((r) => {
-          release = r
-        })
-      },
-    })
+    const { c, runs, release } = held(clock, { share: 0.1 })
     c.request()
     await tick()
     // The run takes 50 ms: the next one may start 450 ms after it ended.
@@ -66,25 +62,14 @@ describe('Coalescer', () => {
     await tick()
     c.request()
     await clock.advance(449)
-    expect(runs).toBe(1)
+    expect(runs()).toBe(1)
     await clock.advance(1)
-    expect(runs).toBe(2)
+    expect(runs()).toBe(2)
   })
 
   it('should never wait longer than maxDelayMs', async () => {
     const clock = new FakeClock()
-    let runs = 0
-    let release = () => {}
-    const c = new Coalescer({
-      clock,
-      maxDelayMs: 200,
-      task: () => {
-        runs++
-        return new Promise<void>((r) => {
-          release = r
-        })
-      },
-    })
+    const { c, runs, release } = held(clock, { maxDelayMs: 200 })
     c.request()
     await tick()
     await clock.advance(5000)
@@ -92,24 +77,14 @@ describe('Coalescer', () => {
     await tick()
     c.request()
     await clock.advance(199)
-    expect(runs).toBe(1)
+    expect(runs()).toBe(1)
     await clock.advance(1)
-    expect(runs).toBe(2)
+    expect(runs()).toBe(2)
   })
 
   it('should drop a waiting run and refuse requests once stopped', async () => {
     const clock = new FakeClock()
-    let runs = 0
-    let release = () => {}
-    const c = new Coalescer({
-      clock,
-      task: () => {
-        runs++
-        return new Promise<void>((r) => {
-          release = r
-        })
-      },
-    })
+    const { c, runs, release } = held(clock)
     c.request()
     await tick()
     await clock.advance(10)
@@ -119,7 +94,7 @@ describe('Coalescer', () => {
     await c.stop()
     c.request()
     await clock.advance(10_000)
-    expect(runs).toBe(1)
+    expect(runs()).toBe(1)
     expect(clock.pending).toBe(0)
   })
 })
