@@ -3,14 +3,10 @@
  * scale test: its own config in a temp folder, the API on a free port, and a stop() that ends
  * the agent (and its process group) and the one HTTP server the checks ask.
  */
-import { type ChildProcess, spawn } from 'node:child_process'
-import { mkdirSync, writeFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { join } from 'node:path'
-import { DASHBOARD_DIST, dashboardUrl, REPO } from './fleet.ts'
-
-const AGENT_BIN = join(REPO, 'apps/agent/bin/noa.mjs')
+import { DASHBOARD_DIST, dashboardUrl, spawnAgent } from './fleet.ts'
 
 export interface BigFleet {
   url: string
@@ -58,22 +54,7 @@ export async function startBigFleet(
     logs: { dir: join(dir, 'logs'), level: 'warn', retentionDays: 1 },
     hooks: [],
   }
-  mkdirSync(join(dir, 'config'), { recursive: true })
-  const file = join(dir, 'config/monitoring-config.json')
-  writeFileSync(file, JSON.stringify(config))
-
-  const env: NodeJS.ProcessEnv = { ...process.env }
-  for (const key of ['NOA_PORT', 'NOA_HOST', 'NOA_CONFIG', 'NOA_DASHBOARD_DIR', 'NOA_API_TOKEN'])
-    delete env[key]
-  const child: ChildProcess = spawn(process.execPath, [AGENT_BIN, 'start', '--config', file], {
-    cwd: dir,
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stdout?.on('data', (c) => (out += c))
-  child.stderr?.on('data', (c) => (out += c))
+  const { child, output } = spawnAgent(dir, config)
   const stop = async () => {
     if (child.pid && child.exitCode === null && child.signalCode === null) {
       const exited = new Promise((r) => child.once('exit', r))
@@ -89,8 +70,8 @@ export async function startBigFleet(
     await new Promise<void>((r) => health.close(() => r()))
   }
   try {
-    const url = await dashboardUrl(child, () => out)
-    return { url, output: () => out, stop }
+    const url = await dashboardUrl(child, output)
+    return { url, output, stop }
   } catch (error) {
     await stop()
     throw error

@@ -139,21 +139,7 @@ export async function startFleet(dir: string): Promise<Fleet> {
     logs: { dir: join(dir, 'logs'), level: 'info', retentionDays: 1 },
     hooks: [],
   }
-  mkdirSync(join(dir, 'config'), { recursive: true })
-  const file = join(dir, 'config/monitoring-config.json')
-  writeFileSync(file, JSON.stringify(config, null, 2))
-
-  const env: NodeJS.ProcessEnv = { ...process.env, NOA_API_TOKEN: token }
-  for (const key of ['NOA_PORT', 'NOA_HOST', 'NOA_CONFIG', 'NOA_DASHBOARD_DIR']) delete env[key]
-  const child: ChildProcess = spawn(process.execPath, [AGENT_BIN, 'start', '--config', file], {
-    cwd: dir,
-    env,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  })
-  let out = ''
-  child.stdout?.on('data', (c) => (out += c))
-  child.stderr?.on('data', (c) => (out += c))
+  const { child, output } = spawnAgent(dir, config, { NOA_API_TOKEN: token })
   const seen = new Set<number>()
 
   const demoPids = (port: number): number[] => {
@@ -196,8 +182,8 @@ export async function startFleet(dir: string): Promise<Fleet> {
   }
 
   try {
-    const url = await dashboardUrl(child, () => out)
-    return { url, token, dir, ports, output: () => out, demoPids, stop }
+    const url = await dashboardUrl(child, output)
+    return { url, token, dir, ports, output, demoPids, stop }
   } catch (error) {
     await stop()
     throw error
@@ -221,4 +207,31 @@ export function dashboardUrl(child: ChildProcess, output: () => string): Promise
       fail(new Error(`the agent exited with ${code}:\n${output()}`))
     })
   })
+}
+
+/**
+ * Writes `config` into `dir` and starts the real agent on it in its own process group, with
+ * only `env` of the NOA_ variables that would steer it; `output()` is all it printed.
+ */
+export function spawnAgent(
+  dir: string,
+  config: unknown,
+  env: Record<string, string> = {},
+): { child: ChildProcess; output: () => string } {
+  mkdirSync(join(dir, 'config'), { recursive: true })
+  const file = join(dir, 'config/monitoring-config.json')
+  writeFileSync(file, JSON.stringify(config, null, 2))
+  const childEnv: NodeJS.ProcessEnv = { ...process.env }
+  for (const key of ['NOA_PORT', 'NOA_HOST', 'NOA_CONFIG', 'NOA_DASHBOARD_DIR', 'NOA_API_TOKEN'])
+    delete childEnv[key]
+  const child = spawn(process.execPath, [AGENT_BIN, 'start', '--config', file], {
+    cwd: dir,
+    env: { ...childEnv, ...env },
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
+  let out = ''
+  child.stdout?.on('data', (c) => (out += c))
+  child.stderr?.on('data', (c) => (out += c))
+  return { child, output: () => out }
 }
