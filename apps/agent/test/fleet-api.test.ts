@@ -7,7 +7,7 @@ import type {
   ServicesDeltaEvent,
   SummaryBody,
 } from '../src/http/api-types.ts'
-import { startAgent, type TestAgent, until } from './helpers.ts'
+import { onFrames, startAgent, type TestAgent, until } from './helpers.ts'
 
 /** One real HTTP server for a whole fleet: `/health/<name>` answers 200, or 503 for a name in `down`. */
 async function startFleetServer() {
@@ -189,19 +189,10 @@ describe('GET /api/services and /api/summary over HTTP', () => {
 function listen(url: string) {
   const events: Array<{ event: string; data: unknown }> = []
   const req = request(url, { headers: { accept: 'text/event-stream' } }, (res) => {
-    let buffer = ''
-    res.setEncoding('utf8')
-    res.on('data', (chunk: string) => {
-      buffer += chunk
-      let end = buffer.indexOf('\n\n')
-      while (end >= 0) {
-        const frame = buffer.slice(0, end)
-        buffer = buffer.slice(end + 2)
-        const event = /^event: (.*)$/m.exec(frame)?.[1]
-        const data = /^data: (.*)$/m.exec(frame)?.[1]
-        if (event && data) events.push({ event, data: JSON.parse(data) })
-        end = buffer.indexOf('\n\n')
-      }
+    onFrames(res, (frame) => {
+      const event = /^event: (.*)$/m.exec(frame)?.[1]
+      const data = /^data: (.*)$/m.exec(frame)?.[1]
+      if (event && data) events.push({ event, data: JSON.parse(data) })
     })
   })
   req.on('error', () => undefined)

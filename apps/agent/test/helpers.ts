@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createServer, type Server } from 'node:http'
+import { createServer, type IncomingMessage, type Server } from 'node:http'
 import { type AddressInfo, createServer as createNetServer } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
@@ -176,4 +176,19 @@ export async function dropSchema(connectionString: string, schema: string): Prom
   } finally {
     await client.end()
   }
+}
+
+/** Calls `onFrame` with each whole event-stream frame `res` sends (the text before a blank line). */
+export function onFrames(res: IncomingMessage, onFrame: (frame: string) => void): void {
+  let buffer = ''
+  res.setEncoding('utf8')
+  res.on('data', (chunk: string) => {
+    buffer += chunk
+    let end = buffer.indexOf('\n\n')
+    while (end >= 0) {
+      onFrame(buffer.slice(0, end))
+      buffer = buffer.slice(end + 2)
+      end = buffer.indexOf('\n\n')
+    }
+  })
 }

@@ -1,6 +1,6 @@
 import { type ClientRequest, request } from 'node:http'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { startAgent, type TestAgent, until } from './helpers.ts'
+import { onFrames, startAgent, type TestAgent, until } from './helpers.ts'
 
 /** A real SSE client over node:http that parses frames as they arrive. */
 interface Client {
@@ -23,24 +23,15 @@ function connect(url: string, headers: Record<string, string> = {}, read = true)
         req,
         close: () => req.destroy(),
       }
-      let buffer = ''
-      res.setEncoding('utf8')
       if (read)
-        res.on('data', (chunk: string) => {
-          buffer += chunk
-          let end = buffer.indexOf('\n\n')
-          while (end >= 0) {
-            const frame = buffer.slice(0, end)
-            buffer = buffer.slice(end + 2)
-            const event: Client['events'][number] = {}
-            for (const line of frame.split('\n')) {
-              if (line.startsWith(':')) client.comments.push(line)
-              const m = /^(id|event|data): (.*)$/.exec(line)
-              if (m) event[m[1] as 'id'] = m[2]
-            }
-            if (event.event) client.events.push(event)
-            end = buffer.indexOf('\n\n')
+        onFrames(res, (frame) => {
+          const event: Client['events'][number] = {}
+          for (const line of frame.split('\n')) {
+            if (line.startsWith(':')) client.comments.push(line)
+            const m = /^(id|event|data): (.*)$/.exec(line)
+            if (m) event[m[1] as 'id'] = m[2]
           }
+          if (event.event) client.events.push(event)
         })
       else res.pause()
       // The socket, not the paused response, tells when the server hung up.
