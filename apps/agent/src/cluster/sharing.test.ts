@@ -39,12 +39,16 @@ describe('CheckSharing', () => {
     return { health, sharing }
   }
 
-  it('should split the services among the live members, keep pinned ones on each, and move a dead member’s share', async () => {
+  /** Agents a and b on one store and one clock. */
+  function twoMembers() {
     const clock = new FakeClock()
     const store = createMemoryStore()
     stores.push(store)
-    const a = member('agent-a', store, clock)
-    const b = member('agent-b', store, clock)
+    return { clock, store, a: member('agent-a', store, clock), b: member('agent-b', store, clock) }
+  }
+
+  it('should split the services among the live members, keep pinned ones on each, and move a dead member’s share', async () => {
+    const { clock, a, b } = twoMembers()
 
     // Alone, a member checks everything.
     await a.sharing.renew()
@@ -82,11 +86,7 @@ describe('CheckSharing', () => {
   })
 
   it('should apply the other members’ results of the services it does not check, each through its thresholds', async () => {
-    const clock = new FakeClock()
-    const store = createMemoryStore()
-    stores.push(store)
-    const a = member('agent-a', store, clock)
-    const b = member('agent-b', store, clock)
+    const { clock, store, a, b } = twoMembers()
     await a.sharing.renew()
     await b.sharing.renew()
     await a.sharing.renew()
