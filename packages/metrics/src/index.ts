@@ -9,6 +9,7 @@ export type { Collector } from './collector.ts'
 export type {
   ProcessCollector,
   ProcessCollectorOptions,
+  ProcessMetricNaming,
   ProcessSection,
 } from './collectors/process/process.ts'
 export { createProcessCollector } from './collectors/process/process.ts'
@@ -16,6 +17,8 @@ export type { SystemCollector, SystemCollectorOptions } from './collectors/syste
 export { createSystemCollector } from './collectors/system/system.ts'
 export type { BoundCounter, CounterOptions } from './counter.ts'
 export { Counter } from './counter.ts'
+export type { DefaultMetrics, DefaultMetricsOptions } from './defaults.ts'
+export { collectDefaultMetrics } from './defaults.ts'
 export type { ParseDropped, ParseDropReason, ParseLimits } from './exposition/limits.ts'
 export type { Negotiated } from './exposition/negotiate.ts'
 export {

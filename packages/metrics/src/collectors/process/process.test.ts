@@ -63,6 +63,39 @@ describe('createProcessCollector', () => {
     expect(garbage).toEqual([])
   })
 
+  // The monitor's histogram holds the time between ticks of its own timer, so read as is an
+  // idle loop "lags" by the resolution and a rule `event_loop_lag > 50` fires on an idle process.
+  it.each([10, 100])('should read about 0 ms on an idle loop sampled every %i ms', async (resolution) => {
+    collector = createProcessCollector({ eventLoopResolutionMs: resolution })
+    const registry = new Registry()
+    collector.register(registry)
+    await new Promise((resolve) => setTimeout(resolve, resolution * 4))
+    const p = await collector.collect()
+    // Timers on a loaded machine fire a little late; what matters is that the interval itself is gone.
+    expect(p.eventLoopLag).toBeLessThan(resolution / 2)
+    expect(p.eventLoopLag).toBeGreaterThanOrEqual(0)
+    const result = parseExposition(await registry.metrics('prometheus'))
+    if (!result.ok) throw new Error(result.error.message)
+    const lag = result.families.find((f) => f.name === 'noa_process_event_loop_lag_seconds')
+    expect(lag?.samples[0]?.value).toBeLessThan(resolution / 2000)
+  })
+
+  it('should still see a block of the loop in full in the maximum', async () => {
+    collector = createProcessCollector({ eventLoopResolutionMs: 20 })
+    const registry = new Registry()
+    collector.register(registry)
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    const until = performance.now() + 150
+    while (performance.now() < until) {
+      /* busy */
+    }
+    await new Promise((resolve) => setTimeout(resolve, 30))
+    const result = parseExposition(await registry.metrics('prometheus'))
+    if (!result.ok) throw new Error(result.error.message)
+    const max = result.families.find((f) => f.name === 'noa_process_event_loop_lag_max_seconds')
+    expect(max?.samples[0]?.value).toBeGreaterThan(0.1)
+  })
+
   it('should publish gauges with units that the OpenMetrics parser accepts', async () => {
     collector = createProcessCollector()
     const registry = new Registry()

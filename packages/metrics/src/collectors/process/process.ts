@@ -15,9 +15,138 @@ export interface ProcessCollectorOptions {
    * longer than the resolution shows in full in the maximum whatever the resolution. @default 100
    */
   eventLoopResolutionMs?: number
-  /** Prefix of the gauge names. @default 'noa_process_' */
+  /**
+   * The names the metrics are registered under: noa's own (`noa_process_heap_used_bytes`, ...) or
+   * prom-client's default-metric names (`process_resident_memory_bytes`, `nodejs_heap_size_used_bytes`,
+   * ...), so dashboards and rules written for prom-client work unchanged. With `'prom-client'` only
+   * the readings prom-client also has are registered. @default 'noa'
+   */
+  naming?: ProcessMetricNaming
+  /** Prefix of the metric names. @default 'noa_process_' (naming 'noa'), '' (naming 'prom-client') */
   prefix?: string
 }
+
+/** Which names {@link createProcessCollector} registers its metrics under. */
+export type ProcessMetricNaming = 'noa' | 'prom-client'
+
+type Reading = ProcessSection & { eventLoopLagMax: number; gcCount: number }
+
+interface ProcessSeries {
+  kind: 'gauge' | 'counter'
+  /** Name after the prefix with noa's naming. */
+  noa?: string
+  /** Name with prom-client's naming, when prom-client has the same reading. */
+  promClient?: string
+  help: string
+  unit?: string
+  value: (p: Reading) => number
+}
+
+const PROCESS_SERIES: readonly ProcessSeries[] = [
+  { kind: 'gauge', noa: 'pid', help: 'Process id.', value: (p) => p.pid ?? 0 },
+  {
+    kind: 'gauge',
+    noa: 'uptime_seconds',
+    help: 'Time since the process started.',
+    unit: 'seconds',
+    value: (p) => p.uptime ?? 0,
+  },
+  {
+    kind: 'gauge',
+    promClient: 'process_start_time_seconds',
+    help: 'Start time of the process since unix epoch in seconds.',
+    unit: 'seconds',
+    value: (p) => Math.round(Date.now() / 1000 - (p.uptime ?? 0)),
+  },
+  {
+    kind: 'gauge',
+    noa: 'heap_used_bytes',
+    promClient: 'nodejs_heap_size_used_bytes',
+    help: 'V8 heap in use.',
+    unit: 'bytes',
+    value: (p) => p.heapUsed ?? 0,
+  },
+  {
+    kind: 'gauge',
+    noa: 'heap_total_bytes',
+    promClient: 'nodejs_heap_size_total_bytes',
+    help: 'V8 heap reserved.',
+    unit: 'bytes',
+    value: (p) => p.heapTotal ?? 0,
+  },
+  {
+    kind: 'gauge',
+    noa: 'resident_memory_bytes',
+    promClient: 'process_resident_memory_bytes',
+    help: 'Resident set size.',
+    unit: 'bytes',
+    value: (p) => p.rss ?? 0,
+  },
+  {
+    kind: 'gauge',
+    noa: 'external_memory_bytes',
+    promClient: 'nodejs_external_memory_bytes',
+    help: 'Memory of C++ objects bound to JavaScript objects.',
+    unit: 'bytes',
+    value: (p) => p.external ?? 0,
+  },
+  {
+    kind: 'gauge',
+    noa: 'event_loop_lag_seconds',
+    promClient: 'nodejs_eventloop_lag_mean_seconds',
+    help: 'Mean event-loop delay since the previous reading.',
+    unit: 'seconds',
+    value: (p) => (p.eventLoopLag ?? 0) / 1000,
+  },
+  {
+    // prom-client times one setImmediate at scrape time; the mean since the previous scrape is
+    // the steadier reading of the same delay.
+    kind: 'gauge',
+    promClient: 'nodejs_eventloop_lag_seconds',
+    help: 'Lag of event loop in seconds.',
+    unit: 'seconds',
+    value: (p) => (p.eventLoopLag ?? 0) / 1000,
+  },
+  {
+    kind: 'gauge',
+    noa: 'event_loop_lag_max_seconds',
+    promClient: 'nodejs_eventloop_lag_max_seconds',
+    help: 'Longest event-loop delay since the previous reading.',
+    unit: 'seconds',
+    value: (p) => p.eventLoopLagMax / 1000,
+  },
+  {
+    kind: 'counter',
+    noa: 'cpu_user_seconds_total',
+    promClient: 'process_cpu_user_seconds_total',
+    help: 'User CPU time spent.',
+    unit: 'seconds',
+    value: (p) => p.cpuUser ?? 0,
+  },
+  {
+    kind: 'counter',
+    noa: 'cpu_system_seconds_total',
+    promClient: 'process_cpu_system_seconds_total',
+    help: 'System CPU time spent.',
+    unit: 'seconds',
+    value: (p) => p.cpuSystem ?? 0,
+  },
+  {
+    kind: 'counter',
+    promClient: 'process_cpu_seconds_total',
+    help: 'Total user and system CPU time spent in seconds.',
+    unit: 'seconds',
+    value: (p) => (p.cpuUser ?? 0) + (p.cpuSystem ?? 0),
+  },
+  {
+    kind: 'counter',
+    noa: 'gc_pause_seconds_total',
+    help: 'Time spent in garbage collection pauses.',
+    unit: 'seconds',
+    value: (p) => (p.gcPause ?? 0) / 1000,
+  },
+  { kind: 'counter', noa: 'gc_runs_total', help: 'Garbage collections seen.', value: (p) => p.gcCount },
+]
 
 /** The process collector: a {@link Collector} of the snapshot's `application.process`. */
 export interface ProcessCollector extends Collector<ProcessSection> {}
@@ -25,7 +154,7 @@ export interface ProcessCollector extends Collector<ProcessSection> {}
 /**
  * Reads this Node.js process: pid, uptime (s), heap used/total, rss and external memory (bytes),
  * user and system CPU time (s, cumulative), event-loop lag (mean delay in ms since the previous
- * collection, from `perf_hooks.monitorEventLoopDelay`) and GC pause (total ms since start, from a
+ * collection beyond the sampling interval, from `perf_hooks.monitorEventLoopDelay`: about 0 when idle) and GC pause (total ms since start, from a
  * `PerformanceObserver` on 'gc' entries). Call `stop()` to release the monitor and the observer.
  *
  * @example
@@ -36,8 +165,10 @@ export interface ProcessCollector extends Collector<ProcessSection> {}
  * ```
  */
 export function createProcessCollector(options: ProcessCollectorOptions = {}): ProcessCollector {
-  const prefix = options.prefix ?? 'noa_process_'
-  const delay = monitorEventLoopDelay({ resolution: options.eventLoopResolutionMs ?? 100 })
+  const naming = options.naming ?? 'noa'
+  const prefix = options.prefix ?? (naming === 'noa' ? 'noa_process_' : '')
+  const resolutionMs = options.eventLoopResolutionMs ?? 100
+  const delay = monitorEventLoopDelay({ resolution: resolutionMs })
   delay.enable()
   let gcPauseMs = 0
   let gcCount = 0
@@ -51,11 +182,13 @@ export function createProcessCollector(options: ProcessCollectorOptions = {}): P
   let lagMs = 0
   let lagMaxMs = 0
 
-  const read = (): ProcessSection & { eventLoopLagMax: number; gcCount: number } => {
+  const read = (): Reading => {
     // The histogram is in ns; it is reset each reading so the lag covers the last interval.
+    // It records the time between two ticks of its timer, which includes the timer's own
+    // interval: an idle loop reads `resolutionMs`. The lag is what comes on top of it.
     if (delay.count > 0) {
-      lagMs = delay.mean / 1e6
-      lagMaxMs = delay.max / 1e6
+      lagMs = Math.max(0, delay.mean / 1e6 - resolutionMs)
+      lagMaxMs = Math.max(0, delay.max / 1e6 - resolutionMs)
       delay.reset()
     }
     const memory = process.memoryUsage()
@@ -76,7 +209,7 @@ export function createProcessCollector(options: ProcessCollectorOptions = {}): P
     }
   }
 
-  let last: { at: number; value: ReturnType<typeof read> } | undefined
+  let last: { at: number; value: Reading } | undefined
   const shared = () => {
     const now = performance.now()
     if (last === undefined || now - last.at > 200) last = { at: now, value: read() }
@@ -90,53 +223,22 @@ export function createProcessCollector(options: ProcessCollectorOptions = {}): P
       return section
     },
     register(registry: Registry) {
-      const g = (
-        name: string,
-        help: string,
-        unit: string | undefined,
-        value: (p: ReturnType<typeof read>) => number,
-      ) =>
-        registry.gauge({
-          name: prefix + name,
-          help,
-          ...(unit === undefined ? {} : { unit }),
-          collect: (gauge) => gauge.set(value(shared())),
-        })
-      g('pid', 'Process id.', undefined, (p) => p.pid ?? 0)
-      g('uptime_seconds', 'Time since the process started.', 'seconds', (p) => p.uptime ?? 0)
-      g('heap_used_bytes', 'V8 heap in use.', 'bytes', (p) => p.heapUsed ?? 0)
-      g('heap_total_bytes', 'V8 heap reserved.', 'bytes', (p) => p.heapTotal ?? 0)
-      g('resident_memory_bytes', 'Resident set size.', 'bytes', (p) => p.rss ?? 0)
-      g(
-        'external_memory_bytes',
-        'Memory of C++ objects bound to JavaScript objects.',
-        'bytes',
-        (p) => p.external ?? 0,
-      )
-      g(
-        'event_loop_lag_seconds',
-        'Mean event-loop delay since the previous reading.',
-        'seconds',
-        (p) => (p.eventLoopLag ?? 0) / 1000,
-      )
-      g(
-        'event_loop_lag_max_seconds',
-        'Longest event-loop delay since the previous reading.',
-        'seconds',
-        (p) => p.eventLoopLagMax / 1000,
-      )
-      // Cumulative readings as counters: each scrape adds what was spent since the previous one.
-      const total = (
-        name: string,
-        help: string,
-        unit: string | undefined,
-        value: (p: ReturnType<typeof read>) => number,
-      ) => {
+      for (const series of PROCESS_SERIES) {
+        const base = naming === 'prom-client' ? series.promClient : series.noa
+        if (base === undefined) continue
+        const name = prefix + base
+        const value = series.value
+        const unit = series.unit === undefined ? {} : { unit: series.unit }
+        if (series.kind === 'gauge') {
+          registry.gauge({ name, help: series.help, ...unit, collect: (gauge) => gauge.set(value(shared())) })
+          continue
+        }
+        // Cumulative readings as counters: each scrape adds what was spent since the previous one.
         let last = 0
         registry.counter({
-          name: `${prefix}${name}_total`,
-          help,
-          ...(unit === undefined ? {} : { unit }),
+          name,
+          help: series.help,
+          ...unit,
           collect: (counter) => {
             const now = value(shared())
             if (now > last) counter.inc(now - last)
@@ -144,15 +246,6 @@ export function createProcessCollector(options: ProcessCollectorOptions = {}): P
           },
         })
       }
-      total('cpu_user_seconds', 'User CPU time spent.', 'seconds', (p) => p.cpuUser ?? 0)
-      total('cpu_system_seconds', 'System CPU time spent.', 'seconds', (p) => p.cpuSystem ?? 0)
-      total(
-        'gc_pause_seconds',
-        'Time spent in garbage collection pauses.',
-        'seconds',
-        (p) => (p.gcPause ?? 0) / 1000,
-      )
-      total('gc_runs', 'Garbage collections seen.', undefined, (p) => p.gcCount)
     },
     stop() {
       delay.disable()

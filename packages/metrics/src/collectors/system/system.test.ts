@@ -103,7 +103,7 @@ describe('createSystemCollector (this machine)', () => {
     expect(names).toEqual([
       'noa_system_cpu_usage_ratio',
       'noa_system_cpu_info',
-      'noa_system_cpu_count',
+      'noa_system_cpus',
       'noa_system_cpu_frequency_hertz',
       'noa_system_memory_total_bytes',
       'noa_system_memory_used_bytes',

@@ -396,7 +396,7 @@ export function createSystemCollector(options: SystemCollectorOptions = {}): Sys
       labelled('cpu_info', 'CPU model, always 1.', ['model'], (s, gauge) =>
         gauge.set({ model: s.cpu?.model ?? 'unknown' }, 1),
       )
-      g('cpu_count', 'Logical CPUs.', undefined, (s) => s.cpu?.count ?? 0)
+      g('cpus', 'Logical CPUs.', undefined, (s) => s.cpu?.count ?? 0)
       g(
         'cpu_frequency_hertz',
         'Nominal CPU clock speed (0 when the machine does not say).',
