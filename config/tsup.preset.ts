@@ -13,7 +13,9 @@ export function noaTsup(entry: Record<string, string> = { index: 'src/index.ts' 
     clean: true,
     target: 'node20',
     platform: 'node',
-    splitting: false,
+    // Code shared by several entries goes into one chunk (CJS too), so a class such as StoreError
+    // exists once per build and `instanceof` holds across entry points.
+    splitting: true,
     treeshake: true,
     ...extra,
   })

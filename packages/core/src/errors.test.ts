@@ -1,7 +1,8 @@
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { timeoutSignal } from './abort.ts'
 import { FakeClock } from './clock.ts'
 import {
+  brandError,
   ConfigError,
   closestKey,
   errorMessage,
@@ -38,6 +39,52 @@ describe('errors', () => {
     expect(errorMessage(error)).toBe('wrapped')
     expect(errorMessage('text')).toBe('text')
     expect(errorMessage(42)).toBe('42')
+  })
+})
+
+describe('error brands', () => {
+  // A second copy of the module stands for the CommonJS build, or a second installed version.
+  const loadCopy = (): Promise<typeof import('./errors.ts')> => {
+    vi.resetModules()
+    return import('./errors.ts')
+  }
+
+  it('should recognise errors thrown by another copy of the package', async () => {
+    const copy = await loadCopy()
+    expect(copy.ConfigError).not.toBe(ConfigError)
+    const error: unknown = new copy.ConfigError([{ path: 'a', message: 'b' }])
+    expect(error instanceof ConfigError).toBe(true)
+    expect(error instanceof NoaError).toBe(true)
+    expect(isConfigError(error) && isNoaError(error)).toBe(true)
+    expect(isTimeoutError(error)).toBe(false)
+    expect(new ConfigError([]) instanceof copy.ConfigError).toBe(true)
+    expect(new NoaError('x') instanceof copy.ConfigError).toBe(false)
+  })
+
+  it('should keep the prototype chain for a subclass without a brand of its own', () => {
+    class LocalError extends NoaError {}
+    expect(new LocalError('x') instanceof LocalError).toBe(true)
+    expect(new LocalError('x') instanceof NoaError).toBe(true)
+    expect(new NoaError('x') instanceof LocalError).toBe(false)
+    expect(new ConfigError([]) instanceof LocalError).toBe(false)
+  })
+
+  it('should brand a subclass of its own', async () => {
+    class DiskError extends NoaError {
+      static {
+        brandError(DiskError, 'test.DiskError')
+      }
+    }
+    const copy = await loadCopy()
+    class CopyDiskError extends copy.NoaError {
+      static {
+        copy.brandError(CopyDiskError, 'test.DiskError')
+      }
+    }
+    expect(new CopyDiskError('x') instanceof DiskError).toBe(true)
+    expect(new CopyDiskError('x') instanceof NoaError).toBe(true)
+    expect(new NoaError('x') instanceof DiskError).toBe(false)
+    expect(Object.keys(new DiskError('x'))).not.toContain('test.DiskError')
   })
 })
 

@@ -5,8 +5,60 @@ export interface NoaErrorOptions {
   cause?: unknown
 }
 
-/** Base class of every error noa throws on purpose. */
+// The key under which a branded error class keeps its brand. Registered symbols (Symbol.for) are
+// the same in every copy of a package, so an error thrown by the CommonJS build of a package, or
+// by a second installed copy, still passes `instanceof` and the guards of the ESM build.
+const BRAND_KEY = Symbol.for('noa.errorBrand')
+
+type ErrorClass = abstract new (...args: never[]) => Error
+
+/**
+ * Gives an error class a brand, `Symbol.for('noa.<name>')`, set on its prototype and read by
+ * `instanceof` (see {@link NoaError}), so the class is recognised across copies of its package
+ * (ESM and CJS builds, two installed versions). Call it once per class, in a static block.
+ *
+ * @example
+ * ```ts
+ * export class StoreError extends NoaError {
+ *   static {
+ *     brandError(StoreError, 'StoreError')
+ *   }
+ * }
+ * ```
+ */
+export function brandError(errorClass: ErrorClass, name: string): void {
+  const brand = Symbol.for(`noa.${name}`)
+  Object.defineProperty(errorClass, BRAND_KEY, { value: brand })
+  Object.defineProperty(errorClass.prototype, brand, { value: true })
+}
+
+/** `instanceof` by brand for a branded class, by prototype chain for any other. */
+function isInstance(errorClass: ErrorClass, value: unknown): boolean {
+  if (!Object.hasOwn(errorClass, BRAND_KEY))
+    return Function.prototype[Symbol.hasInstance].call(errorClass, value)
+  const brand = (errorClass as unknown as Record<symbol, symbol>)[BRAND_KEY] as symbol
+  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[brand] === true
+}
+
+/**
+ * Base class of every error noa throws on purpose. `instanceof` a branded class (NoaError,
+ * ConfigError, TimeoutError, StoreError, ...) checks its brand, not the prototype chain.
+ */
 export class NoaError extends Error {
+  static {
+    brandError(NoaError, 'NoaError')
+  }
+
+  static override [Symbol.hasInstance]<T extends Error>(
+    this: abstract new (
+      ...args: never[]
+    ) => T,
+    value: unknown,
+  ): value is T {
+    // biome-ignore lint/complexity/noThisInStatic: `this` is the class asked about, a subclass too.
+    return isInstance(this, value)
+  }
+
   readonly code: string
   constructor(message: string, options: NoaErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause })
@@ -25,6 +77,10 @@ export interface ConfigIssue {
 
 /** Thrown when options or a configuration are invalid; lists every problem at once. */
 export class ConfigError extends NoaError {
+  static {
+    brandError(ConfigError, 'ConfigError')
+  }
+
   readonly issues: readonly ConfigIssue[]
   constructor(issues: readonly ConfigIssue[], options: Omit<NoaErrorOptions, 'code'> = {}) {
     super(formatIssues(issues), { ...options, code: 'ERR_CONFIG' })
@@ -34,6 +90,10 @@ export class ConfigError extends NoaError {
 
 /** Thrown when work did not finish within its time limit. */
 export class TimeoutError extends NoaError {
+  static {
+    brandError(TimeoutError, 'TimeoutError')
+  }
+
   readonly timeoutMs: number
   constructor(timeoutMs: number, what = 'operation', options: Omit<NoaErrorOptions, 'code'> = {}) {
     super(`${what} timed out after ${timeoutMs} ms`, { ...options, code: 'ERR_TIMEOUT' })

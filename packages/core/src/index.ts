@@ -12,6 +12,7 @@ export type { Clock, Timer } from './clock.ts'
 export { FakeClock, systemClock } from './clock.ts'
 export type { ConfigIssue, NoaErrorOptions, SchemaIssueLike } from './errors.ts'
 export {
+  brandError,
   ConfigError,
   closestKey,
   errorMessage,

@@ -1,4 +1,4 @@
-import { NoaError } from '@noa/core'
+import { brandError, NoaError } from '@noa/core'
 
 /** Options of {@link StoreError}. */
 export interface StoreErrorOptions {
@@ -23,6 +23,10 @@ export interface StoreErrorOptions {
  * ```
  */
 export class StoreError extends NoaError {
+  static {
+    brandError(StoreError, 'StoreError')
+  }
+
   readonly path: string | undefined
   readonly retryable: boolean
   constructor(message: string, options: StoreErrorOptions = {}) {
@@ -32,13 +36,20 @@ export class StoreError extends NoaError {
   }
 }
 
-/** True for errors thrown by a store. */
+/**
+ * True for errors thrown by a store, from any entry point (`@noa/store/sqlite`, `/postgres`) and
+ * from the ESM or CommonJS build alike: `instanceof` reads the `Symbol.for('noa.StoreError')` brand.
+ */
 export function isStoreError(value: unknown): value is StoreError {
   return value instanceof StoreError
 }
 
 /** Thrown by reads while the database cannot be reached; writes are buffered instead. */
 export class StoreUnavailableError extends StoreError {
+  static {
+    brandError(StoreUnavailableError, 'StoreUnavailableError')
+  }
+
   constructor(message: string, cause?: unknown) {
     super(message, { code: 'ERR_STORE_UNAVAILABLE', cause, retryable: true })
   }
