@@ -84,6 +84,38 @@ function exportTargets(manifest) {
   return targets
 }
 
+/**
+ * The TypeScript blocks of a README, each as a module of its own. The names a block takes from
+ * the text around it (a `registry` made earlier, a `res` of a request) are declared in an HTML
+ * comment just above it, invisible on the rendered page:
+ * <!-- ts-context: declare const registry: import('@noa/metrics').Registry -->
+ */
+function readmeBlocks(readme, name) {
+  const lines = readFileSync(readme, 'utf8').split('\n')
+  const blocks = []
+  for (let i = 0; i < lines.length; i++) {
+    if (lines[i].trim() !== '```ts') continue
+    let context = ''
+    const before = lines
+      .slice(0, i)
+      .reverse()
+      .find((line) => line.trim() !== '')
+    const match = /^<!-- ts-context: (.*) -->$/.exec(before?.trim() ?? '')
+    if (match) context = match[1].replaceAll('; ', '\n')
+    const end = lines.indexOf('```', i + 1)
+    const preamble = `${context}\nexport {}\n`
+    blocks.push({
+      readme: readme.slice(root.length + 1),
+      file: `${name.replace(/\W+/g, '-').replace(/^-/, '')}-${blocks.length + 1}.ts`,
+      firstLine: i + 2,
+      preambleLines: preamble.split('\n').length - 1,
+      source: `${preamble}${lines.slice(i + 1, end).join('\n')}\n`,
+    })
+    i = end
+  }
+  return blocks
+}
+
 const packages = readdirSync(join(root, 'packages'))
   .map((dir) => join(root, 'packages', dir))
   .filter((dir) => existsSync(join(dir, 'package.json')))
@@ -258,6 +290,39 @@ console.log(
   }).trim(),
 )
 console.log('typescript bundler: ok')
+
+step("typecheck the packages' README examples against the installed packages")
+const readmeDir = join(consumer, 'readme')
+mkdirSync(readmeDir)
+const blocks = packages.flatMap((pkg) => readmeBlocks(join(pkg.dir, 'README.md'), pkg.manifest.name))
+for (const block of blocks) writeFileSync(join(readmeDir, block.file), block.source)
+writeFileSync(
+  join(readmeDir, 'package.json'),
+  JSON.stringify({ name: 'smoke-readme', private: true, type: 'module' }),
+)
+writeFileSync(
+  join(readmeDir, 'tsconfig.json'),
+  JSON.stringify({
+    compilerOptions: {
+      ...strict,
+      skipLibCheck: true,
+      module: 'nodenext',
+      moduleResolution: 'nodenext',
+      noEmit: true,
+    },
+  }),
+)
+const readmeCheck = await execFileAsync('node', [tsc, '-p', readmeDir, '--pretty', 'false'])
+if (readmeCheck.status !== 0) {
+  // Point each error at the README line it comes from.
+  const byFile = new Map(blocks.map((b) => [b.file, b]))
+  const located = readmeCheck.out.replace(/^(\S+?\.ts)\((\d+),(\d+)\)/gm, (all, file, line) => {
+    const block = byFile.get(file.split('/').pop())
+    return block ? `${block.readme}:${block.firstLine + Number(line) - 1 - block.preambleLines}` : all
+  })
+  fail(`README examples do not compile:\n${located}`)
+}
+console.log(`${blocks.length} README examples: ok`)
 
 step('promtool check metrics over every collector')
 if (spawnSync('promtool', ['--version']).status !== 0) {
