@@ -15,6 +15,7 @@ import type {
 } from '@noa/core'
 import type { HealingEscalation } from '@noa/healing'
 import type { HealthSummary, ServiceStatus } from '@noa/health'
+import type { DrillRun } from '../drill/types.ts'
 import type { Decision } from '../incident/router.ts'
 
 export type {
@@ -29,6 +30,7 @@ export type {
   StateChange,
 } from '@noa/core'
 export type { HealthSummary, ServiceStatus } from '@noa/health'
+export type { DrillFault, DrillOutcome, DrillResult, DrillRun } from '../drill/types.ts'
 
 /** One service in `GET /api/status`. */
 export interface StatusService {
@@ -205,6 +207,17 @@ export type DecisionEvent = Decision
 /** The `escalation` SSE event: what healing could not solve alone. */
 export type EscalationEvent = HealingEscalation
 
+/** `GET /api/drills`: drill runs newest first; `nextCursor` (pass it back as `?cursor=`) when there may be more. */
+export interface DrillsBody {
+  drills: DrillRun[]
+  nextCursor?: string
+}
+
+/** `POST /api/drills` (201, the run as kept, with the id the agent gave it) and `GET /api/drills/:id`. */
+export interface DrillBody {
+  drill: DrillRun
+}
+
 /** Every SSE event the agent sends, by name. */
 export interface SseEvents {
   status: StatusBody
@@ -219,6 +232,8 @@ export interface SseEvents {
   approval: Approval
   decision: DecisionEvent
   escalation: EscalationEvent
+  /** A drill run was recorded (`POST /api/drills`). */
+  drill: DrillRun
 }
 
 export type SseEventName = keyof SseEvents
