@@ -183,4 +183,15 @@ describe('drills API', () => {
     })
     expect((await get(`/api/drills/${'x'.repeat(500)}`)).status).toBe(404)
   })
+
+  // Last: it closes the agent's store.
+  it('should answer 503 when the store cannot keep a run, and keep answering', async () => {
+    await t.agent.store.close()
+    const res = await post(run(5000))
+    expect(res).toEqual({
+      status: 503,
+      body: { error: 'the drill cannot be stored now; try again when the store is back' },
+    })
+    expect((await get('/api/health')).status).toBe(200)
+  })
 })

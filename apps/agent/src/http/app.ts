@@ -397,7 +397,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (!silence) return bad(c, `unknown silence ${JSON.stringify(id)}`, 404)
     return c.json({ silence: toApiSilence(silence) })
   })
-  registerDrillRoutes(app, { agent, guard, readJson, issuesOf })
+  registerDrillRoutes(app, { agent, guard, readJson, issuesOf, logger })
   app.all('/api/*', (c) =>
     c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, c.req.method === 'GET' ? 404 : 405),
   )

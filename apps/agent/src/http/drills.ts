@@ -1,3 +1,4 @@
+import { errorMessage, type Logger } from '@noa/core'
 import { DRILL_LIMITS, type DrillCursor, isStoreError } from '@noa/store'
 import type { Context, Hono, MiddlewareHandler } from 'hono'
 import { z } from 'zod'
@@ -81,6 +82,8 @@ export interface DrillRoutesDeps<E extends object> {
   guard: readonly MiddlewareHandler<E>[]
   readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; res: Response }>
   issuesOf(error: z.ZodError): string
+  /** Where a recorded run, and a run the store could not keep, are logged. */
+  logger: Logger
 }
 
 /**
@@ -89,7 +92,7 @@ export interface DrillRoutesDeps<E extends object> {
  * `GET /api/drills/:id` gives one.
  */
 export function registerDrillRoutes<E extends object>(app: Hono<E>, deps: DrillRoutesDeps<E>): void {
-  const { agent, guard, readJson, issuesOf } = deps
+  const { agent, guard, readJson, issuesOf, logger } = deps
   app.get('/api/drills', async (c) => {
     const page = drillsPage(c.req.queries())
     if (typeof page === 'string') return c.json({ error: page }, 400)
@@ -110,9 +113,13 @@ export function registerDrillRoutes<E extends object>(app: Hono<E>, deps: DrillR
     if (!parsed.success) return c.json({ error: issuesOf(parsed.error) }, 400)
     try {
       const drill = await agent.saveDrill(parsed.data)
+      const outcomes = { healed: 0, escalated: 0, failed: 0 }
+      for (const r of drill.results) outcomes[r.outcome]++
+      logger.info('drill recorded', { id: drill.id, results: drill.results.length, ...outcomes })
       return c.json({ drill } satisfies DrillBody, 201)
     } catch (error) {
       if (!isStoreError(error)) throw error
+      logger.error('a drill run could not be stored', { error: errorMessage(error) })
       return c.json({ error: 'the drill cannot be stored now; try again when the store is back' }, 503)
     }
   })
