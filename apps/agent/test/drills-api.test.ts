@@ -39,6 +39,25 @@ describe('drills API', () => {
     return { status: res.status, type: res.headers.get('content-type'), body: JSON.parse(await res.text()) }
   }
 
+  /** A real event-stream client: the events it got so far, and its request to destroy. */
+  const listen = () => {
+    const events: Array<{ event?: string; data?: string }> = []
+    return new Promise<{ events: typeof events; stream: ReturnType<typeof request> }>((resolve) => {
+      const req = request(`${t.url}/api/sse`, { headers: { accept: 'text/event-stream' } }, (res) => {
+        onFrames(res, (frame) => {
+          const event: { event?: string; data?: string } = {}
+          for (const line of frame.split('\n')) {
+            const m = /^(event|data): (.*)$/.exec(line)
+            if (m) event[m[1] as 'event'] = m[2]
+          }
+          events.push(event)
+        })
+        resolve({ events, stream: req })
+      })
+      req.end()
+    })
+  }
+
   beforeAll(async () => {
     t = await startAgent(
       {
@@ -56,21 +75,7 @@ describe('drills API', () => {
   })
 
   it('should keep a run under an id of its own, answer 201 with it and send it as a drill event', async () => {
-    const events: Array<{ event?: string; data?: string }> = []
-    const stream = await new Promise<ReturnType<typeof request>>((resolve) => {
-      const req = request(`${t.url}/api/sse`, { headers: { accept: 'text/event-stream' } }, (res) => {
-        onFrames(res, (frame) => {
-          const event: { event?: string; data?: string } = {}
-          for (const line of frame.split('\n')) {
-            const m = /^(event|data): (.*)$/.exec(line)
-            if (m) event[m[1] as 'event'] = m[2]
-          }
-          events.push(event)
-        })
-        resolve(req)
-      })
-      req.end()
-    })
+    const { events, stream } = await listen()
     try {
       const sent = run(Date.UTC(2026, 11, 6, 10), [
         result(),
@@ -90,6 +95,25 @@ describe('drills API', () => {
       const event = await until(() => events.find((e) => e.event === 'drill'), 5000, 'the drill event')
       expect(JSON.parse(event.data ?? '')).toEqual(drill)
       expect(await get(`/api/drills/${drill.id}`)).toMatchObject({ status: 200, body: { drill } })
+    } finally {
+      stream.destroy()
+    }
+  })
+
+  it('should send a run over 64 KiB in its event without its results, and keep them all', async () => {
+    const { events, stream } = await listen()
+    try {
+      const big = run(
+        2000,
+        Array.from({ length: 1000 }, (_, i) => result({ round: i + 1 })),
+      )
+      const res = await post(big)
+      expect(res.status).toBe(201)
+      const drill = res.body.drill as DrillRun
+      const event = await until(() => events.find((e) => e.event === 'drill'), 5000, 'the drill event')
+      expect(JSON.parse(event.data ?? '')).toEqual({ ...drill, results: [], omittedResults: 1000 })
+      expect((event.data ?? '').length).toBeLessThan(1000)
+      expect((await get(`/api/drills/${drill.id}`)).body.drill.results).toHaveLength(1000)
     } finally {
       stream.destroy()
     }

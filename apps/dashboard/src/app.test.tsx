@@ -338,6 +338,12 @@ describe('App', () => {
     const row = await screen.findByTestId('drill-drill_live')
     expect(within(row).getByText('crash, hang, dependency-down')).toBeTruthy()
     expect(screen.queryByRole('heading', { name: 'No drills yet' })).toBeNull()
+    // A run too big for its event comes without results: the page is fetched again for them.
+    const big = drillRun({ id: 'drill_big', startedAt: T0 })
+    agent.route('GET /api/drills', ok({ drills: [big, drillRun({ id: 'drill_live' })] }))
+    act(() => agent.emit('drill', { ...big, results: [], omittedResults: 3 }))
+    const bigRow = await screen.findByTestId('drill-drill_big')
+    expect(within(bigRow).getByRole('button', { name: 'Show 3 results' })).toBeTruthy()
   })
 
   it('should page to older drill runs with the cursor the agent gave', async () => {

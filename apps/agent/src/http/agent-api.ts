@@ -73,6 +73,9 @@ export interface Page {
   before?: number
 }
 
+/** Largest drill run sent whole in a `drill` event; a bigger one is sent without its results. */
+export const DRILL_EVENT_BYTES = 64 * 1024
+
 /** Most series a range query answers. */
 const MAX_SERIES = 1000
 
@@ -208,7 +211,8 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     async saveDrill(input) {
       const run: DrillRun = { id: createId('drill', clock.now()), ...input }
       await store.drills.saveDrill(run)
-      sse.publish('drill', run)
+      const whole = JSON.stringify(run).length <= DRILL_EVENT_BYTES
+      sse.publish('drill', whole ? run : { ...run, results: [], omittedResults: run.results.length })
       return run
     },
     async drills({ limit, before }) {

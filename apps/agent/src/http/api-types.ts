@@ -218,6 +218,13 @@ export interface DrillBody {
   drill: DrillRun
 }
 
+/**
+ * The `drill` SSE event: the run as kept; a run whose JSON is over 64 KiB is sent without its
+ * results (`omittedResults` says how many), so one big run never drops the streams of slow
+ * clients. A client fetches it (`GET /api/drills/:id`) when it needs them.
+ */
+export type DrillEvent = DrillRun & { omittedResults?: number }
+
 /** Every SSE event the agent sends, by name. */
 export interface SseEvents {
   status: StatusBody
@@ -233,7 +240,7 @@ export interface SseEvents {
   decision: DecisionEvent
   escalation: EscalationEvent
   /** A drill run was recorded (`POST /api/drills`). */
-  drill: DrillRun
+  drill: DrillEvent
 }
 
 export type SseEventName = keyof SseEvents

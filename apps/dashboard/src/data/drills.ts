@@ -20,7 +20,8 @@ export interface Drills {
 }
 
 /**
- * `/api/drills`: the newest page, a `drill` event puts a new run first, and `loadOlder` follows
+ * `/api/drills`: the newest page, a `drill` event puts a new run first (or, for a run sent without
+ * its results, fetches the page again), and `loadOlder` follows
  * the `nextCursor` of the last page shown.
  *
  * @example
@@ -34,8 +35,10 @@ export function useDrills(): Drills {
     refreshMs: 30_000,
     pollWhenOffline: true,
   })
-  useSseEvent('drill', (run) => {
-    first.mutate((body) => (body ? { ...body, drills: upsert(body.drills, run, (d) => d.id) } : body))
+  useSseEvent('drill', ({ omittedResults, ...run }) => {
+    // A big run comes without its results: the page is fetched again to have them.
+    if (omittedResults !== undefined) first.reload()
+    else first.mutate((body) => (body ? { ...body, drills: upsert(body.drills, run, (d) => d.id) } : body))
   })
   const [older, setOlder] = useState<{ runs: DrillRun[]; cursor?: string; loading: boolean; error?: string }>(
     {

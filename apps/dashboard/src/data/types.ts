@@ -10,6 +10,7 @@ export type {
   ChangeEvent,
   CheckResult,
   DecisionEvent,
+  DrillEvent,
   DrillFault,
   DrillOutcome,
   DrillResult,
