@@ -159,6 +159,60 @@ describe('dashboard in Chromium against the real agent', () => {
     await record.getByText(/approval approved/).waitFor()
   })
 
+  it('should show a drill run recorded through POST /api/drills on the Drills page, live, and open its results', async () => {
+    await page.goto(`${fleet!.url}/#/`)
+    await tile('alpha').getByText('Healthy').waitFor()
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Drills' }).click()
+    await page.getByRole('heading', { name: 'No drills yet' }).waitFor()
+    await page.getByText('noa drill', { exact: true }).waitFor()
+    await page.getByTestId('connection').getByText('Live').waitFor()
+
+    const startedAt = Date.now() - 60_000
+    const result = (fault: string, outcome: string, over: Record<string, unknown> = {}) => ({
+      fault,
+      service: 'beta',
+      outcome,
+      detectMs: 150,
+      alertMs: 400,
+      repairMs: 850,
+      actions: ['restart'],
+      doubleActions: 0,
+      falseAlerts: 0,
+      round: 1,
+      ...over,
+    })
+    const res = await fetch(`${fleet!.url}/api/drills`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${fleet!.token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        startedAt,
+        finishedAt: startedAt + 40_000,
+        results: [
+          result('crash', 'healed'),
+          result('hang', 'escalated', { repairMs: null, actions: [], detail: 'circuit open' }),
+          result('dependency-down', 'failed', { service: 'alpha', alertMs: null, repairMs: null }),
+        ],
+      }),
+    })
+    expect(res.status).toBe(201)
+    const { drill } = (await res.json()) as { drill: { id: string } }
+
+    // No reload: the drill event puts the run on the page.
+    const row = page.getByTestId(`drill-${drill.id}`)
+    await row.waitFor({ timeout: 10_000 })
+    expect(await row.getByRole('cell').nth(1).textContent()).toBe('crash, hang, dependency-down')
+    expect(await row.getByRole('cell').nth(2).textContent()).toBe('beta, alpha')
+    expect(await row.getByRole('cell').nth(3).textContent()).toBe('✓1 healed⚑1 escalated✕1 failed')
+    await row.getByRole('button', { name: 'Show 3 results' }).click()
+    const results = page.getByRole('table', { name: /^Results of the drill of / })
+    await results.waitFor()
+    expect(await results.getByRole('row').count()).toBe(4)
+    await results.getByRole('cell', { name: 'circuit open' }).waitFor()
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)
+    expect(overflow).toBeLessThanOrEqual(0)
+    await page.screenshot({ path: join(OUT, 'drills-1280x800.png'), fullPage: true })
+  })
+
   it('should open a service page and fit a phone screen', async () => {
     // keyboard first, on a fresh page (the same URL with a hash would keep the earlier focus):
     // the skip link, then the brand, then the controls

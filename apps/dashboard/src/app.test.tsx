@@ -5,6 +5,7 @@ import { createFakeAgent, ok } from './test-utils/fake-agent.ts'
 import {
   alert,
   approval,
+  drillRun,
   fleetService,
   healing,
   serviceStatus,
@@ -51,6 +52,8 @@ describe('parseRoute', () => {
   it('should read a service page from the hash and fall back to the overview', () => {
     expect(parseRoute('#/services/my%20api')).toEqual({ page: 'service', name: 'my api' })
     expect(parseRoute('#/services/%E0%A4%A')).toEqual({ page: 'overview' })
+    expect(parseRoute('#/drills')).toEqual({ page: 'drills' })
+    expect(parseRoute('#/drillsx')).toEqual({ page: 'overview' })
     expect(parseRoute('#/nowhere')).toEqual({ page: 'overview' })
     expect(parseRoute('')).toEqual({ page: 'overview' })
   })
@@ -315,5 +318,50 @@ describe('App', () => {
       window.dispatchEvent(new HashChangeEvent('hashchange'))
     })
     expect(await screen.findByText('unknown service ghost')).toBeTruthy()
+  })
+
+  it('should show the Drills page from the navigation: how to run one, then each run as its event arrives', async () => {
+    const { agent } = fleet()
+    agent.route('GET /api/drills', ok({ drills: [] }))
+    window.location.hash = '#/'
+    renderLive(<App />, agent)
+    const nav = screen.getByRole('navigation', { name: 'Pages' })
+    expect(within(nav).getByRole('link', { name: 'Overview' }).getAttribute('aria-current')).toBe('page')
+    act(() => {
+      window.location.hash = within(nav).getByRole('link', { name: 'Drills' }).getAttribute('href')!
+      window.dispatchEvent(new HashChangeEvent('hashchange'))
+    })
+    expect(await screen.findByRole('heading', { name: 'No drills yet' })).toBeTruthy()
+    expect(within(nav).getByRole('link', { name: 'Drills' }).getAttribute('aria-current')).toBe('page')
+    await waitFor(() => expect(agent.streams).toBe(1))
+    act(() => agent.emit('drill', drillRun({ id: 'drill_live' })))
+    const row = await screen.findByTestId('drill-drill_live')
+    expect(within(row).getByText('crash, hang, dependency-down')).toBeTruthy()
+    expect(screen.queryByRole('heading', { name: 'No drills yet' })).toBeNull()
+    // A run too big for its event comes without results: the page is fetched again for them.
+    const big = drillRun({ id: 'drill_big', startedAt: T0 })
+    agent.route('GET /api/drills', ok({ drills: [big, drillRun({ id: 'drill_live' })] }))
+    act(() => agent.emit('drill', { ...big, results: [], omittedResults: 3 }))
+    const bigRow = await screen.findByTestId('drill-drill_big')
+    expect(within(bigRow).getByRole('button', { name: 'Show 3 results' })).toBeTruthy()
+  })
+
+  it('should page to older drill runs with the cursor the agent gave', async () => {
+    const { agent } = fleet()
+    agent.route('GET /api/drills', (call) =>
+      call.path.includes('cursor=c1')
+        ? ok({ drills: [drillRun({ id: 'drill_old', startedAt: T0 - 86_400_000 })] })
+        : ok({ drills: [drillRun({ id: 'drill_new' })], nextCursor: 'c1' }),
+    )
+    window.location.hash = '#/drills'
+    renderLive(<App />, agent)
+    await screen.findByTestId('drill-drill_new')
+    fireEvent.click(screen.getByRole('button', { name: 'Show older runs' }))
+    await screen.findByTestId('drill-drill_old')
+    expect(screen.queryByRole('button', { name: 'Show older runs' })).toBeNull()
+    expect(agent.calls.map((c) => c.path).filter((p) => p.startsWith('/api/drills'))).toEqual([
+      '/api/drills?limit=50',
+      '/api/drills?limit=50&cursor=c1',
+    ])
   })
 })

@@ -4,14 +4,16 @@ import { StatusBadge } from './components/status-badge.tsx'
 import { TokenForm } from './components/token-form.tsx'
 import { useSse } from './data/sse.ts'
 import { useSummary } from './data/summary.ts'
+import { DrillsPage } from './pages/drills.page.tsx'
 import { OverviewPage } from './pages/overview.page.tsx'
 import { ServicePage } from './pages/service.page.tsx'
 
-/** The page a hash names: `#/services/<name>` or the overview. */
-export type Route = { page: 'overview' } | { page: 'service'; name: string }
+/** The page a hash names: `#/services/<name>`, `#/drills` or the overview. */
+export type Route = { page: 'overview' } | { page: 'service'; name: string } | { page: 'drills' }
 
 /** Reads a location hash; anything unknown is the overview. */
 export function parseRoute(hash: string): Route {
+  if (/^#\/drills\/?(\?.*)?$/.test(hash)) return { page: 'drills' }
   const match = /^#\/services\/([^/?]+)/.exec(hash)
   if (match) {
     try {
@@ -54,12 +56,26 @@ export function App() {
         <h1 className="brand">
           <a href="#/">noa</a>
         </h1>
+        <nav aria-label="Pages" className="pages">
+          <a href="#/" aria-current={route.page === 'drills' ? undefined : 'page'}>
+            Overview
+          </a>
+          <a href="#/drills" aria-current={route.page === 'drills' ? 'page' : undefined}>
+            Drills
+          </a>
+        </nav>
         {overall ? <StatusBadge state={overall} prefix="Fleet" /> : null}
         <ConnectionBanner connection={connection} updatedAt={summary.updatedAt} error={summary.error} />
         <TokenForm />
       </header>
       <main id="main" tabIndex={-1} className={summary.error ? 'is-stale' : undefined}>
-        {route.page === 'service' ? <ServicePage name={route.name} /> : <OverviewPage summary={summary} />}
+        {route.page === 'service' ? (
+          <ServicePage name={route.name} />
+        ) : route.page === 'drills' ? (
+          <DrillsPage />
+        ) : (
+          <OverviewPage summary={summary} />
+        )}
       </main>
     </>
   )

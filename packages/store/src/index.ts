@@ -16,10 +16,17 @@ export type { OpenStoreOptions, StoreConfig } from './open.ts'
 export { openStore, storeConfigSchema } from './open.ts'
 export type { StoreRuntime } from './options.ts'
 export { commonOptionsSchema, DEFAULT_RETENTION_DAYS, RETENTION_KINDS, retentionSchema } from './options.ts'
+export { DRILL_LIMITS } from './records.ts'
 export type {
   Aggregation,
   CheckQuery,
   CheckStore,
+  DrillCursor,
+  DrillOutcome,
+  DrillQuery,
+  DrillRecord,
+  DrillResultRecord,
+  DrillStore,
   LabelMatcher,
   Labels,
   MaintenanceReport,

@@ -17,6 +17,7 @@ export const RETENTION_KINDS = [
   'healings',
   'approvals',
   'silences',
+  'drills',
 ] as const satisfies readonly RetentionKind[]
 
 /**
@@ -35,6 +36,7 @@ export const DEFAULT_RETENTION_DAYS: Readonly<Record<RetentionKind, number>> = O
   healings: 30,
   approvals: 30,
   silences: 7,
+  drills: 30,
 })
 
 const days = z.number().positive().max(36_500)

@@ -9,7 +9,7 @@ import type {
 } from '@noa/core'
 import { createId } from '@noa/core'
 import { StoreError } from './errors.ts'
-import type { CheckQuery } from './store.ts'
+import type { CheckQuery, DrillCursor, DrillRecord } from './store.ts'
 
 /** Default `limit` of list queries, from @noa/core's ListQuery. */
 export const DEFAULT_LIMIT = 100
@@ -121,4 +121,87 @@ export function activeAtOf(query: { activeAt?: number } | undefined): number | u
   if (at !== undefined && !Number.isFinite(at))
     throw new StoreError(`silences: activeAt must be epoch ms, got ${String(at)}`)
   return at
+}
+
+/** Bounds of a drill run the stores keep: a run over them is refused, naming the field. */
+export const DRILL_LIMITS = Object.freeze({
+  /** Results in one run. */
+  results: 1000,
+  /** Characters of an id, a fault name, a service name and an action. */
+  id: 128,
+  fault: 64,
+  service: 256,
+  action: 256,
+  /** Actions in one result. */
+  actions: 100,
+  /** Characters of a result's detail. */
+  detail: 4000,
+})
+
+const DRILL_OUTCOMES = ['healed', 'escalated', 'failed'] as const
+
+/** Refuses a drill run that cannot be stored or is over its bounds, naming the field. */
+export function checkDrill(run: DrillRecord): void {
+  const where = 'saveDrill: run'
+  const text = (value: unknown, path: string, max: number, empty = false) => {
+    if (typeof value !== 'string' || (!empty && value === ''))
+      throw new StoreError(`${where}.${path} must be a ${empty ? '' : 'non-empty '}string`)
+    if (value.length > max)
+      throw new StoreError(`${where}.${path} must be at most ${max} characters, got ${value.length}`)
+  }
+  const count = (value: unknown, path: string) => {
+    if (!Number.isInteger(value) || (value as number) < 0)
+      throw new StoreError(`${where}.${path} must be a whole number >= 0, got ${String(value)}`)
+  }
+  text(run?.id, 'id', DRILL_LIMITS.id)
+  for (const key of ['startedAt', 'finishedAt'] as const)
+    if (!Number.isFinite(run[key]))
+      throw new StoreError(`${where}.${key} must be epoch ms, got ${String(run[key])}`)
+  if (run.finishedAt < run.startedAt) throw new StoreError(`${where}.finishedAt must not be before startedAt`)
+  if (!Array.isArray(run.results)) throw new StoreError(`${where}.results must be a list of results`)
+  if (run.results.length > DRILL_LIMITS.results)
+    throw new StoreError(
+      `${where}.results must hold at most ${DRILL_LIMITS.results} results, got ${run.results.length}`,
+    )
+  for (const [i, r] of run.results.entries()) {
+    const at = `results[${i}]`
+    if (typeof r !== 'object' || r === null) throw new StoreError(`${where}.${at} must be a result`)
+    text(r.fault, `${at}.fault`, DRILL_LIMITS.fault)
+    text(r.service, `${at}.service`, DRILL_LIMITS.service)
+    if (!(DRILL_OUTCOMES as readonly string[]).includes(r.outcome))
+      throw new StoreError(
+        `${where}.${at}.outcome must be one of ${DRILL_OUTCOMES.join(', ')}, got ${JSON.stringify(r.outcome)}`,
+      )
+    for (const key of ['detectMs', 'alertMs', 'repairMs'] as const) {
+      const ms = r[key]
+      if (ms !== null && !(Number.isFinite(ms) && ms >= 0))
+        throw new StoreError(`${where}.${at}.${key} must be ms >= 0 or null, got ${String(ms)}`)
+    }
+    if (!Array.isArray(r.actions) || r.actions.length > DRILL_LIMITS.actions)
+      throw new StoreError(`${where}.${at}.actions must be a list of at most ${DRILL_LIMITS.actions} actions`)
+    for (const [j, action] of r.actions.entries()) text(action, `${at}.actions[${j}]`, DRILL_LIMITS.action)
+    count(r.doubleActions, `${at}.doubleActions`)
+    count(r.falseAlerts, `${at}.falseAlerts`)
+    count(r.round, `${at}.round`)
+    if (r.detail !== undefined) text(r.detail, `${at}.detail`, DRILL_LIMITS.detail, true)
+  }
+}
+
+/** The `before` of a drills query, refused when it is not a run's place in the list. */
+export function drillCursorOf(query: { before?: DrillCursor } | undefined): DrillCursor | undefined {
+  const before = query?.before
+  if (before === undefined) return undefined
+  if (!Number.isFinite(before?.startedAt) || typeof before.id !== 'string')
+    throw new StoreError('drills: before must be { startedAt: epoch ms, id: string }')
+  return before
+}
+
+/** True when run `a` comes after cursor `b` in the newest-first order (`startedAt`, then `id`, descending). */
+export function drillAfter(a: DrillCursor, b: DrillCursor): boolean {
+  return a.startedAt < b.startedAt || (a.startedAt === b.startedAt && a.id < b.id)
+}
+
+/** Newest-first order of drill runs: `startedAt`, then `id`, descending (ids compared by code unit). */
+export function drillOrder(a: DrillCursor, b: DrillCursor): number {
+  return b.startedAt - a.startedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
 }

@@ -126,6 +126,73 @@ export interface CheckStore {
   latest(): Promise<CheckResult[]>
 }
 
+/** How one drilled fault ended: healed, escalated to a person as it should be, or failed. */
+export type DrillOutcome = 'healed' | 'escalated' | 'failed'
+
+/** One fault a drill injected into one service, and what noa did about it (times in ms from the fault). */
+export interface DrillResultRecord {
+  /** The fault's name, e.g. `crash`, `hang`, `dependency-down`. */
+  fault: string
+  service: string
+  outcome: DrillOutcome
+  /** Fault -> state change; null when it was not detected. */
+  detectMs: number | null
+  /** Fault -> alert sent; null when none was. */
+  alertMs: number | null
+  /** Fault -> healthy again; null when it did not recover. */
+  repairMs: number | null
+  /** The healing actions taken, in order. */
+  actions: string[]
+  /** Actions taken twice for the one fault. */
+  doubleActions: number
+  /** Alerts that fired during the drill about something the drill did not break. */
+  falseAlerts: number
+  /** Which round of the run, from 1. */
+  round: number
+  detail?: string
+}
+
+/** One drill run (`noa drill`): when it started and finished (epoch ms) and every result. */
+export interface DrillRecord {
+  id: string
+  startedAt: number
+  finishedAt: number
+  results: DrillResultRecord[]
+}
+
+/** Where a page of drills starts: after this run, in the newest-first order. */
+export interface DrillCursor {
+  startedAt: number
+  id: string
+}
+
+/** Query of drill runs, newest first (`startedAt`, then `id`, both descending). */
+export interface DrillQuery {
+  /** @default 100 */
+  limit?: number
+  /** Only the runs after this one in the list: pass the last run of the previous page. */
+  before?: DrillCursor
+}
+
+/**
+ * The drill runs noa was put through, kept for the Drills page. A run is refused (with the
+ * field named) when it has more than more results or a longer string than `DRILL_LIMITS` allows.
+ *
+ * @example
+ * ```ts
+ * await store.drills.saveDrill({ id: 'drl_1', startedAt, finishedAt, results })
+ * const [latest] = await store.drills.drills({ limit: 1 })
+ * ```
+ */
+export interface DrillStore {
+  /** Stores a run, replacing the one with the same id. */
+  saveDrill(run: DrillRecord): Promise<void>
+  /** The run with this id, or undefined. */
+  getDrill(id: string): Promise<DrillRecord | undefined>
+  /** Runs newest first. */
+  drills(query?: DrillQuery): Promise<DrillRecord[]>
+}
+
 /** Kinds of data with their own retention. */
 export type RetentionKind =
   | 'samples'
@@ -138,6 +205,7 @@ export type RetentionKind =
   | 'healings'
   | 'approvals'
   | 'silences'
+  | 'drills'
 
 /** What one maintenance run did. */
 export interface MaintenanceReport {
@@ -207,6 +275,7 @@ export interface Store {
   readonly approvals: ApprovalStore
   readonly leases: LeaseStore
   readonly silences: SilenceStore
+  readonly drills: DrillStore
   readonly samples: SampleStore
   readonly snapshots: SnapshotStore
   readonly checks: CheckStore

@@ -9,9 +9,10 @@ import type {
   HealingTrigger,
   MetricSnapshot,
 } from '@noa/core'
-import { errorMessage } from '@noa/core'
-import type { RangeQuery, SeriesPoints } from '@noa/store'
+import { createId, errorMessage } from '@noa/core'
+import type { DrillCursor, RangeQuery, SeriesPoints } from '@noa/store'
 import type { Parts } from '../compose.ts'
+import type { DrillRun } from '../drill/types.ts'
 import type {
   AlertsBody,
   ApprovalsBody,
@@ -58,6 +59,12 @@ export interface AgentApi {
   /** Attaches an event stream; false when too many are open. */
   attachEvents(res: ServerResponse, lastEventId: string | undefined): boolean
   renderMetrics(format: 'prometheus' | 'openmetrics'): Promise<string>
+  /** Keeps a drill run under an id of the agent's and sends it as a `drill` event (`POST /api/drills`). */
+  saveDrill(run: Omit<DrillRun, 'id'>): Promise<DrillRun>
+  /** Drill runs newest first, as many as fit in an answer; `next` when there may be more (`GET /api/drills`). */
+  drills(page: { limit: number; before?: DrillCursor }): Promise<{ drills: DrillRun[]; next?: DrillCursor }>
+  /** One drill run, or undefined (`GET /api/drills/:id`). */
+  drill(id: string): Promise<DrillRun | undefined>
 }
 
 /** A page of a newest-first list: at most `limit` items that happened before `before` (epoch ms). */
@@ -65,6 +72,9 @@ export interface Page {
   limit: number
   before?: number
 }
+
+/** Largest drill run sent whole in a `drill` event; a bigger one is sent without its results. */
+export const DRILL_EVENT_BYTES = 64 * 1024
 
 /** Most series a range query answers. */
 const MAX_SERIES = 1000
@@ -198,6 +208,23 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     silences: () => alerts.silences(),
     attachEvents: (res, lastEventId) => sse.attach(res, lastEventId),
     renderMetrics: (format) => registry.metrics(format),
+    async saveDrill(input) {
+      const run: DrillRun = { id: createId('drill', clock.now()), ...input }
+      await store.drills.saveDrill(run)
+      const whole = JSON.stringify(run).length <= DRILL_EVENT_BYTES
+      sse.publish('drill', whole ? run : { ...run, results: [], omittedResults: run.results.length })
+      return run
+    },
+    async drills({ limit, before }) {
+      const list = (await store.drills.drills({ limit, ...(before ? { before } : {}) })) as DrillRun[]
+      // A run is bounded by the body limit of its POST: the first one is shown even when it alone is over the budget.
+      const fit = fitting(list, ANSWER_BYTES).items
+      const shown = fit.length > 0 ? fit : list.slice(0, 1)
+      const more = nextPage(shown, limit, list.length, (d) => d.startedAt) !== undefined
+      const last = shown.at(-1)
+      return { drills: shown, ...(more && last ? { next: { startedAt: last.startedAt, id: last.id } } : {}) }
+    },
+    drill: async (id) => (await store.drills.getDrill(id)) as DrillRun | undefined,
   }
 }
 

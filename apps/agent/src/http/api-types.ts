@@ -15,6 +15,7 @@ import type {
 } from '@noa/core'
 import type { HealingEscalation } from '@noa/healing'
 import type { HealthSummary, ServiceStatus } from '@noa/health'
+import type { DrillRun } from '../drill/types.ts'
 import type { Decision } from '../incident/router.ts'
 
 export type {
@@ -29,6 +30,7 @@ export type {
   StateChange,
 } from '@noa/core'
 export type { HealthSummary, ServiceStatus } from '@noa/health'
+export type { DrillFault, DrillOutcome, DrillResult, DrillRun } from '../drill/types.ts'
 
 /** One service in `GET /api/status`. */
 export interface StatusService {
@@ -205,6 +207,24 @@ export type DecisionEvent = Decision
 /** The `escalation` SSE event: what healing could not solve alone. */
 export type EscalationEvent = HealingEscalation
 
+/** `GET /api/drills`: drill runs newest first; `nextCursor` (pass it back as `?cursor=`) when there may be more. */
+export interface DrillsBody {
+  drills: DrillRun[]
+  nextCursor?: string
+}
+
+/** `POST /api/drills` (201, the run as kept, with the id the agent gave it) and `GET /api/drills/:id`. */
+export interface DrillBody {
+  drill: DrillRun
+}
+
+/**
+ * The `drill` SSE event: the run as kept; a run whose JSON is over 64 KiB is sent without its
+ * results (`omittedResults` says how many), so one big run never drops the streams of slow
+ * clients. A client fetches it (`GET /api/drills/:id`) when it needs them.
+ */
+export type DrillEvent = DrillRun & { omittedResults?: number }
+
 /** Every SSE event the agent sends, by name. */
 export interface SseEvents {
   status: StatusBody
@@ -219,6 +239,8 @@ export interface SseEvents {
   approval: Approval
   decision: DecisionEvent
   escalation: EscalationEvent
+  /** A drill run was recorded (`POST /api/drills`). */
+  drill: DrillEvent
 }
 
 export type SseEventName = keyof SseEvents

@@ -55,6 +55,9 @@ function fakeApi(): AgentApi {
       return true
     },
     renderMetrics: async () => '# EOF\n',
+    saveDrill: fail,
+    drills: fail,
+    drill: fail,
   }
 }
 

@@ -23,6 +23,7 @@ import type { AgentConfig } from '../config/schema.ts'
 import { type AgentApi, type Page, toApiSilence } from './agent-api.ts'
 import type { ReloadResult } from './api-types.ts'
 import { requireToken } from './auth.ts'
+import { registerDrillRoutes } from './drills.ts'
 import { parseFleetQuery } from './fleet-query.ts'
 import { hostMatcher, requireKnownHost, SECURITY_HEADERS, securityHeaders } from './protect.ts'
 import { createRateLimiter } from './rate-limit.ts'
@@ -396,6 +397,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (!silence) return bad(c, `unknown silence ${JSON.stringify(id)}`, 404)
     return c.json({ silence: toApiSilence(silence) })
   })
+  registerDrillRoutes(app, { agent, guard, readJson, issuesOf, logger })
   app.all('/api/*', (c) =>
     c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, c.req.method === 'GET' ? 404 : 405),
   )

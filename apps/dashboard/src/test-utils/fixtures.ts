@@ -1,6 +1,8 @@
 import type {
   AlertRecord,
   Approval,
+  DrillResult,
+  DrillRun,
   FleetService,
   FleetServicesBody,
   HealingRecord,
@@ -182,6 +184,56 @@ export function summary(services: readonly FleetService[], over: Partial<Summary
     metrics: { cpu: 42.5, memory: 61.25, errorRate: 0.0125, latency: 120 },
     alerts: { firing: 1, pending: 0 },
     healing: { running: 0, pendingApprovals: 1 },
+    ...over,
+  }
+}
+
+export function drillResult(over: Partial<DrillResult> = {}): DrillResult {
+  return {
+    fault: 'crash',
+    service: 'api',
+    outcome: 'healed',
+    detectMs: 180,
+    alertMs: 420,
+    repairMs: 900,
+    actions: ['restart'],
+    doubleActions: 0,
+    falseAlerts: 0,
+    round: 1,
+    ...over,
+  }
+}
+
+/** A run of three results: a crash healed, a hang escalated, a dependency down that failed. */
+export function drillRun(over: Partial<DrillRun> = {}): DrillRun {
+  return {
+    id: 'drill_1',
+    startedAt: T0 - 120_000,
+    finishedAt: T0 - 60_000,
+    results: [
+      drillResult(),
+      drillResult({
+        fault: 'hang',
+        outcome: 'escalated',
+        detectMs: 31_000,
+        alertMs: 31_500,
+        repairMs: null,
+        actions: [],
+        detail: 'circuit open: a person must act',
+      }),
+      drillResult({
+        fault: 'dependency-down',
+        service: 'worker',
+        outcome: 'failed',
+        detectMs: 400,
+        alertMs: null,
+        repairMs: null,
+        actions: ['restart', 'restart'],
+        doubleActions: 1,
+        falseAlerts: 2,
+        round: 2,
+      }),
+    ],
     ...over,
   }
 }

@@ -1,7 +1,20 @@
 import type { HealingRecord } from '@noa/core'
 import type { afterEach, describe, expect, it } from 'vitest'
 import type { RetentionKind, Store } from '../store.ts'
-import { alert, approval, DAY, HOUR, healingRecord, MIN, result, silence, snapshot, T0 } from './records.ts'
+import { drillsContract } from './drills-contract.ts'
+import {
+  alert,
+  approval,
+  DAY,
+  drillRun,
+  HOUR,
+  healingRecord,
+  MIN,
+  result,
+  silence,
+  snapshot,
+  T0,
+} from './records.ts'
 import { restartContract } from './restart-contract.ts'
 
 /** The test functions the suite runs with, passed in so vitest stays out of runtime dependencies. */
@@ -594,6 +607,7 @@ export function storeContract(
     })
 
     restartContract(fresh, t)
+    drillsContract(fresh, t)
 
     describe('health', () => {
       it('should be healthy with no failed writes, and not count refused input or a duplicate as a store failure', async () => {
@@ -628,6 +642,8 @@ export function storeContract(
         await store.healing.saveHealing(healingRecord('h-old', 'api', T0, 'succeeded'))
         await store.approvals.createApproval(approval('ap-pending', T0))
         await store.approvals.createApproval({ ...approval('ap-done', T0), status: 'approved' })
+        await store.drills.saveDrill(drillRun('drill-old', T0))
+        await store.drills.saveDrill(drillRun('drill-new', T0 + 40 * DAY))
         const now = T0 + 40 * DAY + 1000
         const first = await store.maintain(now)
         expect(first.complete).toBe(false)
@@ -642,6 +658,8 @@ export function storeContract(
         expect(await store.alerts.alertHistory('old-resolved')).toEqual([])
         expect(await store.healing.healings()).toEqual([])
         expect((await store.approvals.approvals()).map((a) => a.id)).toEqual(['ap-pending'])
+        expect(first.deleted.drills + second.deleted.drills).toBe(1)
+        expect((await store.drills.drills()).map((d) => d.id)).toEqual(['drill-new'])
       })
 
       it('should refuse use after close', async () => {
@@ -651,6 +669,8 @@ export function storeContract(
         await expect(store.samples.recent(1)).rejects.toThrow(/closed/)
         await expect(store.outbox.due(T0, 1)).rejects.toThrow(/closed/)
         await expect(store.silences.saveSilence(silence('s', T0, T0 + HOUR))).rejects.toThrow(/closed/)
+        await expect(store.drills.saveDrill(drillRun('d', T0))).rejects.toThrow(/closed/)
+        await expect(store.drills.drills()).rejects.toThrow(/closed/)
         // Using a closed store is the caller's mistake, not a failing store.
         expect(store.health()).toEqual({ ok: true, failedWrites: 0 })
       })

@@ -1,4 +1,5 @@
 import type { AlertRecord, Approval, CheckResult, HealingRecord, MetricSnapshot, Silence } from '@noa/core'
+import type { DrillRecord } from '../store.ts'
 
 // Records the contract suite writes: each a valid value of its @noa/core type.
 
@@ -88,5 +89,26 @@ export function silence(id: string, startsAt: number, endsAt: number): Silence {
     endsAt,
     comment: 'deploy window',
     createdBy: 'alice',
+  }
+}
+
+export function drillRun(id: string, startedAt: number, results = 2): DrillRecord {
+  return {
+    id,
+    startedAt,
+    finishedAt: startedAt + 30_000,
+    results: Array.from({ length: results }, (_, i) => ({
+      fault: i % 2 === 0 ? 'crash' : 'hang',
+      service: i % 2 === 0 ? 'api' : "x'; DROP TABLE drills; --",
+      outcome: i % 2 === 0 ? 'healed' : 'escalated',
+      detectMs: i % 2 === 0 ? 180 : 31_500,
+      alertMs: i % 2 === 0 ? 420 : null,
+      repairMs: i % 2 === 0 ? 900 : null,
+      actions: i % 2 === 0 ? ['restart'] : [],
+      doubleActions: 0,
+      falseAlerts: i % 2,
+      round: 1 + Math.floor(i / 2),
+      ...(i % 2 === 1 ? { detail: 'circuit open: escalated to a person' } : {}),
+    })),
   }
 }

@@ -23,11 +23,15 @@ import { parseOptions, resolveCommon, type StoreRuntime } from '../../options.ts
 import {
   activeAtOf,
   alertStateAt,
+  checkDrill,
   checkResult,
   checkSilence,
   copy,
   countOf,
   decided,
+  drillAfter,
+  drillCursorOf,
+  drillOrder,
   inCheckQuery,
   limitOf,
   newDeliveries,
@@ -44,7 +48,15 @@ import {
   SeriesCache,
   selectSeries,
 } from '../../samples.ts'
-import type { CheckStore, SampleStore, Series, SnapshotStore, Store } from '../../store.ts'
+import type {
+  CheckStore,
+  DrillRecord,
+  DrillStore,
+  SampleStore,
+  Series,
+  SnapshotStore,
+  Store,
+} from '../../store.ts'
 import { memoryOptionsSchema } from './options.ts'
 
 /** Options of {@link createMemoryStore}. */
@@ -88,6 +100,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const maxPoints = parsed.maxPointsPerSeries ?? 100_000
   const maxSnapshots = parsed.maxSnapshots ?? 10_000
   const maxChecks = parsed.maxCheckResults ?? 100_000
+  const maxDrills = parsed.maxDrills ?? 1000
   let closed = false
   const open = () => {
     if (closed) throw new StoreError('the memory store is closed')
@@ -443,6 +456,30 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
   }
 
+  const drillRows = new Map<string, DrillRecord>()
+  const drills: DrillStore = {
+    async saveDrill(run) {
+      open()
+      checkDrill(run)
+      drillRows.set(run.id, copy(run))
+      if (drillRows.size > maxDrills) {
+        const oldest = [...drillRows.values()].sort(drillOrder).at(-1) as DrillRecord
+        drillRows.delete(oldest.id)
+      }
+    },
+    getDrill: async (drillId) => {
+      open()
+      return copy(drillRows.get(drillId))
+    },
+    async drills(q) {
+      open()
+      const limit = limitOf(q)
+      const before = drillCursorOf(q)
+      const rows = [...drillRows.values()].filter((r) => before === undefined || drillAfter(r, before))
+      return copy(rows.sort(drillOrder).slice(0, limit))
+    },
+  }
+
   // ---- maintenance ----
   function deleteBefore<T>(
     rows: T[],
@@ -589,6 +626,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
             (s) => s.endsAt,
             () => false,
           )
+        case 'drills':
+          return deleteFromMap(
+            drillRows,
+            cutoff,
+            limit,
+            (d) => d.startedAt,
+            () => false,
+          )
       }
     },
   }
@@ -604,6 +649,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     approvals,
     leases,
     silences,
+    drills,
     maintain: async (now = clock.now()) => {
       open()
       return runMaintenance(driver, common, now)

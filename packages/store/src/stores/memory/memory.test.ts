@@ -35,6 +35,17 @@ describe('createMemoryStore', () => {
     expect(await store.checks.changes()).toHaveLength(2)
   })
 
+  it('should keep at most maxDrills runs, letting the one that started first go', async () => {
+    const store = createMemoryStore({ maxDrills: 2 })
+    for (const [id, at] of [
+      ['b', 2000],
+      ['a', 1000],
+      ['c', 3000],
+    ] as const)
+      await store.drills.saveDrill({ id, startedAt: at, finishedAt: at + 1, results: [] })
+    expect((await store.drills.drills()).map((d) => d.id)).toEqual(['c', 'b'])
+  })
+
   it('should never share objects with callers', async () => {
     const store = createMemoryStore()
     const approval = {

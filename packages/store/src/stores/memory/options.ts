@@ -9,4 +9,6 @@ export const memoryOptionsSchema = commonOptionsSchema.extend({
   maxSnapshots: z.number().int().min(1).optional(),
   /** Check results and state changes kept, each. @default 100000 */
   maxCheckResults: z.number().int().min(1).optional(),
+  /** Drill runs kept; the one that started first goes first. @default 1000 */
+  maxDrills: z.number().int().min(1).optional(),
 })

@@ -51,6 +51,7 @@ import type {
   SnapshotStore,
   Store,
 } from '../../store.ts'
+import { bindDrills } from './drills.ts'
 import { POSTGRES_MIGRATIONS } from './migrations.ts'
 import { postgresOptionsSchema } from './options.ts'
 import { createScrubber } from './secrets.ts'
@@ -826,6 +827,8 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       }),
   }
 
+  const drills = bindDrills({ S, query, run, write })
+
   // ---- maintenance ----
   const deleteChunk = async (table: string, where: string, cutoff: number, limit: number) =>
     (
@@ -856,6 +859,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       deleteChunk('healings', "outcome NOT IN ('running', 'awaiting-approval') AND started_at < $1", c, l),
     approvals: (c, l) => deleteChunk('approvals', "status <> 'pending' AND requested_at < $1", c, l),
     silences: (c, l) => deleteChunk('silences', 'ends_at < $1', c, l),
+    drills: (c, l) => deleteChunk('drills', 'started_at < $1', c, l),
   }
   const driver: MaintenanceDriver = {
     watermark: reader.watermark,
@@ -941,6 +945,7 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
     approvals,
     leases,
     silences,
+    drills,
     maintain: (now = clock.now()) => write('maintenance', () => runMaintenance(driver, common, now)),
     async flush() {
       if (buffer.length === 0) return

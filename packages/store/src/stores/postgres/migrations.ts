@@ -50,4 +50,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     CREATE INDEX ON $S.silences (ends_at);
     `,
   },
+  {
+    id: 3,
+    name: 'drills',
+    sql: `
+    CREATE TABLE $S.drills (id text COLLATE "C" PRIMARY KEY, started_at bigint NOT NULL, data text NOT NULL);
+    CREATE INDEX ON $S.drills (started_at, id);
+    `,
+  },
 ]

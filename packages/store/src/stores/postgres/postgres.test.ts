@@ -91,6 +91,9 @@ describe.skipIf(!url)('createPostgresStore', () => {
       const silence = { id: 's', matchers: [], startsAt: 1000, endsAt: 2000, comment: '' }
       await store.silences.saveSilence(silence)
       expect(await store.silences.silences({ activeAt: 1999 })).toEqual([silence])
+      const drill = { id: 'd', startedAt: 1000, finishedAt: 2000, results: [] }
+      await store.drills.saveDrill(drill)
+      expect(await store.drills.getDrill('d')).toEqual(drill)
       const { rows } = await admin.query(`SELECT id FROM ${S}.noa_migrations ORDER BY id`)
       expect(rows.map((r) => r.id)).toEqual(POSTGRES_MIGRATIONS.map((m) => m.id))
     } finally {

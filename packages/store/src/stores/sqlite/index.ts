@@ -10,6 +10,7 @@ import { parseOptions, resolveCommon, type StoreRuntime } from '../../options.ts
 import { checkResult } from '../../records.ts'
 import type { CheckStore, Store, StoreRecovery } from '../../store.ts'
 import { loadDriver, openConnection } from './connection.ts'
+import { bindDrills } from './drills.ts'
 import { sqliteError, withoutPath } from './errors.ts'
 import { bindMaintenance } from './maintenance.ts'
 import { sqliteOptionsSchema } from './options.ts'
@@ -115,6 +116,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     return {
       ...timeSeries,
       ...bindPorts(connection, exec, lists),
+      drills: bindDrills(connection, exec),
       driver: bindMaintenance(connection, reader, valueBefore),
     }
   }
@@ -179,6 +181,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     approvals: forward('approvals'),
     leases: forward('leases'),
     silences: forward('silences'),
+    drills: forward('drills'),
     maintain: (now = clock.now()) =>
       exec.write('maintenance', () => runMaintenance(current().driver, common, now)),
     flush: () => checkBatch.flush(),

@@ -94,6 +94,7 @@ export function bindMaintenance(
       ),
     approvals: (c, l) => deleteChunk('approvals', 'id', "status <> 'pending' AND requested_at < ?", c, l),
     silences: (c, l) => deleteChunk('silences', 'id', 'ends_at < ?', c, l),
+    drills: (c, l) => deleteChunk('drills', 'id', 'started_at < ?', c, l),
   }
   return {
     watermark: reader.watermark,

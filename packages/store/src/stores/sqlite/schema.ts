@@ -38,5 +38,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE silences (id TEXT PRIMARY KEY, starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL, data TEXT NOT NULL);
   CREATE INDEX silences_ends ON silences (ends_at);
+  `, // 3: drill runs, one row each; (started_at, id) is the order of the Drills page and of its cursor.
+  `
+  CREATE TABLE drills (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL, data TEXT NOT NULL);
+  CREATE INDEX drills_started ON drills (started_at, id);
   `,
 ]

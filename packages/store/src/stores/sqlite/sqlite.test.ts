@@ -112,7 +112,7 @@ describe('createSqliteStore', () => {
     expect(a.stats()).toEqual({ buffered: 0, dropped: 0 })
   })
 
-  it('should open a file made by the first version, keep its data and add the silences table', async () => {
+  it('should open a file made by the first version, keep its data and add the silences and drills tables', async () => {
     const path = nextPath()
     mkdirSync(dirname(path), { recursive: true })
     // The first version's schema is its one migration: migrations are only ever appended.
@@ -128,6 +128,9 @@ describe('createSqliteStore', () => {
     expect(await store.alerts.alerts()).toEqual([oldAlert])
     await store.silences.saveSilence(kept)
     expect(await store.silences.silences({ activeAt: 1500 })).toEqual([kept])
+    const drill = { id: 'd', startedAt: 1000, finishedAt: 2000, results: [] }
+    await store.drills.saveDrill(drill)
+    expect(await store.drills.drills()).toEqual([drill])
     await store.close()
     const raw = new Database(path, { readonly: true })
     expect(raw.pragma('user_version', { simple: true })).toBe(SQLITE_MIGRATIONS.length)
