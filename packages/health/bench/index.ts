@@ -11,8 +11,19 @@
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
 import http from 'node:http'
+import { resolve } from 'node:path'
+import { pathToFileURL } from 'node:url'
 // The built package, as users get it (`pnpm bench` runs after `pnpm build`).
 import { childHandle, createHealthMonitor, type HealthChange, type HealthMonitor } from '@noa/health'
+
+/**
+ * BENCH_BASELINE=<a dist folder of another build> adds that build's monitor as a contender of
+ * the throughput rounds: an A/B comparison of two versions in one process, under the same load.
+ */
+const BASELINE = process.env.BENCH_BASELINE
+const baselineMonitor: typeof createHealthMonitor | undefined = BASELINE
+  ? (await import(pathToFileURL(resolve(BASELINE, 'index.js')).href)).createHealthMonitor
+  : undefined
 
 const CONCURRENCY = 64
 const SERVER = `
@@ -68,8 +79,8 @@ function bareFetch(port: number) {
   return { run: (n: number) => pool(n, CONCURRENCY, one), close: () => {} }
 }
 
-function throughMonitor(port: number, n: number) {
-  const monitor = createHealthMonitor({
+function throughMonitor(port: number, n: number, create = createHealthMonitor) {
+  const monitor = create({
     concurrency: CONCURRENCY,
     services: Array.from({ length: n }, (_, i) => ({
       name: `svc-${i}`,
@@ -87,10 +98,13 @@ function throughMonitor(port: number, n: number) {
   }
 }
 
-async function timed(n: number, run: () => Promise<void>): Promise<number> {
+/** Checks per second of one round, and its process CPU per check in µs. */
+async function timed(n: number, run: () => Promise<void>): Promise<{ rate: number; cpuUs: number }> {
+  const cpu0 = process.cpuUsage()
   const start = performance.now()
   await run()
-  return (n * 1000) / (performance.now() - start)
+  const cpu = process.cpuUsage(cpu0)
+  return { rate: (n * 1000) / (performance.now() - start), cpuUs: (cpu.user + cpu.system) / n }
 }
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US')
@@ -104,15 +118,18 @@ async function throughput() {
   try {
     for (const n of [1_000, 10_000]) {
       const rounds = n === 1_000 ? 60 : 10
-      const contenders = {
+      const contenders: Record<string, { run(n: number): Promise<void>; close(): unknown }> = {
         'bare node:http keep-alive': bareHttp(port),
         'bare global fetch': bareFetch(port),
         '@noa/health monitor': throughMonitor(port, n),
       }
+      if (baselineMonitor) contenders['monitor (BENCH_BASELINE)'] = throughMonitor(port, n, baselineMonitor)
       const rates: Record<string, number[]> = {}
+      const cpus: Record<string, number[]> = {}
       // Warm-up, at least 5,000 checks each: connections, JIT (the first 1,000 are not enough).
       for (const [name, c] of Object.entries(contenders)) {
         rates[name] = []
+        cpus[name] = []
         for (let done = 0; done < Math.max(n, 5_000); done += n) await c.run(n)
       }
       // One round of each in turn, so that noise from other work on the machine hits all alike;
@@ -121,7 +138,9 @@ async function throughput() {
       for (let r = 0; r < rounds; r++)
         for (let k = 0; k < entries.length; k++) {
           const [name, c] = entries[(r + k) % entries.length]!
-          rates[name]!.push(await timed(n, () => c.run(n)))
+          const { rate, cpuUs } = await timed(n, () => c.run(n))
+          rates[name]!.push(rate)
+          cpus[name]!.push(cpuUs)
         }
       for (const c of Object.values(contenders)) await c.close()
       if (process.env.BENCH_VERBOSE)
@@ -130,10 +149,12 @@ async function throughput() {
       const mid = (name: string) => median(rates[name]!)
       const fastestBest = Math.max(best('bare node:http keep-alive'), best('bare global fetch'))
       const fastestMid = Math.max(mid('bare node:http keep-alive'), mid('bare global fetch'))
-      console.log(`${fmt(n)} endpoints, ${rounds} rounds each:            best      median`)
+      console.log(
+        `${fmt(n)} endpoints, ${rounds} rounds each:            best      median   CPU per check (median)`,
+      )
       for (const name of Object.keys(contenders))
         console.log(
-          `  ${name.padEnd(28)} ${fmt(best(name)).padStart(7)}  ${fmt(mid(name)).padStart(7)} checks/s`,
+          `  ${name.padEnd(28)} ${fmt(best(name)).padStart(7)}  ${fmt(mid(name)).padStart(7)} checks/s  ${median(cpus[name]!).toFixed(1).padStart(5)} µs`,
         )
       const m = '@noa/health monitor'
       // Load from other work changes from one rotation to the next: the ratio within each
@@ -144,8 +165,21 @@ async function throughput() {
           : 'bare global fetch'
       const paired = median(rates[m]!.map((rate, r) => rate / rates[fastest]![r]!))
       console.log(
-        `  monitor / fastest bare client: ${((best(m) / fastestBest) * 100).toFixed(1)} % (best), ${((mid(m) / fastestMid) * 100).toFixed(1)} % (median), ${(paired * 100).toFixed(1)} % (median of the ratios within each rotation); target >= 80 %`,
+        `  monitor / fastest bare client: ${((best(m) / fastestBest) * 100).toFixed(1)} % (best), ${((mid(m) / fastestMid) * 100).toFixed(1)} % (median), ${(paired * 100).toFixed(1)} % (median of the ratios within each rotation); target >= 95 %`,
       )
+      // CPU per check is steadier than a rate when other work shares the cores.
+      const cpuRatio = median(cpus[fastest]!.map((us, r) => us / cpus[m]![r]!))
+      console.log(
+        `  bare CPU per check / monitor CPU per check: ${(cpuRatio * 100).toFixed(1)} % (median of the ratios within each rotation)`,
+      )
+      if (baselineMonitor) {
+        const b = 'monitor (BENCH_BASELINE)'
+        const vsRate = median(rates[m]!.map((rate, r) => rate / rates[b]![r]!))
+        const vsCpu = median(cpus[m]!.map((us, r) => us / cpus[b]![r]!))
+        console.log(
+          `  this build / BENCH_BASELINE: ${(vsRate * 100).toFixed(1)} % of the rate, ${(vsCpu * 100).toFixed(1)} % of the CPU per check (medians of the ratios within each rotation)`,
+        )
+      }
     }
   } finally {
     await stopServer(child)

@@ -12,7 +12,7 @@ import type {
 import { ConfigError, createBackoff, jitterDelay, NoaError, noopLogger, systemClock } from '@noa/core'
 import { EventEmitter } from 'eventemitter3'
 import { z } from 'zod'
-import type { CallbackChecker, Checker, CheckOutcome } from './checker.ts'
+import type { CallbackChecker, Cancellable, Checker, CheckOutcome } from './checker.ts'
 import { errorOutcome } from './checker.ts'
 import type { ProcessHandle } from './checkers/process/schema.ts'
 import type { CheckOptions, CheckType } from './checkers/registry.ts'
@@ -138,6 +138,8 @@ interface Run {
   /** The current attempt has an outcome (or none is running). */
   settled: boolean
   slot: DeadlineSlot | undefined
+  /** Ends the current attempt of a fast-path checker when its deadline passes first. */
+  cancel: Cancellable | undefined
   /** The backoff timer while waiting to retry, with the outcome that led to it. */
   retry: Timer | undefined
   last: { outcome: CheckOutcome; durationMs: number } | undefined
@@ -199,6 +201,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   readonly #onOutcome = (outcome: CheckOutcome, run: Run, attempt: number) =>
     this.#settle(run, attempt, outcome)
   readonly #overrides: HealthMonitorOptions['checkers']
+  /** What fast-path checkers get: the clock (their deadline comes through the handle they return). */
+  readonly #fastContext: { readonly clock: Clock }
   #stop = this.#newStop()
   #running = false
   /** The services this monitor checks itself; undefined: all of them. */
@@ -232,6 +236,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     this.#concurrency = parsed.data.concurrency
     this.#limiter = new Limiter(parsed.data.concurrency)
     this.#deadlines = new Deadlines(this.#clock)
+    this.#fastContext = { clock: this.#clock }
     this.#firstRunJitterMs = parsed.data.firstRunJitterMs
     this.#firstRunRate = parsed.data.firstRunRate
     this.#tickMs = parsed.data.scheduleTickMs
@@ -650,10 +655,12 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       started: 0,
       settled: true,
       slot: undefined,
+      cancel: undefined,
       retry: undefined,
       last: undefined,
       launch: () => this.#launch(run),
-      onDeadline: () =>
+      onDeadline: () => {
+        const cancel = run.cancel
         this.#settle(
           run,
           run.attempts,
@@ -664,7 +671,10 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
                 message: `check of ${entry.service.name} timed out after ${entry.service.timeout} ms`,
                 retryable: true,
               },
-        ),
+        )
+        // Settled first, as announced; then the work stops (the socket is closed).
+        cancel?.cancel()
+      },
     }
     entry.run = run
     this.#next(run)
@@ -704,7 +714,15 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     run.slot = slot
     if (entry.fast) {
       try {
-        entry.fast.start(entry.service.check as never, slot.context, this.#onOutcome, run, attempt)
+        const cancel = entry.fast.start(
+          entry.service.check as never,
+          this.#fastContext,
+          this.#onOutcome,
+          run,
+          attempt,
+        )
+        // An attempt that settled at once (inside start) has nothing left to cancel.
+        if (!run.settled && run.attempts === attempt) run.cancel = cancel
       } catch (error) {
         queueMicrotask(() => this.#settle(run, attempt, errorOutcome(error)))
       }
@@ -726,7 +744,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     // A late answer from an attempt already settled by its deadline changes nothing.
     if (attempt !== run.attempts || run.settled) return
     run.settled = true
-    run.slot?.waiters.delete(run.onDeadline)
+    run.cancel = undefined
+    if (run.slot) this.#deadlines.leave(run.slot, run.onDeadline)
     run.slot = undefined
     this.#limiter.release()
     const durationMs = round2(this.#clock.monotonic() - run.started)
