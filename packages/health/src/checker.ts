@@ -109,14 +109,17 @@ export interface Cancellable {
 
 /**
  * A checker that can also report through a callback: the monitor's fast path, which saves a
- * promise and its continuations per attempt. `done` is called exactly once, with the `token`
- * and `attempt` given, so that the caller needs no closure per attempt either. There is no
- * signal: the caller ends the attempt through the handle returned (its deadline passed or it
- * stopped), so that the attempts of a deadline slot need no AbortSignal.
+ * promise and its continuations per attempt. `prepare` works out once what every attempt of a
+ * target needs (the parsed URL, the request options), and the caller keeps it with the
+ * service. `done` is called exactly once, with the `token` and `attempt` given, so that the
+ * caller needs no closure per attempt either. There is no signal: the caller ends the attempt
+ * through the handle returned (its deadline passed or it stopped), so that the attempts of a
+ * deadline slot need no AbortSignal.
  */
-export interface CallbackChecker<Target> extends Checker<Target> {
+export interface CallbackChecker<Target, Prepared = unknown> extends Checker<Target> {
+  prepare(target: Target): Prepared
   start<T>(
-    target: Target,
+    prepared: Prepared,
     context: { readonly clock: Clock },
     done: (outcome: CheckOutcome, token: T, attempt: number) => void,
     token: T,

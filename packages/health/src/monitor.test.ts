@@ -310,6 +310,35 @@ describe('HealthMonitor', () => {
     ])
   })
 
+  it('should wait for the checks of one tick with one timer, skipping a service taken out meanwhile', async () => {
+    const clock = new FakeClock()
+    const { monitor, times } = build(
+      clock,
+      { a: healthy, b: healthy, c: healthy, d: healthy },
+      {
+        random: () => 0.5,
+        firstRunJitterMs: 100,
+        scheduleTickMs: 100,
+        services: ['a', 'b', 'c', 'd'].map((name) =>
+          svc(name, { interval: 1_000, timeout: 500, retries: 0 }),
+        ),
+      },
+    )
+    monitor.start()
+    // Four first checks due at 100 ms: one timer.
+    expect(clock.pending).toBe(1)
+    monitor.checkOnly(new Set(['a', 'b', 'd']))
+    await clock.advance(100)
+    expect([times('a'), times('b'), times('c'), times('d')]).toEqual([[100], [100], [], [100]])
+    // Their next checks, due together again: one timer (the deadline slots are released).
+    expect(clock.pending).toBe(1)
+    monitor.update(['a', 'b'].map((name) => svc(name, { interval: 1_000, timeout: 500, retries: 0 })))
+    await clock.advance(1_000)
+    expect([times('a'), times('b'), times('d')]).toEqual([[100, 1_100], [100, 1_100], [100]])
+    await monitor.stop()
+    expect(clock.pending).toBe(0)
+  })
+
   it('should keep the interval on the tick grid with a clock that moves between two reads', async () => {
     // performance.now() moves on between two reads: a due time rebuilt from a delay lands a
     // hair after the grid point and slipped a whole tick at every interval (300 ms became 400).

@@ -132,7 +132,7 @@ interface Run {
   promise: Promise<CheckResult> | undefined
   resolve: ((result: CheckResult) => void) | undefined
   /** Internal continuations (scheduler, runOnce), called with the result as it settles. */
-  done: Array<(result: CheckResult) => void> | undefined
+  done: Array<(result: CheckResult, run: Run) => void> | undefined
   attempts: number
   started: number
   /** The current attempt has an outcome (or none is running). */
@@ -155,13 +155,24 @@ interface Entry {
   run?: Run | undefined
   checker?: Checker<never>
   /** Set when the checker is a built-in one that reports through a callback (no promise per attempt). */
-  fast?: CallbackChecker<never> | undefined
-  timer?: { cancel(): void }
+  fast?: CallbackChecker<never, unknown> | undefined
+  /** What the fast checker prepared for this service's check, made at its first attempt. */
+  prepared?: unknown
+  /** The tick the next scheduled check waits for; cleared to cancel it. */
+  timer?: Tick | undefined
   /** Monotonic time the scheduled check is due, until its first attempt starts. */
   dueAt?: number | undefined
+  /** Monotonic time the last scheduled check was due: the next one follows from it. */
+  scheduledFor?: number
   /** Taken out by update(): nothing it still produces is applied. */
   removed?: boolean
   exitListener?: (code: number | null, signal: string | null) => void
+}
+
+/** The scheduled checks due at one time, started together by one timer. */
+interface Tick {
+  entries: Entry[]
+  timer: Timer
 }
 
 /** Shared by every status without down dependencies: statuses are read-only snapshots. */
@@ -208,6 +219,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   /** The services this monitor checks itself; undefined: all of them. */
   #only: ReadonlySet<string> | undefined
   #summaryPending = false
+  /** Scheduled checks by the monotonic time they are due: one timer per tick, not per check. */
+  readonly #ticks = new Map<number, Tick>()
 
   constructor(options: HealthMonitorOptions) {
     super()
@@ -297,6 +310,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       } else if (sameSettings(entry.service, service)) {
         // Unchanged settings, a new object (a process handle may be a new one): keep the state.
         entry.service = service
+        entry.prepared = undefined
         out.kept.push(name)
       } else {
         this.#drop(entry)
@@ -322,7 +336,6 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
 
   /** Stops checking a service and forgets it; a check of it in flight ends without effect. */
   #drop(entry: Entry): void {
-    entry.timer?.cancel()
     entry.timer = undefined
     entry.removed = true
     entry.run?.retry?.cancel()
@@ -363,7 +376,6 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       const here = this.#checksHere(entry)
       if (here && !entry.timer && !entry.run) back.push(entry)
       else if (!here && entry.timer) {
-        entry.timer.cancel()
         entry.timer = undefined
         entry.dueAt = undefined
       }
@@ -440,8 +452,9 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     this.#running = false
     this.#stop.abort(new NoaError('health monitor stopped', { code: 'ERR_STOPPED' }))
     const inflight: Promise<unknown>[] = []
+    for (const tick of this.#ticks.values()) tick.timer.cancel()
+    this.#ticks.clear()
     for (const entry of this.#entries.values()) {
-      entry.timer?.cancel()
       entry.timer = undefined
       if (entry.exitListener && entry.service.check.type === 'process')
         entry.service.check.handle?.off?.('exit', entry.exitListener)
@@ -564,18 +577,42 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   /** Sets the next check at monotonic time `at` (on the grid at or after it); see {@link #schedule}. */
   #scheduleAt(entry: Entry, at: number) {
     const now = this.#clock.monotonic()
-    const tick = this.#tickMs
+    const grid = this.#tickMs
     // Absolute times, not delays: `now + (due - now)` is not always `due` in floating point,
     // and one ulp over a grid point would cost a whole tick at every interval.
-    const due = tick > 0 ? Math.ceil(at / tick) * tick : at
+    const due = grid > 0 ? Math.ceil(at / grid) * grid : at
     entry.dueAt = due
-    entry.timer = this.#clock.setTimeout(() => {
+    entry.scheduledFor = due
+    let tick = this.#ticks.get(due)
+    if (tick === undefined) {
+      tick = { entries: [], timer: this.#clock.setTimeout(() => this.#startTick(due), due - now) }
+      this.#ticks.set(due, tick)
+    }
+    tick.entries.push(entry)
+    entry.timer = tick
+  }
+
+  /** Starts the checks of one tick, in the order they were scheduled; a cancelled one is skipped. */
+  #startTick(due: number) {
+    const tick = this.#ticks.get(due)
+    if (tick === undefined) return
+    this.#ticks.delete(due)
+    for (const entry of tick.entries) {
+      // Cancelled, or scheduled again for another tick since.
+      if (entry.timer !== tick) continue
       entry.timer = undefined
-      this.#after(this.#check(entry), () => {
-        if (!this.#running || entry.timer || entry.removed || !this.#checksHere(entry)) return
-        this.#scheduleAt(entry, Math.max(due + entry.service.interval, this.#clock.monotonic()))
-      })
-    }, due - now)
+      this.#after(this.#check(entry), this.#scheduleNext)
+    }
+  }
+
+  /** Schedules a service's next check after a scheduled one: one function for all, the entry comes with the run. */
+  readonly #scheduleNext = (_result: CheckResult, run: Run) => {
+    const entry = run.entry
+    if (!this.#running || entry.timer || entry.removed || !this.#checksHere(entry)) return
+    this.#scheduleAt(
+      entry,
+      Math.max((entry.scheduledFor ?? 0) + entry.service.interval, this.#clock.monotonic()),
+    )
   }
 
   /**
@@ -626,7 +663,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   }
 
   /** Calls `fn` once the run has its result. */
-  #after(run: Run, fn: (result: CheckResult) => void) {
+  #after(run: Run, fn: (result: CheckResult, run: Run) => void) {
     if (run.done) run.done.push(fn)
     else run.done = [fn]
   }
@@ -642,7 +679,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     if (entry.run) return entry.run
     if (!entry.checker) {
       entry.checker = this.#checkerFor(entry.service.check.type)
-      if (this.#fast.has(entry.checker)) entry.fast = entry.checker as CallbackChecker<never>
+      if (this.#fast.has(entry.checker)) entry.fast = entry.checker as CallbackChecker<never, unknown>
     }
     const stop = this.#stop.signal
     const run: Run = {
@@ -714,13 +751,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     run.slot = slot
     if (entry.fast) {
       try {
-        const cancel = entry.fast.start(
-          entry.service.check as never,
-          this.#fastContext,
-          this.#onOutcome,
-          run,
-          attempt,
-        )
+        entry.prepared ??= entry.fast.prepare(entry.service.check as never)
+        const cancel = entry.fast.start(entry.prepared, this.#fastContext, this.#onOutcome, run, attempt)
         // An attempt that settled at once (inside start) has nothing left to cancel.
         if (!run.settled && run.attempts === attempt) run.cancel = cancel
       } catch (error) {
@@ -774,7 +806,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     const result = this.#result(run.entry.service.name, outcome, durationMs, run.attempts)
     // A result cut short by stop() says nothing about the service, nor one of a removed service.
     if (!run.stop.aborted && !run.entry.removed) this.#apply(run.entry, result, false)
-    if (run.done) for (const fn of run.done) fn(result)
+    if (run.done) for (const fn of run.done) fn(result, run)
     run.resolve?.(result)
   }
 

@@ -25,7 +25,9 @@ interface JsonPlan {
   matchesSource?: string
 }
 
+/** What every attempt of one target needs, worked out once. */
 interface Plan {
+  target: HttpCheckOptions
   request: https.RequestOptions
   https: boolean
   ranges: Array<[number, number]>
@@ -83,6 +85,7 @@ export function createHttpChecker(options: HttpCheckerOptions = {}): Checker<Htt
     if (url.username || url.password)
       headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
     plan = {
+      target,
       https: isHttps,
       // Only what differs from node's defaults: each option costs time on every request.
       request: {
@@ -108,7 +111,7 @@ export function createHttpChecker(options: HttpCheckerOptions = {}): Checker<Htt
     return plan
   }
 
-  const checker: CallbackChecker<HttpCheckOptions> = {
+  const checker: CallbackChecker<HttpCheckOptions, Plan> = {
     run(target, { signal, clock }) {
       const plan = planFor(target)
       return new Promise((resolve) => {
@@ -116,8 +119,10 @@ export function createHttpChecker(options: HttpCheckerOptions = {}): Checker<Htt
         else startHttp(target, plan, clock, signal, resolve, undefined, 0)
       })
     },
-    start(target, { clock }, done, token, attempt) {
-      return startHttp(target, planFor(target), clock, undefined, done, token, attempt)
+    // The monitor keeps the plan with the service: no lookup per attempt.
+    prepare: planFor,
+    start(plan, { clock }, done, token, attempt) {
+      return startHttp(plan.target, plan, clock, undefined, done, token, attempt)
     },
     close() {
       httpAgent.destroy()
