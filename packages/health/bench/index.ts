@@ -7,6 +7,10 @@
  * 2. Detection time: a supervised process exit (event), an HTTP service that is killed (refused)
  *    and one that hangs (SIGSTOP), in shortened real time.
  * 3. CPU cost of 50 services, measured at a shortened interval and extrapolated to the default 30 s.
+ * 4. `pnpm bench paced` (not in the default run: about a minute per contender): CPU per check in
+ *    continuous mode at the scale bench's rate, 10,000 services at a 30 s interval (333 checks/s),
+ *    beside a bare node:http client sending the same requests in 100 ms ticks. Run it with the
+ *    agent's V8 flags to see the agent's case (`node --max-opt=2 ...`, see apps/agent/bin/noa.mjs).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
@@ -308,10 +312,112 @@ async function cpuCost() {
   )
 }
 
+/** One contender of the paced section: started, then measured over a window after a warm-up. */
+interface Paced {
+  results(): number
+  stop(): Promise<void> | void
+}
+
+function pacedBare(port: number, services: number, intervalMs: number): Paced {
+  const agent = new http.Agent({ keepAlive: true, maxFreeSockets: 1024, scheduling: 'lifo' })
+  const perTick = (services * 100) / intervalMs
+  let next = 0
+  let done = 0
+  const onResponse = (res: http.IncomingMessage) => {
+    res.resume()
+    res.on('end', () => done++)
+  }
+  const timer = setInterval(() => {
+    for (let k = 0; k < perTick; k++) {
+      const req = http.request(
+        { host: '127.0.0.1', port, path: `/svc/${next++ % services}`, agent },
+        onResponse,
+      )
+      req.on('error', () => {})
+      req.end()
+    }
+  }, 100)
+  return {
+    results: () => done,
+    stop: () => {
+      clearInterval(timer)
+      agent.destroy()
+    },
+  }
+}
+
+function pacedMonitor(
+  port: number,
+  services: number,
+  intervalMs: number,
+  create: typeof createHealthMonitor,
+): Paced {
+  const monitor = create({
+    services: Array.from({ length: services }, (_, i) => ({
+      name: `svc-${i}`,
+      check: { type: 'http' as const, url: `http://127.0.0.1:${port}/svc/${i}` },
+      interval: intervalMs,
+    })),
+  })
+  let done = 0
+  monitor.on('result', () => done++)
+  monitor.start()
+  return { results: () => done, stop: () => monitor.stop() }
+}
+
+async function paced() {
+  const services = 10_000
+  const intervalMs = 30_000
+  // The first checks of 10,000 services are spread over 90 % of the interval (firstRunRate).
+  const warmupMs = 32_000
+  const windowMs = 20_000
+  const rounds = Number(process.env.BENCH_PACED_ROUNDS ?? 1)
+  console.log(
+    `\n## CPU per check in continuous mode: ${fmt(services)} services at ${intervalMs / 1000} s (${fmt((services * 1000) / intervalMs)} checks/s), ${windowMs / 1000} s windows after ${warmupMs / 1000} s, one contender at a time, ${rounds} round(s)`,
+  )
+  const { child, port } = await startServer()
+  const contenders: Record<string, () => Paced> = {
+    'bare node:http, 100 ms ticks': () => pacedBare(port, services, intervalMs),
+    '@noa/health monitor': () => pacedMonitor(port, services, intervalMs, createHealthMonitor),
+  }
+  if (baselineMonitor)
+    contenders['monitor (BENCH_BASELINE)'] = () => pacedMonitor(port, services, intervalMs, baselineMonitor)
+  const perCheck: Record<string, number[]> = {}
+  try {
+    for (let r = 0; r < rounds; r++)
+      for (const [name, start] of Object.entries(contenders)) {
+        const contender = start()
+        await new Promise((resolve) => setTimeout(resolve, warmupMs))
+        const before = contender.results()
+        const cpu0 = process.cpuUsage()
+        const t0 = performance.now()
+        await new Promise((resolve) => setTimeout(resolve, windowMs))
+        const cpu = process.cpuUsage(cpu0)
+        const elapsed = performance.now() - t0
+        const checks = contender.results() - before
+        await contender.stop()
+        const cpuMs = (cpu.user + cpu.system) / 1000
+        perCheck[name] = [...(perCheck[name] ?? []), cpuMs / checks]
+        console.log(
+          `  ${name.padEnd(30)} ${fmt((checks * 1000) / elapsed)} checks/s, ${((cpuMs / elapsed) * 100).toFixed(1)} % of a core, ${(cpuMs / checks).toFixed(3)} ms CPU per check`,
+        )
+      }
+  } finally {
+    await stopServer(child)
+  }
+  if (rounds > 1)
+    for (const [name, xs] of Object.entries(perCheck))
+      console.log(`  ${name}: median ${median(xs).toFixed(3)} ms CPU per check`)
+}
+
 // noa's real timers are unref'd; keep the bench process alive while monitors wait on them.
 const keepAlive = setInterval(() => {}, 1_000)
 console.log(`@noa/health bench — Node ${process.version}, ${new Date().toISOString()}`)
 const only = process.argv[2]
+if (only === 'paced') {
+  await paced()
+  process.exit(0)
+}
 if (!only || only === 'throughput') await throughput()
 if (only === 'throughput') process.exit(0)
 console.log('\n## Detection time (real time, shortened intervals where said)')
