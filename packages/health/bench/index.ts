@@ -407,7 +407,9 @@ async function paced() {
   }
   if (rounds > 1)
     for (const [name, xs] of Object.entries(perCheck))
-      console.log(`  ${name}: median ${median(xs).toFixed(3)} ms CPU per check`)
+      console.log(
+        `  ${name}: ${xs.map((x) => x.toFixed(3)).join(' / ')} ms CPU per check (median ${median(xs).toFixed(3)}, the upper one of an even count)`,
+      )
 }
 
 // noa's real timers are unref'd; keep the bench process alive while monitors wait on them.
