@@ -101,17 +101,28 @@ export function onAbort(signal: AbortSignal, listener: AbortListener): Set<Abort
   return hub
 }
 
+/** Stops an attempt started through {@link CallbackChecker.start}. */
+export interface Cancellable {
+  /** Stops the work (closes the socket); the attempt's `done` is then called at most with an outcome the caller ignores. */
+  cancel(): void
+}
+
 /**
  * A checker that can also report through a callback: the monitor's fast path, which saves a
- * promise and its continuations per attempt. `done` is called exactly once, with the `token`
- * and `attempt` given, so that the caller needs no closure per attempt either.
+ * promise and its continuations per attempt. `prepare` works out once what every attempt of a
+ * target needs (the parsed URL, the request options), and the caller keeps it with the
+ * service. `done` is called exactly once, with the `token` and `attempt` given, so that the
+ * caller needs no closure per attempt either. There is no signal: the caller ends the attempt
+ * through the handle returned (its deadline passed or it stopped), so that the attempts of a
+ * deadline slot need no AbortSignal.
  */
-export interface CallbackChecker<Target> extends Checker<Target> {
+export interface CallbackChecker<Target, Prepared = unknown> extends Checker<Target> {
+  prepare(target: Target): Prepared
   start<T>(
-    target: Target,
-    context: CheckContext,
+    prepared: Prepared,
+    context: { readonly clock: Clock },
     done: (outcome: CheckOutcome, token: T, attempt: number) => void,
     token: T,
     attempt: number,
-  ): void
+  ): Cancellable
 }

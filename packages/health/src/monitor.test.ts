@@ -12,7 +12,7 @@ import type { HealthChange, HealthMonitorOptions, HealthSummary } from './monito
 import { createHealthMonitor, type HealthMonitor } from './monitor.ts'
 import { overallStatus } from './overall.ts'
 import type { TestServer } from './testing/servers.ts'
-import { startHttpServer } from './testing/servers.ts'
+import { startHttpServer, startTcpServer } from './testing/servers.ts'
 
 type Behaviour = (signal: AbortSignal, call: number) => Promise<CheckOutcome> | CheckOutcome
 
@@ -308,6 +308,35 @@ describe('HealthMonitor', () => {
       [400, 10_400, 20_400],
       [1_000, 11_000, 21_000],
     ])
+  })
+
+  it('should wait for the checks of one tick with one timer, skipping a service taken out meanwhile', async () => {
+    const clock = new FakeClock()
+    const { monitor, times } = build(
+      clock,
+      { a: healthy, b: healthy, c: healthy, d: healthy },
+      {
+        random: () => 0.5,
+        firstRunJitterMs: 100,
+        scheduleTickMs: 100,
+        services: ['a', 'b', 'c', 'd'].map((name) =>
+          svc(name, { interval: 1_000, timeout: 500, retries: 0 }),
+        ),
+      },
+    )
+    monitor.start()
+    // Four first checks due at 100 ms: one timer.
+    expect(clock.pending).toBe(1)
+    monitor.checkOnly(new Set(['a', 'b', 'd']))
+    await clock.advance(100)
+    expect([times('a'), times('b'), times('c'), times('d')]).toEqual([[100], [100], [], [100]])
+    // Their next checks, due together again: one timer (the deadline slots are released).
+    expect(clock.pending).toBe(1)
+    monitor.update(['a', 'b'].map((name) => svc(name, { interval: 1_000, timeout: 500, retries: 0 })))
+    await clock.advance(1_000)
+    expect([times('a'), times('b'), times('d')]).toEqual([[100, 1_100], [100, 1_100], [100]])
+    await monitor.stop()
+    expect(clock.pending).toBe(0)
   })
 
   it('should keep the interval on the tick grid with a clock that moves between two reads', async () => {
@@ -748,6 +777,44 @@ describe('HealthMonitor with real parts', () => {
       to: 'unhealthy',
       result: { message: 'expected status 200-399, got 503' },
     })
+  })
+
+  it('should time out a real HTTP service that never answers, or stop, and close its socket', async () => {
+    const clock = new FakeClock()
+    let closes = 0
+    const server = await startTcpServer((socket) =>
+      socket.resume().on('close', () => {
+        closes++
+      }),
+    )
+    servers.push(server)
+    const monitor = createHealthMonitor({
+      clock,
+      services: [
+        {
+          name: 'deaf',
+          check: { type: 'http', url: `http://127.0.0.1:${server.port}/` },
+          timeout: 2_000,
+          retries: 0,
+        },
+      ],
+    })
+    monitors.push(monitor)
+    const result = monitor.checkNow('deaf')
+    await vi.waitFor(() => expect(server.connections).toBe(1))
+    await clock.advance(1_999)
+    await clock.advance(11)
+    expect(await result).toMatchObject({ state: 'error', message: 'check of deaf timed out after 2000 ms' })
+    await vi.waitFor(() => expect(closes).toBe(1))
+    // Its deadline slot is gone with it: no timer left behind.
+    expect(clock.pending).toBe(0)
+    // stop() ends a check in flight the same way.
+    const stopped = monitor.checkNow('deaf')
+    await vi.waitFor(() => expect(server.connections).toBe(2))
+    await monitor.stop()
+    expect(await stopped).toMatchObject({ state: 'error', message: 'health monitor stopped' })
+    await vi.waitFor(() => expect(closes).toBe(2))
+    expect(clock.pending).toBe(0)
   })
 
   it('should give an error result, not a crash, when node refuses a request', async () => {

@@ -12,7 +12,7 @@ import type {
 import { ConfigError, createBackoff, jitterDelay, NoaError, noopLogger, systemClock } from '@noa/core'
 import { EventEmitter } from 'eventemitter3'
 import { z } from 'zod'
-import type { CallbackChecker, Checker, CheckOutcome } from './checker.ts'
+import type { CallbackChecker, Cancellable, Checker, CheckOutcome } from './checker.ts'
 import { errorOutcome } from './checker.ts'
 import type { ProcessHandle } from './checkers/process/schema.ts'
 import type { CheckOptions, CheckType } from './checkers/registry.ts'
@@ -132,12 +132,14 @@ interface Run {
   promise: Promise<CheckResult> | undefined
   resolve: ((result: CheckResult) => void) | undefined
   /** Internal continuations (scheduler, runOnce), called with the result as it settles. */
-  done: Array<(result: CheckResult) => void> | undefined
+  done: Array<(result: CheckResult, run: Run) => void> | undefined
   attempts: number
   started: number
   /** The current attempt has an outcome (or none is running). */
   settled: boolean
   slot: DeadlineSlot | undefined
+  /** Ends the current attempt of a fast-path checker when its deadline passes first. */
+  cancel: Cancellable | undefined
   /** The backoff timer while waiting to retry, with the outcome that led to it. */
   retry: Timer | undefined
   last: { outcome: CheckOutcome; durationMs: number } | undefined
@@ -153,13 +155,24 @@ interface Entry {
   run?: Run | undefined
   checker?: Checker<never>
   /** Set when the checker is a built-in one that reports through a callback (no promise per attempt). */
-  fast?: CallbackChecker<never> | undefined
-  timer?: { cancel(): void }
+  fast?: CallbackChecker<never, unknown> | undefined
+  /** What the fast checker prepared for this service's check, made at its first attempt. */
+  prepared?: unknown
+  /** The tick the next scheduled check waits for; cleared to cancel it. */
+  timer?: Tick | undefined
   /** Monotonic time the scheduled check is due, until its first attempt starts. */
   dueAt?: number | undefined
+  /** Monotonic time the last scheduled check was due: the next one follows from it. */
+  scheduledFor?: number
   /** Taken out by update(): nothing it still produces is applied. */
   removed?: boolean
   exitListener?: (code: number | null, signal: string | null) => void
+}
+
+/** The scheduled checks due at one time, started together by one timer. */
+interface Tick {
+  entries: Entry[]
+  timer: Timer
 }
 
 /** Shared by every status without down dependencies: statuses are read-only snapshots. */
@@ -199,11 +212,15 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   readonly #onOutcome = (outcome: CheckOutcome, run: Run, attempt: number) =>
     this.#settle(run, attempt, outcome)
   readonly #overrides: HealthMonitorOptions['checkers']
+  /** What fast-path checkers get: the clock (their deadline comes through the handle they return). */
+  readonly #fastContext: { readonly clock: Clock }
   #stop = this.#newStop()
   #running = false
   /** The services this monitor checks itself; undefined: all of them. */
   #only: ReadonlySet<string> | undefined
   #summaryPending = false
+  /** Scheduled checks by the monotonic time they are due: one timer per tick, not per check. */
+  readonly #ticks = new Map<number, Tick>()
 
   constructor(options: HealthMonitorOptions) {
     super()
@@ -232,6 +249,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     this.#concurrency = parsed.data.concurrency
     this.#limiter = new Limiter(parsed.data.concurrency)
     this.#deadlines = new Deadlines(this.#clock)
+    this.#fastContext = { clock: this.#clock }
     this.#firstRunJitterMs = parsed.data.firstRunJitterMs
     this.#firstRunRate = parsed.data.firstRunRate
     this.#tickMs = parsed.data.scheduleTickMs
@@ -292,6 +310,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       } else if (sameSettings(entry.service, service)) {
         // Unchanged settings, a new object (a process handle may be a new one): keep the state.
         entry.service = service
+        entry.prepared = undefined
         out.kept.push(name)
       } else {
         this.#drop(entry)
@@ -317,7 +336,6 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
 
   /** Stops checking a service and forgets it; a check of it in flight ends without effect. */
   #drop(entry: Entry): void {
-    entry.timer?.cancel()
     entry.timer = undefined
     entry.removed = true
     entry.run?.retry?.cancel()
@@ -358,7 +376,6 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       const here = this.#checksHere(entry)
       if (here && !entry.timer && !entry.run) back.push(entry)
       else if (!here && entry.timer) {
-        entry.timer.cancel()
         entry.timer = undefined
         entry.dueAt = undefined
       }
@@ -435,8 +452,9 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     this.#running = false
     this.#stop.abort(new NoaError('health monitor stopped', { code: 'ERR_STOPPED' }))
     const inflight: Promise<unknown>[] = []
+    for (const tick of this.#ticks.values()) tick.timer.cancel()
+    this.#ticks.clear()
     for (const entry of this.#entries.values()) {
-      entry.timer?.cancel()
       entry.timer = undefined
       if (entry.exitListener && entry.service.check.type === 'process')
         entry.service.check.handle?.off?.('exit', entry.exitListener)
@@ -559,18 +577,42 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   /** Sets the next check at monotonic time `at` (on the grid at or after it); see {@link #schedule}. */
   #scheduleAt(entry: Entry, at: number) {
     const now = this.#clock.monotonic()
-    const tick = this.#tickMs
+    const grid = this.#tickMs
     // Absolute times, not delays: `now + (due - now)` is not always `due` in floating point,
     // and one ulp over a grid point would cost a whole tick at every interval.
-    const due = tick > 0 ? Math.ceil(at / tick) * tick : at
+    const due = grid > 0 ? Math.ceil(at / grid) * grid : at
     entry.dueAt = due
-    entry.timer = this.#clock.setTimeout(() => {
+    entry.scheduledFor = due
+    let tick = this.#ticks.get(due)
+    if (tick === undefined) {
+      tick = { entries: [], timer: this.#clock.setTimeout(() => this.#startTick(due), due - now) }
+      this.#ticks.set(due, tick)
+    }
+    tick.entries.push(entry)
+    entry.timer = tick
+  }
+
+  /** Starts the checks of one tick, in the order they were scheduled; a cancelled one is skipped. */
+  #startTick(due: number) {
+    const tick = this.#ticks.get(due)
+    if (tick === undefined) return
+    this.#ticks.delete(due)
+    for (const entry of tick.entries) {
+      // Cancelled, or scheduled again for another tick since.
+      if (entry.timer !== tick) continue
       entry.timer = undefined
-      this.#after(this.#check(entry), () => {
-        if (!this.#running || entry.timer || entry.removed || !this.#checksHere(entry)) return
-        this.#scheduleAt(entry, Math.max(due + entry.service.interval, this.#clock.monotonic()))
-      })
-    }, due - now)
+      this.#after(this.#check(entry), this.#scheduleNext)
+    }
+  }
+
+  /** Schedules a service's next check after a scheduled one: one function for all, the entry comes with the run. */
+  readonly #scheduleNext = (_result: CheckResult, run: Run) => {
+    const entry = run.entry
+    if (!this.#running || entry.timer || entry.removed || !this.#checksHere(entry)) return
+    this.#scheduleAt(
+      entry,
+      Math.max((entry.scheduledFor ?? 0) + entry.service.interval, this.#clock.monotonic()),
+    )
   }
 
   /**
@@ -621,7 +663,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   }
 
   /** Calls `fn` once the run has its result. */
-  #after(run: Run, fn: (result: CheckResult) => void) {
+  #after(run: Run, fn: (result: CheckResult, run: Run) => void) {
     if (run.done) run.done.push(fn)
     else run.done = [fn]
   }
@@ -637,7 +679,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     if (entry.run) return entry.run
     if (!entry.checker) {
       entry.checker = this.#checkerFor(entry.service.check.type)
-      if (this.#fast.has(entry.checker)) entry.fast = entry.checker as CallbackChecker<never>
+      if (this.#fast.has(entry.checker)) entry.fast = entry.checker as CallbackChecker<never, unknown>
     }
     const stop = this.#stop.signal
     const run: Run = {
@@ -650,10 +692,12 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       started: 0,
       settled: true,
       slot: undefined,
+      cancel: undefined,
       retry: undefined,
       last: undefined,
       launch: () => this.#launch(run),
-      onDeadline: () =>
+      onDeadline: () => {
+        const cancel = run.cancel
         this.#settle(
           run,
           run.attempts,
@@ -664,7 +708,10 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
                 message: `check of ${entry.service.name} timed out after ${entry.service.timeout} ms`,
                 retryable: true,
               },
-        ),
+        )
+        // Settled first, as announced; then the work stops (the socket is closed).
+        cancel?.cancel()
+      },
     }
     entry.run = run
     this.#next(run)
@@ -704,7 +751,10 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     run.slot = slot
     if (entry.fast) {
       try {
-        entry.fast.start(entry.service.check as never, slot.context, this.#onOutcome, run, attempt)
+        entry.prepared ??= entry.fast.prepare(entry.service.check as never)
+        const cancel = entry.fast.start(entry.prepared, this.#fastContext, this.#onOutcome, run, attempt)
+        // An attempt that settled at once (inside start) has nothing left to cancel.
+        if (!run.settled && run.attempts === attempt) run.cancel = cancel
       } catch (error) {
         queueMicrotask(() => this.#settle(run, attempt, errorOutcome(error)))
       }
@@ -726,7 +776,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     // A late answer from an attempt already settled by its deadline changes nothing.
     if (attempt !== run.attempts || run.settled) return
     run.settled = true
-    run.slot?.waiters.delete(run.onDeadline)
+    run.cancel = undefined
+    if (run.slot) this.#deadlines.leave(run.slot, run.onDeadline)
     run.slot = undefined
     this.#limiter.release()
     const durationMs = round2(this.#clock.monotonic() - run.started)
@@ -755,7 +806,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     const result = this.#result(run.entry.service.name, outcome, durationMs, run.attempts)
     // A result cut short by stop() says nothing about the service, nor one of a removed service.
     if (!run.stop.aborted && !run.entry.removed) this.#apply(run.entry, result, false)
-    if (run.done) for (const fn of run.done) fn(result)
+    if (run.done) for (const fn of run.done) fn(result, run)
     run.resolve?.(result)
   }
 

@@ -266,6 +266,51 @@ describe('createHttpChecker', () => {
     expect(server.connections).toBe(1)
   })
 
+  it('should send a request once more on a new connection when the server closed the kept-alive one it went out on', async () => {
+    // Answers the first request of each connection (unless `resetFresh`); a later one finds the
+    // connection reset, as when a server's keep-alive timeout closes a socket while a request
+    // is on its way.
+    let answers = 0
+    let resetFresh = false
+    const server = await serve(
+      startTcpServer((socket) => {
+        let requests = 0
+        socket.on('data', (data) => {
+          for (let at = data.indexOf('\r\n\r\n'); at !== -1; at = data.indexOf('\r\n\r\n', at + 4)) {
+            requests++
+            if (requests > 1 || resetFresh) socket.resetAndDestroy()
+            else {
+              answers++
+              socket.write('HTTP/1.1 200 OK\r\ncontent-length: 2\r\nconnection: keep-alive\r\n\r\nok')
+            }
+          }
+        })
+      }),
+    )
+    const url = `http://127.0.0.1:${server.port}/`
+    expect((await run({ url })).state).toBe('healthy')
+    expect(server.connections).toBe(1)
+    // The idle socket is reused, reset by the server, and the check is sent again on a new one.
+    expect(await run({ url })).toMatchObject({ state: 'healthy', message: 'status 200' })
+    expect(server.connections).toBe(2)
+    expect(answers).toBe(2)
+    // Once only: when the new connection fails too, that is the answer.
+    resetFresh = true
+    const failed = await run({ url })
+    expect(failed).toMatchObject({ state: 'error', retryable: true, details: { code: 'ECONNRESET' } })
+    expect(server.connections).toBe(3)
+    // A fresh connection that fails is not sent again: there was no stale socket to blame.
+    const fresh = await run({ url })
+    expect(fresh.state).toBe('error')
+    expect(server.connections).toBe(4)
+    // Nor a request that is not idempotent.
+    resetFresh = false
+    expect((await run({ url, method: 'POST', body: 'x' })).state).toBe('healthy')
+    const connections = server.connections
+    expect((await run({ url, method: 'POST', body: 'x' })).state).toBe('error')
+    expect(server.connections).toBe(connections)
+  })
+
   it('should answer at once with an error when the signal is already aborted', async () => {
     const controller = new AbortController()
     controller.abort(new Error('stopped'))
