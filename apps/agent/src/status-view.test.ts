@@ -24,12 +24,12 @@ function world(n: number, options: StatusViewOptions = {}, dependsOn: Record<str
     guardState: (s: string) => guards.get(s) ?? { circuit: 'closed', degraded: false, healingFailed: false },
   }) as unknown as HealingEngine
   const alerts = { alerts: () => [] } as unknown as AlertEngine
-  const round = { latest: undefined } as unknown as MetricsRound
+  const round = { latest: undefined } as { latest: unknown }
   const sources = {
     health,
     healing,
     alerts,
-    round,
+    round: round as unknown as MetricsRound,
     clock,
     runningHealings: () => 0,
     pendingApprovals: () => 0,
@@ -37,7 +37,7 @@ function world(n: number, options: StatusViewOptions = {}, dependsOn: Record<str
   const view = new StatusView(sources, { maxAgeMs: 1000, ...options })
   /** What a view built now, from nothing, answers: the reference every incremental answer must equal. */
   const fresh = () => new StatusView(sources, { maxAgeMs: 1000 })
-  return { clock, health, healing: emitter, guards, view, services, fresh }
+  return { clock, health, healing: emitter, guards, round, view, services, fresh }
 }
 
 const text = (bytes: Uint8Array) => Buffer.from(bytes).toString()
@@ -142,7 +142,7 @@ describe('StatusView', () => {
 
   it('should answer, after any changes, the bytes of JSON.stringify(body) and of a list built whole', async () => {
     const dependsOn = { 'svc-4': ['svc-2'], 'svc-5': ['svc-4'] }
-    const { clock, health, healing, guards, view, fresh } = world(6, { sweep: 2 }, dependsOn)
+    const { clock, health, healing, guards, round, view, fresh } = world(6, { sweep: 2 }, dependsOn)
     const same = () => {
       const bytes = view.json()
       expect(text(bytes)).toBe(JSON.stringify(view.body()))
@@ -159,6 +159,11 @@ describe('StatusView', () => {
     same()
     health.report('svc-2', { state: 'healthy' })
     health.report('svc-0', { state: 'error', message: 'gone' })
+    same()
+    // Only the figures around the services changed: their part is taken from the last body.
+    const before = view.json()
+    round.latest = { system: { cpu: { usage: { average: 12.5 } }, memory: { usagePercent: 40 } } }
+    expect(view.json()).not.toBe(before)
     same()
     expect(JSON.parse(text(view.json())).health).toBe('unhealthy')
   })
