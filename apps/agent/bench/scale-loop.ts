@@ -175,11 +175,11 @@ async function main() {
     return f
   }
   const whole = feed(Number.POSITIVE_INFINITY)
-  const sliced = feed(1000)
+  const sliced = feed(500)
   await whole.tick()
   await sliced.tick()
   show('fleet tick, one walk (before)', await repeat(() => longestBlock(() => whole.tick())))
-  show('fleet tick, longest slice of 1,000 (now)', await repeat(() => longestBlock(() => sliced.tick())))
+  show('fleet tick, longest slice of 500 (now)', await repeat(() => longestBlock(() => sliced.tick())))
   whole.close()
   sliced.close()
 

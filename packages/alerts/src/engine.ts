@@ -7,7 +7,7 @@ import type { AlertAction } from './announce.ts'
 import { createAnnouncer } from './announce.ts'
 import type { Notification } from './channel.ts'
 import type { EvaluationContext, ServiceScope } from './context.ts'
-import { serviceScopes } from './context.ts'
+import { serviceScope } from './context.ts'
 import { defaultInhibitRules, defaultRules } from './default-rules.ts'
 import type { DeliveryWorker, DeliveryWorkerOptions } from './delivery.ts'
 import { createDeliveryWorker } from './delivery.ts'
@@ -336,10 +336,14 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     // facts: the alerts of rules that read them keep their state until one arrives, so a
     // restart resolves nothing falsely. Rules on its metrics alone still run.
     const unknown = new Set<string>()
-    const allScopes = ctx.services ? serviceScopes(ctx) : []
+    // The scopes are made in the evaluation's slices too: 10,000 of them are a long task alone.
+    const allScopes: ServiceScope[] = []
     const knownScopes: ServiceScope[] = []
-    for (const scope of allScopes) {
-      if (scope.health.state === 'unknown') unknown.add(scope.name)
+    for (const [name, health] of Object.entries(ctx.services ?? {})) {
+      if (++judged % evaluationSlice === 0) await yieldToLoop()
+      const scope = serviceScope(ctx, name, health)
+      allScopes.push(scope)
+      if (health.state === 'unknown') unknown.add(name)
       else knownScopes.push(scope)
     }
     const samples = ctx.samples ?? []

@@ -28,7 +28,7 @@ export interface FleetFeedOptions {
   maxDelta?: number
   /** Most `change` events a second; further changes go out only in the `services` event. @default 100 */
   maxChangeEventsPerSecond?: number
-  /** Services a tick reconciles before it lets the event loop run (requests wait no longer). @default 1000 */
+  /** Services a tick reconciles before it lets the event loop run (requests wait no longer). @default 500 */
   tickSlice?: number
 }
 
@@ -56,7 +56,7 @@ export class FleetFeed {
     this.#coalesceMs = options.coalesceMs ?? 250
     this.#maxDelta = options.maxDelta ?? 500
     this.#maxChanges = options.maxChangeEventsPerSecond ?? 100
-    this.#tickSlice = options.tickSlice ?? 1000
+    this.#tickSlice = options.tickSlice ?? 500
     const { health, healing, index } = options
     health.on('result', (result) => {
       const down = result.state !== 'healthy'
