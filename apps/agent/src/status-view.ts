@@ -65,9 +65,10 @@ const isDown = (state: string) => state === 'unhealthy' || state === 'error'
  * latency), a state change (its dependents' `blockedBy` too), a flap or a healing event of it.
  * A change, a flap or a healing event shows at the next body; latencies at most `maxAgeMs`
  * late, and what no event announces within a few refreshes (`sweep`). At 10,000 services
- * rebuilding the whole list and its 1.4 MB of JSON every second took 50-100 ms of the event
+ * rebuilding the whole list and its 1.4 MB of JSON every second took 50-250 ms of the event
  * loop each time, and held `/api/status` requests behind it; now a refresh reads the few
- * hundred services checked since the last one and joins the JSON pieces.
+ * hundred services checked since the last one (and the sweep's) and writes the JSON pieces
+ * into the body's buffer.
  */
 export class StatusView {
   readonly #sources: StatusSources
