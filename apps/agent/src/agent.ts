@@ -419,6 +419,7 @@ export class Agent {
         body: async () => {
           await this.#refreshApprovals()
           if (this.health.services.length <= STATUS_EVENT_MAX_SERVICES) sse.publish('status', this.status())
+          else this.#view.refresh()
           await this.fleet.tick()
         },
       }),

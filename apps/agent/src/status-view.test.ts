@@ -106,6 +106,18 @@ describe('StatusView', () => {
     expect(view.body().services.map((s) => s.blockedBy)).toEqual([[], ['svc-0'], ['svc-0'], []])
   })
 
+  it('should read what changed when refreshed, so the next body reads nothing', async () => {
+    const { clock, health, view } = world(100, { sweep: 0 })
+    view.refresh()
+    expect(view.builds).toBe(1)
+    health.report('svc-5', { state: 'error', message: 'down' })
+    await clock.advance(1000)
+    view.refresh()
+    const reads = view.reads
+    expect(view.body().services[5]!.state).toBe('error')
+    expect(view.reads).toBe(reads)
+  })
+
   it('should show what no event announces within fleet / sweep refreshes', async () => {
     const { clock, guards, view } = world(10, { sweep: 3 })
     view.body()

@@ -154,6 +154,15 @@ export class StatusView {
     return bytes
   }
 
+  /**
+   * Reads again what changed, without making a body: the agent calls it every refresh interval,
+   * so the first request after a quiet spell finds the list current instead of reading every
+   * service checked since the last request (at 10,000 services, all of them within 30 s).
+   */
+  refresh(): void {
+    this.#current()
+  }
+
   body(): StatusBody {
     const fleet = this.#current()
     const { timestamp, health, metrics, alerts, healing } = this.#figures(fleet)
