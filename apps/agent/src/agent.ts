@@ -419,7 +419,8 @@ export class Agent {
         body: async () => {
           await this.#refreshApprovals()
           if (this.health.services.length <= STATUS_EVENT_MAX_SERVICES) sse.publish('status', this.status())
-          this.fleet.tick()
+          else this.#view.refresh()
+          await this.fleet.tick()
         },
       }),
       { name: 'incident router', start: () => undefined, stop: () => this.router.stop() },
@@ -488,17 +489,19 @@ export class Agent {
     if (!this.#leader.leading || this.#stopped) return Promise.resolve()
     const { alerts, health, healing, round, metrics } = this.#parts
     const facts = { health, healing, round, escalations: this.#escalations, agent: this.#storeWatch.facts() }
-    return alerts.evaluate(ruleContext(facts)).then(
-      () => {
-        const counts = new Map<string, number>()
-        for (const a of alerts.alerts())
-          counts.set(`${a.severity}|${a.state}`, (counts.get(`${a.severity}|${a.state}`) ?? 0) + 1)
-        for (const severity of ['critical', 'warning', 'info'])
-          for (const state of ['pending', 'firing'])
-            metrics.alerts.set({ severity, state }, counts.get(`${severity}|${state}`) ?? 0)
-      },
-      (e) => this.#log('alerts').error('rule evaluation failed', { error: errorMessage(e) }),
-    )
+    return ruleContext(facts)
+      .then((context) => (this.#stopped ? undefined : alerts.evaluate(context)))
+      .then(
+        () => {
+          const counts = new Map<string, number>()
+          for (const a of alerts.alerts())
+            counts.set(`${a.severity}|${a.state}`, (counts.get(`${a.severity}|${a.state}`) ?? 0) + 1)
+          for (const severity of ['critical', 'warning', 'info'])
+            for (const state of ['pending', 'firing'])
+              metrics.alerts.set({ severity, state }, counts.get(`${severity}|${state}`) ?? 0)
+        },
+        (e) => this.#log('alerts').error('rule evaluation failed', { error: errorMessage(e) }),
+      )
   }
 
   /** One metrics round: collect, store, archive, publish, evaluate the rules. */

@@ -5,27 +5,44 @@ import type { HealingEngine } from '@noa/healing'
 import { createHealthMonitor } from '@noa/health'
 import { describe, expect, it } from 'vitest'
 import type { MetricsRound } from './metrics/round.ts'
-import { StatusView } from './status-view.ts'
+import { StatusView, type StatusViewOptions } from './status-view.ts'
+
+type Guard = { circuit: 'closed' | 'open'; degraded: boolean; healingFailed: boolean; nextRetryAt?: number }
 
 /** A real monitor (checks reported by hand); healing, alerts and the round reduced to what the view reads. */
-function world(n: number) {
+function world(n: number, options: StatusViewOptions = {}, dependsOn: Record<string, string[]> = {}) {
   const clock = new FakeClock()
   const services = Array.from({ length: n }, (_, i) => ({
     name: `svc-${i}`,
     check: { type: 'http' as const, url: `http://127.0.0.1:1/health/${i}` },
+    ...(dependsOn[`svc-${i}`] ? { dependsOn: dependsOn[`svc-${i}`] } : {}),
   }))
   const health = createHealthMonitor({ clock, services })
-  const healing = Object.assign(new EventEmitter(), {
-    guardState: () => ({ circuit: 'closed', degraded: false, healingFailed: false }),
+  const guards = new Map<string, Guard>()
+  const emitter = new EventEmitter()
+  const healing = Object.assign(emitter, {
+    guardState: (s: string) => guards.get(s) ?? { circuit: 'closed', degraded: false, healingFailed: false },
   }) as unknown as HealingEngine
   const alerts = { alerts: () => [] } as unknown as AlertEngine
-  const round = { latest: undefined } as unknown as MetricsRound
-  const view = new StatusView(
-    { health, healing, alerts, round, clock, runningHealings: () => 0, pendingApprovals: () => 0 },
-    1000,
-  )
-  return { clock, health, healing, view, services }
+  const round = { latest: undefined } as { latest: unknown }
+  const sources = {
+    health,
+    healing,
+    alerts,
+    round: round as unknown as MetricsRound,
+    clock,
+    runningHealings: () => 0,
+    pendingApprovals: () => 0,
+  }
+  const view = new StatusView(sources, { maxAgeMs: 1000, ...options })
+  /** What a view built now, from nothing, answers: the reference every incremental answer must equal. */
+  const fresh = () => new StatusView(sources, { maxAgeMs: 1000 })
+  return { clock, health, healing: emitter, guards, round, view, services, fresh }
 }
+
+const text = (bytes: Uint8Array) => Buffer.from(bytes).toString()
+/** The body's JSON without its timestamp (each body is stamped when it is made). */
+const untimed = (bytes: Uint8Array) => text(bytes).replace(/"timestamp":"[^"]*"/, '')
 
 describe('StatusView', () => {
   it('should build the list of services once for many bodies, each with its own timestamp', async () => {
@@ -39,28 +56,78 @@ describe('StatusView', () => {
     expect(b.timestamp).not.toBe(a.timestamp)
   })
 
-  it('should show a state change at the next body', () => {
-    const { health, view } = world(3)
+  it('should show a state change at the next body, reading only the service that changed', () => {
+    const { health, view } = world(100)
     expect(view.body().services[1]!.state).toBe('unknown')
+    const reads = view.reads
     health.report('svc-1', { state: 'error', message: 'down' })
     const body = view.body()
     expect(body.services[1]!.state).toBe('error')
     expect(body.health).not.toBe('healthy')
-    expect(view.builds).toBe(2)
+    expect(view.builds).toBe(1)
+    expect(view.reads - reads).toBe(1)
   })
 
-  it('should rebuild after maxAgeMs (latencies move without a change) and after a healing event', async () => {
-    const { clock, healing, view } = world(3)
+  it('should leave a body it handed out as it was when a service changes', () => {
+    const { health, view } = world(3)
+    const before = view.body()
+    health.report('svc-1', { state: 'error', message: 'down' })
+    const after = view.body()
+    expect(before.services[1]!.state).toBe('unknown')
+    expect(after.services[1]!.state).toBe('error')
+    expect(after.services).not.toBe(before.services)
+  })
+
+  it('should read checked services again after maxAgeMs, and healed ones at once', async () => {
+    const { clock, health, healing, guards, view } = world(3000, { sweep: 0 })
+    health.report('svc-7', { state: 'healthy' })
     view.body()
+    const reads = view.reads
+    // A result that changes no state: only its latency may have moved.
+    health.report('svc-7', { state: 'healthy' })
     await clock.advance(999)
     view.body()
-    expect(view.builds).toBe(1)
+    expect(view.reads - reads).toBe(0)
     await clock.advance(1)
     view.body()
-    expect(view.builds).toBe(2)
-    ;(healing as unknown as EventEmitter).emit('escalation', { service: 'svc-0' })
+    expect(view.reads - reads).toBe(1)
+    guards.set('svc-9', { circuit: 'open', degraded: true, healingFailed: true, nextRetryAt: 5000 })
+    healing.emit('escalation', { service: 'svc-9' })
+    expect(view.body().services[9]).toMatchObject({ circuit: 'open', degraded: true, nextRetryAt: 5000 })
+    expect(view.reads - reads).toBe(2)
+    expect(view.builds).toBe(1)
+  })
+
+  it("should show a dependency's fall in its dependents' blockedBy, dependents of dependents too", () => {
+    const { health, view } = world(4, {}, { 'svc-1': ['svc-0'], 'svc-2': ['svc-1'] })
+    for (let i = 0; i < 4; i++) health.report(`svc-${i}`, { state: 'healthy' })
+    expect(view.body().services.map((s) => s.blockedBy)).toEqual([[], [], [], []])
+    health.report('svc-0', { state: 'error', message: 'down' })
+    expect(view.body().services.map((s) => s.blockedBy)).toEqual([[], ['svc-0'], ['svc-0'], []])
+  })
+
+  it('should read what changed when refreshed, so the next body reads nothing', async () => {
+    const { clock, health, view } = world(100, { sweep: 0 })
+    view.refresh()
+    expect(view.builds).toBe(1)
+    health.report('svc-5', { state: 'error', message: 'down' })
+    await clock.advance(1000)
+    view.refresh()
+    const reads = view.reads
+    expect(view.body().services[5]!.state).toBe('error')
+    expect(view.reads).toBe(reads)
+  })
+
+  it('should show what no event announces within fleet / sweep refreshes', async () => {
+    const { clock, guards, view } = world(10, { sweep: 3 })
     view.body()
-    expect(view.builds).toBe(3)
+    guards.set('svc-8', { circuit: 'open', degraded: false, healingFailed: true, nextRetryAt: 9000 })
+    const seen: string[] = []
+    for (let refresh = 0; refresh < 4; refresh++) {
+      await clock.advance(1000)
+      seen.push(view.body().services[8]!.circuit)
+    }
+    expect(seen).toEqual(['closed', 'closed', 'open', 'open'])
   })
 
   it('should list the services of a reload at once', () => {
@@ -68,6 +135,7 @@ describe('StatusView', () => {
     expect(view.body().services.map((s) => s.name)).toEqual(['svc-0', 'svc-1'])
     health.update([...services, { name: 'new', check: { type: 'http', url: 'http://127.0.0.1:1/new' } }])
     expect(view.body().services.map((s) => s.name)).toEqual(['svc-0', 'svc-1', 'new'])
+    expect(view.builds).toBe(2)
   })
 
   it('should answer the same JSON bytes until the body would differ', async () => {
@@ -75,15 +143,40 @@ describe('StatusView', () => {
     const a = view.json()
     await clock.advance(10)
     expect(view.json()).toBe(a)
-    expect(JSON.parse(Buffer.from(a).toString())).toMatchObject({
-      health: 'unknown',
-      services: expect.any(Array),
-    })
+    expect(JSON.parse(text(a))).toMatchObject({ health: 'unknown', services: expect.any(Array) })
     health.report('svc-3', { state: 'error', message: 'down' })
     const b = view.json()
     expect(b).not.toBe(a)
-    expect(JSON.parse(Buffer.from(b).toString()).services[3]).toMatchObject({ name: 'svc-3', state: 'error' })
+    expect(JSON.parse(text(b)).services[3]).toMatchObject({ name: 'svc-3', state: 'error' })
     await clock.advance(1000)
-    expect(view.json()).not.toBe(b)
+    expect(view.json()).toBe(b)
+  })
+
+  it('should answer, after any changes, the bytes of JSON.stringify(body) and of a list built whole', async () => {
+    const dependsOn = { 'svc-4': ['svc-2'], 'svc-5': ['svc-4'] }
+    const { clock, health, healing, guards, round, view, fresh } = world(6, { sweep: 2 }, dependsOn)
+    const same = () => {
+      const bytes = view.json()
+      expect(text(bytes)).toBe(JSON.stringify(view.body()))
+      expect(untimed(bytes)).toBe(untimed(fresh().json()))
+    }
+    same()
+    for (let i = 0; i < 6; i++) health.report(`svc-${i}`, { state: 'healthy' })
+    await clock.advance(1000)
+    same()
+    health.report('svc-2', { state: 'unhealthy', message: 'slow' })
+    same()
+    guards.set('svc-1', { circuit: 'open', degraded: true, healingFailed: true, nextRetryAt: 123 })
+    healing.emit('healing-finished', { service: 'svc-1' })
+    same()
+    health.report('svc-2', { state: 'healthy' })
+    health.report('svc-0', { state: 'error', message: 'gone' })
+    same()
+    // Only the figures around the services changed: their part is taken from the last body.
+    const before = view.json()
+    round.latest = { system: { cpu: { usage: { average: 12.5 } }, memory: { usagePercent: 40 } } }
+    expect(view.json()).not.toBe(before)
+    same()
+    expect(JSON.parse(text(view.json())).health).toBe('unhealthy')
   })
 })

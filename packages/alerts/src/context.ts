@@ -69,11 +69,16 @@ export function isDown(state: HealthState | undefined): boolean {
 
 /** Builds the scope of each service in a context (blockedBy computed when not given). */
 export function serviceScopes(ctx: EvaluationContext): ServiceScope[] {
+  return Object.entries(ctx.services ?? {}).map(([name, health]) => serviceScope(ctx, name, health))
+}
+
+/** The scope of one service of a context. */
+export function serviceScope(ctx: EvaluationContext, name: ServiceName, health: ServiceHealth): ServiceScope {
   const services = ctx.services ?? {}
-  return Object.entries(services).map(([name, health]) => ({
+  return {
     name,
     health,
     blockedBy: health.blockedBy ?? (health.dependsOn ?? []).filter((dep) => isDown(services[dep]?.state)),
     application: ctx.snapshot?.services?.[name],
-  }))
+  }
 }

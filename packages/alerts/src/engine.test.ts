@@ -497,4 +497,74 @@ describe('createAlertEngine', () => {
     expect(statuses(ops)).toEqual([['firing:typo']])
     await engine.stop()
   })
+
+  describe('evaluation in slices', () => {
+    /** A fleet with every kind of service the default rules judge, and a second round where some change. */
+    const fleet = (round: number): Record<string, ServiceHealth> => {
+      const services: Record<string, ServiceHealth> = {}
+      for (let i = 0; i < 60; i++) {
+        const state = (i + round) % 7 === 0 ? 'error' : (i + round) % 11 === 0 ? 'unhealthy' : 'healthy'
+        services[`svc-${i}`] = {
+          state,
+          critical: i % 2 === 0,
+          flapping: i % 13 === 0,
+          degraded: i % 17 === 0,
+        }
+      }
+      return services
+    }
+
+    it('should give the same alerts, notifications and actions in slices as in one pass', async () => {
+      const rounds = async (evaluationSlice: number) => {
+        const world = setup({ rules: defaultRules(), evaluationSlice })
+        await world.engine.start()
+        const results = []
+        for (let round = 0; round < 3; round++)
+          results.push(
+            await world.run({ snapshot: snap({ errorRate: round * 0.04 }), services: fleet(round) }, 60_000),
+          )
+        await world.engine.stop()
+        return { results, ops: statuses(world.ops), actions: world.actions }
+      }
+      const onePass = await rounds(1_000_000)
+      expect(onePass.results[2]!.active.length).toBeGreaterThan(10)
+      expect(await rounds(1)).toEqual(onePass)
+      expect(await rounds(7)).toEqual(onePass)
+    })
+
+    it('should let the event loop run between slices', async () => {
+      const { engine } = setup({ rules: defaultRules(), evaluationSlice: 10 })
+      let ran = false
+      setImmediate(() => {
+        ran = true
+      })
+      const evaluation = engine.evaluate({ snapshot: snap(), services: fleet(0) })
+      await evaluation
+      expect(ran).toBe(true)
+      const { engine: whole } = setup({ rules: defaultRules(), evaluationSlice: 1_000_000 })
+      ran = false
+      setImmediate(() => {
+        ran = true
+      })
+      await whole.evaluate({ snapshot: snap(), services: fleet(0) })
+      expect(ran).toBe(false)
+    })
+
+    it('should run evaluations asked for together one after the other, as if awaited in turn', async () => {
+      const together = setup({ evaluationSlice: 5 })
+      const [, second] = await Promise.all([
+        together.engine.evaluate({ snapshot: snap(), services: fleet(0) }),
+        together.engine.evaluate({ snapshot: snap(), services: fleet(1) }),
+      ])
+      const inTurn = setup({ evaluationSlice: 5 })
+      await inTurn.engine.evaluate({ snapshot: snap(), services: fleet(0) })
+      const expected = await inTurn.engine.evaluate({ snapshot: snap(), services: fleet(1) })
+      expect(second).toEqual(expected)
+      expect(together.engine.alerts()).toEqual(inTurn.engine.alerts())
+    })
+
+    it('should refuse a slice that is not a whole number of at least 1', () => {
+      expect(() => setup({ evaluationSlice: 0 })).toThrow(/evaluationSlice: expected a whole number/)
+    })
+  })
 })

@@ -7,7 +7,7 @@ import type { AlertAction } from './announce.ts'
 import { createAnnouncer } from './announce.ts'
 import type { Notification } from './channel.ts'
 import type { EvaluationContext, ServiceScope } from './context.ts'
-import { serviceScopes } from './context.ts'
+import { serviceScope } from './context.ts'
 import { defaultInhibitRules, defaultRules } from './default-rules.ts'
 import type { DeliveryWorker, DeliveryWorkerOptions } from './delivery.ts'
 import { createDeliveryWorker } from './delivery.ts'
@@ -22,6 +22,9 @@ import type { InhibitRule, Silence, SilenceOptions } from './silence.ts'
 import { createSilenceSync } from './silence-sync.ts'
 
 export type { AlertAction, ChannelEntry, ChannelRoute }
+
+/** Resolves after the timers and I/O already waiting have run. */
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** How long an alert keeps its state while the data its condition needs is absent (Prometheus' lookback). */
 export const STALE_AFTER_MS = 300_000
@@ -87,6 +90,13 @@ export interface AlertEngineOptions {
   delivery?: Omit<DeliveryWorkerOptions, 'outbox' | 'channels' | 'clock' | 'logger'>
   /** Called with every action, as well as the `action` event. */
   onAction?: (action: AlertAction) => void
+  /**
+   * Conditions an evaluation judges before it lets the event loop run (timers, I/O, requests),
+   * so a rule over a large fleet is judged in slices instead of one long task. The alerts are
+   * the same as in one pass: evaluations run one after another, never interleaved, and each
+   * judges the context it was given. @default 2000
+   */
+  evaluationSlice?: number
   /** Where the console channel prints. @default process.stdout */
   write?: (line: string) => void
 }
@@ -181,6 +191,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
   const repeatIntervalMs = options.repeatIntervalMs ?? 0
   const inhibitRules = options.inhibitRules ?? defaultInhibitRules()
   const silenceRefreshMs = options.silenceRefreshMs ?? 10_000
+  const evaluationSlice = options.evaluationSlice ?? 2000
 
   // Validate everything before anything starts, and report every problem at once.
   const issues: Array<{ path: string; message: string }> = []
@@ -204,6 +215,11 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     issues.push({
       path: 'silenceRefreshMs',
       message: `expected a whole number of ms >= 0; found ${silenceRefreshMs}`,
+    })
+  if (!Number.isInteger(evaluationSlice) || evaluationSlice < 1)
+    issues.push({
+      path: 'evaluationSlice',
+      message: `expected a whole number of conditions >= 1; found ${evaluationSlice}`,
     })
   if (issues.length > 0) throw new ConfigError(issues)
   const { rules, warnings } = compiled
@@ -310,19 +326,24 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     ...(a.muted ? { muted: a.muted } : {}),
   })
 
-  const evaluate = async (ctx: EvaluationContext): Promise<EvaluationResult> => {
+  const judge = async (ctx: EvaluationContext): Promise<EvaluationResult> => {
     await silences.refreshIfDue()
     const now = clock.now()
+    let judged = 0
     const changes: AlertRecord[] = []
     const seen = new Set<string>()
     // A service without a check result yet (`unknown`, right after a start) gives no health
     // facts: the alerts of rules that read them keep their state until one arrives, so a
     // restart resolves nothing falsely. Rules on its metrics alone still run.
     const unknown = new Set<string>()
-    const allScopes = ctx.services ? serviceScopes(ctx) : []
+    // The scopes are made in the evaluation's slices too: 10,000 of them are a long task alone.
+    const allScopes: ServiceScope[] = []
     const knownScopes: ServiceScope[] = []
-    for (const scope of allScopes) {
-      if (scope.health.state === 'unknown') unknown.add(scope.name)
+    for (const [name, health] of Object.entries(ctx.services ?? {})) {
+      if (++judged % evaluationSlice === 0) await yieldToLoop()
+      const scope = serviceScope(ctx, name, health)
+      allScopes.push(scope)
+      if (health.state === 'unknown') unknown.add(name)
       else knownScopes.push(scope)
     }
     const samples = ctx.samples ?? []
@@ -341,6 +362,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
       const instances =
         rule.scope === 'service' ? (rule.condition.readsHealth ? knownScopes : allScopes) : [undefined]
       for (const service of instances) {
+        if (++judged % evaluationSlice === 0) await yieldToLoop()
         const result = rule.condition.evaluate({ snapshot: ctx.snapshot, service, samples, agent: ctx.agent })
         if (!result.holds) {
           // Absent data (a first scrape after a restart, a failed scrape) says neither yes nor
@@ -412,6 +434,15 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     await save(saves)
     if (groupWaitMs === 0) await dispatcher.flushGroups()
     return { changes, active: [...active.values()].map(snapshotOf) }
+  }
+
+  // One evaluation at a time: one that waits for the event loop between slices must not see
+  // another add or resolve alerts half-way through its own pass.
+  let evaluating: Promise<unknown> = Promise.resolve()
+  const evaluate = (ctx: EvaluationContext): Promise<EvaluationResult> => {
+    const run = evaluating.then(() => judge(ctx))
+    evaluating = run.catch(() => undefined)
+    return run
   }
 
   return {

@@ -214,8 +214,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
 
   // ---- read endpoints
   app.get('/api/health', (c) => c.json(agent.health()))
-  // Serialized once per change, not per request: at 10,000 services the body is over 1 MB.
-  app.get('/api/status', (c) => c.body(agent.statusJson(), 200, { 'content-type': 'application/json' }))
+  // Serialized once per change, not per request: at 10,000 services the body is over 1 MB. Its
+  // cache-control is set here: added after the handler, it turns @hono/node-server's light
+  // response into a web Response read back as a stream, a third of the route's time at 1,000/s.
+  app.get('/api/status', (c) =>
+    c.body(agent.statusJson(), 200, { 'content-type': 'application/json', 'cache-control': 'no-store' }),
+  )
   app.get('/api/metrics', (c) => {
     const latest = agent.latestMetrics()
     return latest ? c.json(latest) : c.json({ error: 'no metrics collected yet' }, 503)

@@ -8,7 +8,7 @@ import { FleetFeed, registerFeedMetrics } from './fleet-feed.ts'
 import { FleetIndex } from './fleet-index.ts'
 
 /** A health monitor's events and statuses, driven by the test. */
-function setup(n: number) {
+function setup(n: number, tickSlice?: number) {
   const clock = new FakeClock(0)
   const health = new EventEmitter()
   const states = new Map<string, HealthState>()
@@ -46,6 +46,7 @@ function setup(n: number) {
     }),
     maxDelta: 50,
     maxChangeEventsPerSecond: 10,
+    ...(tickSlice === undefined ? {} : { tickSlice }),
   })
   const names = Array.from({ length: n }, (_, i) => `s${String(i).padStart(3, '0')}`)
   feed.configure(names.map((name) => ({ name, critical: name === 's000', group: 'g' })))
@@ -136,5 +137,38 @@ describe('FleetFeed', () => {
       groups: [{ name: 'g', total: 4, down: 0, unknown: 4 }],
       alerts: { firing: 2, pending: 0 },
     })
+  })
+
+  it('should reconcile a tick in slices that let the event loop run, and send what one pass sends', async () => {
+    const { clock, published, feed, blocked } = setup(5, 2)
+    await clock.advance(300)
+    published.length = 0
+    blocked.set('s001', ['s000'])
+    blocked.set('s004', ['s000'])
+    const tick = feed.tick()
+    // One slice is done; the rest waits for the event loop, so nothing is sent yet.
+    expect(published).toEqual([])
+    let between = false
+    setImmediate(() => {
+      between = published.length === 0
+    })
+    await tick
+    expect(between).toBe(true)
+    expect(published.map((p) => p.event)).toEqual(['services', 'summary'])
+    const delta = published[0]?.data as ServicesDeltaEvent | undefined
+    expect(delta?.services.map((s) => [s.name, s.blockedBy])).toEqual([
+      ['s001', ['s000']],
+      ['s004', ['s000']],
+    ])
+  })
+
+  it('should stop a tick in progress when closed', async () => {
+    const { clock, published, feed } = setup(5, 2)
+    await clock.advance(300)
+    published.length = 0
+    const tick = feed.tick()
+    feed.close()
+    await tick
+    expect(published).toEqual([])
   })
 })

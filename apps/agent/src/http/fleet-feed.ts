@@ -2,6 +2,7 @@ import type { Clock, HealthState, Timer } from '@noa/core'
 import type { HealthChange, HealthMonitor } from '@noa/health'
 import { overallStatus } from '@noa/health'
 import type { Registry } from '@noa/metrics'
+import { yieldToLoop } from '../coalesce.ts'
 import type { FleetService, StatusBody, SummaryBody } from './api-types.ts'
 import type { FleetIndex, FleetMember, FleetPatch } from './fleet-index.ts'
 import type { SseHub } from './sse-hub.ts'
@@ -27,6 +28,8 @@ export interface FleetFeedOptions {
   maxDelta?: number
   /** Most `change` events a second; further changes go out only in the `services` event. @default 100 */
   maxChangeEventsPerSecond?: number
+  /** Services a tick reconciles before it lets the event loop run (requests wait no longer). @default 500 */
+  tickSlice?: number
 }
 
 /**
@@ -41,6 +44,8 @@ export class FleetFeed {
   readonly #coalesceMs: number
   readonly #maxDelta: number
   readonly #maxChanges: number
+  readonly #tickSlice: number
+  #closed = false
   #flushTimer: Timer | undefined
   #changeWindow = { start: 0, sent: 0 }
   /** `change` events left out because of the rate bound, for the log and tests. */
@@ -51,6 +56,7 @@ export class FleetFeed {
     this.#coalesceMs = options.coalesceMs ?? 250
     this.#maxDelta = options.maxDelta ?? 500
     this.#maxChanges = options.maxChangeEventsPerSecond ?? 100
+    this.#tickSlice = options.tickSlice ?? 500
     const { health, healing, index } = options
     health.on('result', (result) => {
       const down = result.state !== 'healthy'
@@ -88,26 +94,58 @@ export class FleetFeed {
     this.#o.sse.publish('change', change)
   }
 
-  /** Every refresh interval: reconcile each service, send what changed, then the summary. */
-  tick(): void {
-    const { index, health } = this.#o
-    for (const name of index.names()) {
-      let status: ReturnType<typeof health.status>
-      try {
-        status = health.status(name)
-      } catch {
-        continue // removed between the configuration and this tick
+  /**
+   * Every refresh interval: reconcile each service, send what changed, then the summary. The
+   * walk goes `tickSlice` services at a time and lets the event loop run between slices: at
+   * 10,000 services one walk took 40-150 ms, and every request that came meanwhile waited for
+   * it. A fleet of one slice is reconciled and sent before this returns.
+   */
+  async tick(): Promise<void> {
+    const names = this.#o.index.names()
+    for (let from = 0; from < names.length; from += this.#tickSlice) {
+      if (from > 0) {
+        await yieldToLoop()
+        if (this.#closed) return
       }
-      index.update(name, {
-        state: status.state,
-        flapping: status.flapping,
-        blockedBy: [...status.blockedBy],
-        since: status.since,
-        ...this.#guard(name),
-      })
+      const to = Math.min(names.length, from + this.#tickSlice)
+      for (let i = from; i < to; i++) this.#reconcile(names[i]!)
     }
     this.flush()
     this.#o.sse.publish('summary', this.summary())
+  }
+
+  /** Catches what no event announced of a service (a dependent's `blockedBy`, a circuit's next retry). */
+  #reconcile(name: string): void {
+    const { index, health, healing } = this.#o
+    let status: ReturnType<typeof health.status>
+    try {
+      status = health.status(name)
+    } catch {
+      return // removed between the configuration and this tick
+    }
+    const guard = healing.guardState(name)
+    const known = index.get(name)
+    // Most services are as the index has them: no patch to make and compare.
+    if (
+      known &&
+      known.state === status.state &&
+      known.flapping === status.flapping &&
+      known.since === status.since &&
+      known.circuit === guard.circuit &&
+      known.degraded === guard.degraded &&
+      known.nextRetryAt === guard.nextRetryAt &&
+      sameNames(known.blockedBy, status.blockedBy)
+    )
+      return
+    index.update(name, {
+      state: status.state,
+      flapping: status.flapping,
+      blockedBy: [...status.blockedBy],
+      since: status.since,
+      circuit: guard.circuit,
+      degraded: guard.degraded,
+      nextRetryAt: guard.nextRetryAt,
+    })
   }
 
   /** Sends the changes gathered so far, if any. */
@@ -132,8 +170,9 @@ export class FleetFeed {
     }
   }
 
-  /** Stops the pending flush. */
+  /** Stops the pending flush and a tick in progress. */
   close(): void {
+    this.#closed = true
     this.#flushTimer?.cancel()
     this.#flushTimer = undefined
   }
@@ -167,6 +206,12 @@ export class FleetFeed {
       this.flush()
     }, this.#coalesceMs)
   }
+}
+
+function sameNames(a: readonly string[], b: readonly string[]): boolean {
+  if (a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
 
 /** @noa/health's overall status, from counts instead of the list (same rules). */

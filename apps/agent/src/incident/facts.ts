@@ -1,6 +1,7 @@
 import type { AgentFacts, EvaluationContext, ServiceHealth } from '@noa/alerts'
 import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor } from '@noa/health'
+import { yieldToLoop } from '../coalesce.ts'
 import type { MetricsRound } from '../metrics/round.ts'
 
 /** What the rules read: the latest snapshot and samples, and every service's health and healing. */
@@ -17,15 +18,39 @@ export interface FactSources {
 /**
  * The evaluation context of the alert rules. A service's facts join its health (state,
  * flapping, blocked dependencies, failures) and what healing could not solve (degraded, a
- * failed healing, an open circuit, in words in `escalation`).
+ * failed healing, an open circuit, in words in `escalation`). The fleet is read `slice`
+ * services at a time, letting the event loop run in between: at 10,000 services one read of
+ * all of them took 40-130 ms, every metrics round, and requests waited for it.
  */
-export function ruleContext(sources: FactSources): EvaluationContext {
+export async function ruleContext(sources: FactSources, slice = 1000): Promise<EvaluationContext> {
+  const { round } = sources
+  // The metrics as they are when the evaluation was asked for, not as a round during it left them.
+  const snapshot = round.latest
+  const samples = round.samples
+  let services = await readFleet(sources, slice)
+  // A reload during the read: read the new fleet (a part of one would resolve the others' alerts).
+  while (!services) services = await readFleet(sources, slice)
+  return { ...(snapshot ? { snapshot } : {}), services, samples, agent: sources.agent }
+}
+
+/** Every service's facts, or undefined when the fleet was reloaded during the read. */
+async function readFleet(
+  sources: FactSources,
+  slice: number,
+): Promise<Record<string, ServiceHealth> | undefined> {
   const { health, healing, round, escalations } = sources
+  const list = health.services
   const services: Record<string, ServiceHealth> = {}
-  for (const s of health.summary().services) {
-    const guard = healing.guardState(s.service)
-    const escalation = escalations.get(s.service)
-    services[s.service] = {
+  for (let i = 0; i < list.length; i++) {
+    if (i > 0 && i % slice === 0) {
+      await yieldToLoop()
+      if (health.services !== list) return undefined
+    }
+    const name = list[i]!.name
+    const s = health.status(name)
+    const guard = healing.guardState(name)
+    const escalation = escalations.get(name)
+    services[name] = {
       state: s.state,
       critical: s.critical,
       dependsOn: s.dependsOn,
@@ -35,10 +60,9 @@ export function ruleContext(sources: FactSources): EvaluationContext {
       degraded: guard.degraded,
       healingFailed: guard.healingFailed,
       circuitOpen: guard.circuit === 'open',
-      scrapeLimited: round.scrapeLimited(s.service) !== undefined,
+      scrapeLimited: round.scrapeLimited(name) !== undefined,
       ...(escalation ? { escalation } : {}),
     }
   }
-  const snapshot = round.latest
-  return { ...(snapshot ? { snapshot } : {}), services, samples: round.samples, agent: sources.agent }
+  return services
 }
