@@ -129,13 +129,13 @@ export async function drillCommand(cmd: DrillCommand): Promise<number> {
 
   if (cmd.json) cmd.out(JSON.stringify(results, null, 2))
   else if (results.length > 0) cmd.out(formatTable(results))
-  if (results.length > 0) await keep(ctx.api, { startedAt, finishedAt, results }, cmd.err)
+  if (results.length > 0) await keepRun(ctx.api, { startedAt, finishedAt, results }, cmd.err)
   if (abort.signal.aborted) return 130
   return results.length > 0 && results.every((r) => r.outcome !== 'failed') ? 0 : 1
 }
 
 /** Sends the run to the agent, which keeps it for the dashboard's Drills page. */
-async function keep(
+export async function keepRun(
   api: AgentClient,
   run: { startedAt: number; finishedAt: number; results: DrillResult[] },
   err: (line: string) => void,
