@@ -112,10 +112,7 @@ describe('runDrills, against a real agent and real services', () => {
     expect(results[0]!.detail).toMatch(/interrupted/)
     expect(ctx.restorer.pending).toEqual([])
     // SIGCONT: the stopped db answers again without noa restarting it
-    await until(
-      async () => (await fetch(ctx.config.services[0]!.check.url as string)).ok,
-      10_000,
-      'db answering',
-    )
+    const check = ctx.config.services[0]!.check as { url: string }
+    await until(async () => (await fetch(check.url)).ok, 10_000, 'db answering')
   })
 })
