@@ -3,7 +3,7 @@ import { errorMessage, type HealingRecord } from '@noa/core'
 import { createHealthMonitor } from '@noa/health'
 import { Agent, COMPONENTS, type Component } from './agent.ts'
 import { runWatchdog, startDetached, stopAgent } from './cli/daemon.ts'
-import { drillCommand } from './cli/drill.ts'
+import { drillCommand, putBackConfig } from './cli/drill.ts'
 import { alive, type Located, locateConfig, readInfo } from './cli/paths.ts'
 import { runAgent } from './cli/start.ts'
 import { formatStatus, gatherStatus } from './cli/status.ts'
@@ -120,6 +120,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     return stopAgent(located.baseDir, grace, io.out)
   }
 
+  const restoredConfig = command === 'drill' && putBackConfig(located.file, io.err)
   const config = load(located, io)
   if (!config) return 2
 
@@ -174,6 +175,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         ...(values.timeout !== undefined ? { timeout: values.timeout } : {}),
         json: values.json === true,
         yes: values.yes === true,
+        restoredConfig,
         env: io.env,
         out: io.out,
         err: io.err,

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
@@ -7,7 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { validateConfig } from '../config/load.ts'
 import { AgentClient } from '../drill/agent-client.ts'
 import type { DrillResult } from '../drill/types.ts'
-import { drillCommand, keepRun } from './drill.ts'
+import { drillCommand, keepRun, putBackConfig } from './drill.ts'
 
 const result: DrillResult = {
   fault: 'crash',
@@ -117,5 +117,25 @@ describe('drillCommand', () => {
     expect(unknown.code).toBe(2)
     expect(unknown.err[0]).toMatch(/^noa drill: unknown fault "explode"; known: crash, hang, slow/)
     expect((await run([], { rounds: '0' })).code).toBe(2)
+  })
+})
+
+describe('putBackConfig', () => {
+  it('should put back a config file a killed drill left rewritten, once, and say so', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'noa-drill-backup-'))
+    try {
+      const file = join(dir, 'monitoring-config.json')
+      writeFileSync(file, '{"rerouted":true}')
+      writeFileSync(`${file}.noa-drill-backup`, '{"original":true}')
+      const lines: string[] = []
+      expect(putBackConfig(file, (l) => lines.push(l))).toBe(true)
+      expect(readFileSync(file, 'utf8')).toBe('{"original":true}')
+      expect(existsSync(`${file}.noa-drill-backup`)).toBe(false)
+      expect(lines).toEqual([`noa drill: put back ${file}, left rewritten by a drill that was killed`])
+      expect(putBackConfig(file, (l) => lines.push(l))).toBe(false)
+      expect(readFileSync(file, 'utf8')).toBe('{"original":true}')
+    } finally {
+      rmSync(dir, { recursive: true, force: true })
+    }
   })
 })

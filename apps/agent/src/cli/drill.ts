@@ -4,6 +4,7 @@ import { AgentClient } from '../drill/agent-client.ts'
 import { FAULT_DRIVERS } from '../drill/drivers.ts'
 import type { FaultContext } from '../drill/fault.ts'
 import { planDrills } from '../drill/plan.ts'
+import { restoreLeftBackup } from '../drill/proxy-faults.ts'
 import { formatTable, progressLine } from '../drill/report.ts'
 import { Restorer, restoreOnInterrupt } from '../drill/restore.ts'
 import { runDrills } from '../drill/runner.ts'
@@ -19,9 +20,21 @@ export interface DrillCommand {
   timeout?: string
   json: boolean
   yes: boolean
+  /** The config file was put back from a killed drill's backup (see {@link putBackConfig}): reload the agent. */
+  restoredConfig?: boolean
   env: NodeJS.ProcessEnv
   out: (line: string) => void
   err: (line: string) => void
+}
+
+/**
+ * Puts back a config file that a killed drill left rewritten (it reroutes checks through its
+ * proxy), before the config is read; true when it did.
+ */
+export function putBackConfig(file: string, err: (line: string) => void): boolean {
+  if (!restoreLeftBackup(file)) return false
+  err(`noa drill: put back ${file}, left rewritten by a drill that was killed`)
+  return true
 }
 
 /** The base URL of the agent running with this config folder, or undefined when none runs. */
@@ -69,6 +82,10 @@ export async function drillCommand(cmd: DrillCommand): Promise<number> {
       `noa drill: no agent runs with ${cmd.located.file} (start it with \`noa start\`; drills act through it)`,
     )
     return 1
+  }
+  if (cmd.restoredConfig) {
+    if (cmd.env.NOA_API_TOKEN) await new AgentClient(base, cmd.env.NOA_API_TOKEN).post('/api/reload', {})
+    else cmd.err('noa drill: reload the agent (SIGHUP or POST /api/reload) to apply the file put back')
   }
   const restorer = new Restorer()
   const ctx: FaultContext = {

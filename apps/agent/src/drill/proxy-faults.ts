@@ -1,7 +1,24 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs'
 import type { AgentService } from '../config/schema.ts'
 import type { FaultContext, FaultDriver, Injection } from './fault.ts'
 import { type ProxyMode, startFaultProxy } from './proxy.ts'
+
+/**
+ * The config file as it was before a drill rewrote it, kept beside it while the drill runs: a
+ * drill killed before it could put the file back (SIGKILL, a crash) leaves it for the next one.
+ */
+export const backupOf = (file: string) => `${file}.noa-drill-backup`
+
+/**
+ * Puts back a config file a killed drill left rewritten; true when there was one. The next
+ * drill does this before anything else.
+ */
+export function restoreLeftBackup(file: string): boolean {
+  const backup = backupOf(file)
+  if (!existsSync(backup)) return false
+  renameSync(backup, file)
+  return true
+}
 
 /** The longest a check may take to see a service through the proxy once the agent reloaded. */
 export function firstCheckWithinMs(service: AgentService): number {
@@ -60,12 +77,14 @@ async function behindProxy(service: AgentService, ctx: FaultContext, mode: Proxy
   const undo = ctx.restorer.add(`proxy in front of ${service.name} (config file rewritten)`, async () => {
     proxy.mode({ kind: 'pass' })
     writeFileSync(ctx.configFile, text)
+    rmSync(backupOf(ctx.configFile), { force: true })
     try {
       await reload(ctx)
     } finally {
       await proxy.close()
     }
   })
+  writeFileSync(backupOf(ctx.configFile), text)
   writeFileSync(ctx.configFile, `${JSON.stringify(raw, null, 2)}\n`)
   await reload(ctx)
   const deadline = Date.now() + firstCheckWithinMs(service)
