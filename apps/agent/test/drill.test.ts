@@ -70,6 +70,8 @@ describe('runDrills, against a real agent and real services', () => {
       drivers: FAULT_DRIVERS,
       signal: new AbortController().signal,
       settleMs: 500,
+      // a drill that hangs fails here with its results, not by the test's time limit
+      timeoutMs: 15_000,
       progress: (p: DrillProgress) => {
         const line = `${p.index}:${p.phase}`
         if (phases.at(-1) !== line) phases.push(line)

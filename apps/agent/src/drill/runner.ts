@@ -17,7 +17,7 @@ export interface DrillProgress {
   index: number
   total: number
   item: DrillItem
-  phase: 'waiting for healthy' | 'injected' | 'restoring'
+  phase: 'waiting for healthy' | 'waiting for the flapping window' | 'injected' | 'restoring'
   elapsedMs: number
 }
 
@@ -76,7 +76,11 @@ export async function runDrills(options: RunDrillsOptions): Promise<DrillResult[
   let dropped = 0
   let injection: Injection | undefined
   let previous: AgentService[] = []
+  // recent state changes of each service, to keep a drill from tipping it into flapping
+  const changes = new Map<string, number[]>()
   const stream = await ctx.api.follow((event) => {
+    if (event.type === 'change')
+      changes.set(event.service, [...(changes.get(event.service) ?? []), event.at].slice(-100))
     if (events.length < MAX_DRILL_EVENTS) events.push(event)
     else dropped++
     injection?.onEvent?.(event)
@@ -120,6 +124,17 @@ export async function runDrills(options: RunDrillsOptions): Promise<DrillResult[
       const notHealthy = await untilHealthy(ctx, calm, waitMs, signal)
       if (signal.aborted) break
       let result: DrillResult
+      if (!notHealthy) {
+        const calmAt = flappingCalmAt(
+          faulted.map((name) => ctx.config.services.find((s) => s.name === name)!),
+          changes,
+        )
+        if (calmAt > Date.now()) {
+          progress('waiting for the flapping window')
+          await sleep(calmAt - Date.now(), signal)
+          if (signal.aborted) break
+        }
+      }
       if (notHealthy) result = failed(`not healthy before the drill: ${notHealthy}`)
       else {
         events = []
@@ -211,6 +226,30 @@ async function follow(
     await sleep(100, signal)
   }
   return 'interrupted'
+}
+
+/** State changes a drill makes at least (down, then healthy again), which must not make a service flap. */
+const DRILL_CHANGES = 2
+
+/**
+ * When the services can take a drill without flapping: noa holds the state of a service with
+ * `flapping.limit` changes within `flapping.windowMs`, and a drill on it would see nothing. So
+ * a drill waits until enough of the changes seen lately (earlier drills) are out of the window.
+ */
+export function flappingCalmAt(
+  services: readonly AgentService[],
+  changes: ReadonlyMap<string, number[]>,
+): number {
+  let at = 0
+  for (const service of services) {
+    const { windowMs, limit } = service.flapping
+    const recent = (changes.get(service.name) ?? [])
+      .filter((t) => t > Date.now() - windowMs)
+      .sort((a, b) => a - b)
+    const over = recent.length + DRILL_CHANGES - limit + 1
+    if (over > 0 && over <= recent.length) at = Math.max(at, recent[over - 1]! + windowMs + 100)
+  }
+  return at
 }
 
 /** Every faulted service was seen down and then healthy again. */
