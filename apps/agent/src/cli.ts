@@ -3,6 +3,7 @@ import { errorMessage, type HealingRecord } from '@noa/core'
 import { createHealthMonitor } from '@noa/health'
 import { Agent, COMPONENTS, type Component } from './agent.ts'
 import { runWatchdog, startDetached, stopAgent } from './cli/daemon.ts'
+import { drillCommand, putBackConfig } from './cli/drill.ts'
 import { alive, type Located, locateConfig, readInfo } from './cli/paths.ts'
 import { runAgent } from './cli/start.ts'
 import { formatStatus, gatherStatus } from './cli/status.ts'
@@ -18,6 +19,7 @@ usage:
   noa health once [--json]
   noa metrics once [--json]
   noa heal <trigger> <service> [--dry-run] [--json]
+  noa drill [fault...] [--service name] [--rounds n] [--timeout ms] [--json] [--yes]
   noa validate [file]
 
 The config is --config, else NOA_CONFIG, else config/monitoring-config.json (or .yaml) in
@@ -73,6 +75,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         json: { type: 'boolean' },
         'dry-run': { type: 'boolean' },
         timeout: { type: 'string' },
+        service: { type: 'string' },
+        rounds: { type: 'string' },
+        yes: { type: 'boolean', short: 'y' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -115,6 +120,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
     return stopAgent(located.baseDir, grace, io.out)
   }
 
+  const restoredConfig = command === 'drill' && putBackConfig(located.file, io.err)
   const config = load(located, io)
   if (!config) return 2
 
@@ -159,6 +165,21 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       io.out(values.json ? JSON.stringify(report, null, 2) : formatStatus(report))
       return report.components.some((c) => c.name === 'agent' && c.state === 'running') ? 0 : 1
     }
+    case 'drill':
+      return drillCommand({
+        located,
+        config,
+        faults: rest,
+        ...(values.service !== undefined ? { service: values.service } : {}),
+        ...(values.rounds !== undefined ? { rounds: values.rounds } : {}),
+        ...(values.timeout !== undefined ? { timeout: values.timeout } : {}),
+        json: values.json === true,
+        yes: values.yes === true,
+        restoredConfig,
+        env: io.env,
+        out: io.out,
+        err: io.err,
+      })
     case 'health': {
       if (rest[0] !== 'once') return usage(io, 'noa health once')
       const monitor = createHealthMonitor({

@@ -44,6 +44,8 @@ export type {
   ProcessExit,
 } from './executors/local/local.ts'
 export { createLocalExecutor, LocalSupervisor, localExecutorSchema } from './executors/local/local.ts'
+export type { RecordState, RunRecord } from './executors/local/run-record.ts'
+export { inspectRecord, readRecord } from './executors/local/run-record.ts'
 export type { RecordedStop, StopRecordedOptions } from './executors/local/stop-recorded.ts'
 export { stopRecorded } from './executors/local/stop-recorded.ts'
 export type { Pm2ExecutorOptions } from './executors/pm2/pm2.ts'

@@ -152,6 +152,8 @@ export const serviceExtrasSchema = z.strictObject({
   executor: executorSchema.optional(),
   /** Per-service healing settings (backup, state hooks, rollback source, degrade action). */
   healing: serviceHealingSchema.omit({ executor: true, dependsOn: true }).optional(),
+  /** `noa drill` may inject faults into this service (kill, stop, slow it down); others only with `--yes`. @default false */
+  drill: z.boolean().optional(),
 })
 
 /** One service: its health check (from @noa/health) plus the agent's extras, in one strict object. */

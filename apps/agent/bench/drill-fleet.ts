@@ -1,0 +1,85 @@
+// The demo fleet of config/monitoring-config.json, set up for drills in a folder of its own: free
+// ports, the demo service by its absolute path, no random failure of its own (a drill's faults
+// are the only ones), checks every second, healing guards that let one drill follow another, and
+// a flapping window of 15 s.
+import { readFileSync } from 'node:fs'
+import { resolve } from 'node:path'
+import { stopRecorded } from '@noa/healing'
+import { servicesRunDir } from '../src/cli/paths.ts'
+import { freePort } from '../test/helpers.ts'
+import { type AgentProcess, startAgent } from './agent-process.ts'
+
+const REPO = resolve(import.meta.dirname, '../../..')
+const DEMO = resolve(REPO, 'apps/demo/dist/service.js')
+
+type Service = { name: string; executor?: { command?: string[] } } & Record<string, unknown>
+
+/** The demo fleet's config, rewritten for drills (its paths relative to the agent's folder). */
+export async function drillFleetConfig(): Promise<Record<string, unknown>> {
+  const demo = JSON.parse(readFileSync(resolve(REPO, 'config/monitoring-config.json'), 'utf8')) as {
+    services: Service[]
+  }
+  let services = JSON.stringify(demo.services)
+  for (const port of new Set([...services.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => m[1]!))) {
+    const free = String(await freePort())
+    services = services
+      .replaceAll(`127.0.0.1:${port}/`, `127.0.0.1:${free}/`)
+      .replaceAll(`"${port}"`, `"${free}"`)
+  }
+  const fleet = (JSON.parse(services) as Service[]).map((s) => {
+    const command = s.executor?.command ?? []
+    const fail = command.indexOf('--fail')
+    const cleaned = fail === -1 ? command : command.slice(0, fail)
+    return {
+      ...s,
+      drill: true,
+      // a crash loop (3 kills, 6 changes) flaps; drills 15 s apart on one service do not
+      flapping: { windowMs: 15_000, limit: 5 },
+      executor: {
+        ...s.executor,
+        command: cleaned.map((a) => (a === 'apps/demo/dist/service.js' ? DEMO : a)),
+        shutdownTimeoutMs: 1000,
+      },
+    }
+  })
+  return {
+    healthChecks: { enabled: true, interval: 1000, timeout: 500, retries: 1 },
+    selfHealing: {
+      enabled: true,
+      autoRestart: true,
+      maxRestarts: 1000,
+      restartCooldown: 1000,
+      strategies: {
+        serviceRestart: { enabled: true, cooldown: 1000, maxConsecutive: 100, stopWait: 200, startWait: 500 },
+      },
+    },
+    alerting: { enabled: true, channels: { console: { enabled: false } } },
+    metrics: { enabled: true, collectInterval: 5000, storage: { path: 'data/metrics' } },
+    dashboard: { enabled: true, host: '127.0.0.1', port: 0 },
+    services: fleet,
+    store: { type: 'sqlite', path: 'data/noa.db' },
+    logs: { dir: 'logs/monitoring', level: 'info', retentionDays: 1 },
+    hooks: [],
+  }
+}
+
+/** Starts the real agent (bin/noa.mjs) on the drill fleet in `dir`; stop() also ends the services it ran. */
+export async function startDrillFleet(dir: string, token: string): Promise<AgentProcess> {
+  const config = await drillFleetConfig()
+  const before = process.env.NOA_API_TOKEN
+  process.env.NOA_API_TOKEN = token
+  try {
+    const agent = await startAgent(dir, config)
+    return {
+      ...agent,
+      async stop() {
+        await agent.stop()
+        // supervised services outlive their agent; stop them as `noa stop` does
+        await stopRecorded(servicesRunDir(dir), { timeoutMs: 5000 })
+      },
+    }
+  } finally {
+    if (before === undefined) delete process.env.NOA_API_TOKEN
+    else process.env.NOA_API_TOKEN = before
+  }
+}

@@ -1,0 +1,16 @@
+import type { FaultDriver, SupportedFault } from './fault.ts'
+import { crash, dependencyDown, flapping, hang } from './process-faults.ts'
+import { errors, slow } from './proxy-faults.ts'
+
+/**
+ * The faults this version makes real. A fault missing here (memory, bad-deploy, store-down,
+ * leader-kill) is refused as "not supported yet", never simulated.
+ */
+export const FAULT_DRIVERS = {
+  crash,
+  hang,
+  slow,
+  errors,
+  'dependency-down': dependencyDown,
+  flapping,
+} satisfies Record<SupportedFault, FaultDriver>

@@ -1,0 +1,49 @@
+import type { AgentConfig, AgentService } from '../config/schema.ts'
+import type { AgentClient } from './agent-client.ts'
+import type { DrillEvent } from './measure.ts'
+import type { Restorer } from './restore.ts'
+import type { DrillFault } from './types.ts'
+
+/** What a fault needs to act: the config the agent runs, where its run files are, its API. */
+export interface FaultContext {
+  config: AgentConfig
+  /** The config file (a drill that reroutes a check rewrites it, and restores it). */
+  configFile: string
+  /** The folder the config's relative paths resolve against (run/, logs/). */
+  baseDir: string
+  api: AgentClient
+  restorer: Restorer
+}
+
+/** A fault in place: what it touched and how the drill follows it. */
+export interface Injection {
+  /** Epoch ms the fault was injected. */
+  faultAt: number
+  /** The services the fault was injected into. */
+  faulted: string[]
+  /** How many times it was injected so far (a crash loop kills several times). */
+  injections(): number
+  /** Sees each event of the drill: a fault may react (a crash loop kills again once healthy). */
+  onEvent?(event: DrillEvent): void
+  /** Called about every 100 ms while the drill waits (a crash loop looks for the restarted process). */
+  tick?(): void
+  /** False while the fault still has work to do (more kills to come). @default always true */
+  settled?(): boolean
+  /** Undoes what is still in place (also registered with the restorer). */
+  undo(): Promise<void>
+}
+
+/** One kind of fault: which services can take it, and how it is injected. */
+export interface FaultDriver {
+  /** The services the fault is injected into when the drill is about `service`. */
+  targets(service: AgentService, config: AgentConfig): string[]
+  /** Why `service` cannot take this fault here; undefined when it can. */
+  unfit(service: AgentService, ctx: FaultContext): string | undefined
+  inject(service: AgentService, ctx: FaultContext): Promise<Injection>
+}
+
+/** The faults this version can make real; the others are refused as "not supported yet". */
+export type SupportedFault = Extract<
+  DrillFault,
+  'crash' | 'hang' | 'slow' | 'errors' | 'dependency-down' | 'flapping'
+>

@@ -1,0 +1,139 @@
+import type { HealingRecord } from '@noa/core'
+import { describe, expect, it } from 'vitest'
+import { type DrillEvent, type DrillObservation, measureDrill } from './measure.ts'
+
+const T = 1_800_000_000_000
+
+function healing(id: string, service: string, outcome: HealingRecord['outcome'], at: number): DrillEvent {
+  return {
+    type: 'healing',
+    at,
+    record: {
+      id,
+      service,
+      trigger: 'process-exit',
+      strategy: 'process-restart',
+      startedAt: at,
+      outcome,
+      steps: [],
+      dryRun: false,
+    },
+  }
+}
+
+const base: Omit<DrillObservation, 'events'> = {
+  fault: 'crash',
+  service: 'api',
+  round: 0,
+  faultAt: T,
+  faulted: ['api'],
+  scope: ['api', 'ui'],
+  injections: 1,
+}
+
+describe('measureDrill', () => {
+  it('should turn a crash healed by its supervisor into its times, one action and no false alert', () => {
+    const events: DrillEvent[] = [
+      // before the fault: not part of this drill
+      { type: 'change', at: T - 5000, service: 'api', to: 'error' },
+      {
+        type: 'alert',
+        at: T - 4000,
+        fingerprint: 'old',
+        rule: 'service-down',
+        state: 'firing',
+        service: 'db',
+      },
+      { type: 'change', at: T + 12, service: 'api', to: 'error' },
+      healing('h1', 'api', 'running', T + 14),
+      {
+        type: 'alert',
+        at: T + 30,
+        fingerprint: 'f1',
+        rule: 'service-down',
+        state: 'pending',
+        service: 'api',
+      },
+      { type: 'alert', at: T + 35, fingerprint: 'f1', rule: 'service-down', state: 'firing', service: 'api' },
+      healing('h1', 'api', 'succeeded', T + 400),
+      { type: 'change', at: T + 650, service: 'api', to: 'healthy' },
+      {
+        type: 'alert',
+        at: T + 700,
+        fingerprint: 'f1',
+        rule: 'service-down',
+        state: 'resolved',
+        service: 'api',
+      },
+    ]
+    expect(measureDrill({ ...base, events })).toEqual({
+      fault: 'crash',
+      service: 'api',
+      outcome: 'healed',
+      detectMs: 12,
+      alertMs: 35,
+      repairMs: 650,
+      actions: ['api: process-restart (process-exit) succeeded'],
+      doubleActions: 0,
+      falseAlerts: 0,
+      round: 0,
+    })
+  })
+
+  it('should count a second healing of the one fault, skipped ones aside, and alerts outside the scope', () => {
+    const events: DrillEvent[] = [
+      { type: 'change', at: T + 100, service: 'api', to: 'unhealthy' },
+      healing('h1', 'api', 'succeeded', T + 200),
+      healing('h2', 'api', 'skipped', T + 210),
+      healing('h3', 'ui', 'failed', T + 220),
+      healing('h4', 'db', 'succeeded', T + 230),
+      { type: 'alert', at: T + 300, fingerprint: 'x', rule: 'service-down', state: 'firing', service: 'db' },
+      { type: 'alert', at: T + 310, fingerprint: 'x', rule: 'service-down', state: 'firing', service: 'db' },
+      { type: 'alert', at: T + 320, fingerprint: 'y', rule: 'cpu-overload', state: 'firing' },
+      { type: 'change', at: T + 900, service: 'api', to: 'healthy' },
+    ]
+    const result = measureDrill({ ...base, events })
+    expect(result.actions).toHaveLength(2)
+    expect(result.doubleActions).toBe(1)
+    expect(result.falseAlerts).toBe(1)
+    expect(result.alertMs).toBeNull()
+    expect(result.outcome).toBe('healed')
+  })
+
+  it('should call a drill escalated when noa asked a person and the service stayed down', () => {
+    const events: DrillEvent[] = [
+      { type: 'change', at: T + 100, service: 'api', to: 'error' },
+      { type: 'escalation', at: T + 5000, service: 'api', kind: 'budget-spent' },
+    ]
+    const result = measureDrill({ ...base, events, gaveUp: 'waited 60 s' })
+    expect(result).toMatchObject({ outcome: 'escalated', detectMs: 100, repairMs: null })
+    expect(result.detail).toBe('noa escalated to a person (api budget-spent)')
+  })
+
+  it('should fail a drill whose fault was never seen, and one never repaired, saying which', () => {
+    expect(measureDrill({ ...base, events: [], gaveUp: 'waited 60 s' })).toMatchObject({
+      outcome: 'failed',
+      detectMs: null,
+      detail: 'the fault was not detected (waited 60 s)',
+    })
+    const down: DrillEvent[] = [{ type: 'change', at: T + 10, service: 'api', to: 'error' }]
+    expect(measureDrill({ ...base, events: down, gaveUp: 'waited 60 s' })).toMatchObject({
+      outcome: 'failed',
+      detectMs: 10,
+      repairMs: null,
+      detail: 'not healthy again (waited 60 s)',
+    })
+  })
+
+  it('should allow one action per injection of a crash loop', () => {
+    const events: DrillEvent[] = [
+      { type: 'change', at: T + 10, service: 'api', to: 'error' },
+      healing('a', 'api', 'succeeded', T + 20),
+      healing('b', 'api', 'succeeded', T + 1020),
+      healing('c', 'api', 'succeeded', T + 2020),
+      { type: 'change', at: T + 2500, service: 'api', to: 'healthy' },
+    ]
+    expect(measureDrill({ ...base, fault: 'flapping', injections: 3, events }).doubleActions).toBe(0)
+    expect(measureDrill({ ...base, fault: 'flapping', injections: 2, events }).doubleActions).toBe(1)
+  })
+})
