@@ -1,3 +1,7 @@
+import type { DrillRecord, DrillResultRecord } from '@noa/store'
+
+export type { DrillOutcome } from '@noa/store'
+
 /** A fault a drill injects into a service. */
 export type DrillFault =
   | 'crash'
@@ -11,29 +15,13 @@ export type DrillFault =
   | 'store-down'
   | 'leader-kill'
 
-/** How a drill ended: healed, escalated to a person as it should be, or failed. */
-export type DrillOutcome = 'healed' | 'escalated' | 'failed'
-
-/** One fault injected into one service, and what noa did about it (times in ms from the fault). */
-export interface DrillResult {
+/** One fault injected into one service, and what noa did about it: the store's record, with the fault typed. */
+export interface DrillResult extends DrillResultRecord {
   fault: DrillFault
-  service: string
-  outcome: DrillOutcome
-  detectMs: number | null
-  alertMs: number | null
-  repairMs: number | null
-  actions: string[]
-  doubleActions: number
-  falseAlerts: number
-  round: number
-  detail?: string
 }
 
 /** One `noa drill` run as the agent keeps it: its id, start and end (epoch ms) and every result. */
-export interface DrillRun {
-  id: string
-  startedAt: number
-  finishedAt: number
+export interface DrillRun extends DrillRecord {
   results: DrillResult[]
 }
 

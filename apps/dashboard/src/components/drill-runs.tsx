@@ -3,6 +3,7 @@ import type { TimeSpread } from '../data/drills.ts'
 import { summarizeDrill } from '../data/drills.ts'
 import type { DrillOutcome, DrillRun } from '../data/types.ts'
 import { formatAgo, formatDateTime, formatDuration, formatMs } from '../format.ts'
+import { TableHead } from './table-head.tsx'
 
 const OUTCOME: Record<DrillOutcome, { icon: string; tone: string; label: string }> = {
   healed: { icon: '✓', tone: 'ok', label: 'healed' },
@@ -57,21 +58,21 @@ function TimeCell({ spread, none }: { spread: TimeSpread; none: string }) {
 function DrillResults({ run }: { run: DrillRun }) {
   return (
     <table className="table" aria-label={`Results of the drill of ${formatDateTime(run.startedAt)}`}>
-      <thead>
-        <tr>
-          <th scope="col">Round</th>
-          <th scope="col">Fault</th>
-          <th scope="col">Service</th>
-          <th scope="col">Outcome</th>
-          <th scope="col">Detect</th>
-          <th scope="col">Alert</th>
-          <th scope="col">Repair</th>
-          <th scope="col">Actions</th>
-          <th scope="col">Double actions</th>
-          <th scope="col">False alerts</th>
-          <th scope="col">Detail</th>
-        </tr>
-      </thead>
+      <TableHead
+        columns={[
+          'Round',
+          'Fault',
+          'Service',
+          'Outcome',
+          'Detect',
+          'Alert',
+          'Repair',
+          'Actions',
+          'Double actions',
+          'False alerts',
+          'Detail',
+        ]}
+      />
       <tbody>
         {run.results.map((r, i) => (
           // biome-ignore lint/suspicious/noArrayIndexKey: a run's results never change, and may repeat a fault on a service
@@ -173,20 +174,20 @@ export function DrillRuns({ runs, now }: { runs: readonly DrillRun[]; now?: numb
       </h2>
       <div className="table-wrap">
         <table className="table">
-          <thead>
-            <tr>
-              <th scope="col">When</th>
-              <th scope="col">Faults</th>
-              <th scope="col">Services</th>
-              <th scope="col">Outcomes</th>
-              <th scope="col">Detect</th>
-              <th scope="col">Alert</th>
-              <th scope="col">Repair</th>
-              <th scope="col">Double actions</th>
-              <th scope="col">False alerts</th>
-              <th scope="col">Results</th>
-            </tr>
-          </thead>
+          <TableHead
+            columns={[
+              'When',
+              'Faults',
+              'Services',
+              'Outcomes',
+              'Detect',
+              'Alert',
+              'Repair',
+              'Double actions',
+              'False alerts',
+              'Results',
+            ]}
+          />
           <tbody>
             {runs.map((run) => (
               <DrillRow key={run.id} run={run} now={now} />

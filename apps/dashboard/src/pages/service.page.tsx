@@ -3,6 +3,7 @@ import { AlertsFeed } from '../components/alerts-feed.tsx'
 import { HealingTimeline } from '../components/healing-timeline.tsx'
 import { LazyTimeChart as TimeChart } from '../components/lazy-time-chart.tsx'
 import { StatusBadge } from '../components/status-badge.tsx'
+import { TableHead } from '../components/table-head.tsx'
 import { useActions } from '../data/actions.ts'
 import { useNow } from '../data/now.ts'
 import { useService } from '../data/service.ts'
@@ -97,15 +98,7 @@ export function ServicePage({ name }: { name: string }) {
           </h2>
           <div className="table-wrap">
             <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Time</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Duration</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">Message</th>
-                </tr>
-              </thead>
+              <TableHead columns={['Time', 'State', 'Duration', 'Attempts', 'Message']} />
               <tbody>
                 {checks.slice(0, 25).map((c) => (
                   <tr key={`${c.at}-${c.state}`}>
