@@ -4,9 +4,10 @@ import type { AddressInfo } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createLogger, type LogRecord } from '@noa/core'
-import type { LocalSupervisor } from '@noa/healing'
+import { type LocalSupervisor, stopRecorded } from '@noa/healing'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Agent } from './agent.ts'
+import { servicesRunDir } from './cli/paths.ts'
 import { formatConfigIssues, validateConfig } from './config/load.ts'
 
 const dirs: string[] = []
@@ -28,6 +29,9 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   for (const a of agents) await a.stop()
+  // Supervised services outlive a stopping agent (the next one adopts them): stop them as
+  // `noa stop` does, also when a test failed before its own stop.
+  for (const d of dirs) await stopRecorded(servicesRunDir(d), { timeoutMs: 2000 })
   await new Promise<void>((r) => server.close(() => r()))
   for (const d of dirs) rmSync(d, { recursive: true, force: true })
 })
@@ -182,7 +186,7 @@ describe('Agent', () => {
   })
 
   it('should report a supervised process that exits at once and heal it', async () => {
-    const { agent, records } = await build({
+    const { agent, records, dir } = await build({
       healthChecks: { interval: 100, timeout: 100, retries: 0 },
       metrics: { enabled: false },
       selfHealing: { restartCooldown: 0, strategies: { serviceRestart: { stopWait: 0, startWait: 0 } } },
@@ -205,7 +209,11 @@ describe('Agent', () => {
     expect(changes.some((c) => c.to === 'error' && c.result.message === 'process exited on SIGKILL')).toBe(
       true,
     )
+    const second = supervisor.pid!
     await agent.stop()
+    const stopped = await stopRecorded(servicesRunDir(dir), { timeoutMs: 2000 })
+    expect(stopped).toMatchObject([{ service: 'worker', pid: second, outcome: 'stopped' }])
+    expect(() => process.kill(second, 0)).toThrow()
   })
 
   it('should fall back to memory when the SQLite file cannot be opened, and refuse bad engine options', async () => {
