@@ -1,5 +1,5 @@
 import type { AlertEngine } from '@noa/alerts'
-import type { Clock, OverallStatus } from '@noa/core'
+import { type Clock, isDown, type OverallStatus } from '@noa/core'
 import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor, ServiceStatus } from '@noa/health'
 import type { StatusBody, StatusService } from './http/api-types.ts'
@@ -56,8 +56,6 @@ interface Fleet {
 }
 
 const COMMA = 0x2c
-
-const isDown = (state: string) => state === 'unhealthy' || state === 'error'
 
 /**
  * The `/api/status` body and `status` event, kept per service instead of rebuilt whole. Each

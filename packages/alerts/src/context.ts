@@ -1,4 +1,10 @@
-import type { ApplicationSection, HealthState, MetricSnapshot, ServiceName } from '@noa/core'
+import {
+  type ApplicationSection,
+  type HealthState,
+  isDown,
+  type MetricSnapshot,
+  type ServiceName,
+} from '@noa/core'
 
 /** What the rule engine knows about one service when it evaluates. */
 export interface ServiceHealth {
@@ -58,13 +64,6 @@ export interface ServiceScope {
   health: ServiceHealth
   blockedBy: readonly ServiceName[]
   application?: ApplicationSection & { business?: Record<string, number> }
-}
-
-const DOWN: ReadonlySet<HealthState> = new Set(['unhealthy', 'error'])
-
-/** True when a state counts as a failed health check. */
-export function isDown(state: HealthState | undefined): boolean {
-  return state !== undefined && DOWN.has(state)
 }
 
 /** Builds the scope of each service in a context (blockedBy computed when not given). */

@@ -61,4 +61,4 @@ export type {
   StateChange,
   SystemSection,
 } from './types.ts'
-export { HEALING_SKIPS, HEALTH_STATES, SEVERITIES } from './types.ts'
+export { HEALING_SKIPS, HEALTH_STATES, isDown, SEVERITIES } from './types.ts'

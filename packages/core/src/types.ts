@@ -25,6 +25,14 @@ export const HEALTH_STATES = [
 ] as const satisfies readonly HealthState[]
 
 /**
+ * True when a state counts as the service down: `unhealthy` or `error`. `unknown` does not:
+ * it is a service without a result yet (just started or (re)configured).
+ */
+export function isDown(state: string | undefined): boolean {
+  return state === 'unhealthy' || state === 'error'
+}
+
+/**
  * The status of a whole fleet: `unhealthy` when a critical service is down, `degraded`
  * when only non-critical ones are, `healthy` when all are up, `unknown` before any result.
  */

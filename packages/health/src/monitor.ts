@@ -9,7 +9,7 @@ import type {
   StateChange,
   Timer,
 } from '@noa/core'
-import { ConfigError, createBackoff, jitterDelay, NoaError, noopLogger, systemClock } from '@noa/core'
+import { ConfigError, createBackoff, isDown, jitterDelay, NoaError, noopLogger, systemClock } from '@noa/core'
 import { EventEmitter } from 'eventemitter3'
 import { z } from 'zod'
 import type { CallbackChecker, Cancellable, Checker, CheckOutcome } from './checker.ts'
@@ -177,7 +177,6 @@ interface Tick {
 
 /** Shared by every status without down dependencies: statuses are read-only snapshots. */
 const NONE: readonly string[] = Object.freeze([])
-const isDown = (state: HealthState) => state === 'unhealthy' || state === 'error'
 const round2 = (ms: number) => Math.round(ms * 100) / 100
 
 /**

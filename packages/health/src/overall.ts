@@ -1,6 +1,4 @@
-import type { HealthState, OverallStatus } from '@noa/core'
-
-const isDown = (state: HealthState) => state === 'unhealthy' || state === 'error'
+import { type HealthState, isDown, type OverallStatus } from '@noa/core'
 
 /**
  * The fleet's status: `unhealthy` when a critical service is down, `degraded` when only

@@ -1,4 +1,4 @@
-import type { CheckResult, HealthState } from '@noa/core'
+import { type CheckResult, type HealthState, isDown } from '@noa/core'
 
 /** Thresholds and flapping settings of one service's state machine. */
 export interface StateMachineOptions {
@@ -15,7 +15,6 @@ export interface Transition {
   flapping?: boolean
 }
 
-const isDown = (state: HealthState) => state === 'unhealthy' || state === 'error'
 /** What most results do: nothing. Shared, so that a steady service allocates no transition. */
 const NOTHING: Transition = Object.freeze({})
 

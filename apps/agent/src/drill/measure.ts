@@ -1,4 +1,4 @@
-import type { HealingRecord } from '@noa/core'
+import { type HealingRecord, isDown } from '@noa/core'
 import type { DrillFault, DrillResult } from './types.ts'
 
 /** What a drill saw of the agent, from its event stream (times are the agent's, epoch ms). */
@@ -27,10 +27,6 @@ export interface DrillObservation {
   gaveUp?: string
 }
 
-const DOWN = new Set(['unhealthy', 'error'])
-
-/** A state that counts as the service down (unknown does not: it is a service just (re)configured). */
-export const isDown = (state: string): boolean => DOWN.has(state)
 /** A healing that did not act is no action. */
 const NOT_ACTED = new Set(['skipped', 'dry-run'])
 
@@ -56,7 +52,7 @@ export function measureDrill(o: DrillObservation): DrillResult {
   const healthyAt = new Map<string, number>()
   for (const e of after) {
     if (e.type !== 'change' || !o.faulted.includes(e.service)) continue
-    if (DOWN.has(e.to) && !downAt.has(e.service)) downAt.set(e.service, e.at)
+    if (isDown(e.to) && !downAt.has(e.service)) downAt.set(e.service, e.at)
     else if (e.to === 'healthy' && downAt.has(e.service)) healthyAt.set(e.service, e.at)
   }
   const firstDown = Math.min(...downAt.values())

@@ -1,4 +1,4 @@
-import type { HealthState } from '@noa/core'
+import { type HealthState, isDown } from '@noa/core'
 import type { FleetCounts, FleetGroupCount, FleetService, FleetServicesBody } from './api-types.ts'
 
 /** The states a service can be in, in the order answers list them. */
@@ -40,8 +40,6 @@ export interface FleetChanges {
 // Fields that only move with every check: kept current for answers, but a service is not sent
 // as changed for them, or every check of 10,000 services would be an event.
 const QUIET: ReadonlySet<string> = new Set(['latencyMs', 'lastCheckAt'])
-
-const isDown = (state: HealthState) => state === 'unhealthy' || state === 'error'
 
 const CURSOR_PREFIX = 'n:'
 

@@ -1,6 +1,6 @@
 import type { ApplicationSection, MetricSnapshot } from '@noa/core'
+import { isDown } from '@noa/core'
 import type { AgentFacts, ServiceScope } from '../context.ts'
-import { isDown } from '../context.ts'
 
 /** A value during evaluation: `undefined` is "absent" (no data), never silently 0. */
 export type Value = number | boolean | string | undefined
