@@ -5,8 +5,9 @@ import { z } from 'zod'
 import { DRILL_FAULTS, type DrillFault } from '../drill/types.ts'
 import type { AgentApi } from './agent-api.ts'
 import type { DrillBody, DrillsBody } from './api-types.ts'
+import { decodeCursor, encodeCursor } from './cursor.ts'
 
-/** Runs one page of `GET /api/drills` holds unless asked, and at most. */
+/** How many runs one page of `GET /api/drills` holds when not asked, and at most. */
 export const DRILLS_PAGE_DEFAULT = 50
 export const DRILLS_PAGE_MAX = 200
 
@@ -38,17 +39,14 @@ const drillBody = z
     message: 'must not be before startedAt',
   })
 
-const CURSOR_PREFIX = 'd:'
-
 /** The opaque `nextCursor` of a page: the place in the list of the last run it shows. */
-export function encodeDrillCursor(cursor: DrillCursor): string {
-  return Buffer.from(`${CURSOR_PREFIX}${cursor.startedAt}:${cursor.id}`, 'utf8').toString('base64url')
+function encodeDrillCursor(cursor: DrillCursor): string {
+  return encodeCursor('d', `${cursor.startedAt}:${cursor.id}`)
 }
 
 /** The run a cursor names the place of, or undefined when it is not one this API made. */
-export function decodeDrillCursor(cursor: string): DrillCursor | undefined {
-  if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) return undefined
-  const m = /^d:(\d{1,16}):(.{1,128})$/s.exec(Buffer.from(cursor, 'base64url').toString('utf8'))
+function decodeDrillCursor(cursor: string): DrillCursor | undefined {
+  const m = /^(\d{1,16}):(.{1,128})$/s.exec(decodeCursor('d', cursor) ?? '')
   return m ? { startedAt: Number(m[1]), id: m[2]! } : undefined
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { decodeCursor, encodeCursor, FleetIndex } from './fleet-index.ts'
+import { decodeServiceCursor, encodeServiceCursor, FleetIndex } from './fleet-index.ts'
 
 function fleet(n: number) {
   const index = new FleetIndex()
@@ -26,7 +26,7 @@ describe('FleetIndex', () => {
       seen.push(...page.services.map((s) => s.name))
       pages++
       if (page.next === null) break
-      after = decodeCursor(page.next)
+      after = decodeServiceCursor(page.next)
     }
     expect(pages).toBe(3)
     expect(seen).toEqual([...seen].sort())
@@ -48,7 +48,7 @@ describe('FleetIndex', () => {
     expect(index.query({ tags: ['three', 'nope'] }, { limit: 100 }).total).toBe(0)
     expect(index.query({ group: 'odd', critical: true }, { limit: 100 }).total).toBe(0)
     const q = index.query({ q: 'SVC-0009' }, { limit: 3 })
-    expect(q).toEqual({ services: q.services, total: 10, next: encodeCursor('svc-00092') })
+    expect(q).toEqual({ services: q.services, total: 10, next: encodeServiceCursor('svc-00092') })
     expect(names(q)).toEqual(['svc-00090', 'svc-00091', 'svc-00092'])
   })
 
@@ -61,15 +61,15 @@ describe('FleetIndex', () => {
         critical: false,
       })).filter((s) => s.name !== 'svc-00003'),
     )
-    const second = index.query({}, { limit: 4, after: decodeCursor(first.next!)! })
+    const second = index.query({}, { limit: 4, after: decodeServiceCursor(first.next!)! })
     expect(second.services.map((s) => s.name)).toEqual(['svc-00004', 'svc-00005', 'svc-00006', 'svc-00007'])
   })
 
   it('should refuse cursors it did not make', () => {
-    expect(decodeCursor(encodeCursor('a.b'))).toBe('a.b')
-    expect(decodeCursor('not a cursor')).toBeUndefined()
-    expect(decodeCursor(Buffer.from('x:abc').toString('base64url'))).toBeUndefined()
-    expect(decodeCursor('')).toBeUndefined()
+    expect(decodeServiceCursor(encodeServiceCursor('a.b'))).toBe('a.b')
+    expect(decodeServiceCursor('not a cursor')).toBeUndefined()
+    expect(decodeServiceCursor(Buffer.from('x:abc').toString('base64url'))).toBeUndefined()
+    expect(decodeServiceCursor('')).toBeUndefined()
   })
 
   it('should gather changes into one bounded batch, and not count a new latency as a change', () => {

@@ -1,5 +1,6 @@
 import { type HealthState, isDown } from '@noa/core'
 import type { FleetCounts, FleetGroupCount, FleetService, FleetServicesBody } from './api-types.ts'
+import { decodeCursor, encodeCursor } from './cursor.ts'
 
 /** The states a service can be in, in the order answers list them. */
 export const HEALTH_STATES: readonly HealthState[] = ['healthy', 'unhealthy', 'error', 'unknown']
@@ -41,21 +42,11 @@ export interface FleetChanges {
 // as changed for them, or every check of 10,000 services would be an event.
 const QUIET: ReadonlySet<string> = new Set(['latencyMs', 'lastCheckAt'])
 
-const CURSOR_PREFIX = 'n:'
-
 /** The opaque `next` of a page: the name it ends with. */
-export function encodeCursor(name: string): string {
-  return Buffer.from(CURSOR_PREFIX + name, 'utf8').toString('base64url')
-}
+export const encodeServiceCursor = (name: string): string => encodeCursor('n', name)
 
 /** The name a cursor ends after, or undefined when it is not one this API made. */
-export function decodeCursor(cursor: string): string | undefined {
-  if (!/^[A-Za-z0-9_-]{1,400}$/.test(cursor)) return undefined
-  const text = Buffer.from(cursor, 'base64url').toString('utf8')
-  return text.startsWith(CURSOR_PREFIX) && text.length > CURSOR_PREFIX.length
-    ? text.slice(CURSOR_PREFIX.length)
-    : undefined
-}
+export const decodeServiceCursor = (cursor: string): string | undefined => decodeCursor('n', cursor)
 
 interface Entry {
   service: FleetService
@@ -195,7 +186,7 @@ export class FleetIndex {
       else more = true
     }
     const last = services.at(-1)
-    return { services, total, next: more && last ? encodeCursor(last.name) : null }
+    return { services, total, next: more && last ? encodeServiceCursor(last.name) : null }
   }
 
   /** Counts of the fleet, per state, group and tag; at most `bound` groups and tags (the biggest). */

@@ -1,5 +1,5 @@
 import type { HealthState } from '@noa/core'
-import { decodeCursor, type FleetFilter, HEALTH_STATES } from './fleet-index.ts'
+import { decodeServiceCursor, type FleetFilter, HEALTH_STATES } from './fleet-index.ts'
 
 /** Most services one page of `GET /api/services` holds, and how many it holds unless asked. */
 export const FLEET_PAGE_MAX = 1000
@@ -89,7 +89,7 @@ export function parseFleetQuery(params: Record<string, string[]>): FleetQuery {
   const cursor = single('cursor')
   if (typeof cursor === 'object') return cursor
   if (cursor === undefined || cursor === '') return { ok: true, filter, page: { limit } }
-  const after = decodeCursor(cursor)
+  const after = decodeServiceCursor(cursor)
   if (after === undefined) return fail('cursor: not a cursor of this API; pass back the `next` of a page')
   return { ok: true, filter, page: { limit, after } }
 }
