@@ -149,7 +149,7 @@ describe('the agent across its own crash and restart (a real agent process, SQLi
     await setup()
     const first = await start()
     await until(async () => (await first.state('api')) === 'healthy', 20_000, 'api healthy')
-    const [pid] = copies(port)
+    const pid = await until(() => copies(port)[0], 20_000, 'a running copy of api')
     expect(pid).toBeGreaterThan(0)
 
     await crash(first.agent, 'SIGKILL')
@@ -250,8 +250,10 @@ describe('the agent across its own crash and restart (a real agent process, SQLi
     await setup()
     const first = await start()
     await until(async () => (await first.state('api')) === 'healthy', 20_000, 'api healthy')
-    const [hung] = copies(port)
-    process.kill(hung!, 'SIGSTOP')
+    // On a busy machine a slow first check can have the service restarted: healthy as last
+    // seen while its next copy is still starting. Wait for the copy to stop.
+    const hung = await until(() => copies(port)[0], 20_000, 'a running copy of api')
+    process.kill(hung, 'SIGSTOP')
     await until(
       async () => (await first.healings()).some((r) => r.outcome === 'running'),
       15_000,
