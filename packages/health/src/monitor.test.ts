@@ -112,6 +112,7 @@ describe('HealthMonitor', () => {
       critical: true,
       since: START,
       flapping: false,
+      recentChanges: 0,
       consecutiveFailures: 1,
       consecutiveSuccesses: 0,
       dependsOn: [],

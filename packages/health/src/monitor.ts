@@ -40,6 +40,11 @@ export interface ServiceStatus {
   /** Epoch ms since when `state` holds; absent while unknown. */
   since?: number
   flapping: boolean
+  /**
+   * State changes within the flapping window, the ones held while flapping included: the
+   * service flaps at `flapping.limit` of them.
+   */
+  recentChanges: number
   consecutiveFailures: number
   consecutiveSuccesses: number
   readonly dependsOn: readonly string[]
@@ -913,6 +918,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       state: m.state,
       critical: entry.service.critical,
       flapping: m.flapping,
+      recentChanges: m.recentChanges(this.#clock.now()),
       consecutiveFailures: m.consecutiveFailures,
       consecutiveSuccesses: m.consecutiveSuccesses,
       dependsOn: entry.service.dependsOn,

@@ -55,6 +55,9 @@ describe('ServiceStateMachine', () => {
     expect(m.apply(result('healthy', 400))).toEqual({})
     expect(m.apply(result('error', 500))).toEqual({})
     expect(m.flapping).toBe(true)
+    // the held changes count: a watcher of the reported state saw two
+    expect(m.recentChanges(500)).toBe(5)
+    expect(m.recentChanges(1_350)).toBe(2)
     // Changes at 400 and 500 remain in the window at 1450: fewer than 3, flapping ends.
     expect(m.apply(result('error', 1_450))).toEqual({
       flapping: false,

@@ -96,6 +96,14 @@ export class ServiceStateMachine {
     return transition
   }
 
+  /** State changes within the flapping window ending at `now`, held ones included: `flapping.limit` of them flap. */
+  recentChanges(now: number): number {
+    const oldest = now - this.#options.flapping.windowMs
+    let count = 0
+    for (let i = this.#changes.length - 1; i >= 0 && this.#changes[i]! > oldest; i--) count++
+    return count
+  }
+
   #prune(now: number) {
     const oldest = now - this.#options.flapping.windowMs
     let drop = 0

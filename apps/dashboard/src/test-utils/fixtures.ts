@@ -20,6 +20,7 @@ export function serviceStatus(over: Partial<ServiceStatus> & { service: string }
     critical: false,
     since: T0 - 60_000,
     flapping: false,
+    recentChanges: 0,
     consecutiveFailures: 0,
     consecutiveSuccesses: 3,
     dependsOn: [],
