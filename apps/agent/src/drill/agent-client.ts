@@ -1,6 +1,10 @@
 import { get, type IncomingMessage } from 'node:http'
 import type { AlertRecord, HealingRecord, StateChange } from '@noa/core'
+import type { ServiceStatus } from '@noa/health'
 import type { DrillEvent } from './measure.ts'
+
+/** What a drill reads of a service's status. */
+export type DrillServiceStatus = Pick<ServiceStatus, 'state' | 'flapping' | 'recentChanges'>
 
 /** An answer of the agent's API: its status and JSON body. */
 export interface ApiAnswer<T> {
@@ -42,9 +46,12 @@ export class AgentClient {
     return { status: res.status, body: (await res.json().catch(() => ({}))) as T }
   }
 
-  /** A service's current state as the agent sees it (and whether it flaps); undefined when it does not know it. */
-  async status(service: string): Promise<{ state: string; flapping: boolean } | undefined> {
-    const answer = await this.get<{ service?: { state: string; flapping: boolean } }>(
+  /**
+   * A service's current state as the agent sees it, whether it flaps and its state changes
+   * within the flapping window; undefined when the agent does not know it.
+   */
+  async status(service: string): Promise<DrillServiceStatus | undefined> {
+    const answer = await this.get<{ service?: DrillServiceStatus }>(
       `/api/services/${encodeURIComponent(service)}`,
     )
     return answer.status === 200 ? answer.body.service : undefined

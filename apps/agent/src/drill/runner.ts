@@ -1,4 +1,4 @@
-import { errorMessage, isDown } from '@noa/core'
+import { errorMessage, type HealingRecord, isDown } from '@noa/core'
 import type { AgentConfig, AgentService } from '../config/schema.ts'
 import type { FaultContext, FaultDriver, Injection } from './fault.ts'
 import { type DrillEvent, measureDrill } from './measure.ts'
@@ -76,11 +76,7 @@ export async function runDrills(options: RunDrillsOptions): Promise<DrillResult[
   let dropped = 0
   let injection: Injection | undefined
   let previous: AgentService[] = []
-  // recent state changes of each service, to keep a drill from tipping it into flapping
-  const changes = new Map<string, number[]>()
   const stream = await ctx.api.follow((event) => {
-    if (event.type === 'change')
-      changes.set(event.service, [...(changes.get(event.service) ?? []), event.at].slice(-100))
     if (events.length < MAX_DRILL_EVENTS) events.push(event)
     else dropped++
     injection?.onEvent?.(event)
@@ -125,15 +121,9 @@ export async function runDrills(options: RunDrillsOptions): Promise<DrillResult[
       if (signal.aborted) break
       let result: DrillResult
       if (!notHealthy) {
-        const calmAt = flappingCalmAt(
-          faulted.map((name) => ctx.config.services.find((s) => s.name === name)!),
-          changes,
-        )
-        if (calmAt > Date.now()) {
-          progress('waiting for the flapping window')
-          await sleep(calmAt - Date.now(), signal)
-          if (signal.aborted) break
-        }
+        const faultedServices = faulted.map((name) => ctx.config.services.find((s) => s.name === name)!)
+        await untilCalm(ctx, faultedServices, signal, () => progress('waiting for the flapping window'))
+        if (signal.aborted) break
       }
       if (notHealthy) result = failed(`not healthy before the drill: ${notHealthy}`)
       else {
@@ -215,7 +205,11 @@ async function follow(
       escalatedAt = Date.now()
       deadline = Math.min(deadline, escalatedAt + ESCALATED_GRACE_MS)
     }
-    if (repaired(seen, injection.faulted) && (injection.settled?.() ?? true)) {
+    if (
+      repaired(seen, injection.faulted) &&
+      (injection.settled?.() ?? true) &&
+      !healingInFlight(seen, scope)
+    ) {
       if ((await untilHealthy(ctx, services, 0, signal)) === undefined) {
         await sleep(options.settleMs ?? 1000, signal)
         return undefined
@@ -232,24 +226,26 @@ async function follow(
 const DRILL_CHANGES = 2
 
 /**
- * When the services can take a drill without flapping: noa holds the state of a service with
- * `flapping.limit` changes within `flapping.windowMs`, and a drill on it would see nothing. So
- * a drill waits until enough of the changes seen lately (earlier drills) are out of the window.
+ * Waits until the services can take a drill without flapping: noa holds the state of a service
+ * with `flapping.limit` changes within `flapping.windowMs`, and a drill on it would see nothing.
+ * The agent's own count decides, as it includes the changes it held and the ones before this
+ * run; earlier changes leave the window within `windowMs`.
  */
-export function flappingCalmAt(
+async function untilCalm(
+  ctx: FaultContext,
   services: readonly AgentService[],
-  changes: ReadonlyMap<string, number[]>,
-): number {
-  let at = 0
+  signal: AbortSignal,
+  waiting: () => void,
+): Promise<void> {
   for (const service of services) {
-    const { windowMs, limit } = service.flapping
-    const recent = (changes.get(service.name) ?? [])
-      .filter((t) => t > Date.now() - windowMs)
-      .sort((a, b) => a - b)
-    const over = recent.length + DRILL_CHANGES - limit + 1
-    if (over > 0 && over <= recent.length) at = Math.max(at, recent[over - 1]! + windowMs + 100)
+    const deadline = Date.now() + service.flapping.windowMs + 1000
+    while (!signal.aborted && Date.now() < deadline) {
+      const status = await ctx.api.status(service.name)
+      if (!status || status.recentChanges + DRILL_CHANGES < service.flapping.limit) break
+      waiting()
+      await sleep(500, signal)
+    }
   }
-  return at
 }
 
 /** Every faulted service was seen down and then healthy again. */
@@ -261,6 +257,19 @@ function repaired(events: DrillEvent[], faulted: readonly string[]): boolean {
       events.slice(down).some((e) => e.type === 'change' && e.service === service && e.to === 'healthy')
     )
   })
+}
+
+/**
+ * A healing in scope started and has not ended (a restart still verifying its service). The
+ * drill waits for it: its outcome belongs to this drill, and a next fault injected under it
+ * would fail its verification and count against the service's restart budget.
+ */
+function healingInFlight(events: DrillEvent[], scope: ReadonlySet<string>): boolean {
+  const last = new Map<string, HealingRecord>()
+  for (const e of events)
+    if (e.type === 'healing' && scope.has(e.record.service)) last.set(e.record.id, e.record)
+  for (const record of last.values()) if (record.outcome === 'running') return true
+  return false
 }
 
 /** Waits up to `ms` until the agent sees every service healthy; the ones it does not, otherwise. */
