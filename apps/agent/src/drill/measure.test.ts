@@ -136,4 +136,29 @@ describe('measureDrill', () => {
     expect(measureDrill({ ...base, fault: 'flapping', injections: 3, events }).doubleActions).toBe(0)
     expect(measureDrill({ ...base, fault: 'flapping', injections: 2, events }).doubleActions).toBe(1)
   })
+
+  it('should list the degradation of a spent restart budget as an action but not as a second repair', () => {
+    const degrade: DrillEvent = {
+      type: 'healing',
+      at: T + 2030,
+      record: {
+        ...(healing('d', 'api', 'succeeded', T + 2030) as Extract<DrillEvent, { type: 'healing' }>).record,
+        trigger: 'max-restarts',
+        strategy: 'graceful-degradation',
+      },
+    }
+    const events: DrillEvent[] = [
+      { type: 'change', at: T + 10, service: 'api', to: 'error' },
+      healing('a', 'api', 'succeeded', T + 20),
+      healing('b', 'api', 'succeeded', T + 1020),
+      degrade,
+      // the open circuit's retry, the third crash's own restart
+      healing('c', 'api', 'succeeded', T + 12_000),
+      { type: 'change', at: T + 12_500, service: 'api', to: 'healthy' },
+    ]
+    const result = measureDrill({ ...base, fault: 'flapping', injections: 3, events })
+    expect(result.actions).toContain('api: graceful-degradation (max-restarts) succeeded')
+    expect(result.actions).toHaveLength(4)
+    expect(result.doubleActions).toBe(0)
+  })
 })

@@ -33,8 +33,9 @@ const NOT_ACTED = new Set(['skipped', 'dry-run'])
 /**
  * Turns what a drill saw into its result: time to detect (the fault to the first down state of
  * a faulted service), to alert (to the first firing alert in scope), to repair (to every faulted
- * service healthy again after it was seen down), the healings that acted in scope, the ones over
- * one per injection (double actions), the alerts that fired for services outside the scope
+ * service healthy again after it was seen down), the healings that acted in scope, the repairs
+ * over one per injection (double actions; the degradation of a service whose restart budget is
+ * spent is no repair), the alerts that fired for services outside the scope
  * (false alerts) and the outcome: healed when repaired, escalated when noa asked a person
  * (an escalation or a `service-degraded` alert) instead, failed otherwise.
  *
@@ -75,7 +76,9 @@ export function measureDrill(o: DrillObservation): DrillResult {
     if (e.type === 'healing' && scope.has(e.record.service)) healings.set(e.record.id, e.record)
   const acted = [...healings.values()].filter((r) => !NOT_ACTED.has(r.outcome) && !r.dryRun)
   const actions = acted.map((r) => `${r.service}: ${r.strategy} (${r.trigger}) ${r.outcome}`)
-  const doubleActions = Math.max(0, acted.length - o.injections)
+  // degrading a service whose restart budget is spent answers the budget, not the fault again
+  const repairs = acted.filter((r) => r.trigger !== 'max-restarts')
+  const doubleActions = Math.max(0, repairs.length - o.injections)
 
   const escalations = after.flatMap((e) =>
     e.type === 'escalation' && scope.has(e.service) ? [`${e.service} ${e.kind}`] : [],
