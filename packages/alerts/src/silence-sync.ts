@@ -1,10 +1,14 @@
 import type { Clock, Logger, Silence, SilenceStore } from '@noa/core'
-import { createId, errorMessage, NoaError } from '@noa/core'
+import { brandError, createId, errorMessage, NoaError } from '@noa/core'
 import type { SilenceOptions } from './silence.ts'
 import { parseSilence, silenced } from './silence.ts'
 
 /** A silence could not be saved to the silence store; nothing was changed. The store's error is the `cause`. */
 export class SilenceStoreError extends NoaError {
+  static {
+    brandError(SilenceStoreError, 'SilenceStoreError')
+  }
+
   constructor(what: string, cause: unknown) {
     super(`cannot ${what}: the silence store failed: ${errorMessage(cause)}`, {
       code: 'ERR_SILENCE_STORE',

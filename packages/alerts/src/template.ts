@@ -1,3 +1,5 @@
+import { brandError, NoaError } from '@noa/core'
+
 /** A template compiled once: fields were checked when it was built. */
 export interface Template {
   readonly source: string
@@ -6,11 +8,19 @@ export interface Template {
 }
 
 /** Thrown by {@link compileTemplate}: the template names a field that does not exist. */
-export class TemplateFieldError extends Error {
+export class TemplateFieldError extends NoaError {
+  static {
+    brandError(TemplateFieldError, 'TemplateFieldError')
+  }
+
   readonly field: string
   constructor(field: string, allowed: readonly string[]) {
-    super(`unknown template field "{{ ${field} }}"; allowed: ${allowed.map((a) => `{{ ${a} }}`).join(', ')}`)
-    this.name = 'TemplateFieldError'
+    super(
+      `unknown template field "{{ ${field} }}"; allowed: ${allowed.map((a) => `{{ ${a} }}`).join(', ')}`,
+      {
+        code: 'ERR_TEMPLATE_FIELD',
+      },
+    )
     this.field = field
   }
 }

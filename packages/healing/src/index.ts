@@ -63,6 +63,7 @@ export type {
   ServiceHealingConfig,
 } from './options.ts'
 export { degradeActionSchema, selfHealingSchema, serviceHealingSchema } from './options.ts'
+export { LeaseLostError } from './service-lock.ts'
 export { processRestart } from './strategies/process-restart/process-restart.ts'
 export type { StrategyName } from './strategies/registry.ts'
 export { defaultTriggers, strategies } from './strategies/registry.ts'

@@ -1,5 +1,5 @@
 import type { Clock, HealingSkip, LeaseStore, Logger, Timer } from '@noa/core'
-import { errorMessage } from '@noa/core'
+import { brandError, errorMessage, NoaError } from '@noa/core'
 
 /** Why a run could not take its service, typed, with words for people. */
 export interface LockRefusal {
@@ -18,8 +18,14 @@ export interface ServiceLocksOptions {
 }
 
 /** The abort reason of a run whose lease another agent took, or could not be renewed in time. */
-export class LeaseLostError extends Error {
-  override readonly name = 'LeaseLostError'
+export class LeaseLostError extends NoaError {
+  static {
+    brandError(LeaseLostError, 'LeaseLostError')
+  }
+
+  constructor(message: string) {
+    super(message, { code: 'ERR_LEASE_LOST' })
+  }
 }
 
 /**

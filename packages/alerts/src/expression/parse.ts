@@ -1,4 +1,4 @@
-import { NoaError } from '@noa/core'
+import { brandError, NoaError } from '@noa/core'
 
 /** A label matcher of a scraped-metric selector, as in PromQL: `=`, `!=`, `=~`, `!~`. */
 export interface LabelMatcher {
@@ -22,6 +22,10 @@ export type Expr =
 
 /** Thrown when a condition cannot be parsed; names the rule and the 1-based column. */
 export class ExpressionError extends NoaError {
+  static {
+    brandError(ExpressionError, 'ExpressionError')
+  }
+
   readonly rule: string
   readonly column: number
   constructor(rule: string, column: number, problem: string) {
