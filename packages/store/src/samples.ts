@@ -132,10 +132,15 @@ function bucketOf(t: number, step: number): number {
   return Math.floor(t / step) * step
 }
 
-/** Folds sorted raw points into one point per step. `prev` is the value just before the range (for rate). */
+/**
+ * Folds sorted raw points into one point per step. `prev` is the point just before the range
+ * (for rate). A step's rate is its increase over the step, or over the time since the point
+ * before its first one when that is longer: a step shorter than the gap between samples (or
+ * one after a gap in the data) does not count the whole gap's increase as made within it.
+ */
 export function aggregateRaw(
   points: ReadonlyArray<readonly [number, number]>,
-  prev: number | undefined,
+  prev: readonly [number, number] | undefined,
   step: number,
   aggregation: Aggregation,
 ): Array<[number, number]> {
@@ -143,10 +148,17 @@ export function aggregateRaw(
   let bucket = Number.NaN
   let acc = 0
   let count = 0
-  let last = prev
+  let covered = 0
+  let last = prev?.[1]
+  let lastAt = prev?.[0]
   const flush = () => {
     if (count === 0) return
-    const value = aggregation === 'avg' ? acc / count : aggregation === 'rate' ? acc / (step / 1000) : acc
+    const value =
+      aggregation === 'avg'
+        ? acc / count
+        : aggregation === 'rate'
+          ? acc / (Math.max(step, covered) / 1000)
+          : acc
     out.push([bucket, value])
   }
   for (const [t, v] of points) {
@@ -155,6 +167,7 @@ export function aggregateRaw(
       flush()
       bucket = b
       count = 0
+      covered = 0
       acc =
         aggregation === 'min'
           ? Number.POSITIVE_INFINITY
@@ -167,8 +180,12 @@ export function aggregateRaw(
     else if (aggregation === 'min') acc = Math.min(acc, v)
     else if (aggregation === 'max') acc = Math.max(acc, v)
     else if (aggregation === 'last') acc = v
-    else acc += increaseOf(last, v)
+    else {
+      acc += increaseOf(last, v)
+      if (lastAt !== undefined) covered += t - lastAt
+    }
     last = v
+    lastAt = t
   }
   flush()
   return out
@@ -253,8 +270,8 @@ export interface SampleReader {
   findSeries(name: string | undefined): Promise<Series[]>
   /** Raw points with `from <= t < to`, oldest first. */
   rawPoints(seriesId: number, from: number, to: number): Promise<Array<[number, number]>>
-  /** The value of the last raw point before `before`. */
-  lastRawBefore(seriesId: number, before: number): Promise<number | undefined>
+  /** The last raw point before `before`, `[ts, value]`. */
+  lastRawBefore(seriesId: number, before: number): Promise<[number, number] | undefined>
   /** The newest `n` raw points, newest first. */
   latestRaw(seriesId: number, n: number): Promise<Array<[number, number]>>
   /** Rollup rows with `from <= bucket < to`, oldest first. */

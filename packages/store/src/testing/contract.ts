@@ -163,6 +163,32 @@ export function storeContract(
         expect(later?.points).toEqual([[T0 + MIN, 55 / 60]])
       })
 
+      it('should not overstate a rate when the step is shorter than the gap between samples', async () => {
+        const store = await fresh()
+        // 1 per second, scraped every 10 s; then the agent was down 5 minutes (still 1 per second)
+        const at = [0, 10, 20, 30, 330, 340].map((s) => T0 + s * 1000)
+        await store.samples.append(at.map((t) => ({ name: 'req_total', value: (t - T0) / 1000, at: t })))
+        const rate = async (start: number, end: number, step: number) =>
+          (
+            await store.samples.range({
+              name: 'req_total',
+              start,
+              end,
+              step,
+              resolution: 'raw',
+              aggregation: 'rate',
+            })
+          )[0]?.points
+        // one-second steps: each 10 s increase spread over its 10 s, not put in one second
+        expect(await rate(T0 + 10_000, T0 + 31_000, 1000)).toEqual([
+          [T0 + 10_000, 1],
+          [T0 + 20_000, 1],
+          [T0 + 30_000, 1],
+        ])
+        // a minute step after the 5-minute gap: 300 over 300 s, not over the minute
+        expect(await rate(T0 + 5 * MIN, T0 + 6 * MIN, MIN)).toEqual([[T0 + 5 * MIN, 1]])
+      })
+
       it('should select series by label matchers, with labels passed as data never as SQL', async () => {
         const store = await fresh()
         const evil = "a'); DROP TABLE samples; --"

@@ -153,7 +153,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     lastRawBefore: async (sid, before) => {
       const p = points.get(sid) as Points
       const i = lowerBound(p.ts, before, id)
-      return i > 0 ? p.vs[i - 1] : undefined
+      return i > 0 ? [p.ts[i - 1]!, p.vs[i - 1]!] : undefined
     },
     latestRaw: async (sid, n) => {
       const p = points.get(sid) as Points
@@ -529,7 +529,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       for (const [sid, p] of points) {
         const pts = slice(p, from, to)
         if (pts.length > 0)
-          out.push({ seriesId: sid, prev: await reader.lastRawBefore(sid, from), points: pts })
+          out.push({ seriesId: sid, prev: (await reader.lastRawBefore(sid, from))?.[1], points: pts })
       }
       return out
     },

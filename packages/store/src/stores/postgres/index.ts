@@ -364,10 +364,10 @@ export async function createPostgresStore(options: PostgresStoreOptions): Promis
       ),
     lastRawBefore: async (sid, before) => {
       const [r] = await query(
-        `SELECT value FROM ${S}.samples WHERE series_id = $1 AND ts < $2 ORDER BY ts DESC LIMIT 1`,
+        `SELECT ts, value FROM ${S}.samples WHERE series_id = $1 AND ts < $2 ORDER BY ts DESC LIMIT 1`,
         [sid, before],
       )
-      return r ? num(r.value) : undefined
+      return r ? [num(r.ts), num(r.value)] : undefined
     },
     latestRaw: async (sid, n) =>
       pairs(

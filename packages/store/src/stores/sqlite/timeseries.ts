@@ -47,8 +47,8 @@ export function bindTimeSeries(db: Db, exec: Exec, { listData }: Lists) {
       .prepare('SELECT ts, value FROM samples WHERE series_id = ? AND ts >= ? AND ts < ? ORDER BY ts')
       .raw(),
     before: db
-      .prepare('SELECT value FROM samples WHERE series_id = ? AND ts < ? ORDER BY ts DESC LIMIT 1')
-      .pluck(),
+      .prepare('SELECT ts, value FROM samples WHERE series_id = ? AND ts < ? ORDER BY ts DESC LIMIT 1')
+      .raw(),
     latest: db.prepare('SELECT ts, value FROM samples WHERE series_id = ? ORDER BY ts DESC LIMIT ?').raw(),
     rollup: {
       '1m': db.prepare(
@@ -119,7 +119,7 @@ export function bindTimeSeries(db: Db, exec: Exec, { listData }: Lists) {
     findSeries: async (name) =>
       (name === undefined ? st.seriesAll.all() : st.seriesByName.all(name)).map((r) => toSeries(r as Row)),
     rawPoints: async (sid, from, to) => st.raw.all(sid, from, to) as Array<[number, number]>,
-    lastRawBefore: async (sid, before) => st.before.get(sid, before) as number | undefined,
+    lastRawBefore: async (sid, before) => st.before.get(sid, before) as [number, number] | undefined,
     latestRaw: async (sid, n) => st.latest.all(sid, n) as Array<[number, number]>,
     rollups: async (res, sid, from, to) => st.rollup[res].all(sid, from, to) as RollupRow[],
     watermark: async (res) => st.watermark.get(res) as number | undefined,
@@ -230,7 +230,7 @@ export function bindTimeSeries(db: Db, exec: Exec, { listData }: Lists) {
     insertChecks,
     reader,
     /** The latest raw value of a series before `t`, so a counter carries across rollup windows. */
-    valueBefore: (sid: number, t: number) => st.before.get(sid, t) as number | undefined,
+    valueBefore: (sid: number, t: number) => (st.before.get(sid, t) as [number, number] | undefined)?.[1],
   }
 }
 
