@@ -18,7 +18,14 @@ setFlagsFromString(
   process.env.NOA_V8_FLAGS ?? '--semi-space-growth-factor=1 --max-opt=2 --heap-growing-percent=40',
 )
 
-const { main } = await import('../dist/cli.js')
+const { main } = await import('../dist/cli.js').catch((error) => {
+  // a checkout that was never built: say what to run instead of a module stack trace
+  if (error?.code !== 'ERR_MODULE_NOT_FOUND' || !String(error.message).includes('dist/cli.js')) throw error
+  console.error(
+    `noa is not built yet (${error.message}): run \`pnpm build\` (or \`pnpm start\`, which builds) first`,
+  )
+  process.exit(1)
+})
 
 // Exit explicitly: `noa start` resolves once the agent has shut down, and a stray socket of
 // a dependency must not keep the process alive after that.
