@@ -236,6 +236,9 @@ export class Agent {
       this.router.stateChanged(change)
       this.#evaluations.request()
     })
+    health.on('flapping', (e) => {
+      if (!e.flapping) this.router.flappingStopped(e.service)
+    })
     healing.on('process-exit', (exit) => {
       healLog.warn('supervised process exited', {
         service: exit.service,

@@ -156,6 +156,32 @@ describe('IncidentRouter', () => {
     expect([...off.healed, ...w.healed]).toEqual([])
   })
 
+  it('should heal an incident held back while the service flapped once it stops flapping still down', () => {
+    const w = world()
+    w.service('web')
+    w.set('web', 'healthy', { flapping: true })
+    w.router.stateChanged(w.change('web', 'healthy', 'error'))
+    // still flapping, still down: nothing reopens the incident
+    w.router.stateChanged(w.change('web', 'error', 'unhealthy'))
+    w.set('web', 'unhealthy')
+    w.router.flappingStopped('web')
+    w.router.flappingStopped('web')
+    expect(w.said()).toEqual([
+      'state-change:web:flapping',
+      'state-change:web:same-incident',
+      'flapping-stopped:web:heal',
+    ])
+    expect(w.healed).toEqual([['service-down', 'web']])
+    // one that stopped flapping healthy, or was never held, needs nothing
+    w.service('api')
+    w.set('api', 'healthy', { flapping: true })
+    w.router.stateChanged(w.change('api', 'healthy', 'error'))
+    w.set('api', 'healthy')
+    expect(w.router.flappingStopped('api')).toBeUndefined()
+    expect(w.router.flappingStopped('db')).toBeUndefined()
+    expect(w.healed).toEqual([['service-down', 'web']])
+  })
+
   it('should let the supervisor restart an exit, and judge a supervised down state only once an exit had time to arrive', async () => {
     const w = world()
     w.service('api', 'local')

@@ -32,6 +32,7 @@ export type DecisionEvent =
   | 'dependency-recovered'
   | 'restart-unverified'
   | 'lease-retry'
+  | 'flapping-stopped'
 
 /** One decision: a healing started, or the typed reason none was. */
 export type Decision = {
@@ -68,6 +69,8 @@ interface Incident {
   cause: 'process-exit' | 'check'
   /** Held back until the dependencies that block it recover. */
   waitingFor?: readonly string[]
+  /** Held back while the service flapped: healed when it stops flapping, if still down. */
+  heldForFlapping?: boolean
 }
 
 const DOWN = new Set(['unhealthy', 'error'])
@@ -92,7 +95,8 @@ export const EXIT_SETTLE_MS = 200
  * - Dependency first: a service whose dependency is down is not restarted for it; the
  *   dependency's own incident heals it, and the service is healed when it recovers (if it
  *   has not recovered on its own by then: the healing checks first).
- * - A flapping service is alerted, not churned.
+ * - A flapping service is alerted, not churned; if it is still down once it stops flapping,
+ *   its incident is healed then.
  * - A rule's heal action for another trigger (high error rate, memory leak, high load,
  *   deployment failure) heals its service, or, for a fleet-wide rule, the services whose
  *   strategy for the trigger applies to them.
@@ -170,6 +174,19 @@ export class IncidentRouter {
     return undefined
   }
 
+  /**
+   * A service stopped flapping: the incident held back while it flapped is healed now, if the
+   * service is still down (a flapping service that then hangs would otherwise keep an open
+   * incident that no further change reopens).
+   */
+  flappingStopped(service: string): Decision | undefined {
+    const incident = this.#incidents.get(service)
+    if (!incident?.heldForFlapping) return undefined
+    incident.heldForFlapping = false
+    if (!DOWN.has(this.#deps.health.status(service).state)) return undefined
+    return this.#down('flapping-stopped', service, 'service-down')
+  }
+
   /** A firing rule asked for a healing; without a service, the trigger's capable services get it. */
   ruleFired(trigger: HealingTrigger, service: string | undefined): Decision[] {
     const targets = service ? [service] : this.#deps.healing.targets(trigger)
@@ -217,6 +234,7 @@ export class IncidentRouter {
       (status.flapping ? 'flapping' : undefined) ??
       (status.blockedBy.length > 0 ? 'dependency-down' : undefined)
     if (reason === 'dependency-down' && incident) incident.waitingFor = status.blockedBy
+    if (reason === 'flapping' && incident) incident.heldForFlapping = true
     if (reason) return this.#decide(event, service, trigger, reason)
     this.#heal(event, service, trigger, result ? { result } : {})
     return this.#decide(event, service, trigger)
