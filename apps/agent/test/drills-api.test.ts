@@ -63,8 +63,8 @@ describe('drills API', () => {
       {
         store: { type: 'sqlite', path: 'data/noa.db' },
         metrics: { collectInterval: 60_000, storage: { enabled: false } },
-        // Big enough for a run of 1001 results, so the count bound is what refuses it.
-        api: { bodyLimit: 1_048_576, writeRateLimit: { limit: 100, windowMs: 60_000 } },
+        // The general body cap stays at its 64 KiB: a drill run has a cap of its own.
+        api: { writeRateLimit: { limit: 100, windowMs: 60_000 } },
         services: [],
       },
       { apiToken: TOKEN },
@@ -129,6 +129,30 @@ describe('drills API', () => {
       expect(res.body.error).toMatch(error)
     }
     await refused('{"startedAt":', 400, /not valid JSON/)
+    // over the drill cap: refused from its content-length, before a byte of it is read
+    const over = await new Promise<string>((resolve, reject) => {
+      const req = request(`${t.url}/api/drills`, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(2 * 1024 * 1024 + 1),
+          authorization: `Bearer ${TOKEN}`,
+        },
+      })
+      req.on('response', (res) => {
+        let text = ''
+        res.on('data', (chunk) => {
+          text += chunk
+        })
+        res.on('end', () => {
+          req.destroy()
+          resolve(`${res.statusCode} ${text}`)
+        })
+      })
+      req.on('error', reject)
+      req.flushHeaders()
+    })
+    expect(over).toBe('413 {"error":"body larger than 2097152 bytes"}')
     await refused(ok, 415, /content-type application\/json/, 'text/plain')
     await refused({}, 400, /startedAt: .*number/)
     await refused({ ...ok, finishedAt: 999 }, 400, /^finishedAt: must not be before startedAt$/)

@@ -23,7 +23,7 @@ import type { AgentConfig } from '../config/schema.ts'
 import { type AgentApi, type Page, toApiSilence } from './agent-api.ts'
 import type { ReloadResult } from './api-types.ts'
 import { requireToken } from './auth.ts'
-import { registerDrillRoutes } from './drills.ts'
+import { DRILL_BODY_BYTES, registerDrillRoutes } from './drills.ts'
 import { parseFleetQuery } from './fleet-query.ts'
 import { hostMatcher, requireKnownHost, SECURITY_HEADERS, securityHeaders } from './protect.ts'
 import { createRateLimiter } from './rate-limit.ts'
@@ -326,14 +326,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
   })
 
   // ---- write endpoints: token, rate limit, body cap
-  const guard = [
-    limit(writeLimiter),
-    requireToken(deps.apiToken),
-    bodyLimit({
-      maxSize: api.bodyLimit,
-      onError: (c) => c.json({ error: `body larger than ${api.bodyLimit} bytes` }, 413),
-    }),
-  ] as const
+  const capBody = (maxSize: number) =>
+    bodyLimit({ maxSize, onError: (c) => c.json({ error: `body larger than ${maxSize} bytes` }, 413) })
+  const guard = [limit(writeLimiter), requireToken(deps.apiToken), capBody(api.bodyLimit)] as const
   app.post('/api/heal/:service', ...guard, async (c) => {
     const service = c.req.param('service')
     if (!agent.hasService(service)) return bad(c, `unknown service ${JSON.stringify(service)}`, 404)
@@ -401,7 +396,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (!silence) return bad(c, `unknown silence ${JSON.stringify(id)}`, 404)
     return c.json({ silence: toApiSilence(silence) })
   })
-  registerDrillRoutes(app, { agent, guard, readJson, issuesOf, logger })
+  // a drill run holds up to DRILL_LIMITS.results results: more than a general write's body
+  const drillGuard = [
+    limit(writeLimiter),
+    requireToken(deps.apiToken),
+    capBody(Math.max(api.bodyLimit, DRILL_BODY_BYTES)),
+  ] as const
+  registerDrillRoutes(app, { agent, guard: drillGuard, readJson, issuesOf, logger })
   app.all('/api/*', (c) =>
     c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, c.req.method === 'GET' ? 404 : 405),
   )

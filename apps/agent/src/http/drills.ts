@@ -7,6 +7,12 @@ import type { AgentApi } from './agent-api.ts'
 import type { DrillBody, DrillsBody } from './api-types.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 
+/**
+ * Largest body of `POST /api/drills` (or `api.bodyLimit` when larger): a run of 1,000 results
+ * (`DRILL_LIMITS.results`) with a few actions each is about 400 KiB; 64 KiB held about 300.
+ */
+export const DRILL_BODY_BYTES = 2 * 1024 * 1024
+
 /** How many runs one page of `GET /api/drills` holds when not asked, and at most. */
 export const DRILLS_PAGE_DEFAULT = 50
 export const DRILLS_PAGE_MAX = 200
