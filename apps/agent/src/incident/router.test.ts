@@ -216,11 +216,31 @@ describe('IncidentRouter', () => {
     await w.flush()
     await w.clock.advance(250)
     expect(w.checked).toEqual(['api'])
+    // a slow start: checked again 500 ms later, then every second (its interval)
+    await w.clock.advance(500)
+    expect(w.checked).toHaveLength(2)
+    await w.clock.advance(1000)
+    expect(w.checked).toHaveLength(3)
     await w.clock.advance(10_000)
     await w.flush()
-    expect(w.checked).toEqual(['api', 'api'])
+    // every second until the 10 s verification, which judges it hung
+    expect(w.checked).toHaveLength(12)
     expect(w.said()).toEqual(['process-exit:api:heal', 'restart-unverified:api:heal'])
     expect(w.healed.at(-1)).toEqual(['service-down', 'api'])
+  })
+
+  it('should stop checking a restarted process once it answers', async () => {
+    const w = world()
+    w.service('api', 'local', 1000)
+    w.set('api', 'error')
+    w.router.processExited(exit('api'))
+    await w.flush()
+    await w.clock.advance(750)
+    expect(w.checked).toHaveLength(2)
+    w.router.stateChanged(w.change('api', 'error', 'healthy'))
+    await w.clock.advance(20_000)
+    expect(w.checked).toHaveLength(2)
+    expect(w.said()).toEqual(['process-exit:api:heal'])
   })
 
   it('should heal a dependency first and its dependent only once the dependency is back and it is still down', () => {

@@ -253,25 +253,32 @@ export class IncidentRouter {
   }
 
   /**
-   * After a supervisor's restart, checks the service soon (so its recovery is seen in well
-   * under a check interval) and again after `verifyAfterMs`: still down then, it is a hang.
+   * After a supervisor's restart, checks the service soon and again with doubling waits (250 ms,
+   * 500 ms, 1 s, ... up to its check interval), so its recovery is seen as soon as it answers,
+   * not a check interval after a slow start; the service's recovery ends the incident and
+   * these checks. Still down after `verifyAfterMs`, it is a hang.
    */
   #verify(service: string): void {
-    const { health } = this.#deps
+    const { health, clock } = this.#deps
     if (!health.running) return
     const interval = health.services.find((s) => s.name === service)?.interval ?? 0
     const verifyAfterMs = Math.max(this.#deps.verifyAfterMs, 3 * interval, 10_000)
+    const deadline = clock.now() + verifyAfterMs
     const check = () => health.checkNow(service).catch(() => undefined)
-    this.#after(service, 250, () => {
-      void check()
-      this.#after(service, verifyAfterMs, async () => {
+    const soon = (wait: number) =>
+      this.#after(service, Math.min(wait, deadline - clock.now()), async () => {
+        if (clock.now() < deadline) {
+          void check()
+          soon(Math.max(250, Math.min(wait * 2, interval)))
+          return
+        }
         const result = await check()
         const incident = this.#incidents.get(service)
         if (!result || !DOWN.has(result.state) || incident?.cause !== 'process-exit') return
         incident.cause = 'check'
         this.#down('restart-unverified', service, 'service-down', result)
       })
-    })
+    soon(250)
   }
 
   #heal(
