@@ -69,6 +69,28 @@ describe('startFaultProxy', () => {
     await new Promise<void>((r) => service.listen(0, '127.0.0.1', r))
   })
 
+  it('should end the request to a hung service, and a held one, when the check gives up', async () => {
+    const upstreamClosed: Promise<void>[] = []
+    service.closeAllConnections()
+    await new Promise<void>((r) => service.close(() => r()))
+    // a hung service: accepts, never answers
+    service = createServer((req) => {
+      upstreamClosed.push(new Promise((r) => req.socket.once('close', () => r())))
+    })
+    await new Promise<void>((r) => service.listen(0, '127.0.0.1', r))
+    await proxy.close()
+    proxy = await startFaultProxy(`http://127.0.0.1:${(service.address() as AddressInfo).port}`)
+    await expect(fetch(`${proxy.url}/health`, { signal: AbortSignal.timeout(200) })).rejects.toThrow()
+    await vi.waitFor(() => expect(upstreamClosed).toHaveLength(1))
+    await upstreamClosed[0]
+    proxy.mode({ kind: 'slow', delayMs: 60_000 })
+    await expect(fetch(`${proxy.url}/health`, { signal: AbortSignal.timeout(200) })).rejects.toThrow()
+    proxy.mode({ kind: 'pass' })
+    // the held request was dropped, not passed on to the service after its client left
+    await new Promise((r) => setTimeout(r, 100))
+    expect(upstreamClosed).toHaveLength(1)
+  })
+
   it('should end held requests and stop listening on close', async () => {
     proxy.mode({ kind: 'slow', delayMs: 60_000 })
     const held = fetch(`${proxy.url}/health`).then(

@@ -55,6 +55,9 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
       if (!res.headersSent) res.writeHead(502, { 'content-type': 'text/plain' })
       res.end('the drill proxy cannot reach the service')
     })
+    // A check that gave up (its timeout) closes its side: the request to a hung service ends
+    // with it instead of staying open until the service answers.
+    res.on('close', () => out.destroy())
     req.pipe(out)
   }
 
@@ -73,6 +76,10 @@ export async function startFaultProxy(target: string): Promise<FaultProxy> {
         forward(req, res)
       }, mode.delayMs)
       held.add(timer)
+      res.on('close', () => {
+        clearTimeout(timer)
+        held.delete(timer)
+      })
       return
     }
     counts.passed++
