@@ -220,7 +220,12 @@ export class PlainPool {
   /** Closes every idle connection unused for longer than the idle timeout. */
   sweep() {
     const now = this.#now()
-    for (const origin of this.#origins.values()) this.#expire(origin.idle, now)
+    for (const [key, origin] of this.#origins) {
+      this.#expire(origin.idle, now)
+      // An origin with no idle socket leaves the map, which would otherwise keep every origin
+      // ever checked; the plans that hold it go on using it, a new plan gets a new one.
+      if (origin.idle.length === 0) this.#origins.delete(key)
+    }
     if (this.#idleCount === 0 && this.#sweeper !== undefined) {
       clearInterval(this.#sweeper)
       this.#sweeper = undefined
