@@ -43,7 +43,6 @@ const CR = 13
 const LF = 10
 const STATUS_LINE = /^HTTP\/1\.([01]) ([1-9]\d\d)(?: |$)/
 const CHUNK_SIZE = /^[0-9a-fA-F]{1,12}$/
-const WHITE_SPACE = /\s/
 const CONTENT_LENGTH = /^\d{1,15}$/
 // A header line may hold no bare CR, LF or NUL (node's parser refuses them too).
 const BAD_LINE_CHAR = /[\r\n\0]/
@@ -52,6 +51,12 @@ const BAD_LINE_CHAR = /[\r\n\0]/
 export interface ParseError {
   message: string
   code: string
+}
+
+/** Whether `char` occurs in `line` before index `end` (no slice made). */
+const before = (line: string, char: string, end: number) => {
+  const at = line.indexOf(char)
+  return at !== -1 && at < end
 }
 
 const parseError = (code: string, reason: string): ParseError => ({
@@ -281,7 +286,7 @@ export class ResponseParser {
       const line = lines[i]!
       const colon = line.indexOf(':')
       // No name, a name with white space, a folded line (obsolete), or a bare CR/LF: refused.
-      if (colon <= 0 || BAD_LINE_CHAR.test(line) || WHITE_SPACE.test(line.slice(0, colon)))
+      if (colon <= 0 || BAD_LINE_CHAR.test(line) || before(line, ' ', colon) || before(line, '\t', colon))
         return this.#refuse('HPE_INVALID_HEADER_TOKEN', 'Invalid header line')
       // Only the names that frame the answer are read: their lengths say which to compare.
       if (colon !== 10 && colon !== 14 && colon !== 17) continue
