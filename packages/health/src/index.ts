@@ -10,7 +10,7 @@ export { errorOutcome } from './checker.ts'
 export { createCommandChecker } from './checkers/command/command.ts'
 export type { CommandCheckOptions } from './checkers/command/schema.ts'
 export { commandCheckSchema } from './checkers/command/schema.ts'
-export type { HttpCheckerOptions } from './checkers/http/http.ts'
+export type { HttpChecker, HttpCheckerOptions } from './checkers/http/http.ts'
 export { createHttpChecker } from './checkers/http/http.ts'
 export type { HttpCheckInput, HttpCheckOptions } from './checkers/http/schema.ts'
 export {

@@ -2,9 +2,11 @@ import http from 'node:http'
 import https from 'node:https'
 import type { TLSSocket } from 'node:tls'
 import type { Clock } from '@noa/core'
-import { JSONPath } from 'jsonpath-plus'
 import type { AbortListener, CallbackChecker, Cancellable, Checker, CheckOutcome } from '../../checker.ts'
 import { errorOutcome, onAbort } from '../../checker.ts'
+import { evaluate, needsBody, type Verdict, verdictOf } from './evaluate.ts'
+import { PlainAttempt, type PlainPlan } from './plain-attempt.ts'
+import { PlainPool } from './plain-pool.ts'
 import type { HttpCheckOptions } from './schema.ts'
 
 /** Options of {@link createHttpChecker}. */
@@ -16,43 +18,42 @@ export interface HttpCheckerOptions {
    * every request (set one here or in a check's `headers` if access logs need it).
    */
   userAgent?: string
+  /**
+   * Plain `http:` GET and HEAD checks go through noa's own keep-alive HTTP/1.1 client (a
+   * prepared request on a pooled socket, the answer parsed for what the check needs): about
+   * half the CPU of node:http per check. `false` sends every check through node:http.
+   * @default true
+   */
+  plainClient?: boolean
+  /** The plain client closes a keep-alive socket unused this long. @default 60000 */
+  idleTimeoutMs?: number
 }
 
-interface JsonPlan {
-  path: string
-  equals?: string | number | boolean | null | undefined
-  matches?: RegExp
-  matchesSource?: string
+/** The http checker, with a look at the plain client's sockets. */
+export interface HttpChecker extends Checker<HttpCheckOptions> {
+  /** The plain client's sockets: open (in use or idle) and idle. */
+  plainSockets(): { open: number; idle: number }
 }
 
-/** What every attempt of one target needs, worked out once. */
-interface Plan {
+/** What every node:http attempt of one target needs, worked out once. */
+interface NodePlan extends Verdict {
+  plain: false
   target: HttpCheckOptions
   request: https.RequestOptions
   https: boolean
-  ranges: Array<[number, number]>
-  statusText: string
   needBody: boolean
-  json: JsonPlan[]
 }
+
+type Plan = NodePlan | (PlainPlan & { plain: true })
 
 const DAY_MS = 86_400_000
-const okMessages = new Map<number, string>()
-
-function toRange(spec: number | string): [number, number] {
-  if (typeof spec === 'number') return [spec, spec]
-  if (spec.endsWith('xx')) {
-    const base = Number(spec[0]) * 100
-    return [base, base + 99]
-  }
-  const [lo, hi] = spec.split('-').map(Number)
-  return [lo!, hi ?? lo!]
-}
 
 /**
- * The `http` (and `https`) checker over node:http/https with keep-alive agents: about three
- * times the throughput of global fetch on the same machine (see the README's bench).
- * Reads at most `maxBodyBytes` of a body and destroys the socket beyond that or on abort.
+ * The `http` (and `https`) checker. Plain `http:` GET and HEAD checks, nearly all health
+ * checks, go through a minimal keep-alive HTTP/1.1 client over node:net (see plain-pool.ts);
+ * everything else (https, bodies, other methods, unusual headers) through node:http/https
+ * with keep-alive agents. Reads at most `maxBodyBytes` of a body (none without a body
+ * condition) and closes the socket beyond that or on abort.
  *
  * @example
  * ```ts
@@ -61,7 +62,7 @@ function toRange(spec: number | string): [number, number] {
  *   { signal: AbortSignal.timeout(5_000), clock: systemClock })
  * ```
  */
-export function createHttpChecker(options: HttpCheckerOptions = {}): Checker<HttpCheckOptions> {
+export function createHttpChecker(options: HttpCheckerOptions = {}): HttpChecker {
   const agentOptions = {
     keepAlive: true,
     maxFreeSockets: options.maxFreeSockets ?? 1024,
@@ -69,6 +70,11 @@ export function createHttpChecker(options: HttpCheckerOptions = {}): Checker<Htt
   }
   const httpAgent = new http.Agent(agentOptions)
   const httpsAgent = new https.Agent(agentOptions)
+  const pool = new PlainPool({
+    maxIdlePerOrigin: agentOptions.maxFreeSockets,
+    idleTimeoutMs: options.idleTimeoutMs ?? 60_000,
+  })
+  const plainClient = options.plainClient ?? true
   const userAgent = options.userAgent
   const plans = new WeakMap<HttpCheckOptions, Plan>()
 
@@ -84,74 +90,91 @@ export function createHttpChecker(options: HttpCheckerOptions = {}): Checker<Htt
       headers['content-length'] = String(Buffer.byteLength(target.body))
     if (url.username || url.password)
       headers.authorization = `Basic ${Buffer.from(`${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`).toString('base64')}`
-    plan = {
-      target,
-      https: isHttps,
-      // Only what differs from node's defaults: each option costs time on every request.
-      request: {
-        hostname: url.hostname.replace(/^\[|\]$/g, ''),
-        port: url.port ? Number(url.port) : isHttps ? 443 : 80,
-        path: `${url.pathname}${url.search}`,
-        agent: isHttps ? httpsAgent : httpAgent,
-        ...(target.method === 'GET' ? {} : { method: target.method }),
-        ...requestHeaders(target, url, headers),
-        ...(isHttps ? { rejectUnauthorized: target.tls.rejectUnauthorized, ca: target.tls.ca } : {}),
-      },
-      ranges: target.expectedStatus.map(toRange),
-      statusText: target.expectedStatus.join(', '),
-      needBody:
-        target.bodyContains !== undefined || target.bodyNotContains !== undefined || target.json.length > 0,
-      json: target.json.map((c) => ({
-        path: c.path,
-        equals: c.equals,
-        ...(c.matches === undefined ? {} : { matches: new RegExp(c.matches), matchesSource: c.matches }),
-      })),
-    }
+    const hostname = url.hostname.replace(/^\[|\]$/g, '')
+    const port = url.port ? Number(url.port) : isHttps ? 443 : 80
+    const simple = simpleHeaders(target, headers)
+    const verdict = verdictOf(target)
+    if (plainClient && !isHttps && simple !== undefined && plainHeadersOk(simple) && !envProxy())
+      plan = {
+        plain: true,
+        ...verdict,
+        target,
+        pool,
+        origin: pool.origin(hostname, port),
+        request: plainRequest(target.method, url, simple),
+        noBody: target.method === 'HEAD',
+        needBody: needsBody(target),
+      }
+    else
+      plan = {
+        plain: false,
+        ...verdict,
+        target,
+        https: isHttps,
+        // Only what differs from node's defaults: each option costs time on every request.
+        request: {
+          hostname,
+          port,
+          path: `${url.pathname}${url.search}`,
+          agent: isHttps ? httpsAgent : httpAgent,
+          ...(target.method === 'GET' ? {} : { method: target.method }),
+          ...(simple === undefined
+            ? Object.keys(headers).length > 0
+              ? { headers }
+              : {}
+            : { headers: [...simple.flat(), 'Host', url.host] }),
+          ...(isHttps ? { rejectUnauthorized: target.tls.rejectUnauthorized, ca: target.tls.ca } : {}),
+        },
+        needBody: needsBody(target),
+      }
     plans.set(target, plan)
     return plan
   }
 
-  const checker: CallbackChecker<HttpCheckOptions, Plan> = {
+  const checker: CallbackChecker<HttpCheckOptions, Plan> & HttpChecker = {
     run(target, { signal, clock }) {
       const plan = planFor(target)
       return new Promise((resolve) => {
         if (signal.aborted) resolve(errorOutcome(signal.reason, signal))
-        else startHttp(target, plan, clock, signal, resolve, undefined, 0)
+        else startHttp(plan, clock, signal, resolve, undefined, 0)
       })
     },
     // The monitor keeps the plan with the service: no lookup per attempt.
     prepare: planFor,
     start(plan, { clock }, done, token, attempt) {
-      return startHttp(plan.target, plan, clock, undefined, done, token, attempt)
+      return startHttp(plan, clock, undefined, done, token, attempt)
     },
     close() {
       httpAgent.destroy()
       httpsAgent.destroy()
+      pool.close()
     },
+    plainSockets: () => pool.stats(),
   }
   return checker
 }
 
+/** Proxies from the environment are node:http's business (NODE_USE_ENV_PROXY, newer node). */
+const envProxy = () => Boolean(process.env.NODE_USE_ENV_PROXY)
+
 /**
- * The request headers as node takes them fastest. A GET or HEAD without a body gets them as a
- * list, Host included (the URL's host, as node would make it): node then writes the head
- * once, with no setHeader per header and no lookups per request (a tenth of a bare request's
- * time). Other requests keep the
- * object, so that node computes their framing (Content-Length, chunked) as before; so does
- * one with its own Host header (for https, node takes the TLS server name from it).
+ * The headers of a GET or HEAD without a body, one per name (case aside, at its first place
+ * with its last value, as setHeader keeps them), without Host: node writes such a list as is,
+ * with no setHeader per header and no lookups per request (a tenth of a bare request's time),
+ * and the plain client writes it in its prepared request. Other requests (undefined here)
+ * keep the object, so that node computes their framing (Content-Length, chunked) as before;
+ * so does one with its own Host header (for https, node takes the TLS server name from it).
  */
-function requestHeaders(
+function simpleHeaders(
   target: HttpCheckOptions,
-  url: URL,
   headers: Record<string, string>,
-): { headers?: Record<string, string> | string[] } {
+): Array<[string, string]> | undefined {
   const names = Object.keys(headers)
   const simple =
     (target.method === 'GET' || target.method === 'HEAD') &&
     target.body === undefined &&
     !names.some((name) => name.toLowerCase() === 'host')
-  if (!simple) return names.length > 0 ? { headers } : {}
-  // One header per name, case aside, at its first place with its last value: as setHeader keeps them.
+  if (!simple) return undefined
   const byName = new Map<string, [string, string]>()
   for (const name of names) {
     const key = name.toLowerCase()
@@ -159,21 +182,53 @@ function requestHeaders(
     if (seen) seen[1] = headers[name]!
     else byName.set(key, [name, headers[name]!])
   }
-  // A flat list of names and values, as node's type for a list of headers has it.
-  return { headers: [...[...byName.values()].flat(), 'Host', url.host] }
+  return [...byName.values()]
+}
+
+// As node checks them: a header name is a token, a value holds no control character but tab.
+const TOKEN = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/
+const BAD_VALUE = /[^\t\x20-\x7e\x80-\xff]/
+/** Headers that change the framing or the connection: node:http's business. */
+const FRAMING = new Set([
+  'connection',
+  'content-length',
+  'transfer-encoding',
+  'expect',
+  'upgrade',
+  'te',
+  'trailer',
+])
+
+/** Whether the plain client may send these headers as they are (else node:http refuses or handles them). */
+function plainHeadersOk(headers: Array<[string, string]>): boolean {
+  return headers.every(
+    ([name, value]) => TOKEN.test(name) && !BAD_VALUE.test(value) && !FRAMING.has(name.toLowerCase()),
+  )
+}
+
+/** The whole request of a plain GET or HEAD, as node's client would write it. */
+function plainRequest(method: string, url: URL, headers: Array<[string, string]>): Buffer {
+  let head = `${method} ${url.pathname}${url.search} HTTP/1.1\r\n`
+  for (const [name, value] of headers) head += `${name}: ${value}\r\n`
+  head += `Host: ${url.host}\r\nConnection: keep-alive\r\n\r\n`
+  return Buffer.from(head, 'latin1')
 }
 
 /** Runs one request and calls `done` once with its outcome (and the caller's token and attempt). */
 function startHttp<T>(
-  target: HttpCheckOptions,
   plan: Plan,
   clock: Clock,
   signal: AbortSignal | undefined,
   done: (outcome: CheckOutcome, token: T, attempt: number) => void,
   token: T,
   attempt: number,
-): HttpAttempt<T> {
-  const state = new HttpAttempt(target, plan, signal, clock, done, token, attempt)
+): Cancellable {
+  if (plan.plain) {
+    const plain = new PlainAttempt(plan, signal, clock, done, token, attempt)
+    plain.send()
+    return plain
+  }
+  const state = new HttpAttempt(plan.target, plan, signal, clock, done, token, attempt)
   state.send()
   return state
 }
@@ -244,7 +299,7 @@ class HttpAttempt<T> implements Cancellable, AbortListener {
 
   constructor(
     readonly target: HttpCheckOptions,
-    readonly plan: Plan,
+    readonly plan: NodePlan,
     readonly signal: AbortSignal | undefined,
     readonly clock: Clock,
     readonly done: (outcome: CheckOutcome, token: T, attempt: number) => void,
@@ -336,90 +391,4 @@ class HttpAttempt<T> implements Cancellable, AbortListener {
       ),
     )
   }
-}
-
-function inRanges(ranges: ReadonlyArray<[number, number]>, statusCode: number): boolean {
-  for (const [lo, hi] of ranges) if (statusCode >= lo && statusCode <= hi) return true
-  return false
-}
-
-function fail(message: string, details: Record<string, unknown>, retryable = false): CheckOutcome {
-  return { state: 'unhealthy', message, details, retryable }
-}
-
-function evaluate(
-  target: HttpCheckOptions,
-  plan: Plan,
-  statusCode: number,
-  responseTimeMs: number,
-  body: Buffer | undefined,
-  details: Record<string, unknown>,
-): CheckOutcome {
-  if (!inRanges(plan.ranges, statusCode))
-    return fail(
-      `expected status ${plan.statusText}, got ${statusCode}`,
-      details,
-      statusCode >= 500 || statusCode === 429,
-    )
-  if (target.maxResponseTimeMs !== undefined && responseTimeMs > target.maxResponseTimeMs)
-    return fail(
-      `response took ${Math.round(responseTimeMs)} ms, more than ${target.maxResponseTimeMs} ms`,
-      details,
-      true,
-    )
-  if (target.minCertDays !== undefined) {
-    const left = details.certDaysLeft
-    if (typeof left !== 'number') return fail('no certificate expiry to check', details)
-    if (left < target.minCertDays)
-      return fail(`certificate expires in ${left} days, fewer than ${target.minCertDays}`, details)
-  }
-  if (body !== undefined) {
-    const problem = checkBody(target, plan, body.toString('utf8'))
-    if (problem) return fail(problem, details)
-  }
-  let message = okMessages.get(statusCode)
-  if (message === undefined) {
-    message = `status ${statusCode}`
-    okMessages.set(statusCode, message)
-  }
-  return { state: 'healthy', message, details }
-}
-
-function checkBody(target: HttpCheckOptions, plan: Plan, text: string): string | undefined {
-  if (target.bodyContains !== undefined && !text.includes(target.bodyContains))
-    return `body does not contain ${JSON.stringify(target.bodyContains)}`
-  if (target.bodyNotContains !== undefined && text.includes(target.bodyNotContains))
-    return `body contains ${JSON.stringify(target.bodyNotContains)}`
-  if (plan.json.length === 0) return undefined
-  let json: unknown
-  try {
-    json = JSON.parse(text)
-  } catch {
-    return 'body is not JSON'
-  }
-  for (const condition of plan.json) {
-    const problem = checkJson(json, condition)
-    if (problem) return problem
-  }
-  return undefined
-}
-
-function checkJson(json: unknown, condition: JsonPlan): string | undefined {
-  let found: unknown[]
-  try {
-    found = JSONPath({ path: condition.path, json: json as object, wrap: true, eval: false }) as unknown[]
-  } catch {
-    return `${condition.path} is not a valid JSON path`
-  }
-  if (found.length === 0) return `${condition.path} not found`
-  const value = found[0]
-  const shown = JSON.stringify(value) ?? String(value)
-  if (condition.equals !== undefined && value !== condition.equals)
-    return `${condition.path} is ${shown}, expected ${JSON.stringify(condition.equals)}`
-  if (condition.matches !== undefined) {
-    const text = typeof value === 'string' ? value : shown
-    if (!condition.matches.test(text))
-      return `${condition.path} is ${shown}, expected to match /${condition.matchesSource}/`
-  }
-  return undefined
 }
