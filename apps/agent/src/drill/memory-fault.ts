@@ -1,7 +1,7 @@
 import { compileRules } from '@noa/alerts'
 import { errorMessage } from '@noa/core'
 import type { AgentConfig, AgentService } from '../config/schema.ts'
-import type { FaultContext, FaultDriver } from './fault.ts'
+import type { FaultDriver } from './fault.ts'
 
 const MiB = 1024 * 1024
 
