@@ -7,7 +7,7 @@ import { resolve } from 'node:path'
 import { stopRecorded } from '@noa/healing'
 import { servicesRunDir } from '../src/cli/paths.ts'
 import { freePort } from '../test/helpers.ts'
-import { type AgentProcess, startAgent } from './agent-process.ts'
+import { type AgentProcess, sleep, startAgent } from './agent-process.ts'
 
 const REPO = resolve(import.meta.dirname, '../../..')
 const DEMO = resolve(REPO, 'apps/demo/dist/service.js')
@@ -78,13 +78,48 @@ export async function drillFleetConfig(): Promise<Record<string, unknown>> {
   }
 }
 
-/** Starts the real agent (bin/noa.mjs) on the drill fleet in `dir`; stop() also ends the services it ran. */
+/** How long the fleet may take to be healthy once the agent runs. */
+const FLEET_UP_MS = 60_000
+
+/**
+ * Waits until the agent sees every service healthy: the plan asks some services for their drill
+ * knobs, and a service still starting would be left out of the run.
+ */
+async function untilFleetHealthy(base: string, names: readonly string[]): Promise<void> {
+  const deadline = Date.now() + FLEET_UP_MS
+  for (;;) {
+    const states = await Promise.all(
+      names.map(async (name) => {
+        const res = await fetch(`${base}/api/services/${encodeURIComponent(name)}`).catch(() => undefined)
+        const body = (await res?.json().catch(() => undefined)) as
+          | { service?: { state?: string } }
+          | undefined
+        return body?.service?.state
+      }),
+    )
+    if (states.every((state) => state === 'healthy')) return
+    if (Date.now() > deadline)
+      throw new Error(`the demo fleet is not healthy after ${FLEET_UP_MS / 1000} s: ${states.join(', ')}`)
+    await sleep(200)
+  }
+}
+
+/**
+ * Starts the real agent (bin/noa.mjs) on the drill fleet in `dir` and waits until its services
+ * are healthy; stop() also ends the services it ran.
+ */
 export async function startDrillFleet(dir: string, token: string): Promise<AgentProcess> {
   const config = await drillFleetConfig()
   const before = process.env.NOA_API_TOKEN
   process.env.NOA_API_TOKEN = token
   try {
     const agent = await startAgent(dir, config)
+    const names = (config.services as Service[]).map((s) => s.name)
+    await untilFleetHealthy(agent.base, names).catch(async (error) => {
+      await agent.stop()
+      await stopRecorded(servicesRunDir(dir), { timeoutMs: 5000 })
+      throw error
+    })
     return {
       ...agent,
       async stop() {

@@ -50,6 +50,12 @@ export function memoryRules(config: AgentConfig): string[] {
     .map((rule) => rule.name)
 }
 
+/** An error of fetch with its cause (`fetch failed: ECONNREFUSED`): a service not running says so. */
+function failure(error: unknown): string {
+  const code = (error as { cause?: { code?: unknown } }).cause?.code
+  return typeof code === 'string' ? `${errorMessage(error)}: ${code}` : errorMessage(error)
+}
+
 async function knob(url: string, method: 'GET' | 'POST' | 'DELETE'): Promise<unknown> {
   const res = await fetch(url, { method, signal: AbortSignal.timeout(KNOB_TIMEOUT_MS) })
   const body = (await res.json().catch(() => undefined)) as { error?: unknown } | undefined
@@ -79,7 +85,7 @@ export function memoryFault(growth: MemoryGrowth = MEMORY_GROWTH): FaultDriver {
         if (Array.isArray(listed?.knobs) && listed.knobs.includes('memory')) return undefined
         return `no memory drill knob listed at ${origin}/drill`
       } catch (error) {
-        return `no memory drill knob answered at ${origin}/drill (${errorMessage(error)})`
+        return `no memory drill knob answered at ${origin}/drill (${failure(error)})`
       }
     },
     async inject(service, ctx) {
