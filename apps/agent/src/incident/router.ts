@@ -249,7 +249,14 @@ export class IncidentRouter {
       this.#after(service, verifyAfterMs, async () => {
         const result = await check()
         const incident = this.#incidents.get(service)
-        if (!result || !DOWN.has(result.state) || incident?.cause !== 'process-exit') return
+        if (!result || incident?.cause !== 'process-exit') return
+        if (!DOWN.has(result.state)) {
+          // Answering again ends the exit's incident even when no change says so: while the
+          // service flaps its state is held, and an incident left open would take its next
+          // fault (a hang) for this exit, which the supervisor already restarted.
+          if (result.state === 'healthy') this.#incidents.delete(service)
+          return
+        }
         incident.cause = 'check'
         this.#down('restart-unverified', service, 'service-down', result)
       })
