@@ -1,24 +1,39 @@
 // The demo fleet of config/monitoring-config.json, set up for drills in a folder of its own: free
 // ports, the demo service by its absolute path, no random failure of its own (a drill's faults
-// are the only ones), checks every second, healing guards that let one drill follow another, and
-// a flapping window of 15 s.
+// are the only ones), checks and metrics every second, healing guards that let one drill follow
+// another, a flapping window of 15 s, and the demo's rules with the memory rule's wait cut to 1 s.
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { stopRecorded } from '@noa/healing'
 import { servicesRunDir } from '../src/cli/paths.ts'
 import { freePort } from '../test/helpers.ts'
-import { type AgentProcess, startAgent } from './agent-process.ts'
+import { type AgentProcess, sleep, startAgent } from './agent-process.ts'
 
 const REPO = resolve(import.meta.dirname, '../../..')
 const DEMO = resolve(REPO, 'apps/demo/dist/service.js')
 
 type Service = { name: string; executor?: { command?: string[] } } & Record<string, unknown>
+type Rule = { actions?: Array<string | { type: string; trigger?: string }> } & Record<string, unknown>
+
+/**
+ * The demo's rules, the ones that heal a memory leak firing after 1 s and with no cooldown: a
+ * memory drill is seen in seconds, and the next one on the same service is healed too.
+ */
+function drillRules(rules: Rule[] | undefined): Rule[] | undefined {
+  return rules?.map((rule) =>
+    rule.actions?.some((a) => typeof a === 'object' && a.trigger === 'memory-leak')
+      ? { ...rule, for: 1000, cooldown: 0 }
+      : rule,
+  )
+}
 
 /** The demo fleet's config, rewritten for drills (its paths relative to the agent's folder). */
 export async function drillFleetConfig(): Promise<Record<string, unknown>> {
   const demo = JSON.parse(readFileSync(resolve(REPO, 'config/monitoring-config.json'), 'utf8')) as {
     services: Service[]
+    alerting?: { rules?: Rule[] }
   }
+  const rules = drillRules(demo.alerting?.rules)
   let services = JSON.stringify(demo.services)
   for (const port of new Set([...services.matchAll(/127\.0\.0\.1:(\d+)/g)].map((m) => m[1]!))) {
     const free = String(await freePort())
@@ -53,8 +68,8 @@ export async function drillFleetConfig(): Promise<Record<string, unknown>> {
         serviceRestart: { enabled: true, cooldown: 1000, maxConsecutive: 100, stopWait: 200, startWait: 500 },
       },
     },
-    alerting: { enabled: true, channels: { console: { enabled: false } } },
-    metrics: { enabled: true, collectInterval: 5000, storage: { path: 'data/metrics' } },
+    alerting: { enabled: true, channels: { console: { enabled: false } }, ...(rules ? { rules } : {}) },
+    metrics: { enabled: true, collectInterval: 1000, storage: { path: 'data/metrics' } },
     dashboard: { enabled: true, host: '127.0.0.1', port: 0 },
     services: fleet,
     store: { type: 'sqlite', path: 'data/noa.db' },
@@ -63,13 +78,48 @@ export async function drillFleetConfig(): Promise<Record<string, unknown>> {
   }
 }
 
-/** Starts the real agent (bin/noa.mjs) on the drill fleet in `dir`; stop() also ends the services it ran. */
+/** How long the fleet may take to be healthy once the agent runs. */
+const FLEET_UP_MS = 60_000
+
+/**
+ * Waits until the agent sees every service healthy: the plan asks some services for their drill
+ * knobs, and a service still starting would be left out of the run.
+ */
+async function untilFleetHealthy(base: string, names: readonly string[]): Promise<void> {
+  const deadline = Date.now() + FLEET_UP_MS
+  for (;;) {
+    const states = await Promise.all(
+      names.map(async (name) => {
+        const res = await fetch(`${base}/api/services/${encodeURIComponent(name)}`).catch(() => undefined)
+        const body = (await res?.json().catch(() => undefined)) as
+          | { service?: { state?: string } }
+          | undefined
+        return body?.service?.state
+      }),
+    )
+    if (states.every((state) => state === 'healthy')) return
+    if (Date.now() > deadline)
+      throw new Error(`the demo fleet is not healthy after ${FLEET_UP_MS / 1000} s: ${states.join(', ')}`)
+    await sleep(200)
+  }
+}
+
+/**
+ * Starts the real agent (bin/noa.mjs) on the drill fleet in `dir` and waits until its services
+ * are healthy; stop() also ends the services it ran.
+ */
 export async function startDrillFleet(dir: string, token: string): Promise<AgentProcess> {
   const config = await drillFleetConfig()
   const before = process.env.NOA_API_TOKEN
   process.env.NOA_API_TOKEN = token
   try {
     const agent = await startAgent(dir, config)
+    const names = (config.services as Service[]).map((s) => s.name)
+    await untilFleetHealthy(agent.base, names).catch(async (error) => {
+      await agent.stop()
+      await stopRecorded(servicesRunDir(dir), { timeoutMs: 5000 })
+      throw error
+    })
     return {
       ...agent,
       async stop() {

@@ -23,10 +23,10 @@ describe('noa drill on the demo fleet', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('should see a crash, a hang and a dependency down healed, each by one action and with no false alert', async () => {
+  it('should see a crash, a hang, a dependency down and a memory growth healed, each by one action and with no false alert', async () => {
     const out: string[] = []
     const err: string[] = []
-    const code = await main(['drill', 'crash', 'hang', 'dependency-down', '--json'], {
+    const code = await main(['drill', 'crash', 'hang', 'dependency-down', 'memory', '--json'], {
       out: (line) => out.push(line),
       err: (line) => err.push(line),
       env: { ...process.env, NOA_API_TOKEN: token },
@@ -41,6 +41,7 @@ describe('noa drill on the demo fleet', () => {
       ['crash', 'healed'],
       ['hang', 'healed'],
       ['dependency-down', 'healed'],
+      ['memory', 'healed'],
     ])
     for (const r of results) {
       expect(r.detectMs, why).not.toBeNull()
@@ -53,6 +54,9 @@ describe('noa drill on the demo fleet', () => {
     // dependency first: the stopped dependency is restarted, not the service that needs it
     const dependency = results[2]!
     expect(dependency.actions[0], why).not.toMatch(new RegExp(`^${dependency.service}:`))
+    // the demo's memory rule fired and restarted the service gracefully
+    const memory = results[3]!
+    expect(memory.actions[0], why).toBe(`${memory.service}: graceful-restart (memory-leak) succeeded`)
     expect(code, why).toBe(0)
   })
 })

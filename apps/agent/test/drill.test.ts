@@ -1,13 +1,18 @@
 import { resolve } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { defaultRules } from '@noa/alerts'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AgentClient } from '../src/drill/agent-client.ts'
 import { FAULT_DRIVERS } from '../src/drill/drivers.ts'
 import type { FaultContext } from '../src/drill/fault.ts'
+import { planDrills } from '../src/drill/plan.ts'
 import { Restorer } from '../src/drill/restore.ts'
 import { type DrillProgress, runDrills } from '../src/drill/runner.ts'
 import { freePort, startAgent, type TestAgent, until } from './helpers.ts'
 
 const fixture = resolve(import.meta.dirname, 'fixtures', 'service.mjs')
+const demo = resolve(import.meta.dirname, '..', '..', 'demo', 'src', 'service.ts')
+const tsx = fileURLToPath(import.meta.resolve('tsx'))
 
 let agent: TestAgent | undefined
 afterEach(async () => {
@@ -116,5 +121,103 @@ describe('runDrills, against a real agent and real services', () => {
     // SIGCONT: the stopped db answers again without noa restarting it
     const check = ctx.config.services[0]!.check as { url: string }
     await until(async () => (await fetch(check.url)).ok, 10_000, 'db answering')
+  })
+})
+
+describe('a memory drill, against a real agent and the real demo service', () => {
+  it('should grow the demo service through its knob, see the alert, restart it gracefully once and measure it healed', async () => {
+    const port = await freePort()
+    // the demo under tsx holds about 100 MB; its knob grows 32 MiB/s: about 2 s to cross this
+    const threshold = 170e6
+    agent = await startAgent({
+      healthChecks: { interval: 500, timeout: 500, retries: 0 },
+      metrics: { collectInterval: 300 },
+      selfHealing: {
+        restartCooldown: 0,
+        // the demo starts under tsx: give it time to answer before the restart is verified
+        strategies: { serviceRestart: { cooldown: 0, stopWait: 100, startWait: 2500 } },
+      },
+      alerting: {
+        groupWait: 0,
+        channels: {},
+        rules: [
+          ...defaultRules(),
+          {
+            name: 'memory-growth',
+            scope: 'service',
+            condition: `process_resident_memory_bytes > ${threshold}`,
+            severity: 'warning',
+            for: 500,
+            actions: ['notify', { type: 'heal', trigger: 'memory-leak' }],
+          },
+        ],
+      },
+      services: [
+        {
+          name: 'demo',
+          drill: true,
+          check: { type: 'http', url: `http://127.0.0.1:${port}/health` },
+          metrics: `http://127.0.0.1:${port}/metrics`,
+          executor: {
+            type: 'local',
+            command: [
+              process.execPath,
+              '--conditions=@noa/source',
+              '--import',
+              tsx,
+              demo,
+              '--name',
+              'demo',
+              '--port',
+              String(port),
+              '--traffic',
+              '0',
+            ],
+            shutdownTimeoutMs: 2000,
+          },
+        },
+      ],
+    })
+    const api = new AgentClient(agent.url)
+    await until(async () => (await api.state('demo')) === 'healthy', 30_000, 'the demo service healthy')
+    const ctx: FaultContext = {
+      config: agent.agent.config,
+      configFile: '',
+      baseDir: agent.dir,
+      api,
+      restorer: new Restorer(),
+    }
+    // the plan asks the service for its knob: the demo answers it
+    const plan = await planDrills({ faults: ['memory'], rounds: 1, yes: false }, FAULT_DRIVERS, ctx)
+    expect(plan).toEqual({ ok: true, items: [{ fault: 'memory', service: 'demo', round: 0 }], notes: [] })
+
+    const [result] = await runDrills({
+      items: plan.ok ? plan.items : [],
+      ctx,
+      drivers: FAULT_DRIVERS,
+      signal: new AbortController().signal,
+      settleMs: 500,
+      timeoutMs: 30_000,
+    })
+    const why = JSON.stringify(result, null, 2)
+    expect(result, why).toMatchObject({
+      fault: 'memory',
+      service: 'demo',
+      outcome: 'healed',
+      actions: ['demo: graceful-restart (memory-leak) succeeded'],
+      doubleActions: 0,
+      falseAlerts: 0,
+    })
+    expect(result!.detectMs, why).toBeGreaterThan(0)
+    expect(result!.alertMs, why).toBe(result!.detectMs)
+    expect(result!.repairMs!, why).toBeGreaterThan(result!.detectMs!)
+    expect(ctx.restorer.pending).toEqual([])
+    // the process noa started in its place holds nothing and is under the threshold
+    const knob = (await (await fetch(`http://127.0.0.1:${port}/drill/memory`)).json()) as {
+      heldBytes: number
+    }
+    expect(knob.heldBytes).toBe(0)
+    const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text()
+    expect(Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1])).toBeLessThan(threshold)
   })
 })

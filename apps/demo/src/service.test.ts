@@ -94,3 +94,49 @@ describe('startDemoService', () => {
     await expect(fetch(`${url}/v1/health`, { signal: AbortSignal.timeout(300) })).rejects.toThrow()
   })
 })
+
+describe('the memory drill knob', () => {
+  const knob = async (url: string) =>
+    (await (await fetch(`${url}/drill/memory`)).json()) as { growing: boolean; capped: boolean }
+  const rssOf = async (url: string) => {
+    const text = await (await fetch(`${url}/metrics`)).text()
+    return Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1])
+  }
+
+  it('should list its knobs, grow its resident memory up to the cap, then stop and drop it', async () => {
+    const url = await start()
+    expect(await (await fetch(`${url}/drill`)).json()).toEqual({
+      service: 'neural-processing',
+      knobs: ['memory'],
+    })
+    const before = await rssOf(url)
+    expect(before).toBeGreaterThan(0)
+    const MiB = 1024 * 1024
+    const started = await fetch(`${url}/drill/memory?rate=${256 * MiB}&cap=${48 * MiB}`, { method: 'POST' })
+    expect(await started.json()).toMatchObject({
+      growing: true,
+      bytesPerSecond: 256 * MiB,
+      capBytes: 48 * MiB,
+    })
+    await until(async () => (await knob(url)).capped)
+    const status = await knob(url)
+    expect(status).toMatchObject({ growing: false, heldBytes: 48 * MiB, capped: true })
+    // the chunks are filled, so they are resident: the RSS the metrics show grew by about the cap
+    expect((await rssOf(url)) - before).toBeGreaterThan(40 * MiB)
+    expect(await (await fetch(`${url}/metrics`)).text()).toContain(`demo_memory_growth_bytes ${48 * MiB}`)
+    const stopped = await fetch(`${url}/drill/memory`, { method: 'DELETE' })
+    expect(await stopped.json()).toMatchObject({ growing: false, heldBytes: 0, capped: false })
+  })
+
+  it('should refuse a rate or cap that is not a positive number or over its bounds, and unknown knobs', async () => {
+    const url = await start()
+    for (const query of ['rate=-1', 'rate=abc', 'cap=0', `cap=${2 * 1024 ** 3}`, `rate=${1024 ** 3}`]) {
+      const answer = await fetch(`${url}/drill/memory?${query}`, { method: 'POST' })
+      expect(answer.status, query).toBe(400)
+      expect(((await answer.json()) as { error: string }).error, query).toMatch(/must be/)
+    }
+    expect((await knob(url)).growing).toBe(false)
+    expect((await fetch(`${url}/drill/disk`, { method: 'POST' })).status).toBe(404)
+    expect((await fetch(`${url}/drill/memory`, { method: 'PUT' })).status).toBe(405)
+  })
+})

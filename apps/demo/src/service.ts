@@ -1,7 +1,10 @@
 /**
  * One service of noa's demo fleet: a small real HTTP server with `/metrics` (Prometheus
- * text from @noa/metrics), a health endpoint (from @noa/health) at a path of its choice,
- * some simulated traffic and, when asked, a failure after a random 30-90 s.
+ * text from @noa/metrics, its process's memory and CPU under prom-client's names), a health
+ * endpoint (from @noa/health) at a path of its choice, some simulated traffic, when asked a
+ * failure after a random 30-90 s, and drill knobs (`GET /drill` lists them):
+ * `POST /drill/memory?rate=<bytes/s>&cap=<bytes>` grows its memory, `DELETE /drill/memory`
+ * stops and frees it.
  *
  * ```sh
  * node apps/demo/dist/service.js --name neural-processing --port 8080 --health /v1/health --fail 503
@@ -10,7 +13,15 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
 import { parseArgs } from 'node:util'
 import { createHealthEndpoint } from '@noa/health/endpoint'
-import { HttpMetrics, instrumentNodeListener, MetricsCollector, negotiate, Registry } from '@noa/metrics'
+import {
+  createProcessCollector,
+  HttpMetrics,
+  instrumentNodeListener,
+  MetricsCollector,
+  negotiate,
+  Registry,
+} from '@noa/metrics'
+import { MemoryGrowth, parseMemoryGrowth } from './memory-growth.ts'
 
 /** How the service fails: answer 503, stop answering, exit, or never fail. */
 export type FailMode = '503' | 'hang' | 'exit' | 'random' | 'none'
@@ -74,6 +85,17 @@ export async function startDemoService(
     name: 'demo_failing',
     help: '1 once the service has started to fail',
   })
+  // process_resident_memory_bytes and the rest of prom-client's process metrics: what a memory
+  // rule reads of a service that exposes them
+  const processMetrics = createProcessCollector({ naming: 'prom-client' })
+  processMetrics.register(registry)
+  const growth = new MemoryGrowth((line) => console.log(`[${options.name}] ${line}`))
+  registry.gauge({
+    name: 'demo_memory_growth_bytes',
+    help: 'Memory the memory drill knob holds',
+    unit: 'bytes',
+    collect: (gauge) => gauge.set(growth.status.heldBytes),
+  })
 
   let failing: Exclude<FailMode, 'random' | 'none'> | undefined
   const health = createHealthEndpoint({
@@ -103,16 +125,39 @@ export async function startDemoService(
     }, ms)
   }
 
+  const json = (res: ServerResponse, status: number, body: unknown) => {
+    res.writeHead(status, { 'content-type': 'application/json' })
+    res.end(JSON.stringify(body))
+  }
+  /** The drill knobs: `GET /drill` lists them; `/drill/memory` grows (POST), stops (DELETE), tells (GET). */
+  const drill = (req: IncomingMessage, res: ServerResponse, path: string) => {
+    req.resume() // a body, if any, is not read: the knobs take their options from the query
+    const method = req.method ?? 'GET'
+    if (path === '/drill' && method === 'GET')
+      return json(res, 200, { service: options.name, knobs: ['memory'] })
+    if (path !== '/drill/memory') return json(res, 404, { error: `no drill knob at ${path}` })
+    if (method === 'GET') return json(res, 200, growth.status)
+    if (method === 'DELETE') return json(res, 200, growth.stop())
+    if (method !== 'POST') return json(res, 405, { error: 'GET, POST or DELETE' })
+    const asked = parseMemoryGrowth(new URL(req.url ?? '/', 'http://demo').searchParams)
+    if (typeof asked === 'string') return json(res, 400, { error: asked })
+    return json(res, 200, growth.start(asked))
+  }
+
   const listener = (req: IncomingMessage, res: ServerResponse) => {
     const path = (req.url ?? '/').split('?')[0]!
     if (failing === 'hang') return // accepted, never answered: a hung process
     if (path === '/metrics') {
       collector.setBusiness('activeUsers', 20 + Math.round(Math.random() * 30))
       const { format } = negotiate(req.headers.accept)
-      res.writeHead(200, { 'content-type': registry.contentType(format) })
-      res.end(registry.render(format))
+      // metrics(), not render(): the process readings are taken at each scrape
+      registry.metrics(format).then((text) => {
+        res.writeHead(200, { 'content-type': registry.contentType(format) })
+        res.end(text)
+      })
       return
     }
+    if (path === '/drill' || path.startsWith('/drill/')) return drill(req, res, path)
     if (path === options.healthPath || path === '/livez' || path === '/readyz') {
       const kind = path === '/livez' ? 'livez' : path === '/readyz' ? 'readyz' : 'health'
       health.answer(kind).then(({ statusCode, body }) => {
@@ -126,7 +171,7 @@ export async function startDemoService(
   const server = createServer(
     instrumentNodeListener(listener, {
       metrics: http,
-      routes: [options.healthPath, '/metrics', '/livez', '/readyz'],
+      routes: [options.healthPath, '/metrics', '/livez', '/readyz', '/drill', '/drill/memory'],
       unmatchedRoute: '/work',
     }),
   )
@@ -171,6 +216,8 @@ export async function startDemoService(
     close: () =>
       new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t)
+        growth.stop()
+        processMetrics.stop()
         health.drain()
         server.closeAllConnections()
         server.close(() => resolve())

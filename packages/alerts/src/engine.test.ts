@@ -498,6 +498,43 @@ describe('createAlertEngine', () => {
     await engine.stop()
   })
 
+  it("should judge a per-service rule's selector on that service's own samples, and heal that service", async () => {
+    const { engine, actions, run } = setup({
+      rules: [
+        {
+          name: 'memory-growth',
+          scope: 'service',
+          condition: 'process_resident_memory_bytes > 2e8',
+          severity: 'warning',
+          actions: [{ type: 'heal', trigger: 'memory-leak' }],
+        },
+      ],
+    })
+    await engine.start()
+    const rss = (service: string, value: number) => ({
+      name: 'process_resident_memory_bytes',
+      labels: { service },
+      value,
+    })
+    const services = { api: { state: 'healthy' as const }, web: { state: 'healthy' as const } }
+    // 1.5e8 each: over the threshold summed, under it for each service
+    const calm = await run({ services, samples: [rss('api', 1.5e8), rss('web', 1.5e8)] })
+    expect(calm.changes).toEqual([])
+    const grown = await run({ services, samples: [rss('api', 1.5e8), rss('web', 2.5e8)] })
+    expect(grown.changes.map((c) => [c.state, c.labels.service, c.value])).toEqual([
+      ['pending', 'web', 2.5e8],
+      ['firing', 'web', 2.5e8],
+    ])
+    expect(actions.map((a) => [a.kind, a.kind === 'heal' ? a.trigger : '', a.service])).toEqual([
+      ['heal', 'memory-leak', 'web'],
+    ])
+    // no sample of web (its restart: the scrape failed): absent, the alert is kept
+    expect((await run({ services, samples: [rss('api', 1.5e8)] })).changes).toEqual([])
+    const freed = await run({ services, samples: [rss('api', 1.5e8), rss('web', 6e7)] })
+    expect(freed.changes.map((c) => [c.state, c.labels.service])).toEqual([['resolved', 'web']])
+    await engine.stop()
+  })
+
   describe('evaluation in slices', () => {
     /** A fleet with every kind of service the default rules judge, and a second round where some change. */
     const fleet = (round: number): Record<string, ServiceHealth> => {

@@ -6,7 +6,7 @@ import { toRecord } from './active.ts'
 import type { AlertAction } from './announce.ts'
 import { createAnnouncer } from './announce.ts'
 import type { Notification } from './channel.ts'
-import type { EvaluationContext, ServiceScope } from './context.ts'
+import type { EvaluationContext, Sample, ServiceScope } from './context.ts'
 import { serviceScope } from './context.ts'
 import { defaultInhibitRules, defaultRules } from './default-rules.ts'
 import type { DeliveryWorker, DeliveryWorkerOptions } from './delivery.ts'
@@ -347,6 +347,24 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
       else knownScopes.push(scope)
     }
     const samples = ctx.samples ?? []
+    // A per-service rule's selectors read that service's own samples (labelled `service`), as a
+    // Prometheus rule judges each series: `process_resident_memory_bytes > 2e8` with scope
+    // "service" is about each service's memory, not the fleet's sum. Grouped once, when asked.
+    let byService: Map<string, Sample[]> | undefined
+    const samplesOf = (service: ServiceScope | undefined): readonly Sample[] => {
+      if (!service) return samples
+      if (!byService) {
+        byService = new Map()
+        for (const s of samples) {
+          const name = s.labels.service
+          if (name === undefined) continue
+          const list = byService.get(name)
+          if (list) list.push(s)
+          else byService.set(name, [s])
+        }
+      }
+      return byService.get(service.name) ?? []
+    }
     // A context without health facts (or without metrics) leaves the rules that need them
     // as they are, so a metrics-only evaluation does not resolve every service alert. An
     // empty sample list is no metrics either: a host passes one before its first scrape.
@@ -363,7 +381,12 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
         rule.scope === 'service' ? (rule.condition.readsHealth ? knownScopes : allScopes) : [undefined]
       for (const service of instances) {
         if (++judged % evaluationSlice === 0) await yieldToLoop()
-        const result = rule.condition.evaluate({ snapshot: ctx.snapshot, service, samples, agent: ctx.agent })
+        const result = rule.condition.evaluate({
+          snapshot: ctx.snapshot,
+          service,
+          samples: samplesOf(service),
+          agent: ctx.agent,
+        })
         if (!result.holds) {
           // Absent data (a first scrape after a restart, a failed scrape) says neither yes nor
           // no: an alert keeps its state for a while, as Prometheus looks back 5 minutes.

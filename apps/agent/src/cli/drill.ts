@@ -95,7 +95,7 @@ export async function drillCommand(cmd: DrillCommand): Promise<number> {
     api: new AgentClient(base, cmd.env.NOA_API_TOKEN || undefined),
     restorer,
   }
-  const plan = planDrills(
+  const plan = await planDrills(
     {
       faults: cmd.faults as DrillFault[],
       ...(cmd.service ? { service: cmd.service } : {}),

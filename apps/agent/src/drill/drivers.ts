@@ -1,9 +1,10 @@
 import type { FaultDriver, SupportedFault } from './fault.ts'
+import { memory } from './memory-fault.ts'
 import { crash, dependencyDown, flapping, hang } from './process-faults.ts'
 import { errors, slow } from './proxy-faults.ts'
 
 /**
- * The faults this version makes real. A fault missing here (memory, bad-deploy, store-down,
+ * The faults this version makes real. A fault missing here (bad-deploy, store-down,
  * leader-kill) is refused as "not supported yet", never simulated.
  */
 export const FAULT_DRIVERS = {
@@ -12,5 +13,6 @@ export const FAULT_DRIVERS = {
   slow,
   errors,
   'dependency-down': dependencyDown,
+  memory,
   flapping,
 } satisfies Record<SupportedFault, FaultDriver>

@@ -37,13 +37,16 @@ export interface Injection {
 export interface FaultDriver {
   /** The services the fault is injected into when the drill is about `service`. */
   targets(service: AgentService, config: AgentConfig): string[]
-  /** Why `service` cannot take this fault here; undefined when it can. */
-  unfit(service: AgentService, ctx: FaultContext): string | undefined
+  /**
+   * Why `service` cannot take this fault here; undefined when it can. It may ask the service
+   * (a fault driven through the service's own knob is never injected into one without it).
+   */
+  unfit(service: AgentService, ctx: FaultContext): string | undefined | Promise<string | undefined>
   inject(service: AgentService, ctx: FaultContext): Promise<Injection>
 }
 
 /** The faults this version can make real; the others are refused as "not supported yet". */
 export type SupportedFault = Extract<
   DrillFault,
-  'crash' | 'hang' | 'slow' | 'errors' | 'dependency-down' | 'flapping'
+  'crash' | 'hang' | 'slow' | 'errors' | 'dependency-down' | 'memory' | 'flapping'
 >

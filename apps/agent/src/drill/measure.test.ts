@@ -162,3 +162,91 @@ describe('measureDrill', () => {
     expect(result.doubleActions).toBe(0)
   })
 })
+
+describe('measureDrill of a memory growth, which changes no health state', () => {
+  const memory = { ...base, fault: 'memory' as const }
+  const restart = (outcome: HealingRecord['outcome'], at: number, endedAt?: number): DrillEvent => ({
+    type: 'healing',
+    at,
+    record: {
+      ...(healing('g', 'api', outcome, at) as Extract<DrillEvent, { type: 'healing' }>).record,
+      trigger: 'memory-leak',
+      strategy: 'graceful-restart',
+      ...(endedAt ? { endedAt } : {}),
+    },
+  })
+  const alert = (state: string, at: number): DrillEvent => ({
+    type: 'alert',
+    at,
+    fingerprint: 'mem',
+    rule: 'memory-growth',
+    state,
+    service: 'api',
+  })
+
+  it('should be seen at its first firing alert and repaired once it resolved after the restart', () => {
+    const events: DrillEvent[] = [
+      alert('pending', T + 2000),
+      alert('firing', T + 3000),
+      restart('running', T + 3010),
+      // the graceful restart: the old process stops, the new one answers
+      { type: 'change', at: T + 3200, service: 'api', to: 'error' },
+      { type: 'change', at: T + 3900, service: 'api', to: 'healthy' },
+      restart('succeeded', T + 3010, T + 4000),
+      alert('resolved', T + 4600),
+    ]
+    expect(measureDrill({ ...memory, events })).toEqual({
+      fault: 'memory',
+      service: 'api',
+      outcome: 'healed',
+      detectMs: 3000,
+      alertMs: 3000,
+      repairMs: 4600,
+      actions: ['api: graceful-restart (memory-leak) succeeded'],
+      doubleActions: 0,
+      falseAlerts: 0,
+      round: 0,
+    })
+  })
+
+  it('should be repaired at the last of the resolution, the healing end and the service healthy again', () => {
+    const events: DrillEvent[] = [
+      restart('running', T + 2500),
+      alert('firing', T + 3000),
+      alert('resolved', T + 3500),
+      { type: 'change', at: T + 3600, service: 'api', to: 'error' },
+      restart('succeeded', T + 2500, T + 4000),
+      { type: 'change', at: T + 5000, service: 'api', to: 'healthy' },
+    ]
+    // a healing that acts before the alert is announced is what shows it first
+    expect(measureDrill({ ...memory, events })).toMatchObject({
+      outcome: 'healed',
+      detectMs: 2500,
+      alertMs: 3000,
+      repairMs: 5000,
+    })
+  })
+
+  it('should fail a growth never alerted, and one whose alert never resolved or fired again, saying which', () => {
+    // a down state is no sign of a memory growth
+    const down: DrillEvent[] = [{ type: 'change', at: T + 10, service: 'api', to: 'error' }]
+    expect(measureDrill({ ...memory, events: down, gaveUp: 'waited 60 s' })).toMatchObject({
+      outcome: 'failed',
+      detectMs: null,
+      detail: 'the fault was not detected (waited 60 s)',
+    })
+    const stuck: DrillEvent[] = [alert('firing', T + 3000), restart('failed', T + 3010, T + 3500)]
+    expect(measureDrill({ ...memory, events: stuck, gaveUp: 'waited 60 s' })).toMatchObject({
+      outcome: 'failed',
+      detectMs: 3000,
+      repairMs: null,
+      detail: 'its alerts did not resolve with the service healthy (waited 60 s)',
+    })
+    const again: DrillEvent[] = [
+      alert('firing', T + 3000),
+      alert('resolved', T + 4000),
+      alert('firing', T + 9000),
+    ]
+    expect(measureDrill({ ...memory, events: again }).outcome).toBe('failed')
+  })
+})

@@ -1,4 +1,5 @@
-import { type HealingRecord, isDown } from '@noa/core'
+import type { HealingRecord } from '@noa/core'
+import { acted, signsOf } from './signs.ts'
 import type { DrillFault, DrillResult } from './types.ts'
 
 /** What a drill saw of the agent, from its event stream (times are the agent's, epoch ms). */
@@ -27,13 +28,10 @@ export interface DrillObservation {
   gaveUp?: string
 }
 
-/** A healing that did not act is no action. */
-const NOT_ACTED = new Set(['skipped', 'dry-run'])
-
 /**
- * Turns what a drill saw into its result: time to detect (the fault to the first down state of
- * a faulted service), to alert (to the first firing alert in scope), to repair (to every faulted
- * service healthy again after it was seen down), the healings that acted in scope, the repairs
+ * Turns what a drill saw into its result: time to detect (the fault to when noa first saw it on
+ * a faulted service), to alert (to the first firing alert in scope), to repair (to when it was
+ * over on every faulted service it was seen on), the healings that acted in scope, the repairs
  * over one per injection (double actions; the degradation of a service whose restart budget is
  * spent is no repair), the alerts that fired for services outside the scope
  * (false alerts) and the outcome: healed when repaired, escalated when noa asked a person
@@ -49,17 +47,21 @@ export function measureDrill(o: DrillObservation): DrillResult {
   const scope = new Set(o.scope)
   const after = o.events.filter((e) => e.at >= o.faultAt)
 
-  const downAt = new Map<string, number>()
-  const healthyAt = new Map<string, number>()
-  for (const e of after) {
-    if (e.type !== 'change' || !o.faulted.includes(e.service)) continue
-    if (isDown(e.to) && !downAt.has(e.service)) downAt.set(e.service, e.at)
-    else if (e.to === 'healthy' && downAt.has(e.service)) healthyAt.set(e.service, e.at)
+  // What tells that the fault was seen and is over depends on the fault (see signs.ts): a down
+  // state and a healthy one for most, a firing alert and its resolution for a memory growth.
+  const signs = signsOf(o.fault)
+  const seenAt = new Map<string, number>()
+  const overAt = new Map<string, number>()
+  for (const service of o.faulted) {
+    const seen = signs.seen(after, service)
+    if (seen === undefined) continue
+    seenAt.set(service, seen)
+    const over = signs.over(after, service, seen)
+    if (over !== undefined) overAt.set(service, over)
   }
-  const firstDown = Math.min(...downAt.values())
-  const detectMs = downAt.size > 0 ? firstDown - o.faultAt : null
-  const repaired = downAt.size > 0 && [...downAt.keys()].every((s) => healthyAt.has(s))
-  const repairMs = repaired ? Math.max(...healthyAt.values()) - o.faultAt : null
+  const detectMs = seenAt.size > 0 ? Math.min(...seenAt.values()) - o.faultAt : null
+  const repaired = seenAt.size > 0 && overAt.size === seenAt.size
+  const repairMs = repaired ? Math.max(...overAt.values()) - o.faultAt : null
 
   const firing = after.filter(
     (e): e is Extract<DrillEvent, { type: 'alert' }> => e.type === 'alert' && e.state === 'firing',
@@ -74,10 +76,10 @@ export function measureDrill(o: DrillObservation): DrillResult {
   const healings = new Map<string, HealingRecord>()
   for (const e of after)
     if (e.type === 'healing' && scope.has(e.record.service)) healings.set(e.record.id, e.record)
-  const acted = [...healings.values()].filter((r) => !NOT_ACTED.has(r.outcome) && !r.dryRun)
-  const actions = acted.map((r) => `${r.service}: ${r.strategy} (${r.trigger}) ${r.outcome}`)
+  const acting = [...healings.values()].filter(acted)
+  const actions = acting.map((r) => `${r.service}: ${r.strategy} (${r.trigger}) ${r.outcome}`)
   // degrading a service whose restart budget is spent answers the budget, not the fault again
-  const repairs = acted.filter((r) => r.trigger !== 'max-restarts')
+  const repairs = acting.filter((r) => r.trigger !== 'max-restarts')
   const doubleActions = Math.max(0, repairs.length - o.injections)
 
   const escalations = after.flatMap((e) =>
@@ -93,7 +95,7 @@ export function measureDrill(o: DrillObservation): DrillResult {
         ? `the fault was not detected${o.gaveUp ? ` (${o.gaveUp})` : ''}`
         : outcome === 'escalated'
           ? `noa escalated to a person${escalations.length > 0 ? ` (${[...new Set(escalations)].join(', ')})` : ''}`
-          : `not healthy again${o.gaveUp ? ` (${o.gaveUp})` : ''}`
+          : `${signs.notOver}${o.gaveUp ? ` (${o.gaveUp})` : ''}`
   return {
     fault: o.fault,
     service: o.service,

@@ -51,8 +51,8 @@ describe('planDrills', () => {
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-  it('should refuse a named service that is not marked drill: true, unless --yes', () => {
-    const refused = planDrills(
+  it('should refuse a named service that is not marked drill: true, unless --yes', async () => {
+    const refused = await planDrills(
       { faults: ['crash'], service: 'db', rounds: 1, yes: false },
       { crash: anyService },
       ctx,
@@ -63,7 +63,7 @@ describe('planDrills', () => {
         'refusing to drill crash on db: db is not marked "drill": true in the config (mark it, or pass --yes)',
       ],
     })
-    const allowed = planDrills(
+    const allowed = await planDrills(
       { faults: ['crash'], service: 'db', rounds: 1, yes: true },
       { crash: anyService },
       ctx,
@@ -71,8 +71,8 @@ describe('planDrills', () => {
     expect(allowed).toEqual({ ok: true, items: [{ fault: 'crash', service: 'db', round: 0 }], notes: [] })
   })
 
-  it('should refuse a drill whose fault lands on an unmarked dependency', () => {
-    const plan = planDrills(
+  it('should refuse a drill whose fault lands on an unmarked dependency', async () => {
+    const plan = await planDrills(
       { faults: ['dependency-down'], service: 'web', rounds: 1, yes: false },
       { 'dependency-down': dependencyDown },
       ctx,
@@ -83,8 +83,8 @@ describe('planDrills', () => {
     )
   })
 
-  it('should pick only marked services, going round them across rounds', () => {
-    const plan = planDrills(
+  it('should pick only marked services, going round them across rounds', async () => {
+    const plan = await planDrills(
       { faults: ['crash', 'hang'], rounds: 2, yes: false },
       { crash: anyService, hang: anyService },
       ctx,
@@ -101,9 +101,9 @@ describe('planDrills', () => {
     })
   })
 
-  it('should say "not supported yet" for a fault it cannot make real, and why no service can take one', () => {
-    const plan = planDrills(
-      { faults: ['memory', 'leader-kill', 'crash'], rounds: 1, yes: false },
+  it('should say "not supported yet" for a fault it cannot make real, and why no service can take one', async () => {
+    const plan = await planDrills(
+      { faults: ['bad-deploy', 'leader-kill', 'crash'], rounds: 1, yes: false },
       FAULT_DRIVERS,
       ctx,
     )
@@ -111,16 +111,16 @@ describe('planDrills', () => {
       ok: true,
       items: [],
       notes: [
-        'memory: not supported yet',
+        'bad-deploy: not supported yet',
         'leader-kill: not supported yet',
         'crash: no service can take it (api: no supervised process recorded under run/services; web: no supervised process recorded under run/services)',
       ],
     })
   })
 
-  it('should refuse the run when no service is marked at all', () => {
+  it('should refuse the run when no service is marked at all', async () => {
     ctx.config = config([{ name: 'db' }])
-    expect(planDrills({ faults: [], rounds: 1, yes: false }, FAULT_DRIVERS, ctx)).toEqual({
+    expect(await planDrills({ faults: [], rounds: 1, yes: false }, FAULT_DRIVERS, ctx)).toEqual({
       ok: false,
       problems: [
         'no service is marked "drill": true in the config (mark the ones drills may break, or pass --yes)',

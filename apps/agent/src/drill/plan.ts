@@ -39,11 +39,11 @@ function unmarked(config: AgentConfig, names: readonly string[]): string[] {
  * with each service's reason. Across rounds, the drills of a fault go round the services that
  * can take it, so one service is not hit again and again.
  */
-export function planDrills(
+export async function planDrills(
   options: PlanOptions,
   drivers: Partial<Record<DrillFault, FaultDriver>>,
   ctx: FaultContext,
-): Plan {
+): Promise<Plan> {
   const { config } = ctx
   const asked = options.faults.length > 0 ? options.faults : DRILL_FAULTS.filter((f) => drivers[f])
   const notes: string[] = []
@@ -87,7 +87,7 @@ export function planDrills(
         else why.push(`${service.name}: ${refused.join(', ')} not marked "drill": true`)
         continue
       }
-      const unfit = driver.unfit(service, ctx)
+      const unfit = await driver.unfit(service, ctx)
       if (unfit) why.push(`${service.name}: ${unfit}`)
       else fit.push(service)
     }

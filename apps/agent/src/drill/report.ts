@@ -66,6 +66,8 @@ export interface DrillFigures {
   crashDetectMs: { p50: number | null; p95: number | null }
   crashRepairMs: { p50: number | null; p95: number | null }
   hangDetectMs: { p50: number | null; p95: number | null }
+  memoryDetectMs: { p50: number | null; p95: number | null }
+  memoryRepairMs: { p50: number | null; p95: number | null }
   doubleActions: number
   falseAlerts: number
 }
@@ -86,6 +88,8 @@ export function drillFigures(results: readonly DrillResult[]): DrillFigures {
     crashDetectMs: both(of('crash', (r) => r.detectMs)),
     crashRepairMs: both(of('crash', (r) => r.repairMs)),
     hangDetectMs: both(of('hang', (r) => r.detectMs)),
+    memoryDetectMs: both(of('memory', (r) => r.detectMs)),
+    memoryRepairMs: both(of('memory', (r) => r.repairMs)),
     doubleActions: results.reduce((n, r) => n + r.doubleActions, 0),
     falseAlerts: results.reduce((n, r) => n + r.falseAlerts, 0),
   }
@@ -96,6 +100,7 @@ export function formatFigures(f: DrillFigures): string {
     `drills: ${f.drills} (healed ${f.healed}, escalated ${f.escalated}, failed ${f.failed}); healed or escalated: ${f.healedOrEscalatedPercent.toFixed(1)} %`,
     `crash detect p50 ${ms(f.crashDetectMs.p50)}, p95 ${ms(f.crashDetectMs.p95)}; crash repair p50 ${ms(f.crashRepairMs.p50)}, p95 ${ms(f.crashRepairMs.p95)}`,
     `hang detect p50 ${ms(f.hangDetectMs.p50)}, p95 ${ms(f.hangDetectMs.p95)}`,
+    `memory detect p50 ${ms(f.memoryDetectMs.p50)}, p95 ${ms(f.memoryDetectMs.p95)}; memory repair p50 ${ms(f.memoryRepairMs.p50)}, p95 ${ms(f.memoryRepairMs.p95)}`,
     `double actions: ${f.doubleActions}; false alerts: ${f.falseAlerts}`,
   ].join('\n')
 }

@@ -1,9 +1,10 @@
-import { errorMessage, type HealingRecord, isDown } from '@noa/core'
+import { errorMessage, type HealingRecord } from '@noa/core'
 import type { AgentConfig, AgentService } from '../config/schema.ts'
 import type { FaultContext, FaultDriver, Injection } from './fault.ts'
 import { type DrillEvent, measureDrill } from './measure.ts'
 import type { DrillItem } from './plan.ts'
 import { firstCheckWithinMs } from './proxy-faults.ts'
+import { signsOf } from './signs.ts'
 import type { DrillFault, DrillResult } from './types.ts'
 
 /** Events one drill keeps at most; the rest are counted in the result's detail. */
@@ -139,6 +140,7 @@ export async function runDrills(options: RunDrillsOptions): Promise<DrillResult[
           const current = injection
           progress('injected')
           const gaveUp = await follow(
+            item.fault,
             current,
             () => events,
             ctx,
@@ -184,6 +186,7 @@ export async function runDrills(options: RunDrillsOptions): Promise<DrillResult[
 
 /** Follows one injected fault; returns why it gave up, or undefined when it ended on its own. */
 async function follow(
+  fault: DrillFault,
   injection: Injection,
   events: () => DrillEvent[],
   ctx: FaultContext,
@@ -206,7 +209,7 @@ async function follow(
       deadline = Math.min(deadline, escalatedAt + ESCALATED_GRACE_MS)
     }
     if (
-      repaired(seen, injection.faulted) &&
+      repaired(fault, seen, injection.faulted) &&
       (injection.settled?.() ?? true) &&
       !healingInFlight(seen, scope)
     ) {
@@ -248,14 +251,12 @@ async function untilCalm(
   }
 }
 
-/** Every faulted service was seen down and then healthy again. */
-function repaired(events: DrillEvent[], faulted: readonly string[]): boolean {
+/** The fault was seen on every faulted service, and is over on each (see signs.ts). */
+function repaired(fault: DrillFault, events: DrillEvent[], faulted: readonly string[]): boolean {
+  const signs = signsOf(fault)
   return faulted.every((service) => {
-    const down = events.findIndex((e) => e.type === 'change' && e.service === service && isDown(e.to))
-    return (
-      down >= 0 &&
-      events.slice(down).some((e) => e.type === 'change' && e.service === service && e.to === 'healthy')
-    )
+    const seen = signs.seen(events, service)
+    return seen !== undefined && signs.over(events, service, seen) !== undefined
   })
 }
 

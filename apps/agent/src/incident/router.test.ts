@@ -243,6 +243,28 @@ describe('IncidentRouter', () => {
     expect(w.said()).toEqual(['process-exit:api:heal'])
   })
 
+  it("should end an exit's incident once the restarted process answers, even when its state is held while it flaps", async () => {
+    const w = world()
+    w.service('api', 'local', 1000)
+    // the last kill of a crash loop: the service flaps, its state is held at healthy, no change comes
+    w.set('api', 'healthy', { flapping: true })
+    w.router.processExited(exit('api'))
+    await w.flush()
+    // the first check answers: the incident is over, and so are the checks
+    await w.clock.advance(10_250)
+    await w.flush()
+    expect(w.checked).toEqual(['api'])
+    // it stopped flapping; then it hangs: a new incident, healed, not taken for the old exit
+    w.set('api', 'healthy')
+    w.router.stateChanged(w.change('api', 'healthy', 'error'))
+    await w.clock.advance(EXIT_SETTLE_MS)
+    expect(w.said()).toEqual(['process-exit:api:heal', 'state-change:api:heal'])
+    expect(w.healed).toEqual([
+      ['process-exit', 'api'],
+      ['service-down', 'api'],
+    ])
+  })
+
   it('should heal a dependency first and its dependent only once the dependency is back and it is still down', () => {
     const w = world()
     w.service('db')

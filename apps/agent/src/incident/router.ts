@@ -255,26 +255,29 @@ export class IncidentRouter {
   /**
    * After a supervisor's restart, checks the service soon and again with doubling waits (250 ms,
    * 500 ms, 1 s, ... up to its check interval), so its recovery is seen as soon as it answers,
-   * not a check interval after a slow start; the service's recovery ends the incident and
-   * these checks. Still down after `verifyAfterMs`, it is a hang.
+   * not a check interval after a slow start. An answer ends the exit's incident and these
+   * checks, also when no change says so: while the service flaps its state is held, and an
+   * incident left open would take its next fault (a hang) for this exit, which the supervisor
+   * already restarted. Still down after `verifyAfterMs`, it is a hang.
    */
   #verify(service: string): void {
     const { health, clock } = this.#deps
-    if (!health.running) return
+    const incident = this.#incidents.get(service)
+    if (!health.running || !incident) return
     const interval = health.services.find((s) => s.name === service)?.interval ?? 0
     const verifyAfterMs = Math.max(this.#deps.verifyAfterMs, 3 * interval, 10_000)
     const deadline = clock.now() + verifyAfterMs
-    const check = () => health.checkNow(service).catch(() => undefined)
     const soon = (wait: number) =>
       this.#after(service, Math.min(wait, deadline - clock.now()), async () => {
-        if (clock.now() < deadline) {
-          void check()
-          soon(Math.max(250, Math.min(wait * 2, interval)))
+        const result = await health.checkNow(service).catch(() => undefined)
+        // a recovery, a new exit or a new incident took over meanwhile
+        if (this.#incidents.get(service) !== incident || incident.cause !== 'process-exit') return
+        if (result?.state === 'healthy') {
+          this.#incidents.delete(service)
           return
         }
-        const result = await check()
-        const incident = this.#incidents.get(service)
-        if (!result || !DOWN.has(result.state) || incident?.cause !== 'process-exit') return
+        if (clock.now() < deadline) return soon(Math.max(250, Math.min(wait * 2, interval)))
+        if (!result || !DOWN.has(result.state)) return
         incident.cause = 'check'
         this.#down('restart-unverified', service, 'service-down', result)
       })
