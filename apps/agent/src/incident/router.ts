@@ -267,7 +267,7 @@ export class IncidentRouter {
     const interval = health.services.find((s) => s.name === service)?.interval ?? 0
     const verifyAfterMs = Math.max(this.#deps.verifyAfterMs, 3 * interval, 10_000)
     const deadline = clock.now() + verifyAfterMs
-    const soon = (wait: number) =>
+    const soon = (wait: number): void =>
       this.#after(service, Math.min(wait, deadline - clock.now()), async () => {
         const result = await health.checkNow(service).catch(() => undefined)
         // a recovery, a new exit or a new incident took over meanwhile
@@ -276,7 +276,10 @@ export class IncidentRouter {
           this.#incidents.delete(service)
           return
         }
-        if (clock.now() < deadline) return soon(Math.max(250, Math.min(wait * 2, interval)))
+        if (clock.now() < deadline) {
+          soon(Math.max(250, Math.min(wait * 2, interval)))
+          return
+        }
         if (!result || !DOWN.has(result.state)) return
         incident.cause = 'check'
         this.#down('restart-unverified', service, 'service-down', result)
