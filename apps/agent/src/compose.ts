@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path'
-import { type AlertEngine, createAlertEngine, defaultRules } from '@noa/alerts'
+import { type AlertEngine, createAlertEngine } from '@noa/alerts'
 import type { Clock, HealingAudit, Logger } from '@noa/core'
 import { createHealingEngine, type HealingEngine } from '@noa/healing'
 import { createHealthMonitor, type HealthMonitor } from '@noa/health'
@@ -12,6 +12,7 @@ import {
 } from '@noa/metrics'
 import { createJsonlArchive, createMemoryStore, type JsonlArchive, type Store } from '@noa/store'
 import { servicesRunDir } from './cli/paths.ts'
+import { configuredRules } from './config/rules.ts'
 import type { AgentConfig } from './config/schema.ts'
 import { SseHub } from './http/sse-hub.ts'
 import { MetricsRound } from './metrics/round.ts'
@@ -118,7 +119,7 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     logger: log('metrics-collector'),
   })
   const alerts = createAlertEngine({
-    rules: config.alerting.rules ?? defaultRules(),
+    rules: configuredRules(config.alerting).rules,
     channels: config.alerting.enabled ? alertChannels(config, path) : {},
     outbox: store.outbox,
     alertLog: store.alerts,

@@ -60,8 +60,9 @@ const SERVICE_FIELDS = ['$service', '$blockedBy', '$escalation']
 
 /**
  * Validates and compiles rules, collecting every problem of every rule into one
- * {@link ConfigError} (paths like `rules.2.condition`). Returns warnings for names that
- * are not known snapshot fields (they evaluate as absent).
+ * {@link ConfigError} (paths like `rules.2.condition`; `pathOf` names a rule's place when the
+ * list was put together from several). Returns warnings for names that are not known snapshot
+ * fields (they evaluate as absent).
  *
  * @example
  * ```ts
@@ -70,14 +71,14 @@ const SERVICE_FIELDS = ['$service', '$blockedBy', '$escalation']
  */
 export function compileRules(
   input: readonly unknown[],
-  prefix = 'rules',
+  pathOf: string | ((index: number) => string) = 'rules',
 ): { rules: CompiledRule[]; warnings: string[] } {
   const issues: Array<{ path: string; message: string }> = []
   const rules: CompiledRule[] = []
   const warnings: string[] = []
   const seen = new Set<string>()
   input.forEach((raw, index) => {
-    const path = `${prefix}.${index}`
+    const path = typeof pathOf === 'string' ? `${pathOf}.${index}` : pathOf(index)
     const parsed = alertRuleSchema.safeParse(raw, { reportInput: true, error: recordKnownKeys })
     if (!parsed.success) {
       issues.push(...toConfigIssues(parsed.error.issues, path))

@@ -1,9 +1,11 @@
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
+import { defaultRules } from '@noa/alerts'
 import { afterAll, describe, expect, it } from 'vitest'
 import { configJsonSchemaText } from './json-schema.ts'
 import { formatConfigIssues, loadConfigFile, parseConfigText, validateConfig } from './load.ts'
+import { configuredRules } from './rules.ts'
 
 /** A `${NAME}` reference as written in a config file. */
 const ref = (name: string) => ['$', '{', name, '}'].join('')
@@ -447,6 +449,41 @@ describe('validateConfig', () => {
       ],
     })
     expect(validateConfig({ alerting: { rules: [rule] } }).ok).toBe(true)
+  })
+
+  it('should add a config\'s own rules to the defaults with a "defaults" entry, naming problems by their place in the file', () => {
+    const busy = { name: 'busy', condition: 'cpu_usage > 90', severity: 'warning' }
+    const names = (rules: unknown[]) => {
+      const result = validateConfig({ alerting: { rules } })
+      if (!result.ok) throw new Error(formatConfigIssues(result.issues).join('\n'))
+      return configuredRules(result.config.alerting).rules.map((r) => r.name)
+    }
+    const defaults = defaultRules().map((r) => r.name)
+    expect(names(['defaults', busy])).toEqual([...defaults, 'busy'])
+    expect(names([busy])).toEqual(['busy'])
+    expect(configuredRules({}).rules.map((r) => r.name)).toEqual(defaults)
+    expect(
+      validateConfig({
+        alerting: { rules: ['defaults', { ...busy, condition: 'cpu_usage >' }, 'everything'] },
+      }),
+    ).toMatchObject({
+      ok: false,
+      issues: [{ path: 'alerting.rules.2' }],
+    })
+    expect(
+      validateConfig({ alerting: { rules: ['defaults', { ...busy, condition: 'cpu_usage >' }] } }),
+    ).toMatchObject({ ok: false, issues: [{ path: 'alerting.rules.1.condition' }] })
+    expect(
+      validateConfig({ alerting: { rules: [{ ...busy, name: 'service-down' }, 'defaults'] } }),
+    ).toMatchObject({
+      ok: false,
+      issues: [
+        {
+          path: 'alerting.rules.1 ("defaults": service-down).name',
+          message: 'duplicate rule name "service-down"',
+        },
+      ],
+    })
   })
 
   it('should share the checks only among agents on a postgres store', () => {

@@ -6,6 +6,7 @@ import { ConfigError, type ConfigIssue, closestKey, recordKnownKeys, toConfigIss
 import { parseServiceChecks, serviceCheckSchema } from '@noa/health'
 import type { z } from 'zod'
 import { interpolateEnv } from './interpolate.ts'
+import { configuredRules } from './rules.ts'
 import {
   type AgentConfig,
   type AgentService,
@@ -105,7 +106,7 @@ export function validateConfig(input: unknown, env: ConfigEnv = {}): Validated {
     })
   const services = validateServices(rawServices, hc, fail)
   validateChannels(raw, fail)
-  if (config?.alerting.rules) validateRules(config.alerting.rules, fail)
+  if (config?.alerting.rules) validateRules(config.alerting, fail)
   if (config?.cluster.shareChecks && config.store.type !== 'postgres')
     fail([
       {
@@ -182,9 +183,13 @@ function validateServices(
  * The rules as the alert engine compiles them at start: unique names, conditions that parse,
  * a scope the condition allows. Without it `noa validate` passed a config the agent refused.
  */
-function validateRules(rules: readonly unknown[], fail: (issues: readonly ConfigIssue[]) => void): void {
+function validateRules(
+  alerting: AgentConfig['alerting'],
+  fail: (issues: readonly ConfigIssue[]) => void,
+): void {
+  const { rules, paths } = configuredRules(alerting)
   try {
-    compileRules(rules, 'alerting.rules')
+    compileRules(rules, (index) => paths[index]!)
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error
     fail(error.issues)

@@ -201,8 +201,17 @@ const alertingOf = <C extends z.ZodType>(entry: C) =>
        * (the defaults fit either entry schema). @default console and a daily file in logs/alerts
        */
       channels: z.record(z.string(), entry).prefault(DEFAULT_CHANNELS as never),
-      /** Alert rules; the default set is the seed's seven. */
-      rules: z.array(alertRuleSchema).optional(),
+      /**
+       * Alert rules; without them the default set. The entry `"defaults"` stands for the
+       * default set, so a config adds its own rules to it: `["defaults", { ... }]`.
+       */
+      rules: z
+        .array(
+          z.union([z.literal('defaults'), alertRuleSchema], {
+            error: 'expected "defaults" (the default rules) or a rule { name, condition, severity, ... }',
+          }),
+        )
+        .optional(),
       /** Alerts that fire within this window go out as one notification. @default 1000 */
       groupWait: z.number().int().min(0).default(1000),
       /** Re-send a firing notification this often; 0 never. @default 0 */

@@ -1,5 +1,6 @@
 import { compileRules } from '@noa/alerts'
 import { errorMessage } from '@noa/core'
+import { configuredRules } from '../config/rules.ts'
 import type { AgentConfig, AgentService } from '../config/schema.ts'
 import type { FaultDriver } from './fault.ts'
 
@@ -40,7 +41,7 @@ function knobOrigin(service: AgentService): string | undefined {
 /** The names of the per-service rules that heal a memory trigger, from the agent's config. */
 export function memoryRules(config: AgentConfig): string[] {
   if (!config.alerting.enabled) return []
-  const { rules } = compileRules(config.alerting.rules ?? [])
+  const { rules } = compileRules(configuredRules(config.alerting).rules)
   return rules
     .filter(
       (rule) =>
