@@ -104,11 +104,24 @@ export class Counter<L extends string = never> extends Metric<L, CounterSeries> 
     return new CounterSeries(this as unknown as Counter<string>, values, created)
   }
 
-  protected renderSamples(format: ExpositionFormat, created: boolean): string {
+  /** @internal */
+  linesPerSeries(format: ExpositionFormat, created: boolean): number {
+    return created && format === 'openmetrics' ? 2 : 1
+  }
+
+  /** @internal */
+  renderSeries(
+    format: ExpositionFormat,
+    created: boolean,
+    series: readonly CounterSeries[],
+    from: number,
+    to: number,
+  ): string {
     const total = `${this.family}_total`
     const createdName = `${this.family}_created`
     let out = ''
-    for (const s of this.seriesList) {
+    for (let i = from; i < to; i++) {
+      const s = series[i]!
       const labels = this.labelBlock(s)
       out += `${total}${labels}${formatValue(s.value)}\n`
       if (created && format === 'openmetrics') out += `${createdName}${labels}${s.created}\n`

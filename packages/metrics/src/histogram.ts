@@ -174,12 +174,26 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
     this.free.push({ store: series.store, base: series.base })
   }
 
-  protected renderSamples(format: ExpositionFormat, created: boolean): string {
+  /** @internal */
+  linesPerSeries(format: ExpositionFormat, created: boolean): number {
+    // the buckets, +Inf, _sum and _count
+    return this.buckets.length + 3 + (created && format === 'openmetrics' ? 1 : 0)
+  }
+
+  /** @internal */
+  renderSeries(
+    format: ExpositionFormat,
+    created: boolean,
+    series: readonly HistogramSeries[],
+    from: number,
+    to: number,
+  ): string {
     const name = this.name
     const le = this.leText
     let out = ''
     const n = this.buckets.length
-    for (const s of this.seriesList) {
+    for (let k = from; k < to; k++) {
+      const s = series[k]!
       const lt = renderLabelPairs(this.labelNames, s.labelValues)
       const bucket = lt === '' ? `${name}_bucket{` : `${name}_bucket{${lt},`
       const rest = lt === '' ? ' ' : `{${lt}} `

@@ -104,7 +104,7 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     this.logger = raw.logger ?? noopLogger
     this.ownLogger = raw.logger !== undefined
     this.clock = raw.clock ?? systemClock
-    this.headers = { prometheus: this.header('prometheus'), openmetrics: this.header('openmetrics') }
+    this.headers = { prometheus: this.headerOf('prometheus'), openmetrics: this.headerOf('openmetrics') }
   }
 
   /** Forgets every label set (a metric without labels goes back to zero). */
@@ -177,10 +177,26 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 
   /** @internal The metric as exposition text in `format`. */
   render(format: ExpositionFormat, created: boolean): string {
-    return this.headers[format] + this.renderSamples(format, created)
+    const series = this.seriesList
+    return this.headers[format] + this.renderSeries(format, created, series, 0, series.length)
   }
 
-  protected abstract renderSamples(format: ExpositionFormat, created: boolean): string
+  /** @internal The `# HELP`, `# TYPE` (and `# UNIT`) lines in `format`. */
+  header(format: ExpositionFormat): string {
+    return this.headers[format]
+  }
+
+  /** @internal How many sample lines one series writes, to cut a long exposition into slices. */
+  abstract linesPerSeries(format: ExpositionFormat, created: boolean): number
+
+  /** @internal The sample lines of `series[from]` to `series[to - 1]`. */
+  abstract renderSeries(
+    format: ExpositionFormat,
+    created: boolean,
+    series: readonly S[],
+    from: number,
+    to: number,
+  ): string
   protected abstract newSeries(labelValues: string[], created: number): S
 
   /** Called when a series is removed, so a subclass can reuse what it held. */
@@ -304,7 +320,7 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     if (this.labelNames.length === 0) this.single = this.seriesAt([])
   }
 
-  private header(format: ExpositionFormat): string {
+  private headerOf(format: ExpositionFormat): string {
     const name = this.headerName(format)
     let out = `# HELP ${name} ${escapeHelp(this.help, format)}\n# TYPE ${name} ${this.type}\n`
     if (format === 'openmetrics' && this.unit !== undefined) out += `# UNIT ${name} ${this.unit}\n`

@@ -179,10 +179,24 @@ export class Summary<L extends string = never> extends Metric<L, SummarySeries> 
     return new SummarySeries(this as unknown as Summary<string>, this.shape, values, created)
   }
 
-  protected renderSamples(format: ExpositionFormat, created: boolean): string {
+  /** @internal */
+  linesPerSeries(format: ExpositionFormat, created: boolean): number {
+    // the quantiles, _sum and _count
+    return this.percentiles.length + 2 + (created && format === 'openmetrics' ? 1 : 0)
+  }
+
+  /** @internal */
+  renderSeries(
+    format: ExpositionFormat,
+    created: boolean,
+    series: readonly SummarySeries[],
+    from: number,
+    to: number,
+  ): string {
     const name = this.name
     let out = ''
-    for (const s of this.seriesList) {
+    for (let i = from; i < to; i++) {
+      const s = series[i]!
       const lt = renderLabelPairs(this.labelNames, s.labelValues)
       const open = lt === '' ? `${name}{` : `${name}{${lt},`
       const rest = lt === '' ? ' ' : `{${lt}} `
