@@ -13,6 +13,7 @@ import { createId, errorMessage } from '@noa/core'
 import type { DrillCursor, RangeQuery, SeriesPoints } from '@noa/store'
 import type { Parts } from '../compose.ts'
 import type { DrillRun } from '../drill/types.ts'
+import { sharedExposition } from '../metrics/exposition.ts'
 import type {
   AlertsBody,
   ApprovalsBody,
@@ -207,7 +208,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     },
     silences: () => alerts.silences(),
     attachEvents: (res, lastEventId) => sse.attach(res, lastEventId),
-    renderMetrics: (format) => registry.metrics(format),
+    renderMetrics: sharedExposition(registry),
     async saveDrill(input) {
       const run: DrillRun = { id: createId('drill', clock.now()), ...input }
       await store.drills.saveDrill(run)
