@@ -21,6 +21,8 @@ export interface BoundCounter {
 
 /** @internal One counter series. */
 export class CounterSeries implements SeriesBase, BoundCounter {
+  /** @internal */
+  labelText: string | undefined = undefined
   value = 0
   constructor(
     private readonly metric: Counter<string>,

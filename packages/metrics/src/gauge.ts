@@ -23,6 +23,8 @@ export interface BoundGauge {
 
 /** @internal One gauge series. */
 export class GaugeSeries implements SeriesBase, BoundGauge {
+  /** @internal */
+  labelText: string | undefined = undefined
   value = 0
   constructor(
     private readonly metric: Gauge<string>,

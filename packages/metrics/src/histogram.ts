@@ -1,5 +1,5 @@
 import type { ConfigIssue } from '@noa/core'
-import { type ExpositionFormat, formatValue, renderLabelPairs } from './exposition/text.ts'
+import { type ExpositionFormat, formatValue } from './exposition/text.ts'
 import { DroppedChild, type Labels, Metric, type MetricOptions, type SeriesBase } from './metric.ts'
 
 /** Prometheus' default buckets, in seconds. */
@@ -33,6 +33,8 @@ const CHUNK = 64
  * number array instead of an array object per series keeps a series at about half the memory.
  */
 export class HistogramSeries implements SeriesBase, BoundHistogram {
+  /** @internal */
+  labelText: string | undefined = undefined
   constructor(
     private readonly metric: Histogram<string>,
     readonly store: number[],
@@ -194,7 +196,7 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
     const n = this.buckets.length
     for (let k = from; k < to; k++) {
       const s = series[k]!
-      const lt = renderLabelPairs(this.labelNames, s.labelValues)
+      const lt = this.labelPairs(s)
       const bucket = lt === '' ? `${name}_bucket{` : `${name}_bucket{${lt},`
       const rest = lt === '' ? ' ' : `{${lt}} `
       const { store, base } = s

@@ -47,6 +47,8 @@ export interface SeriesBase {
   readonly labelValues: readonly string[]
   /** Whole epoch seconds the series was created (the OpenMetrics `_created` value; an integer keeps it unboxed). */
   readonly created: number
+  /** Its `name="value",...` text, made at its first exposition and kept (label values never change). */
+  labelText: string | undefined
 }
 
 const EXTRA_ISSUES: ConfigIssue[] = []
@@ -204,9 +206,16 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 
   /** `{name="value",...}` followed by a space, or a lone space for a series without labels. */
   protected labelBlock(series: S): string {
-    return series.labelValues.length === 0
-      ? ' '
-      : `{${renderLabelPairs(this.labelNames, series.labelValues)}} `
+    return series.labelValues.length === 0 ? ' ' : `{${this.labelPairs(series)}} `
+  }
+
+  /**
+   * `name="value",...` (no braces), escaped once per series: a scrape of many series otherwise
+   * makes every label text again, and that garbage is most of what the collector then copies.
+   */
+  protected labelPairs(series: S): string {
+    series.labelText ??= renderLabelPairs(this.labelNames, series.labelValues)
+    return series.labelText
   }
 
   /** The name on the `# HELP`/`# TYPE` lines in `format`. */

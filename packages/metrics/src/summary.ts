@@ -1,5 +1,5 @@
 import type { Clock, ConfigIssue } from '@noa/core'
-import { type ExpositionFormat, formatValue, renderLabelPairs } from './exposition/text.ts'
+import { type ExpositionFormat, formatValue } from './exposition/text.ts'
 import { DroppedChild, type Labels, Metric, type MetricOptions, type SeriesBase } from './metric.ts'
 import { QuantileSketch } from './sketch.ts'
 
@@ -42,6 +42,8 @@ interface SketchShape {
 
 /** @internal One summary series: a (ring of) quantile sketch(es) and cumulative sum and count. */
 export class SummarySeries implements SeriesBase, BoundSummary {
+  /** @internal */
+  labelText: string | undefined = undefined
   sum = 0
   count = 0
   private readonly ring: QuantileSketch[] = []
@@ -197,7 +199,7 @@ export class Summary<L extends string = never> extends Metric<L, SummarySeries> 
     let out = ''
     for (let i = from; i < to; i++) {
       const s = series[i]!
-      const lt = renderLabelPairs(this.labelNames, s.labelValues)
+      const lt = this.labelPairs(s)
       const open = lt === '' ? `${name}{` : `${name}{${lt},`
       const rest = lt === '' ? ' ' : `{${lt}} `
       const sketch = s.window()
