@@ -170,6 +170,22 @@ export class Registry {
     return out
   }
 
+  /**
+   * {@link metrics} as UTF-8 bytes, for an HTTP answer: each slice is encoded as it is written,
+   * so a large exposition is never held on the JavaScript heap as one string of many pieces
+   * (which the garbage collector would copy at every collection made during the scrape), and
+   * the answer needs no encoding when it is sent.
+   */
+  async metricsBytes(format: ExpositionFormat = 'prometheus', options: RenderOptions = {}): Promise<Buffer> {
+    await this.collect()
+    const chunks: Buffer[] = []
+    for (const piece of this.pieces(format, options, this.renderSlice)) {
+      chunks.push(Buffer.from(piece))
+      await yieldToLoop()
+    }
+    return Buffer.concat(chunks)
+  }
+
   /** Writes every metric as they are now, in one go, without running collect callbacks. */
   render(format: ExpositionFormat = 'prometheus', options: RenderOptions = {}): string {
     let out = ''

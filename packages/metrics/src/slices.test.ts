@@ -56,6 +56,13 @@ describe('Registry.metrics in slices', () => {
     }
   })
 
+  it('gives the same text as UTF-8 bytes, encoded slice by slice', async () => {
+    const { registry } = largeRegistry(500)
+    const { value, turns } = await turnsDuring(() => registry.metricsBytes('openmetrics'))
+    expect(Buffer.from(value).equals(Buffer.from(registry.render('openmetrics')))).toBe(true)
+    expect(turns).toBeGreaterThanOrEqual(16)
+  })
+
   it('writes in one go when renderSlice is Infinity', async () => {
     const { registry } = largeRegistry(Number.POSITIVE_INFINITY)
     const { value, turns } = await turnsDuring(() => registry.metrics())

@@ -59,7 +59,8 @@ export interface AgentApi {
   silences(): Silence[]
   /** Attaches an event stream; false when too many are open. */
   attachEvents(res: ServerResponse, lastEventId: string | undefined): boolean
-  renderMetrics(format: 'prometheus' | 'openmetrics'): Promise<string>
+  /** The agent's Prometheus exposition as UTF-8 bytes (`GET /metrics`). */
+  renderMetrics(format: 'prometheus' | 'openmetrics'): Promise<Uint8Array>
   /** Keeps a drill run under an id of the agent's and sends it as a `drill` event (`POST /api/drills`). */
   saveDrill(run: Omit<DrillRun, 'id'>): Promise<DrillRun>
   /** Drill runs newest first, as many as fit in an answer; `next` when there may be more (`GET /api/drills`). */

@@ -7,7 +7,9 @@ describe('sharedExposition', () => {
     const registry = new Registry()
     let collects = 0
     registry.gauge({ name: 'collects', help: 'Collect callbacks run', collect: (g) => g.set(++collects) })
-    const render = sharedExposition(registry)
+    const exposition = sharedExposition(registry)
+    const render = async (format: 'prometheus' | 'openmetrics') =>
+      Buffer.from(await exposition(format)).toString()
     const [a, b] = await Promise.all([render('prometheus'), render('prometheus')])
     expect(collects).toBe(1)
     expect(b).toBe(a)
@@ -19,7 +21,9 @@ describe('sharedExposition', () => {
     const registry = new Registry()
     let collects = 0
     registry.gauge({ name: 'collects', help: 'Collect callbacks run', collect: (g) => g.set(++collects) })
-    const render = sharedExposition(registry)
+    const exposition = sharedExposition(registry)
+    const render = async (format: 'prometheus' | 'openmetrics') =>
+      Buffer.from(await exposition(format)).toString()
     const [text, open] = await Promise.all([render('prometheus'), render('openmetrics')])
     expect(collects).toBe(2)
     expect(text.endsWith('# EOF\n')).toBe(false)
