@@ -6,7 +6,9 @@
  *   one refresh of the services checked in the last second (now);
  * - the fleet feed's tick (every refresh interval): one walk, and the longest of its slices;
  * - a rule evaluation over the fleet (every metrics round and change burst): the read of its
- *   context and the evaluation, each in one pass and the longest of its slices.
+ *   context and the evaluation, each in one pass and the longest of its slices;
+ * - the agent's own `GET /metrics` (every Prometheus scrape): the per-service gauges' walk of
+ *   the fleet and the exposition, in one pass and the longest of their slices.
  * The real monitor, healing and alert engines; results are applied by hand (no checks run).
  * Each figure is the task's longest hold of the event loop in CPU time (median and minimum of
  * the repeats), so waits for a CPU taken by other processes do not inflate it; its wall time is
@@ -19,11 +21,13 @@ import { createAlertEngine, defaultRules } from '@noa/alerts'
 import { type CheckResult, FakeClock } from '@noa/core'
 import { createHealingEngine } from '@noa/healing'
 import { createHealthMonitor } from '@noa/health'
+import { Registry } from '@noa/metrics'
 import { createMemoryStore } from '@noa/store'
 import { FleetFeed } from '../src/http/fleet-feed.ts'
 import { FleetIndex } from '../src/http/fleet-index.ts'
 import { ruleContext } from '../src/incident/facts.ts'
 import type { MetricsRound } from '../src/metrics/round.ts'
+import { createOwnMetrics } from '../src/own-metrics.ts'
 import { StatusView } from '../src/status-view.ts'
 
 const { values: args } = parseArgs({
@@ -204,6 +208,36 @@ async function main() {
   show(
     'rule evaluation, longest slice of 2,000 (now)',
     await repeat(() => longestBlock(() => inSlices.evaluate(context))),
+  )
+
+  // The agent's registry as a scrape finds it: the per-service gauges and the check metrics
+  // every result feeds (each per-service metric stops at its 2,000-series limit).
+  const ownRegistry = (oneGo: boolean) => {
+    const registry = new Registry(oneGo ? { renderSlice: Number.POSITIVE_INFINITY } : {})
+    const own = createOwnMetrics(
+      registry,
+      { health, healing, sseClients: () => 0 },
+      oneGo ? { serviceSlice: Number.POSITIVE_INFINITY } : {},
+    )
+    for (const name of names) {
+      own.checks.inc({ service: name, state: 'healthy' })
+      own.results.inc({ state: 'healthy' })
+      own.duration.labels({ service: name }).observe(0.003)
+      own.lateness.observe(0.001)
+    }
+    return registry
+  }
+  const scrapeOneGo = ownRegistry(true)
+  const scrapeSliced = ownRegistry(false)
+  const lines = (await scrapeSliced.metrics()).split('\n').length - 1
+  console.log(`  (the agent's /metrics: ${lines} lines)`)
+  show(
+    '/metrics, collected and written in one pass (before)',
+    await repeat(() => longestBlock(() => scrapeOneGo.metrics())),
+  )
+  show(
+    '/metrics as bytes, longest slice of 1,000 services or 2,000 lines (now)',
+    await repeat(() => longestBlock(() => scrapeSliced.metricsBytes())),
   )
 
   console.log(

@@ -5,6 +5,7 @@
  *
  *   pnpm bench:scale                                   (10,000 services, then 1,000, then a restart)
  *   pnpm bench:scale --services 2000 --seconds 10 --warmup 20
+ *   pnpm bench:scale --scrape-every 2                  (/api/status measured while /metrics is read every 2 s)
  *   pnpm bench:scale --agents 3                        (3 agents sharing the checks on PostgreSQL;
  *                                                       NOA_TEST_POSTGRES_URL, default local `test`)
  *
@@ -30,6 +31,7 @@ const { values: args } = parseArgs({
     small: { type: 'string', default: '1000' },
     'no-small': { type: 'boolean', default: false },
     'no-restart': { type: 'boolean', default: false },
+    'scrape-every': { type: 'string', default: '0' },
   },
 })
 const SERVICES = Number(args.services)
@@ -37,6 +39,8 @@ const SECONDS = Number(args.seconds)
 const WARMUP = Number(args.warmup)
 const AGENTS = Number(args.agents)
 const INTERVAL_MS = 30_000
+/** Seconds between reads of the agent's /metrics while /api/status is measured (0: none), as a Prometheus would scrape. */
+const SCRAPE_EVERY = Number(args['scrape-every'])
 
 /** The agent's own SQLite driver (its types are the store's dev dependency): only what is read here. */
 interface ReadDb {
@@ -159,13 +163,26 @@ function lateness(before: Counts, after: Counts) {
   return { p50: histogramQuantile(0.5, delta), p99: histogramQuantile(0.99, delta) }
 }
 
-/** `/api/status` at a light load: 20 requests a second, two at a time, for `seconds`. */
+/**
+ * `/api/status` at a light load: 20 requests a second, two at a time, for `seconds`; with
+ * `--scrape-every S`, the agent's /metrics is read every S seconds meanwhile.
+ */
 async function statusLatency(base: string, seconds: number) {
   const keepAlive = new HttpAgent({ keepAlive: true, maxSockets: 2 })
   const latencies: number[] = []
+  /** Each answer's time and when in the window it was asked, to tell what the slowest waited for. */
+  const timed: Array<{ ms: number; at: number }> = []
   let failed = 0
   let bytes = 0
+  let scrapes = 0
   const t0 = performance.now()
+  const scraper =
+    SCRAPE_EVERY > 0
+      ? setInterval(() => {
+          scrapes++
+          get(`${base}/metrics`).catch(() => undefined)
+        }, SCRAPE_EVERY * 1000)
+      : undefined
   for (let i = 0; i < seconds * 10; i++) {
     const due = t0 + i * 100
     const wait = due - performance.now()
@@ -176,19 +193,28 @@ async function statusLatency(base: string, seconds: number) {
         const res = await getBytes(`${base}/api/status`, keepAlive)
         if (res.status === 200) {
           latencies.push(performance.now() - start)
+          timed.push({ ms: performance.now() - start, at: (start - t0) / 1000 })
           bytes = res.bytes
         } else failed++
       }),
     )
   }
+  clearInterval(scraper)
   keepAlive.destroy()
   latencies.sort((a, b) => a - b)
+  const slowest = timed
+    .sort((a, b) => b.ms - a.ms)
+    .slice(0, 5)
+    .map((t) => `${fmt(t.ms)} ms at ${fmt(t.at)} s`)
   return {
     p50: percentile(latencies, 0.5),
     p99: percentile(latencies, 0.99),
+    max: latencies.at(-1) ?? Number.NaN,
     failed,
     bytes,
     n: latencies.length,
+    scrapes,
+    slowest,
   }
 }
 
@@ -275,10 +301,11 @@ async function oneAgent(port: number, services: number) {
     const status = await statusLatency(agent.base, 10)
     row({
       figure: '/api/status at 20 req/s',
-      value: `p50 ${fmt(status.p50)} ms, p99 ${fmt(status.p99)} ms (${status.n} ok, ${status.failed} failed, ${fmt(status.bytes / 1024, 0)} KiB)`,
+      value: `p50 ${fmt(status.p50)} ms, p99 ${fmt(status.p99)} ms, max ${fmt(status.max)} ms (${status.n} ok, ${status.failed} failed, ${fmt(status.bytes / 1024, 0)} KiB${SCRAPE_EVERY > 0 ? `, ${status.scrapes} /metrics reads meanwhile` : ''})`,
       target: 'p99 < 20 ms',
       pass: status.p99 < 20 && status.failed === 0,
     })
+    console.log(`    slowest: ${status.slowest.join(', ')}`)
     if (args['no-restart']) return
     // A restart: the same file, the same services; how long until every one has a result again.
     await agent.stop()

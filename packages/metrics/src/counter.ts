@@ -21,6 +21,8 @@ export interface BoundCounter {
 
 /** @internal One counter series. */
 export class CounterSeries implements SeriesBase, BoundCounter {
+  /** @internal */
+  labelText: string | undefined = undefined
   value = 0
   constructor(
     private readonly metric: Counter<string>,
@@ -104,11 +106,24 @@ export class Counter<L extends string = never> extends Metric<L, CounterSeries> 
     return new CounterSeries(this as unknown as Counter<string>, values, created)
   }
 
-  protected renderSamples(format: ExpositionFormat, created: boolean): string {
+  /** @internal */
+  linesPerSeries(format: ExpositionFormat, created: boolean): number {
+    return created && format === 'openmetrics' ? 2 : 1
+  }
+
+  /** @internal */
+  renderSeries(
+    format: ExpositionFormat,
+    created: boolean,
+    series: readonly CounterSeries[],
+    from: number,
+    to: number,
+  ): string {
     const total = `${this.family}_total`
     const createdName = `${this.family}_created`
     let out = ''
-    for (const s of this.seriesList) {
+    for (let i = from; i < to; i++) {
+      const s = series[i]!
       const labels = this.labelBlock(s)
       out += `${total}${labels}${formatValue(s.value)}\n`
       if (created && format === 'openmetrics') out += `${createdName}${labels}${s.created}\n`

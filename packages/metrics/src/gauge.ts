@@ -1,4 +1,4 @@
-import { formatValue } from './exposition/text.ts'
+import { type ExpositionFormat, formatValue } from './exposition/text.ts'
 import { DroppedChild, type Labels, Metric, type MetricOptions, type SeriesBase } from './metric.ts'
 
 /** Options of {@link Gauge}. */
@@ -23,6 +23,8 @@ export interface BoundGauge {
 
 /** @internal One gauge series. */
 export class GaugeSeries implements SeriesBase, BoundGauge {
+  /** @internal */
+  labelText: string | undefined = undefined
   value = 0
   constructor(
     private readonly metric: Gauge<string>,
@@ -116,10 +118,23 @@ export class Gauge<L extends string = never> extends Metric<L, GaugeSeries> {
     return new GaugeSeries(this as unknown as Gauge<string>, values, created)
   }
 
-  protected renderSamples(): string {
+  /** @internal */
+  linesPerSeries(): number {
+    return 1
+  }
+
+  /** @internal */
+  renderSeries(
+    _format: ExpositionFormat,
+    _created: boolean,
+    series: readonly GaugeSeries[],
+    from: number,
+    to: number,
+  ): string {
     let out = ''
     const name = this.name
-    for (const s of this.seriesList) {
+    for (let i = from; i < to; i++) {
+      const s = series[i]!
       out += `${name}${this.labelBlock(s)}${formatValue(s.value)}\n`
     }
     return out

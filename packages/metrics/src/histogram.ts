@@ -1,5 +1,5 @@
 import type { ConfigIssue } from '@noa/core'
-import { type ExpositionFormat, formatValue, renderLabelPairs } from './exposition/text.ts'
+import { type ExpositionFormat, formatValue } from './exposition/text.ts'
 import { DroppedChild, type Labels, Metric, type MetricOptions, type SeriesBase } from './metric.ts'
 
 /** Prometheus' default buckets, in seconds. */
@@ -33,6 +33,8 @@ const CHUNK = 64
  * number array instead of an array object per series keeps a series at about half the memory.
  */
 export class HistogramSeries implements SeriesBase, BoundHistogram {
+  /** @internal */
+  labelText: string | undefined = undefined
   constructor(
     private readonly metric: Histogram<string>,
     readonly store: number[],
@@ -174,13 +176,27 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
     this.free.push({ store: series.store, base: series.base })
   }
 
-  protected renderSamples(format: ExpositionFormat, created: boolean): string {
+  /** @internal */
+  linesPerSeries(format: ExpositionFormat, created: boolean): number {
+    // the buckets, +Inf, _sum and _count
+    return this.buckets.length + 3 + (created && format === 'openmetrics' ? 1 : 0)
+  }
+
+  /** @internal */
+  renderSeries(
+    format: ExpositionFormat,
+    created: boolean,
+    series: readonly HistogramSeries[],
+    from: number,
+    to: number,
+  ): string {
     const name = this.name
     const le = this.leText
     let out = ''
     const n = this.buckets.length
-    for (const s of this.seriesList) {
-      const lt = renderLabelPairs(this.labelNames, s.labelValues)
+    for (let k = from; k < to; k++) {
+      const s = series[k]!
+      const lt = this.labelPairs(s)
       const bucket = lt === '' ? `${name}_bucket{` : `${name}_bucket{${lt},`
       const rest = lt === '' ? ' ' : `{${lt}} `
       const { store, base } = s

@@ -47,6 +47,8 @@ export interface SeriesBase {
   readonly labelValues: readonly string[]
   /** Whole epoch seconds the series was created (the OpenMetrics `_created` value; an integer keeps it unboxed). */
   readonly created: number
+  /** Its `name="value",...` text, made at its first exposition and kept (label values never change). */
+  labelText: string | undefined
 }
 
 const EXTRA_ISSUES: ConfigIssue[] = []
@@ -104,7 +106,7 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     this.logger = raw.logger ?? noopLogger
     this.ownLogger = raw.logger !== undefined
     this.clock = raw.clock ?? systemClock
-    this.headers = { prometheus: this.header('prometheus'), openmetrics: this.header('openmetrics') }
+    this.headers = { prometheus: this.headerOf('prometheus'), openmetrics: this.headerOf('openmetrics') }
   }
 
   /** Forgets every label set (a metric without labels goes back to zero). */
@@ -177,10 +179,26 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 
   /** @internal The metric as exposition text in `format`. */
   render(format: ExpositionFormat, created: boolean): string {
-    return this.headers[format] + this.renderSamples(format, created)
+    const series = this.seriesList
+    return this.headers[format] + this.renderSeries(format, created, series, 0, series.length)
   }
 
-  protected abstract renderSamples(format: ExpositionFormat, created: boolean): string
+  /** @internal The `# HELP`, `# TYPE` (and `# UNIT`) lines in `format`. */
+  header(format: ExpositionFormat): string {
+    return this.headers[format]
+  }
+
+  /** @internal How many sample lines one series writes, to cut a long exposition into slices. */
+  abstract linesPerSeries(format: ExpositionFormat, created: boolean): number
+
+  /** @internal The sample lines of `series[from]` to `series[to - 1]`. */
+  abstract renderSeries(
+    format: ExpositionFormat,
+    created: boolean,
+    series: readonly S[],
+    from: number,
+    to: number,
+  ): string
   protected abstract newSeries(labelValues: string[], created: number): S
 
   /** Called when a series is removed, so a subclass can reuse what it held. */
@@ -188,9 +206,16 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 
   /** `{name="value",...}` followed by a space, or a lone space for a series without labels. */
   protected labelBlock(series: S): string {
-    return series.labelValues.length === 0
-      ? ' '
-      : `{${renderLabelPairs(this.labelNames, series.labelValues)}} `
+    return series.labelValues.length === 0 ? ' ' : `{${this.labelPairs(series)}} `
+  }
+
+  /**
+   * `name="value",...` (no braces), escaped once per series: a scrape of many series otherwise
+   * makes every label text again, and that garbage is most of what the collector then copies.
+   */
+  protected labelPairs(series: S): string {
+    series.labelText ??= renderLabelPairs(this.labelNames, series.labelValues)
+    return series.labelText
   }
 
   /** The name on the `# HELP`/`# TYPE` lines in `format`. */
@@ -304,7 +329,7 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     if (this.labelNames.length === 0) this.single = this.seriesAt([])
   }
 
-  private header(format: ExpositionFormat): string {
+  private headerOf(format: ExpositionFormat): string {
     const name = this.headerName(format)
     let out = `# HELP ${name} ${escapeHelp(this.help, format)}\n# TYPE ${name} ${this.type}\n`
     if (format === 'openmetrics' && this.unit !== undefined) out += `# UNIT ${name} ${this.unit}\n`

@@ -1,5 +1,5 @@
 import type { Clock, ConfigIssue } from '@noa/core'
-import { type ExpositionFormat, formatValue, renderLabelPairs } from './exposition/text.ts'
+import { type ExpositionFormat, formatValue } from './exposition/text.ts'
 import { DroppedChild, type Labels, Metric, type MetricOptions, type SeriesBase } from './metric.ts'
 import { QuantileSketch } from './sketch.ts'
 
@@ -42,6 +42,8 @@ interface SketchShape {
 
 /** @internal One summary series: a (ring of) quantile sketch(es) and cumulative sum and count. */
 export class SummarySeries implements SeriesBase, BoundSummary {
+  /** @internal */
+  labelText: string | undefined = undefined
   sum = 0
   count = 0
   private readonly ring: QuantileSketch[] = []
@@ -179,11 +181,25 @@ export class Summary<L extends string = never> extends Metric<L, SummarySeries> 
     return new SummarySeries(this as unknown as Summary<string>, this.shape, values, created)
   }
 
-  protected renderSamples(format: ExpositionFormat, created: boolean): string {
+  /** @internal */
+  linesPerSeries(format: ExpositionFormat, created: boolean): number {
+    // the quantiles, _sum and _count
+    return this.percentiles.length + 2 + (created && format === 'openmetrics' ? 1 : 0)
+  }
+
+  /** @internal */
+  renderSeries(
+    format: ExpositionFormat,
+    created: boolean,
+    series: readonly SummarySeries[],
+    from: number,
+    to: number,
+  ): string {
     const name = this.name
     let out = ''
-    for (const s of this.seriesList) {
-      const lt = renderLabelPairs(this.labelNames, s.labelValues)
+    for (let i = from; i < to; i++) {
+      const s = series[i]!
+      const lt = this.labelPairs(s)
       const open = lt === '' ? `${name}{` : `${name}{${lt},`
       const rest = lt === '' ? ' ' : `{${lt}} `
       const sketch = s.window()

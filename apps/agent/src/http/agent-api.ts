@@ -13,6 +13,7 @@ import { createId, errorMessage } from '@noa/core'
 import type { DrillCursor, RangeQuery, SeriesPoints } from '@noa/store'
 import type { Parts } from '../compose.ts'
 import type { DrillRun } from '../drill/types.ts'
+import { sharedExposition } from '../metrics/exposition.ts'
 import type {
   AlertsBody,
   ApprovalsBody,
@@ -58,7 +59,8 @@ export interface AgentApi {
   silences(): Silence[]
   /** Attaches an event stream; false when too many are open. */
   attachEvents(res: ServerResponse, lastEventId: string | undefined): boolean
-  renderMetrics(format: 'prometheus' | 'openmetrics'): Promise<string>
+  /** The agent's Prometheus exposition as UTF-8 bytes (`GET /metrics`). */
+  renderMetrics(format: 'prometheus' | 'openmetrics'): Promise<Uint8Array>
   /** Keeps a drill run under an id of the agent's and sends it as a `drill` event (`POST /api/drills`). */
   saveDrill(run: Omit<DrillRun, 'id'>): Promise<DrillRun>
   /** Drill runs newest first, as many as fit in an answer; `next` when there may be more (`GET /api/drills`). */
@@ -207,7 +209,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     },
     silences: () => alerts.silences(),
     attachEvents: (res, lastEventId) => sse.attach(res, lastEventId),
-    renderMetrics: (format) => registry.metrics(format),
+    renderMetrics: sharedExposition(registry),
     async saveDrill(input) {
       const run: DrillRun = { id: createId('drill', clock.now()), ...input }
       await store.drills.saveDrill(run)

@@ -54,7 +54,7 @@ function fakeApi(): AgentApi {
       res.write(': hello\n\n')
       return true
     },
-    renderMetrics: async () => '# EOF\n',
+    renderMetrics: async () => Buffer.from('# EOF\n'),
     saveDrill: fail,
     drills: fail,
     drill: fail,

@@ -322,7 +322,9 @@ export function createApp(deps: AppDeps): Hono<Env> {
   })
   app.get('/metrics', async (c) => {
     const { format, contentType } = negotiate(c.req.header('accept'))
-    return c.body(await agent.renderMetrics(format), 200, { 'content-type': contentType })
+    // Bytes of a buffer of their own (Buffer.concat's), never a SharedArrayBuffer.
+    const bytes = (await agent.renderMetrics(format)) as Uint8Array<ArrayBuffer>
+    return c.body(bytes, 200, { 'content-type': contentType })
   })
 
   // ---- write endpoints: token, rate limit, body cap
