@@ -282,7 +282,8 @@ describe('createSqliteStore', () => {
     await store.close()
   })
 
-  it('should let exactly one of several processes take a lease', async () => {
+  // four processes started through tsx: slow on a loaded machine, so a longer limit
+  it('should let exactly one of several processes take a lease', { timeout: 60_000 }, async () => {
     const path = nextPath()
     const first = await createSqliteStore({ path })
     await first.close()
