@@ -4,7 +4,7 @@
  * did, 1 with the reason otherwise.
  *
  * ```sh
- * node apps/demo/dist/rollback.js http://127.0.0.1:9100 1.0.0
+ * node apps/demo/dist/rollback.js http://127.0.0.1:9100/ 1.0.0
  * ```
  */
 const [origin, version] = process.argv.slice(2)
@@ -13,9 +13,11 @@ if (!origin) {
   process.exit(2)
 }
 try {
-  const res = await fetch(`${origin}/drill/deploy`, { method: 'DELETE', signal: AbortSignal.timeout(5000) })
+  // the knob is at the origin, whatever path the URL given has
+  const url = new URL('/drill/deploy', origin)
+  const res = await fetch(url, { method: 'DELETE', signal: AbortSignal.timeout(5000) })
   const body = await res.text()
-  if (!res.ok) throw new Error(`DELETE ${origin}/drill/deploy answered ${res.status}: ${body}`)
+  if (!res.ok) throw new Error(`DELETE ${url} answered ${res.status}: ${body}`)
   console.log(`rolled back${version ? ` to ${version}` : ''}: ${body}`)
 } catch (error) {
   console.error(error instanceof Error ? error.message : String(error))
