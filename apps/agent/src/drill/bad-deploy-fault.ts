@@ -95,7 +95,7 @@ export const badDeploy: FaultDriver = {
         if (event.at < faultAt || approvals.has(event.id)) return
         if (!ctx.api.hasToken) {
           approvals.set(event.id, 'not given')
-          cannot = `the drill cannot approve it: set NOA_API_TOKEN to the agent's token (or decide it on the dashboard, or with POST /api/approvals/${event.id}/approve or /reject)`
+          cannot = `the drill cannot approve it: set NOA_API_TOKEN to the agent's token; until a person decides it (the dashboard, or POST /api/approvals/${event.id}/approve or /reject) the waiting rollback holds ${service.name}'s healing: noa heals nothing else on it`
           return
         }
         approvals.set(event.id, 'approving')
