@@ -1,7 +1,8 @@
 // The demo fleet of config/monitoring-config.json, set up for drills in a folder of its own: free
 // ports, the demo service by its absolute path, no random failure of its own (a drill's faults
 // are the only ones), checks and metrics every second, healing guards that let one drill follow
-// another, a flapping window of 15 s, and the demo's rules with the memory rule's wait cut to 1 s.
+// another, a flapping window of 15 s, and the demo's rules with the memory and bad-deploy rules'
+// waits cut to 1 s. Its rollbacks ask for an approval, which `noa drill` gives with the token.
 import { readFileSync } from 'node:fs'
 import { resolve } from 'node:path'
 import { stopRecorded } from '@noa/healing'
@@ -11,17 +12,26 @@ import { type AgentProcess, sleep, startAgent } from './agent-process.ts'
 
 const REPO = resolve(import.meta.dirname, '../../..')
 const DEMO = resolve(REPO, 'apps/demo/dist/service.js')
+const ROLLBACK = resolve(REPO, 'apps/demo/dist/rollback.js')
 
-type Service = { name: string; executor?: { command?: string[] } } & Record<string, unknown>
+type Service = { name: string; executor?: { command?: string[]; rollback?: string[] } } & Record<
+  string,
+  unknown
+>
 type Rule = { actions?: Array<string | { type: string; trigger?: string }> } & Record<string, unknown>
 
+/** The triggers of the rules a drill waits for: a memory leak, a failed deployment. */
+const DRILLED_TRIGGERS = new Set(['memory-leak', 'deployment-failure'])
+
 /**
- * The demo's rules, the ones that heal a memory leak firing after 1 s and with no cooldown: a
- * memory drill is seen in seconds, and the next one on the same service is healed too.
+ * The demo's rules, the ones that heal a memory leak or a failed deployment firing after 1 s
+ * and with no cooldown: a memory or bad-deploy drill is seen in seconds, and the next one on
+ * the same service is healed too.
  */
-function drillRules(rules: Rule[] | undefined): Rule[] | undefined {
+function drillRules(rules: Array<Rule | 'defaults'> | undefined): Array<Rule | 'defaults'> | undefined {
   return rules?.map((rule) =>
-    rule.actions?.some((a) => typeof a === 'object' && a.trigger === 'memory-leak')
+    rule !== 'defaults' &&
+    rule.actions?.some((a) => typeof a === 'object' && DRILLED_TRIGGERS.has(a.trigger ?? ''))
       ? { ...rule, for: 1000, cooldown: 0 }
       : rule,
   )
@@ -31,7 +41,7 @@ function drillRules(rules: Rule[] | undefined): Rule[] | undefined {
 export async function drillFleetConfig(): Promise<Record<string, unknown>> {
   const demo = JSON.parse(readFileSync(resolve(REPO, 'config/monitoring-config.json'), 'utf8')) as {
     services: Service[]
-    alerting?: { rules?: Rule[] }
+    alerting?: { rules?: Array<Rule | 'defaults'> }
   }
   const rules = drillRules(demo.alerting?.rules)
   let services = JSON.stringify(demo.services)
@@ -53,6 +63,9 @@ export async function drillFleetConfig(): Promise<Record<string, unknown>> {
       executor: {
         ...s.executor,
         command: cleaned.map((a) => (a === 'apps/demo/dist/service.js' ? DEMO : a)),
+        ...(s.executor?.rollback
+          ? { rollback: s.executor.rollback.map((a) => (a === 'apps/demo/dist/rollback.js' ? ROLLBACK : a)) }
+          : {}),
         shutdownTimeoutMs: 1000,
       },
     }
@@ -64,8 +77,11 @@ export async function drillFleetConfig(): Promise<Record<string, unknown>> {
       autoRestart: true,
       maxRestarts: 1000,
       restartCooldown: 1000,
+      // a rollback looks for the drill's approval every 200 ms
+      approvalPollInterval: 200,
       strategies: {
         serviceRestart: { enabled: true, cooldown: 1000, maxConsecutive: 100, stopWait: 200, startWait: 500 },
+        rollback: { enabled: true, automatic: false, approvalRequired: true },
       },
     },
     alerting: { enabled: true, channels: { console: { enabled: false } }, ...(rules ? { rules } : {}) },

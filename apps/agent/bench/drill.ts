@@ -1,9 +1,9 @@
 // `pnpm drill`: every supported drill, round after round, on the demo fleet run by a real agent
 // in a folder of its own (it does not need, nor touch, an agent started with `pnpm start`), then
-// the benchmark figures of issue 16: crash detect and repair p50/p95, hang detect, memory detect
-// and repair, the share of drills healed or escalated, double actions and false alerts.
+// the benchmark figures of issue 16: crash detect and repair p50/p95, hang detect, memory and
+// bad-deploy detect and repair, the share of drills healed or escalated, double actions and false alerts.
 //
-//   pnpm drill                      # 17 rounds of the 7 supported faults: 119 drills
+//   pnpm drill                      # 17 rounds of the 8 supported faults: 136 drills
 //   pnpm drill -- --rounds 2 crash  # two crash drills
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

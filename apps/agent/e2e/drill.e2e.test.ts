@@ -23,10 +23,10 @@ describe('noa drill on the demo fleet', () => {
     rmSync(dir, { recursive: true, force: true })
   })
 
-  it('should see a crash, a hang, a dependency down and a memory growth healed, each by one action and with no false alert', async () => {
+  it('should see a crash, a hang, a dependency down, a memory growth and a bad deploy healed, each by one action and with no false alert', async () => {
     const out: string[] = []
     const err: string[] = []
-    const code = await main(['drill', 'crash', 'hang', 'dependency-down', 'memory', '--json'], {
+    const code = await main(['drill', 'crash', 'hang', 'dependency-down', 'memory', 'bad-deploy', '--json'], {
       out: (line) => out.push(line),
       err: (line) => err.push(line),
       env: { ...process.env, NOA_API_TOKEN: token },
@@ -42,6 +42,7 @@ describe('noa drill on the demo fleet', () => {
       ['hang', 'healed'],
       ['dependency-down', 'healed'],
       ['memory', 'healed'],
+      ['bad-deploy', 'healed'],
     ])
     for (const r of results) {
       expect(r.detectMs, why).not.toBeNull()
@@ -57,6 +58,9 @@ describe('noa drill on the demo fleet', () => {
     // the demo's memory rule fired and restarted the service gracefully
     const memory = results[3]!
     expect(memory.actions[0], why).toBe(`${memory.service}: graceful-restart (memory-leak) succeeded`)
+    // the demo's bad-deploy rule fired; the drill approved the rollback, which put the good version back
+    const deploy = results[4]!
+    expect(deploy.actions[0], why).toBe(`${deploy.service}: rollback (deployment-failure) succeeded`)
     expect(code, why).toBe(0)
   })
 })

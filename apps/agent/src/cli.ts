@@ -22,8 +22,9 @@ usage:
   noa drill [fault...] [--service name] [--rounds n] [--timeout ms] [--json] [--yes]
   noa validate [file]
 
-Drill faults: crash, hang, slow, errors, dependency-down, memory, flapping (bad-deploy,
-store-down and leader-kill are not supported yet).
+Drill faults: crash, hang, slow, errors, dependency-down, memory, flapping, bad-deploy
+(store-down and leader-kill are not supported yet). bad-deploy approves the rollback noa
+asks for through the agent's API: it needs NOA_API_TOKEN.
 
 The config is --config, else NOA_CONFIG, else config/monitoring-config.json (or .yaml) in
 this folder or the nearest parent. Exit codes: 0 success, 1 failure, 2 invalid config or usage.`

@@ -221,3 +221,134 @@ describe('a memory drill, against a real agent and the real demo service', () =>
     expect(Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1])).toBeLessThan(threshold)
   })
 })
+
+const rollbackCommand = resolve(import.meta.dirname, '..', '..', 'demo', 'src', 'rollback.ts')
+
+/**
+ * A real agent (with `apiToken` when given) running the real demo service with its deploy knob
+ * and rollback command, a per-service rule on its failing requests that heals
+ * `deployment-failure`, and rollbacks that need an approval; the drill context on its API.
+ */
+async function deployFleet(apiToken?: string): Promise<{ ctx: FaultContext; port: number }> {
+  const port = await freePort()
+  const tsxArgs = [process.execPath, '--conditions=@noa/source', '--import', tsx]
+  agent = await startAgent(
+    {
+      healthChecks: { interval: 500, timeout: 500, retries: 0 },
+      metrics: { collectInterval: 300 },
+      selfHealing: {
+        restartCooldown: 0,
+        approvalPollInterval: 100,
+        strategies: {
+          serviceRestart: { cooldown: 0, stopWait: 100, startWait: 300 },
+          rollback: { enabled: true, automatic: false, approvalRequired: true },
+        },
+      },
+      alerting: {
+        groupWait: 0,
+        channels: {},
+        rules: [
+          ...defaultRules(),
+          {
+            name: 'bad-deploy',
+            scope: 'service',
+            condition: 'demo_request_error_ratio > 0.5',
+            severity: 'critical',
+            for: 500,
+            actions: ['notify', { type: 'heal', trigger: 'deployment-failure' }],
+          },
+        ],
+      },
+      services: [
+        {
+          name: 'demo',
+          drill: true,
+          check: { type: 'http', url: `http://127.0.0.1:${port}/health` },
+          metrics: `http://127.0.0.1:${port}/metrics`,
+          executor: {
+            type: 'local',
+            // traffic of its own: its failing requests are what the rule sees
+            command: [...tsxArgs, demo, '--name', 'demo', '--port', String(port), '--traffic', '20'],
+            rollback: [...tsxArgs, rollbackCommand, `http://127.0.0.1:${port}`],
+            shutdownTimeoutMs: 5000,
+          },
+        },
+      ],
+    },
+    apiToken ? { apiToken } : {},
+  )
+  const api = new AgentClient(agent.url, apiToken)
+  await until(async () => (await api.state('demo')) === 'healthy', 30_000, 'the demo service healthy')
+  const ctx: FaultContext = {
+    config: agent.agent.config,
+    configFile: '',
+    baseDir: agent.dir,
+    api,
+    restorer: new Restorer(),
+  }
+  return { ctx, port }
+}
+
+async function deployStatus(port: number): Promise<{ version: string; bad: boolean }> {
+  return (await (await fetch(`http://127.0.0.1:${port}/drill/deploy`)).json()) as {
+    version: string
+    bad: boolean
+  }
+}
+
+describe('a bad-deploy drill, against a real agent and the real demo service', () => {
+  it('should see the failing requests, approve the rollback through the API and measure one rollback, healed', async () => {
+    const token = 'drill-test-token'
+    const { ctx, port } = await deployFleet(token)
+    const plan = await planDrills({ faults: ['bad-deploy'], rounds: 1, yes: false }, FAULT_DRIVERS, ctx)
+    expect(plan).toEqual({ ok: true, items: [{ fault: 'bad-deploy', service: 'demo', round: 0 }], notes: [] })
+
+    const [result] = await runDrills({
+      items: plan.ok ? plan.items : [],
+      ctx,
+      drivers: FAULT_DRIVERS,
+      signal: new AbortController().signal,
+      settleMs: 500,
+      timeoutMs: 30_000,
+    })
+    const why = JSON.stringify(result, null, 2)
+    expect(result, why).toMatchObject({
+      fault: 'bad-deploy',
+      service: 'demo',
+      outcome: 'healed',
+      actions: ['demo: rollback (deployment-failure) succeeded'],
+      doubleActions: 0,
+      falseAlerts: 0,
+    })
+    expect(result!.detectMs, why).toBeGreaterThan(0)
+    expect(result!.alertMs, why).toBe(result!.detectMs)
+    expect(result!.repairMs!, why).toBeGreaterThan(result!.detectMs!)
+    expect(ctx.restorer.pending).toEqual([])
+    // the rollback command put the good version back; the drill approved it, by its name
+    expect(await deployStatus(port)).toMatchObject({ version: '1.0.0', bad: false })
+    const { body } = await ctx.api.get<{ approvals: Array<{ status: string; decidedBy?: string }> }>(
+      '/api/approvals?status=approved',
+    )
+    expect(body.approvals).toEqual([expect.objectContaining({ status: 'approved', decidedBy: 'noa drill' })])
+  })
+
+  it('should end escalated, saying the token is missing, when it cannot approve the rollback', async () => {
+    const { ctx, port } = await deployFleet()
+    const [result] = await runDrills({
+      items: [{ fault: 'bad-deploy', service: 'demo', round: 0 }],
+      ctx,
+      drivers: FAULT_DRIVERS,
+      signal: new AbortController().signal,
+      settleMs: 500,
+      timeoutMs: 30_000,
+    })
+    const why = JSON.stringify(result, null, 2)
+    expect(result, why).toMatchObject({ fault: 'bad-deploy', outcome: 'escalated', doubleActions: 0 })
+    expect(result!.detail, why).toMatch(/demo rollback awaits approval/)
+    expect(result!.detail, why).toMatch(/set NOA_API_TOKEN/)
+    // the rollback still waits for a person; the drill's undo put the good version back
+    expect(result!.actions, why).toEqual(['demo: rollback (deployment-failure) running'])
+    expect(await deployStatus(port)).toMatchObject({ version: '1.0.0', bad: false })
+    expect(ctx.restorer.pending).toEqual([])
+  })
+})

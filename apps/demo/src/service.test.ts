@@ -1,5 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { afterEach, describe, expect, it, vi } from 'vitest'
+import { BadDeploy } from './bad-deploy.ts'
 import { type DemoOptions, parseDemoArgs, startDemoService } from './service.ts'
+
+const rollbackCommand = fileURLToPath(new URL('./rollback.ts', import.meta.url))
+const tsx = fileURLToPath(import.meta.resolve('tsx'))
 
 const base: DemoOptions = {
   name: 'neural-processing',
@@ -107,7 +113,7 @@ describe('the memory drill knob', () => {
     const url = await start()
     expect(await (await fetch(`${url}/drill`)).json()).toEqual({
       service: 'neural-processing',
-      knobs: ['memory'],
+      knobs: ['memory', 'deploy'],
     })
     const before = await rssOf(url)
     expect(before).toBeGreaterThan(0)
@@ -139,5 +145,80 @@ describe('the memory drill knob', () => {
     expect((await knob(url)).growing).toBe(false)
     expect((await fetch(`${url}/drill/disk`, { method: 'POST' })).status).toBe(404)
     expect((await fetch(`${url}/drill/memory`, { method: 'PUT' })).status).toBe(405)
+  })
+})
+
+describe('the deploy drill knob', () => {
+  const status = async (url: string) =>
+    (await (await fetch(`${url}/drill/deploy`)).json()) as {
+      version: string
+      bad: boolean
+      errorRatio: number
+    }
+  const metric = async (url: string, line: RegExp) => line.test(await (await fetch(`${url}/metrics`)).text())
+
+  it('should run a bad version whose requests fail while its health passes, until it is rolled back', async () => {
+    const url = await start()
+    expect(await status(url)).toEqual({ version: '1.0.0', bad: false, errorRatio: 0 })
+    expect(await metric(url, /^demo_version_info\{version="1\.0\.0"\} 1$/m)).toBe(true)
+
+    expect(await (await fetch(`${url}/drill/deploy`, { method: 'POST' })).json()).toMatchObject({
+      version: '1.1.0-bad',
+      bad: true,
+    })
+    for (let i = 0; i < 20; i++) expect((await fetch(`${url}/work`)).status).toBe(500)
+    expect((await fetch(`${url}/v1/health`)).status).toBe(200)
+    expect(await status(url)).toMatchObject({ bad: true, errorRatio: 1 })
+    expect(await metric(url, /^demo_request_error_ratio 1$/m)).toBe(true)
+    // one version at a time: the good one is no longer reported
+    expect(await metric(url, /^demo_version_info\{version="1\.1\.0-bad"\} 1$/m)).toBe(true)
+    expect(await metric(url, /version="1\.0\.0"/)).toBe(false)
+
+    const rolledBack = await fetch(`${url}/drill/deploy`, { method: 'DELETE' })
+    expect(await rolledBack.json()).toMatchObject({ version: '1.0.0', bad: false })
+    expect((await fetch(`${url}/work`)).headers.get('content-type')).toBe('application/json')
+    expect((await fetch(`${url}/drill/deploy`, { method: 'PUT' })).status).toBe(405)
+  })
+
+  it('should roll back through the rollback command, and say why when the service does not answer', async () => {
+    const url = await start()
+    await fetch(`${url}/drill/deploy`, { method: 'POST' })
+    const run = (origin: string) =>
+      new Promise<{ code: number | null; out: string }>((done) => {
+        const child = spawn(
+          process.execPath,
+          ['--conditions=@noa/source', '--import', tsx, rollbackCommand, origin, '1.0.0'],
+          { stdio: ['ignore', 'pipe', 'pipe'] },
+        )
+        let out = ''
+        child.stdout.on('data', (c) => (out += c))
+        child.stderr.on('data', (c) => (out += c))
+        child.on('close', (code) => done({ code, out }))
+      })
+    const ok = await run(url)
+    expect(ok.code, ok.out).toBe(0)
+    expect(ok.out).toMatch(/^rolled back to 1\.0\.0/)
+    expect(await status(url)).toMatchObject({ version: '1.0.0', bad: false })
+    const refused = await run('http://127.0.0.1:1')
+    expect(refused.code).toBe(1)
+  })
+
+  it('should roll the bad version back on its own after its time limit', () => {
+    vi.useFakeTimers()
+    try {
+      const lines: string[] = []
+      const deploy = new BadDeploy((line) => lines.push(line), 1000)
+      deploy.deployBad()
+      vi.advanceTimersByTime(999)
+      expect(deploy.bad).toBe(true)
+      vi.advanceTimersByTime(1)
+      expect(deploy.bad).toBe(false)
+      expect(lines.at(-1)).toBe('rolled back to 1.0.0')
+      // the window of outcomes is bounded
+      for (let i = 0; i < 100; i++) deploy.served(i % 2 === 0)
+      expect(deploy.errorRatio).toBe(0.5)
+    } finally {
+      vi.useRealTimers()
+    }
   })
 })

@@ -4,7 +4,8 @@
  * endpoint (from @noa/health) at a path of its choice, some simulated traffic, when asked a
  * failure after a random 30-90 s, and drill knobs (`GET /drill` lists them):
  * `POST /drill/memory?rate=<bytes/s>&cap=<bytes>` grows its memory, `DELETE /drill/memory`
- * stops and frees it.
+ * stops and frees it; `POST /drill/deploy` runs a bad version (every request fails, its health
+ * still passes), `DELETE /drill/deploy` rolls it back (what `rollback.ts` asks for).
  *
  * ```sh
  * node apps/demo/dist/service.js --name neural-processing --port 8080 --health /v1/health --fail 503
@@ -21,6 +22,7 @@ import {
   negotiate,
   Registry,
 } from '@noa/metrics'
+import { BadDeploy } from './bad-deploy.ts'
 import { MemoryGrowth, parseMemoryGrowth } from './memory-growth.ts'
 
 /** How the service fails: answer 503, stop answering, exit, or never fail. */
@@ -97,6 +99,22 @@ export async function startDemoService(
     collect: (gauge) => gauge.set(growth.status.heldBytes),
   })
 
+  const deploy = new BadDeploy((line) => console.log(`[${options.name}] ${line}`))
+  registry.gauge({
+    name: 'demo_version_info',
+    help: 'The version the service runs (always 1)',
+    labelNames: ['version'],
+    collect: (gauge) => {
+      gauge.reset()
+      gauge.set({ version: deploy.version }, 1)
+    },
+  })
+  registry.gauge({
+    name: 'demo_request_error_ratio',
+    help: `Share of the service's last ${BadDeploy.WINDOW} requests that failed`,
+    collect: (gauge) => gauge.set(deploy.errorRatio),
+  })
+
   let failing: Exclude<FailMode, 'random' | 'none'> | undefined
   const health = createHealthEndpoint({
     service: options.name,
@@ -117,11 +135,13 @@ export async function startDemoService(
   const work = (res: ServerResponse) => {
     const ms = 5 + Math.random() * 40
     setTimeout(() => {
-      const error = Math.random() < 0.01
+      // the bad version fails every request; the good one about 1 in 100
+      const error = deploy.bad || Math.random() < 0.01
+      deploy.served(error)
       collector.incrementBusiness('tasksCompleted')
       if (options.name === 'neural-processing') collector.incrementBusiness('neuralInferences')
       res.writeHead(error ? 500 : 200, { 'content-type': 'application/json' })
-      res.end(JSON.stringify({ ok: !error, service: options.name }))
+      res.end(JSON.stringify({ ok: !error, service: options.name, version: deploy.version }))
     }, ms)
   }
 
@@ -129,12 +149,21 @@ export async function startDemoService(
     res.writeHead(status, { 'content-type': 'application/json' })
     res.end(JSON.stringify(body))
   }
-  /** The drill knobs: `GET /drill` lists them; `/drill/memory` grows (POST), stops (DELETE), tells (GET). */
+  /**
+   * The drill knobs: `GET /drill` lists them; `/drill/memory` grows (POST), stops (DELETE), tells
+   * (GET); `/drill/deploy` runs the bad version (POST), rolls back (DELETE), tells (GET).
+   */
   const drill = (req: IncomingMessage, res: ServerResponse, path: string) => {
     req.resume() // a body, if any, is not read: the knobs take their options from the query
     const method = req.method ?? 'GET'
     if (path === '/drill' && method === 'GET')
-      return json(res, 200, { service: options.name, knobs: ['memory'] })
+      return json(res, 200, { service: options.name, knobs: ['memory', 'deploy'] })
+    if (path === '/drill/deploy') {
+      if (method === 'GET') return json(res, 200, deploy.status)
+      if (method === 'POST') return json(res, 200, deploy.deployBad())
+      if (method === 'DELETE') return json(res, 200, deploy.rollBack())
+      return json(res, 405, { error: 'GET, POST or DELETE' })
+    }
     if (path !== '/drill/memory') return json(res, 404, { error: `no drill knob at ${path}` })
     if (method === 'GET') return json(res, 200, growth.status)
     if (method === 'DELETE') return json(res, 200, growth.stop())
@@ -171,7 +200,15 @@ export async function startDemoService(
   const server = createServer(
     instrumentNodeListener(listener, {
       metrics: http,
-      routes: [options.healthPath, '/metrics', '/livez', '/readyz', '/drill', '/drill/memory'],
+      routes: [
+        options.healthPath,
+        '/metrics',
+        '/livez',
+        '/readyz',
+        '/drill',
+        '/drill/memory',
+        '/drill/deploy',
+      ],
       unmatchedRoute: '/work',
     }),
   )
@@ -217,6 +254,7 @@ export async function startDemoService(
       new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t)
         growth.stop()
+        deploy.rollBack()
         processMetrics.stop()
         health.drain()
         server.closeAllConnections()

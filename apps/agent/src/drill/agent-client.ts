@@ -1,5 +1,5 @@
 import { get, type IncomingMessage } from 'node:http'
-import type { AlertRecord, HealingRecord, StateChange } from '@noa/core'
+import type { AlertRecord, Approval, HealingRecord, StateChange } from '@noa/core'
 import type { ServiceStatus } from '@noa/health'
 import type { DrillEvent } from './measure.ts'
 
@@ -62,7 +62,7 @@ export class AgentClient {
   }
 
   /**
-   * Follows the event stream: each change, alert, healing and escalation goes to `onEvent`.
+   * Follows the event stream: each change, alert, healing, approval and escalation goes to `onEvent`.
    * Resolves once the stream is open; `close()` ends it.
    */
   follow(onEvent: (event: DrillEvent) => void): Promise<{ close(): void }> {
@@ -111,7 +111,7 @@ function readFrames(res: IncomingMessage, onFrame: (name: string, data: unknown)
   res.on('error', () => undefined)
 }
 
-/** The events a drill measures, from the stream's `change`, `alert`, `healing` and `escalation`. */
+/** The events a drill measures, from the stream's `change`, `alert`, `healing`, `approval` and `escalation`. */
 export function toDrillEvent(name: string, data: unknown): DrillEvent | undefined {
   switch (name) {
     case 'change': {
@@ -132,6 +132,17 @@ export function toDrillEvent(name: string, data: unknown): DrillEvent | undefine
     case 'healing': {
       const record = data as HealingRecord
       return { type: 'healing', at: record.startedAt, record }
+    }
+    case 'approval': {
+      const a = data as Approval
+      return {
+        type: 'approval',
+        at: a.requestedAt,
+        id: a.id,
+        service: a.service,
+        action: a.action,
+        status: a.status,
+      }
     }
     case 'escalation': {
       const e = data as { service: string; kind: string; at: number }

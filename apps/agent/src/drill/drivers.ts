@@ -1,11 +1,11 @@
+import { badDeploy } from './bad-deploy-fault.ts'
 import type { FaultDriver, SupportedFault } from './fault.ts'
 import { memory } from './memory-fault.ts'
 import { crash, dependencyDown, flapping, hang } from './process-faults.ts'
 import { errors, slow } from './proxy-faults.ts'
 
 /**
- * The faults this version makes real. A fault missing here (bad-deploy, store-down,
- * leader-kill) is refused as "not supported yet", never simulated.
+ * The faults this version makes real. A fault missing here (store-down, leader-kill) is refused as "not supported yet", never simulated.
  */
 export const FAULT_DRIVERS = {
   crash,
@@ -15,4 +15,5 @@ export const FAULT_DRIVERS = {
   'dependency-down': dependencyDown,
   memory,
   flapping,
+  'bad-deploy': badDeploy,
 } satisfies Record<SupportedFault, FaultDriver>

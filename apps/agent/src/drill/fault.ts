@@ -29,6 +29,11 @@ export interface Injection {
   tick?(): void
   /** False while the fault still has work to do (more kills to come). @default always true */
   settled?(): boolean
+  /**
+   * Why noa's next step is a person's as far as this fault knows (an approval the drill cannot
+   * give: no API token); the drill then ends as escalated, saying why. @default never
+   */
+  escalated?(): string | undefined
   /** Undoes what is still in place (also registered with the restorer). */
   undo(): Promise<void>
 }
@@ -48,5 +53,5 @@ export interface FaultDriver {
 /** The faults this version can make real; the others are refused as "not supported yet". */
 export type SupportedFault = Extract<
   DrillFault,
-  'crash' | 'hang' | 'slow' | 'errors' | 'dependency-down' | 'memory' | 'flapping'
+  'crash' | 'hang' | 'slow' | 'errors' | 'dependency-down' | 'memory' | 'flapping' | 'bad-deploy'
 >

@@ -250,3 +250,64 @@ describe('measureDrill of a memory growth, which changes no health state', () =>
     expect(measureDrill({ ...memory, events: again }).outcome).toBe('failed')
   })
 })
+
+describe('measureDrill of a bad deploy, healed by a rollback behind an approval', () => {
+  const deploy = { ...base, fault: 'bad-deploy' as const }
+  const rollback = (outcome: HealingRecord['outcome'], endedAt?: number): DrillEvent => ({
+    type: 'healing',
+    at: T + 2010,
+    record: {
+      ...(healing('r', 'api', outcome, T + 2010) as Extract<DrillEvent, { type: 'healing' }>).record,
+      trigger: 'deployment-failure',
+      strategy: 'rollback',
+      ...(endedAt ? { endedAt } : {}),
+    },
+  })
+  const alert = (state: string, at: number): DrillEvent => ({
+    type: 'alert',
+    at,
+    fingerprint: 'deploy',
+    rule: 'bad-deploy',
+    state,
+    service: 'api',
+  })
+  const approval: DrillEvent = {
+    type: 'approval',
+    at: T + 2020,
+    id: 'appr_1',
+    service: 'api',
+    action: 'rollback',
+    status: 'pending',
+  }
+
+  it('should count the rollback, its approval wait included, as the one action, over once its alert resolved', () => {
+    const events = [
+      alert('firing', T + 2000),
+      rollback('running'),
+      approval,
+      rollback('succeeded', T + 3000),
+      alert('resolved', T + 3500),
+    ]
+    expect(measureDrill({ ...deploy, events })).toEqual({
+      fault: 'bad-deploy',
+      service: 'api',
+      outcome: 'healed',
+      detectMs: 2000,
+      alertMs: 2000,
+      repairMs: 3500,
+      actions: ['api: rollback (deployment-failure) succeeded'],
+      doubleActions: 0,
+      falseAlerts: 0,
+      round: 0,
+    })
+  })
+
+  it('should be escalated, not failed, while the rollback still waits for a person', () => {
+    const events = [alert('firing', T + 2000), rollback('running'), approval]
+    expect(measureDrill({ ...deploy, events, gaveUp: 'waited 30 s' })).toMatchObject({
+      outcome: 'escalated',
+      repairMs: null,
+      detail: 'noa escalated to a person (api rollback awaits approval)',
+    })
+  })
+})

@@ -8,6 +8,8 @@ export type DrillEvent =
   | { type: 'alert'; at: number; fingerprint: string; rule: string; state: string; service?: string }
   | { type: 'healing'; at: number; record: HealingRecord }
   | { type: 'escalation'; at: number; service: string; kind: string }
+  /** noa asked a person to allow an action (a rollback): `at` is when it asked. */
+  | { type: 'approval'; at: number; id: string; service: string; action: string; status: string }
 
 /** One drill's facts, for {@link measureDrill}. */
 export interface DrillObservation {
@@ -82,8 +84,14 @@ export function measureDrill(o: DrillObservation): DrillResult {
   const repairs = acting.filter((r) => r.trigger !== 'max-restarts')
   const doubleActions = Math.max(0, repairs.length - o.injections)
 
+  // an approval noa asks for is a person's decision too: unless the drill gave it and the
+  // fault was repaired, the drill ends with noa waiting for a person
   const escalations = after.flatMap((e) =>
-    e.type === 'escalation' && scope.has(e.service) ? [`${e.service} ${e.kind}`] : [],
+    e.type === 'escalation' && scope.has(e.service)
+      ? [`${e.service} ${e.kind}`]
+      : e.type === 'approval' && scope.has(e.service)
+        ? [`${e.service} ${e.action} awaits approval`]
+        : [],
   )
   const escalated = escalations.length > 0 || inScope.some((a) => a.rule === 'service-degraded')
 

@@ -1,8 +1,6 @@
-import { compileRules } from '@noa/alerts'
-import { errorMessage } from '@noa/core'
-import { configuredRules } from '../config/rules.ts'
-import type { AgentConfig, AgentService } from '../config/schema.ts'
+import type { AgentConfig } from '../config/schema.ts'
 import type { FaultDriver } from './fault.ts'
+import { healingRules, knob, knobOrigin, missingKnob } from './knobs.ts'
 
 const MiB = 1024 * 1024
 
@@ -24,46 +22,8 @@ export const MEMORY_GROWTH: Readonly<MemoryGrowth> = Object.freeze({
 /** The triggers whose healing gives a process's memory back (a graceful restart by default). */
 const MEMORY_TRIGGERS: ReadonlySet<string> = new Set(['memory-leak', 'resource-exhaustion'])
 
-/** How long a knob may take to answer. */
-const KNOB_TIMEOUT_MS = 3000
-
-/** Where the service's drill knobs are: the origin of the /metrics noa scrapes. */
-function knobOrigin(service: AgentService): string | undefined {
-  const entry = service.metrics
-  if (entry === undefined) return undefined
-  try {
-    return new URL(typeof entry === 'string' ? entry : entry.url).origin
-  } catch {
-    return undefined
-  }
-}
-
 /** The names of the per-service rules that heal a memory trigger, from the agent's config. */
-export function memoryRules(config: AgentConfig): string[] {
-  if (!config.alerting.enabled) return []
-  const { rules } = compileRules(configuredRules(config.alerting).rules)
-  return rules
-    .filter(
-      (rule) =>
-        rule.scope === 'service' &&
-        rule.actions.some((a) => a.type === 'heal' && MEMORY_TRIGGERS.has(a.trigger)),
-    )
-    .map((rule) => rule.name)
-}
-
-/** An error of fetch with its cause (`fetch failed: ECONNREFUSED`): a service not running says so. */
-function failure(error: unknown): string {
-  const code = (error as { cause?: { code?: unknown } }).cause?.code
-  return typeof code === 'string' ? `${errorMessage(error)}: ${code}` : errorMessage(error)
-}
-
-async function knob(url: string, method: 'GET' | 'POST' | 'DELETE'): Promise<unknown> {
-  const res = await fetch(url, { method, signal: AbortSignal.timeout(KNOB_TIMEOUT_MS) })
-  const body = (await res.json().catch(() => undefined)) as { error?: unknown } | undefined
-  if (!res.ok)
-    throw new Error(`${method} ${url} answered ${res.status}${body?.error ? `: ${String(body.error)}` : ''}`)
-  return body
-}
+export const memoryRules = (config: AgentConfig): string[] => healingRules(config, MEMORY_TRIGGERS)
 
 /**
  * memory: the service grows its own memory through its drill knob (`POST /drill/memory` at the
@@ -81,13 +41,7 @@ export function memoryFault(growth: MemoryGrowth = MEMORY_GROWTH): FaultDriver {
         return 'noa does not scrape its /metrics ("metrics" URL and metrics.enabled): it cannot see its memory'
       if (memoryRules(ctx.config).length === 0)
         return 'no per-service alert rule heals "memory-leak" (see the drill section of the agent README)'
-      try {
-        const listed = (await knob(`${origin}/drill`, 'GET')) as { knobs?: unknown } | undefined
-        if (Array.isArray(listed?.knobs) && listed.knobs.includes('memory')) return undefined
-        return `no memory drill knob listed at ${origin}/drill`
-      } catch (error) {
-        return `no memory drill knob answered at ${origin}/drill (${failure(error)})`
-      }
+      return missingKnob(origin, 'memory')
     },
     async inject(service, ctx) {
       const origin = knobOrigin(service)

@@ -103,7 +103,7 @@ describe('planDrills', () => {
 
   it('should say "not supported yet" for a fault it cannot make real, and why no service can take one', async () => {
     const plan = await planDrills(
-      { faults: ['bad-deploy', 'leader-kill', 'crash'], rounds: 1, yes: false },
+      { faults: ['store-down', 'leader-kill', 'crash'], rounds: 1, yes: false },
       FAULT_DRIVERS,
       ctx,
     )
@@ -111,7 +111,7 @@ describe('planDrills', () => {
       ok: true,
       items: [],
       notes: [
-        'bad-deploy: not supported yet',
+        'store-down: not supported yet',
         'leader-kill: not supported yet',
         'crash: no service can take it (api: no supervised process recorded under run/services; web: no supervised process recorded under run/services)',
       ],

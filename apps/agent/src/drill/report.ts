@@ -68,6 +68,9 @@ export interface DrillFigures {
   hangDetectMs: { p50: number | null; p95: number | null }
   memoryDetectMs: { p50: number | null; p95: number | null }
   memoryRepairMs: { p50: number | null; p95: number | null }
+  deployDetectMs: { p50: number | null; p95: number | null }
+  /** A bad deploy's repair: the rollback, its approval wait included. */
+  deployRepairMs: { p50: number | null; p95: number | null }
   doubleActions: number
   falseAlerts: number
 }
@@ -90,6 +93,8 @@ export function drillFigures(results: readonly DrillResult[]): DrillFigures {
     hangDetectMs: both(of('hang', (r) => r.detectMs)),
     memoryDetectMs: both(of('memory', (r) => r.detectMs)),
     memoryRepairMs: both(of('memory', (r) => r.repairMs)),
+    deployDetectMs: both(of('bad-deploy', (r) => r.detectMs)),
+    deployRepairMs: both(of('bad-deploy', (r) => r.repairMs)),
     doubleActions: results.reduce((n, r) => n + r.doubleActions, 0),
     falseAlerts: results.reduce((n, r) => n + r.falseAlerts, 0),
   }
@@ -101,6 +106,7 @@ export function formatFigures(f: DrillFigures): string {
     `crash detect p50 ${ms(f.crashDetectMs.p50)}, p95 ${ms(f.crashDetectMs.p95)}; crash repair p50 ${ms(f.crashRepairMs.p50)}, p95 ${ms(f.crashRepairMs.p95)}`,
     `hang detect p50 ${ms(f.hangDetectMs.p50)}, p95 ${ms(f.hangDetectMs.p95)}`,
     `memory detect p50 ${ms(f.memoryDetectMs.p50)}, p95 ${ms(f.memoryDetectMs.p95)}; memory repair p50 ${ms(f.memoryRepairMs.p50)}, p95 ${ms(f.memoryRepairMs.p95)}`,
+    `bad-deploy detect p50 ${ms(f.deployDetectMs.p50)}, p95 ${ms(f.deployDetectMs.p95)}; bad-deploy repair p50 ${ms(f.deployRepairMs.p50)}, p95 ${ms(f.deployRepairMs.p95)}`,
     `double actions: ${f.doubleActions}; false alerts: ${f.falseAlerts}`,
   ].join('\n')
 }

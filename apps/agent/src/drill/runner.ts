@@ -4,7 +4,7 @@ import type { FaultContext, FaultDriver, Injection } from './fault.ts'
 import { type DrillEvent, measureDrill } from './measure.ts'
 import type { DrillItem } from './plan.ts'
 import { firstCheckWithinMs } from './proxy-faults.ts'
-import { signsOf } from './signs.ts'
+import { inFlight, signsOf } from './signs.ts'
 import type { DrillFault, DrillResult } from './types.ts'
 
 /** Events one drill keeps at most; the rest are counted in the result's detail. */
@@ -169,6 +169,7 @@ export async function runDrills(options: RunDrillsOptions): Promise<DrillResult[
           })
           const notes = [
             result.detail,
+            result.outcome === 'healed' ? undefined : current.escalated?.(),
             dropped > 0 ? `${dropped} events over ${MAX_DRILL_EVENTS} not kept` : undefined,
             restoreError ? `could not restore: ${restoreError}` : undefined,
           ].filter(Boolean)
@@ -203,8 +204,12 @@ async function follow(
     if (Date.now() > deadline)
       return escalatedAt === undefined ? `waited ${Math.round(waitMs / 1000)} s` : undefined
     const seen = events().filter((e) => e.at >= injection.faultAt)
-    if (escalatedAt === undefined && seen.some((e) => e.type === 'escalation' && scope.has(e.service))) {
-      // noa asked a person; it may still heal on its own (a retry after backoff): watch a while longer
+    if (
+      escalatedAt === undefined &&
+      (seen.some((e) => e.type === 'escalation' && scope.has(e.service)) || injection.escalated?.())
+    ) {
+      // noa asked a person (or waits for an approval the drill cannot give); it may still heal
+      // on its own (a retry after backoff): watch a while longer
       escalatedAt = Date.now()
       deadline = Math.min(deadline, escalatedAt + ESCALATED_GRACE_MS)
     }
@@ -269,7 +274,7 @@ function healingInFlight(events: DrillEvent[], scope: ReadonlySet<string>): bool
   const last = new Map<string, HealingRecord>()
   for (const e of events)
     if (e.type === 'healing' && scope.has(e.record.service)) last.set(e.record.id, e.record)
-  for (const record of last.values()) if (record.outcome === 'running') return true
+  for (const record of last.values()) if (inFlight(record)) return true
   return false
 }
 

@@ -21,6 +21,10 @@ export const NOT_ACTED: ReadonlySet<HealingRecord['outcome']> = new Set(['skippe
 /** Whether a healing record acted on its service (or is acting). */
 export const acted = (record: HealingRecord) => !NOT_ACTED.has(record.outcome) && !record.dryRun
 
+/** Whether a healing has not ended: acting, or waiting for a person's approval (a rollback). */
+export const inFlight = (record: HealingRecord) =>
+  record.outcome === 'running' || record.outcome === 'awaiting-approval'
+
 type Change = Extract<DrillEvent, { type: 'change' }>
 const changesOf = (events: readonly DrillEvent[], service: string) =>
   events.filter((e): e is Change => e.type === 'change' && e.service === service)
@@ -48,10 +52,11 @@ function healingsOf(events: readonly DrillEvent[], service: string): HealingReco
 }
 
 /**
- * Faults that change no health state (a memory growth): seen at the first alert that fires for
+ * Faults that change no health state (a memory growth, a bad deploy whose requests fail while
+ * its health check passes): seen at the first alert that fires for
  * the service or the first healing that acts on it, whichever comes first; over once every
  * alert that fired for it resolved (its rule's condition no longer holds: the memory is back
- * under the threshold), the healings that acted ended, and the service, if it went down
+ * under the threshold), the healings that acted ended (a rollback once approved and verified), and the service, if it went down
  * meanwhile (a restart), is healthy again. Over at the last of these.
  */
 const alertSigns: FaultSigns = {
@@ -74,7 +79,7 @@ const alertSigns: FaultSigns = {
     }
     if (open.size > 0) return undefined
     for (const record of healingsOf(events, service).filter(acted)) {
-      if (record.outcome === 'running') return undefined
+      if (inFlight(record)) return undefined
       last = Math.max(last, record.endedAt ?? record.startedAt)
     }
     const changes = changesOf(events, service).filter((c) => c.at >= seenAt)
@@ -91,5 +96,5 @@ const alertSigns: FaultSigns = {
 
 /** The signs of `fault`: the one place that says how each fault shows. */
 export function signsOf(fault: DrillFault): FaultSigns {
-  return fault === 'memory' ? alertSigns : downSigns
+  return fault === 'memory' || fault === 'bad-deploy' ? alertSigns : downSigns
 }

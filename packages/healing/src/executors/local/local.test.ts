@@ -147,6 +147,29 @@ describe('LocalSupervisor', () => {
     )
   })
 
+  it('should roll back only with a rollback command, run in its folder with the version put in', async () => {
+    expect(supervisor({}).capabilities).not.toContain('rollback')
+    expect(await supervisor({}).rollback({ version: '1.0.0' })).toMatchObject({
+      ok: false,
+      error: 'no rollback command for svc (executor.rollback)',
+    })
+    const sup = supervisor(
+      {},
+      {
+        cwd: dir,
+        rollback: [process.execPath, '-e', 'console.log(process.cwd(), process.argv[1])', '{version}'],
+      },
+    )
+    expect(sup.capabilities).toContain('rollback')
+    expect(await sup.rollback({ version: '1.0.0' })).toEqual({ ok: true, output: `${dir} 1.0.0` })
+    expect(await sup.rollback({})).toMatchObject({
+      ok: false,
+      error: 'rollback needs a version, none was found',
+    })
+    // the process is not touched: a rollback of a service that is not running runs the command only
+    expect(sup.running).toBe(false)
+  })
+
   it('should refuse options without a command', () => {
     expect(localExecutorSchema.safeParse({ type: 'local', command: [] }).success).toBe(false)
   })

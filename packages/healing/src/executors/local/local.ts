@@ -3,7 +3,16 @@ import type { Clock, Timer } from '@noa/core'
 import { createBackoff, errorMessage, systemClock } from '@noa/core'
 import { EventEmitter } from 'eventemitter3'
 import { z } from 'zod'
-import type { ActionOptions, ActionResult, Capability, Executor, ExecutorStatus } from '../../executor.ts'
+import {
+  type ActionOptions,
+  type ActionResult,
+  type Capability,
+  type Executor,
+  type ExecutorStatus,
+  failed,
+  type RollbackTarget,
+} from '../../executor.ts'
+import { runCommand } from '../../run-command.ts'
 import { ServiceLogs } from './rotating-file.ts'
 import { type RunRecord, ServiceRecord } from './run-record.ts'
 import { spawnService } from './spawn-service.ts'
@@ -19,6 +28,12 @@ export const localExecutorSchema = z.strictObject({
   command: z.array(z.string().min(1)).min(1, 'must name a command: a non-empty argv array'),
   cwd: z.string().optional(),
   env: z.record(z.string(), z.string()).optional(),
+  /**
+   * Argv that puts an earlier version of the service in place, for the rollback strategy (run
+   * without a shell, in `cwd`, within `shutdownTimeoutMs`); `{version}` is replaced by the
+   * version the strategy found. Without it the service cannot be rolled back.
+   */
+  rollback: z.array(z.string().min(1)).min(1, 'must name a command: a non-empty argv array').optional(),
   /** Restart the process when it exits on its own. @default true */
   autoRestart: z.boolean().default(true),
   /** Time between SIGTERM and SIGKILL when stopping. @default 30000 */
@@ -130,7 +145,7 @@ export interface LocalSupervisorDeps {
  */
 export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> implements Executor {
   readonly type = 'local'
-  readonly capabilities: readonly Capability[] = ['start', 'stop', 'restart', 'status']
+  readonly capabilities: readonly Capability[]
   readonly service: string
   readonly #options: z.output<typeof localExecutorSchema>
   readonly #clock: Clock
@@ -155,6 +170,13 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
     super()
     this.service = deps.service
     this.#options = options
+    this.capabilities = [
+      'start',
+      'stop',
+      'restart',
+      'status',
+      ...(options.rollback ? (['rollback'] as const) : []),
+    ]
     this.#clock = deps.clock ?? systemClock
     this.#backoff = createBackoff(options.backoff)
     this.#record = new ServiceRecord(deps.runDir, deps.service)
@@ -234,6 +256,25 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
     const stopped = await this.stop(options)
     const started = await this.start(options)
     return { ...started, output: [stopped.output, started.output].filter(Boolean).join('; ') }
+  }
+
+  /**
+   * Runs the configured `rollback` command with `{version}` replaced; the process is left as
+   * it is (a command that needs it restarted says so in its own way, the strategy verifies).
+   */
+  async rollback(target: RollbackTarget, options: ActionOptions = {}): Promise<ActionResult> {
+    const argv = this.#options.rollback
+    if (!argv) return failed(`no rollback command for ${this.service} (executor.rollback)`)
+    if (argv.some((a) => a.includes('{version}')) && !target.version)
+      return failed('rollback needs a version, none was found')
+    return runCommand(
+      argv.map((a) => a.replaceAll('{version}', target.version ?? '')),
+      {
+        cwd: this.#cwd,
+        timeoutMs: this.#options.shutdownTimeoutMs,
+        ...(options.signal ? { signal: options.signal } : {}),
+      },
+    )
   }
 
   async status(): Promise<ExecutorStatus> {
