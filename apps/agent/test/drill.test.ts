@@ -1,6 +1,5 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { defaultRules } from '@noa/alerts'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AgentClient } from '../src/drill/agent-client.ts'
 import { FAULT_DRIVERS } from '../src/drill/drivers.ts'
@@ -8,6 +7,7 @@ import type { FaultContext } from '../src/drill/fault.ts'
 import { planDrills } from '../src/drill/plan.ts'
 import { Restorer } from '../src/drill/restore.ts'
 import { type DrillProgress, runDrills } from '../src/drill/runner.ts'
+import type { DrillFault } from '../src/drill/types.ts'
 import { freePort, startAgent, type TestAgent, until } from './helpers.ts'
 
 const fixture = resolve(import.meta.dirname, 'fixtures', 'service.mjs')
@@ -141,7 +141,7 @@ describe('a memory drill, against a real agent and the real demo service', () =>
         groupWait: 0,
         channels: {},
         rules: [
-          ...defaultRules(),
+          'defaults',
           {
             name: 'memory-growth',
             scope: 'service',
@@ -188,30 +188,7 @@ describe('a memory drill, against a real agent and the real demo service', () =>
       restorer: new Restorer(),
     }
     // the plan asks the service for its knob: the demo answers it
-    const plan = await planDrills({ faults: ['memory'], rounds: 1, yes: false }, FAULT_DRIVERS, ctx)
-    expect(plan).toEqual({ ok: true, items: [{ fault: 'memory', service: 'demo', round: 0 }], notes: [] })
-
-    const [result] = await runDrills({
-      items: plan.ok ? plan.items : [],
-      ctx,
-      drivers: FAULT_DRIVERS,
-      signal: new AbortController().signal,
-      settleMs: 500,
-      timeoutMs: 30_000,
-    })
-    const why = JSON.stringify(result, null, 2)
-    expect(result, why).toMatchObject({
-      fault: 'memory',
-      service: 'demo',
-      outcome: 'healed',
-      actions: ['demo: graceful-restart (memory-leak) succeeded'],
-      doubleActions: 0,
-      falseAlerts: 0,
-    })
-    expect(result!.detectMs, why).toBeGreaterThan(0)
-    expect(result!.alertMs, why).toBe(result!.detectMs)
-    expect(result!.repairMs!, why).toBeGreaterThan(result!.detectMs!)
-    expect(ctx.restorer.pending).toEqual([])
+    await healedByRule('memory', ctx, 'demo: graceful-restart (memory-leak) succeeded')
     // the process noa started in its place holds nothing and is under the threshold
     const knob = (await (await fetch(`http://127.0.0.1:${port}/drill/memory`)).json()) as {
       heldBytes: number
@@ -221,6 +198,37 @@ describe('a memory drill, against a real agent and the real demo service', () =>
     expect(Number(/^process_resident_memory_bytes (\S+)$/m.exec(text)?.[1])).toBeLessThan(threshold)
   })
 })
+
+/**
+ * Plans one drill of `fault` on the demo service (the plan asks the service for its knob), runs
+ * it and checks what a drill of a fault seen by its rule shows once healed: detected at its
+ * alert, repaired after, `action` its one action, nothing left to undo.
+ */
+async function healedByRule(fault: DrillFault, ctx: FaultContext, action: string): Promise<void> {
+  const plan = await planDrills({ faults: [fault], rounds: 1, yes: false }, FAULT_DRIVERS, ctx)
+  expect(plan).toEqual({ ok: true, items: [{ fault, service: 'demo', round: 0 }], notes: [] })
+  const [result] = await runDrills({
+    items: plan.ok ? plan.items : [],
+    ctx,
+    drivers: FAULT_DRIVERS,
+    signal: new AbortController().signal,
+    settleMs: 500,
+    timeoutMs: 30_000,
+  })
+  const why = JSON.stringify(result, null, 2)
+  expect(result, why).toMatchObject({
+    fault,
+    service: 'demo',
+    outcome: 'healed',
+    actions: [action],
+    doubleActions: 0,
+    falseAlerts: 0,
+  })
+  expect(result!.detectMs, why).toBeGreaterThan(0)
+  expect(result!.alertMs, why).toBe(result!.detectMs)
+  expect(result!.repairMs!, why).toBeGreaterThan(result!.detectMs!)
+  expect(ctx.restorer.pending).toEqual([])
+}
 
 const rollbackCommand = resolve(import.meta.dirname, '..', '..', 'demo', 'src', 'rollback.ts')
 
@@ -248,7 +256,7 @@ async function deployFleet(apiToken?: string): Promise<{ ctx: FaultContext; port
         groupWait: 0,
         channels: {},
         rules: [
-          ...defaultRules(),
+          'defaults',
           {
             name: 'bad-deploy',
             scope: 'service',
@@ -300,30 +308,7 @@ describe('a bad-deploy drill, against a real agent and the real demo service', (
   it('should see the failing requests, approve the rollback through the API and measure one rollback, healed', async () => {
     const token = 'drill-test-token'
     const { ctx, port } = await deployFleet(token)
-    const plan = await planDrills({ faults: ['bad-deploy'], rounds: 1, yes: false }, FAULT_DRIVERS, ctx)
-    expect(plan).toEqual({ ok: true, items: [{ fault: 'bad-deploy', service: 'demo', round: 0 }], notes: [] })
-
-    const [result] = await runDrills({
-      items: plan.ok ? plan.items : [],
-      ctx,
-      drivers: FAULT_DRIVERS,
-      signal: new AbortController().signal,
-      settleMs: 500,
-      timeoutMs: 30_000,
-    })
-    const why = JSON.stringify(result, null, 2)
-    expect(result, why).toMatchObject({
-      fault: 'bad-deploy',
-      service: 'demo',
-      outcome: 'healed',
-      actions: ['demo: rollback (deployment-failure) succeeded'],
-      doubleActions: 0,
-      falseAlerts: 0,
-    })
-    expect(result!.detectMs, why).toBeGreaterThan(0)
-    expect(result!.alertMs, why).toBe(result!.detectMs)
-    expect(result!.repairMs!, why).toBeGreaterThan(result!.detectMs!)
-    expect(ctx.restorer.pending).toEqual([])
+    await healedByRule('bad-deploy', ctx, 'demo: rollback (deployment-failure) succeeded')
     // the rollback command put the good version back; the drill approved it, by its name
     expect(await deployStatus(port)).toMatchObject({ version: '1.0.0', bad: false })
     const { body } = await ctx.api.get<{ approvals: Array<{ status: string; decidedBy?: string }> }>(
