@@ -277,7 +277,7 @@ export class IncidentRouter {
           return
         }
         if (clock.now() < deadline) {
-          soon(Math.max(250, Math.min(wait * 2, interval)))
+          soon(Math.max(250, Math.min(wait * 2, interval || verifyAfterMs)))
           return
         }
         if (!result || !DOWN.has(result.state)) return
