@@ -53,11 +53,11 @@ function healingsOf(events: readonly DrillEvent[], service: string): HealingReco
 
 /**
  * Faults that change no health state (a memory growth, a bad deploy whose requests fail while
- * its health check passes): seen at the first alert that fires for
- * the service or the first healing that acts on it, whichever comes first; over once every
- * alert that fired for it resolved (its rule's condition no longer holds: the memory is back
- * under the threshold), the healings that acted ended (a rollback once approved and verified), and the service, if it went down
- * meanwhile (a restart), is healthy again. Over at the last of these.
+ * its health check passes): seen at the first alert that fires for the service or the first
+ * healing that acts on it, whichever comes first; over once every alert that fired for it
+ * resolved (its rule's condition no longer holds: the memory is back under the threshold), the
+ * healings that acted ended (a rollback once approved and verified), and the service, if it
+ * went down meanwhile (a restart), is healthy again. Over at the last of these.
  */
 const alertSigns: FaultSigns = {
   seen(events, service) {
