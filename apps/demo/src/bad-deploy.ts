@@ -21,10 +21,10 @@ export interface DeployStatus {
 /**
  * The deploy drill knob of a demo service: a bad version fails every request while its health
  * check still passes (a deploy that a restart would not fix in real life, as the restarted
- * process runs the same code; here the version is held in memory, so only its rollback is the
- * right action), and the share of the last {@link BadDeploy.WINDOW} requests that failed, which
- * a rule reads from /metrics. Rolled back by `rollBack()`, or on its own after
- * {@link BAD_DEPLOY_MAX_MS}.
+ * process runs the same code; here the version is held in memory, so a restart would clear it
+ * too, but the rollback is the action a drill expects), and the share of the last
+ * {@link BadDeploy.WINDOW} requests that failed, which a rule reads from /metrics. Rolled back
+ * by `rollBack()`, or on its own after {@link BAD_DEPLOY_MAX_MS}.
  */
 export class BadDeploy {
   /** Requests the error ratio is taken over. */
