@@ -124,34 +124,30 @@ describe('runDrills, against a real agent and real services', () => {
   })
 })
 
-describe('a memory drill, against a real agent and the real demo service', () => {
-  it('should grow the demo service through its knob, see the alert, restart it gracefully once and measure it healed', async () => {
-    const port = await freePort()
-    // the demo under tsx holds about 100 MB; its knob grows 32 MiB/s: about 2 s to cross this
-    const threshold = 170e6
-    agent = await startAgent({
+/** Node running a TypeScript file of the repository, as the demo service is started in tests. */
+const TSX_ARGS = [process.execPath, '--conditions=@noa/source', '--import', tsx]
+
+/**
+ * A real agent supervising the real demo service on `port` (checked, scraped, marked for
+ * drills) with the default rules and `rule`, until the service is healthy; the drill context
+ * on its API.
+ */
+async function demoFleet(options: {
+  port: number
+  rule: Record<string, unknown>
+  selfHealing: Record<string, unknown>
+  traffic: number
+  shutdownTimeoutMs: number
+  rollback?: string[]
+  apiToken?: string
+}): Promise<FaultContext> {
+  const { port, apiToken } = options
+  agent = await startAgent(
+    {
       healthChecks: { interval: 500, timeout: 500, retries: 0 },
       metrics: { collectInterval: 300 },
-      selfHealing: {
-        restartCooldown: 0,
-        // the demo starts under tsx: give it time to answer before the restart is verified
-        strategies: { serviceRestart: { cooldown: 0, stopWait: 100, startWait: 2500 } },
-      },
-      alerting: {
-        groupWait: 0,
-        channels: {},
-        rules: [
-          'defaults',
-          {
-            name: 'memory-growth',
-            scope: 'service',
-            condition: `process_resident_memory_bytes > ${threshold}`,
-            severity: 'warning',
-            for: 500,
-            actions: ['notify', { type: 'heal', trigger: 'memory-leak' }],
-          },
-        ],
-      },
+      selfHealing: { restartCooldown: 0, ...options.selfHealing },
+      alerting: { groupWait: 0, channels: {}, rules: ['defaults', options.rule] },
       services: [
         {
           name: 'demo',
@@ -161,32 +157,48 @@ describe('a memory drill, against a real agent and the real demo service', () =>
           executor: {
             type: 'local',
             command: [
-              process.execPath,
-              '--conditions=@noa/source',
-              '--import',
-              tsx,
+              ...TSX_ARGS,
               demo,
               '--name',
               'demo',
               '--port',
               String(port),
               '--traffic',
-              '0',
+              String(options.traffic),
             ],
-            shutdownTimeoutMs: 2000,
+            ...(options.rollback ? { rollback: options.rollback } : {}),
+            shutdownTimeoutMs: options.shutdownTimeoutMs,
           },
         },
       ],
+    },
+    apiToken ? { apiToken } : {},
+  )
+  const api = new AgentClient(agent.url, apiToken)
+  await until(async () => (await api.state('demo')) === 'healthy', 30_000, 'the demo service healthy')
+  return { config: agent.agent.config, configFile: '', baseDir: agent.dir, api, restorer: new Restorer() }
+}
+
+describe('a memory drill, against a real agent and the real demo service', () => {
+  it('should grow the demo service through its knob, see the alert, restart it gracefully once and measure it healed', async () => {
+    const port = await freePort()
+    // the demo under tsx holds about 100 MB; its knob grows 32 MiB/s: about 2 s to cross this
+    const threshold = 170e6
+    const ctx = await demoFleet({
+      port,
+      // the demo starts under tsx: give it time to answer before the restart is verified
+      selfHealing: { strategies: { serviceRestart: { cooldown: 0, stopWait: 100, startWait: 2500 } } },
+      rule: {
+        name: 'memory-growth',
+        scope: 'service',
+        condition: `process_resident_memory_bytes > ${threshold}`,
+        severity: 'warning',
+        for: 500,
+        actions: ['notify', { type: 'heal', trigger: 'memory-leak' }],
+      },
+      traffic: 0,
+      shutdownTimeoutMs: 2000,
     })
-    const api = new AgentClient(agent.url)
-    await until(async () => (await api.state('demo')) === 'healthy', 30_000, 'the demo service healthy')
-    const ctx: FaultContext = {
-      config: agent.agent.config,
-      configFile: '',
-      baseDir: agent.dir,
-      api,
-      restorer: new Restorer(),
-    }
     // the plan asks the service for its knob: the demo answers it
     await healedByRule('memory', ctx, 'demo: graceful-restart (memory-leak) succeeded')
     // the process noa started in its place holds nothing and is under the threshold
@@ -239,61 +251,29 @@ const rollbackCommand = resolve(import.meta.dirname, '..', '..', 'demo', 'src', 
  */
 async function deployFleet(apiToken?: string): Promise<{ ctx: FaultContext; port: number }> {
   const port = await freePort()
-  const tsxArgs = [process.execPath, '--conditions=@noa/source', '--import', tsx]
-  agent = await startAgent(
-    {
-      healthChecks: { interval: 500, timeout: 500, retries: 0 },
-      metrics: { collectInterval: 300 },
-      selfHealing: {
-        restartCooldown: 0,
-        approvalPollInterval: 100,
-        strategies: {
-          serviceRestart: { cooldown: 0, stopWait: 100, startWait: 300 },
-          rollback: { enabled: true, automatic: false, approvalRequired: true },
-        },
+  const ctx = await demoFleet({
+    port,
+    ...(apiToken ? { apiToken } : {}),
+    selfHealing: {
+      approvalPollInterval: 100,
+      strategies: {
+        serviceRestart: { cooldown: 0, stopWait: 100, startWait: 300 },
+        rollback: { enabled: true, automatic: false, approvalRequired: true },
       },
-      alerting: {
-        groupWait: 0,
-        channels: {},
-        rules: [
-          'defaults',
-          {
-            name: 'bad-deploy',
-            scope: 'service',
-            condition: 'demo_request_error_ratio > 0.5',
-            severity: 'critical',
-            for: 500,
-            actions: ['notify', { type: 'heal', trigger: 'deployment-failure' }],
-          },
-        ],
-      },
-      services: [
-        {
-          name: 'demo',
-          drill: true,
-          check: { type: 'http', url: `http://127.0.0.1:${port}/health` },
-          metrics: `http://127.0.0.1:${port}/metrics`,
-          executor: {
-            type: 'local',
-            // traffic of its own: its failing requests are what the rule sees
-            command: [...tsxArgs, demo, '--name', 'demo', '--port', String(port), '--traffic', '20'],
-            rollback: [...tsxArgs, rollbackCommand, `http://127.0.0.1:${port}`],
-            shutdownTimeoutMs: 5000,
-          },
-        },
-      ],
     },
-    apiToken ? { apiToken } : {},
-  )
-  const api = new AgentClient(agent.url, apiToken)
-  await until(async () => (await api.state('demo')) === 'healthy', 30_000, 'the demo service healthy')
-  const ctx: FaultContext = {
-    config: agent.agent.config,
-    configFile: '',
-    baseDir: agent.dir,
-    api,
-    restorer: new Restorer(),
-  }
+    rule: {
+      name: 'bad-deploy',
+      scope: 'service',
+      condition: 'demo_request_error_ratio > 0.5',
+      severity: 'critical',
+      for: 500,
+      actions: ['notify', { type: 'heal', trigger: 'deployment-failure' }],
+    },
+    // traffic of its own: its failing requests are what the rule sees
+    traffic: 20,
+    rollback: [...TSX_ARGS, rollbackCommand, `http://127.0.0.1:${port}`],
+    shutdownTimeoutMs: 5000,
+  })
   return { ctx, port }
 }
 
