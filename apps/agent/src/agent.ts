@@ -607,5 +607,6 @@ function fleetMembers(config: AgentConfig, health: HealthMonitor): FleetMember[]
     critical: critical.get(s.name) ?? true,
     group: s.group,
     tags: s.tags,
+    dependsOn: s.dependsOn,
   }))
 }

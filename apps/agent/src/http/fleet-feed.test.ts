@@ -8,28 +8,37 @@ import { FleetFeed, registerFeedMetrics } from './fleet-feed.ts'
 import { FleetIndex } from './fleet-index.ts'
 
 /** A health monitor's events and statuses, driven by the test. */
-function setup(n: number, tickSlice?: number) {
+function setup(
+  n: number,
+  tickSlice?: number,
+  more: { sweep?: number; dependsOn?: Record<string, string[]> } = {},
+) {
   const clock = new FakeClock(0)
   const health = new EventEmitter()
   const states = new Map<string, HealthState>()
   const blocked = new Map<string, string[]>()
   const healing = new EventEmitter()
+  const guards = new Map<string, { circuit: 'closed' | 'open'; degraded: boolean; nextRetryAt?: number }>()
+  /** The services the feed read from the monitor, in order. */
+  const reads: string[] = []
   const published: Array<{ event: string; data: unknown }> = []
   const index = new FleetIndex()
   const feed = new FleetFeed({
     index,
     health: {
       on: health.on.bind(health) as never,
-      status: (name: string) =>
-        ({
+      status: (name: string) => {
+        reads.push(name)
+        return {
           service: name,
           state: states.get(name) ?? 'unknown',
           flapping: false,
           blockedBy: blocked.get(name) ?? [],
-        }) as unknown as ServiceStatus,
+        } as unknown as ServiceStatus
+      },
     },
     healing: {
-      guardState: () => ({ circuit: 'closed', degraded: false }),
+      guardState: (name: string) => guards.get(name) ?? { circuit: 'closed', degraded: false },
       on: healing.on.bind(healing) as never,
     },
     sse: {
@@ -47,9 +56,12 @@ function setup(n: number, tickSlice?: number) {
     maxDelta: 50,
     maxChangeEventsPerSecond: 10,
     ...(tickSlice === undefined ? {} : { tickSlice }),
+    ...(more.sweep === undefined ? {} : { sweep: more.sweep }),
   })
   const names = Array.from({ length: n }, (_, i) => `s${String(i).padStart(3, '0')}`)
-  feed.configure(names.map((name) => ({ name, critical: name === 's000', group: 'g' })))
+  feed.configure(
+    names.map((name) => ({ name, critical: name === 's000', group: 'g', dependsOn: more.dependsOn?.[name] })),
+  )
   const change = (service: string, to: CheckResult['state']): HealthChange => {
     const from = states.get(service) ?? 'unknown'
     states.set(service, to)
@@ -73,7 +85,7 @@ function setup(n: number, tickSlice?: number) {
     health.emit('change', c)
     return c
   }
-  return { clock, health, healing, published, feed, names, change, blocked }
+  return { clock, health, healing, published, feed, names, change, blocked, guards, reads }
 }
 
 describe('FleetFeed', () => {
@@ -160,6 +172,61 @@ describe('FleetFeed', () => {
       ['s001', ['s000']],
       ['s004', ['s000']],
     ])
+  })
+
+  it('should read again the dependents of a changed service, dependents of dependents too, without a tick', async () => {
+    const { clock, published, change, blocked, reads } = setup(4, undefined, {
+      dependsOn: { s001: ['s000'], s002: ['s001'] },
+    })
+    await clock.advance(300)
+    published.length = 0
+    reads.length = 0
+    blocked.set('s001', ['s000'])
+    blocked.set('s002', ['s000'])
+    change('s000', 'error')
+    await clock.advance(300)
+    // s003 depends on nothing: it is not read.
+    expect(reads.sort()).toEqual(['s001', 's002'])
+    const delta = published.find((p) => p.event === 'services')?.data as ServicesDeltaEvent | undefined
+    expect(delta?.services.map((s) => [s.name, s.state, s.blockedBy])).toEqual([
+      ['s000', 'error', []],
+      ['s001', 'unknown', ['s000']],
+      ['s002', 'unknown', ['s000']],
+    ])
+  })
+
+  it('should read a fleet larger than the sweep in turns, and open circuits every tick', async () => {
+    const { clock, published, feed, blocked, guards, reads, healing } = setup(6, undefined, { sweep: 2 })
+    await clock.advance(300)
+    guards.set('s005', { circuit: 'open', degraded: false, nextRetryAt: 1000 })
+    healing.emit('escalation', { service: 's005' })
+    await clock.advance(300)
+    reads.length = 0
+    published.length = 0
+    // Changed without an event: shows when the sweep reaches it, within fleet / sweep ticks.
+    blocked.set('s003', ['s000'])
+    guards.set('s005', { circuit: 'open', degraded: false, nextRetryAt: 2000 })
+    const ticks: string[][] = []
+    for (let i = 0; i < 3; i++) {
+      await feed.tick()
+      ticks.push(reads.splice(0).sort())
+    }
+    expect(ticks).toEqual([
+      ['s000', 's001', 's005'],
+      ['s002', 's003', 's005'],
+      ['s004', 's005'],
+    ])
+    const sent = published.filter((p) => p.event === 'service').map((p) => p.data as FleetService)
+    expect(sent.map((s) => [s.name, s.blockedBy, s.nextRetryAt])).toEqual([
+      ['s005', [], 2000],
+      ['s003', ['s000'], undefined],
+    ])
+    // Closed again: back to its turn of the sweep.
+    guards.delete('s005')
+    await feed.tick()
+    reads.length = 0
+    await feed.tick()
+    expect(reads.sort()).toEqual(['s002', 's003'])
   })
 
   it('should stop a tick in progress when closed', async () => {

@@ -30,14 +30,23 @@ export interface FleetFeedOptions {
   maxChangeEventsPerSecond?: number
   /** Services a tick reconciles before it lets the event loop run (requests wait no longer). @default 500 */
   tickSlice?: number
+  /**
+   * Services each tick reads again whatever the events said, in turns, besides those with an
+   * open circuit or degraded: what changes without an event shows within `fleet / sweep`
+   * ticks. A fleet this size or smaller is read whole each tick. @default 500
+   */
+  sweep?: number
 }
 
 /**
  * Keeps the fleet index current from the health monitor's and healing's events, and sends the
  * fleet to event-stream clients as deltas: a change waits `coalesceMs` for the others of its
  * burst, then goes out as one `service` event (one service) or one `services` event (several,
- * bounded), so 10,000 changes at once are one frame, not 10,000. Each tick also sends the
- * `summary` (counts only) and catches what no event announced (a dependent's `blockedBy`).
+ * bounded), so 10,000 changes at once are one frame, not 10,000. A state change reads its
+ * dependents again (their `blockedBy`). Each tick sends the `summary` (counts only) and reads
+ * again what no event announces: the services whose circuit is open or that run degraded (the
+ * next retry moves), and `sweep` others in turns. At 10,000 services reading every service each
+ * tick was the agent's largest periodic cost (~60 ms of CPU every 5 s, and its garbage).
  */
 export class FleetFeed {
   readonly #o: FleetFeedOptions
@@ -45,6 +54,14 @@ export class FleetFeed {
   readonly #maxDelta: number
   readonly #maxChanges: number
   readonly #tickSlice: number
+  readonly #sweep: number
+  /** Each service's direct dependents: a change reaches their `blockedBy`. */
+  #dependents = new Map<string, string[]>()
+  /** Services to read again at the next flush: dependents of a changed service. */
+  readonly #pending = new Set<string>()
+  /** Services whose guard is not at rest (open circuit, degraded, a retry due): read every tick. */
+  readonly #guarded = new Set<string>()
+  #sweepFrom = 0
   #closed = false
   #flushTimer: Timer | undefined
   #changeWindow = { start: 0, sent: 0 }
@@ -57,6 +74,7 @@ export class FleetFeed {
     this.#maxDelta = options.maxDelta ?? 500
     this.#maxChanges = options.maxChangeEventsPerSecond ?? 100
     this.#tickSlice = options.tickSlice ?? 500
+    this.#sweep = options.sweep ?? 500
     const { health, healing, index } = options
     health.on('result', (result) => {
       const down = result.state !== 'healthy'
@@ -66,7 +84,10 @@ export class FleetFeed {
         ...(down ? {} : { message: undefined }),
       })
     })
-    health.on('change', (change) => this.#applyChange(change))
+    health.on('change', (change) => {
+      this.#applyChange(change)
+      this.#dependentsOf(change.service)
+    })
     health.on('flapping', (e) => this.#touch(e.service, { flapping: e.flapping, state: e.state }))
     const guard = ({ service }: { service: string }) => this.#touch(service, this.#guard(service))
     healing.on('escalation', guard)
@@ -76,6 +97,14 @@ export class FleetFeed {
   /** Takes the configured services (start and reload). */
   configure(members: readonly FleetMember[]): void {
     this.#o.index.configure(members)
+    const dependents = new Map<string, string[]>()
+    for (const m of members)
+      for (const dep of m.dependsOn ?? []) {
+        const list = dependents.get(dep)
+        if (list) list.push(m.name)
+        else dependents.set(dep, [m.name])
+      }
+    this.#dependents = dependents
     this.#scheduleFlush()
   }
 
@@ -95,23 +124,35 @@ export class FleetFeed {
   }
 
   /**
-   * Every refresh interval: reconcile each service, send what changed, then the summary. The
-   * walk goes `tickSlice` services at a time and lets the event loop run between slices: at
-   * 10,000 services one walk took 40-150 ms, and every request that came meanwhile waited for
-   * it. A fleet of one slice is reconciled and sent before this returns.
+   * Every refresh interval: reconcile the guarded services and this tick's turn of the sweep,
+   * send what changed, then the summary. The walk goes `tickSlice` services at a time and lets
+   * the event loop run between slices, so requests that come meanwhile wait for one slice at
+   * most. A walk of one slice is reconciled and sent before this returns.
    */
   async tick(): Promise<void> {
-    const names = this.#o.index.names()
-    for (let from = 0; from < names.length; from += this.#tickSlice) {
+    const walk = this.#walk()
+    for (let from = 0; from < walk.length; from += this.#tickSlice) {
       if (from > 0) {
         await yieldToLoop()
         if (this.#closed) return
       }
-      const to = Math.min(names.length, from + this.#tickSlice)
-      for (let i = from; i < to; i++) this.#reconcile(names[i]!)
+      const to = Math.min(walk.length, from + this.#tickSlice)
+      for (let i = from; i < to; i++) this.#reconcile(walk[i]!)
     }
     this.flush()
     this.#o.sse.publish('summary', this.summary())
+  }
+
+  /** This tick's services: the whole fleet when it fits the sweep, else the guarded ones and the sweep's turn. */
+  #walk(): readonly string[] {
+    const names = this.#o.index.names()
+    if (names.length <= this.#sweep) return names
+    const walk = new Set(this.#guarded)
+    if (this.#sweepFrom >= names.length) this.#sweepFrom = 0
+    const end = this.#sweepFrom + this.#sweep
+    for (let i = this.#sweepFrom; i < end; i++) walk.add(names[i % names.length]!)
+    this.#sweepFrom = end % names.length
+    return [...walk]
   }
 
   /** Catches what no event announced of a service (a dependent's `blockedBy`, a circuit's next retry). */
@@ -124,6 +165,7 @@ export class FleetFeed {
       return // removed between the configuration and this tick
     }
     const guard = healing.guardState(name)
+    this.#noteGuard(name, guard)
     const known = index.get(name)
     // Most services are as the index has them: no patch to make and compare.
     if (
@@ -152,6 +194,8 @@ export class FleetFeed {
   flush(): void {
     this.#flushTimer?.cancel()
     this.#flushTimer = undefined
+    for (const name of this.#pending) this.#reconcile(name)
+    this.#pending.clear()
     const changes = this.#o.index.takeChanges(this.#maxDelta)
     if (changes.changed === 0) return
     const [only] = changes.services
@@ -196,7 +240,26 @@ export class FleetFeed {
 
   #guard(service: string): Pick<FleetService, 'circuit' | 'degraded' | 'nextRetryAt'> {
     const g = this.#o.healing.guardState(service)
+    this.#noteGuard(service, g)
     return { circuit: g.circuit, degraded: g.degraded, nextRetryAt: g.nextRetryAt }
+  }
+
+  /** Keeps the services whose guard may move without an event (a retry's time) in the walk of every tick. */
+  #noteGuard(service: string, g: ReturnType<FleetHealing['guardState']>): void {
+    if (g.circuit === 'open' || g.degraded || g.nextRetryAt !== undefined) this.#guarded.add(service)
+    else this.#guarded.delete(service)
+  }
+
+  /** Marks the services whose `blockedBy` may follow a change of `service` (dependents of dependents too). */
+  #dependentsOf(service: string): void {
+    const queue = [service]
+    while (queue.length > 0)
+      for (const d of this.#dependents.get(queue.pop()!) ?? [])
+        if (!this.#pending.has(d)) {
+          this.#pending.add(d)
+          queue.push(d)
+        }
+    if (this.#pending.size > 0) this.#scheduleFlush()
   }
 
   #scheduleFlush(): void {

@@ -23,6 +23,8 @@ export interface FleetMember {
   critical: boolean
   group?: string | undefined
   tags?: readonly string[] | undefined
+  /** Its direct dependencies: their changes reach its `blockedBy`. */
+  dependsOn?: readonly string[] | undefined
 }
 
 /** Fields of a service that change as it is checked and healed. */
