@@ -129,6 +129,27 @@ describe('HealingEngine', () => {
     expect(engine.guardState('api')).toMatchObject({ consecutive: 0, restartsInWindow: 1 })
   })
 
+  it('should answer the guard state of a service nothing was counted of, and count from its first restart', async () => {
+    health.api = 'error'
+    const { engine } = engineWith({ executors: { api: recordingExecutor('api', calls) } })
+    const untouched = {
+      restartsInWindow: 0,
+      consecutive: 0,
+      failures: 0,
+      circuit: 'closed',
+      retries: 0,
+      degraded: false,
+      healingFailed: false,
+    }
+    expect(engine.guardState('api')).toStrictEqual(untouched)
+    expect(Object.isFrozen(engine.guardState('api'))).toBe(true)
+    await settle(engine.heal('service-down', 'api'))
+    const after = engine.guardState('api')
+    expect(after).toMatchObject({ restartsInWindow: 1, consecutive: 1, circuit: 'closed' })
+    expect(after.lastRestartAt).toBeTypeOf('number')
+    expect(Object.isFrozen(after)).toBe(false)
+  })
+
   it('should do nothing when the fresh probe finds the service healthy', async () => {
     health.api = 'healthy'
     const { engine } = engineWith()

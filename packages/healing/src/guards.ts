@@ -230,6 +230,19 @@ export class Guards {
     return !s || (s.consecutive === 0 && s.failures === 0 && !s.circuit)
   }
 
+  /** True when nothing was ever counted of `service` (no restart, no failure, no circuit): its snapshot is all zeros. */
+  untouched(service: string): boolean {
+    const s = this.#services.get(service)
+    return (
+      !s ||
+      (s.restarts.length === 0 &&
+        s.consecutive === 0 &&
+        s.failures === 0 &&
+        !s.circuit &&
+        s.lastRestartAt === undefined)
+    )
+  }
+
   isOpen(service: string): boolean {
     return this.#service(service).circuit !== undefined
   }
