@@ -179,4 +179,17 @@ describe('StatusView', () => {
     same()
     expect(JSON.parse(text(view.json())).health).toBe('unhealthy')
   })
+
+  it('should answer the bytes of a list built whole after changes anywhere: first, last, side by side, none', async () => {
+    const { clock, health, view, fresh } = world(12)
+    // states of 5, 7 and 9 letters: a changed entry is longer or shorter than it was
+    const states = ['healthy', 'unhealthy', 'error'] as const
+    let turn = 0
+    const rounds = [[0], [11], [3, 4, 5], [0, 11], [], [1, 10], [6], Array.from({ length: 12 }, (_, i) => i)]
+    for (const changed of rounds) {
+      for (const i of changed) health.report(`svc-${i}`, { state: states[turn++ % 3]!, message: 'm' })
+      await clock.advance(1000)
+      expect(untimed(view.json())).toBe(untimed(fresh().json()))
+    }
+  })
 })

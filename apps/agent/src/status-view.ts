@@ -53,6 +53,19 @@ interface Fleet {
   bytes: number
   /** Increases whenever a service's entry changed. */
   version: number
+  /** Positions of the slots changed since the last JSON body was made of this fleet. */
+  dirty: Set<number>
+}
+
+/** The last JSON body, and where each service's JSON starts in it, for the next body to copy from. */
+interface Body {
+  fleet: Fleet
+  version: number
+  key: string
+  latest: unknown
+  bytes: Buffer<ArrayBuffer>
+  /** `starts[i]`: the offset of service i's JSON; `starts[n]`: the end of the list. */
+  starts: Uint32Array
 }
 
 const COMMA = 0x2c
@@ -80,9 +93,7 @@ export class StatusView {
   #refreshedAt = Number.NEGATIVE_INFINITY
   #sweepFrom = 0
   #list: { version: number; services: StatusService[] } | undefined
-  #json:
-    | { version: number; key: string; latest: unknown; bytes: Buffer<ArrayBuffer>; servicesAt: number }
-    | undefined
+  #json: Body | undefined
   #builds = 0
   #reads = 0
 
@@ -118,17 +129,24 @@ export class StatusView {
   /**
    * The body as JSON bytes, made again only when it would differ (a service's entry changed,
    * an alert, healing or approval count or the metrics snapshot changed); its `timestamp` is
-   * when it was made. The services' part is each entry's JSON, serialized when it changed,
-   * written one after the other into the body's buffer (no 1.4 MB string at 10,000 services:
-   * serializing the body whole took 15-20 ms, and joining the entries 6 ms); when only the
-   * figures around it changed, it is copied from the last body.
+   * when it was made. The services' part is each entry's JSON, serialized when it changed: the
+   * entries that changed since the last body are written into the new body's buffer, the runs
+   * of unchanged ones between them copied from the last body in one piece each (no 1.4 MB
+   * string at 10,000 services: serializing the body whole took 15-20 ms, joining the entries
+   * 6 ms, and writing each entry's string 4-5 ms).
    */
   json(): Uint8Array<ArrayBuffer> {
     const fleet = this.#current()
     const { round } = this.#sources
     const key = this.#countsKey()
     const last = this.#json
-    if (last && last.version === fleet.version && last.key === key && last.latest === round.latest)
+    if (
+      last &&
+      last.fleet === fleet &&
+      last.version === fleet.version &&
+      last.key === key &&
+      last.latest === round.latest
+    )
       return last.bytes
     const { timestamp, health, metrics, alerts, healing } = this.#figures(fleet)
     // The same text as JSON.stringify(body()): the keys in the body's order, services in the middle.
@@ -137,18 +155,9 @@ export class StatusView {
     const headBytes = Buffer.byteLength(head)
     const bytes = Buffer.allocUnsafe(headBytes + fleet.bytes + Buffer.byteLength(tail))
     bytes.write(head)
-    if (last && last.version === fleet.version)
-      last.bytes.copy(bytes, headBytes, last.servicesAt, last.servicesAt + fleet.bytes)
-    else {
-      const { slots } = fleet
-      let at = headBytes
-      for (let i = 0; i < slots.length; i++) {
-        if (i > 0) bytes[at++] = COMMA
-        at += bytes.write(slots[i]!.json, at)
-      }
-    }
+    const starts = writeServices(bytes, headBytes, fleet, last?.fleet === fleet ? last : undefined)
     bytes.write(tail, headBytes + fleet.bytes)
-    this.#json = { version: fleet.version, key, latest: round.latest, bytes, servicesAt: headBytes }
+    this.#json = { fleet, version: fleet.version, key, latest: round.latest, bytes, starts }
     return bytes
   }
 
@@ -272,6 +281,7 @@ export class StatusView {
     c.unknown += Number(slot.unknown) - Number(before.unknown)
     fleet.bytes += slot.bytes - before.bytes
     fleet.version++
+    fleet.dirty.add(at)
   }
 
   #build(): Fleet {
@@ -300,7 +310,7 @@ export class StatusView {
     this.#refreshedAt = this.#sources.clock.monotonic()
     this.#sweepFrom = 0
     const version = (this.#fleet?.version ?? 0) + 1
-    return { from, slots, position, dependents, counts, bytes, version }
+    return { from, slots, position, dependents, counts, bytes, version, dirty: new Set() }
   }
 
   #entry(s: ServiceStatus): StatusService {
@@ -318,6 +328,41 @@ export class StatusView {
       ...(guard.nextRetryAt === undefined ? {} : { nextRetryAt: guard.nextRetryAt }),
     }
   }
+}
+
+/**
+ * Writes the services' JSON, comma-separated, into `bytes` from `at`, and answers where each
+ * starts. With the last body of the same fleet, only the slots changed since are written; the
+ * runs between them are copied from it, each in one piece (with its commas).
+ */
+function writeServices(bytes: Buffer, at: number, fleet: Fleet, last: Body | undefined): Uint32Array {
+  const { slots, dirty } = fleet
+  const n = slots.length
+  const starts = new Uint32Array(n + 1)
+  const write = (i: number) => {
+    starts[i] = at
+    at += bytes.write(slots[i]!.json, at)
+    if (i < n - 1) bytes[at++] = COMMA
+  }
+  if (!last) for (let i = 0; i < n; i++) write(i)
+  else {
+    const changed = [...dirty].sort((a, b) => a - b)
+    changed.push(n)
+    let from = 0
+    for (const next of changed) {
+      if (next > from) {
+        // slots from..next-1 as they were, and the comma before `next` when there is one
+        const shift = at - last.starts[from]!
+        for (let i = from; i < next; i++) starts[i] = last.starts[i]! + shift
+        at += last.bytes.copy(bytes, at, last.starts[from]!, last.starts[next]!)
+      }
+      if (next < n) write(next)
+      from = next + 1
+    }
+  }
+  dirty.clear()
+  starts[n] = at
+  return starts
 }
 
 function slotOf(service: StatusService): Slot {
