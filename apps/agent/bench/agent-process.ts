@@ -41,12 +41,22 @@ export interface AgentProcess {
   stop(): Promise<void>
 }
 
-/** Writes `config` as `dir`/config/monitoring-config.json and starts `noa start` (bin/noa.mjs) in `dir`. */
-export async function startAgent(dir: string, config: unknown): Promise<AgentProcess> {
+/**
+ * Writes `config` as `dir`/config/monitoring-config.json and starts `noa start` (bin/noa.mjs) in `dir`.
+ * `nodeArgs` go to node before the script (e.g. `--cpu-prof`, which NODE_OPTIONS refuses).
+ */
+export async function startAgent(
+  dir: string,
+  config: unknown,
+  nodeArgs: string[] = [],
+): Promise<AgentProcess> {
   mkdirSync(join(dir, 'config'), { recursive: true })
   writeFileSync(join(dir, 'config', 'monitoring-config.json'), JSON.stringify(config))
   const bin = resolve(import.meta.dirname, '..', 'bin', 'noa.mjs')
-  const child = spawn(process.execPath, [bin, 'start'], { cwd: dir, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [...nodeArgs, bin, 'start'], {
+    cwd: dir,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   // The last of its output, to say why when it does not start.
   let output = ''
   const keep = (chunk: Buffer) => {

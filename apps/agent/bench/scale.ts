@@ -6,6 +6,7 @@
  *   pnpm bench:scale                                   (10,000 services, then 1,000, then a restart)
  *   pnpm bench:scale --services 2000 --seconds 10 --warmup 20
  *   pnpm bench:scale --scrape-every 2                  (/api/status measured while /metrics is read every 2 s)
+ *   pnpm bench:scale --cpu-prof /tmp/prof                (the agent's V8 CPU profile, written as it stops)
  *   pnpm bench:scale --agents 3                        (3 agents sharing the checks on PostgreSQL;
  *                                                       NOA_TEST_POSTGRES_URL, default local `test`)
  *
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
     'no-small': { type: 'boolean', default: false },
     'no-restart': { type: 'boolean', default: false },
     'scrape-every': { type: 'string', default: '0' },
+    'cpu-prof': { type: 'string' },
   },
 })
 const SERVICES = Number(args.services)
@@ -41,6 +43,8 @@ const AGENTS = Number(args.agents)
 const INTERVAL_MS = 30_000
 /** Seconds between reads of the agent's /metrics while /api/status is measured (0: none), as a Prometheus would scrape. */
 const SCRAPE_EVERY = Number(args['scrape-every'])
+/** Node flags for the measured agent: a CPU profile into a folder, to find where its time goes. */
+const AGENT_NODE_ARGS = args['cpu-prof'] ? ['--cpu-prof', `--cpu-prof-dir=${args['cpu-prof']}`] : []
 
 /** The agent's own SQLite driver (its types are the store's dev dependency): only what is read here. */
 interface ReadDb {
@@ -246,7 +250,7 @@ async function oneAgent(port: number, services: number) {
   let agent: AgentProcess | undefined
   try {
     console.log(`\n${services} services, one agent (SQLite), ${WARMUP} s warm-up, ${SECONDS} s measured`)
-    agent = await startAgent(dir, config(port, services))
+    agent = await startAgent(dir, config(port, services), AGENT_NODE_ARGS)
     await sleep(WARMUP * 1000)
     const windowStart = Date.now()
     const m = await measure(agent, SECONDS)
@@ -321,7 +325,7 @@ async function oneAgent(port: number, services: number) {
     // A restart: the same file, the same services; how long until every one has a result again.
     await agent.stop()
     const restartedAt = Date.now()
-    agent = await startAgent(dir, config(port, services))
+    agent = await startAgent(dir, config(port, services), AGENT_NODE_ARGS)
     const upAt = Date.now()
     let all = Number.NaN
     for (let waited = 0; waited < INTERVAL_MS * 2; waited += 2000) {
