@@ -13,6 +13,7 @@ import type { DeliveryWorker, DeliveryWorkerOptions } from './delivery.ts'
 import { createDeliveryWorker } from './delivery.ts'
 import type { DispatchStats } from './dispatch.ts'
 import { createDispatcher } from './dispatch.ts'
+import type { ConditionInput } from './expression/condition.ts'
 import { restoreAlerts } from './restore.ts'
 import type { ChannelEntry, ChannelRoute } from './routes.ts'
 import { buildChannels } from './routes.ts'
@@ -370,6 +371,9 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     // empty sample list is no metrics either: a host passes one before its first scrape.
     const noMetrics = !ctx.snapshot && samples.length === 0
     const skipped = new Set<CompiledRule>()
+    // One input, its service and samples set for each judgement: a round over 10,000 services
+    // judges each per-service rule 10,000 times, and conditions only read it.
+    const input: ConditionInput = { snapshot: ctx.snapshot, service: undefined, samples, agent: ctx.agent }
     for (const rule of rules) {
       const missing =
         rule.scope === 'service' ? !ctx.services : rule.condition.agentOnly ? !ctx.agent : noMetrics
@@ -381,12 +385,9 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
         rule.scope === 'service' ? (rule.condition.readsHealth ? knownScopes : allScopes) : [undefined]
       for (const service of instances) {
         if (++judged % evaluationSlice === 0) await yieldToLoop()
-        const result = rule.condition.evaluate({
-          snapshot: ctx.snapshot,
-          service,
-          samples: samplesOf(service),
-          agent: ctx.agent,
-        })
+        input.service = service
+        input.samples = samplesOf(service)
+        const result = rule.condition.evaluate(input)
         if (!result.holds) {
           // Absent data (a first scrape after a restart, a failed scrape) says neither yes nor
           // no: an alert keeps its state for a while, as Prometheus looks back 5 minutes.
