@@ -10,7 +10,7 @@
  * 4. `pnpm bench paced` (not in the default run: about a minute per contender): CPU per check in
  *    continuous mode at the scale bench's rate, 10,000 services at a 30 s interval (333 checks/s),
  *    beside a bare node:http client sending the same requests in 100 ms ticks. Run it with the
- *    agent's V8 flags to see the agent's case (`node --max-opt=2 ...`, see apps/agent/bin/noa.mjs).
+ *    agent's V8 flags to see the agent's case (`node --semi-space-growth-factor=1 --heap-growing-percent=40 ...`, see apps/agent/bin/noa.mjs).
  */
 import { type ChildProcess, spawn } from 'node:child_process'
 import { once } from 'node:events'
