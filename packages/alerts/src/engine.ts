@@ -327,6 +327,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     ...(a.muted ? { muted: a.muted } : {}),
   })
 
+  const NO_SAMPLES: readonly Sample[] = Object.freeze([])
   const judge = async (ctx: EvaluationContext): Promise<EvaluationResult> => {
     await silences.refreshIfDue()
     const now = clock.now()
@@ -340,8 +341,10 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     // The scopes are made in the evaluation's slices too: 10,000 of them are a long task alone.
     const allScopes: ServiceScope[] = []
     const knownScopes: ServiceScope[] = []
-    for (const [name, health] of Object.entries(ctx.services ?? {})) {
+    const services = ctx.services ?? {}
+    for (const name in services) {
       if (++judged % evaluationSlice === 0) await yieldToLoop()
+      const health = services[name]!
       const scope = serviceScope(ctx, name, health)
       allScopes.push(scope)
       if (health.state === 'unknown') unknown.add(name)
@@ -364,7 +367,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
           else byService.set(name, [s])
         }
       }
-      return byService.get(service.name) ?? []
+      return byService.get(service.name) ?? NO_SAMPLES
     }
     // A context without health facts (or without metrics) leaves the rules that need them
     // as they are, so a metrics-only evaluation does not resolve every service alert. An
