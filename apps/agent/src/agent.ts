@@ -1,4 +1,4 @@
-import type { AlertEngine } from '@noa/alerts'
+import type { AlertEngine, EvaluationContext } from '@noa/alerts'
 import {
   type Clock,
   createId,
@@ -85,6 +85,8 @@ export class Agent {
   readonly #lifecycle: Lifecycle
   /** Rule evaluations asked for by events: one per burst, not one per change (each reads the whole fleet). */
   readonly #evaluations: Coalescer
+  /** The services' facts of the last rule evaluation, for the next to keep what did not change. */
+  #lastFacts: EvaluationContext['services']
   readonly #view: StatusView
   readonly #running = new Map<string, HealingRecord>()
   /** The latest escalation of each service, in words, for the rules' `{{ $escalation }}`. */
@@ -491,9 +493,19 @@ export class Agent {
     if (!this.components.has('health') && !this.components.has('metrics')) return Promise.resolve()
     if (!this.#leader.leading || this.#stopped) return Promise.resolve()
     const { alerts, health, healing, round, metrics } = this.#parts
-    const facts = { health, healing, round, escalations: this.#escalations, agent: this.#storeWatch.facts() }
+    const facts = {
+      health,
+      healing,
+      round,
+      escalations: this.#escalations,
+      agent: this.#storeWatch.facts(),
+      last: this.#lastFacts,
+    }
     return ruleContext(facts)
-      .then((context) => (this.#stopped ? undefined : alerts.evaluate(context)))
+      .then((context) => {
+        this.#lastFacts = context.services
+        return this.#stopped ? undefined : alerts.evaluate(context)
+      })
       .then(
         () => {
           const counts = new Map<string, number>()

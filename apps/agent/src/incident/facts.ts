@@ -13,6 +13,13 @@ export interface FactSources {
   escalations: ReadonlyMap<string, string>
   /** The agent's own facts (its store). */
   agent: AgentFacts
+  /**
+   * The services' facts of the last read: a service whose facts did not change keeps its entry
+   * instead of getting a new one. Each entry lives through the evaluation, long enough to reach
+   * the old generation, so at 10,000 services new entries every round were megabytes of
+   * garbage for full collections, which pause the agent.
+   */
+  last?: Readonly<Record<string, ServiceHealth>> | undefined
 }
 
 /**
@@ -38,7 +45,7 @@ async function readFleet(
   sources: FactSources,
   slice: number,
 ): Promise<Record<string, ServiceHealth> | undefined> {
-  const { health, healing, round, escalations } = sources
+  const { health, healing, round, escalations, last } = sources
   const list = health.services
   const services: Record<string, ServiceHealth> = {}
   for (let i = 0; i < list.length; i++) {
@@ -50,6 +57,25 @@ async function readFleet(
     const s = health.status(name)
     const guard = healing.guardState(name)
     const escalation = escalations.get(name)
+    const scrapeLimited = round.scrapeLimited(name) !== undefined
+    const before = last?.[name]
+    if (
+      before &&
+      before.state === s.state &&
+      before.critical === s.critical &&
+      before.dependsOn === s.dependsOn &&
+      sameNames(before.blockedBy, s.blockedBy) &&
+      before.failures === s.consecutiveFailures &&
+      before.flapping === s.flapping &&
+      before.degraded === guard.degraded &&
+      before.healingFailed === guard.healingFailed &&
+      before.circuitOpen === (guard.circuit === 'open') &&
+      before.scrapeLimited === scrapeLimited &&
+      before.escalation === escalation
+    ) {
+      services[name] = before
+      continue
+    }
     services[name] = {
       state: s.state,
       critical: s.critical,
@@ -60,9 +86,15 @@ async function readFleet(
       degraded: guard.degraded,
       healingFailed: guard.healingFailed,
       circuitOpen: guard.circuit === 'open',
-      scrapeLimited: round.scrapeLimited(name) !== undefined,
+      scrapeLimited,
       ...(escalation ? { escalation } : {}),
     }
   }
   return services
+}
+
+function sameNames(a: readonly string[] | undefined, b: readonly string[]): boolean {
+  if (!a || a.length !== b.length) return false
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
+  return true
 }
