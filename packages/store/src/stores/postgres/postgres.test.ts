@@ -41,7 +41,8 @@ describe.skipIf(!url)('createPostgresStore', () => {
   // One statement drops every schema the suite made: one commit instead of one per schema,
   // which on a loaded machine took longer than a hook may.
   afterAll(async () => {
-    if (schemas.length > 0) await admin.query(`DROP SCHEMA IF EXISTS ${schemas.map((s) => `"${s}"`).join(', ')} CASCADE`)
+    if (schemas.length > 0)
+      await admin.query(`DROP SCHEMA IF EXISTS ${schemas.map((s) => `"${s}"`).join(', ')} CASCADE`)
     await admin.end()
   }, 60_000)
 
