@@ -20,8 +20,11 @@ afterEach(async () => {
   agent = undefined
 })
 
-/** A real agent supervising `db` and `web` (which needs db), with a drill context on its API. */
-async function fleet(): Promise<FaultContext> {
+/**
+ * A real agent supervising `db` and `web` (which needs db), with a drill context on its API;
+ * its store in memory unless `store` says otherwise.
+ */
+async function fleet(store?: Record<string, unknown>): Promise<FaultContext> {
   const ports = { db: await freePort(), web: await freePort() }
   const service = (name: 'db' | 'web', dep?: 'db') => ({
     name,
@@ -42,6 +45,7 @@ async function fleet(): Promise<FaultContext> {
     },
   })
   agent = await startAgent({
+    ...(store ? { store } : {}),
     healthChecks: { interval: 500, timeout: 500, retries: 0 },
     metrics: { enabled: false },
     selfHealing: {
@@ -121,6 +125,36 @@ describe('runDrills, against a real agent and real services', () => {
     // SIGCONT: the stopped db answers again without noa restarting it
     const check = ctx.config.services[0]!.check as { url: string }
     await until(async () => (await fetch(check.url)).ok, 10_000, 'db answering')
+  })
+})
+
+describe('a store-down drill, against a real agent, its real SQLite file and real services', () => {
+  it("should heal a crash while another connection holds the store's lock, and find its healing and alerts in the store once released", async () => {
+    // a short busy timeout: the drill holds the lock from this process, which the agent shares
+    const ctx = await fleet({ type: 'sqlite', path: 'data/noa.db', busyTimeoutMs: 200 })
+    const results = await runDrills({
+      items: [{ fault: 'store-down', service: 'db', round: 0 }],
+      ctx,
+      drivers: FAULT_DRIVERS,
+      signal: new AbortController().signal,
+      settleMs: 500,
+      timeoutMs: 15_000,
+    })
+    const why = JSON.stringify(results, null, 2)
+    expect(results, why).toMatchObject([
+      { fault: 'store-down', service: 'db', outcome: 'healed', doubleActions: 0, falseAlerts: 0 },
+    ])
+    expect(results[0]!.actions, why).toEqual(['db: process-restart (process-exit) succeeded'])
+    expect(results[0]!.detail, why).toMatch(
+      /^store held [\d.]+ s \(the write lock of its SQLite file\), seen down by the agent after [\d.]+ s, working again [\d.]+ s after the release; the drill's healings and alerts are in the store$/,
+    )
+    expect(ctx.restorer.pending).toEqual([])
+    // what the drill read back is what the store holds
+    const stored = await agent!.agent.store.healing.healings({ service: 'db' })
+    expect(
+      stored.map((r) => r.outcome),
+      why,
+    ).toEqual(['succeeded'])
   })
 })
 
