@@ -127,7 +127,11 @@ export const storeDown: FaultDriver = {
           if ((backMs !== undefined && missing.length === 0) || Date.now() > deadline) break
           await sleep(250)
         }
-        const held = `store held ${((released - heldAt) / 1000).toFixed(1)} s (${hold.what}), seen down by the agent after ${(seenDownMs / 1000).toFixed(1)} s`
+        const noAction =
+          ctx.config.store.type === 'postgres' &&
+          !events.some((e) => e.type === 'healing' && scope.has(e.record.service) && acted(e.record))
+        // one agent heals a service at a time through a lease in the shared store: none is taken without it
+        const held = `store held ${((released - heldAt) / 1000).toFixed(1)} s (${hold.what}), seen down by the agent after ${(seenDownMs / 1000).toFixed(1)} s${noAction ? ', no healing acted (with PostgreSQL a healing takes its lease in the store)' : ''}`
         if (backMs === undefined)
           return {
             failed: `${held}; the agent did not report its store working again within ${STORE_CATCH_UP_MS / 1000} s of the release`,
