@@ -1,6 +1,7 @@
+import { type ChildProcess, spawn } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import type { HealingRecord } from '@noa/core'
 import { isStoreError, openStore, type Store } from '@noa/store'
 import pg from 'pg'
@@ -12,6 +13,30 @@ import type { HealthBody } from '../http/api-types.ts'
 import { holdStore, type StoreHold, type StoreSettings, unholdable } from './store-hold.ts'
 
 const postgresUrl = process.env.NOA_TEST_POSTGRES_URL
+const FIXTURE = resolve(import.meta.dirname, '../../test/fixtures/hold-store.ts')
+
+/** A drill process holding the store (test/fixtures/hold-store.ts), once it says it holds it. */
+async function holdingProcess(config: StoreSettings, baseDir: string): Promise<ChildProcess> {
+  const child = spawn(
+    process.execPath,
+    ['--conditions=@noa/source', '--import', 'tsx', FIXTURE, JSON.stringify(config), baseDir],
+    { cwd: resolve(import.meta.dirname, '../..'), stdio: ['ignore', 'pipe', 'pipe'] },
+  )
+  let output = ''
+  child.stderr!.on('data', (c) => (output += c))
+  await new Promise<void>((ok, fail) => {
+    child.stdout!.on('data', (c) => String(c).includes('held') && ok())
+    child.once('exit', () => fail(new Error(`the drill process ended early:\n${output}`)))
+  })
+  return child
+}
+
+const exited = (child: ChildProcess) =>
+  new Promise<unknown>((r) =>
+    child.exitCode !== null || child.signalCode !== null
+      ? r(child.exitCode ?? child.signalCode)
+      : child.once('exit', (code, signal) => r(code ?? signal)),
+  )
 
 const record = (id: string): HealingRecord => ({
   id,
@@ -115,6 +140,25 @@ describe('holdStore: the store-down drill takes the store away from outside', ()
     await hold.release()
     await until(() => storeStatus().ok, 15_000, 'the agent seeing its store working again')
   })
+
+  it.each(['SIGINT', 'SIGKILL'] as const)(
+    'should give the SQLite store back when the drill process holding it gets %s',
+    async (signal) => {
+      const dir = tempDir()
+      const config = settings({ type: 'sqlite', path: 'data/noa.db', busyTimeoutMs: 100 })
+      store = await openStore({ type: 'sqlite', path: join(dir, 'data/noa.db'), busyTimeoutMs: 100 })
+      const drill = await holdingProcess(config, dir)
+      try {
+        expect(await saveFails(store, 'held')).toMatch(/database is locked/)
+        drill.kill(signal)
+        // Ctrl-C: the restorer releases it; killed: the system drops the dead process's lock
+        expect(await exited(drill)).toBe(signal === 'SIGINT' ? 130 : 'SIGKILL')
+        expect(await saveFails(store, 'after')).toBeUndefined()
+      } finally {
+        drill.kill('SIGKILL')
+      }
+    },
+  )
 
   it.skipIf(!postgresUrl)(
     'should make a PostgreSQL store fail its writes while reads still answer, and give it back on release',
