@@ -167,8 +167,9 @@ export async function runDrills(options: RunDrillsOptions): Promise<DrillResult[
             events,
             ...(gaveUp ? { gaveUp } : {}),
           })
-          // what only shows once the fault is undone (a record lost while the store was down)
-          const verified = restoreError ? {} : ((await current.verify?.()) ?? {})
+          // what only shows once the fault is undone (a record lost while the store was down);
+          // not after Ctrl-C, which ends the run at once
+          const verified = restoreError || signal.aborted ? {} : ((await current.verify?.()) ?? {})
           if (verified.failed && result.outcome === 'healed') result = { ...result, outcome: 'failed' }
           const notes = [
             result.detail,
