@@ -3,7 +3,7 @@
 // the benchmark figures of issue 16: crash detect and repair p50/p95, hang detect, memory and
 // bad-deploy detect and repair, the share of drills healed or escalated, double actions and false alerts.
 //
-//   pnpm drill                      # 17 rounds of the 8 supported faults: 136 drills
+//   pnpm drill                      # 17 rounds of the 9 supported faults: 153 drills
 //   pnpm drill -- --rounds 2 crash  # two crash drills
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'

@@ -22,9 +22,11 @@ usage:
   noa drill [fault...] [--service name] [--rounds n] [--timeout ms] [--json] [--yes]
   noa validate [file]
 
-Drill faults: crash, hang, slow, errors, dependency-down, memory, flapping, bad-deploy
-(store-down and leader-kill are not supported yet). bad-deploy approves the rollback noa
-asks for through the agent's API: it needs NOA_API_TOKEN.
+Drill faults: crash, hang, slow, errors, dependency-down, memory, flapping, bad-deploy,
+store-down (leader-kill is not supported yet). bad-deploy approves the rollback noa
+asks for through the agent's API: it needs NOA_API_TOKEN. store-down locks the agent's
+store (SQLite file or PostgreSQL tables) while it crashes the service, then checks that
+the healing and alerts reached the store once it is released.
 
 The config is --config, else NOA_CONFIG, else config/monitoring-config.json (or .yaml) in
 this folder or the nearest parent. Exit codes: 0 success, 1 failure, 2 invalid config or usage.`

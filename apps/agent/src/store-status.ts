@@ -2,7 +2,7 @@ import { basename, isAbsolute, resolve } from 'node:path'
 import type { AgentFacts, AlertEngine } from '@noa/alerts'
 import type { Clock, Logger } from '@noa/core'
 import type { Registry } from '@noa/metrics'
-import { openStore, type Store, type StoreConfig, type StoreRecovery } from '@noa/store'
+import { openStore, type Store, type StoreConfig, type StoreRecovery, withPendingRecords } from '@noa/store'
 import type { AgentConfig } from './config/schema.ts'
 import type { StoreStatus } from './http/api-types.ts'
 
@@ -18,7 +18,9 @@ export interface StoreOpening {
 /**
  * Opens the configured store, relative paths against `baseDir`. A SQLite store that cannot be
  * opened falls back to memory (so the agent still watches and notifies) and a corrupt one is
- * moved aside and replaced: both are kept in `opening` for the store rules to alert on.
+ * moved aside and replaced: both are kept in `opening` for the store rules to alert on. The
+ * healings and alerts the store cannot take while it is down are kept and written once it is
+ * back (see withPendingRecords).
  */
 export async function openAgentStore(
   config: AgentConfig,
@@ -45,7 +47,8 @@ export async function openAgentStore(
       })
     },
   })
-  return { store, opening }
+  // what noa does while its store is down (healings, alerts) is written once it is back
+  return { store: withPendingRecords(store, { logger: log }), opening }
 }
 
 /** Reads the store's state and the facts the store rules see; all from memory. */

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import pg from 'pg'
 import { afterEach, describe, expect, it } from 'vitest'
 import { AgentClient } from '../src/drill/agent-client.ts'
 import { FAULT_DRIVERS } from '../src/drill/drivers.ts'
@@ -20,8 +21,11 @@ afterEach(async () => {
   agent = undefined
 })
 
-/** A real agent supervising `db` and `web` (which needs db), with a drill context on its API. */
-async function fleet(): Promise<FaultContext> {
+/**
+ * A real agent supervising `db` and `web` (which needs db), with a drill context on its API;
+ * its store in memory unless `store` says otherwise.
+ */
+async function fleet(store?: Record<string, unknown>, env?: Record<string, string>): Promise<FaultContext> {
   const ports = { db: await freePort(), web: await freePort() }
   const service = (name: 'db' | 'web', dep?: 'db') => ({
     name,
@@ -41,16 +45,20 @@ async function fleet(): Promise<FaultContext> {
       shutdownTimeoutMs: 1000,
     },
   })
-  agent = await startAgent({
-    healthChecks: { interval: 500, timeout: 500, retries: 0 },
-    metrics: { enabled: false },
-    selfHealing: {
-      restartCooldown: 0,
-      strategies: { serviceRestart: { cooldown: 0, stopWait: 100, startWait: 1000 } },
+  agent = await startAgent(
+    {
+      ...(store ? { store } : {}),
+      healthChecks: { interval: 500, timeout: 500, retries: 0 },
+      metrics: { enabled: false },
+      selfHealing: {
+        restartCooldown: 0,
+        strategies: { serviceRestart: { cooldown: 0, stopWait: 100, startWait: 1000 } },
+      },
+      alerting: { groupWait: 0, channels: {} },
+      services: [service('db'), service('web', 'db')],
     },
-    alerting: { groupWait: 0, channels: {} },
-    services: [service('db'), service('web', 'db')],
-  })
+    env ? { env } : {},
+  )
   const api = new AgentClient(agent.url)
   await until(
     async () => (await api.state('db')) === 'healthy' && (await api.state('web')) === 'healthy',
@@ -122,6 +130,83 @@ describe('runDrills, against a real agent and real services', () => {
     const check = ctx.config.services[0]!.check as { url: string }
     await until(async () => (await fetch(check.url)).ok, 10_000, 'db answering')
   })
+})
+
+describe('a store-down drill, against a real agent, its real store and real services', () => {
+  it("should heal a crash while another connection holds the store's lock, and find its healing and alerts in the store once released", async () => {
+    // a short busy timeout: the drill holds the lock from this process, which the agent shares
+    const ctx = await fleet({ type: 'sqlite', path: 'data/noa.db', busyTimeoutMs: 200 })
+    const results = await runDrills({
+      items: [{ fault: 'store-down', service: 'db', round: 0 }],
+      ctx,
+      drivers: FAULT_DRIVERS,
+      signal: new AbortController().signal,
+      settleMs: 500,
+      timeoutMs: 15_000,
+    })
+    const why = JSON.stringify(results, null, 2)
+    expect(results, why).toMatchObject([
+      { fault: 'store-down', service: 'db', outcome: 'healed', doubleActions: 0, falseAlerts: 0 },
+    ])
+    expect(results[0]!.actions, why).toEqual(['db: process-restart (process-exit) succeeded'])
+    expect(results[0]!.detail, why).toMatch(
+      /^store held [\d.]+ s \(the write lock of its SQLite file\), seen down by the agent after [\d.]+ s, working again [\d.]+ s after the release; the drill's healings and alerts are in the store$/,
+    )
+    expect(ctx.restorer.pending).toEqual([])
+    // what the drill read back is what the store holds
+    const stored = await agent!.agent.store.healing.healings({ service: 'db' })
+    expect(
+      stored.map((r) => r.outcome),
+      why,
+    ).toEqual(['succeeded'])
+  })
+
+  it.skipIf(!process.env.NOA_TEST_POSTGRES_URL)(
+    "should detect and alert a crash while another connection locks the store's PostgreSQL tables, and not heal it: healing needs its lease in the store",
+    async () => {
+      const schema = `noa_test_drill_${process.pid}_${Date.now().toString(36)}`
+      const url = process.env.NOA_TEST_POSTGRES_URL!
+      try {
+        const ctx = await fleet(
+          { type: 'postgres', connectionString: '$' + '{PG_URL}', schema, queryTimeoutMs: 1000 },
+          { PG_URL: url },
+        )
+        const results = await runDrills({
+          items: [{ fault: 'store-down', service: 'db', round: 0 }],
+          ctx,
+          drivers: FAULT_DRIVERS,
+          signal: new AbortController().signal,
+          settleMs: 500,
+          timeoutMs: 8000,
+        })
+        const why = JSON.stringify(results, null, 2)
+        // one agent heals a service at a time: with the store's leases out of reach, none does
+        expect(results, why).toMatchObject([
+          {
+            fault: 'store-down',
+            service: 'db',
+            outcome: 'failed',
+            actions: [],
+            doubleActions: 0,
+            falseAlerts: 0,
+          },
+        ])
+        expect(results[0]!.detectMs, why).not.toBeNull()
+        expect(results[0]!.alertMs, why).not.toBeNull()
+        expect(results[0]!.detail, why).toMatch(
+          /^not healthy again \(waited 8 s\); store held [\d.]+ s \(the tables of its PostgreSQL schema \w+ \(EXCLUSIVE locks\)\), seen down by the agent after [\d.]+ s, no healing acted \(with PostgreSQL a healing takes its lease in the store\), working again [\d.]+ s after the release; the drill's healings and alerts are in the store$/,
+        )
+        expect(ctx.restorer.pending).toEqual([])
+      } finally {
+        await agent?.close()
+        agent = undefined
+        const admin = new pg.Client({ connectionString: url })
+        await admin.connect()
+        await admin.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`)
+        await admin.end()
+      }
+    },
+  )
 })
 
 /** Node running a TypeScript file of the repository, as the demo service is started in tests. */

@@ -16,6 +16,8 @@ export type { OpenStoreOptions, StoreConfig } from './open.ts'
 export { openStore, storeConfigSchema } from './open.ts'
 export type { StoreRuntime } from './options.ts'
 export { commonOptionsSchema, DEFAULT_RETENTION_DAYS, RETENTION_KINDS, retentionSchema } from './options.ts'
+export type { PendingRecordsOptions } from './pending.ts'
+export { withPendingRecords } from './pending.ts'
 export { DRILL_LIMITS } from './records.ts'
 export type {
   Aggregation,

@@ -36,6 +36,12 @@ export interface Injection {
   escalated?(): string | undefined
   /** Undoes what is still in place (also registered with the restorer). */
   undo(): Promise<void>
+  /**
+   * Checks, once undone, what the fault could only show then (what noa did while its store was
+   * down reached the store): `failed` makes a healed drill failed, saying why; `note` is added
+   * to the result's detail. @default nothing to check
+   */
+  verify?(): Promise<{ failed?: string; note?: string }>
 }
 
 /** One kind of fault: which services can take it, and how it is injected. */
@@ -53,5 +59,13 @@ export interface FaultDriver {
 /** The faults this version can make real; the others are refused as "not supported yet". */
 export type SupportedFault = Extract<
   DrillFault,
-  'crash' | 'hang' | 'slow' | 'errors' | 'dependency-down' | 'memory' | 'flapping' | 'bad-deploy'
+  | 'crash'
+  | 'hang'
+  | 'slow'
+  | 'errors'
+  | 'dependency-down'
+  | 'memory'
+  | 'flapping'
+  | 'bad-deploy'
+  | 'store-down'
 >

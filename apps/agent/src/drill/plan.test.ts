@@ -111,7 +111,7 @@ describe('planDrills', () => {
       ok: true,
       items: [],
       notes: [
-        'store-down: not supported yet',
+        'store-down: no service can take it (api: its store is in memory (store.type "memory"): there is no store to take down; web: its store is in memory (store.type "memory"): there is no store to take down)',
         'leader-kill: not supported yet',
         'crash: no service can take it (api: no supervised process recorded under run/services; web: no supervised process recorded under run/services)',
       ],

@@ -167,8 +167,13 @@ export async function runDrills(options: RunDrillsOptions): Promise<DrillResult[
             events,
             ...(gaveUp ? { gaveUp } : {}),
           })
+          // what only shows once the fault is undone (a record lost while the store was down);
+          // not after Ctrl-C, which ends the run at once
+          const verified = restoreError || signal.aborted ? {} : ((await current.verify?.()) ?? {})
+          if (verified.failed && result.outcome === 'healed') result = { ...result, outcome: 'failed' }
           const notes = [
             result.detail,
+            verified.failed ?? verified.note,
             result.outcome === 'healed' ? undefined : current.escalated?.(),
             dropped > 0 ? `${dropped} events over ${MAX_DRILL_EVENTS} not kept` : undefined,
             restoreError ? `could not restore: ${restoreError}` : undefined,

@@ -84,6 +84,22 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
   // file system was read-only, and SQLite keeps such a connection read-only for good.
   let readOnly = false
   const health = createHealthTracker(clock)
+  // better-sqlite3 waits for a lock synchronously, holding up the whole process: while another
+  // program holds the file's lock, writes try once and fail at once instead of each waiting
+  // busyTimeoutMs (the agent would do nothing else). The first write that works waits again.
+  let lockedOut = false
+  const waitForLocks = (wait: boolean) => {
+    if (lockedOut !== wait || closed) return
+    lockedOut = !wait
+    db.pragma(`busy_timeout = ${wait ? opening.busyTimeoutMs : 0}`)
+    if (wait)
+      logger.info('store file no longer locked by another program: writes wait for locks again', { path })
+    else
+      logger.warn('store file locked by another program: writes fail at once until one works', {
+        path,
+        busyTimeoutMs: opening.busyTimeoutMs,
+      })
+  }
   const exec: Exec = {
     async read(what, fn) {
       if (closed) throw new StoreError('the SQLite store is closed', { path })
@@ -98,11 +114,13 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
       try {
         const out = await fn()
         health.succeeded()
+        waitForLocks(true)
         return out
       } catch (error) {
         // Input the store refused (a bad label, a duplicate id) says nothing about the file.
         if (isStoreError(error)) throw error
         if (isReadOnly(error) && path !== ':memory:') readOnly = true
+        if (isBusy(error)) waitForLocks(false)
         const failure = sqliteError(what, path, error)
         health.failed(failure.message)
         throw failure
@@ -138,6 +156,7 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
     }
     bound = bind(db)
     readOnly = false
+    lockedOut = false
     logger.info('store file writable again: reopened it', { path })
     return bound
   }
@@ -202,6 +221,11 @@ export async function createSqliteStore(options: SqliteStoreOptions): Promise<St
 function isReadOnly(error: unknown): boolean {
   const code = String((error as { code?: unknown })?.code ?? '')
   return code.startsWith('SQLITE_READONLY') && code !== 'SQLITE_READONLY_DBMOVED'
+}
+
+/** True when SQLite gave up waiting for a lock another connection holds. */
+function isBusy(error: unknown): boolean {
+  return String((error as { code?: unknown })?.code ?? '').startsWith('SQLITE_BUSY')
 }
 
 /** True when the file and its folder (for the -wal and -shm) can be written: a cheap check, no lock taken. */
