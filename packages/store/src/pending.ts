@@ -1,5 +1,5 @@
-import type { Logger } from '@noa/core'
-import { errorMessage, noopLogger } from '@noa/core'
+import type { Clock, Logger, Timer } from '@noa/core'
+import { errorMessage, noopLogger, systemClock } from '@noa/core'
 import { isStoreError } from './errors.ts'
 import type { Store } from './store.ts'
 
@@ -11,6 +11,8 @@ export interface PendingRecordsOptions {
   retryMs?: number
   /** @default noopLogger */
   logger?: Logger
+  /** @default systemClock */
+  clock?: Clock
 }
 
 /** One record the store refused for now: what it is a record of, its key (with an alert's state) and its write. */
@@ -47,10 +49,11 @@ export function withPendingRecords(store: Store, options: PendingRecordsOptions 
   const logger = options.logger ?? noopLogger
   const maxPending = options.maxPending ?? 10_000
   const retryMs = options.retryMs ?? 2000
+  const clock = options.clock ?? systemClock
   const queue: Pending[] = []
   let dropped = 0
   let draining: Promise<void> | undefined
-  let timer: ReturnType<typeof setTimeout> | undefined
+  let timer: Timer | undefined
   let closed = false
 
   function keep(entry: Pending): void {
@@ -70,11 +73,11 @@ export function withPendingRecords(store: Store, options: PendingRecordsOptions 
   }
   function schedule(): void {
     if (timer || closed || queue.length === 0) return
-    timer = setTimeout(() => {
+    // the clock's timers never keep the process alive
+    timer = clock.setTimeout(() => {
       timer = undefined
       void drain()
     }, retryMs)
-    timer.unref?.()
   }
   /** Writes the kept records in order, up to the first the store cannot take yet. */
   async function writeKept(): Promise<void> {
@@ -152,7 +155,7 @@ export function withPendingRecords(store: Store, options: PendingRecordsOptions 
     },
     async close() {
       closed = true
-      if (timer) clearTimeout(timer)
+      timer?.cancel()
       await (draining ?? drain())
       if (queue.length > 0)
         logger.error('store closed with records it could not take; they are lost', { lost: queue.length })
