@@ -2,6 +2,7 @@ import type { AlertEngine } from '@noa/alerts'
 import { type Clock, isDown, type OverallStatus } from '@noa/core'
 import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor, ServiceStatus } from '@noa/health'
+import { addDependents, directDependents } from './dependents.ts'
 import type { StatusBody, StatusService } from './http/api-types.ts'
 import type { MetricsRound } from './metrics/round.ts'
 
@@ -255,17 +256,7 @@ export class StatusView {
 
   /** Marks the services whose `blockedBy` may follow a change of `service` (dependents of dependents too). */
   #dependentsOf(service: string): void {
-    const dependents = this.#fleet?.dependents
-    if (!dependents) return
-    const seen = new Set([service])
-    const queue = [service]
-    while (queue.length > 0)
-      for (const d of dependents.get(queue.pop()!) ?? []) {
-        if (seen.has(d)) continue
-        seen.add(d)
-        this.#changed.add(d)
-        queue.push(d)
-      }
+    if (this.#fleet) addDependents(this.#fleet.dependents, service, this.#changed)
   }
 
   #refresh(fleet: Fleet, at: number, name: string): void {
@@ -288,13 +279,7 @@ export class StatusView {
     const { health } = this.#sources
     this.#builds++
     const from = health.services
-    const dependents = new Map<string, string[]>()
-    for (const s of from)
-      for (const dep of s.dependsOn ?? []) {
-        const list = dependents.get(dep)
-        if (list) list.push(s.name)
-        else dependents.set(dep, [s.name])
-      }
+    const dependents = directDependents(from)
     const slots = health.summary().services.map((s) => slotOf(this.#entry(s)))
     const counts = { down: 0, criticalDown: 0, unknown: 0 }
     let bytes = Math.max(0, slots.length - 1)

@@ -3,6 +3,7 @@ import type { HealthChange, HealthMonitor } from '@noa/health'
 import { overallStatus } from '@noa/health'
 import type { Registry } from '@noa/metrics'
 import { yieldToLoop } from '../coalesce.ts'
+import { addDependents, directDependents } from '../dependents.ts'
 import type { FleetService, StatusBody, SummaryBody } from './api-types.ts'
 import type { FleetIndex, FleetMember, FleetPatch } from './fleet-index.ts'
 import type { SseHub } from './sse-hub.ts'
@@ -97,14 +98,7 @@ export class FleetFeed {
   /** Takes the configured services (start and reload). */
   configure(members: readonly FleetMember[]): void {
     this.#o.index.configure(members)
-    const dependents = new Map<string, string[]>()
-    for (const m of members)
-      for (const dep of m.dependsOn ?? []) {
-        const list = dependents.get(dep)
-        if (list) list.push(m.name)
-        else dependents.set(dep, [m.name])
-      }
-    this.#dependents = dependents
+    this.#dependents = directDependents(members)
     this.#scheduleFlush()
   }
 
@@ -252,14 +246,7 @@ export class FleetFeed {
 
   /** Marks the services whose `blockedBy` may follow a change of `service` (dependents of dependents too). */
   #dependentsOf(service: string): void {
-    const queue = [service]
-    while (queue.length > 0)
-      for (const d of this.#dependents.get(queue.pop()!) ?? [])
-        if (!this.#pending.has(d)) {
-          this.#pending.add(d)
-          queue.push(d)
-        }
-    if (this.#pending.size > 0) this.#scheduleFlush()
+    if (addDependents(this.#dependents, service, this.#pending) > 0) this.#scheduleFlush()
   }
 
   #scheduleFlush(): void {
