@@ -25,7 +25,14 @@ function world(n: number) {
   }) as unknown as HealingEngine
   const registry = new Registry()
   createOwnMetrics(registry, { health, healing, sseClients: () => 0 })
-  return { health, open, registry }
+  return { health, open, registry, services }
+}
+
+/** The parsed samples of one family of the registry's OpenMetrics text. */
+async function samplesOf(registry: Registry, family: string) {
+  const parsed = parseExposition(await registry.metrics('openmetrics'), { format: 'openmetrics' })
+  if (!parsed.ok) throw new Error(parsed.error.message)
+  return parsed.families.find((f) => f.name === family)?.samples ?? []
 }
 
 describe('own metrics', () => {
@@ -61,5 +68,20 @@ describe('own metrics', () => {
     expect(value('noa_healing_circuit_open', { service: 'svc-1' })).toBe(1)
     expect(value('noa_healing_circuit_open', { service: 'svc-0' })).toBe(0)
     expect(value('noa_service_flapping', { service: 'svc-0' })).toBe(0)
+  })
+
+  it('shows every service of a 10,000-service fleet, and none of those a reload removed', async () => {
+    const { health, registry, services } = world(10_000)
+    expect(await samplesOf(registry, 'noa_service_up')).toHaveLength(10_000)
+    expect(await samplesOf(registry, 'noa_service_state')).toHaveLength(40_000)
+    health.update(services.slice(0, 10))
+    const up = await samplesOf(registry, 'noa_service_up')
+    expect(up.map((s) => s.labels.service).sort()).toEqual(
+      services
+        .slice(0, 10)
+        .map((s) => s.name)
+        .sort(),
+    )
+    expect(await samplesOf(registry, 'noa_healing_circuit_open')).toHaveLength(10)
   })
 })

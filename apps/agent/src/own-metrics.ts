@@ -32,7 +32,12 @@ export function createOwnMetrics(
   // callbacks share (they run together at each scrape), in slices: at 10,000 services, reading
   // every service's healing circuit alone held the event loop for about 40 ms.
   let walking: Promise<void> | undefined
+  let walked: HealthMonitor['services'] | undefined
   const refresh = (): Promise<void> => {
+    // A reload's removed services leave the gauges with it, not as their last value for good.
+    if (walked !== undefined && walked !== sources.health.services)
+      for (const g of Object.values(gauges)) g.reset()
+    walked = sources.health.services
     walking ??= refreshServiceGauges(gauges, sources, slice).finally(() => {
       walking = undefined
     })
@@ -41,30 +46,35 @@ export function createOwnMetrics(
   const gauges: ServiceGauges = {
     up: registry.gauge({
       name: 'noa_service_up',
+      maxSeries: MAX_FLEET_SERIES,
       help: '1 when the service is healthy',
       labelNames: ['service'],
       collect: refresh,
     }),
     state: registry.gauge({
       name: 'noa_service_state',
+      maxSeries: MAX_FLEET_SERIES * HEALTH_STATES.length,
       help: '1 for the current state of the service',
       labelNames: ['service', 'state'],
       collect: refresh,
     }),
     critical: registry.gauge({
       name: 'noa_service_critical',
+      maxSeries: MAX_FLEET_SERIES,
       help: '1 when the service is marked critical (its outage pages, others warn)',
       labelNames: ['service'],
       collect: refresh,
     }),
     flapping: registry.gauge({
       name: 'noa_service_flapping',
+      maxSeries: MAX_FLEET_SERIES,
       help: '1 while the service keeps changing state',
       labelNames: ['service'],
       collect: refresh,
     }),
     circuit: registry.gauge({
       name: 'noa_healing_circuit_open',
+      maxSeries: MAX_FLEET_SERIES,
       help: "1 while healing's circuit of the service is open (budget spent or healings failing)",
       labelNames: ['service'],
       collect: refresh,
@@ -137,6 +147,13 @@ export function createOwnMetrics(
 
 /** The agent's own metrics. */
 export type OwnMetrics = ReturnType<typeof createOwnMetrics>
+
+/**
+ * The series bound of each per-service gauge (four per service for the state). Their services
+ * are the configured fleet, so the bound only guards the registry: the default 2,000 of a metric
+ * left 8,000 of 10,000 services out of `noa_service_up`, each scrape.
+ */
+export const MAX_FLEET_SERIES = 100_000
 
 /** Default of {@link OwnMetricsOptions.serviceSlice}: about 5 ms at 10,000 services. */
 export const SERVICE_GAUGES_SLICE = 1000
