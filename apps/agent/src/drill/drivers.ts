@@ -1,11 +1,12 @@
 import { badDeploy } from './bad-deploy-fault.ts'
 import type { FaultDriver, SupportedFault } from './fault.ts'
+import { leaderKill } from './leader-kill-fault.ts'
 import { memory } from './memory-fault.ts'
 import { crash, dependencyDown, flapping, hang } from './process-faults.ts'
 import { errors, slow } from './proxy-faults.ts'
 
 /**
- * The faults this version makes real. A fault missing here (store-down, leader-kill) is refused as "not supported yet", never simulated.
+ * The faults this version makes real. A fault missing here (store-down) is refused as "not supported yet", never simulated.
  */
 export const FAULT_DRIVERS = {
   crash,
@@ -16,4 +17,5 @@ export const FAULT_DRIVERS = {
   memory,
   flapping,
   'bad-deploy': badDeploy,
+  'leader-kill': leaderKill,
 } satisfies Record<SupportedFault, FaultDriver>

@@ -13,6 +13,8 @@ export interface FaultContext {
   baseDir: string
   api: AgentClient
   restorer: Restorer
+  /** The folders of the other agents sharing the store, on this machine (leader-kill kills and waits on them). */
+  peers?: readonly string[]
 }
 
 /** A fault in place: what it touched and how the drill follows it. */
@@ -34,6 +36,17 @@ export interface Injection {
    * give: no API token); the drill then ends as escalated, saying why. @default never
    */
   escalated?(): string | undefined
+  /**
+   * The events to follow and measure instead of the drill's own stream, when the fault
+   * silences it (leader-kill kills the agent the stream comes from). @default the stream's
+   */
+  events?(): DrillEvent[]
+  /** The agent to read states from instead of the drill's, while it is down. @default ctx.api */
+  api?(): AgentClient
+  /** Why the fault did not happen as meant (the drill then fails, saying why). @default never */
+  missed?(): string | undefined
+  /** What the fault did, for the result's detail (which agent leader-kill killed). @default nothing */
+  note?(): string | undefined
   /** Undoes what is still in place (also registered with the restorer). */
   undo(): Promise<void>
 }
@@ -53,5 +66,13 @@ export interface FaultDriver {
 /** The faults this version can make real; the others are refused as "not supported yet". */
 export type SupportedFault = Extract<
   DrillFault,
-  'crash' | 'hang' | 'slow' | 'errors' | 'dependency-down' | 'memory' | 'flapping' | 'bad-deploy'
+  | 'crash'
+  | 'hang'
+  | 'slow'
+  | 'errors'
+  | 'dependency-down'
+  | 'memory'
+  | 'flapping'
+  | 'bad-deploy'
+  | 'leader-kill'
 >

@@ -112,7 +112,7 @@ describe('planDrills', () => {
       items: [],
       notes: [
         'store-down: not supported yet',
-        'leader-kill: not supported yet',
+        "leader-kill: no service can take it (api: the agent's store is memory: leader-kill needs several agents sharing a PostgreSQL store; web: the agent's store is memory: leader-kill needs several agents sharing a PostgreSQL store)",
         'crash: no service can take it (api: no supervised process recorded under run/services; web: no supervised process recorded under run/services)',
       ],
     })

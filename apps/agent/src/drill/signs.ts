@@ -18,8 +18,17 @@ export interface FaultSigns {
 /** A healing that did not act is no action. */
 export const NOT_ACTED: ReadonlySet<HealingRecord['outcome']> = new Set(['skipped', 'dry-run'])
 
-/** Whether a healing record acted on its service (or is acting). */
-export const acted = (record: HealingRecord) => !NOT_ACTED.has(record.outcome) && !record.dryRun
+/** Steps that look and wait (probes, `wait <n> ms`) but do not act on the service. */
+const LOOKS = /^(check|wait) /
+
+/**
+ * Whether a healing record acted on its service (or is acting). An interrupted one acted only
+ * if it got past looking (its agent killed mid-healing may have restarted nothing).
+ */
+export const acted = (record: HealingRecord) =>
+  !NOT_ACTED.has(record.outcome) &&
+  !record.dryRun &&
+  (record.outcome !== 'interrupted' || record.steps.some((step) => !LOOKS.test(step.name)))
 
 /** Whether a healing has not ended: acting, or waiting for a person's approval (a rollback). */
 export const inFlight = (record: HealingRecord) =>
