@@ -33,6 +33,8 @@ export interface DrillClusterOptions {
   leaseTtl?: number
   /** How long the watchdog waits before it starts a killed agent again. @default 1000 */
   restartDelay?: number
+  /** Top-level config sections of the agent of folder `index`, over the shared ones. @default none */
+  perAgent?: (index: number) => Record<string, unknown>
 }
 
 export interface DrillCluster {
@@ -107,6 +109,7 @@ export async function startDrillCluster(o: DrillClusterOptions): Promise<DrillCl
         store: { type: 'postgres', connectionString: ['$', '{NOA_PG}'].join(''), schema: o.schema },
         // a drill kills agents again and again: the watchdog must not give up on them
         watchdog: { maxRestarts: 1000, window: 600_000, restartDelay: o.restartDelay ?? 1000 },
+        ...o.perAgent?.(i),
       }
       mkdirSync(join(dir, 'config'), { recursive: true })
       writeFileSync(join(dir, 'config', 'monitoring-config.json'), JSON.stringify(config))

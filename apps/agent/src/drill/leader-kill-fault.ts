@@ -6,11 +6,12 @@ import { type ClusterAgent, clusterAgent, unrestorable, untilBack } from './clus
 import type { FaultContext, FaultDriver, Injection } from './fault.ts'
 import { listeningProcess } from './listener.ts'
 import type { DrillEvent } from './measure.ts'
+import { actingStep } from './signs.ts'
 
-/** How often the drill reads the shared store's leases while it waits for a holder to kill. */
+/** How often the drill reads the shared store's leases and healings while it waits for a holder to kill. */
 const LEASE_POLL_MS = 25
-/** How often it reads the healing records of every agent from the shared store. */
-const RECORDS_POLL_MS = 500
+/** How often it reads the healing records of every agent from the shared store, and the survivors' views. */
+const RECORDS_POLL_MS = 300
 /** How long the watchdog may take to bring a killed agent back. */
 const BACK_WITHIN_MS = 60_000
 
@@ -75,14 +76,18 @@ interface Killed {
 
 /**
  * leader-kill: SIGKILL of the service's process (a crash, found by the port its check
- * targets), then, as soon as an agent takes the service's healing lease (read from the shared
- * store's lease rows), SIGKILL of that agent. That is the hardest moment for the handover:
- * every agent saw the incident, the one that holds the lease has not repaired anything yet and
- * the others are refused by the lease; they must wait for it to run out and exactly one must
- * act. Later (once repaired, or after a restart the dead holder may have done) there is nothing
- * left to hand over. The incident is followed through a surviving agent's event stream, and
- * the healings of every agent are read from the shared store, so a second action by another
- * agent is counted. The killed agent is brought back by its watchdog; the drill waits for it.
+ * targets), then SIGKILL of the agent that holds the service's healing lease (read from the
+ * shared store's lease rows) as soon as its healing recorded a step that acts (the restart
+ * went out) and before it verified the repair. That is the moment a second action is most
+ * likely: the incident is still open in the store (its healing `running`, its alert firing),
+ * the dead holder's lease runs out, and the survivors, which saw the service down and retry
+ * while the lease is held, must see that it was repaired and not act again. It is also the
+ * moment every action is in the records: a step is saved when it returns, so a holder killed
+ * while its restart was in flight may or may not have restarted the service, and the count
+ * of actions would be a guess. The incident is followed through the surviving agents' event
+ * streams, the healings of every agent are read from the shared store (a second action by
+ * another agent is counted), and the killed agent is brought back by its watchdog: the drill
+ * waits for it.
  */
 export const leaderKill: FaultDriver = {
   targets: (service) => [service.name],
@@ -131,6 +136,10 @@ function follow(service: AgentService, ctx: FaultContext, watch: Watch): Injecti
   let missed: string | undefined
   let records: HealingRecord[] = []
   let watching = true
+  let leaseGoneAt: number | undefined
+  // the others retry every half TTL while the lease is held: one retry after it ran out, and
+  // two reads of the records, before the drill may end
+  const retryMs = Math.max(100, Math.floor(ctx.config.selfHealing.leaseTtl / 2)) + 2 * RECORDS_POLL_MS
 
   const readRecords = async () => {
     try {
@@ -139,14 +148,38 @@ function follow(service: AgentService, ctx: FaultContext, watch: Watch): Injecti
       missed ??= `could not read the healings of the shared store: ${errorMessage(error)}`
     }
   }
+  /** The holder's healing of the service once a step that acts was recorded (the restart went out). */
+  const actedHealing = async (agentId: string) =>
+    (await store.healing.healings({ service: service.name, since: faultAt, limit: 20 })).find(
+      (r) => r.agentId === agentId && r.steps.some(actingStep),
+    )
+  /**
+   * Waits until the dead holder's lease ran out (or its restarted agent released it): from then
+   * on the others may act, and the drill must see whether one does again.
+   */
+  const untilLeaseGone = async (agentId: string) => {
+    while (watching) {
+      const holder = await store.leases.leaseHolder(lease, Date.now())
+      if (holder?.holder !== agentId) {
+        leaseGoneAt = Date.now()
+        return
+      }
+      await new Promise((r) => setTimeout(r, LEASE_POLL_MS))
+    }
+  }
   const killHolder = async () => {
     while (watching && !killed && !missed) {
       try {
         const holder = await store.leases.leaseHolder(lease, Date.now())
-        if (holder) {
-          const agent = agents.find((a) => a.agentId === holder.holder)
-          if (!agent) {
-            missed = `${holder.holder} holds ${lease}, an agent not among the ones named (--peer)`
+        const agent = holder && agents.find((a) => a.agentId === holder.holder)
+        if (holder && !agent) {
+          missed = `${holder.holder} holds ${lease}, an agent not among the ones named (--peer)`
+          return
+        }
+        const healing = agent && (await actedHealing(agent.agentId))
+        if (agent && healing) {
+          if (healing.outcome !== 'running') {
+            missed = `the healing of ${service.name} by ${agent.agentId} ended (${healing.outcome}) before the drill could kill its agent`
             return
           }
           const alerting = await store.leases.leaseHolder('alerting', Date.now())
@@ -157,21 +190,46 @@ function follow(service: AgentService, ctx: FaultContext, watch: Watch): Injecti
             return
           }
           killed = { agent, at: Date.now(), alsoAlerting: alerting?.holder === agent.agentId }
+          await untilLeaseGone(agent.agentId)
           return
         }
       } catch (error) {
-        missed = `could not read the leases of the shared store: ${errorMessage(error)}`
+        missed = `could not read the leases or healings of the shared store: ${errorMessage(error)}`
         return
       }
       await new Promise((r) => setTimeout(r, LEASE_POLL_MS))
     }
   }
+  /**
+   * A survivor whose checks fell outside the outage (the dead holder's restart was quick) has
+   * no change of the service to report: its first check found healthy after the kill (the
+   * restart was done by then) stands for its view, so the incident is over for it too.
+   */
+  const observed = new Map<string, DrillEvent>()
+  const observeSurvivors = async () => {
+    if (!killed) return
+    for (const agent of agents) {
+      if (agent.agentId === killed.agent.agentId || observed.has(agent.agentId)) continue
+      if (seen.get(agent.agentId)!.some((e) => e.type === 'change' && e.service === service.name)) continue
+      const answer = await new AgentClient(agent.base)
+        .get<{ service?: { state?: string; lastResult?: { at: number } } }>(
+          `/api/services/${encodeURIComponent(service.name)}`,
+        )
+        .catch(() => undefined)
+      const status = answer?.body.service
+      if (status?.state === 'healthy' && status.lastResult && status.lastResult.at > killed.at)
+        observed.set(agent.agentId, {
+          type: 'change',
+          at: status.lastResult.at,
+          service: service.name,
+          to: 'healthy',
+        })
+    }
+  }
   const readLoop = async () => {
     while (watching) {
       await readRecords()
-      // a healing that ended before the drill saw its lease: nobody left to kill
-      if (!killed && records.some((r) => r.outcome === 'succeeded'))
-        missed ??= `the healing of ${service.name} ended before the drill saw who held ${lease}`
+      await observeSurvivors()
       await new Promise((r) => setTimeout(r, RECORDS_POLL_MS))
     }
   }
@@ -195,12 +253,12 @@ function follow(service: AgentService, ctx: FaultContext, watch: Watch): Injecti
     faultAt,
     faulted: [service.name],
     injections: () => 1,
-    settled: () => killed !== undefined || missed !== undefined,
+    settled: () => missed !== undefined || (leaseGoneAt !== undefined && Date.now() >= leaseGoneAt + retryMs),
     missed: () =>
       missed ??
       (killed
         ? undefined
-        : `no agent took the healing lease of ${service.name} while the drill watched: no leader was killed`),
+        : `no agent holding the healing lease of ${service.name} acted on it while the drill watched: no leader was killed`),
     api: () => (reader() === agents[0] ? ctx.api : new AgentClient(reader().base)),
     events() {
       // every agent checks the service: the fault is seen when the first one saw it (the
@@ -216,6 +274,7 @@ function follow(service: AgentService, ctx: FaultContext, watch: Watch): Injecti
             events.push(e)
           }
         }
+      events.push(...observed.values())
       for (const e of seen.get(reader().agentId) ?? []) if (e.type === 'escalation') events.push(e)
       // the healings of every agent, from the shared store; the killed agent's cannot go on
       for (const record of records) {
