@@ -101,7 +101,7 @@ const FLEET_UP_MS = 60_000
  * Waits until the agent sees every service healthy: the plan asks some services for their drill
  * knobs, and a service still starting would be left out of the run.
  */
-async function untilFleetHealthy(base: string, names: readonly string[]): Promise<void> {
+export async function untilFleetHealthy(base: string, names: readonly string[]): Promise<void> {
   const deadline = Date.now() + FLEET_UP_MS
   for (;;) {
     const states = await Promise.all(

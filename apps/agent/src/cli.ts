@@ -1,3 +1,4 @@
+import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { errorMessage, type HealingRecord } from '@noa/core'
 import { createHealthMonitor } from '@noa/health'
@@ -19,14 +20,17 @@ usage:
   noa health once [--json]
   noa metrics once [--json]
   noa heal <trigger> <service> [--dry-run] [--json]
-  noa drill [fault...] [--service name] [--rounds n] [--timeout ms] [--json] [--yes]
+  noa drill [fault...] [--service name] [--rounds n] [--timeout ms] [--peer dir]... [--json] [--yes]
   noa validate [file]
 
 Drill faults: crash, hang, slow, errors, dependency-down, memory, flapping, bad-deploy,
-store-down (leader-kill is not supported yet). bad-deploy approves the rollback noa
-asks for through the agent's API: it needs NOA_API_TOKEN. store-down locks the agent's
-store (SQLite file or PostgreSQL tables) while it crashes the service, then checks that
-the healing and alerts reached the store once it is released.
+store-down, leader-kill. bad-deploy approves the rollback noa asks for through the
+agent's API: it needs NOA_API_TOKEN. store-down locks the agent's store (SQLite file or
+PostgreSQL tables) while it crashes the service, then checks that the healing and alerts
+reached the store once it is released. leader-kill crashes a service and kills the agent
+holding its healing lease: it needs a PostgreSQL store shared with the agents named by
+--peer <their folder>, every agent started with \`noa start --detach\` (its watchdog
+brings the killed one back).
 
 The config is --config, else NOA_CONFIG, else config/monitoring-config.json (or .yaml) in
 this folder or the nearest parent. Exit codes: 0 success, 1 failure, 2 invalid config or usage.`
@@ -83,6 +87,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         timeout: { type: 'string' },
         service: { type: 'string' },
         rounds: { type: 'string' },
+        peer: { type: 'string', multiple: true },
         yes: { type: 'boolean', short: 'y' },
         help: { type: 'boolean', short: 'h' },
       },
@@ -179,6 +184,7 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         ...(values.service !== undefined ? { service: values.service } : {}),
         ...(values.rounds !== undefined ? { rounds: values.rounds } : {}),
         ...(values.timeout !== undefined ? { timeout: values.timeout } : {}),
+        peers: (values.peer ?? []).map((dir) => resolve(io.cwd, dir)),
         json: values.json === true,
         yes: values.yes === true,
         restoredConfig,

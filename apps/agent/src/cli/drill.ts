@@ -18,6 +18,8 @@ export interface DrillCommand {
   service?: string
   rounds?: string
   timeout?: string
+  /** The folders of the other agents sharing the store (leader-kill), absolute. */
+  peers?: readonly string[]
   json: boolean
   yes: boolean
   /** The config file was put back from a killed drill's backup (see {@link putBackConfig}): reload the agent. */
@@ -52,7 +54,7 @@ export async function runningAgent(baseDir: string): Promise<string | undefined>
 }
 
 /**
- * `noa drill [fault...] [--service name] [--rounds n] [--timeout ms] [--json] [--yes]`: runs the
+ * `noa drill [fault...] [--service name] [--rounds n] [--timeout ms] [--peer dir]... [--json] [--yes]`: runs the
  * drills against the agent that runs with this config, prints a table (or JSON), keeps the run in
  * the agent (`POST /api/drills`) and exits 0 when every drill healed or escalated, 1 when one
  * failed or none could run, 2 for bad usage or a refused service, 130 when interrupted.
@@ -94,6 +96,7 @@ export async function drillCommand(cmd: DrillCommand): Promise<number> {
     baseDir: cmd.located.baseDir,
     api: new AgentClient(base, cmd.env.NOA_API_TOKEN || undefined),
     restorer,
+    peers: cmd.peers ?? [],
   }
   const plan = await planDrills(
     {

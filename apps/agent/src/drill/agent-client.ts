@@ -63,9 +63,9 @@ export class AgentClient {
 
   /**
    * Follows the event stream: each change, alert, healing, approval and escalation goes to `onEvent`.
-   * Resolves once the stream is open; `close()` ends it.
+   * Resolves once the stream is open; `close()` ends it; `open` turns false once it ended (the agent stopped).
    */
-  follow(onEvent: (event: DrillEvent) => void): Promise<{ close(): void }> {
+  follow(onEvent: (event: DrillEvent) => void): Promise<{ close(): void; readonly open: boolean }> {
     return new Promise((ok, fail) => {
       const req = get(`${this.base}/api/sse`, { headers: { accept: 'text/event-stream' } }, (res) => {
         if (res.statusCode !== 200) {
@@ -77,7 +77,16 @@ export class AgentClient {
           const event = toDrillEvent(name, data)
           if (event) onEvent(event)
         })
-        ok({ close: () => req.destroy() })
+        let open = true
+        res.on('close', () => {
+          open = false
+        })
+        ok({
+          close: () => req.destroy(),
+          get open() {
+            return open
+          },
+        })
       })
       req.on('error', fail)
     })

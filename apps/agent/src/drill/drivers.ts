@@ -1,12 +1,15 @@
 import { badDeploy } from './bad-deploy-fault.ts'
-import type { FaultDriver, SupportedFault } from './fault.ts'
+import type { FaultDriver } from './fault.ts'
+import { leaderKill } from './leader-kill-fault.ts'
 import { memory } from './memory-fault.ts'
 import { crash, dependencyDown, flapping, hang } from './process-faults.ts'
 import { errors, slow } from './proxy-faults.ts'
 import { storeDown } from './store-fault.ts'
+import type { DrillFault } from './types.ts'
 
 /**
- * The faults this version makes real. A fault missing here (leader-kill) is refused as "not supported yet", never simulated.
+ * Every fault, made real. The planner refuses a fault without a driver as "not supported yet"
+ * (a set of drivers given to it may lack some): a fault is never simulated.
  */
 export const FAULT_DRIVERS = {
   crash,
@@ -18,4 +21,5 @@ export const FAULT_DRIVERS = {
   flapping,
   'bad-deploy': badDeploy,
   'store-down': storeDown,
-} satisfies Record<SupportedFault, FaultDriver>
+  'leader-kill': leaderKill,
+} satisfies Record<DrillFault, FaultDriver>

@@ -2,7 +2,6 @@ import type { AgentConfig, AgentService } from '../config/schema.ts'
 import type { AgentClient } from './agent-client.ts'
 import type { DrillEvent } from './measure.ts'
 import type { Restorer } from './restore.ts'
-import type { DrillFault } from './types.ts'
 
 /** What a fault needs to act: the config the agent runs, where its run files are, its API. */
 export interface FaultContext {
@@ -13,6 +12,8 @@ export interface FaultContext {
   baseDir: string
   api: AgentClient
   restorer: Restorer
+  /** The folders of the other agents sharing the store, on this machine (leader-kill kills and waits on them). */
+  peers?: readonly string[]
 }
 
 /** A fault in place: what it touched and how the drill follows it. */
@@ -34,12 +35,22 @@ export interface Injection {
    * give: no API token); the drill then ends as escalated, saying why. @default never
    */
   escalated?(): string | undefined
+  /**
+   * The events to follow and measure instead of the drill's own stream, when the fault
+   * silences it (leader-kill kills the agent the stream comes from). @default the stream's
+   */
+  events?(): DrillEvent[]
+  /** The agent to read states from instead of the drill's, while it is down. @default ctx.api */
+  api?(): AgentClient
+  /** What the fault did, for the result's detail (which agent leader-kill killed). @default nothing */
+  note?(): string | undefined
   /** Undoes what is still in place (also registered with the restorer). */
   undo(): Promise<void>
   /**
    * Checks, once undone, what the fault could only show then (what noa did while its store was
-   * down reached the store): `failed` makes a healed drill failed, saying why; `note` is added
-   * to the result's detail. @default nothing to check
+   * down reached the store) or that it happened as meant (leader-kill found a leader to kill):
+   * `failed` makes the drill failed, saying why; `note` is added to the result's detail.
+   * @default nothing to check
    */
   verify?(): Promise<{ failed?: string; note?: string }>
 }
@@ -55,17 +66,3 @@ export interface FaultDriver {
   unfit(service: AgentService, ctx: FaultContext): string | undefined | Promise<string | undefined>
   inject(service: AgentService, ctx: FaultContext): Promise<Injection>
 }
-
-/** The faults this version can make real; the others are refused as "not supported yet". */
-export type SupportedFault = Extract<
-  DrillFault,
-  | 'crash'
-  | 'hang'
-  | 'slow'
-  | 'errors'
-  | 'dependency-down'
-  | 'memory'
-  | 'flapping'
-  | 'bad-deploy'
-  | 'store-down'
->

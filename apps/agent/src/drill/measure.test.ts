@@ -310,4 +310,30 @@ describe('measureDrill of a bad deploy, healed by a rollback behind an approval'
       detail: 'noa escalated to a person (api rollback awaits approval)',
     })
   })
+
+  it("should count a healing cut by its agent's death as an action only once a step acted", () => {
+    const step = (name: string) => ({ name, startedAt: T + 20, endedAt: T + 30, ok: true })
+    const cut = (id: string, steps: string[]): DrillEvent => {
+      const event = healing(id, 'api', 'interrupted', T + 15) as Extract<DrillEvent, { type: 'healing' }>
+      return { ...event, record: { ...event.record, steps: steps.map(step) } }
+    }
+    const events: DrillEvent[] = [
+      { type: 'change', at: T + 12, service: 'api', to: 'error' },
+      // the lease holder probed the service and died: no action
+      cut('h1', ['check api']),
+      healing('h2', 'api', 'succeeded', T + 3000),
+      { type: 'change', at: T + 3500, service: 'api', to: 'healthy' },
+    ]
+    const result = measureDrill({ ...base, fault: 'leader-kill', events })
+    expect(result.actions).toEqual(['api: process-restart (process-exit) succeeded'])
+    expect(result.doubleActions).toBe(0)
+    // a holder that restarted before it died acted: a second restart is a double action
+    const twice = measureDrill({
+      ...base,
+      fault: 'leader-kill',
+      events: [...events.slice(0, 1), cut('h1', ['check api', 'restart']), ...events.slice(2)],
+    })
+    expect(twice.actions).toHaveLength(2)
+    expect(twice.doubleActions).toBe(1)
+  })
 })

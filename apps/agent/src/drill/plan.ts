@@ -1,10 +1,10 @@
 import type { AgentConfig, AgentService } from '../config/schema.ts'
-import type { FaultContext, FaultDriver, SupportedFault } from './fault.ts'
+import type { FaultContext, FaultDriver } from './fault.ts'
 import { DRILL_FAULTS, type DrillFault } from './types.ts'
 
 /** One drill to run: a fault, the service it is about, and the round. */
 export interface DrillItem {
-  fault: SupportedFault
+  fault: DrillFault
   service: string
   round: number
 }
@@ -70,7 +70,7 @@ export async function planDrills(
   }
 
   const problems: string[] = []
-  const fitting = new Map<SupportedFault, AgentService[]>()
+  const fitting = new Map<DrillFault, AgentService[]>()
   for (const fault of asked) {
     const driver = drivers[fault]
     if (!driver) {
@@ -91,7 +91,7 @@ export async function planDrills(
       if (unfit) why.push(`${service.name}: ${unfit}`)
       else fit.push(service)
     }
-    if (fit.length > 0) fitting.set(fault as SupportedFault, fit)
+    if (fit.length > 0) fitting.set(fault, fit)
     else if (problems.length === 0) notes.push(`${fault}: no service can take it (${why.join('; ')})`)
   }
   if (problems.length > 0) return { ok: false, problems }

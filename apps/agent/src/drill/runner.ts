@@ -77,14 +77,17 @@ export async function runDrills(options: RunDrillsOptions): Promise<DrillResult[
   let dropped = 0
   let injection: Injection | undefined
   let previous: AgentService[] = []
-  const stream = await ctx.api.follow((event) => {
+  const onEvent = (event: DrillEvent) => {
     if (events.length < MAX_DRILL_EVENTS) events.push(event)
     else dropped++
     injection?.onEvent?.(event)
-  })
+  }
+  let stream = await ctx.api.follow(onEvent)
   try {
     for (const [index, item] of options.items.entries()) {
       if (signal.aborted) break
+      // a leader-kill may have killed the agent of the stream (its watchdog brought it back)
+      if (!stream.open) stream = await ctx.api.follow(onEvent)
       const started = Date.now()
       const progress = (phase: DrillProgress['phase']) =>
         options.progress?.({
@@ -142,7 +145,7 @@ export async function runDrills(options: RunDrillsOptions): Promise<DrillResult[
           const gaveUp = await follow(
             item.fault,
             current,
-            () => events,
+            () => current.events?.() ?? events,
             ctx,
             services,
             waitMs,
@@ -164,14 +167,15 @@ export async function runDrills(options: RunDrillsOptions): Promise<DrillResult[
             faulted: current.faulted,
             scope,
             injections: current.injections(),
-            events,
+            events: current.events?.() ?? events,
             ...(gaveUp ? { gaveUp } : {}),
           })
-          // what only shows once the fault is undone (a record lost while the store was down);
-          // not after Ctrl-C, which ends the run at once
+          // what only shows once the fault is undone (a record lost while the store was down,
+          // no leader found to kill); not after Ctrl-C, which ends the run at once
           const verified = restoreError || signal.aborted ? {} : ((await current.verify?.()) ?? {})
-          if (verified.failed && result.outcome === 'healed') result = { ...result, outcome: 'failed' }
+          if (verified.failed) result = { ...result, outcome: 'failed' }
           const notes = [
+            current.note?.(),
             result.detail,
             verified.failed ?? verified.note,
             result.outcome === 'healed' ? undefined : current.escalated?.(),
@@ -223,7 +227,8 @@ async function follow(
       (injection.settled?.() ?? true) &&
       !healingInFlight(seen, scope)
     ) {
-      if ((await untilHealthy(ctx, services, 0, signal)) === undefined) {
+      const api = injection.api?.() ?? ctx.api
+      if ((await untilHealthy({ ...ctx, api }, services, 0, signal)) === undefined) {
         await sleep(options.settleMs ?? 1000, signal)
         return undefined
       }

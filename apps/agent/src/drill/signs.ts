@@ -1,4 +1,4 @@
-import { type HealingRecord, isDown } from '@noa/core'
+import { type HealingRecord, type HealingStep, isDown } from '@noa/core'
 import type { DrillEvent } from './measure.ts'
 import type { DrillFault } from './types.ts'
 
@@ -18,8 +18,20 @@ export interface FaultSigns {
 /** A healing that did not act is no action. */
 export const NOT_ACTED: ReadonlySet<HealingRecord['outcome']> = new Set(['skipped', 'dry-run'])
 
-/** Whether a healing record acted on its service (or is acting). */
-export const acted = (record: HealingRecord) => !NOT_ACTED.has(record.outcome) && !record.dryRun
+/** Steps that look and wait (probes, `wait <n> ms`) but do not act on the service. */
+const LOOKS = /^(check|wait) /
+
+/** Whether a healing step acted on its service (a restart, a stop, a rollback), not only looked. */
+export const actingStep = (step: HealingStep) => !LOOKS.test(step.name)
+
+/**
+ * Whether a healing record acted on its service (or is acting). An interrupted one acted only
+ * if it got past looking (its agent killed mid-healing may have restarted nothing).
+ */
+export const acted = (record: HealingRecord) =>
+  !NOT_ACTED.has(record.outcome) &&
+  !record.dryRun &&
+  (record.outcome !== 'interrupted' || record.steps.some(actingStep))
 
 /** Whether a healing has not ended: acting, or waiting for a person's approval (a rollback). */
 export const inFlight = (record: HealingRecord) =>
