@@ -32,9 +32,16 @@ describe.skipIf(!url)('the leader-kill drill (three agent processes on PostgreSQ
       leaseTtl: 2000,
       // the killed agent comes back after its lease ran out: what follows is the survivors'
       restartDelay: 3000,
-      // the drill's own agent checks 5 times as often: it sees the crash first and takes the
-      // lease, so the drill must follow the incident through another agent
-      perAgent: (i) => ({ healthChecks: { interval: i === 0 ? 200 : 1000, timeout: 500, retries: 0 } }),
+      // the drill's own agent checks 5 times as often and calls a failed check down at once: it
+      // sees the crash first and takes the lease, so the drill must follow the incident through
+      // another agent. The others retry a failed check once (about 1 s later), a margin that
+      // holds on a loaded machine, and still see the service down while the holder heals it.
+      perAgent: (i) => ({
+        healthChecks:
+          i === 0
+            ? { interval: 200, timeout: 500, retries: 0 }
+            : { interval: 1000, timeout: 500, retries: 1 },
+      }),
       config: {
         selfHealing: {
           restartCooldown: 0,
