@@ -26,7 +26,7 @@ import { ruleContext } from './incident/facts.ts'
 import { IncidentRouter } from './incident/router.ts'
 import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
 import type { Collected } from './metrics/round.ts'
-import { StatusView } from './status-view.ts'
+import { type HeldBytes, StatusView } from './status-view.ts'
 import { openAgentStore, registerStoreMetrics, type StoreOpening, StoreWatch } from './store-status.ts'
 
 export { COMPONENTS, type Component } from './compose.ts'
@@ -552,9 +552,12 @@ export class Agent {
     return this.#view.body()
   }
 
-  /** The `/api/status` body as JSON bytes, cached until it would differ (a large fleet's body is megabytes). */
-  statusJson(): Uint8Array<ArrayBuffer> {
-    return this.#view.json()
+  /**
+   * The `/api/status` body as JSON bytes, cached until it would differ (a large fleet's body is
+   * megabytes), held until released (see StatusView.heldJson).
+   */
+  statusJson(): HeldBytes {
+    return this.#view.heldJson()
   }
 
   /** What `/api/summary` shows besides the fleet: `/api/status`'s figures, without its walk over every service. */

@@ -180,6 +180,46 @@ describe('StatusView', () => {
     expect(JSON.parse(text(view.json())).health).toBe('unhealthy')
   })
 
+  it('should reuse the buffer of a released body for a later one, never one still held or handed out', async () => {
+    const { clock, health, view, fresh } = world(20)
+    const states = ['healthy', 'unhealthy', 'error'] as const
+    let turn = 0
+    const next = async () => {
+      health.report(`svc-${turn % 20}`, { state: states[turn++ % 3]!, message: 'm' })
+      await clock.advance(1000)
+    }
+    const first = view.heldJson()
+    const firstText = text(first.bytes)
+    await next()
+    const second = view.heldJson()
+    expect(second.bytes.buffer).not.toBe(first.bytes.buffer)
+    await next()
+    // both still held: a third buffer, and the first's bytes as they were
+    const third = view.heldJson()
+    expect(new Set([first, second, third].map((b) => b.bytes.buffer)).size).toBe(3)
+    expect(text(first.bytes)).toBe(firstText)
+    first.release()
+    first.release() // twice is once
+    second.release()
+    await next()
+    const fourth = view.heldJson()
+    expect([first.bytes.buffer, second.bytes.buffer]).toContain(fourth.bytes.buffer)
+    expect(untimed(fourth.bytes)).toBe(untimed(fresh().json()))
+    // handed out by json(): kept as it is for good
+    const pinned = view.json()
+    const pinnedText = text(pinned)
+    third.release()
+    fourth.release()
+    for (let i = 0; i < 4; i++) {
+      await next()
+      const held = view.heldJson()
+      expect(held.bytes.buffer).not.toBe(pinned.buffer)
+      expect(untimed(held.bytes)).toBe(untimed(fresh().json()))
+      held.release()
+    }
+    expect(text(pinned)).toBe(pinnedText)
+  })
+
   it('should answer the bytes of a list built whole after changes anywhere: first, last, side by side, none', async () => {
     const { clock, health, view, fresh } = world(12)
     // states of 5, 7 and 9 letters: a changed entry is longer or shorter than it was

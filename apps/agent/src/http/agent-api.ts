@@ -14,6 +14,7 @@ import type { DrillCursor, RangeQuery, SeriesPoints } from '@noa/store'
 import type { Parts } from '../compose.ts'
 import type { DrillRun } from '../drill/types.ts'
 import { sharedExposition } from '../metrics/exposition.ts'
+import type { HeldBytes } from '../status-view.ts'
 import type {
   AlertsBody,
   ApprovalsBody,
@@ -33,8 +34,11 @@ import type { FleetFilter, FleetIndex } from './fleet-index.ts'
 export interface AgentApi {
   health(): HealthBody
   status(): StatusBody
-  /** The status body as JSON bytes, serialized once per change: a large fleet's body is megabytes. */
-  statusJson(): Uint8Array<ArrayBuffer>
+  /**
+   * The status body as JSON bytes, serialized once per change (a large fleet's body is
+   * megabytes), held until released: release once the answer is written.
+   */
+  statusJson(): HeldBytes
   hasService(name: string): boolean
   /** A page of the fleet in name order, filtered (`GET /api/services`). */
   services(filter: FleetFilter, page: { limit: number; after?: string }): FleetServicesBody
@@ -86,7 +90,7 @@ export interface AgentApiDeps {
   parts: Parts
   clock: Clock
   status(): StatusBody
-  statusJson(): Uint8Array<ArrayBuffer>
+  statusJson(): HeldBytes
   store(): StoreStatus
   /** Present when the checks are shared among agents. */
   cluster?: () => ClusterStatus

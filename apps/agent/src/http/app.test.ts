@@ -32,7 +32,10 @@ function fakeApi(): AgentApi {
   return {
     health: () => summary as unknown as ReturnType<AgentApi['health']>,
     status: () => ({ health: 'healthy' }) as unknown as ReturnType<AgentApi['status']>,
-    statusJson: () => new TextEncoder().encode(JSON.stringify({ health: 'healthy' })),
+    statusJson: () => ({
+      bytes: new TextEncoder().encode(JSON.stringify({ health: 'healthy' })),
+      release: () => undefined,
+    }),
     hasService: () => false,
     services: () => ({ services: [], total: 0, next: null }),
     summary: () => ({ health: 'unknown', total: 0 }) as unknown as ReturnType<AgentApi['summary']>,
