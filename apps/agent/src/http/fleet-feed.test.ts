@@ -196,7 +196,9 @@ describe('FleetFeed', () => {
   })
 
   it('should read a fleet larger than the sweep in turns, and open circuits every tick', async () => {
-    const { clock, published, feed, blocked, guards, reads, healing } = setup(6, undefined, { sweep: 2 })
+    const { clock, published, feed, blocked, guards, reads, healing, names } = setup(6, undefined, {
+      sweep: 2,
+    })
     await clock.advance(300)
     guards.set('s005', { circuit: 'open', degraded: false, nextRetryAt: 1000 })
     healing.emit('escalation', { service: 's005' })
@@ -221,12 +223,26 @@ describe('FleetFeed', () => {
       ['s005', [], 2000],
       ['s003', ['s000'], undefined],
     ])
-    // Closed again: back to its turn of the sweep.
-    guards.delete('s005')
-    await feed.tick()
+    // Gone with a reload: no longer read every tick.
+    feed.configure(['s000', 's001', 's002', 's003', 's004'].map((name) => ({ name, critical: false })))
     reads.length = 0
     await feed.tick()
-    expect(reads.sort()).toEqual(['s002', 's003'])
+    expect(reads).not.toContain('s005')
+    feed.configure(names.map((name) => ({ name, critical: false })))
+    healing.emit('escalation', { service: 's005' })
+    // Closed again: read once more (found closed), then only in its turn of the sweep.
+    guards.delete('s005')
+    const after: string[][] = []
+    for (let i = 0; i < 3; i++) {
+      reads.length = 0
+      await feed.tick()
+      after.push(reads.splice(0).sort())
+    }
+    expect(after).toEqual([
+      ['s002', 's003', 's005'],
+      ['s004', 's005'],
+      ['s000', 's001'],
+    ])
   })
 
   it('should stop a tick in progress when closed', async () => {

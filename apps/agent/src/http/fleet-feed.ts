@@ -99,6 +99,9 @@ export class FleetFeed {
   configure(members: readonly FleetMember[]): void {
     this.#o.index.configure(members)
     this.#dependents = directDependents(members)
+    // a service the reload removed is read no more
+    const names = new Set(members.map((m) => m.name))
+    for (const name of this.#guarded) if (!names.has(name)) this.#guarded.delete(name)
     this.#scheduleFlush()
   }
 
