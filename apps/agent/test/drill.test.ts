@@ -133,17 +133,21 @@ describe('runDrills, against a real agent and real services', () => {
 })
 
 describe('a store-down drill, against a real agent, its real store and real services', () => {
-  it("should heal a crash while another connection holds the store's lock, and find its healing and alerts in the store once released", async () => {
-    // a short busy timeout: the drill holds the lock from this process, which the agent shares
-    const ctx = await fleet({ type: 'sqlite', path: 'data/noa.db', busyTimeoutMs: 200 })
-    const results = await runDrills({
+  /** One store-down drill on db, waiting for the repair at most `timeoutMs`. */
+  const storeDown = (ctx: FaultContext, timeoutMs: number) =>
+    runDrills({
       items: [{ fault: 'store-down', service: 'db', round: 0 }],
       ctx,
       drivers: FAULT_DRIVERS,
       signal: new AbortController().signal,
       settleMs: 500,
-      timeoutMs: 15_000,
+      timeoutMs,
     })
+
+  it("should heal a crash while another connection holds the store's lock, and find its healing and alerts in the store once released", async () => {
+    // a short busy timeout: the drill holds the lock from this process, which the agent shares
+    const ctx = await fleet({ type: 'sqlite', path: 'data/noa.db', busyTimeoutMs: 200 })
+    const results = await storeDown(ctx, 15_000)
     const why = JSON.stringify(results, null, 2)
     expect(results, why).toMatchObject([
       { fault: 'store-down', service: 'db', outcome: 'healed', doubleActions: 0, falseAlerts: 0 },
@@ -171,14 +175,7 @@ describe('a store-down drill, against a real agent, its real store and real serv
           { type: 'postgres', connectionString: '$' + '{PG_URL}', schema, queryTimeoutMs: 1000 },
           { PG_URL: url },
         )
-        const results = await runDrills({
-          items: [{ fault: 'store-down', service: 'db', round: 0 }],
-          ctx,
-          drivers: FAULT_DRIVERS,
-          signal: new AbortController().signal,
-          settleMs: 500,
-          timeoutMs: 8000,
-        })
+        const results = await storeDown(ctx, 8000)
         const why = JSON.stringify(results, null, 2)
         // one agent heals a service at a time: with the store's leases out of reach, none does
         expect(results, why).toMatchObject([
