@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
-import type { AlertLog, AlertRecord, Clock, Logger, Outbox, SilenceStore } from '@noa/core'
-import { ConfigError, errorMessage, noopLogger, systemClock } from '@noa/core'
+import type { AlertLog, AlertRecord, Clock, Logger, Outbox, SilenceStore, Subscribable } from '@noa/core'
+import { ConfigError, createEmitter, errorMessage, noopLogger, systemClock } from '@noa/core'
 import type { Active } from './active.ts'
 import { toRecord } from './active.ts'
 import type { AlertAction } from './announce.ts'
@@ -134,10 +134,7 @@ export interface AlertEngine {
   readonly warnings: readonly string[]
   readonly rules: readonly CompiledRule[]
   readonly worker: DeliveryWorker
-  on<E extends keyof AlertEngineEvents>(
-    event: E,
-    listener: (payload: AlertEngineEvents[E]) => void,
-  ): () => void
+  on: Subscribable<AlertEngineEvents>['on']
   /** Hands the notifications still waiting for their group over now, and waits for direct sends in flight. */
   flush(): Promise<void>
   /** Restores pending and firing alerts and loads the silences, then starts the delivery worker. */
@@ -235,24 +232,10 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
   })
   const active = new Map<string, Active>()
   const counts = { silenceStoreFailures: 0, alertLogFailures: 0 }
-  const listeners: { [E in keyof AlertEngineEvents]: Set<(p: AlertEngineEvents[E]) => void> } = {
-    action: new Set(),
-    alert: new Set(),
-    notification: new Set(),
-    'outbox-failed': new Set(),
-    'outbox-recovered': new Set(),
-  }
+  const events = createEmitter<AlertEngineEvents>({ logger, name: 'alerts' })
   const labelCache = new Map<string, { labels: Record<string, string>; fingerprint: string }>()
 
-  const emit = <E extends keyof AlertEngineEvents>(event: E, payload: AlertEngineEvents[E]) => {
-    for (const listener of listeners[event]) {
-      try {
-        listener(payload)
-      } catch (error) {
-        logger.error('alert listener failed', { event, error: errorMessage(error) })
-      }
-    }
-  }
+  const emit = events.emit
 
   const dispatcher = createDispatcher({
     outbox: options.outbox,
@@ -482,12 +465,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     warnings,
     rules,
     worker,
-    on(event, listener) {
-      listeners[event].add(listener)
-      return () => {
-        listeners[event].delete(listener)
-      }
-    },
+    on: events.on,
     flush: () => dispatcher.flush(),
     async start() {
       const restoring = options.alertLog

@@ -10,6 +10,8 @@ export type { Backoff, BackoffOptions } from './backoff.ts'
 export { createBackoff, jitterDelay } from './backoff.ts'
 export type { Clock, Timer } from './clock.ts'
 export { FakeClock, systemClock } from './clock.ts'
+export type { Emitter, EmitterOptions, Subscribable, Unsubscribe } from './emitter.ts'
+export { createEmitter } from './emitter.ts'
 export type { ConfigIssue, NoaErrorOptions, SchemaIssueLike } from './errors.ts'
 export {
   brandError,
