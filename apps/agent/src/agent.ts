@@ -424,10 +424,10 @@ export class Agent {
         body: async () => {
           await this.#refreshApprovals()
           if (this.health.services.length <= STATUS_EVENT_MAX_SERVICES) sse.publish('status', this.status())
-          else this.#view.refresh()
           await this.fleet.tick()
         },
       }),
+      { name: 'status view', start: () => this.#view.start(), stop: () => this.#view.stop() },
       { name: 'incident router', start: () => undefined, stop: () => this.router.stop() },
     )
     return steps

@@ -89,9 +89,3 @@ export class Coalescer {
       })
   }
 }
-
-/**
- * Resolves after the I/O and timers already waiting have run: an O(fleet) walk awaits it between
- * slices, so a request that arrives during the walk waits for one slice, not for the whole walk.
- */
-export const yieldToLoop = (): Promise<void> => new Promise((resolve) => setImmediate(resolve))

@@ -1,8 +1,7 @@
-import { HEALTH_STATES, type HealthState } from '@noa/core'
+import { HEALTH_STATES, type HealthState, yieldToLoop } from '@noa/core'
 import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor } from '@noa/health'
 import type { Gauge, Registry } from '@noa/metrics'
-import { yieldToLoop } from './coalesce.ts'
 
 /** What the agent's own gauges read when /metrics is scraped. */
 export interface OwnMetricSources {

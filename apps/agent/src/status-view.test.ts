@@ -35,6 +35,7 @@ function world(n: number, options: StatusViewOptions = {}, dependsOn: Record<str
     pendingApprovals: () => 0,
   }
   const view = new StatusView(sources, { maxAgeMs: 1000, ...options })
+  view.start()
   /** What a view built now, from nothing, answers: the reference every incremental answer must equal. */
   const fresh = () => new StatusView(sources, { maxAgeMs: 1000 })
   return { clock, health, healing: emitter, guards, round, view, services, fresh }
@@ -78,7 +79,7 @@ describe('StatusView', () => {
     expect(after.services).not.toBe(before.services)
   })
 
-  it('should read checked services again after maxAgeMs, and healed ones at once', async () => {
+  it('should read checked services again every maxAgeMs on its timer, not in a request, and healed ones at once', async () => {
     const { clock, health, healing, guards, view } = world(3000, { sweep: 0 })
     health.report('svc-7', { state: 'healthy' })
     view.body()
@@ -89,6 +90,7 @@ describe('StatusView', () => {
     view.body()
     expect(view.reads - reads).toBe(0)
     await clock.advance(1)
+    expect(view.reads - reads).toBe(1)
     view.body()
     expect(view.reads - reads).toBe(1)
     guards.set('svc-9', { circuit: 'open', degraded: true, healingFailed: true, nextRetryAt: 5000 })
@@ -96,6 +98,16 @@ describe('StatusView', () => {
     expect(view.body().services[9]).toMatchObject({ circuit: 'open', degraded: true, nextRetryAt: 5000 })
     expect(view.reads - reads).toBe(2)
     expect(view.builds).toBe(1)
+  })
+
+  it('should read nothing on its own once stopped', async () => {
+    const { clock, health, view } = world(10, { sweep: 10 })
+    view.body()
+    const reads = view.reads
+    view.stop()
+    health.report('svc-1', { state: 'healthy' })
+    await clock.advance(5000)
+    expect(view.reads).toBe(reads)
   })
 
   it("should show a dependency's fall in its dependents' blockedBy, dependents of dependents too", () => {

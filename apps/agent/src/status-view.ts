@@ -1,5 +1,5 @@
 import type { AlertEngine } from '@noa/alerts'
-import { type Clock, isDown, type OverallStatus } from '@noa/core'
+import { type Clock, isDown, type OverallStatus, type Timer } from '@noa/core'
 import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor, ServiceStatus } from '@noa/health'
 import { addDependents, directDependents } from './dependents.ts'
@@ -19,7 +19,11 @@ export interface StatusSources {
 
 /** Options of {@link StatusView}. */
 export interface StatusViewOptions {
-  /** The longest a service's latency (or anything no event announces) may be stale, ms. @default 1000 */
+  /**
+   * The longest a service's latency (or anything no event announces) may be stale, ms: once
+   * started, the view reads the services checked since, and a turn of the sweep, this often.
+   * @default 1000
+   */
   maxAgeMs?: number
   /**
    * Services read again at each `maxAgeMs` refresh whatever the events said, in turns: what
@@ -92,7 +96,8 @@ const COMMA = 0x2c
  * rebuilding the whole list and its 1.4 MB of JSON every second took 50-250 ms of the event
  * loop each time, and held `/api/status` requests behind it; now a refresh reads the few
  * hundred services checked since the last one (and the sweep's) and writes the JSON pieces
- * into the body's buffer.
+ * into the body's buffer. Those refreshes run on the view's own timer ({@link start}), not in
+ * a request: one that found the refresh due read 800 services before it could answer.
  */
 export class StatusView {
   readonly #sources: StatusSources
@@ -103,8 +108,8 @@ export class StatusView {
   readonly #changed = new Set<string>()
   /** Services to read again at the next `maxAgeMs` refresh: checked. */
   readonly #checked = new Set<string>()
-  #refreshedAt = Number.NEGATIVE_INFINITY
   #sweepFrom = 0
+  #timer: Timer | undefined
   #list: { version: number; services: StatusService[] } | undefined
   #json: Body | undefined
   /** Holds on bodies' buffers by answers being written, by buffer. */
@@ -228,13 +233,32 @@ export class StatusView {
       this.#spares.push(buffer as Buffer<ArrayBuffer>)
   }
 
+  /** Refreshes the view every `maxAgeMs` until {@link stop}. */
+  start(): void {
+    if (this.#timer) return
+    const { clock } = this.#sources
+    const tick = () => {
+      this.refresh()
+      this.#timer = clock.setTimeout(tick, this.#maxAgeMs)
+    }
+    this.#timer = clock.setTimeout(tick, this.#maxAgeMs)
+  }
+
+  stop(): void {
+    this.#timer?.cancel()
+    this.#timer = undefined
+  }
+
   /**
-   * Reads again what changed, without making a body: the agent calls it every refresh interval,
-   * so the first request after a quiet spell finds the list current instead of reading every
-   * service checked since the last request (at 10,000 services, all of them within 30 s).
+   * Reads again the services checked since the last refresh and the sweep's next turn, without
+   * making a body: what no event announces (a latency, a retry time) shows at the next body.
    */
   refresh(): void {
-    this.#current()
+    const fleet = this.#current()
+    for (const name of this.#checked) this.#changed.add(name)
+    this.#checked.clear()
+    this.#sweepInto(fleet, this.#changed)
+    this.#readChanged(fleet)
   }
 
   body(): StatusBody {
@@ -288,28 +312,24 @@ export class StatusView {
     return this.#list.services
   }
 
-  /** The fleet, its changed services read again; built whole at the first call and after a reload. */
+  /** The fleet, the services events named read again; built whole at the first call and after a reload. */
   #current(): Fleet {
-    const { health, clock } = this.#sources
+    const { health } = this.#sources
     const fleet = this.#fleet
     if (!fleet || fleet.from !== health.services) {
       this.#fleet = this.#build()
       return this.#fleet
     }
-    const now = clock.monotonic()
-    const due = now - this.#refreshedAt >= this.#maxAgeMs
-    if (due) {
-      for (const name of this.#checked) this.#changed.add(name)
-      this.#checked.clear()
-      this.#sweepInto(fleet, this.#changed)
-      this.#refreshedAt = now
-    }
+    this.#readChanged(fleet)
+    return fleet
+  }
+
+  #readChanged(fleet: Fleet): void {
     for (const name of this.#changed) {
       const at = fleet.position.get(name)
       if (at !== undefined) this.#refresh(fleet, at, name)
     }
     this.#changed.clear()
-    return fleet
   }
 
   /** Adds the next `sweep` services, in turns, to the ones to read again. */
@@ -358,7 +378,6 @@ export class StatusView {
     const position = new Map(slots.map((s, i) => [s.service.name, i]))
     this.#changed.clear()
     this.#checked.clear()
-    this.#refreshedAt = this.#sources.clock.monotonic()
     this.#sweepFrom = 0
     const version = (this.#fleet?.version ?? 0) + 1
     return { from, slots, position, dependents, counts, bytes, version, dirty: new Set() }

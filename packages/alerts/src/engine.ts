@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto'
 import type { AlertLog, AlertRecord, Clock, Logger, Outbox, SilenceStore, Subscribable } from '@noa/core'
-import { ConfigError, createEmitter, errorMessage, noopLogger, systemClock } from '@noa/core'
+import { ConfigError, createEmitter, errorMessage, noopLogger, systemClock, yieldToLoop } from '@noa/core'
 import type { Active } from './active.ts'
 import { toRecord } from './active.ts'
 import type { AlertAction } from './announce.ts'
@@ -23,9 +23,6 @@ import type { InhibitRule, Silence, SilenceOptions } from './silence.ts'
 import { createSilenceSync } from './silence-sync.ts'
 
 export type { AlertAction, ChannelEntry, ChannelRoute }
-
-/** Resolves after the timers and I/O already waiting have run. */
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** How long an alert keeps its state while the data its condition needs is absent (Prometheus' lookback). */
 export const STALE_AFTER_MS = 300_000

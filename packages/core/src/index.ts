@@ -30,6 +30,7 @@ export {
 export { createId } from './id.ts'
 export type { LogFields, Logger, LoggerOptions, LogLevel, LogRecord } from './logger.ts'
 export { createLogger, levelEnabled, noopLogger } from './logger.ts'
+export { yieldToLoop } from './turns.ts'
 export type {
   AlertLog,
   AlertRecord,

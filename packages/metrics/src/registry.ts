@@ -1,4 +1,4 @@
-import { ConfigError, type Logger, noopLogger } from '@noa/core'
+import { ConfigError, type Logger, noopLogger, yieldToLoop } from '@noa/core'
 import { Counter, type CounterOptions } from './counter.ts'
 import { contentTypeOf } from './exposition/negotiate.ts'
 import { type ExpositionFormat, escapeLabelValue } from './exposition/text.ts'
@@ -29,8 +29,6 @@ export interface RegistryOptions {
 
 /** Default of {@link RegistryOptions.renderSlice}: about a millisecond of writing. */
 export const DEFAULT_RENDER_SLICE = 2000
-
-const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve))
 
 /** Options of {@link Registry.metrics}. */
 export interface RenderOptions {

@@ -1,7 +1,7 @@
 import type { AgentFacts, EvaluationContext, ServiceHealth } from '@noa/alerts'
+import { yieldToLoop } from '@noa/core'
 import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor } from '@noa/health'
-import { yieldToLoop } from '../coalesce.ts'
 import type { MetricsRound } from '../metrics/round.ts'
 
 /** What the rules read: the latest snapshot and samples, and every service's health and healing. */
