@@ -2,6 +2,7 @@ import { once } from 'node:events'
 import type { Socket } from 'node:net'
 import { systemClock } from '@noa/core'
 import { afterEach, describe, expect, it } from 'vitest'
+import { checkerCases } from '../../testing/checker-cases.ts'
 import type { TestServer } from '../../testing/servers.ts'
 import { closedPort, startTcpServer } from '../../testing/servers.ts'
 import { tcpCheckSchema } from './schema.ts'
@@ -83,4 +84,34 @@ describe('createTcpChecker', () => {
         .error?.issues.map((i) => i.message),
     ).toEqual(['send needs expect (what the answer must contain)'])
   })
+})
+
+checkerCases({
+  type: 'tcp',
+  checker: createTcpChecker,
+  healthy: async () =>
+    tcpCheckSchema.parse({ type: 'tcp', host: '127.0.0.1', port: (await serve(() => {})).port }),
+  unhealthy: async () =>
+    tcpCheckSchema.parse({
+      type: 'tcp',
+      host: '127.0.0.1',
+      port: (await serve((s) => s.end('-ERR\r\n'))).port,
+      send: 'PING\r\n',
+      expect: 'PONG',
+    }),
+  unreachable: async () => tcpCheckSchema.parse({ type: 'tcp', host: '127.0.0.1', port: await closedPort() }),
+  hanging: async () => {
+    const held = new Set<Socket>()
+    const server = await serve((s) => {
+      held.add(s)
+      s.on('close', () => held.delete(s))
+    })
+    const target = tcpCheckSchema.parse({
+      type: 'tcp',
+      host: '127.0.0.1',
+      port: server.port,
+      expect: 'never',
+    })
+    return { target, open: () => held.size }
+  },
 })
