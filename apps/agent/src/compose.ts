@@ -2,7 +2,7 @@ import { isAbsolute, resolve } from 'node:path'
 import { type AlertEngine, createAlertEngine } from '@noa/alerts'
 import type { Clock, HealingAudit, Logger } from '@noa/core'
 import { createHealingEngine, type HealingEngine } from '@noa/healing'
-import { createHealthMonitor, type HealthMonitor } from '@noa/health'
+import { createHealthMonitor, createPushChecker, type HealthMonitor } from '@noa/health'
 import {
   createProcessCollector,
   createSystemCollector,
@@ -17,6 +17,7 @@ import type { AgentConfig } from './config/schema.ts'
 import { SseHub } from './http/sse-hub.ts'
 import { MetricsRound } from './metrics/round.ts'
 import { createOwnMetrics, type OwnMetrics } from './own-metrics.ts'
+import { createPushBeats, type PushBeats } from './push-beats.ts'
 import { createHookRunner, type HookRunner } from './runtime/hooks.ts'
 
 /** The parts of the agent that can be started alone (`noa start health`). */
@@ -43,6 +44,8 @@ export interface Parts {
   audit: HealingAudit
   archive: JsonlArchive | undefined
   health: HealthMonitor
+  /** Beats of push checks, for `POST /api/push/:token`. */
+  beats: PushBeats
   healing: HealingEngine
   alerts: AlertEngine
   round: MetricsRound
@@ -63,11 +66,13 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
   const { clock, logger: log, baseDir } = deps
   const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p))
   const registry = new Registry()
+  const push = createPushChecker({ clock })
   const health = createHealthMonitor({
     services: serviceChecks(config),
     concurrency: config.healthChecks.concurrency,
     clock,
     logger: log('health-check'),
+    checkers: { push },
   })
   const sse = new SseHub({
     bufferSize: config.api.sseBufferSize,
@@ -140,6 +145,7 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     audit,
     archive,
     health,
+    beats: createPushBeats(health, push, metrics.beats, log('push')),
     healing,
     alerts,
     round,

@@ -131,6 +131,11 @@ export function createOwnMetrics(
       collect: (gauge) => gauge.set(sources.sseClients()),
     }),
     rounds: registry.counter({ name: 'noa_metrics_rounds_total', help: 'Metrics collection rounds' }),
+    beats: registry.counter({
+      name: 'noa_push_beats_total',
+      help: 'Beats of push checks (/api/push/:token), by result: accepted, or unknown (no push check has the token)',
+      labelNames: ['result'],
+    }),
     scrapeErrors: registry.counter({
       name: 'noa_scrape_errors_total',
       help: 'Failed scrapes of services /metrics',

@@ -79,7 +79,7 @@ describe('validateConfig', () => {
     expect(formatConfigIssues(result.issues)).toEqual([
       'healthChecks.interval: Too small: expected number to be >=100; found 5',
       'dashboard.port: Too big: expected number to be <=65535; found 99999',
-      'services.b.check.type: unknown checker type "htp"; allowed: http, https, tcp, command, process, postgres, redis',
+      'services.b.check.type: unknown checker type "htp"; allowed: http, https, tcp, command, process, postgres, redis, push',
       'services.a.dependsOn.0: unknown service "ghost"; known: a, b, c',
       'services.c.executor.command: must name a command: a non-empty argv array; found an array',
       'alerting.channels.slack.url: Invalid input: expected string, received undefined',
@@ -91,6 +91,9 @@ describe('validateConfig', () => {
     const result = validateConfig({
       store: { type: 'postgres', connectionString: secret },
       alerting: { channels: { webhook: { url: 'https://hooks.example.com/T0/abc' } } },
+      services: [
+        { name: 'backup', check: { type: 'push', token: 'literal-push-token-0123', period: 60_000 } },
+      ],
     })
     expect(result.ok).toBe(false)
     if (result.ok) return
@@ -102,8 +105,12 @@ describe('validateConfig', () => {
       'alerting.channels.webhook.url: is a secret and must come from the environment: write ' +
         ref('NAME') +
         '; found a literal value',
+      'services.backup.check.token: is a secret and must come from the environment: write ' +
+        ref('NAME') +
+        '; found a literal value',
     ])
     expect(lines.join('\n')).not.toContain('hunter2')
+    expect(lines.join('\n')).not.toContain('literal-push-token')
   })
 
   it(`should take secrets from the environment with ${ref('NAME')} and defaults with ${ref('NAME:-x')}`, () => {

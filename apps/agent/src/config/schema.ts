@@ -328,6 +328,8 @@ export const apiSchema = z
       .default(64 * 1024),
     /** Write requests per client. @default 30 per minute */
     writeRateLimit: bucket(30, 60_000),
+    /** Beats of push checks per client (`/api/push/:token`). @default 120 per minute */
+    pushRateLimit: bucket(120, 60_000),
     /** New SSE connections per client. @default 30 per minute */
     sseRateLimit: bucket(30, 60_000),
     /** Open SSE streams at most. @default 2000 */

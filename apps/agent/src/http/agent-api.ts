@@ -10,10 +10,12 @@ import type {
   MetricSnapshot,
 } from '@noa/core'
 import { createId, errorMessage } from '@noa/core'
+import type { Beat } from '@noa/health'
 import type { DrillCursor, RangeQuery, SeriesPoints } from '@noa/store'
 import type { Parts } from '../compose.ts'
 import type { DrillRun } from '../drill/types.ts'
 import { sharedExposition } from '../metrics/exposition.ts'
+import type { BeatOutcome } from '../push-beats.ts'
 import type { HeldBytes } from '../status-view.ts'
 import type {
   AlertsBody,
@@ -71,6 +73,8 @@ export interface AgentApi {
   drills(page: { limit: number; before?: DrillCursor }): Promise<{ drills: DrillRun[]; next?: DrillCursor }>
   /** One drill run, or undefined (`GET /api/drills/:id`). */
   drill(id: string): Promise<DrillRun | undefined>
+  /** A push check's beat (`POST /api/push/:token`): the service it was for, or undefined for an unknown token. */
+  beat(token: string, beat: Beat): BeatOutcome
 }
 
 /** A page of a newest-first list: at most `limit` items that happened before `before` (epoch ms). */
@@ -231,6 +235,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
       return { drills: shown, ...(more && last ? { next: { startedAt: last.startedAt, id: last.id } } : {}) }
     },
     drill: async (id) => (await store.drills.getDrill(id)) as DrillRun | undefined,
+    beat: (token, beat) => parts.beats.beat(token, beat),
   }
 }
 

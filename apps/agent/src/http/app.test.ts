@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { serve } from '@hono/node-server'
 import { createLogger, type LogRecord } from '@noa/core'
+import type { Beat } from '@noa/health'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { validateConfig } from '../config/load.ts'
 import type { AgentConfig } from '../config/schema.ts'
@@ -61,8 +62,19 @@ function fakeApi(): AgentApi {
     saveDrill: fail,
     drills: fail,
     drill: fail,
+    beat(token, beat) {
+      if (token === BOOM_TOKEN) throw new Error('beat store broke')
+      if (token !== PUSH_TOKEN) return undefined
+      beats.push(beat)
+      return { service: 'backup' }
+    },
   }
 }
+
+const PUSH_TOKEN = 'backup-job-token-0123456789'
+/** A token whose beat fails inside the agent: the error log must not show it. */
+const BOOM_TOKEN = 'boom-job-token-0123456789'
+const beats: Beat[] = []
 
 function settings(raw: Record<string, unknown>): Pick<AgentConfig, 'api' | 'dashboard'> {
   const result = validateConfig(raw)
@@ -270,5 +282,67 @@ describe('createApp over a real socket', () => {
       /^\{"error":"internal error err_[0-9a-f_]+: the agent's log has the details","id":"err_/,
     )
     expect(res.body).not.toContain('private-7f3a')
+  })
+})
+
+describe('createApp: push checks', () => {
+  const push = (path: string, init: RequestInit = {}) =>
+    app.request(path, { ...init, headers: { host: 'localhost', ...(init.headers as object) } })
+
+  it('should take a beat by GET with its status and message in the query, with no API token', async () => {
+    beats.length = 0
+    const res = await push(`/api/push/${PUSH_TOKEN}?status=down&msg=disk%20full`)
+    expect(res.status).toBe(200)
+    expect(await res.json()).toEqual({ ok: true, service: 'backup' })
+    expect(beats).toEqual([{ status: 'down', message: 'disk full' }])
+  })
+
+  it('should take a beat by POST, empty or with a JSON body', async () => {
+    beats.length = 0
+    expect((await push(`/api/push/${PUSH_TOKEN}`, { method: 'POST' })).status).toBe(200)
+    const res = await push(`/api/push/${PUSH_TOKEN}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ status: 'up', msg: 'backup done' }),
+    })
+    expect(res.status).toBe(200)
+    expect(beats).toEqual([
+      { status: 'up', message: undefined },
+      { status: 'up', message: 'backup done' },
+    ])
+  })
+
+  it('should answer an unknown token and a bad status with a JSON error that does not repeat the token', async () => {
+    const unknown = await push('/api/push/not-a-known-token-0000')
+    expect(unknown.status).toBe(404)
+    expect(await unknown.json()).toEqual({ error: 'no push check has this token' })
+    const bad = await push(`/api/push/${PUSH_TOKEN}?status=sideways`)
+    expect(bad.status).toBe(400)
+    expect(JSON.stringify(await bad.json())).not.toContain(PUSH_TOKEN)
+    const notFound = await push(`/api/push/${PUSH_TOKEN}/extra`)
+    expect(notFound.status).toBe(404)
+    expect(JSON.stringify(await notFound.json())).not.toContain(PUSH_TOKEN)
+  })
+
+  it('should keep the token out of the log when a beat fails', async () => {
+    records.length = 0
+    const res = await push(`/api/push/${BOOM_TOKEN}`)
+    expect(res.status).toBe(500)
+    expect(records).toMatchObject([{ msg: 'request failed', path: '/api/push/<token>' }])
+    expect(JSON.stringify(records)).not.toContain(BOOM_TOKEN)
+  })
+
+  it('should limit the beats of one client (api.pushRateLimit)', async () => {
+    const limited = createApp({
+      api: fakeApi(),
+      settings: settings({ api: { pushRateLimit: { limit: 3, windowMs: 60_000 } } }),
+      staticDir: dir,
+    })
+    const statuses: number[] = []
+    for (let i = 0; i < 5; i++)
+      statuses.push(
+        (await limited.request(`/api/push/${PUSH_TOKEN}`, { headers: { host: 'localhost' } })).status,
+      )
+    expect(statuses).toEqual([200, 200, 200, 429, 429])
   })
 })

@@ -107,6 +107,15 @@ const MIME: Record<string, string> = {
 const clientKey = (c: Context<Env>) =>
   c.env?.incoming?.socket?.remoteAddress ?? c.req.header('x-forwarded-for') ?? 'local'
 
+/** A path as logged: a push check's token (the credential of its job) replaced. */
+export const loggedPath = (path: string) => path.replace(/^\/api\/push\/[^/]+/, '/api/push/<token>')
+
+/** A beat's fields, from the query (`?status=down&msg=...`, for curl in cron) or a JSON body. */
+const beatBody = z.object({
+  status: z.enum(['up', 'down']).default('up'),
+  msg: z.string().max(1000).optional(),
+})
+
 const bad = (c: Context, message: string, status: 400 | 404 | 409 | 413 | 415 | 422 = 400) =>
   c.json({ error: message }, status)
 
@@ -180,7 +189,12 @@ export function createApp(deps: AppDeps): Hono<Env> {
   // An error is an answer, never a crash; its message stays in the log.
   app.onError((error, c) => {
     const id = createId('err')
-    logger.error('request failed', { id, method: c.req.method, path: c.req.path, error: errorMessage(error) })
+    logger.error('request failed', {
+      id,
+      method: c.req.method,
+      path: loggedPath(c.req.path),
+      error: errorMessage(error),
+    })
     return c.json({ error: `internal error ${id}: the agent's log has the details`, id }, 500)
   })
   app.use('*', securityHeaders())
@@ -194,7 +208,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       }),
     ),
   )
-  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, 404))
+  app.notFound((c) => c.json({ error: `no route for ${c.req.method} ${loggedPath(c.req.path)}` }, 404))
 
   const origins = settings.dashboard.corsOrigins
   if (origins.length > 0) {
@@ -335,6 +349,22 @@ export function createApp(deps: AppDeps): Hono<Env> {
   const capBody = (maxSize: number) =>
     bodyLimit({ maxSize, onError: (c) => c.json({ error: `body larger than ${maxSize} bytes` }, 413) })
   const guard = [limit(writeLimiter), requireToken(deps.apiToken), capBody(api.bodyLimit)] as const
+  // ---- push checks: the token in the path is the credential (a cron job has no other)
+  const pushLimiter = createRateLimiter({ ...api.pushRateLimit, clock })
+  const beat = async (c: Context<Env>, body: unknown) => {
+    const parsed = beatBody.safeParse({ ...c.req.query(), ...(body as object) })
+    if (!parsed.success) return bad(c, issuesOf(parsed.error))
+    const { status, msg } = parsed.data
+    const taken = agent.beat(c.req.param('token') ?? '', { status, message: msg })
+    if (!taken) return bad(c, 'no push check has this token', 404)
+    return c.json({ ok: true, service: taken.service })
+  }
+  app.get('/api/push/:token', limit(pushLimiter), (c) => beat(c, {}))
+  app.post('/api/push/:token', limit(pushLimiter), capBody(4096), async (c) => {
+    const body = await readJson(c)
+    return body.ok ? beat(c, body.value) : body.res
+  })
+
   app.post('/api/heal/:service', ...guard, async (c) => {
     const service = c.req.param('service')
     if (!agent.hasService(service)) return bad(c, `unknown service ${JSON.stringify(service)}`, 404)
@@ -410,7 +440,10 @@ export function createApp(deps: AppDeps): Hono<Env> {
   ] as const
   registerDrillRoutes(app, { agent, guard: drillGuard, readJson, issuesOf, logger })
   app.all('/api/*', (c) =>
-    c.json({ error: `no route for ${c.req.method} ${c.req.path}` }, c.req.method === 'GET' ? 404 : 405),
+    c.json(
+      { error: `no route for ${c.req.method} ${loggedPath(c.req.path)}` },
+      c.req.method === 'GET' ? 404 : 405,
+    ),
   )
 
   // ---- the dashboard build

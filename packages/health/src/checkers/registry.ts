@@ -8,6 +8,8 @@ import { createPostgresChecker } from './postgres/postgres.ts'
 import { type PostgresCheckOptions, postgresCheckSchema } from './postgres/schema.ts'
 import { createProcessChecker } from './process/process.ts'
 import { type ProcessCheckOptions, processCheckSchema } from './process/schema.ts'
+import { createPushChecker } from './push/push.ts'
+import { type PushCheckOptions, pushCheckSchema } from './push/schema.ts'
 import { createRedisChecker } from './redis/redis.ts'
 import { type RedisCheckOptions, redisCheckSchema } from './redis/schema.ts'
 import { type TcpCheckOptions, tcpCheckSchema } from './tcp/schema.ts'
@@ -15,7 +17,7 @@ import { createTcpChecker } from './tcp/tcp.ts'
 
 /**
  * A check's options, selected by `type`: `http`, `https`, `tcp`, `command`, `process`,
- * `postgres` or `redis`.
+ * `postgres`, `redis` or `push`.
  */
 export const checkSchema = z.discriminatedUnion('type', [
   httpCheckSchema,
@@ -25,6 +27,7 @@ export const checkSchema = z.discriminatedUnion('type', [
   processCheckSchema,
   postgresCheckSchema,
   redisCheckSchema,
+  pushCheckSchema,
 ])
 
 /** Validated options of any check. */
@@ -43,6 +46,7 @@ export interface CheckOptionsByType {
   process: ProcessCheckOptions
   postgres: PostgresCheckOptions
   redis: RedisCheckOptions
+  push: PushCheckOptions
 }
 
 /** Builds the checker of one type; called once per monitor. */
@@ -57,6 +61,7 @@ export const checkerRegistry = {
   process: createProcessChecker,
   postgres: createPostgresChecker,
   redis: createRedisChecker,
+  push: createPushChecker,
 } satisfies { [T in CheckType]: CheckerFactory<T> }
 
 /** The known checker types, in registry order. */
