@@ -51,7 +51,10 @@ export const insert = (bulk: BulkInsert): Step => ({ op: 'insert', bulk })
 export interface SqlDb {
   all(sql: string, params?: Params): Promise<Row[]>
   get(sql: string, params?: Params): Promise<Row | undefined>
-  /** Rows as arrays in column order: no object per row, for long reads of numbers. */
+  /**
+   * Rows as arrays in column order: no object per row, for long reads of numbers. Give each
+   * column its own name: PostgreSQL builds the arrays from its row objects.
+   */
   values(sql: string, params?: Params): Promise<unknown[][]>
   /** Rows changed. */
   run(sql: string, params?: Params): Promise<number>

@@ -4,7 +4,7 @@ import { isStoreError, StoreError, StoreUnavailableError } from '../errors.ts'
 import { createHealthTracker } from '../health.ts'
 import { POSTGRES_MIGRATIONS } from '../stores/postgres/migrations.ts'
 import type { BulkInsert, Dialect, Exec, Params, Row, SqlBackend, SqlDb, Step, TxBody } from './dialect.ts'
-import { num } from './dialect.ts'
+import { all, num, run } from './dialect.ts'
 
 /** What the store needs of a node-postgres client. */
 export interface PgClientLike {
@@ -55,9 +55,13 @@ export function postgresDialect(schema: string): Dialect {
   }
 }
 
-/** `?` placeholders numbered `$1, $2, ...`, once per SQL text (the statements are few and fixed). */
+/**
+ * `?` placeholders numbered `$1, $2, ...`, once per SQL text (the statements are few and
+ * fixed). A statement without parameters (a migration) is sent as written.
+ */
 const numbered = new Map<string, string>()
-function placeholders(sql: string): string {
+function placeholders(sql: string, params: Params | undefined): string {
+  if (params === undefined || params.length === 0) return sql
   let out = numbered.get(sql)
   if (out === undefined) {
     let n = 0
@@ -102,7 +106,7 @@ function statements(query: Query) {
 /** Statements on a pool; a transaction takes one client for its whole body. */
 export function createPgDb(pool: PgPoolLike): SqlDb {
   const onPool = statements((sql, params) =>
-    pool.query({ text: placeholders(sql), values: params as unknown[] }),
+    pool.query({ text: placeholders(sql, params), values: params as unknown[] }),
   )
   return {
     all: onPool.all,
@@ -113,7 +117,7 @@ export function createPgDb(pool: PgPoolLike): SqlDb {
     async tx<T>(body: () => TxBody<T>, lock?: string): Promise<T> {
       const client = await pool.connect()
       const on = statements((sql, params) =>
-        client.query({ text: placeholders(sql), values: params as unknown[] }),
+        client.query({ text: placeholders(sql, params), values: params as unknown[] }),
       )
       // A connection lost while the client is checked out is an 'error' on the client, which the
       // pool does not watch then: unheard, it would crash the agent. The statement fails anyway.
@@ -131,7 +135,7 @@ export function createPgDb(pool: PgPoolLike): SqlDb {
         return r.value
       } catch (error) {
         await on.run('ROLLBACK').catch(() => {})
-        client.off?.('error', ignore)
+        // The listener stays: a broken client may still report its error while it is destroyed.
         client.release(isConnectionError(error) ? (error as Error) : undefined)
         throw error
       }
@@ -143,22 +147,16 @@ export function createPgDb(pool: PgPoolLike): SqlDb {
 export async function migratePostgres(db: SqlDb, schema: string): Promise<void> {
   const S = `"${schema}"`
   await db.tx(function* () {
-    yield { op: 'run', sql: `CREATE SCHEMA IF NOT EXISTS ${S}`, params: [] }
-    yield {
-      op: 'run',
-      sql: `CREATE TABLE IF NOT EXISTS ${S}.noa_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
-      params: [],
-    }
-    const applied: Row[] = yield { op: 'all', sql: `SELECT id FROM ${S}.noa_migrations`, params: [] }
+    yield run(`CREATE SCHEMA IF NOT EXISTS ${S}`)
+    yield run(
+      `CREATE TABLE IF NOT EXISTS ${S}.noa_migrations (id integer PRIMARY KEY, name text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())`,
+    )
+    const applied: Row[] = yield all(`SELECT id FROM ${S}.noa_migrations`)
     const done = new Set(applied.map((r) => num(r.id)))
     for (const m of POSTGRES_MIGRATIONS) {
       if (done.has(m.id)) continue
-      yield { op: 'run', sql: m.sql.replaceAll('$S', S), params: [] }
-      yield {
-        op: 'run',
-        sql: `INSERT INTO ${S}.noa_migrations (id, name) VALUES (?, ?)`,
-        params: [m.id, m.name],
-      }
+      yield run(m.sql.replaceAll('$S', S))
+      yield run(`INSERT INTO ${S}.noa_migrations (id, name) VALUES (?, ?)`, m.id, m.name)
     }
   }, `noa-store:${schema}`)
 }
