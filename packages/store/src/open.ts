@@ -6,9 +6,9 @@ import type { Store, StoreRecovery, StoreType } from './store.ts'
 import { createMemoryStore, type MemoryStoreOptions } from './stores/memory/index.ts'
 import { memoryOptionsSchema } from './stores/memory/options.ts'
 import type { PostgresStoreOptions } from './stores/postgres/index.ts'
-import { postgresOptionsBaseSchema } from './stores/postgres/options.ts'
+import { postgresOptionsBaseSchema, resolvePostgresOptions } from './stores/postgres/options.ts'
 import type { SqliteStoreOptions } from './stores/sqlite/index.ts'
-import { sqliteOptionsSchema } from './stores/sqlite/options.ts'
+import { resolveSqliteOptions, sqliteOptionsSchema } from './stores/sqlite/options.ts'
 
 /** The `store` section of the configuration: a backend `type` and its options. */
 export type StoreConfig =
@@ -47,19 +47,28 @@ export interface OpenStoreOptions {
   logger?: Logger
 }
 
-type Factory = (config: never, options: OpenStoreOptions) => Promise<Store>
+/** One backend: its options validated (no client loaded), then opened (its client imported only now). */
+interface Backend<Config, Resolved> {
+  resolve(config: Config, options: OpenStoreOptions): Resolved
+  open(resolved: Resolved): Promise<Store>
+}
+const backend = <C, R>(b: Backend<C, R>) => b
 
-/** One factory per backend type; heavy clients are imported only when their backend is chosen. */
-const factories = {
-  memory: async (config: MemoryStoreOptions) => createMemoryStore(config),
-  sqlite: async (config: SqliteStoreOptions, options: OpenStoreOptions) =>
-    (await import('./stores/sqlite/index.ts')).createSqliteStore({
-      ...config,
-      onRecovered: options.onRecovered ?? config.onRecovered,
-    }),
-  postgres: async (config: PostgresStoreOptions) =>
-    (await import('./stores/postgres/index.ts')).createPostgresStore(config),
-} satisfies Record<StoreType, Factory>
+const backends = {
+  memory: backend({
+    resolve: (config: MemoryStoreOptions) => config,
+    open: async (config) => createMemoryStore(config),
+  }),
+  sqlite: backend({
+    resolve: (config: SqliteStoreOptions, options) =>
+      resolveSqliteOptions({ ...config, onRecovered: options.onRecovered ?? config.onRecovered }),
+    open: async (resolved) => (await import('./stores/sqlite/index.ts')).openSqliteStore(resolved),
+  }),
+  postgres: backend({
+    resolve: (config: PostgresStoreOptions) => resolvePostgresOptions(config),
+    open: async (resolved) => (await import('./stores/postgres/index.ts')).openPostgresStore(resolved),
+  }),
+} satisfies Record<StoreType, object>
 
 /**
  * Opens the store a configuration names, loading only that backend's client.
@@ -72,17 +81,19 @@ const factories = {
  */
 export async function openStore(config: StoreConfig, options: OpenStoreOptions = {}): Promise<Store> {
   const type = (config as { type?: unknown })?.type
-  if (typeof type !== 'string' || !Object.hasOwn(factories, type))
+  if (typeof type !== 'string' || !Object.hasOwn(backends, type))
     throw new ConfigError([
       {
         path: 'store.type',
-        message: `must be one of ${Object.keys(factories).join(', ')}; found ${JSON.stringify(type) ?? 'nothing'}`,
+        message: `must be one of ${Object.keys(backends).join(', ')}; found ${JSON.stringify(type) ?? 'nothing'}`,
       },
     ])
   const { type: _type, ...rest } = config
-  const factory = factories[type as StoreType] as (c: typeof rest, o: OpenStoreOptions) => Promise<Store>
+  const chosen = backends[type as StoreType] as Backend<typeof rest, unknown>
+  // Options are validated here, once, before any client is loaded: a ConfigError never falls back.
+  const resolved = chosen.resolve(rest, options)
   try {
-    return await factory(rest, options)
+    return await chosen.open(resolved)
   } catch (error) {
     if (!options.fallbackToMemory || error instanceof ConfigError) throw error
     const storeError =

@@ -49,6 +49,14 @@ export function canonicalLabels(labels: Labels | undefined, where = 'labels'): L
   return out
 }
 
+/** A series {@link SeriesCache.peek} did not know: its name, checked labels and key. */
+export interface SeriesMiss {
+  text: string
+  key: string
+  name: string
+  labels: Labels
+}
+
 /**
  * Finds series ids fast: most producers send a label set with its keys in the same order
  * every time, so the unsorted JSON text is looked up first and the canonical key only on a miss.
@@ -71,6 +79,26 @@ export class SeriesCache {
     }
     this.#byText.set(text, id)
     return id
+  }
+
+  /**
+   * The id of a series when known, without creating it; otherwise the series to create
+   * (labels checked and sorted), to {@link remember} once its id is stored for good.
+   */
+  peek(name: string, labels: Labels | undefined, where: string): number | SeriesMiss {
+    const text = labels === undefined ? name : `${name}\u0000${JSON.stringify(labels)}`
+    const id = this.#byText.get(text)
+    if (id !== undefined) return id
+    const canonical = canonicalLabels(labels, where)
+    const key = seriesKey(name, canonical)
+    const known = this.#byKey.get(key)
+    if (known !== undefined) this.#byText.set(text, known)
+    return known ?? { text, key, name, labels: canonical }
+  }
+
+  remember(miss: SeriesMiss, id: number): void {
+    this.#byKey.set(miss.key, id)
+    this.#byText.set(miss.text, id)
   }
 
   /** Forgets everything, e.g. after a transaction that created series rolled back. */

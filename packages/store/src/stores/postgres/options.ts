@@ -1,5 +1,13 @@
+import { noopLogger, systemClock } from '@noa/core'
 import { z } from 'zod'
-import { commonOptionsSchema } from '../../options.ts'
+import {
+  commonOptionsSchema,
+  parseOptions,
+  type ResolvedCommon,
+  resolveCommon,
+  type StoreRuntime,
+} from '../../options.ts'
+import type { PostgresStoreOptions } from './index.ts'
 
 /** A PostgreSQL schema name noa may create: lower-case letters, digits and `_`, at most 63. */
 export const SCHEMA_NAME = /^[a-z_][a-z0-9_]{0,62}$/
@@ -44,3 +52,16 @@ export const postgresOptionsSchema = postgresOptionsBaseSchema.refine(
     path: ['connectionString'],
   },
 )
+
+/** The PostgreSQL options once validated: what {@link openPostgresStore} needs. */
+export interface ResolvedPostgresOptions extends Required<StoreRuntime> {
+  common: ResolvedCommon
+  parsed: z.output<typeof postgresOptionsSchema>
+}
+
+/** Validates the options of a postgres store, throwing one ConfigError that names every bad field. */
+export function resolvePostgresOptions(options: PostgresStoreOptions): ResolvedPostgresOptions {
+  const { clock = systemClock, logger = noopLogger, ...rest } = options ?? ({} as PostgresStoreOptions)
+  const parsed = parseOptions(postgresOptionsSchema, rest, 'store')
+  return { clock, logger, parsed, common: resolveCommon(parsed) }
+}

@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs'
 import { dirname } from 'node:path'
 import type BetterSqlite3 from 'better-sqlite3'
 import { StoreError } from '../../errors.ts'
-import type { Db } from './query.ts'
 import { corruptionFound } from './recovery.ts'
 import { SQLITE_MIGRATIONS } from './schema.ts'
 
@@ -42,7 +41,7 @@ export function openConnection(
   path: string,
   options: ConnectionOptions,
   beforeClose: (error: unknown) => void = () => {},
-): Db {
+): BetterSqlite3.Database {
   if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true })
   const db = new Driver(path, { timeout: options.busyTimeoutMs })
   try {

@@ -1,5 +1,14 @@
+import { noopLogger, systemClock } from '@noa/core'
 import { z } from 'zod'
-import { commonOptionsSchema } from '../../options.ts'
+import {
+  commonOptionsSchema,
+  parseOptions,
+  type ResolvedCommon,
+  resolveCommon,
+  type StoreRuntime,
+} from '../../options.ts'
+import type { StoreRecovery } from '../../store.ts'
+import type { SqliteStoreOptions } from './index.ts'
 
 /** Options of the SQLite store (validated by {@link createSqliteStore}). */
 export const sqliteOptionsSchema = commonOptionsSchema.extend({
@@ -17,3 +26,22 @@ export const sqliteOptionsSchema = commonOptionsSchema.extend({
    */
   integrityCheck: z.enum(['quick', 'off']).optional(),
 })
+
+/** The SQLite options once validated: what {@link openSqliteStore} needs. */
+export interface ResolvedSqliteOptions extends Required<StoreRuntime> {
+  common: ResolvedCommon
+  parsed: z.output<typeof sqliteOptionsSchema>
+  onRecovered?: ((recovery: StoreRecovery) => void) | undefined
+}
+
+/** Validates the options of a sqlite store, throwing one ConfigError that names every bad field. */
+export function resolveSqliteOptions(options: SqliteStoreOptions): ResolvedSqliteOptions {
+  const {
+    clock = systemClock,
+    logger = noopLogger,
+    onRecovered,
+    ...rest
+  } = options ?? ({} as SqliteStoreOptions)
+  const parsed = parseOptions(sqliteOptionsSchema, rest, 'store')
+  return { clock, logger, onRecovered, parsed, common: resolveCommon(parsed) }
+}
