@@ -103,7 +103,8 @@ checkerCases({
   hanging: async () => {
     const held = new Set<Socket>()
     const server = await serve((s) => {
-      held.add(s)
+      // Read what the client sends (and the end of it), or the close is never seen.
+      held.add(s.resume())
       s.on('close', () => held.delete(s))
     })
     const target = tcpCheckSchema.parse({
