@@ -2,6 +2,7 @@ import type { Socket } from 'node:net'
 import { createId, systemClock } from '@noa/core'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { checkerCases } from '../../testing/checker-cases.ts'
 import type { TestServer } from '../../testing/servers.ts'
 import { closedPort, startTcpServer } from '../../testing/servers.ts'
 import { createPostgresChecker } from './postgres.ts'
@@ -70,4 +71,31 @@ describe('createPostgresChecker without a server', () => {
     expect(await pending).toMatchObject({ state: 'error', message: 'check of db timed out after 5000 ms' })
     await closed
   })
+})
+
+const silent: TestServer[] = []
+afterAll(async () => {
+  await Promise.all(silent.map((s) => s.close()))
+})
+const target = (url: string) => postgresCheckSchema.parse({ type: 'postgres', url })
+checkerCases({
+  type: 'postgres',
+  skip: !url,
+  checker: createPostgresChecker,
+  healthy: () => target(url!),
+  // An SQL error: the server answered, unexpectedly.
+  unhealthy: () =>
+    postgresCheckSchema.parse({ type: 'postgres', url, query: 'SELECT * FROM no_such_table_here' }),
+  unreachable: async () => target(`postgres://noa:hunter2@127.0.0.1:${await closedPort()}/noa`),
+  hanging: async () => {
+    const held = new Set<Socket>()
+    const server = await startTcpServer((s) => {
+      // Read what the client sends (and the end of it), or the close is never seen.
+      held.add(s.resume())
+      s.on('close', () => held.delete(s))
+    })
+    silent.push(server)
+    return { target: target(`postgres://noa:hunter2@127.0.0.1:${server.port}/noa`), open: () => held.size }
+  },
+  secret: 'hunter2',
 })
