@@ -174,13 +174,18 @@ function lateness(before: Counts, after: Counts) {
  * `--scrape-every S`, the agent's /metrics is read every S seconds meanwhile.
  */
 async function statusLatency(base: string, seconds: number, warmupSeconds = 3) {
-  const warmup = await statusWindow(base, warmupSeconds)
-  const measured = await statusWindow(base, seconds)
-  return { ...measured, warmup }
+  // One pair of connections for both windows: the warm-up opens them, the measured window reuses them.
+  const keepAlive = new HttpAgent({ keepAlive: true, maxSockets: 2 })
+  try {
+    const warmup = await statusWindow(base, warmupSeconds, keepAlive)
+    const measured = await statusWindow(base, seconds, keepAlive)
+    return { ...measured, warmup }
+  } finally {
+    keepAlive.destroy()
+  }
 }
 
-async function statusWindow(base: string, seconds: number) {
-  const keepAlive = new HttpAgent({ keepAlive: true, maxSockets: 2 })
+async function statusWindow(base: string, seconds: number, keepAlive: HttpAgent) {
   const latencies: number[] = []
   /** Each answer's time and when in the window it was asked, to tell what the slowest waited for. */
   const timed: Array<{ ms: number; at: number }> = []
@@ -212,7 +217,6 @@ async function statusWindow(base: string, seconds: number) {
     )
   }
   clearInterval(scraper)
-  keepAlive.destroy()
   latencies.sort((a, b) => a - b)
   const slowest = timed
     .sort((a, b) => b.ms - a.ms)
@@ -310,7 +314,7 @@ async function oneAgent(port: number, services: number) {
       target: '>= 95 %, no backlog',
       pass: stored.rows >= m.checks * 0.95,
     })
-    const status = await statusLatency(agent.base, 10)
+    const status = await statusLatency(agent.base, SECONDS)
     row({
       figure: '/api/status at 20 req/s',
       value: `p50 ${fmt(status.p50)} ms, p99 ${fmt(status.p99)} ms, max ${fmt(status.max)} ms (${status.n} ok, ${status.failed} failed, ${fmt(status.bytes / 1024, 0)} KiB${SCRAPE_EVERY > 0 ? `, ${status.scrapes} /metrics reads meanwhile` : ''})`,
