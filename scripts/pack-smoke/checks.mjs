@@ -40,11 +40,59 @@ export async function run({ kind, load, entries, out }) {
     defaults.stop()
   }
 
+  // The /metrics handler answers a real request, negotiating OpenMetrics from Accept.
+  {
+    const { metricsHandler, OPENMETRICS_CONTENT_TYPE, Registry } = await load('@noa/metrics')
+    const { createServer } = await import('node:http')
+    const { once } = await import('node:events')
+    const registry = new Registry()
+    registry.counter({ name: 'smoke_total', help: 'Smoke' }).inc()
+    const server = createServer(metricsHandler(registry)).listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    try {
+      const res = await fetch(`http://127.0.0.1:${server.address().port}/metrics`, {
+        headers: { accept: 'application/openmetrics-text; version=1.0.0' },
+      })
+      assert.equal(res.headers.get('content-type'), OPENMETRICS_CONTENT_TYPE)
+      assert.match(await res.text(), /^smoke_total 1$/m)
+    } finally {
+      server.close()
+    }
+  }
+
   const { createHealthMonitor } = await load('@noa/health')
   const monitor = createHealthMonitor({
     services: [{ name: 'api', check: { type: 'tcp', host: '127.0.0.1', port: 9 } }],
   })
+  const changes = []
+  const off = monitor.on('change', (change) => changes.push(change))
+  assert.equal(typeof off, 'function', 'HealthMonitor.on returns its unsubscribe')
+  off()
   await monitor.stop()
+
+  // The schemas of each package's ./config subpath validate configuration as the agent does.
+  const { parseServiceChecks } = await load('@noa/health/config')
+  const [service] = parseServiceChecks([{ name: 'api', check: { type: 'http', url: 'http://127.0.0.1:9/' } }])
+  assert.equal(service.interval, 30_000)
+  const { alertRuleSchema, channelOptionsSchema } = await load('@noa/alerts/config')
+  assert.equal(
+    alertRuleSchema.parse({ name: 'cpu', condition: 'cpu_usage > 0.9', severity: 'critical' }).for,
+    0,
+  )
+  assert.equal(channelOptionsSchema.safeParse({ type: 'pigeon' }).success, false)
+
+  // An alert engine with a test double of ./testing as its channel.
+  const { createAlertEngine } = await load('@noa/alerts')
+  const { createRecordingChannel } = await load('@noa/alerts/testing')
+  const { createMemoryStore: memoryForAlerts } = await load('@noa/store')
+  const alertStore = memoryForAlerts()
+  const engine = createAlertEngine({
+    rules: [{ name: 'cpu', condition: 'cpu_usage > 0.9', severity: 'critical' }],
+    channels: { ops: { channel: createRecordingChannel() } },
+    outbox: alertStore.outbox,
+  })
+  await engine.stop()
+  await alertStore.close()
 
   const { createMemoryStore, isStoreError, StoreError } = await load('@noa/store')
   const memory = createMemoryStore()

@@ -18,7 +18,7 @@
  */
 import { parseArgs } from 'node:util'
 import { createAlertEngine, defaultRules } from '@noa/alerts'
-import { type CheckResult, FakeClock } from '@noa/core'
+import { FakeClock } from '@noa/core'
 import { createHealingEngine } from '@noa/healing'
 import { createHealthMonitor } from '@noa/health'
 import { Registry } from '@noa/metrics'
@@ -54,20 +54,15 @@ const store = createMemoryStore({ clock })
 const round = { latest: undefined, samples: [], scrapeLimited: () => undefined } as unknown as MetricsRound
 const sources = { health, healing, round, clock, runningHealings: () => 0, pendingApprovals: () => 0 }
 
-/** A second of checks: the monitor takes each result as its own would be (latencies vary). */
+/**
+ * A second of checks: each result goes through the monitor as one of its own (thresholds,
+ * then the `result` event every listener of the agent gets), without a network round trip.
+ */
 let turn = 0
 function oneSecondOfResults(): void {
   for (let k = 0; k < CHECKS_PER_SECOND; k++) {
     const name = names[(turn++ * 7919) % N]!
-    const result: CheckResult = {
-      service: name,
-      state: 'healthy',
-      at: clock.now(),
-      durationMs: 1 + (turn % 40),
-      attempts: 1,
-    }
-    health.observe(result)
-    health.emit('result', result)
+    health.report(name, { state: 'healthy' }, { decisive: false })
   }
 }
 

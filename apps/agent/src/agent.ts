@@ -225,7 +225,7 @@ export class Agent {
         .append(result)
         .catch((e) => healthLog.warn('cannot store a check', { error: errorMessage(e) }))
     })
-    health.on('late', (_service, ms) => metrics.lateness.observe(ms / 1000))
+    health.on('late', ({ lateMs }) => metrics.lateness.observe(lateMs / 1000))
     health.on('change', (change) => {
       // A change of a service another agent checks is that agent's to record and to hook.
       if (health.checksHere(change.service)) {

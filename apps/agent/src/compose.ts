@@ -1,5 +1,5 @@
 import { isAbsolute, resolve } from 'node:path'
-import { type AlertEngine, createAlertEngine } from '@noa/alerts'
+import { type AlertEngine, type ChannelConfig, createAlertEngine } from '@noa/alerts'
 import type { Clock, HealingAudit, Logger } from '@noa/core'
 import { createHealingEngine, type HealingEngine } from '@noa/healing'
 import { createHealthMonitor, createPushChecker, type HealthMonitor } from '@noa/health'
@@ -185,16 +185,18 @@ export function healingServices(config: AgentConfig, baseDir: string) {
 
 /** The seed's channel entries: keyed by name, `enabled`, the type defaulting to the name. */
 function alertChannels(config: AgentConfig, path: (p: string) => string) {
-  const channels: Record<string, Record<string, unknown>> = {}
+  const channels: Record<string, ChannelConfig> = {}
   for (const [name, entry] of Object.entries(config.alerting.channels)) {
     if (entry.enabled === false) continue
     const { enabled: _e, ...options } = entry
     const type = entry.type ?? name
+    // Checked against its type's options when the configuration was loaded (validateConfig):
+    // the configuration's schema keeps channel entries open, so the type is stated here.
     channels[name] = {
       ...options,
       type,
       ...(type === 'file' ? { path: path(String(options.path ?? './logs/alerts')) } : {}),
-    }
+    } as ChannelConfig
   }
   return channels
 }

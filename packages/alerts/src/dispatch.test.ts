@@ -5,13 +5,14 @@ import { afterEach, describe, expect, it } from 'vitest'
 import type { Channel, SendResult } from './channel.ts'
 import type { AlertEngineEvents, AlertEngineOptions } from './engine.ts'
 import { createAlertEngine } from './engine.ts'
+import type { AlertRuleOptions } from './rule.ts'
 import type { Receiver } from './testing/receiver.ts'
 import { startReceiver } from './testing/receiver.ts'
 import { createRecordingChannel } from './testing/recording-channel.ts'
 
 const T0 = Date.parse('2025-10-22T22:00:00.000Z')
 const SECRET_PATH = '/hook/T0KEN-9f8e7d6c5b4a'
-const RULE = { name: 'down', condition: 'health_check_failed', severity: 'critical' }
+const RULE: AlertRuleOptions = { name: 'down', condition: 'health_check_failed', severity: 'critical' }
 const down = { services: { api: { state: 'error' as const } } }
 const up = { services: { api: { state: 'healthy' as const } } }
 

@@ -440,6 +440,7 @@ describe('createAlertEngine', () => {
         clock,
         rules: [
           { name: 'a', condition: 'cpu_usage >', severity: 'critical' },
+          // @ts-expect-error: not a severity (the type test; the engine still refuses it at run time)
           { name: 'b', condition: 'cpu_usage > 1', severity: 'urgent' },
           {
             name: 'c',
@@ -450,6 +451,7 @@ describe('createAlertEngine', () => {
           { name: 'c', condition: 'health_check_failed', severity: 'info', scope: 'global' },
         ],
         channels: {
+          // @ts-expect-error: not a channel type
           pigeon: { type: 'pigeon' },
           hook: { type: 'webhook', url: 'not a url', timeout: -1 },
           mail: {
@@ -459,6 +461,7 @@ describe('createAlertEngine', () => {
             recipients: ['admin@example.com'],
             subject: '{{ nope }}',
           },
+          // @ts-expect-error: not a severity
           low: { type: 'console', minSeverity: 'lowest' },
         },
       })

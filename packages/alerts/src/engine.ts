@@ -15,14 +15,14 @@ import type { DispatchStats } from './dispatch.ts'
 import { createDispatcher } from './dispatch.ts'
 import type { ConditionInput } from './expression/condition.ts'
 import { restoreAlerts } from './restore.ts'
-import type { ChannelEntry, ChannelRoute } from './routes.ts'
+import type { ChannelConfig, ChannelEntry, ChannelRoute } from './routes.ts'
 import { buildChannels } from './routes.ts'
-import type { CompiledRule } from './rule.ts'
+import type { AlertRuleOptions, CompiledRule } from './rule.ts'
 import { compileRules } from './rule.ts'
 import type { InhibitRule, Silence, SilenceOptions } from './silence.ts'
 import { createSilenceSync } from './silence-sync.ts'
 
-export type { AlertAction, ChannelEntry, ChannelRoute }
+export type { AlertAction, ChannelConfig, ChannelEntry, ChannelRoute }
 
 /** How long an alert keeps its state while the data its condition needs is absent (Prometheus' lookback). */
 export const STALE_AFTER_MS = 300_000
@@ -57,13 +57,17 @@ export interface AlertEngineStats extends DispatchStats {
 
 /** Options of {@link createAlertEngine}. */
 export interface AlertEngineOptions {
-  /** Rule options (validated now). @default defaultRules() */
-  rules?: readonly unknown[]
+  /**
+   * Rule options, typed (a misspelt option does not compile) and validated again now, for
+   * JavaScript callers and values read from files. @default defaultRules()
+   */
+  rules?: readonly AlertRuleOptions[]
   /**
    * Channels by name: a `{ channel, minSeverity?, sendResolved? }` entry, or channel options
-   * `{ type: 'webhook', url, ..., minSeverity?, sendResolved? }` built with the registry.
+   * `{ type: 'webhook', url, ..., minSeverity?, sendResolved? }` built with the registry; the
+   * options of each `type` are typed, and validated again now.
    */
-  channels?: Readonly<Record<string, ChannelEntry | Record<string, unknown>>>
+  channels?: Readonly<Record<string, ChannelEntry | ChannelConfig>>
   /** Where notifications are written before they are sent. */
   outbox: Outbox
   /** Where alert records and their history go; pending and firing alerts are restored from it at start. */

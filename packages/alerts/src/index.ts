@@ -4,6 +4,9 @@
  * never lost: a safe expression language, pending/firing/resolved with `for` and cooldown,
  * silences, inhibition, grouping, and console, file, webhook, email, Slack, Discord and
  * PagerDuty channels delivered through the store's outbox.
+ *
+ * The entry holds factories, option and record types. The zod schemas are in
+ * '@noa/alerts/config'; test doubles in '@noa/alerts/testing'.
  */
 
 export type {
@@ -15,27 +18,22 @@ export type {
   SendContext,
   SendResult,
 } from './channel.ts'
-export { redact } from './channel.ts'
 export type { ConsoleOptions } from './channels/console/console.ts'
-export { consoleOptionsSchema, createConsoleChannel } from './channels/console/console.ts'
+export { createConsoleChannel } from './channels/console/console.ts'
 export type { DiscordOptions } from './channels/discord/discord.ts'
-export { createDiscordChannel, discordOptionsSchema, formatDiscord } from './channels/discord/discord.ts'
+export { createDiscordChannel } from './channels/discord/discord.ts'
 export type { EmailOptions } from './channels/email/email.ts'
-export { createEmailChannel, emailOptionsSchema, formatEmailText } from './channels/email/email.ts'
+export { createEmailChannel } from './channels/email/email.ts'
 export type { FileOptions } from './channels/file/file.ts'
-export { createFileChannel, fileOptionsSchema } from './channels/file/file.ts'
+export { createFileChannel } from './channels/file/file.ts'
 export type { PagerDutyOptions } from './channels/pagerduty/pagerduty.ts'
-export {
-  createPagerDutyChannel,
-  formatPagerDutyEvent,
-  pagerdutyOptionsSchema,
-} from './channels/pagerduty/pagerduty.ts'
+export { createPagerDutyChannel } from './channels/pagerduty/pagerduty.ts'
 export type { ChannelOptions, ChannelType } from './channels/registry.ts'
-export { channelFactories, channelOptionsSchema, createChannel } from './channels/registry.ts'
+export { createChannel } from './channels/registry.ts'
 export type { SlackOptions } from './channels/slack/slack.ts'
-export { createSlackChannel, formatSlack, slackOptionsSchema } from './channels/slack/slack.ts'
+export { createSlackChannel } from './channels/slack/slack.ts'
 export type { WebhookOptions } from './channels/webhook/webhook.ts'
-export { createWebhookChannel, webhookOptionsSchema } from './channels/webhook/webhook.ts'
+export { createWebhookChannel } from './channels/webhook/webhook.ts'
 export type { AgentFacts, EvaluationContext, Sample, ServiceHealth } from './context.ts'
 export { defaultInhibitRules, defaultRules } from './default-rules.ts'
 export type { DeliveryWorker, DeliveryWorkerOptions, RoundResult } from './delivery.ts'
@@ -47,20 +45,17 @@ export type {
   AlertEngineEvents,
   AlertEngineOptions,
   AlertEngineStats,
+  ChannelConfig,
   ChannelEntry,
   ChannelRoute,
   EvaluationResult,
 } from './engine.ts'
-export { createAlertEngine, fingerprint } from './engine.ts'
+export { createAlertEngine } from './engine.ts'
 export type { Condition, ConditionResult } from './expression/condition.ts'
 export { compileCondition } from './expression/condition.ts'
-export { NAMES } from './expression/names.ts'
-export type { BinaryOp, Expr, LabelMatcher } from './expression/parse.ts'
-export { ExpressionError, parseExpression } from './expression/parse.ts'
+export type { LabelMatcher } from './expression/parse.ts'
+export { ExpressionError } from './expression/parse.ts'
 export type { AlertRuleOptions, CompiledRule, RuleAction } from './rule.ts'
-export { alertRuleSchema, compileRules } from './rule.ts'
+export { compileRules } from './rule.ts'
 export type { InhibitRule, Silence, SilenceOptions } from './silence.ts'
-export { silenceSchema } from './silence.ts'
 export { isSilenceStoreError, SilenceStoreError } from './silence-sync.ts'
-export type { Template } from './template.ts'
-export { compileTemplate, TemplateFieldError } from './template.ts'

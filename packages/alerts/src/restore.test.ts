@@ -4,12 +4,13 @@ import { createMemoryStore } from '@noa/store'
 import { describe, expect, it } from 'vitest'
 import type { AlertAction, AlertEngineOptions } from './engine.ts'
 import { createAlertEngine, fingerprint } from './engine.ts'
+import type { AlertRuleOptions } from './rule.ts'
 import { createMemorySilenceStore } from './testing/memory-silence-store.ts'
 import { createRecordingChannel } from './testing/recording-channel.ts'
 
 const T0 = Date.parse('2025-10-22T22:00:00.000Z')
 const MIN = 60_000
-const DOWN_RULE = {
+const DOWN_RULE: AlertRuleOptions = {
   name: 'down',
   condition: 'health_check_failed',
   severity: 'critical',
@@ -269,7 +270,7 @@ describe('restoreAlerts', () => {
 })
 
 describe('absent data', () => {
-  const ERRORS = {
+  const ERRORS: AlertRuleOptions = {
     name: 'errors',
     condition: 'error_rate > 0.05',
     scope: 'service',

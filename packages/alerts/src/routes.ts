@@ -1,7 +1,7 @@
 import type { Severity } from '@noa/core'
 import { ConfigError, SEVERITIES } from '@noa/core'
 import type { Channel, ChannelDeps } from './channel.ts'
-import { createChannel } from './channels/registry.ts'
+import { type ChannelOptions, createChannel } from './channels/registry.ts'
 
 /** Which alerts a channel receives. */
 export interface ChannelRoute {
@@ -11,8 +11,11 @@ export interface ChannelRoute {
   sendResolved?: boolean
 }
 
-/** A channel of the engine: a built Channel, or channel options (`{ type, ... }`) to build one. */
+/** A channel of the engine given as a built Channel, with its route. */
 export type ChannelEntry = { channel: Channel } & ChannelRoute
+
+/** A channel of the engine given as the options of one channel `type`, with its route. */
+export type ChannelConfig = ChannelOptions & ChannelRoute
 
 function isChannelEntry(value: unknown): value is ChannelEntry {
   const channel = (value as { channel?: { send?: unknown } } | null)?.channel
@@ -24,7 +27,7 @@ function isChannelEntry(value: unknown): value is ChannelEntry {
  * problem found to `issues` (paths `channels.<name>...`) instead of stopping at the first.
  */
 export function buildChannels(
-  entries: Readonly<Record<string, ChannelEntry | Record<string, unknown>>>,
+  entries: Readonly<Record<string, ChannelEntry | ChannelConfig>>,
   deps: ChannelDeps,
   issues: Array<{ path: string; message: string }>,
 ): { channels: Record<string, Channel>; routes: Record<string, Required<ChannelRoute>> } {
@@ -37,7 +40,7 @@ export function buildChannels(
         minSeverity = 'info',
         sendResolved = true,
         ...rest
-      } = (value ?? {}) as ChannelRoute & Record<string, unknown>
+      } = (value ?? {}) as unknown as ChannelRoute & Record<string, unknown>
       if (!SEVERITIES.includes(minSeverity))
         issues.push({
           path: `${path}.minSeverity`,

@@ -4,13 +4,14 @@ import { createMemoryStore } from '@noa/store'
 import { describe, expect, it } from 'vitest'
 import type { AlertEngineOptions } from './engine.ts'
 import { createAlertEngine } from './engine.ts'
+import type { AlertRuleOptions } from './rule.ts'
 import { isSilenceStoreError } from './silence-sync.ts'
 import { createMemorySilenceStore } from './testing/memory-silence-store.ts'
 import { createRecordingChannel } from './testing/recording-channel.ts'
 
 const T0 = Date.parse('2025-10-22T22:00:00.000Z')
 const HOUR = 3_600_000
-const RULE = { name: 'down', condition: 'health_check_failed', severity: 'critical' }
+const RULE: AlertRuleOptions = { name: 'down', condition: 'health_check_failed', severity: 'critical' }
 const api = (state: HealthState) => ({ services: { api: { state } } })
 const forDown = (startsAt: number, endsAt: number) => ({
   matchers: [{ label: 'alertname', op: '=' as const, value: 'down' }],

@@ -30,6 +30,8 @@ export {
 export { createId } from './id.ts'
 export type { LogFields, Logger, LoggerOptions, LogLevel, LogRecord } from './logger.ts'
 export { createLogger, levelEnabled, noopLogger } from './logger.ts'
+export type { OptionsSchema, ParseOptionsOptions } from './options.ts'
+export { parseOptions } from './options.ts'
 export { yieldToLoop } from './turns.ts'
 export type {
   AlertLog,

@@ -197,13 +197,12 @@ function waitChange(
   to: (s: string) => boolean,
 ): Promise<HealthChange> {
   return new Promise((resolve) => {
-    const listener = (c: HealthChange) => {
+    const off = monitor.on('change', (c: HealthChange) => {
       if (c.service === service && to(c.to)) {
-        monitor.off('change', listener)
+        off()
         resolve(c)
       }
-    }
-    monitor.on('change', listener)
+    })
   })
 }
 

@@ -1,56 +1,33 @@
 /**
  * @module @noa/health
- * Health checks for noa: checkers (http/https, tcp, command, process, postgres, redis), a
- * monitor that schedules them with retries, backoff and a concurrency limit, per-service
- * state with thresholds, flapping detection and dependencies, and a /health endpoint helper.
+ * Health checks for noa: a monitor that runs checkers (http/https, tcp, command, process,
+ * postgres, redis) with retries, backoff and a concurrency limit, keeps per-service state with
+ * thresholds, flapping detection and dependencies, and a /health endpoint helper.
+ *
+ * The entry holds factories, option and record types. The zod schemas and
+ * `parseServiceChecks` are in '@noa/health/config'; the endpoint alone in '@noa/health/endpoint'.
  */
 
 export type { CheckContext, Checker, CheckOutcome, OutcomeState } from './checker.ts'
-export { errorOutcome } from './checker.ts'
 export { createCommandChecker } from './checkers/command/command.ts'
 export type { CommandCheckOptions } from './checkers/command/schema.ts'
-export { commandCheckSchema } from './checkers/command/schema.ts'
 export type { HttpChecker, HttpCheckerOptions } from './checkers/http/http.ts'
 export { createHttpChecker } from './checkers/http/http.ts'
 export type { HttpCheckInput, HttpCheckOptions } from './checkers/http/schema.ts'
-export {
-  httpCheckSchema,
-  httpsCheckSchema,
-  jsonConditionSchema,
-  statusSpecSchema,
-} from './checkers/http/schema.ts'
 export { createPostgresChecker } from './checkers/postgres/postgres.ts'
 export type { PostgresCheckOptions } from './checkers/postgres/schema.ts'
-export { postgresCheckSchema } from './checkers/postgres/schema.ts'
-export { childHandle, createProcessChecker, pidAlive } from './checkers/process/process.ts'
+export { childHandle, createProcessChecker } from './checkers/process/process.ts'
 export type { ProcessCheckOptions, ProcessHandle } from './checkers/process/schema.ts'
-export { processCheckSchema } from './checkers/process/schema.ts'
 export type { Beat, ReceivedBeat } from './checkers/push/beats.ts'
 export type { PushChecker, PushCheckerOptions } from './checkers/push/push.ts'
 export { createPushChecker } from './checkers/push/push.ts'
 export type { PushCheckOptions } from './checkers/push/schema.ts'
 export { createRedisChecker } from './checkers/redis/redis.ts'
 export type { RedisCheckOptions } from './checkers/redis/schema.ts'
-export { redisCheckSchema } from './checkers/redis/schema.ts'
-export type {
-  CheckerFactory,
-  CheckInput,
-  CheckOptions,
-  CheckOptionsByType,
-  CheckType,
-} from './checkers/registry.ts'
-export { CHECK_TYPES, checkerRegistry, checkSchema } from './checkers/registry.ts'
+export type { CheckInput, CheckOptions, CheckType } from './checkers/registry.ts'
 export type { TcpCheckOptions } from './checkers/tcp/schema.ts'
-export { tcpCheckSchema } from './checkers/tcp/schema.ts'
 export { createTcpChecker } from './checkers/tcp/tcp.ts'
 export type { ServiceCheck, ServiceCheckInput } from './config.ts'
-export {
-  flappingSchema,
-  parseServiceChecks,
-  retryBackoffSchema,
-  SERVICE_NAME,
-  serviceCheckSchema,
-} from './config.ts'
 export type {
   ComponentCheck,
   ComponentReport,
@@ -67,12 +44,13 @@ export type {
   FlappingEvent,
   HealthChange,
   HealthEvents,
+  HealthMonitor,
   HealthMonitorOptions,
   HealthSummary,
+  LateEvent,
   ReportOptions,
   ServiceStatus,
+  ServiceUpdate,
 } from './monitor.ts'
-export { createHealthMonitor, HealthMonitor, monitorSettingsSchema } from './monitor.ts'
+export { createHealthMonitor } from './monitor.ts'
 export { overallStatus } from './overall.ts'
-export type { StateMachineOptions, Transition } from './state.ts'
-export { ServiceStateMachine } from './state.ts'

@@ -1,8 +1,7 @@
 import { spawn } from 'node:child_process'
-import { once } from 'node:events'
-import type { CheckResult } from '@noa/core'
+import { EventEmitter, once } from 'node:events'
+import type { CheckResult, LogFields } from '@noa/core'
 import { FakeClock, isConfigError } from '@noa/core'
-import { EventEmitter } from 'eventemitter3'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import type { Checker, CheckOutcome } from './checker.ts'
 import type { HttpCheckOptions } from './checkers/http/schema.ts'
@@ -53,7 +52,12 @@ const svc = (name: string, extra: Partial<ServiceCheckInput> = {}): ServiceCheck
 })
 
 const nextChange = (monitor: HealthMonitor) =>
-  new Promise<HealthChange>((resolve) => monitor.once('change', resolve))
+  new Promise<HealthChange>((resolve) => {
+    const off = monitor.on('change', (change) => {
+      off()
+      resolve(change)
+    })
+  })
 
 const monitors: HealthMonitor[] = []
 function build(
@@ -133,6 +137,35 @@ describe('HealthMonitor', () => {
       'docs: unknown -> error',
     ])
     expect(changes[0]?.result).toBe(summary.services[0]?.lastResult)
+  })
+
+  it('should stop calling a listener once its unsubscribe runs, and never let a throwing listener stop the others', async () => {
+    const clock = new FakeClock()
+    const logged: Array<[string, LogFields | undefined]> = []
+    const noop = () => {}
+    const logger = {
+      debug: noop,
+      info: noop,
+      warn: noop,
+      error: (m: string, f?: LogFields) => logged.push([m, f]),
+    }
+    const { monitor } = build(clock, { api: healthy }, { services: [svc('api')], logger })
+    const seen: string[] = []
+    monitor.on('result', () => {
+      throw new Error('listener bug')
+    })
+    const off = monitor.on('result', (r) => seen.push(`first ${r.state}`))
+    monitor.on('result', (r) => seen.push(`second ${r.state}`))
+    await monitor.runOnce()
+    off()
+    await monitor.runOnce()
+    expect(seen).toEqual(['first healthy', 'second healthy', 'second healthy'])
+    expect(logged).toEqual([
+      ['event listener failed', { component: 'health', event: 'result', error: 'listener bug' }],
+      ['event listener failed', { component: 'health', event: 'result', error: 'listener bug' }],
+    ])
+    // Its users listen; only the monitor emits.
+    expect('emit' in monitor).toBe(false)
   })
 
   it('should retry with exponential backoff between attempts, in fake time', async () => {
@@ -442,7 +475,7 @@ describe('HealthMonitor', () => {
       },
     )
     const late: Array<[string, number]> = []
-    monitor.on('late', (service, ms) => late.push([service, ms]))
+    monitor.on('late', ({ service, lateMs }) => late.push([service, lateMs]))
     monitor.start()
     await clock.advance(1_500)
     // Both are due together: b waits for a's slot (300 ms) each time; a runs on time.

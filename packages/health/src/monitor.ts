@@ -9,8 +9,18 @@ import type {
   StateChange,
   Timer,
 } from '@noa/core'
-import { ConfigError, createBackoff, isDown, jitterDelay, NoaError, noopLogger, systemClock } from '@noa/core'
-import { EventEmitter } from 'eventemitter3'
+import {
+  ConfigError,
+  createBackoff,
+  createEmitter,
+  type Emitter,
+  isDown,
+  jitterDelay,
+  NoaError,
+  noopLogger,
+  type Subscribable,
+  systemClock,
+} from '@noa/core'
 import { z } from 'zod'
 import type { CallbackChecker, Cancellable, Checker, CheckOutcome } from './checker.ts'
 import { errorOutcome } from './checker.ts'
@@ -71,21 +81,108 @@ export interface FlappingEvent {
   at: number
 }
 
-/** Events of a {@link HealthMonitor}. */
+/** A scheduled check that started late: see {@link HealthEvents.late}. */
+export interface LateEvent {
+  service: string
+  /** How long after it was due the first attempt started, ms. */
+  lateMs: number
+}
+
+/** Events of a {@link HealthMonitor}, each with one payload. */
 export interface HealthEvents {
   /** Every result of every service, after retries. */
-  result: (result: CheckResult) => void
+  result: CheckResult
   /** A service's reported state changed; carries the result that caused it. */
-  change: (change: HealthChange) => void
+  change: HealthChange
   /** A service started or stopped flapping. */
-  flapping: (event: FlappingEvent) => void
+  flapping: FlappingEvent
   /** After each `runOnce()` and, when running, after each batch of results that settle together. */
-  summary: (summary: HealthSummary) => void
+  summary: HealthSummary
   /**
    * A scheduled check started its first attempt `lateMs` after it was due (a busy event loop,
    * or every concurrency slot taken). Emitted only while someone listens.
    */
-  late: (service: string, lateMs: number) => void
+  late: LateEvent
+}
+
+/**
+ * Runs the health checks of a set of services, keeps each one's state and emits `result`,
+ * `change`, `flapping`, `summary` and `late` (`on` returns the function that stops listening).
+ * Continuous mode (`start`) and `runOnce()` share the same code. Build it with
+ * {@link createHealthMonitor}.
+ */
+export interface HealthMonitor extends Subscribable<HealthEvents> {
+  /** The validated services, with defaults applied (replaced by {@link HealthMonitor.update}). */
+  readonly services: readonly ServiceCheck[]
+  /** True between `start()` and `stop()`. */
+  readonly running: boolean
+  /**
+   * Replaces the set of services, as a configuration reload does, validated as a whole first
+   * (nothing changes when one is invalid: ConfigError). A service whose settings are unchanged
+   * keeps its state, history and schedule; a changed one starts over (`unknown`, checked soon);
+   * a removed one stops, and a check of it in flight is abandoned; a new one is scheduled as at
+   * start. Returns the names of each kind.
+   *
+   * @example
+   * ```ts
+   * const { added, removed, changed } = monitor.update(nextConfig.services)
+   * ```
+   */
+  update(inputs: readonly ServiceCheckInput[]): ServiceUpdate
+  /**
+   * Starts continuous mode: each service is checked every `interval`, the first time after a
+   * small random delay. A `process` check whose handle emits `exit` is reported at once.
+   */
+  start(): void
+  /** Stops continuous mode: cancels timers, aborts checks in flight and releases idle sockets. */
+  stop(): Promise<void>
+  /**
+   * Checks only the services named (several agents share a fleet: each checks its own share)
+   * or, with undefined, every service. The others stay known, with the state last observed
+   * (see {@link HealthMonitor.observe}); a service that comes back to this monitor is checked soon.
+   */
+  checkOnly(names: ReadonlySet<string> | undefined): void
+  /** Whether this monitor checks the service itself (see {@link HealthMonitor.checkOnly}). */
+  checksHere(service: string): boolean
+  /**
+   * Applies a result another monitor got (an agent sharing the fleet), through the thresholds
+   * as one of this monitor's own. A result not newer than the service's latest is ignored.
+   */
+  observe(result: CheckResult): void
+  /**
+   * Runs every check now (with retries), applies the results and returns the summary.
+   *
+   * @example
+   * ```ts
+   * const summary = await createHealthMonitor({ services }).runOnce()
+   * console.log(summary.overall)
+   * ```
+   */
+  runOnce(): Promise<HealthSummary>
+  /** Runs one service's check now (joining one already in flight) and returns its result. */
+  checkNow(service: string): Promise<CheckResult>
+  /**
+   * Applies a result pushed from outside, such as a supervisor seeing its process exit, at
+   * once instead of at the next interval. Returns the result as recorded.
+   *
+   * @example
+   * ```ts
+   * child.on('exit', (code) => monitor.report('api', { state: 'error', message: `exited with code ${code}` }))
+   * ```
+   */
+  report(service: string, outcome: CheckOutcome, options?: ReportOptions): CheckResult
+  /** The current status of one service. */
+  status(service: string): ServiceStatus
+  /** The current status of every service and the overall status. */
+  summary(): HealthSummary
+}
+
+/** What {@link HealthMonitor.update} did, by service name. */
+export interface ServiceUpdate {
+  added: string[]
+  removed: string[]
+  changed: string[]
+  kept: string[]
 }
 
 /** Monitor-wide settings (the services come separately). */
@@ -184,13 +281,10 @@ interface Tick {
 const NONE: readonly string[] = Object.freeze([])
 const round2 = (ms: number) => Math.round(ms * 100) / 100
 
-/**
- * Runs the health checks of a set of services, keeps each one's state and emits `result`,
- * `change`, `flapping` and `summary`. Continuous mode (`start`) and `runOnce()` share the same code.
- * Build it with {@link createHealthMonitor}.
- */
-export class HealthMonitor extends EventEmitter<HealthEvents> {
-  /** The validated services, with defaults applied (replaced by {@link update}). */
+/** The monitor behind {@link HealthMonitor}; private so that only the interface is public. */
+class Monitor implements HealthMonitor {
+  readonly #events: Emitter<HealthEvents>
+  readonly on: HealthMonitor['on'] = (event, listener) => this.#events.on(event, listener)
   get services(): readonly ServiceCheck[] {
     return this.#services
   }
@@ -227,7 +321,6 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   readonly #ticks = new Map<number, Tick>()
 
   constructor(options: HealthMonitorOptions) {
-    super()
     const parsed = monitorSettingsSchema.safeParse(
       {
         concurrency: options.concurrency,
@@ -249,6 +342,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     this.#services = services
     this.#clock = options.clock ?? systemClock
     this.#logger = options.logger ?? noopLogger
+    this.#events = createEmitter<HealthEvents>({ logger: this.#logger, name: 'health' })
     this.#random = options.random ?? Math.random
     this.#concurrency = parsed.data.concurrency
     this.#limiter = new Limiter(parsed.data.concurrency)
@@ -292,20 +386,10 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
    * const { added, removed, changed } = monitor.update(nextConfig.services)
    * ```
    */
-  update(inputs: readonly ServiceCheckInput[]): {
-    added: string[]
-    removed: string[]
-    changed: string[]
-    kept: string[]
-  } {
+  update(inputs: readonly ServiceCheckInput[]): ServiceUpdate {
     const next = parseServiceChecks(inputs)
     const wanted = new Map(next.map((s) => [s.name, s]))
-    const out = {
-      added: [] as string[],
-      removed: [] as string[],
-      changed: [] as string[],
-      kept: [] as string[],
-    }
+    const out: ServiceUpdate = { added: [], removed: [], changed: [], kept: [] }
     for (const [name, entry] of [...this.#entries]) {
       const service = wanted.get(name)
       if (!service) {
@@ -489,7 +573,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     if (this.#stop.signal.aborted) this.#stop = this.#newStop()
     await this.#checkAll()
     const summary = this.summary()
-    this.emit('summary', summary)
+    this.#events.emit('summary', summary)
     return summary
   }
 
@@ -743,7 +827,8 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
     run.settled = false
     // A check asked for before it was due (checkNow) is not the scheduled one.
     if (entry.dueAt !== undefined && now >= entry.dueAt) {
-      if (this.listenerCount('late') > 0) this.emit('late', entry.service.name, now - entry.dueAt)
+      if (this.#events.listenerCount('late') > 0)
+        this.#events.emit('late', { service: entry.service.name, lateMs: now - entry.dueAt })
       entry.dueAt = undefined
     }
     if (stop.aborted) {
@@ -824,13 +909,13 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
   #apply(entry: Entry, result: CheckResult, decisive: boolean, own = true) {
     const transition = entry.machine.apply(result, decisive)
     // A result another monitor got is its own to record: only changes are announced here.
-    if (own) this.emit('result', result)
+    if (own) this.#events.emit('result', result)
     const name = entry.service.name
     if (transition.flapping !== undefined) {
       this.#logger.warn(transition.flapping ? 'service is flapping' : 'service stopped flapping', {
         service: name,
       })
-      this.emit('flapping', {
+      this.#events.emit('flapping', {
         service: name,
         flapping: transition.flapping,
         state: entry.machine.state,
@@ -848,11 +933,11 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
         })
     }
     // The summary walks every service: it is made only for a listener, once per burst of results.
-    if (this.#running && !this.#summaryPending && this.listenerCount('summary') > 0) {
+    if (this.#running && !this.#summaryPending && this.#events.listenerCount('summary') > 0) {
       this.#summaryPending = true
       this.#clock.setTimeout(() => {
         this.#summaryPending = false
-        if (this.#running) this.emit('summary', this.summary())
+        if (this.#running) this.#events.emit('summary', this.summary())
       }, 0)
     }
   }
@@ -893,7 +978,7 @@ export class HealthMonitor extends EventEmitter<HealthEvents> {
       to,
       message: result.message,
     })
-    this.emit('change', change)
+    this.#events.emit('change', change)
   }
 
   #blockedBy(entry: Entry): readonly string[] {
@@ -950,12 +1035,12 @@ function toIssues(error: z.ZodError) {
  *     { name: 'mcp-server', check: { type: 'http', url: 'http://localhost:8001/health' }, dependsOn: ['claude-flow'] },
  *   ],
  * })
- * monitor.on('change', (c) => console.log(`${c.service}: ${c.from} -> ${c.to}`, c.result.message))
+ * const off = monitor.on('change', (c) => console.log(`${c.service}: ${c.from} -> ${c.to}`, c.result.message))
  * monitor.start()
  * ```
  */
 export function createHealthMonitor(options: HealthMonitorOptions): HealthMonitor {
-  return new HealthMonitor(options)
+  return new Monitor(options)
 }
 
 /** True when two parsed checks have the same settings (functions, such as a process handle, aside). */

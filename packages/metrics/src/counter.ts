@@ -24,14 +24,17 @@ export class CounterSeries implements SeriesBase, BoundCounter {
   /** @internal */
   labelText: string | undefined = undefined
   value = 0
+  readonly #metric: Counter<string>
   constructor(
-    private readonly metric: Counter<string>,
+    metric: Counter<string>,
     readonly labelValues: readonly string[],
     readonly created: number,
-  ) {}
+  ) {
+    this.#metric = metric
+  }
   inc(value = 1): void {
     if (typeof value !== 'number' || !(value >= 0) || value === Number.POSITIVE_INFINITY) {
-      this.metric.drop('invalid_value')
+      this.#metric.drop('invalid_value')
       return
     }
     this.value += value
@@ -53,8 +56,8 @@ export class CounterSeries implements SeriesBase, BoundCounter {
  * ```
  */
 export class Counter<L extends string = never> extends Metric<L, CounterSeries> {
-  private readonly family: string
-  private readonly collectFn: CounterOptions<L>['collect']
+  readonly #family: string
+  readonly #collectFn: CounterOptions<L>['collect']
 
   constructor(options: CounterOptions<L>) {
     super('counter', options, (at) =>
@@ -62,14 +65,14 @@ export class Counter<L extends string = never> extends Metric<L, CounterSeries> 
         ? [{ path: `${at}.collect`, message: `must be a function; found ${typeof options.collect}` }]
         : [],
     )
-    this.family = familyName('counter', this.name)
-    this.collectFn = options.collect
+    this.#family = familyName('counter', this.name)
+    this.#collectFn = options.collect
     this.init()
   }
 
   /** @internal */
   override collect(): void | Promise<void> {
-    return this.runCollect(this.collectFn as ((metric: this) => void | Promise<void>) | undefined)
+    return this.runCollect(this.#collectFn as ((metric: this) => void | Promise<void>) | undefined)
   }
 
   /** Adds `value` (default 1) to the series of `labels`, or to the only series when there are no labels. */
@@ -119,8 +122,8 @@ export class Counter<L extends string = never> extends Metric<L, CounterSeries> 
     from: number,
     to: number,
   ): string {
-    const total = `${this.family}_total`
-    const createdName = `${this.family}_created`
+    const total = `${this.#family}_total`
+    const createdName = `${this.#family}_created`
     let out = ''
     for (let i = from; i < to; i++) {
       const s = series[i]!

@@ -26,22 +26,25 @@ export class GaugeSeries implements SeriesBase, BoundGauge {
   /** @internal */
   labelText: string | undefined = undefined
   value = 0
+  readonly #metric: Gauge<string>
   constructor(
-    private readonly metric: Gauge<string>,
+    metric: Gauge<string>,
     readonly labelValues: readonly string[],
     readonly created: number,
-  ) {}
+  ) {
+    this.#metric = metric
+  }
   set(value: number): void {
     if (typeof value === 'number') this.value = value
-    else this.metric.drop('invalid_value')
+    else this.#metric.drop('invalid_value')
   }
   inc(value = 1): void {
     if (typeof value === 'number' && Number.isFinite(value)) this.value += value
-    else this.metric.drop('invalid_value')
+    else this.#metric.drop('invalid_value')
   }
   dec(value = 1): void {
     if (typeof value === 'number' && Number.isFinite(value)) this.value -= value
-    else this.metric.drop('invalid_value')
+    else this.#metric.drop('invalid_value')
   }
 }
 
@@ -59,7 +62,7 @@ export class GaugeSeries implements SeriesBase, BoundGauge {
  * ```
  */
 export class Gauge<L extends string = never> extends Metric<L, GaugeSeries> {
-  private readonly collectFn: GaugeOptions<L>['collect']
+  readonly #collectFn: GaugeOptions<L>['collect']
 
   constructor(options: GaugeOptions<L>) {
     super('gauge', options, (at) =>
@@ -67,7 +70,7 @@ export class Gauge<L extends string = never> extends Metric<L, GaugeSeries> {
         ? [{ path: `${at}.collect`, message: `must be a function; found ${typeof options.collect}` }]
         : [],
     )
-    this.collectFn = options.collect
+    this.#collectFn = options.collect
     this.init()
   }
 
@@ -75,21 +78,21 @@ export class Gauge<L extends string = never> extends Metric<L, GaugeSeries> {
   set(value: number): void
   set(labels: Labels<L>, value: number): void
   set(labels: Labels<L> | number, value?: number): void {
-    this.pick(labels)?.set(typeof labels === 'object' ? (value as number) : labels)
+    this.#pick(labels)?.set(typeof labels === 'object' ? (value as number) : labels)
   }
 
   /** Adds `value` (default 1). */
   inc(value?: number): void
   inc(labels: Labels<L>, value?: number): void
   inc(labels?: Labels<L> | number, value?: number): void {
-    this.pick(labels)?.inc(typeof labels === 'object' ? value : labels)
+    this.#pick(labels)?.inc(typeof labels === 'object' ? value : labels)
   }
 
   /** Subtracts `value` (default 1). */
   dec(value?: number): void
   dec(labels: Labels<L>, value?: number): void
   dec(labels?: Labels<L> | number, value?: number): void {
-    this.pick(labels)?.dec(typeof labels === 'object' ? value : labels)
+    this.#pick(labels)?.dec(typeof labels === 'object' ? value : labels)
   }
 
   /** The gauge of one label set, for repeated recording without a lookup. */
@@ -105,10 +108,10 @@ export class Gauge<L extends string = never> extends Metric<L, GaugeSeries> {
 
   /** @internal */
   override collect(): void | Promise<void> {
-    return this.runCollect(this.collectFn as ((metric: this) => void | Promise<void>) | undefined)
+    return this.runCollect(this.#collectFn as ((metric: this) => void | Promise<void>) | undefined)
   }
 
-  private pick(labels: unknown): GaugeSeries | undefined {
+  #pick(labels: unknown): GaugeSeries | undefined {
     if (typeof labels === 'object') return this.seriesFor(labels)
     if (this.single === undefined) this.drop('missing_label')
     return this.single

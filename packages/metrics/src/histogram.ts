@@ -35,19 +35,22 @@ const CHUNK = 64
 export class HistogramSeries implements SeriesBase, BoundHistogram {
   /** @internal */
   labelText: string | undefined = undefined
+  readonly #metric: Histogram<string>
   constructor(
-    private readonly metric: Histogram<string>,
+    metric: Histogram<string>,
     readonly store: number[],
     readonly base: number,
     readonly labelValues: readonly string[],
     readonly created: number,
-  ) {}
+  ) {
+    this.#metric = metric
+  }
   observe(value: number): void {
     if (typeof value !== 'number' || !(value >= 0) || value === Number.POSITIVE_INFINITY) {
-      this.metric.drop('invalid_value')
+      this.#metric.drop('invalid_value')
       return
     }
-    const bounds = this.metric.buckets
+    const bounds = this.#metric.buckets
     const n = bounds.length
     let i = 0
     while (i < n && value > bounds[i]!) i++
@@ -58,15 +61,15 @@ export class HistogramSeries implements SeriesBase, BoundHistogram {
     store[base + n + 2]!++
   }
   startTimer(): () => number {
-    return this.metric.timer(this)
+    return this.#metric.timer(this)
   }
   /** Sum of the observed values. */
   get sum(): number {
-    return this.store[this.base + this.metric.buckets.length + 1]!
+    return this.store[this.base + this.#metric.buckets.length + 1]!
   }
   /** Number of observed values. */
   get count(): number {
-    return this.store[this.base + this.metric.buckets.length + 2]!
+    return this.store[this.base + this.#metric.buckets.length + 2]!
   }
 }
 
@@ -86,16 +89,16 @@ export class HistogramSeries implements SeriesBase, BoundHistogram {
 export class Histogram<L extends string = never> extends Metric<L, HistogramSeries> {
   /** Upper bounds, without `+Inf`. */
   readonly buckets: readonly number[]
-  private readonly leText: string[]
-  private chunk: number[] = []
-  private used = CHUNK
+  readonly #leText: string[]
+  #chunk: number[] = []
+  #used = CHUNK
   /** Slots of removed series, reused before the chunk grows, so churn cannot grow memory. */
-  private readonly free: Array<{ store: number[]; base: number }> = []
+  readonly #free: Array<{ store: number[]; base: number }> = []
 
   constructor(options: HistogramOptions<L>) {
     super('histogram', options, (at) => checkBuckets(at, options?.buckets))
     this.buckets = Object.freeze([...(options.buckets ?? DEFAULT_BUCKETS)])
-    this.leText = [...this.buckets.map((b) => `le="${formatValue(b)}"} `), 'le="+Inf"} ']
+    this.#leText = [...this.buckets.map((b) => `le="${formatValue(b)}"} `), 'le="+Inf"} ']
     this.init()
   }
 
@@ -145,35 +148,35 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
 
   protected newSeries(values: string[], created: number): HistogramSeries {
     const stride = this.buckets.length + 3
-    const slot = this.free.pop()
+    const slot = this.#free.pop()
     if (slot !== undefined) {
       slot.store.fill(0, slot.base, slot.base + stride)
       return new HistogramSeries(this as unknown as Histogram<string>, slot.store, slot.base, values, created)
     }
-    if (this.used === CHUNK) {
+    if (this.#used === CHUNK) {
       // Filled with integer zeros so V8 keeps it a packed small-integer array until a sum needs doubles.
-      this.chunk = new Array<number>(CHUNK * stride).fill(0)
-      this.used = 0
+      this.#chunk = new Array<number>(CHUNK * stride).fill(0)
+      this.#used = 0
     }
     const series = new HistogramSeries(
       this as unknown as Histogram<string>,
-      this.chunk,
-      this.used * stride,
+      this.#chunk,
+      this.#used * stride,
       values,
       created,
     )
-    this.used++
+    this.#used++
     return series
   }
 
   override reset(): void {
-    this.used = CHUNK
-    this.free.length = 0
+    this.#used = CHUNK
+    this.#free.length = 0
     super.reset()
   }
 
   protected override released(series: HistogramSeries): void {
-    this.free.push({ store: series.store, base: series.base })
+    this.#free.push({ store: series.store, base: series.base })
   }
 
   /** @internal */
@@ -191,7 +194,7 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
     to: number,
   ): string {
     const name = this.name
-    const le = this.leText
+    const le = this.#leText
     let out = ''
     const n = this.buckets.length
     for (let k = from; k < to; k++) {

@@ -2,7 +2,11 @@
  * @module @noa/metrics
  * The metrics SDK of noa: Registry, Counter, Gauge, Histogram and Summary with bounded
  * cardinality; Prometheus 0.0.4 and OpenMetrics 1.0 exposition and parsing; system and process
- * collectors; the JSON snapshot; HTTP request middleware for node:http (Hono: '@noa/metrics/hono').
+ * collectors; the JSON snapshot; a /metrics handler and request middleware for node:http
+ * (Hono: '@noa/metrics/hono').
+ *
+ * The entry holds factories, the metric classes, option and record types; formatters, name
+ * checks and other helpers stay private.
  */
 
 export type { Collector } from './collector.ts'
@@ -21,12 +25,7 @@ export type { DefaultMetrics, DefaultMetricsOptions } from './defaults.ts'
 export { collectDefaultMetrics } from './defaults.ts'
 export type { ParseDropped, ParseDropReason, ParseLimits } from './exposition/limits.ts'
 export type { Negotiated } from './exposition/negotiate.ts'
-export {
-  contentTypeOf,
-  negotiate,
-  OPENMETRICS_CONTENT_TYPE,
-  PROMETHEUS_CONTENT_TYPE,
-} from './exposition/negotiate.ts'
+export { negotiate, OPENMETRICS_CONTENT_TYPE, PROMETHEUS_CONTENT_TYPE } from './exposition/negotiate.ts'
 export type {
   ExpositionParseError,
   ExpositionParser,
@@ -39,24 +38,22 @@ export type {
 } from './exposition/parse.ts'
 export { createExpositionParser, formatOfContentType, parseExposition } from './exposition/parse.ts'
 export type { ExpositionFormat } from './exposition/text.ts'
-export { escapeHelp, escapeLabelValue, formatValue } from './exposition/text.ts'
 export type { BoundGauge, GaugeOptions } from './gauge.ts'
 export { Gauge } from './gauge.ts'
 export type { BoundHistogram, HistogramOptions } from './histogram.ts'
-export { DEFAULT_BUCKETS, Histogram } from './histogram.ts'
+export { Histogram } from './histogram.ts'
 export type { DropReason, Labels, LabelValue, MetricOptions } from './metric.ts'
-export { DEFAULT_MAX_SERIES, Metric } from './metric.ts'
+export type { MetricsHandlerOptions, MetricsRequestHandler } from './middleware/handler.ts'
+export { metricsHandler } from './middleware/handler.ts'
 export type { HttpLabel, HttpMetricsOptions, RequestRecord } from './middleware/http-metrics.ts'
-export { HttpMetrics, normalizeMethod, statusClass } from './middleware/http-metrics.ts'
+export { HttpMetrics } from './middleware/http-metrics.ts'
 export type { NodeHttpMetricsOptions } from './middleware/node-http.ts'
-export { instrumentNodeListener, routeMatcher } from './middleware/node-http.ts'
+export { instrumentNodeListener } from './middleware/node-http.ts'
 export type { MetricType } from './names.ts'
-export { isValidLabelName, isValidMetricName } from './names.ts'
 export type { AnyMetric, DroppedSamples, RegistryOptions, RenderOptions } from './registry.ts'
-export { DEFAULT_RENDER_SLICE, DROPPED_SAMPLES_METRIC, Registry } from './registry.ts'
+export { Registry } from './registry.ts'
 export type { QuantileSketchOptions } from './sketch.ts'
-export { QuantileSketch } from './sketch.ts'
 export type { MetricsCollectorOptions } from './snapshot/collector.ts'
 export { MetricsCollector } from './snapshot/collector.ts'
 export type { BoundSummary, SummaryOptions } from './summary.ts'
-export { DEFAULT_PERCENTILES, Summary } from './summary.ts'
+export { Summary } from './summary.ts'

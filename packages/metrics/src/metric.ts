@@ -76,13 +76,13 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   protected readonly clock: Clock
   /** The series of a metric without labels, created at once so it is written as 0 before any use. */
   protected single: S | undefined
-  private readonly index = new Map<number, S>()
-  private readonly valueIds = new Map<string, number>()
-  private readonly valueRefs: number[] = []
-  private readonly freeIds: number[] = []
-  private collisions: Map<number, S[]> | undefined
-  private readonly warned = new Set<DropReason>()
-  private readonly headers: Record<ExpositionFormat, string>
+  readonly #index = new Map<number, S>()
+  readonly #valueIds = new Map<string, number>()
+  readonly #valueRefs: number[] = []
+  readonly #freeIds: number[] = []
+  #collisions: Map<number, S[]> | undefined
+  readonly #warned = new Set<DropReason>()
+  readonly #headers: Record<ExpositionFormat, string>
 
   protected constructor(type: MetricType, options: MetricOptions<L>, extra: (at: string) => ConfigIssue[]) {
     const raw = (options ?? {}) as Partial<MetricOptions<L>>
@@ -106,18 +106,18 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     this.logger = raw.logger ?? noopLogger
     this.ownLogger = raw.logger !== undefined
     this.clock = raw.clock ?? systemClock
-    this.headers = { prometheus: this.headerOf('prometheus'), openmetrics: this.headerOf('openmetrics') }
+    this.#headers = { prometheus: this.#headerOf('prometheus'), openmetrics: this.#headerOf('openmetrics') }
   }
 
   /** Forgets every label set (a metric without labels goes back to zero). */
   reset(): void {
-    this.index.clear()
-    this.valueIds.clear()
-    this.valueRefs.length = 0
-    this.freeIds.length = 0
-    this.collisions = undefined
+    this.#index.clear()
+    this.#valueIds.clear()
+    this.#valueRefs.length = 0
+    this.#freeIds.length = 0
+    this.#collisions = undefined
     this.seriesList.length = 0
-    if (this.labelNames.length === 0) this.single = this.seriesAt([])
+    if (this.labelNames.length === 0) this.single = this.#seriesAt([])
   }
 
   /** Forgets one label set; returns whether it existed. Never throws. */
@@ -127,20 +127,20 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     if (series === undefined) return false
     this.seriesList.splice(this.seriesList.indexOf(series), 1)
     this.released(series)
-    const hash = this.hashOf(series.labelValues)
+    const hash = this.#hashOf(series.labelValues)
     for (const v of series.labelValues) {
-      const id = this.valueIds.get(v) as number
-      if (--this.valueRefs[id]! === 0) {
-        this.valueIds.delete(v)
-        this.freeIds.push(id)
+      const id = this.#valueIds.get(v) as number
+      if (--this.#valueRefs[id]! === 0) {
+        this.#valueIds.delete(v)
+        this.#freeIds.push(id)
       }
     }
-    if (this.index.get(hash) === series) {
-      this.index.delete(hash)
-      const moved = this.collisions?.get(hash)?.shift()
-      if (moved !== undefined) this.index.set(hash, moved)
+    if (this.#index.get(hash) === series) {
+      this.#index.delete(hash)
+      const moved = this.#collisions?.get(hash)?.shift()
+      if (moved !== undefined) this.#index.set(hash, moved)
     } else {
-      const list = this.collisions?.get(hash)
+      const list = this.#collisions?.get(hash)
       list?.splice(list.indexOf(series), 1)
     }
     return true
@@ -154,8 +154,8 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   /** @internal Counts one dropped recording and warns once per reason. Never throws. */
   drop(reason: DropReason): void {
     this.drops.set(reason, (this.drops.get(reason) ?? 0) + 1)
-    if (this.warned.has(reason)) return
-    this.warned.add(reason)
+    if (this.#warned.has(reason)) return
+    this.#warned.add(reason)
     try {
       this.logger.warn(`metrics: dropped a sample of ${this.name}`, { metric: this.name, reason })
     } catch {
@@ -180,12 +180,12 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   /** @internal The metric as exposition text in `format`. */
   render(format: ExpositionFormat, created: boolean): string {
     const series = this.seriesList
-    return this.headers[format] + this.renderSeries(format, created, series, 0, series.length)
+    return this.#headers[format] + this.renderSeries(format, created, series, 0, series.length)
   }
 
   /** @internal The `# HELP`, `# TYPE` (and `# UNIT`) lines in `format`. */
   header(format: ExpositionFormat): string {
-    return this.headers[format]
+    return this.#headers[format]
   }
 
   /** @internal How many sample lines one series writes, to cut a long exposition into slices. */
@@ -228,7 +228,7 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   /** The existing series for `labels`, without creating one or counting a drop. */
   protected find(labels: unknown): S | undefined {
     if (this.labelNames.length === 0) return this.single
-    const found = this.locate(labels, false)
+    const found = this.#locate(labels, false)
     return typeof found === 'string' ? undefined : found
   }
 
@@ -248,10 +248,10 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 
   /** The series for a label set, or why there is none; counts nothing. */
   protected resolve(labels: unknown): S | DropReason {
-    return this.locate(labels, true) as S | DropReason
+    return this.#locate(labels, true) as S | DropReason
   }
 
-  private locate(labels: unknown, create: boolean): S | DropReason | undefined {
+  #locate(labels: unknown, create: boolean): S | DropReason | undefined {
     const names = this.labelNames
     const n = names.length
     if (typeof labels !== 'object' || labels === null) return 'missing_label'
@@ -270,7 +270,7 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
         if (value === undefined) return 'invalid_label_value'
       }
       values[i] = value as string
-      const id = this.valueIds.get(value as string)
+      const id = this.#valueIds.get(value as string)
       if (id === undefined) known = false
       else hash = Math.imul(hash ^ id, 0x01000193)
     }
@@ -279,46 +279,46 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     if (count !== n) return 'extra_label'
     if (n === 0) return this.single
     if (known) {
-      const found = this.index.get(hash)
+      const found = this.#index.get(hash)
       if (found !== undefined && sameValues(found.labelValues, values, n)) return found
-      const other = this.collisions?.get(hash)
+      const other = this.#collisions?.get(hash)
       if (other !== undefined) for (const s of other) if (sameValues(s.labelValues, values, n)) return s
     }
-    return create ? this.create() : undefined
+    return create ? this.#create() : undefined
   }
 
   /** Creates the series of the label values in SCRATCH (known not to exist). */
-  private create(): S | DropReason {
+  #create(): S | DropReason {
     if (this.seriesList.length >= this.maxSeries) return 'cardinality_limit'
     const values = SCRATCH.slice(0, this.labelNames.length)
     for (const v of values) {
-      let id = this.valueIds.get(v)
+      let id = this.#valueIds.get(v)
       if (id === undefined) {
-        id = this.freeIds.pop() ?? this.valueRefs.length
-        this.valueIds.set(v, id)
-        this.valueRefs[id] = 0
+        id = this.#freeIds.pop() ?? this.#valueRefs.length
+        this.#valueIds.set(v, id)
+        this.#valueRefs[id] = 0
       }
-      this.valueRefs[id]!++
+      this.#valueRefs[id]!++
     }
-    const series = this.seriesAt(values)
-    const hash = this.hashOf(values)
-    if (!this.index.has(hash)) this.index.set(hash, series)
+    const series = this.#seriesAt(values)
+    const hash = this.#hashOf(values)
+    if (!this.#index.has(hash)) this.#index.set(hash, series)
     else {
-      this.collisions ??= new Map()
-      const list = this.collisions.get(hash)
-      if (list === undefined) this.collisions.set(hash, [series])
+      this.#collisions ??= new Map()
+      const list = this.#collisions.get(hash)
+      if (list === undefined) this.#collisions.set(hash, [series])
       else list.push(series)
     }
     return series
   }
 
-  private hashOf(values: readonly string[]): number {
+  #hashOf(values: readonly string[]): number {
     let hash = 0x811c9dc5
-    for (const v of values) hash = Math.imul(hash ^ (this.valueIds.get(v) as number), 0x01000193)
+    for (const v of values) hash = Math.imul(hash ^ (this.#valueIds.get(v) as number), 0x01000193)
     return hash
   }
 
-  private seriesAt(values: string[]): S {
+  #seriesAt(values: string[]): S {
     const series = this.newSeries(values, Math.floor(this.clock.now() / 1000))
     this.seriesList.push(series)
     return series
@@ -326,10 +326,10 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 
   /** Subclasses call this last in their constructor, once their own fields exist. */
   protected init(): void {
-    if (this.labelNames.length === 0) this.single = this.seriesAt([])
+    if (this.labelNames.length === 0) this.single = this.#seriesAt([])
   }
 
-  private headerOf(format: ExpositionFormat): string {
+  #headerOf(format: ExpositionFormat): string {
     const name = this.headerName(format)
     let out = `# HELP ${name} ${escapeHelp(this.help, format)}\n# TYPE ${name} ${this.type}\n`
     if (format === 'openmetrics' && this.unit !== undefined) out += `# UNIT ${name} ${this.unit}\n`
@@ -352,25 +352,27 @@ function normalize(value: unknown): string | undefined {
 
 /** A bound label set that drops every recording, returned for an invalid label set. */
 export class DroppedChild {
-  constructor(
-    private readonly metric: { drop(reason: DropReason): void },
-    private readonly reason: DropReason,
-  ) {}
+  readonly #metric: { drop(reason: DropReason): void }
+  readonly #reason: DropReason
+  constructor(metric: { drop(reason: DropReason): void }, reason: DropReason) {
+    this.#metric = metric
+    this.#reason = reason
+  }
   inc(): void {
-    this.metric.drop(this.reason)
+    this.#metric.drop(this.#reason)
   }
   dec(): void {
-    this.metric.drop(this.reason)
+    this.#metric.drop(this.#reason)
   }
   set(): void {
-    this.metric.drop(this.reason)
+    this.#metric.drop(this.#reason)
   }
   observe(): void {
-    this.metric.drop(this.reason)
+    this.#metric.drop(this.#reason)
   }
   startTimer(): () => number {
     return () => {
-      this.metric.drop(this.reason)
+      this.#metric.drop(this.#reason)
       return 0
     }
   }

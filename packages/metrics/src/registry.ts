@@ -58,9 +58,9 @@ export interface DroppedSamples {
 export class Registry {
   readonly logger: Logger
   readonly renderSlice: number
-  private readonly metricsByName = new Map<string, AnyMetric>()
+  readonly #metricsByName = new Map<string, AnyMetric>()
   /** Sample name -> metric name that writes it, to refuse clashes such as `x_total` next to counter `x`. */
-  private readonly taken = new Map<string, string>()
+  readonly #taken = new Map<string, string>()
 
   constructor(options: RegistryOptions = {}) {
     const renderSlice = options.renderSlice ?? DEFAULT_RENDER_SLICE
@@ -75,7 +75,7 @@ export class Registry {
     this.logger = options.logger ?? noopLogger
     this.renderSlice = renderSlice
     for (const name of reservedNames('counter', DROPPED_SAMPLES_METRIC))
-      this.taken.set(name, DROPPED_SAMPLES_METRIC)
+      this.#taken.set(name, DROPPED_SAMPLES_METRIC)
   }
 
   /**
@@ -85,8 +85,8 @@ export class Registry {
   register<M extends AnyMetric>(metric: M): M {
     const clashes: string[] = []
     for (const name of reservedNames(metric.type, metric.name)) {
-      const owner = this.taken.get(name)
-      if (owner !== undefined) clashes.push(`"${name}" is already written by ${this.describe(owner)}`)
+      const owner = this.#taken.get(name)
+      if (owner !== undefined) clashes.push(`"${name}" is already written by ${this.#describe(owner)}`)
     }
     if (clashes.length > 0) {
       throw new ConfigError(
@@ -96,29 +96,29 @@ export class Registry {
         })),
       )
     }
-    for (const name of reservedNames(metric.type, metric.name)) this.taken.set(name, metric.name)
-    this.metricsByName.set(metric.name, metric)
+    for (const name of reservedNames(metric.type, metric.name)) this.#taken.set(name, metric.name)
+    this.#metricsByName.set(metric.name, metric)
     if (!metric.ownLogger) metric.logger = this.logger
     return metric
   }
 
   /** Removes a metric by name; returns whether it was registered. */
   unregister(name: string): boolean {
-    const metric = this.metricsByName.get(name)
+    const metric = this.#metricsByName.get(name)
     if (metric === undefined) return false
-    for (const sample of reservedNames(metric.type, metric.name)) this.taken.delete(sample)
-    this.metricsByName.delete(name)
+    for (const sample of reservedNames(metric.type, metric.name)) this.#taken.delete(sample)
+    this.#metricsByName.delete(name)
     return true
   }
 
   /** The metric registered under `name`. */
   get(name: string): AnyMetric | undefined {
-    return this.metricsByName.get(name)
+    return this.#metricsByName.get(name)
   }
 
   /** Every registered metric, in registration order. */
   list(): AnyMetric[] {
-    return [...this.metricsByName.values()]
+    return [...this.#metricsByName.values()]
   }
 
   /** Creates and registers a {@link Counter}. */
@@ -144,7 +144,7 @@ export class Registry {
   /** Runs every collect callback (they never reject; failures are counted as drops). */
   async collect(): Promise<void> {
     const pending: Promise<void>[] = []
-    for (const metric of this.metricsByName.values()) {
+    for (const metric of this.#metricsByName.values()) {
       const done = metric.collect()
       if (done !== undefined) pending.push(done)
     }
@@ -161,7 +161,7 @@ export class Registry {
   async metrics(format: ExpositionFormat = 'prometheus', options: RenderOptions = {}): Promise<string> {
     await this.collect()
     let out = ''
-    for (const piece of this.pieces(format, options, this.renderSlice)) {
+    for (const piece of this.#pieces(format, options, this.renderSlice)) {
       out += piece
       await yieldToLoop()
     }
@@ -177,7 +177,7 @@ export class Registry {
   async metricsBytes(format: ExpositionFormat = 'prometheus', options: RenderOptions = {}): Promise<Buffer> {
     await this.collect()
     const chunks: Buffer[] = []
-    for (const piece of this.pieces(format, options, this.renderSlice)) {
+    for (const piece of this.#pieces(format, options, this.renderSlice)) {
       chunks.push(Buffer.from(piece))
       await yieldToLoop()
     }
@@ -187,7 +187,7 @@ export class Registry {
   /** Writes every metric as they are now, in one go, without running collect callbacks. */
   render(format: ExpositionFormat = 'prometheus', options: RenderOptions = {}): string {
     let out = ''
-    for (const piece of this.pieces(format, options, Number.POSITIVE_INFINITY)) out += piece
+    for (const piece of this.#pieces(format, options, Number.POSITIVE_INFINITY)) out += piece
     return out
   }
 
@@ -199,7 +199,7 @@ export class Registry {
   /** Recordings dropped so far, by metric and reason. */
   droppedSamples(): DroppedSamples[] {
     const rows: DroppedSamples[] = []
-    for (const metric of this.metricsByName.values()) {
+    for (const metric of this.#metricsByName.values()) {
       for (const [reason, count] of metric.drops) rows.push({ metric: metric.name, reason, count })
     }
     return rows
@@ -207,21 +207,21 @@ export class Registry {
 
   /** Resets every metric's series (registrations stay). */
   resetAll(): void {
-    for (const metric of this.metricsByName.values()) metric.reset()
+    for (const metric of this.#metricsByName.values()) metric.reset()
   }
 
-  private *pieces(
+  *#pieces(
     format: ExpositionFormat,
     options: RenderOptions,
     sliceLines: number,
   ): Generator<string, void, undefined> {
     // A copy: metrics registered or removed between two slices change the next scrape, not this one.
-    yield* renderSlices([...this.metricsByName.values()], format, options.created === true, sliceLines)
-    const dropped = this.renderDropped(format)
+    yield* renderSlices([...this.#metricsByName.values()], format, options.created === true, sliceLines)
+    const dropped = this.#renderDropped(format)
     yield format === 'openmetrics' ? `${dropped}# EOF\n` : dropped
   }
 
-  private renderDropped(format: ExpositionFormat): string {
+  #renderDropped(format: ExpositionFormat): string {
     const rows = this.droppedSamples()
     if (rows.length === 0) return ''
     const family = DROPPED_SAMPLES_METRIC.slice(0, -6)
@@ -233,8 +233,8 @@ export class Registry {
     return out
   }
 
-  private describe(owner: string): string {
-    const metric = this.metricsByName.get(owner)
+  #describe(owner: string): string {
+    const metric = this.#metricsByName.get(owner)
     return metric === undefined ? `the SDK's own ${owner}` : `${metric.type} "${owner}"`
   }
 }

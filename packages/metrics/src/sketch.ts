@@ -35,11 +35,11 @@ export class QuantileSketch {
   sum = 0
   min = Number.POSITIVE_INFINITY
   max = Number.NEGATIVE_INFINITY
-  private readonly gamma: number
-  private readonly invLogGamma: number
-  private zeroCount = 0
-  private bins: number[] = []
-  private offset = 0
+  readonly #gamma: number
+  readonly #invLogGamma: number
+  #zeroCount = 0
+  #bins: number[] = []
+  #offset = 0
 
   constructor(options: QuantileSketchOptions = {}) {
     const alpha = options.relativeAccuracy ?? 0.01
@@ -50,8 +50,8 @@ export class QuantileSketch {
     }
     this.relativeAccuracy = alpha
     this.maxBuckets = maxBuckets
-    this.gamma = (1 + alpha) / (1 - alpha)
-    this.invLogGamma = 1 / Math.log(this.gamma)
+    this.#gamma = (1 + alpha) / (1 - alpha)
+    this.#invLogGamma = 1 / Math.log(this.#gamma)
   }
 
   /** Adds one value; the caller guarantees a finite number >= 0 (others are ignored). */
@@ -62,13 +62,13 @@ export class QuantileSketch {
     if (value < this.min) this.min = value
     if (value > this.max) this.max = value
     if (value === 0) {
-      this.zeroCount++
+      this.#zeroCount++
       return
     }
-    const index = Math.ceil(Math.log(value) * this.invLogGamma)
-    const at = index - this.offset
-    if (at >= 0 && at < this.bins.length) this.bins[at]!++
-    else this.grow(index)
+    const index = Math.ceil(Math.log(value) * this.#invLogGamma)
+    const at = index - this.#offset
+    if (at >= 0 && at < this.#bins.length) this.#bins[at]!++
+    else this.#grow(index)
   }
 
   /** The value at quantile `q` (0..1); NaN when empty. `quantile(1)` is the exact max, `quantile(0)` the exact min. */
@@ -77,13 +77,13 @@ export class QuantileSketch {
     if (q === 1) return this.max
     if (q === 0) return this.min
     const rank = q * (this.count - 1)
-    let seen = this.zeroCount
+    let seen = this.#zeroCount
     if (seen > rank) return 0
-    const bins = this.bins
+    const bins = this.#bins
     for (let i = 0; i < bins.length; i++) {
       seen += bins[i]!
       if (seen > rank) {
-        const estimate = (2 * this.gamma ** (i + this.offset)) / (this.gamma + 1)
+        const estimate = (2 * this.#gamma ** (i + this.#offset)) / (this.#gamma + 1)
         return Math.min(Math.max(estimate, this.min), this.max)
       }
     }
@@ -92,22 +92,22 @@ export class QuantileSketch {
 
   /** Adds every observation of `other` (same relative accuracy) into this sketch. */
   merge(other: QuantileSketch): void {
-    if (other.gamma !== this.gamma) throw new RangeError('cannot merge sketches of different accuracy')
+    if (other.#gamma !== this.#gamma) throw new RangeError('cannot merge sketches of different accuracy')
     if (other.count === 0) return
     this.count += other.count
     this.sum += other.sum
-    this.zeroCount += other.zeroCount
+    this.#zeroCount += other.#zeroCount
     if (other.min < this.min) this.min = other.min
     if (other.max > this.max) this.max = other.max
-    for (let i = 0; i < other.bins.length; i++) {
-      const n = other.bins[i]!
+    for (let i = 0; i < other.#bins.length; i++) {
+      const n = other.#bins[i]!
       if (n === 0) continue
-      const index = i + other.offset
-      const at = index - this.offset
-      if (at >= 0 && at < this.bins.length) this.bins[at]! += n
+      const index = i + other.#offset
+      const at = index - this.#offset
+      if (at >= 0 && at < this.#bins.length) this.#bins[at]! += n
       else {
-        this.grow(index)
-        this.bins[index - this.offset]! += n - 1
+        this.#grow(index)
+        this.#bins[index - this.#offset]! += n - 1
       }
     }
   }
@@ -116,38 +116,38 @@ export class QuantileSketch {
   reset(): void {
     this.count = 0
     this.sum = 0
-    this.zeroCount = 0
+    this.#zeroCount = 0
     this.min = Number.POSITIVE_INFINITY
     this.max = Number.NEGATIVE_INFINITY
-    this.bins = []
-    this.offset = 0
+    this.#bins = []
+    this.#offset = 0
   }
 
   /** Buckets currently held (memory is about 8 bytes each). */
   get bucketCount(): number {
-    return this.bins.length
+    return this.#bins.length
   }
 
   // Rare path: widen the dense bucket range to include `index` (counting one value there),
   // merging the lowest buckets when the range would pass maxBuckets.
-  private grow(index: number): void {
-    const bins = this.bins
+  #grow(index: number): void {
+    const bins = this.#bins
     if (bins.length === 0) {
-      this.offset = index
-      this.bins = [1]
+      this.#offset = index
+      this.#bins = [1]
       return
     }
-    const lo = Math.min(index, this.offset)
-    const hi = Math.max(index, this.offset + bins.length - 1)
+    const lo = Math.min(index, this.#offset)
+    const hi = Math.max(index, this.#offset + bins.length - 1)
     const newLo = Math.max(lo, hi - this.maxBuckets + 1)
     const next: number[] = []
     for (let i = newLo; i <= hi; i++) next.push(0)
     for (let i = 0; i < bins.length; i++) {
-      const at = Math.max(i + this.offset, newLo) - newLo
+      const at = Math.max(i + this.#offset, newLo) - newLo
       next[at]! += bins[i]!
     }
     next[Math.max(index, newLo) - newLo]!++
-    this.bins = next
-    this.offset = newLo
+    this.#bins = next
+    this.#offset = newLo
   }
 }

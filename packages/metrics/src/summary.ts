@@ -46,34 +46,38 @@ export class SummarySeries implements SeriesBase, BoundSummary {
   labelText: string | undefined = undefined
   sum = 0
   count = 0
-  private readonly ring: QuantileSketch[] = []
-  private current = 0
-  private rotateAt = 0
+  readonly #ring: QuantileSketch[] = []
+  #current = 0
+  #rotateAt = 0
+  readonly #metric: Summary<string>
+  readonly #shape: SketchShape
   constructor(
-    private readonly metric: Summary<string>,
-    private readonly shape: SketchShape,
+    metric: Summary<string>,
+    shape: SketchShape,
     readonly labelValues: readonly string[],
     readonly created: number,
   ) {
+    this.#metric = metric
+    this.#shape = shape
     for (let i = 0; i < shape.ring; i++) {
-      this.ring.push(
+      this.#ring.push(
         new QuantileSketch({ relativeAccuracy: shape.relativeAccuracy, maxBuckets: shape.maxBuckets }),
       )
     }
-    if (shape.ring > 1) this.rotateAt = shape.clock.now() + shape.sliceMs
+    if (shape.ring > 1) this.#rotateAt = shape.clock.now() + shape.sliceMs
   }
   observe(value: number): void {
     if (typeof value !== 'number' || !(value >= 0) || value === Number.POSITIVE_INFINITY) {
-      this.metric.drop('invalid_value')
+      this.#metric.drop('invalid_value')
       return
     }
-    if (this.ring.length > 1) this.rotate()
-    this.ring[this.current]!.add(value)
+    if (this.#ring.length > 1) this.#rotate()
+    this.#ring[this.#current]!.add(value)
     this.sum += value
     this.count++
   }
   startTimer(): () => number {
-    return this.metric.timer(this)
+    return this.#metric.timer(this)
   }
   /** The value at quantile `q` over the window; NaN when the window is empty. */
   quantile(q: number): number {
@@ -81,24 +85,24 @@ export class SummarySeries implements SeriesBase, BoundSummary {
   }
   /** The sketch covering the window (the live one when there is no window). */
   window(): QuantileSketch {
-    if (this.ring.length === 1) return this.ring[0]!
-    this.rotate()
+    if (this.#ring.length === 1) return this.#ring[0]!
+    this.#rotate()
     const merged = new QuantileSketch({
-      relativeAccuracy: this.shape.relativeAccuracy,
-      maxBuckets: this.shape.maxBuckets,
+      relativeAccuracy: this.#shape.relativeAccuracy,
+      maxBuckets: this.#shape.maxBuckets,
     })
-    for (const sketch of this.ring) merged.merge(sketch)
+    for (const sketch of this.#ring) merged.merge(sketch)
     return merged
   }
-  private rotate(): void {
-    const now = this.shape.clock.now()
-    if (now < this.rotateAt) return
-    const passed = Math.floor((now - this.rotateAt) / this.shape.sliceMs) + 1
-    for (let i = 0; i < Math.min(passed, this.ring.length); i++) {
-      this.current = (this.current + 1) % this.ring.length
-      this.ring[this.current]!.reset()
+  #rotate(): void {
+    const now = this.#shape.clock.now()
+    if (now < this.#rotateAt) return
+    const passed = Math.floor((now - this.#rotateAt) / this.#shape.sliceMs) + 1
+    for (let i = 0; i < Math.min(passed, this.#ring.length); i++) {
+      this.#current = (this.#current + 1) % this.#ring.length
+      this.#ring[this.#current]!.reset()
     }
-    this.rotateAt += passed * this.shape.sliceMs
+    this.#rotateAt += passed * this.#shape.sliceMs
   }
 }
 
@@ -118,21 +122,21 @@ export class SummarySeries implements SeriesBase, BoundSummary {
  */
 export class Summary<L extends string = never> extends Metric<L, SummarySeries> {
   readonly percentiles: readonly number[]
-  private readonly shape: SketchShape
-  private readonly quantileText: string[]
+  readonly #shape: SketchShape
+  readonly #quantileText: string[]
 
   constructor(options: SummaryOptions<L>) {
     super('summary', options, (at) => checkSummary(at, options ?? {}))
     this.percentiles = Object.freeze([...(options.percentiles ?? DEFAULT_PERCENTILES)])
     const ring = options.maxAgeSeconds === undefined ? 1 : (options.ageBuckets ?? 5)
-    this.shape = {
+    this.#shape = {
       relativeAccuracy: options.relativeAccuracy ?? 0.01,
       maxBuckets: options.maxBuckets ?? 2048,
       ring,
       sliceMs: options.maxAgeSeconds === undefined ? 0 : (options.maxAgeSeconds * 1000) / ring,
       clock: this.clock,
     }
-    this.quantileText = this.percentiles.map((q) => `quantile="${formatValue(q)}"} `)
+    this.#quantileText = this.percentiles.map((q) => `quantile="${formatValue(q)}"} `)
     this.init()
   }
 
@@ -178,7 +182,7 @@ export class Summary<L extends string = never> extends Metric<L, SummarySeries> 
   }
 
   protected newSeries(values: string[], created: number): SummarySeries {
-    return new SummarySeries(this as unknown as Summary<string>, this.shape, values, created)
+    return new SummarySeries(this as unknown as Summary<string>, this.#shape, values, created)
   }
 
   /** @internal */
@@ -204,7 +208,7 @@ export class Summary<L extends string = never> extends Metric<L, SummarySeries> 
       const rest = lt === '' ? ' ' : `{${lt}} `
       const sketch = s.window()
       this.percentiles.forEach((q, i) => {
-        out += `${open}${this.quantileText[i]}${formatValue(sketch.quantile(q))}\n`
+        out += `${open}${this.#quantileText[i]}${formatValue(sketch.quantile(q))}\n`
       })
       out += `${name}_sum${rest}${formatValue(s.sum)}\n${name}_count${rest}${s.count}\n`
       if (created && format === 'openmetrics') out += `${name}_created${rest}${s.created}\n`

@@ -1,9 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, extname, join, resolve } from 'node:path'
-import { channelFactories, compileRules } from '@noa/alerts'
+import { compileRules } from '@noa/alerts'
+import { CHANNEL_TYPES } from '@noa/alerts/config'
 import { ConfigError, type ConfigIssue, closestKey, recordKnownKeys, toConfigIssues } from '@noa/core'
-import { parseServiceChecks, serviceCheckSchema } from '@noa/health'
+import { parseServiceChecks, serviceCheckSchema } from '@noa/health/config'
 import type { z } from 'zod'
 import { interpolateEnv } from './interpolate.ts'
 import { configuredRules } from './rules.ts'
@@ -60,7 +61,6 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 const CHECK_KEYS = new Set(Object.keys(serviceCheckSchema.shape))
 const EXTRA_KEYS = new Set(Object.keys(serviceExtrasSchema.shape))
 const SERVICE_KEYS = [...CHECK_KEYS, ...EXTRA_KEYS]
-const CHANNEL_TYPES = Object.keys(channelFactories)
 
 /** Schema issues as config problems under `prefix`, unknown keys named with the key they are a typo of. */
 const issuesOf = (error: z.ZodError, prefix = '') => toConfigIssues(error.issues, prefix)

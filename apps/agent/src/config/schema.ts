@@ -1,6 +1,6 @@
-import { alertRuleSchema, channelOptionsSchema } from '@noa/alerts'
+import { alertRuleSchema, channelOptionsSchema } from '@noa/alerts/config'
 import { executorSchema, selfHealingSchema, serviceHealingSchema } from '@noa/healing'
-import { serviceCheckSchema } from '@noa/health'
+import { serviceCheckSchema } from '@noa/health/config'
 import { storeConfigSchema } from '@noa/store'
 import { z } from 'zod'
 

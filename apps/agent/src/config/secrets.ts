@@ -1,5 +1,5 @@
 import type { ConfigIssue } from '@noa/core'
-import { SERVICE_NAME } from '@noa/health'
+import { SERVICE_NAME } from '@noa/health/config'
 
 /** Keys whose values are secrets: they must come from the environment (`${NAME}`), never the file. */
 const SECRET_KEY = /(password|secret|token|apikey|api_key|routingkey|connectionstring|webhookurl)$/i

@@ -2,7 +2,8 @@ import { readFile, stat } from 'node:fs/promises'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { extname, join, normalize, resolve, sep } from 'node:path'
 import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response'
-import { isSilenceStoreError, silenceSchema } from '@noa/alerts'
+import { isSilenceStoreError } from '@noa/alerts'
+import { silenceSchema } from '@noa/alerts/config'
 import {
   type Clock,
   type ConfigIssue,

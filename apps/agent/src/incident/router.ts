@@ -1,5 +1,5 @@
 import type { CheckResult, Clock, HealingRecord, HealingTrigger, Logger, Timer } from '@noa/core'
-import { errorMessage } from '@noa/core'
+import { errorMessage, isDown } from '@noa/core'
 import type { HealingEngine, ProcessExit } from '@noa/healing'
 import type { HealthChange, HealthMonitor } from '@noa/health'
 
@@ -72,8 +72,6 @@ interface Incident {
   /** Held back while the service flapped: healed when it stops flapping, if still down. */
   heldForFlapping?: boolean
 }
-
-const DOWN = new Set(['unhealthy', 'error'])
 
 /**
  * A check can see a supervised process gone (connection refused) a moment before its
@@ -150,7 +148,7 @@ export class IncidentRouter {
   stateChanged(change: HealthChange): Decision | undefined {
     const { service } = change
     this.#deps.healing.noteHealth(service, change.to)
-    if (!DOWN.has(change.to)) {
+    if (!isDown(change.to)) {
       this.#incidents.delete(service)
       this.#cancel(service)
       if (change.to === 'healthy') this.#dependencyRecovered(service)
@@ -183,7 +181,7 @@ export class IncidentRouter {
     const incident = this.#incidents.get(service)
     if (!incident?.heldForFlapping) return undefined
     incident.heldForFlapping = false
-    if (!DOWN.has(this.#deps.health.status(service).state)) return undefined
+    if (!isDown(this.#deps.health.status(service).state)) return undefined
     return this.#down('flapping-stopped', service, 'service-down')
   }
 
@@ -246,7 +244,7 @@ export class IncidentRouter {
     for (const [service, incident] of this.#incidents) {
       if (!incident.waitingFor?.includes(dependency)) continue
       const status = health.status(service)
-      if (!DOWN.has(status.state) || status.blockedBy.length > 0) continue
+      if (!isDown(status.state) || status.blockedBy.length > 0) continue
       incident.waitingFor = undefined
       this.#down('dependency-recovered', service, 'service-down')
     }
@@ -280,7 +278,7 @@ export class IncidentRouter {
           soon(Math.max(250, Math.min(wait * 2, interval || verifyAfterMs)))
           return
         }
-        if (!result || !DOWN.has(result.state)) return
+        if (!result || !isDown(result.state)) return
         incident.cause = 'check'
         this.#down('restart-unverified', service, 'service-down', result)
       })
@@ -308,7 +306,7 @@ export class IncidentRouter {
 
   #retryForLease(service: string, trigger: HealingTrigger): void {
     this.#after(service, this.#deps.leaseRetryMs, () => {
-      if (!this.#incidents.has(service) || !DOWN.has(this.#deps.health.status(service).state)) return
+      if (!this.#incidents.has(service) || !isDown(this.#deps.health.status(service).state)) return
       this.#heal('lease-retry', service, trigger, {})
       this.#decide('lease-retry', service, trigger)
     })

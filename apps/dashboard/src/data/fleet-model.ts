@@ -1,3 +1,4 @@
+import { isDown } from '@noa/core'
 import type { FleetService, HealthState, ServicesDeltaEvent } from './types.ts'
 
 /** What the service list asks `GET /api/services` for; every field narrows the list. */
@@ -107,7 +108,7 @@ export function groupRows(services: readonly FleetService[]): FleetRow[] {
   const rows: FleetRow[] = []
   for (const name of names) {
     const members = groups.get(name)!
-    const down = members.filter((s) => s.state === 'unhealthy' || s.state === 'error').length
+    const down = members.filter((s) => isDown(s.state)).length
     rows.push({ kind: 'group', key: `group:${name}`, name: name || UNGROUPED, count: members.length, down })
     for (const s of members) rows.push({ kind: 'service', key: s.name, service: s })
   }

@@ -23,6 +23,9 @@ export const channelFactories = {
   pagerduty: createPagerDutyChannel,
 } satisfies Record<ChannelType, ChannelFactory>
 
+/** The channel types, in registry order. */
+export const CHANNEL_TYPES = Object.keys(channelFactories) as ChannelType[]
+
 /** The option schema of any channel, discriminated by `type`, for the agent's config schema. */
 export const channelOptionsSchema = z.discriminatedUnion('type', [
   consoleOptionsSchema,

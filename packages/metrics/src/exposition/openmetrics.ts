@@ -41,44 +41,47 @@ interface OpenFamily {
 }
 
 export class OpenMetricsParser implements LineParser {
-  private readonly families: MetricFamily[] = []
-  private readonly seenNames = new Set<string>()
-  private family: OpenFamily | undefined
-  private eof = false
+  readonly #families: MetricFamily[] = []
+  readonly #seenNames = new Set<string>()
+  #family: OpenFamily | undefined
+  #eof = false
 
-  constructor(private readonly intake: Intake) {}
+  readonly #intake: Intake
+  constructor(intake: Intake) {
+    this.#intake = intake
+  }
 
   line(line: string, no: number): void {
-    if (this.eof) throw new Fail(no, 'text after "# EOF"')
+    if (this.#eof) throw new Fail(no, 'text after "# EOF"')
     if (line === '') throw new Fail(no, 'blank line (not allowed in OpenMetrics)')
     if (line === '# EOF') {
-      this.eof = true
+      this.#eof = true
       return
     }
-    if (line.charCodeAt(0) === 35) this.metadata(line, no)
-    else this.sample(line, no)
+    if (line.charCodeAt(0) === 35) this.#metadata(line, no)
+    else this.#sample(line, no)
   }
 
   finish(lastLine: number): MetricFamily[] {
-    this.close(lastLine)
-    if (!this.eof) throw new Fail(lastLine, 'missing "# EOF" at the end')
-    return this.families
+    this.#close(lastLine)
+    if (!this.#eof) throw new Fail(lastLine, 'missing "# EOF" at the end')
+    return this.#families
   }
 
-  private metadata(line: string, no: number): void {
+  #metadata(line: string, no: number): void {
     const parts = splitN(line, 3)
     if (parts.length < 4 || parts[0] !== '#')
       throw new Fail(no, 'invalid line: a comment must be # HELP, # TYPE or # UNIT')
     const [, keyword, name, rest] = parts as [string, string, string, string]
     if (!isValidMetricName(name)) throw new Fail(no, `invalid metric name ${JSON.stringify(name)}`)
-    let family = this.family
+    let family = this.#family
     if (family !== undefined && family.name === name && family.sampled) {
       throw new Fail(no, `metadata for "${name}" after its samples`)
     }
     if (family === undefined || family.name !== name) {
-      this.close(no)
-      if (!this.intake.family()) return
-      family = this.open(name, undefined, no)
+      this.#close(no)
+      if (!this.#intake.family()) return
+      family = this.#open(name, undefined, no)
     }
     if (keyword === 'HELP') {
       if (family.help !== undefined) throw new Fail(no, `second HELP for "${name}"`)
@@ -96,8 +99,8 @@ export class OpenMetricsParser implements LineParser {
     }
   }
 
-  private open(name: string, type: ParsedMetricType | undefined, _no: number): OpenFamily {
-    this.family = {
+  #open(name: string, type: ParsedMetricType | undefined, _no: number): OpenFamily {
+    this.#family = {
       name,
       type,
       help: undefined,
@@ -110,19 +113,19 @@ export class OpenMetricsParser implements LineParser {
       sampled: false,
       partial: false,
     }
-    return this.family
+    return this.#family
   }
 
-  private sample(line: string, no: number): void {
+  #sample(line: string, no: number): void {
     const sample = scanSample(line, no, false)
-    let family = this.family
+    let family = this.#family
     if (family === undefined || !family.allowed.includes(sample.name)) {
-      this.close(no)
-      if (!this.intake.family()) {
-        this.intake.overflow()
+      this.#close(no)
+      if (!this.#intake.family()) {
+        this.#intake.overflow()
         return
       }
-      family = this.open(sample.name, 'unknown', no)
+      family = this.#open(sample.name, 'unknown', no)
     }
     const { name } = family
     const type = family.type ?? 'unknown'
@@ -150,11 +153,11 @@ export class OpenMetricsParser implements LineParser {
       if (sample.value < 0) throw new Fail(no, 'quantile values cannot be negative')
     }
     family.sampled = true
-    if (!this.intake.admit(sample)) {
+    if (!this.#intake.admit(sample)) {
       family.partial = true
       return
     }
-    this.checkGroup(family, type, sample, suffix, no)
+    this.#checkGroup(family, type, sample, suffix, no)
     family.samples.push(sample)
     if (type === 'stateset' && sample.value !== 0 && sample.value !== 1)
       throw new Fail(no, 'stateset values must be 0 or 1')
@@ -172,13 +175,7 @@ export class OpenMetricsParser implements LineParser {
     }
   }
 
-  private checkGroup(
-    family: OpenFamily,
-    type: string,
-    sample: ParsedSample,
-    suffix: string,
-    no: number,
-  ): void {
+  #checkGroup(family: OpenFamily, type: string, sample: ParsedSample, suffix: string, no: number): void {
     let key = ''
     if (type !== 'info') {
       const skip =
@@ -215,15 +212,15 @@ export class OpenMetricsParser implements LineParser {
     family.seenGroups.add(key)
   }
 
-  private close(no: number): void {
-    const family = this.family
+  #close(no: number): void {
+    const family = this.#family
     if (family === undefined) return
-    this.family = undefined
+    this.#family = undefined
     const type = family.type ?? 'unknown'
     const { name } = family
     for (const suffix of new Set([...(TYPE_SUFFIXES[type] ?? []), ''])) {
-      if (this.seenNames.has(name + suffix)) throw new Fail(no, `clashing name "${name + suffix}"`)
-      this.seenNames.add(name + suffix)
+      if (this.#seenNames.has(name + suffix)) throw new Fail(no, `clashing name "${name + suffix}"`)
+      this.#seenNames.add(name + suffix)
     }
     const unit = family.unit ?? ''
     if (unit !== '' && !name.endsWith(`_${unit}`))
@@ -231,10 +228,10 @@ export class OpenMetricsParser implements LineParser {
     if (unit !== '' && (type === 'info' || type === 'stateset'))
       throw new Fail(no, `${type} "${name}" cannot have a unit`)
     // A histogram cut by a limit is kept as read; its rules hold only for a whole one.
-    const whole = !family.partial && this.intake.dropped.series_limit === 0
+    const whole = !family.partial && this.#intake.dropped.series_limit === 0
     if (whole && (type === 'histogram' || type === 'gaugehistogram'))
       checkHistogram(family.name, family.samples, no)
-    this.families.push({ name, type, help: family.help ?? '', unit, samples: family.samples })
+    this.#families.push({ name, type, help: family.help ?? '', unit, samples: family.samples })
   }
 }
 

@@ -26,15 +26,18 @@ const PROM_SUFFIXES: Partial<Record<ParsedMetricType, readonly string[]>> = {
 type PromFamily = MetricFamily & { typed: boolean; helped: boolean }
 
 export class PrometheusParser implements LineParser {
-  private readonly byName = new Map<string, PromFamily>()
-  private readonly order: MetricFamily[] = []
-  private current: PromFamily | undefined
-  private eof = false
+  readonly #byName = new Map<string, PromFamily>()
+  readonly #order: MetricFamily[] = []
+  #current: PromFamily | undefined
+  #eof = false
 
-  constructor(private readonly intake: Intake) {}
+  readonly #intake: Intake
+  constructor(intake: Intake) {
+    this.#intake = intake
+  }
 
   line(raw: string, no: number): void {
-    if (this.eof) return
+    if (this.#eof) return
     const line = raw.endsWith('\r') ? raw.slice(0, -1) : raw
     let i = 0
     while (i < line.length && (line.charCodeAt(i) === 32 || line.charCodeAt(i) === 9)) i++
@@ -42,15 +45,15 @@ export class PrometheusParser implements LineParser {
     if (line.charCodeAt(i) === 35) {
       const body = line.slice(i + 1).trim()
       if (body === 'EOF') {
-        this.eof = true
+        this.#eof = true
         return
       }
       const m = /^(HELP|TYPE)[ \t]+(\S+)(?:[ \t]+([\s\S]*))?$/.exec(body)
       if (m === null) return // an ordinary comment
       const [, keyword, name = '', rest = ''] = m
       if (!isValidMetricName(name)) throw new Fail(no, `invalid metric name ${JSON.stringify(name)}`)
-      if (!this.byName.has(name) && !this.intake.family()) return
-      const family = this.family(name)
+      if (!this.#byName.has(name) && !this.#intake.family()) return
+      const family = this.#family(name)
       if (keyword === 'HELP') {
         if (family.helped) throw new Fail(no, `second HELP for "${name}"`)
         family.helped = true
@@ -63,46 +66,46 @@ export class PrometheusParser implements LineParser {
         family.typed = true
         family.type = type
       }
-      this.current = family
+      this.#current = family
       return
     }
     const sample = scanSample(line.slice(i), no, true)
-    const found = this.owner(sample.name)
-    if (found === undefined && !this.intake.family()) {
-      this.intake.overflow()
+    const found = this.#owner(sample.name)
+    if (found === undefined && !this.#intake.family()) {
+      this.#intake.overflow()
       return
     }
-    if (!this.intake.admit(sample)) return
-    const family = found ?? this.family(sample.name)
-    this.current = family
+    if (!this.#intake.admit(sample)) return
+    const family = found ?? this.#family(sample.name)
+    this.#current = family
     family.samples.push(sample)
   }
 
   finish(): MetricFamily[] {
-    return this.order.map(({ name, type, help, unit, samples }) => ({ name, type, help, unit, samples }))
+    return this.#order.map(({ name, type, help, unit, samples }) => ({ name, type, help, unit, samples }))
   }
 
   /** The family a sample belongs to, when it has one yet (it becomes the current one). */
-  private owner(sampleName: string): PromFamily | undefined {
-    const current = this.current
+  #owner(sampleName: string): PromFamily | undefined {
+    const current = this.#current
     if (current !== undefined && belongs(current, sampleName)) return current
-    let found = this.byName.get(sampleName)
+    let found = this.#byName.get(sampleName)
     for (const suffix of ['_total', '_created', '_bucket', '_sum', '_count', '_gsum', '_gcount', '_info']) {
       if (found !== undefined) break
       if (!sampleName.endsWith(suffix)) continue
-      const base = this.byName.get(sampleName.slice(0, -suffix.length))
+      const base = this.#byName.get(sampleName.slice(0, -suffix.length))
       if (base !== undefined && belongs(base, sampleName)) found = base
     }
-    if (found !== undefined) this.current = found
+    if (found !== undefined) this.#current = found
     return found
   }
 
-  private family(name: string): PromFamily {
-    let family = this.byName.get(name)
+  #family(name: string): PromFamily {
+    let family = this.#byName.get(name)
     if (family === undefined) {
       family = { name, type: 'unknown', help: '', unit: '', samples: [], typed: false, helped: false }
-      this.byName.set(name, family)
-      this.order.push(family)
+      this.#byName.set(name, family)
+      this.#order.push(family)
     }
     return family
   }

@@ -88,14 +88,14 @@ export class HttpMetrics {
   readonly bytes: Counter<HttpLabel>
   /** The time source of durations and windows. */
   readonly clock: Clock
-  private readonly window: number
-  private readonly slotSecond: number[]
-  private readonly slotRequests: number[]
-  private readonly slotBytes: number[]
-  private readonly startedAt: number
-  private total = 0
-  private failed = 0
-  private latencySumMs = 0
+  readonly #window: number
+  readonly #slotSecond: number[]
+  readonly #slotRequests: number[]
+  readonly #slotBytes: number[]
+  readonly #startedAt: number
+  #total = 0
+  #failed = 0
+  #latencySumMs = 0
 
   constructor(options: HttpMetricsOptions = {}) {
     const prefix = options.prefix ?? 'http_'
@@ -128,11 +128,11 @@ export class HttpMetrics {
       help: 'HTTP response body bytes sent.',
       ...common,
     })
-    this.window = Math.max(1, Math.round(options.throughputWindowSeconds ?? 60))
-    this.slotSecond = new Array<number>(this.window).fill(-1)
-    this.slotRequests = new Array<number>(this.window).fill(0)
-    this.slotBytes = new Array<number>(this.window).fill(0)
-    this.startedAt = this.clock.now()
+    this.#window = Math.max(1, Math.round(options.throughputWindowSeconds ?? 60))
+    this.#slotSecond = new Array<number>(this.#window).fill(-1)
+    this.#slotRequests = new Array<number>(this.#window).fill(0)
+    this.#slotBytes = new Array<number>(this.#window).fill(0)
+    this.#startedAt = this.clock.now()
     this.registry.gauge({
       name: `${prefix}requests_per_second`,
       help: 'HTTP requests per second over the throughput window.',
@@ -146,7 +146,7 @@ export class HttpMetrics {
     this.registry.gauge({
       name: `${prefix}error_ratio`,
       help: 'Share of HTTP requests answered with a 5xx since start, 0..1.',
-      collect: (g) => g.set(this.total === 0 ? 0 : this.failed / this.total),
+      collect: (g) => g.set(this.#total === 0 ? 0 : this.#failed / this.#total),
     })
   }
 
@@ -161,12 +161,12 @@ export class HttpMetrics {
     this.requests.inc(labels)
     this.duration.observe(labels, ms / 1000)
     this.latency.observe(ms / 1000)
-    this.total++
-    if (request.status >= 500 || request.status < 100) this.failed++
-    if (ms >= 0 && Number.isFinite(ms)) this.latencySumMs += ms
-    const slot = this.slot()
-    this.slotRequests[slot]!++
-    if (request.bytes !== undefined && request.bytes > 0) this.addBytes(labels, request.bytes, slot)
+    this.#total++
+    if (request.status >= 500 || request.status < 100) this.#failed++
+    if (ms >= 0 && Number.isFinite(ms)) this.#latencySumMs += ms
+    const slot = this.#slot()
+    this.#slotRequests[slot]!++
+    if (request.bytes !== undefined && request.bytes > 0) this.#addBytes(labels, request.bytes, slot)
   }
 
   /** Adds response bytes learnt after the request was recorded (a streamed body). */
@@ -177,7 +177,7 @@ export class HttpMetrics {
       route: request.route,
       status_class: statusClass(request.status),
     }
-    this.addBytes(labels, bytes, this.slot())
+    this.#addBytes(labels, bytes, this.#slot())
   }
 
   /** Requests and bytes per second over the throughput window (or since start when younger). */
@@ -186,13 +186,13 @@ export class HttpMetrics {
     const second = Math.floor(now / 1000)
     let requests = 0
     let bytes = 0
-    for (let i = 0; i < this.window; i++) {
-      if (this.slotSecond[i]! > second - this.window) {
-        requests += this.slotRequests[i]!
-        bytes += this.slotBytes[i]!
+    for (let i = 0; i < this.#window; i++) {
+      if (this.#slotSecond[i]! > second - this.#window) {
+        requests += this.#slotRequests[i]!
+        bytes += this.#slotBytes[i]!
       }
     }
-    const seconds = Math.min(this.window, Math.max(1, (now - this.startedAt) / 1000))
+    const seconds = Math.min(this.#window, Math.max(1, (now - this.#startedAt) / 1000))
     return { requestsPerSecond: round(requests / seconds), bytesPerSecond: round(bytes / seconds) }
   }
 
@@ -202,14 +202,14 @@ export class HttpMetrics {
     const ms = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? 0 : round(v * 1000))
     return {
       requests: {
-        total: this.total,
-        successful: this.total - this.failed,
-        failed: this.failed,
-        errors: this.failed,
-        errorRate: this.total === 0 ? 0 : round(this.failed / this.total, 4),
+        total: this.#total,
+        successful: this.#total - this.#failed,
+        failed: this.#failed,
+        errors: this.#failed,
+        errorRate: this.#total === 0 ? 0 : round(this.#failed / this.#total, 4),
       },
       latency: {
-        average: this.total === 0 ? 0 : round(this.latencySumMs / this.total),
+        average: this.#total === 0 ? 0 : round(this.#latencySumMs / this.#total),
         p50: ms(q[0.5]),
         p95: ms(q[0.95]),
         p99: ms(q[0.99]),
@@ -219,18 +219,18 @@ export class HttpMetrics {
     }
   }
 
-  private addBytes(labels: Record<HttpLabel, string>, bytes: number, slot: number): void {
+  #addBytes(labels: Record<HttpLabel, string>, bytes: number, slot: number): void {
     this.bytes.inc(labels, bytes)
-    this.slotBytes[slot]! += bytes
+    this.#slotBytes[slot]! += bytes
   }
 
-  private slot(): number {
+  #slot(): number {
     const second = Math.floor(this.clock.now() / 1000)
-    const slot = second % this.window
-    if (this.slotSecond[slot] !== second) {
-      this.slotSecond[slot] = second
-      this.slotRequests[slot] = 0
-      this.slotBytes[slot] = 0
+    const slot = second % this.#window
+    if (this.#slotSecond[slot] !== second) {
+      this.#slotSecond[slot] = second
+      this.#slotRequests[slot] = 0
+      this.#slotBytes[slot] = 0
     }
     return slot
   }

@@ -66,20 +66,20 @@ type Custom =
  */
 export class MetricsCollector {
   readonly registry: Registry
-  private readonly options: MetricsCollectorOptions
-  private readonly clock: Clock
-  private readonly logger: Logger
-  private readonly custom = new Map<string, Custom>()
-  private readonly businessValues = new Map<string, number>()
-  private readonly businessGauge: Gauge<'name'>
-  private readonly warned = new Set<string>()
+  readonly #options: MetricsCollectorOptions
+  readonly #clock: Clock
+  readonly #logger: Logger
+  readonly #custom = new Map<string, Custom>()
+  readonly #businessValues = new Map<string, number>()
+  readonly #businessGauge: Gauge<'name'>
+  readonly #warned = new Set<string>()
 
   constructor(options: MetricsCollectorOptions = {}) {
-    this.options = options
+    this.#options = options
     this.registry = options.registry ?? new Registry()
-    this.clock = options.clock ?? systemClock
-    this.logger = options.logger ?? this.registry.logger ?? noopLogger
-    this.businessGauge = this.registry.gauge({
+    this.#clock = options.clock ?? systemClock
+    this.#logger = options.logger ?? this.registry.logger ?? noopLogger
+    this.#businessGauge = this.registry.gauge({
       name: 'business_metric',
       help: 'Business metrics set through MetricsCollector.setBusiness, by name.',
       labelNames: ['name'],
@@ -88,61 +88,61 @@ export class MetricsCollector {
 
   /** Sets a custom gauge. */
   setGauge(name: string, value: number): void {
-    this.customMetric(name, 'gauge')?.set(value)
+    this.#customMetric(name, 'gauge')?.set(value)
   }
 
   /** Adds `by` (default 1, must be >= 0) to a custom counter. */
   incrementCounter(name: string, by = 1): void {
-    this.customMetric(name, 'counter')?.inc(by)
+    this.#customMetric(name, 'counter')?.inc(by)
   }
 
   /** Records one value of a custom distribution (count, average, p50, p95, p99 and max in the snapshot). */
   recordHistogram(name: string, value: number): void {
-    this.customMetric(name, 'histogram')?.observe(value)
+    this.#customMetric(name, 'histogram')?.observe(value)
   }
 
   /** Sets a business metric (any name: it is a label value). */
   setBusiness(name: string, value: number): void {
     if (typeof value !== 'number' || Number.isNaN(value)) {
-      this.refuse(name, 'value must be a number')
+      this.#refuse(name, 'value must be a number')
       return
     }
-    this.businessValues.set(name, value)
-    this.businessGauge.set({ name }, value)
+    this.#businessValues.set(name, value)
+    this.#businessGauge.set({ name }, value)
   }
 
   /** Adds `by` (default 1) to a business metric. */
   incrementBusiness(name: string, by = 1): void {
     if (typeof by !== 'number' || !Number.isFinite(by)) {
-      this.refuse(name, 'increment must be a finite number')
+      this.#refuse(name, 'increment must be a finite number')
       return
     }
-    this.setBusiness(name, (this.businessValues.get(name) ?? 0) + by)
+    this.setBusiness(name, (this.#businessValues.get(name) ?? 0) + by)
   }
 
   /** One snapshot in the seed's shape. Never rejects: a source that fails leaves its part out. */
   async snapshot(): Promise<MetricSnapshot> {
-    const timestamp = new Date(this.clock.now()).toISOString()
+    const timestamp = new Date(this.#clock.now()).toISOString()
     const [system, proc] = await Promise.all([
-      this.options.system?.collect().catch(() => ({}) as SystemSection) ??
+      this.#options.system?.collect().catch(() => ({}) as SystemSection) ??
         Promise.resolve({} as SystemSection),
-      this.options.process?.collect().catch(() => undefined) ?? Promise.resolve(undefined),
+      this.#options.process?.collect().catch(() => undefined) ?? Promise.resolve(undefined),
     ])
     const application: ApplicationSection = {}
     if (proc !== undefined) application.process = proc
-    if (this.options.http !== undefined) Object.assign(application, this.options.http.section())
+    if (this.#options.http !== undefined) Object.assign(application, this.#options.http.section())
     return {
       timestamp,
       system,
       application,
-      business: Object.fromEntries(this.businessValues),
-      custom: this.customSection(),
+      business: Object.fromEntries(this.#businessValues),
+      custom: this.#customSection(),
     }
   }
 
-  private customSection(): Record<string, number> {
+  #customSection(): Record<string, number> {
     const out: Record<string, number> = {}
-    for (const [name, entry] of this.custom) {
+    for (const [name, entry] of this.#custom) {
       if (entry.kind === 'histogram') {
         const stats = entry.metric.get()
         if (stats === undefined) continue
@@ -162,15 +162,15 @@ export class MetricsCollector {
     return out
   }
 
-  private customMetric<K extends keyof Kinds>(name: string, kind: K): Kinds[K] | undefined {
-    const existing = this.custom.get(name)
+  #customMetric<K extends keyof Kinds>(name: string, kind: K): Kinds[K] | undefined {
+    const existing = this.#custom.get(name)
     if (existing !== undefined) {
       if (existing.kind === kind) return existing.metric as Kinds[K]
-      this.refuse(name, `already a ${existing.kind}, not a ${kind}`)
+      this.#refuse(name, `already a ${existing.kind}, not a ${kind}`)
       return undefined
     }
     if (typeof name !== 'string' || !isValidMetricName(name)) {
-      this.refuse(String(name), 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*')
+      this.#refuse(String(name), 'metric names must match [a-zA-Z_:][a-zA-Z0-9_:]*')
       return undefined
     }
     const help = `Custom ${kind} set through MetricsCollector.`
@@ -185,24 +185,24 @@ export class MetricsCollector {
                 metric: this.registry.summary({
                   name,
                   help,
-                  maxAgeSeconds: this.options.histogramWindowSeconds ?? 600,
-                  clock: this.clock,
+                  maxAgeSeconds: this.#options.histogramWindowSeconds ?? 600,
+                  clock: this.#clock,
                 }),
               }
-      this.custom.set(name, entry)
+      this.#custom.set(name, entry)
       return entry.metric as Kinds[K]
     } catch (error) {
-      this.refuse(name, error instanceof Error ? error.message : String(error))
+      this.#refuse(name, error instanceof Error ? error.message : String(error))
       return undefined
     }
   }
 
-  private refuse(name: string, why: string): void {
+  #refuse(name: string, why: string): void {
     const key = `${name}\u0000${why}`
-    if (this.warned.has(key)) return
-    this.warned.add(key)
+    if (this.#warned.has(key)) return
+    this.#warned.add(key)
     try {
-      this.logger.warn(`metrics: ignored a custom metric call for "${name}": ${why}`, { metric: name })
+      this.#logger.warn(`metrics: ignored a custom metric call for "${name}": ${why}`, { metric: name })
     } catch {
       // never into the host service
     }

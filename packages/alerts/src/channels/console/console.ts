@@ -3,7 +3,7 @@ import { levelEnabled } from '@noa/core'
 import { z } from 'zod'
 import type { Channel, ChannelDeps, NotificationAlert } from '../../channel.ts'
 import { alertTitle } from '../../channel.ts'
-import { parseOptions } from '../../options.ts'
+import { parseChannelOptions } from '../../options.ts'
 
 /** Options of the console channel (the seed's `{ "console": { "enabled": true, "logLevel": "info" } }`). */
 export const consoleOptionsSchema = z.strictObject({
@@ -33,7 +33,7 @@ function levelOf(alert: NotificationAlert): LogLevel {
  * ```
  */
 export function createConsoleChannel(options: unknown, deps: ChannelDeps, path = 'channel'): Channel {
-  const o = parseOptions(consoleOptionsSchema, options, path)
+  const o = parseChannelOptions(consoleOptionsSchema, options, path)
   const write = deps.write ?? ((line: string) => process.stdout.write(`${line}\n`))
   return {
     type: 'console',

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { Channel, ChannelDeps, Notification } from '../../channel.ts'
 import { alertTitle, headline } from '../../channel.ts'
-import { parseOptions } from '../../options.ts'
+import { parseChannelOptions } from '../../options.ts'
 import { statusColor } from '../slack/slack.ts'
 import { httpOptionsSchema, postJson, secretUrl } from '../webhook/transport.ts'
 
@@ -45,7 +45,7 @@ export function formatDiscord(n: Notification, options: { username: string }): u
  * ```
  */
 export function createDiscordChannel(options: unknown, deps: ChannelDeps, path = 'channel'): Channel {
-  const o = parseOptions(discordOptionsSchema, options, path)
+  const o = parseChannelOptions(discordOptionsSchema, options, path)
   return {
     type: 'discord',
     secrets: [o.url],

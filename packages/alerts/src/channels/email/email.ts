@@ -2,7 +2,7 @@ import { ConfigError, errorMessage } from '@noa/core'
 import { z } from 'zod'
 import type { Channel, ChannelDeps, Notification } from '../../channel.ts'
 import { alertTitle, headline } from '../../channel.ts'
-import { parseOptions } from '../../options.ts'
+import { parseChannelOptions } from '../../options.ts'
 import type { Template } from '../../template.ts'
 import { compileTemplate, TemplateFieldError } from '../../template.ts'
 
@@ -63,7 +63,7 @@ export function formatEmailText(n: Notification): string {
  * ```
  */
 export function createEmailChannel(options: unknown, _deps: ChannelDeps, path = 'channel'): Channel {
-  const o = parseOptions(emailOptionsSchema, options, path)
+  const o = parseChannelOptions(emailOptionsSchema, options, path)
   let subject: Template
   try {
     subject = compileTemplate(o.subject, SUBJECT_FIELDS)

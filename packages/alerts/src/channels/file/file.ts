@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { errorMessage } from '@noa/core'
 import { z } from 'zod'
 import type { Channel, ChannelDeps } from '../../channel.ts'
-import { parseOptions } from '../../options.ts'
+import { parseChannelOptions } from '../../options.ts'
 
 /** Options of the file channel (the seed's `{ "path": "./logs/alerts", "rotation": "daily", "maxFiles": 30 }`). */
 export const fileOptionsSchema = z.strictObject({
@@ -30,7 +30,7 @@ const FILE_NAME = /^alerts-\d{4}-\d{2}-\d{2}\.jsonl$/
  * ```
  */
 export function createFileChannel(options: unknown, deps: ChannelDeps, path = 'channel'): Channel {
-  const o = parseOptions(fileOptionsSchema, options, path)
+  const o = parseChannelOptions(fileOptionsSchema, options, path)
   let currentDay: string | undefined
   const prune = async () => {
     const files = (await readdir(o.path)).filter((f) => FILE_NAME.test(f)).sort()

@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { Channel, ChannelDeps, NotificationAlert } from '../../channel.ts'
 import { alertTitle } from '../../channel.ts'
-import { parseOptions } from '../../options.ts'
+import { parseChannelOptions } from '../../options.ts'
 import { httpOptionsSchema, postJson, secretUrl } from '../webhook/transport.ts'
 
 /** Options of the PagerDuty Events API v2 channel. */
@@ -50,7 +50,7 @@ export function formatPagerDutyEvent(alert: NotificationAlert, routingKey: strin
  * ```
  */
 export function createPagerDutyChannel(options: unknown, deps: ChannelDeps, path = 'channel'): Channel {
-  const o = parseOptions(pagerdutyOptionsSchema, options, path)
+  const o = parseChannelOptions(pagerdutyOptionsSchema, options, path)
   return {
     type: 'pagerduty',
     secrets: [o.routingKey, o.url],

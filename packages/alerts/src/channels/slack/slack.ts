@@ -1,7 +1,7 @@
 import { z } from 'zod'
 import type { Channel, ChannelDeps, Notification, NotificationAlert } from '../../channel.ts'
 import { alertTitle, headline } from '../../channel.ts'
-import { parseOptions } from '../../options.ts'
+import { parseChannelOptions } from '../../options.ts'
 import { httpOptionsSchema, postJson, secretUrl } from '../webhook/transport.ts'
 
 /** Options of the Slack channel (an incoming-webhook URL). */
@@ -50,7 +50,7 @@ export function formatSlack(n: Notification, options: { channel?: string; userna
  * ```
  */
 export function createSlackChannel(options: unknown, deps: ChannelDeps, path = 'channel'): Channel {
-  const o = parseOptions(slackOptionsSchema, options, path)
+  const o = parseChannelOptions(slackOptionsSchema, options, path)
   return {
     type: 'slack',
     secrets: [o.url],

@@ -1,6 +1,6 @@
 import { z } from 'zod'
 import type { Channel, ChannelDeps } from '../../channel.ts'
-import { parseOptions } from '../../options.ts'
+import { parseChannelOptions } from '../../options.ts'
 import { httpOptionsSchema, postJson, secretUrl } from './transport.ts'
 
 /** Options of the webhook channel. */
@@ -27,7 +27,7 @@ export type WebhookOptions = z.input<typeof webhookOptionsSchema>
  * ```
  */
 export function createWebhookChannel(options: unknown, deps: ChannelDeps, path = 'channel'): Channel {
-  const o = parseOptions(webhookOptionsSchema, options, path)
+  const o = parseChannelOptions(webhookOptionsSchema, options, path)
   return {
     type: 'webhook',
     secrets: [o.url, ...(o.secret ? [o.secret] : []), ...Object.values(o.headers)],
