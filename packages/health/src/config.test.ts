@@ -40,6 +40,7 @@ describe('parseServiceChecks', () => {
       failureThreshold: 1,
       successThreshold: 1,
       flapping: { windowMs: 600_000, limit: 5 },
+      conditions: [],
     })
   })
 
@@ -64,7 +65,7 @@ describe('parseServiceChecks', () => {
       {
         path: 'services.a.color',
         message:
-          'unknown key; allowed: name, check, interval, timeout, retries, backoff, critical, dependsOn, failureThreshold, successThreshold, flapping',
+          'unknown key; allowed: name, check, interval, timeout, retries, backoff, critical, dependsOn, failureThreshold, successThreshold, flapping, conditions',
       },
     ])
   })

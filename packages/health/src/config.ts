@@ -2,6 +2,7 @@ import type { ConfigIssue } from '@noa/core'
 import { ConfigError, recordKnownKeys, toConfigIssues } from '@noa/core'
 import { z } from 'zod'
 import { CHECK_TYPES, checkSchema } from './checkers/registry.ts'
+import { parseCondition } from './conditions.ts'
 import { redactSecrets } from './redact.ts'
 
 /**
@@ -21,6 +22,12 @@ export const retryBackoffSchema = z.strictObject({
   factor: z.number().min(1).default(2),
   /** Random fraction taken off each delay, 0-1. @default 0.2 */
   jitter: z.number().min(0).max(1).default(0.2),
+})
+
+/** One condition on a check's result (see {@link parseCondition}). */
+export const conditionSchema = z.string().superRefine((text, ctx) => {
+  const parsed = parseCondition(text)
+  if (typeof parsed === 'string') ctx.addIssue({ code: 'custom', message: parsed })
 })
 
 /** Flapping detection: `limit` state changes within `windowMs` hold the state and mark the service flapping. */
@@ -67,6 +74,12 @@ export const serviceCheckSchema = z
     successThreshold: z.number().int().min(1).default(1),
     /** Flapping detection. @default { windowMs: 600000, limit: 5 } */
     flapping: flappingSchema.default({ windowMs: 600_000, limit: 5 }),
+    /**
+     * Conditions a healthy answer must also meet, as Gatus writes them: `[RESPONSE_TIME] < 300`,
+     * `[STATUS] == 200`, `[CERTIFICATE_EXPIRATION] > 7d`, `[DETAILS].<key> >= 1`. Each that
+     * fails is named in the result. @default []
+     */
+    conditions: z.array(conditionSchema).max(32).default([]),
   })
   .refine((s) => !(s.interval > 0 && s.timeout > 0) || s.timeout <= s.interval, {
     path: ['timeout'],

@@ -27,6 +27,7 @@ import { errorOutcome } from './checker.ts'
 import type { ProcessHandle } from './checkers/process/schema.ts'
 import type { CheckOptions, CheckType } from './checkers/registry.ts'
 import { checkerRegistry } from './checkers/registry.ts'
+import { applyConditions, type Condition, parseCondition } from './conditions.ts'
 import type { ServiceCheck, ServiceCheckInput } from './config.ts'
 import { parseServiceChecks } from './config.ts'
 import { type DeadlineSlot, Deadlines } from './deadlines.ts'
@@ -276,6 +277,20 @@ interface Tick {
   entries: Entry[]
   timer: Timer
 }
+
+const compiledConditions = new WeakMap<ServiceCheck, readonly Condition[]>()
+
+/** A service's conditions, parsed once per service object (the schema refused any that do not parse). */
+function conditionsOf(service: ServiceCheck): readonly Condition[] {
+  if (service.conditions.length === 0) return NO_CONDITIONS
+  let parsed = compiledConditions.get(service)
+  if (!parsed) {
+    parsed = service.conditions.map((text) => parseCondition(text) as Condition)
+    compiledConditions.set(service, parsed)
+  }
+  return parsed
+}
+const NO_CONDITIONS: readonly Condition[] = Object.freeze([])
 
 /** Shared by every status without down dependencies: statuses are read-only snapshots. */
 const NONE: readonly string[] = Object.freeze([])
@@ -871,6 +886,7 @@ class Monitor implements HealthMonitor {
     this.#limiter.release()
     const durationMs = round2(this.#clock.monotonic() - run.started)
     const { service, backoff } = run.entry
+    outcome = applyConditions(conditionsOf(service), { durationMs, outcome })
     if (
       outcome.state !== 'healthy' &&
       outcome.retryable !== false &&

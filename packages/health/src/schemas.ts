@@ -29,6 +29,7 @@ export type { TcpCheckOptions } from './checkers/tcp/schema.ts'
 export { tcpCheckSchema } from './checkers/tcp/schema.ts'
 export type { ServiceCheck, ServiceCheckInput } from './config.ts'
 export {
+  conditionSchema,
   flappingSchema,
   parseServiceChecks,
   retryBackoffSchema,

@@ -1,0 +1,125 @@
+import http from 'node:http'
+import type { AddressInfo } from 'node:net'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { CheckOutcome } from './checker.ts'
+import { applyConditions, type Condition, parseCondition } from './conditions.ts'
+import { parseServiceChecks } from './config.ts'
+import { createHealthMonitor } from './monitor.ts'
+
+const parsed = (...texts: string[]) => texts.map((t) => parseCondition(t) as Condition)
+const healthy = (details: Record<string, unknown> = {}): CheckOutcome => ({
+  state: 'healthy',
+  message: 'ok',
+  details,
+})
+
+describe('parseCondition', () => {
+  it('should say what is wrong with a condition that does not parse', () => {
+    expect(parseCondition('RESPONSE_TIME < 300')).toMatch(/^expected \[PLACEHOLDER\] <op> value/)
+    expect(parseCondition('[LATENCY] < 300')).toMatch(
+      /^unknown placeholder \[LATENCY\]; known: \[RESPONSE_TIME\], \[STATUS\]/,
+    )
+    expect(parseCondition('[STATUS].code == 200')).toBe('[STATUS] has no fields; only [DETAILS] does')
+    expect(parseCondition('[DETAILS] == 1')).toBe('expected [DETAILS].<key>, e.g. "[DETAILS].rows >= 1"')
+    expect(parseCondition('[MESSAGE] < fast')).toBe('< compares numbers and durations; found "fast"')
+  })
+})
+
+describe('applyConditions', () => {
+  it('should leave a healthy outcome whose conditions hold as it is', () => {
+    const outcome = healthy({ statusCode: 200, certDaysLeft: 30, rows: 3 })
+    const conditions = parsed(
+      '[STATUS] == 200',
+      '[RESPONSE_TIME] < 300',
+      '[CERTIFICATE_EXPIRATION] > 7d',
+      '[DETAILS].rows >= 1',
+    )
+    expect(applyConditions(conditions, { durationMs: 120, outcome })).toBe(outcome)
+  })
+
+  it('should make it unhealthy and name each condition that failed with the value found', () => {
+    const outcome = healthy({ statusCode: 200, certDaysLeft: 5 })
+    const conditions = parsed(
+      '[STATUS] == 200',
+      '[RESPONSE_TIME] < 300ms',
+      '[CERTIFICATE_EXPIRATION] > 7d',
+      '[DETAILS].rows >= 1',
+    )
+    expect(applyConditions(conditions, { durationMs: 412, outcome })).toEqual({
+      state: 'unhealthy',
+      message:
+        'conditions failed: [RESPONSE_TIME] < 300ms (was 412); [CERTIFICATE_EXPIRATION] > 7d (was 432000000); [DETAILS].rows >= 1 (was none)',
+      details: {
+        statusCode: 200,
+        certDaysLeft: 5,
+        failedConditions: [
+          '[RESPONSE_TIME] < 300ms (was 412)',
+          '[CERTIFICATE_EXPIRATION] > 7d (was 432000000)',
+          '[DETAILS].rows >= 1 (was none)',
+        ],
+      },
+      retryable: true,
+    })
+  })
+
+  it('should compare text and booleans with == and !=, and leave outcomes that are not healthy alone', () => {
+    const outcome = healthy({ role: 'primary', readOnly: false })
+    expect(
+      applyConditions(
+        parsed('[DETAILS].role == primary', '[DETAILS].readOnly == false', '[MESSAGE] != "down"'),
+        { durationMs: 1, outcome },
+      ),
+    ).toBe(outcome)
+    expect(applyConditions(parsed('[DETAILS].role == "replica"'), { durationMs: 1, outcome }).message).toBe(
+      'condition failed: [DETAILS].role == "replica" (was "primary")',
+    )
+    const down: CheckOutcome = { state: 'error', message: 'refused', retryable: true }
+    expect(applyConditions(parsed('[RESPONSE_TIME] < 1'), { durationMs: 5, outcome: down })).toBe(down)
+  })
+})
+
+describe('conditions in a service', () => {
+  let server: http.Server
+  let base = ''
+  beforeAll(async () => {
+    server = http.createServer((req, res) => {
+      const delay = req.url === '/slow' ? 150 : 0
+      setTimeout(() => res.writeHead(200).end('ok'), delay)
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
+  })
+  afterAll(() => new Promise<void>((r) => server.close(() => r())))
+
+  it('should list every condition that does not parse, with its path', () => {
+    expect(() =>
+      parseServiceChecks([
+        {
+          name: 'api',
+          check: { type: 'http', url: `${base}/` },
+          conditions: ['[STATUS] == 200', '[LATENCY] < 3'],
+        },
+      ]),
+    ).toThrow(/services\.api\.conditions\.1: unknown placeholder \[LATENCY\]/)
+  })
+
+  it('should turn a slow answer unhealthy through the monitor, after its retries, naming the condition', async () => {
+    const monitor = createHealthMonitor({
+      services: [
+        {
+          name: 'api',
+          check: { type: 'http', url: `${base}/slow` },
+          conditions: ['[STATUS] == 200', '[RESPONSE_TIME] < 100'],
+          retries: 1,
+          backoff: { initialMs: 0, jitter: 0 },
+        },
+        { name: 'fast', check: { type: 'http', url: `${base}/` }, conditions: ['[RESPONSE_TIME] < 2s'] },
+      ],
+    })
+    const slow = await monitor.checkNow('api')
+    expect(slow).toMatchObject({ state: 'unhealthy', attempts: 2 })
+    expect(slow.message).toMatch(/^condition failed: \[RESPONSE_TIME\] < 100 \(was \d+(\.\d+)?\)$/)
+    expect((await monitor.checkNow('fast')).state).toBe('healthy')
+    await monitor.stop()
+  })
+})
