@@ -58,6 +58,7 @@ describe('push checks', () => {
       service: { lastResult: { message: string } }
     }
     expect(seen.service.lastResult.message).toBe('the last beat said down: tar exited 2')
+    expect(seen.checkType).toBe('push')
 
     await beat('?status=up&msg=retried')
     await until(async () => (await state()) === 'healthy', 5000, 'healthy again at the next beat')

@@ -290,12 +290,20 @@ describe('App', () => {
     let served = 0
     agent.route('GET /api/services/db', () => {
       served++
-      return ok({ service: services[1], checks: [], changes: [], healings: [], alerts: [] })
+      return ok({
+        service: services[1],
+        checkType: 'push',
+        checks: [],
+        changes: [],
+        healings: [],
+        alerts: [],
+      })
     })
     agent.route('GET /api/services/ghost', { status: 404, body: { error: 'unknown service ghost' } })
     window.location.hash = '#/services/db'
     renderLive(<App />, agent)
     expect(await screen.findByRole('heading', { name: 'db' })).toBeTruthy()
+    expect(screen.getByText('push (heartbeat)')).toBeTruthy()
     expect(screen.getByText('Enter an API token to heal now.')).toBeTruthy()
     expect(screen.getByText('No state change recorded.')).toBeTruthy()
     await waitFor(() => expect(agent.streams).toBe(1))

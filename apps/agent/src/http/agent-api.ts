@@ -139,6 +139,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
       const share = ANSWER_BYTES / 4
       return {
         service: health.status(name),
+        checkType: health.services.find((s) => s.name === name)?.check.type ?? 'unknown',
         checks: fitting(checks, share).items,
         changes: fitting(changes, share).items,
         healings: fitting(healings, share).items,

@@ -178,6 +178,8 @@ export interface ApprovalsBody {
 /** `GET /api/services/:name`. */
 export interface ServiceDetail {
   service: ServiceStatus
+  /** The kind of its check (`http`, `tcp`, `push`, ...); the check's options stay in the config (they may hold secrets). */
+  checkType: string
   checks: CheckResult[]
   changes: StateChange[]
   healings: HealingRecord[]

@@ -32,7 +32,7 @@ export function ServicePage({ name }: { name: string }) {
         </p>
       </>
     )
-  const { service, checks, changes, healings, alerts } = detail.data
+  const { service, checkType, checks, changes, healings, alerts } = detail.data
   const points: Point[] = [...checks].sort((a, b) => a.at - b.at).map((c): Point => [c.at, c.durationMs])
   const from = points[0]?.[0] ?? now - 60_000
   return (
@@ -41,6 +41,9 @@ export function ServicePage({ name }: { name: string }) {
       <header className="service-head">
         <h2 className="section-title">{service.service}</h2>
         <StatusBadge state={service.state} />
+        <span className="chip" title="How noa checks it">
+          {checkType === 'push' ? 'push (heartbeat)' : `${checkType} check`}
+        </span>
         {service.critical ? <span className="chip chip-critical">Critical</span> : null}
         {service.flapping ? <span className="chip chip-warn">Flapping</span> : null}
         {service.since ? <span className="muted">since {formatAgo(service.since, now)}</span> : null}
