@@ -1,7 +1,7 @@
 import type { Clock, HealingRecord, HealthState, Logger } from '@noa/core'
-import { CircuitTimers, type RetryOf } from './circuit-timers.ts'
+import { createCircuitTimers, type RetryOf } from './circuit-timers.ts'
 import type { ProcessExit } from './executors/local/local.ts'
-import { type GuardSnapshot, Guards, type GuardVerdict } from './guards.ts'
+import { createGuards, type GuardSnapshot, type Guards, type GuardVerdict } from './guards.ts'
 import type { ResolvedSelfHealing } from './options.ts'
 import type { HealingEscalation, Incident, Strategy } from './strategy.ts'
 
@@ -71,7 +71,7 @@ export interface GuardGate {
 export function createGuardGate(gate: GuardGateOptions): GuardGate {
   const { options, clock, logger, escalate } = gate
   const { circuitBreaker: circuit } = options
-  const guards = new Guards({
+  const guards = createGuards({
     maxRestarts: options.maxRestarts,
     restartWindowMs: options.restartWindow,
     maxConsecutive: options.strategies.serviceRestart.maxConsecutive,
@@ -83,7 +83,7 @@ export function createGuardGate(gate: GuardGateOptions): GuardGate {
   })
   const degraded = new Set<string>()
   const failed = new Set<string>()
-  const circuits = new CircuitTimers({
+  const circuits = createCircuitTimers({
     guards,
     clock,
     retry: gate.retry,
