@@ -27,7 +27,14 @@ import { parseOrThrow, selfHealingSchema } from './options.ts'
 import { createRecordSink } from './record-sink.ts'
 import { createServiceLock } from './service-lock.ts'
 import { createServiceRegistry, type ServiceChanges } from './service-registry.ts'
-import type { ErrorRateReader, HealingEscalation, Incident, Probe, Strategy } from './strategy.ts'
+import type {
+  ErrorRateReader,
+  HealingEscalation,
+  Incident,
+  Probe,
+  ServiceRuntime,
+  Strategy,
+} from './strategy.ts'
 import { createStrategyChoice, type Refusal } from './strategy-choice.ts'
 
 /** Options of {@link createHealingEngine}. */
@@ -272,7 +279,11 @@ export function createHealingEngine(deps: HealingEngineOptions = {}): HealingEng
     return p
   }
 
-  /** One healing, from the trigger to the ended record. `retry`: the open circuit's own retry. */
+  /**
+   * One healing, from the trigger to the ended record: 1. choose the strategy, 2. take the
+   * service (lock and lease), 3. pass the guards, 4. run it, 5. finish the record.
+   * `retry`: the open circuit's own retry.
+   */
   async function heal(
     trigger: HealingTrigger,
     service: string,
@@ -282,49 +293,32 @@ export function createHealingEngine(deps: HealingEngineOptions = {}): HealingEng
     const now = clock.now()
     const dryRun = how.dryRun ?? options.dryRun
     const incident = incidentOf(trigger, service, how, now)
-    const refusal = (r: Refusal, strategy = choice.nameFor(trigger) ?? 'none', at = now) =>
-      createHealingRecord({ service, trigger, strategy, startedAt: at, endedAt: at, dryRun, agentId, ...r })
-
-    // 1. choose the strategy
+    const refused = (r: Refusal) =>
+      createHealingRecord({
+        service,
+        trigger,
+        strategy: choice.nameFor(trigger) ?? 'none',
+        startedAt: now,
+        endedAt: now,
+        dryRun,
+        agentId,
+        ...r,
+      })
     const chosen = choice.choose(trigger, services.get(service), service)
-    if (!chosen.ok) return records.save(refusal(chosen.refusal))
+    if (!chosen.ok) return records.save(refused(chosen.refusal))
     const { strategy, runtime } = chosen
     if (incident.exit) {
       // An exit during a healing of the same service (a start that crashes at once) waits its turn.
       await locks.waitFree(service)
       guards.exited(incident.exit)
     }
-    // 2. take the service's lock (and lease), 3. pass the guards, 4. run, 5. finish the record
-    const locked = await locks.run(service, !dryRun, async (signal) => {
-      const at = clock.now()
-      const verdict = guards.check(strategy, incident, retry)
-      if (verdict.allowed)
-        return finish(
-          strategy,
-          incident,
-          await runHealing(runDeps, strategy, runtime, incident, dryRun, signal),
-        )
-      const refused = refusal(
-        { outcome: 'skipped', reason: verdict.reason, skip: verdict.skip },
-        strategy.name,
-        at,
-      )
-      await records.finish(refused)
-      // A refusal that spent the budget degrades the service, once.
-      const degrade = choice.byName(options.triggers['max-restarts'] ?? 'graceful-degradation')
-      const spent = guards.refused(incident, verdict, at)
-      if (!spent || !degrade || !options.strategies.gracefulDegradation.enabled) return refused
-      const degradation: Incident = { ...incident, trigger: 'max-restarts', reason: verdict.reason }
-      return finish(
-        degrade,
-        degradation,
-        await runHealing(runDeps, degrade, runtime, degradation, dryRun, signal),
-      )
-    })
+    const locked = await locks.run(service, !dryRun, (signal) =>
+      guardedRun(strategy, runtime, incident, { dryRun, retry, signal }),
+    )
     if (retry) guards.retried(service)
     if (!locked.ok) {
       logger.debug('healing not started', { service, trigger, skip: locked.skip, reason: locked.reason })
-      return refusal({ outcome: 'skipped', reason: locked.reason, skip: locked.skip })
+      return refused({ outcome: 'skipped', reason: locked.reason, skip: locked.skip })
     }
     const record = locked.value
     // A supervised start that fails outright counts as a crash, so the supervisor's backoff keeps growing.
@@ -336,6 +330,49 @@ export function createHealingEngine(deps: HealingEngineOptions = {}): HealingEng
     )
       runtime.executor.reportStartFailure()
     return record
+  }
+
+  /**
+   * Steps 3 to 5, holding the service: the guards, then the run and its record. A refusal is
+   * recorded; one that spent the restart budget degrades the service, once.
+   */
+  async function guardedRun(
+    strategy: Strategy,
+    runtime: ServiceRuntime,
+    incident: Incident,
+    run: { dryRun: boolean; retry: boolean; signal: AbortSignal },
+  ): Promise<HealingRecord> {
+    const { dryRun, signal } = run
+    const at = clock.now()
+    const verdict = guards.check(strategy, incident, run.retry)
+    if (verdict.allowed)
+      return finish(
+        strategy,
+        incident,
+        await runHealing(runDeps, strategy, runtime, incident, dryRun, signal),
+      )
+    const refused = createHealingRecord({
+      service: incident.service,
+      trigger: incident.trigger,
+      strategy: strategy.name,
+      startedAt: at,
+      endedAt: at,
+      outcome: 'skipped',
+      dryRun,
+      agentId,
+      reason: verdict.reason,
+      skip: verdict.skip,
+    })
+    await records.finish(refused)
+    const spent = guards.refused(incident, verdict, at)
+    const degrade = choice.byName(options.triggers['max-restarts'] ?? 'graceful-degradation')
+    if (!spent || !degrade || !options.strategies.gracefulDegradation.enabled) return refused
+    const degradation: Incident = { ...incident, trigger: 'max-restarts', reason: verdict.reason }
+    return finish(
+      degrade,
+      degradation,
+      await runHealing(runDeps, degrade, runtime, degradation, dryRun, signal),
+    )
   }
 
   /** Feeds an ended run to the guards (unless a dry run), then saves, logs and announces it. */
