@@ -264,7 +264,7 @@ export class Agent {
       track(record)
       hooks.emit('healing.started', record)
     })
-    healing.on('healing-step', (record, step) => {
+    healing.on('healing-step', ({ record, step }) => {
       healLog.info('healing step', {
         service: record.service,
         step: step.name,

@@ -181,6 +181,10 @@ describe('StatusView', () => {
     guards.set('svc-1', { circuit: 'open', degraded: true, healingFailed: true, nextRetryAt: 123 })
     healing.emit('healing-finished', { service: 'svc-1' })
     same()
+    // a step's payload is { record, step }: the service of its record is the one that changed
+    guards.set('svc-3', { circuit: 'open', degraded: false, healingFailed: false, nextRetryAt: 456 })
+    healing.emit('healing-step', { record: { service: 'svc-3' }, step: { name: 'restart' } })
+    same()
     health.report('svc-2', { state: 'healthy' })
     health.report('svc-0', { state: 'error', message: 'gone' })
     same()

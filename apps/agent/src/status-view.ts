@@ -134,7 +134,7 @@ export class StatusView {
     })
     health.on('flapping', changed)
     healing.on('healing-started', changed)
-    healing.on('healing-step', changed)
+    healing.on('healing-step', ({ record }) => changed(record))
     healing.on('healing-finished', changed)
     healing.on('escalation', changed)
     healing.on('recovered', changed)

@@ -7,6 +7,7 @@ import type {
   Logger,
 } from '@noa/core'
 import { errorMessage } from '@noa/core'
+import { endRecord } from './healing-record.ts'
 import { leaseName } from './service-lock.ts'
 
 /** What a starting engine needs to clean up after a crash. */
@@ -39,15 +40,12 @@ export async function closeInterrupted(deps: CrashRecoveryDeps): Promise<Healing
           if (holder && holder.holder !== agentId) continue
           if (holder) await leases.releaseLease(leaseName(record.service), agentId)
         }
-        const done: HealingRecord = {
-          ...record,
-          outcome: 'interrupted',
-          endedAt: now,
+        const done = endRecord(record, 'interrupted', now, {
           reason:
             outcome === 'running'
               ? 'the agent stopped before this healing ended'
               : 'the agent stopped while this healing awaited approval; the approval stays pending',
-        }
+        })
         await deps.finished(done)
         closed.push(done)
       }

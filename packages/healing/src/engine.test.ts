@@ -375,7 +375,7 @@ describe('HealingEngine', () => {
     const { engine } = engineWith()
     const seen: string[] = []
     engine.on('healing-started', (r) => seen.push(`started ${r.outcome}`))
-    engine.on('healing-step', (_r, s) => seen.push(`step ${s.name}`))
+    engine.on('healing-step', ({ step }) => seen.push(`step ${step.name}`))
     engine.on('healing-finished', (r) => seen.push(`finished ${r.outcome}`))
     await settle(engine.heal('manual', 'api'))
     expect(seen).toEqual(['started running', 'step check health before', 'finished skipped'])

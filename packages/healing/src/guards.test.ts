@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { type GuardOptions, Guards } from './guards.ts'
+import { createGuards, type GuardOptions } from './guards.ts'
 
 const options: GuardOptions = {
   maxRestarts: 2,
@@ -14,7 +14,7 @@ const options: GuardOptions = {
 
 describe('Guards', () => {
   it('should count restarts in a sliding window and open the circuit once when the budget is spent', () => {
-    const g = new Guards(options)
+    const g = createGuards(options)
     g.countRestart('api', 0)
     g.countRestart('api', 100)
     expect(g.check('api', { now: 200, restarts: true })).toEqual({
@@ -49,11 +49,11 @@ describe('Guards', () => {
   })
 
   it('should double the wait between retries up to the cap, and schedule none in stop mode', () => {
-    const g = new Guards(options)
+    const g = createGuards(options)
     g.settle('api', false, 0)
     expect(g.settle('api', false, 0)).toBe(true)
     expect([0, 1, 2, 3].map(() => g.scheduleRetry('api', 1000))).toEqual([1100, 1200, 1300, 1300])
-    const stop = new Guards({ ...options, maxRestarts: 1, onBudgetSpent: 'stop' })
+    const stop = createGuards({ ...options, maxRestarts: 1, onBudgetSpent: 'stop' })
     stop.countRestart('api', 0)
     stop.check('api', { now: 1, restarts: true })
     expect(stop.scheduleRetry('api', 1)).toBeUndefined()
@@ -64,7 +64,7 @@ describe('Guards', () => {
   })
 
   it('should close the circuit and reset the counts only after the stable period', () => {
-    const g = new Guards(options)
+    const g = createGuards(options)
     g.countRestart('api', 0)
     g.countRestart('api', 1)
     g.check('api', { now: 2, restarts: true })
@@ -81,7 +81,7 @@ describe('Guards', () => {
   })
 
   it('should refuse within the cooldown with its typed reason', () => {
-    const g = new Guards({ ...options, maxRestarts: 10 })
+    const g = createGuards({ ...options, maxRestarts: 10 })
     g.countRestart('api', 0)
     expect(g.check('api', { now: 50, restarts: true, cooldownMs: 100 })).toEqual({
       allowed: false,

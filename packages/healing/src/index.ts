@@ -8,12 +8,12 @@ export type { HookAction } from './actions.ts'
 export { hookActionSchema } from './actions.ts'
 export type {
   CloseOptions,
+  HealingEngine,
   HealingEngineOptions,
   HealingEvents,
   HealOptions,
-  ServiceGuardState,
 } from './engine.ts'
-export { createHealingEngine, HealingEngine } from './engine.ts'
+export { createHealingEngine } from './engine.ts'
 export type {
   ActionOptions,
   ActionResult,
@@ -37,13 +37,13 @@ export { createHttpExecutor, httpCallSchema, httpExecutorSchema } from './execut
 export type { KubernetesExecutor, KubernetesExecutorOptions } from './executors/kubernetes/kubernetes.ts'
 export { createKubernetesExecutor, kubernetesExecutorSchema } from './executors/kubernetes/kubernetes.ts'
 export type {
-  ExitHandler,
   LocalExecutorOptions,
+  LocalSupervisor,
   LocalSupervisorDeps,
   LocalSupervisorEvents,
   ProcessExit,
 } from './executors/local/local.ts'
-export { createLocalExecutor, LocalSupervisor, localExecutorSchema } from './executors/local/local.ts'
+export { createLocalExecutor, localExecutorSchema } from './executors/local/local.ts'
 export type { RecordState, RunRecord } from './executors/local/run-record.ts'
 export { inspectRecord, readRecord } from './executors/local/run-record.ts'
 export type { RecordedStop, StopRecordedOptions } from './executors/local/stop-recorded.ts'
@@ -52,8 +52,8 @@ export type { Pm2ExecutorOptions } from './executors/pm2/pm2.ts'
 export { createPm2Executor, pm2ExecutorSchema } from './executors/pm2/pm2.ts'
 export type { ExecutorConfig, ExecutorDeps, ExecutorType } from './executors/registry.ts'
 export { buildExecutor, executorFactories, executorSchema } from './executors/registry.ts'
-export type { CircuitCause, GuardOptions, GuardRequest, GuardSnapshot, GuardVerdict } from './guards.ts'
-export { Guards } from './guards.ts'
+export type { ServiceGuardState } from './guard-gate.ts'
+export type { CircuitCause, GuardSnapshot, GuardVerdict } from './guards.ts'
 export type { HttpCall } from './http-request.ts'
 export { httpRequest } from './http-request.ts'
 export type {
@@ -64,7 +64,7 @@ export type {
 } from './options.ts'
 export { degradeActionSchema, selfHealingSchema, serviceHealingSchema } from './options.ts'
 export { LeaseLostError } from './service-lock.ts'
-export { processRestart } from './strategies/process-restart/process-restart.ts'
+export type { ServiceChanges } from './service-registry.ts'
 export type { StrategyName } from './strategies/registry.ts'
 export { defaultTriggers, strategies } from './strategies/registry.ts'
 export type {

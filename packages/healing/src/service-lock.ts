@@ -7,8 +7,8 @@ export interface LockRefusal {
   reason: string
 }
 
-/** Options of {@link ServiceLocks}. */
-export interface ServiceLocksOptions {
+/** Options of {@link createServiceLock}. */
+export interface ServiceLockOptions {
   /** With a lease store, one agent of several acts on a service at a time. */
   leases?: LeaseStore
   agentId: string
@@ -33,78 +33,31 @@ export class LeaseLostError extends NoaError {
  * renewed while the run lasts. A lease that is lost (another agent holds it, or it could not
  * be renewed before it ran out) aborts the run's signal, so its remaining steps do not act.
  */
-export class ServiceLocks {
-  readonly #options: ServiceLocksOptions
-  readonly #held = new Map<string, AbortController>()
-  readonly #waiters = new Map<string, Array<() => void>>()
-  #closed = false
-
-  constructor(options: ServiceLocksOptions) {
-    this.#options = options
-  }
-
-  isLocked(service: string): boolean {
-    return this.#held.has(service)
-  }
-
-  /** Resolves once no run holds `service` (at once when none does) or the locks are closed. */
-  async waitFree(service: string): Promise<void> {
-    while (this.#held.has(service) && !this.#closed)
-      await new Promise<void>((resolve) => {
-        const list = this.#waiters.get(service) ?? []
-        list.push(resolve)
-        this.#waiters.set(service, list)
-      })
-  }
-
+export interface ServiceLock {
+  isLocked(service: string): boolean
+  /** Resolves once no run holds `service` (at once when none does) or the lock is closed. */
+  waitFree(service: string): Promise<void>
   /**
-   * Runs `body` holding `service`, with a signal aborted when the lease is lost or the locks
-   * close. Refuses at once when the service is held here or by another agent.
+   * Runs `body` holding `service`, with a signal aborted when the lease is lost or the lock
+   * closes. Refuses at once when the service is held here or by another agent.
    */
-  async run<T>(
+  run<T>(
     service: string,
     useLease: boolean,
     body: (signal: AbortSignal) => Promise<T>,
-  ): Promise<{ ok: true; value: T } | ({ ok: false } & LockRefusal)> {
-    if (this.#closed) return { ok: false, skip: 'closed', reason: 'the healing engine is closing' }
-    if (this.#held.has(service))
-      return { ok: false, skip: 'locked', reason: `a healing of ${service} is already running` }
-    const controller = new AbortController()
-    this.#held.set(service, controller)
-    const leases = useLease ? this.#options.leases : undefined
-    let renewal: Timer | undefined
-    try {
-      if (leases) {
-        const taken = await this.#take(leases, service)
-        if (taken !== true) return { ok: false, ...taken }
-        renewal = this.#keep(leases, service, controller)
-      }
-      return { ok: true, value: await body(controller.signal) }
-    } finally {
-      renewal?.cancel()
-      this.#held.delete(service)
-      const waiters = this.#waiters.get(service) ?? []
-      this.#waiters.delete(service)
-      for (const wake of waiters) wake()
-      if (leases && renewal)
-        await leases
-          .releaseLease(leaseName(service), this.#options.agentId)
-          .catch((e) =>
-            this.#options.logger.warn('cannot release a healing lease', { service, error: errorMessage(e) }),
-          )
-    }
-  }
-
+  ): Promise<{ ok: true; value: T } | ({ ok: false } & LockRefusal)>
   /** Aborts every run and wakes every waiter. */
-  close(): void {
-    this.#closed = true
-    for (const c of this.#held.values()) c.abort(new Error('the healing engine is closing'))
-    for (const list of this.#waiters.values()) for (const wake of list) wake()
-    this.#waiters.clear()
-  }
+  close(): void
+}
 
-  async #take(leases: LeaseStore, service: string): Promise<true | LockRefusal> {
-    const { agentId, ttlMs, clock } = this.#options
+/** Creates the service lock of an engine. */
+export function createServiceLock(options: ServiceLockOptions): ServiceLock {
+  const held = new Map<string, AbortController>()
+  const waiters = new Map<string, Array<() => void>>()
+  let closed = false
+
+  async function take(leases: LeaseStore, service: string): Promise<true | LockRefusal> {
+    const { agentId, ttlMs, clock } = options
     try {
       if (await leases.acquireLease(leaseName(service), agentId, ttlMs, clock.now())) return true
       return { skip: 'lease-held', reason: `another agent is healing ${service}` }
@@ -118,8 +71,8 @@ export class ServiceLocks {
    * lease at once; a renewal that fails (store down) is retried until the lease would run out
    * before the next try, and then the run is aborted: after that, another agent may act.
    */
-  #keep(leases: LeaseStore, service: string, controller: AbortController): Timer {
-    const { agentId, ttlMs, clock, logger } = this.#options
+  function keep(leases: LeaseStore, service: string, controller: AbortController): Timer {
+    const { agentId, ttlMs, clock, logger } = options
     const every = Math.max(1, Math.floor(ttlMs / 3))
     let heldUntil = clock.now() + ttlMs
     const lose = (why: string) => {
@@ -147,6 +100,53 @@ export class ServiceLocks {
     }
     timer = clock.setTimeout(tick, every)
     return { cancel: () => timer.cancel() }
+  }
+
+  return {
+    isLocked: (service) => held.has(service),
+    async waitFree(service) {
+      while (held.has(service) && !closed)
+        await new Promise<void>((resolve) => {
+          const list = waiters.get(service) ?? []
+          list.push(resolve)
+          waiters.set(service, list)
+        })
+    },
+    async run(service, useLease, body) {
+      if (closed) return { ok: false, skip: 'closed', reason: 'the healing engine is closing' }
+      if (held.has(service))
+        return { ok: false, skip: 'locked', reason: `a healing of ${service} is already running` }
+      const controller = new AbortController()
+      held.set(service, controller)
+      const leases = useLease ? options.leases : undefined
+      let renewal: Timer | undefined
+      try {
+        if (leases) {
+          const taken = await take(leases, service)
+          if (taken !== true) return { ok: false, ...taken }
+          renewal = keep(leases, service, controller)
+        }
+        return { ok: true, value: await body(controller.signal) }
+      } finally {
+        renewal?.cancel()
+        held.delete(service)
+        const woken = waiters.get(service) ?? []
+        waiters.delete(service)
+        for (const wake of woken) wake()
+        if (leases && renewal)
+          await leases
+            .releaseLease(leaseName(service), options.agentId)
+            .catch((e) =>
+              options.logger.warn('cannot release a healing lease', { service, error: errorMessage(e) }),
+            )
+      }
+    },
+    close() {
+      closed = true
+      for (const c of held.values()) c.abort(new Error('the healing engine is closing'))
+      for (const list of waiters.values()) for (const wake of list) wake()
+      waiters.clear()
+    },
   }
 }
 

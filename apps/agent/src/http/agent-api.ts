@@ -173,13 +173,11 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     approval: (id) => store.approvals.getApproval(id),
     heal(service, trigger, dryRun) {
       return new Promise<HealingRecord>((resolveStarted) => {
-        const off = () => healing.off('healing-started', onStart)
-        const onStart = (record: HealingRecord) => {
+        const off = healing.on('healing-started', (record) => {
           if (record.service !== service) return
           off()
           resolveStarted(record)
-        }
-        healing.on('healing-started', onStart)
+        })
         healing
           .heal(trigger, service, {
             reason: 'requested through the API',

@@ -1,4 +1,4 @@
-import type { Clock } from '@noa/core'
+import type { Clock, Logger } from '@noa/core'
 import { z } from 'zod'
 import type { Executor } from '../executor.ts'
 import {
@@ -42,6 +42,8 @@ export interface ExecutorDeps {
    * Without it nothing is recorded. Other executors ignore it.
    */
   runDir?: string
+  /** Where an executor reports what would otherwise go unseen (a failing event listener). */
+  logger?: Logger
 }
 
 type Factory<T extends ExecutorType> = (

@@ -8,9 +8,10 @@ import { fileURLToPath } from 'node:url'
 import type { HealingRecord } from '@noa/core'
 import { FakeClock } from '@noa/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { createHealingEngine, type HealingEngine } from '../../engine.ts'
+import { createHealingEngine, type HealingEngine, type HealingEvents } from '../../engine.ts'
 import type { HealingEscalation } from '../../strategy.ts'
-import type { LocalSupervisor, ProcessExit } from './local.ts'
+import { nextEvent } from '../../testing/next-event.ts'
+import type { LocalSupervisor, LocalSupervisorEvents, ProcessExit } from './local.ts'
 import { createLocalExecutor, localExecutorSchema } from './local.ts'
 import { readStat } from './proc.ts'
 import { readRecord, writeRecord } from './run-record.ts'
@@ -40,9 +41,8 @@ const supervisor = (env: Record<string, string>, extra: Record<string, unknown> 
   return sup
 }
 
-const nextExit = (sup: LocalSupervisor) => new Promise<ProcessExit>((r) => sup.once('exit', r))
-const nextStart = (sup: LocalSupervisor) =>
-  new Promise<number | undefined>((r) => sup.once('started', (i) => r(i.pid)))
+const nextExit = (sup: LocalSupervisor): Promise<ProcessExit> => nextEvent<LocalSupervisorEvents>(sup)('exit')
+const nextStart = async (sup: LocalSupervisor) => (await nextEvent<LocalSupervisorEvents>(sup)('started')).pid
 
 beforeEach(async () => {
   dir = await mkdtemp(join(tmpdir(), 'noa-local-'))
@@ -342,7 +342,7 @@ describe('LocalSupervisor with a run directory', () => {
     expect(readRecord(runDir(), 'svc')).toMatchObject({ pid })
 
     const sup = recorded()
-    const adopted = new Promise((r) => sup.once('adopted', r))
+    const adopted = nextEvent<LocalSupervisorEvents>(sup)('adopted')
     expect(await sup.start()).toEqual({ ok: true, output: `adopted pid ${pid}` })
     expect(await adopted).toMatchObject({ service: 'svc', pid })
     expect(sup.adopted).toBe(true)
@@ -410,7 +410,7 @@ describe('LocalSupervisor with a run directory', () => {
     expect(await engine.start()).toEqual({ svc: { ok: true, output: `adopted pid ${pid}` } })
     expect(finished).toEqual([])
 
-    const healed = new Promise<HealingRecord>((r) => engine.once('healing-finished', r))
+    const healed = nextEvent<HealingEvents>(engine)('healing-finished')
     process.kill(pid, 'SIGKILL')
     const record = await healed
     expect(record).toMatchObject({ service: 'svc', trigger: 'process-exit', strategy: 'process-restart' })

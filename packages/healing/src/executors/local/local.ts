@@ -1,7 +1,6 @@
 import { join, resolve } from 'node:path'
-import type { Clock, Timer } from '@noa/core'
-import { createBackoff, errorMessage, systemClock } from '@noa/core'
-import { EventEmitter } from 'eventemitter3'
+import type { Clock, Emitter, Logger, Subscribable, Timer } from '@noa/core'
+import { createBackoff, createEmitter, errorMessage, noopLogger, systemClock } from '@noa/core'
 import { z } from 'zod'
 import {
   type ActionOptions,
@@ -98,18 +97,15 @@ export interface ProcessExit {
   error?: string
 }
 
-/** Events of the local supervisor. */
+/** Events of the local supervisor, one payload each. */
 export interface LocalSupervisorEvents {
   /** The process exited without being asked to; emitted before any restart. */
-  exit: [exit: ProcessExit]
-  started: [info: { service: string; pid: number | undefined }]
+  exit: ProcessExit
+  started: { service: string; pid: number | undefined }
   /** A process left running by an earlier agent was taken over instead of starting a new copy. */
-  adopted: [info: { service: string; pid: number; startedAt: number }]
-  stopped: [info: { service: string; code: number | null; signal: NodeJS.Signals | null; killed: boolean }]
+  adopted: { service: string; pid: number; startedAt: number }
+  stopped: { service: string; code: number | null; signal: NodeJS.Signals | null; killed: boolean }
 }
-
-/** Decides what happens after an unexpected exit; the healing engine installs one with its guards. */
-export type ExitHandler = (exit: ProcessExit) => void | Promise<void>
 
 /** What the local supervisor gets from its host besides its options. */
 export interface LocalSupervisorDeps {
@@ -123,6 +119,70 @@ export interface LocalSupervisorDeps {
    * behind by an agent that died is not found again.
    */
   runDir?: string
+  /** Where a failing event listener is reported. @default noopLogger */
+  logger?: Logger
+}
+
+/**
+ * The embedded supervisor of one service, as {@link createLocalExecutor} returns it: an
+ * executor that can always start, stop, restart and report status (and roll back when it
+ * has a `rollback` command), with events and the few calls a host that decides restarts
+ * itself needs.
+ */
+export interface LocalSupervisor extends Executor {
+  readonly type: 'local'
+  readonly service: string
+  /** The pid of the running process, adopted or spawned. */
+  readonly pid: number | undefined
+  readonly running: boolean
+  /** True while the process is one adopted from an earlier agent, not one this supervisor spawned. */
+  readonly adopted: boolean
+  /** Whether the service should be running (started and not stopped since). */
+  readonly wanted: boolean
+  /** Listens to an event until the returned function is called. */
+  on: Subscribable<LocalSupervisorEvents>['on']
+  /**
+   * Starts the service. With a run directory, a recorded process that is still the same
+   * process (pid and start time) running the configured argv in the configured folder is
+   * adopted instead (`adopted pid N`); one that runs something else now is stopped first;
+   * a record whose process is gone, or whose pid now names another process, is dropped
+   * without signalling anything.
+   */
+  start(options?: ActionOptions): Promise<ActionResult>
+  /** Stops the process and its process group, SIGKILL after `shutdownTimeoutMs`, and removes its run record. */
+  stop(options?: ActionOptions): Promise<ActionResult>
+  restart(options?: ActionOptions): Promise<ActionResult>
+  /**
+   * Runs the configured `rollback` command with `{version}` replaced; the process is left as
+   * it is (a command that needs it restarted says so in its own way, the strategy verifies).
+   */
+  rollback(target: RollbackTarget, options?: ActionOptions): Promise<ActionResult>
+  status(): Promise<ExecutorStatus>
+  /** Stops the process and removes its run record; see {@link release} to leave it running (a close() after a release() stops nothing). */
+  close(): Promise<void>
+  /**
+   * Stops supervising without stopping the process, for an agent that shuts down while its
+   * services keep running: no more exit watching, restarts or log rotation, and the run
+   * record stays so the next agent adopts the process. A process that has no record (no
+   * run directory, or it could not be written) could never be found again, so it is
+   * stopped as by {@link close}.
+   */
+  release(): Promise<void>
+  /**
+   * Leaves the restart after an unexpected exit to the host, which listens to `exit` and
+   * restarts through {@link start} (the healing engine, with its guards). Without this call
+   * the supervisor restarts on its own, with backoff, when `autoRestart` is on.
+   */
+  delegateRestarts(): void
+  /** For a host that restarts: treats a failed start as a crash, so `exit` comes again (with backoff). */
+  reportStartFailure(): void
+  /** For a host that restarts: counts a restart it made (for status). */
+  countRestart(): void
+}
+
+/** True when `executor` is a supervisor built by {@link createLocalExecutor}. */
+export function isLocalSupervisor(executor: Executor | undefined): executor is LocalSupervisor {
+  return executor instanceof Supervisor
 }
 
 /**
@@ -131,19 +191,9 @@ export interface LocalSupervisorDeps {
  * backoff after repeated ones), lets it write its output to log files that it rotates,
  * stops it and its children with SIGTERM then SIGKILL. With a `runDir` it records each
  * process, so a restarted agent adopts the copy still running instead of starting another.
- *
- * @example
- * ```ts
- * const sup = createLocalExecutor(localExecutorSchema.parse({ type: 'local', command: ['node', 'api.js'] }), {
- *   service: 'api',
- *   runDir: 'run/services',
- * })
- * sup.on('exit', (e) => console.log('crashed', e.code))
- * await sup.start() // 'started pid 4242', or 'adopted pid 4242' after an agent restart
- * await sup.release() // agent shutdown, services kept running
- * ```
+ * A class, private to this module: its users hold the {@link LocalSupervisor} interface.
  */
-export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> implements Executor {
+class Supervisor implements LocalSupervisor {
   readonly type = 'local'
   readonly capabilities: readonly Capability[]
   readonly service: string
@@ -164,10 +214,15 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
   #restarts = 0
   #extraEnv: Record<string, string> = {}
   #pendingRestart: Timer | undefined
-  #exitHandler: ExitHandler | undefined
+  /** Set by delegateRestarts(): the host restarts after an exit, not the supervisor. */
+  #delegated = false
+  readonly #events: Emitter<LocalSupervisorEvents>
 
   constructor(options: z.output<typeof localExecutorSchema>, deps: LocalSupervisorDeps) {
-    super()
+    this.#events = createEmitter<LocalSupervisorEvents>({
+      logger: deps.logger ?? noopLogger,
+      name: `local supervisor of ${deps.service}`,
+    })
     this.service = deps.service
     this.#options = options
     this.capabilities = [
@@ -185,9 +240,15 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
     this.#logs = new ServiceLogs(join(options.logs.dir, deps.service), options.logs, this.#clock)
   }
 
-  /** Hands restart decisions to `handler` (which restarts through {@link start}); without one the supervisor restarts on its own. */
-  setExitHandler(handler: ExitHandler | undefined): void {
-    this.#exitHandler = handler
+  on<E extends keyof LocalSupervisorEvents>(
+    event: E,
+    listener: (payload: LocalSupervisorEvents[E]) => void,
+  ): () => void {
+    return this.#events.on(event, listener)
+  }
+
+  delegateRestarts(): void {
+    this.#delegated = true
   }
 
   get pid(): number | undefined {
@@ -198,18 +259,10 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
     return this.#proc !== undefined
   }
 
-  /** True while the process is one adopted from an earlier agent, not one this supervisor spawned. */
   get adopted(): boolean {
     return this.#proc?.adopted ?? false
   }
 
-  /**
-   * Starts the service. With a run directory, a recorded process that is still the same
-   * process (pid and start time) running the configured argv in the configured folder is
-   * adopted instead (`adopted pid N`); one that runs something else now is stopped first;
-   * a record whose process is gone, or whose pid now names another process, is dropped
-   * without signalling anything.
-   */
   async start(options: ActionOptions = {}): Promise<ActionResult> {
     this.#wanted = true
     this.#released = false
@@ -226,7 +279,6 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
     }
   }
 
-  /** Stops the process and its process group, SIGKILL after `shutdownTimeoutMs`, and removes its run record. */
   async stop(_options: ActionOptions = {}): Promise<ActionResult> {
     this.#wanted = false
     this.#cancelRestart()
@@ -244,7 +296,7 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
       this.#stopping = false
     }
     const { code, signal } = await proc.exited
-    this.emit('stopped', { service: this.service, code, signal, killed })
+    this.#events.emit('stopped', { service: this.service, code, signal, killed })
     let output = `stopped (${signal ?? `code ${code}`})`
     if (killed)
       output = `did not stop within ${this.#options.shutdownTimeoutMs} ms of SIGTERM; killed with SIGKILL`
@@ -258,10 +310,6 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
     return { ...started, output: [stopped.output, started.output].filter(Boolean).join('; ') }
   }
 
-  /**
-   * Runs the configured `rollback` command with `{version}` replaced; the process is left as
-   * it is (a command that needs it restarted says so in its own way, the strategy verifies).
-   */
   async rollback(target: RollbackTarget, options: ActionOptions = {}): Promise<ActionResult> {
     const argv = this.#options.rollback
     if (!argv) return failed(`no rollback command for ${this.service} (executor.rollback)`)
@@ -284,19 +332,11 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
     return s
   }
 
-  /** Stops the process and removes its run record; see {@link release} to leave it running (a close() after a release() stops nothing). */
   async close(): Promise<void> {
     await this.stop()
     this.#logs.unwatch()
   }
 
-  /**
-   * Stops supervising without stopping the process, for an agent that shuts down while its
-   * services keep running: no more exit watching, restarts or log rotation, and the run
-   * record stays so the next agent adopts the process. A process that has no record (no
-   * run directory, or it could not be written) could never be found again, so it is
-   * stopped as by {@link close}.
-   */
   async release(): Promise<void> {
     this.#wanted = false
     this.#cancelRestart()
@@ -345,7 +385,7 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
     this.#track(proc, this.#clock.monotonic() - Math.max(0, this.#clock.now() - record.startedAt))
     // it may have logged for a while without an agent to rotate its files
     this.#logs.rotateIfFull()
-    this.emit('adopted', { service: this.service, pid: record.pid, startedAt: record.startedAt })
+    this.#events.emit('adopted', { service: this.service, pid: record.pid, startedAt: record.startedAt })
     return { ok: true, output: `adopted pid ${record.pid}` }
   }
 
@@ -363,7 +403,7 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
     this.#track(spawnedProcess(child, pid), this.#clock.monotonic())
     const note = this.#record.write(pid, this.#options.command, this.#cwd, this.#clock.now())
     await new Promise((resolve) => child.once('spawn', resolve))
-    this.emit('started', { service: this.service, pid })
+    this.#events.emit('started', { service: this.service, pid })
     return { ok: true, output: note ? `started pid ${pid}; ${note}` : `started pid ${pid}` }
   }
 
@@ -417,12 +457,8 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
       crashes: this.#crashes,
       delayMs: this.#crashes <= 1 ? 0 : this.#backoff.delay(this.#crashes - 2),
     }
-    this.emit('exit', exit)
-    if (this.#exitHandler) {
-      void Promise.resolve(this.#exitHandler(exit)).catch(() => {})
-      return
-    }
-    if (!this.#options.autoRestart) return
+    this.#events.emit('exit', exit)
+    if (this.#delegated || !this.#options.autoRestart) return
     this.#restartLater(exit.delayMs)
   }
 
@@ -440,24 +476,22 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
     else this.#pendingRestart = this.#clock.setTimeout(go, delayMs)
   }
 
-  /** Whether the service should be running (started and not stopped since). */
   get wanted(): boolean {
     return this.#wanted
   }
 
-  /** Treats a failed start as a crash, so the exit handler decides again (with backoff). */
   reportStartFailure(): void {
     if (this.#wanted && !this.#proc) this.#onCrash(undefined, null, null)
   }
 
-  /** Counts a restart made by the exit handler (for status). */
   countRestart(): void {
     this.#restarts++
   }
 }
 
 /**
- * Builds a {@link LocalSupervisor}.
+ * Builds a {@link LocalSupervisor}: the embedded supervisor of one service, like PM2 without
+ * a daemon.
  *
  * @example
  * ```ts
@@ -465,11 +499,15 @@ export class LocalSupervisor extends EventEmitter<LocalSupervisorEvents> impleme
  *   service: 'api',
  *   runDir: join(baseDir, 'run', 'services'),
  * })
+ * const off = sup.on('exit', (e) => console.log('crashed', e.code))
+ * await sup.start() // 'started pid 4242', or 'adopted pid 4242' after an agent restart
+ * await sup.release() // agent shutdown, services kept running
+ * off()
  * ```
  */
 export function createLocalExecutor(
   options: z.output<typeof localExecutorSchema>,
   deps: LocalSupervisorDeps,
 ): LocalSupervisor {
-  return new LocalSupervisor(options, deps)
+  return new Supervisor(options, deps)
 }

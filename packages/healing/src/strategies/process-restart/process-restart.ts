@@ -1,23 +1,24 @@
-import { LocalSupervisor } from '../../executors/local/local.ts'
+import { isLocalSupervisor } from '../../executors/local/local.ts'
 import type { Strategy } from '../../strategy.ts'
 
 /**
  * A supervised process exited on its own: start it again, after the supervisor's backoff
- * when it keeps crashing. Only the engine runs it, for the `process-exit` trigger; it counts
- * against the restart budget like any restart.
+ * when it keeps crashing. It answers the `process-exit` trigger, which the engine raises
+ * itself when a local supervisor reports an exit (or a host does, with `restartOnExit: false`);
+ * it counts against the restart budget like any restart.
  *
  * @example
  * ```ts
- * supervisor.on('exit', (exit) => engine.heal('process-exit', exit.service, { exit }))
+ * engine.on('process-exit', (exit) => engine.heal('process-exit', exit.service, { exit }))
  * ```
  */
 export const processRestart: Strategy = {
   name: 'process-restart',
   restarts: true,
-  applies: (_incident, service) => service.executor instanceof LocalSupervisor,
+  applies: (_incident, service) => isLocalSupervisor(service.executor),
   async execute(incident, ctx) {
     const supervisor = ctx.service.executor
-    if (!(supervisor instanceof LocalSupervisor))
+    if (!isLocalSupervisor(supervisor))
       return ctx.finish('failed', { reason: `${ctx.service.name} is not under a local supervisor` })
     const exit = incident.exit
     await ctx.observe('process exited', async () => ({ ok: true, output: incident.reason ?? '' }))

@@ -1,10 +1,11 @@
 import type { CheckResult, Clock, HealingRecord, HealingStep, HealthState, Logger } from '@noa/core'
 import { errorMessage } from '@noa/core'
+import type { ApprovalGate } from './approval-gate.ts'
 import type { ActionResult } from './executor.ts'
 import type { Guards } from './guards.ts'
+import { endRecord } from './healing-record.ts'
 import type { ResolvedSelfHealing } from './options.ts'
 import type {
-  ApprovalResult,
   ErrorRateReader,
   HealingEscalation,
   Probe,
@@ -12,8 +13,8 @@ import type {
   StrategyContext,
 } from './strategy.ts'
 
-/** What the engine lends a strategy's context. */
-export interface ContextDeps {
+/** What the engine lends a run's context. */
+export interface RunContextDeps {
   options: ResolvedSelfHealing
   clock: Clock
   logger: Logger
@@ -24,25 +25,28 @@ export interface ContextDeps {
   save(record: HealingRecord): Promise<unknown>
   stepped(record: HealingRecord, step: HealingStep): void
   escalate(escalation: Omit<HealingEscalation, 'at'>): void
-  requestApproval(action: string, reason: string, signal: AbortSignal): Promise<ApprovalResult>
+  /** Where a strategy that needs a person's approval waits for it. */
+  approvals: ApprovalGate
 }
 
 /** A strategy's context that also probes with a step label (the engine's health-before probe). */
-export type EngineContext = StrategyContext & {
+export type RunContext = StrategyContext & {
   probe(name?: string, label?: string): Promise<CheckResult | undefined>
 }
 
 /**
  * The context one healing's strategy acts through: every step is timed, saved to the audit as
- * it completes and announced; in dry run, steps that act are recorded as planned instead.
+ * it completes and announced; in dry run, steps that act are recorded as planned instead. A
+ * lost lease or a shutdown (the aborted `signal`) turns the steps left into failed ones that
+ * did not act.
  */
-export function createStrategyContext(
-  deps: ContextDeps,
+export function createRunContext(
+  deps: RunContextDeps,
   runtime: ServiceRuntime,
   record: HealingRecord,
   signal: AbortSignal,
   before: () => HealthState | undefined,
-): EngineContext {
+): RunContext {
   const { clock, guards } = deps
   const dryRun = record.dryRun
   const steps = record.steps
@@ -128,7 +132,7 @@ export function createStrategyContext(
     countRestart: (service) => guards.countRestart(service, clock.now()),
     recovered: (service) => guards.recovered(service),
     escalate: deps.escalate,
-    requestApproval: (action, reason) => deps.requestApproval(action, reason, signal),
+    requestApproval: (action, reason) => deps.approvals.wait(runtime.name, action, reason, signal),
     async errorRate() {
       if (!deps.errorRate) return undefined
       try {
@@ -140,16 +144,8 @@ export function createStrategyContext(
     async checkpoint(outcome, reason) {
       await deps.save({ ...record, steps: [...steps], outcome, ...(reason ? { reason } : {}) })
     },
-    finish(outcome, extra = {}) {
-      const done: HealingRecord = { ...record, steps: [...steps], outcome, endedAt: clock.now() }
-      const b = before()
-      if (b) done.healthBefore = b
-      if (extra.reason) done.reason = extra.reason
-      else if (outcome === 'succeeded') delete done.reason
-      if (extra.healthAfter) done.healthAfter = extra.healthAfter
-      if (extra.skip) done.skip = extra.skip
-      return done
-    },
+    finish: (outcome, extra = {}) =>
+      endRecord(record, outcome, clock.now(), { ...extra, healthBefore: before() }, steps),
   }
 }
 
