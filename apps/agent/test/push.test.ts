@@ -56,6 +56,7 @@ describe('push checks', () => {
     // What a person sees on the service: the job's own words.
     const seen = (await (await fetch(`${t.url}/api/services/backup`)).json()) as {
       service: { lastResult: { message: string } }
+      checkType: string
     }
     expect(seen.service.lastResult.message).toBe('the last beat said down: tar exited 2')
     expect(seen.checkType).toBe('push')
