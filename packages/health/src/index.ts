@@ -10,6 +10,8 @@ export { errorOutcome } from './checker.ts'
 export { createCommandChecker } from './checkers/command/command.ts'
 export type { CommandCheckOptions } from './checkers/command/schema.ts'
 export { commandCheckSchema } from './checkers/command/schema.ts'
+export type { DnsCheckOptions } from './checkers/dns/schema.ts'
+export type { GrpcCheckOptions } from './checkers/grpc/schema.ts'
 export type { HttpChecker, HttpCheckerOptions } from './checkers/http/http.ts'
 export { createHttpChecker } from './checkers/http/http.ts'
 export type { HttpCheckInput, HttpCheckOptions } from './checkers/http/schema.ts'
@@ -39,6 +41,7 @@ export { CHECK_TYPES, checkerRegistry, checkSchema } from './checkers/registry.t
 export type { TcpCheckOptions } from './checkers/tcp/schema.ts'
 export { tcpCheckSchema } from './checkers/tcp/schema.ts'
 export { createTcpChecker } from './checkers/tcp/tcp.ts'
+export type { TlsCheckOptions } from './checkers/tls/schema.ts'
 export type { ServiceCheck, ServiceCheckInput } from './config.ts'
 export {
   flappingSchema,

@@ -2,6 +2,10 @@ import { z } from 'zod'
 import type { Checker } from '../checker.ts'
 import { createCommandChecker } from './command/command.ts'
 import { type CommandCheckOptions, commandCheckSchema } from './command/schema.ts'
+import { createDnsChecker } from './dns/dns.ts'
+import { type DnsCheckOptions, dnsCheckSchema } from './dns/schema.ts'
+import { createGrpcChecker } from './grpc/grpc.ts'
+import { type GrpcCheckOptions, grpcCheckSchema } from './grpc/schema.ts'
 import { createHttpChecker } from './http/http.ts'
 import { type HttpCheckOptions, httpCheckSchema, httpsCheckSchema } from './http/schema.ts'
 import { createPostgresChecker } from './postgres/postgres.ts'
@@ -12,6 +16,8 @@ import { createRedisChecker } from './redis/redis.ts'
 import { type RedisCheckOptions, redisCheckSchema } from './redis/schema.ts'
 import { type TcpCheckOptions, tcpCheckSchema } from './tcp/schema.ts'
 import { createTcpChecker } from './tcp/tcp.ts'
+import { type TlsCheckOptions, tlsCheckSchema } from './tls/schema.ts'
+import { createTlsChecker } from './tls/tls.ts'
 
 /**
  * A check's options, selected by `type`: `http`, `https`, `tcp`, `command`, `process`,
@@ -25,6 +31,9 @@ export const checkSchema = z.discriminatedUnion('type', [
   processCheckSchema,
   postgresCheckSchema,
   redisCheckSchema,
+  tlsCheckSchema,
+  dnsCheckSchema,
+  grpcCheckSchema,
 ])
 
 /** Validated options of any check. */
@@ -43,6 +52,9 @@ export interface CheckOptionsByType {
   process: ProcessCheckOptions
   postgres: PostgresCheckOptions
   redis: RedisCheckOptions
+  tls: TlsCheckOptions
+  dns: DnsCheckOptions
+  grpc: GrpcCheckOptions
 }
 
 /** Builds the checker of one type; called once per monitor. */
@@ -57,6 +69,9 @@ export const checkerRegistry = {
   process: createProcessChecker,
   postgres: createPostgresChecker,
   redis: createRedisChecker,
+  tls: createTlsChecker,
+  dns: createDnsChecker,
+  grpc: createGrpcChecker,
 } satisfies { [T in CheckType]: CheckerFactory<T> }
 
 /** The known checker types, in registry order. */
