@@ -94,6 +94,48 @@ describe('noa validate', () => {
     expect(result.stderr).not.toMatch(/tok-9|T0\/abc/)
   })
 
+  it('should check tls, dns and grpc services like any other, and accept them when right', async () => {
+    const dir = tempDir()
+    const file = join(dir, 'net.json')
+    const services = (bad: boolean) => [
+      {
+        name: 'cert',
+        check: { type: 'tls', host: 'example.com', criticalDays: 30, warnDays: bad ? 10 : 45 },
+      },
+      {
+        name: 'ns',
+        check: bad
+          ? { type: 'dns', name: 'api.example.com', server: 'dns.example.com', recordtype: 'MX' }
+          : {
+              type: 'dns',
+              name: 'example.com',
+              server: '127.0.0.1:5353',
+              recordType: 'MX',
+              expect: ['mail.example.com'],
+            },
+      },
+      {
+        name: 'rpc',
+        check: { type: 'grpc', host: '127.0.0.1', port: bad ? 0 : 50051, service: 'shop.Orders' },
+      },
+    ]
+    writeFileSync(file, JSON.stringify({ services: services(true) }))
+    const result = await run(['validate', file], dir)
+    expect(result.code).toBe(2)
+    expect(result.stderr.trimEnd().split('\n')).toEqual([
+      'services.cert.check.warnDays: warnDays must be at least criticalDays',
+      'services.ns.check.server: expected an IP address with an optional port, e.g. "10.0.0.2" or "127.0.0.1:5353"; found "dns.example.com"',
+      'services.ns.check.recordtype: unknown key; did you mean recordType?',
+      'services.rpc.check.port: Too small: expected number to be >=1; found 0',
+      `${file}: 4 problems`,
+    ])
+    writeFileSync(file, JSON.stringify({ services: services(false) }))
+    expect(await run(['validate', file], dir)).toMatchObject({
+      code: 0,
+      stdout: `${file}: valid (3 services)\n`,
+    })
+  })
+
   it('should accept a good file with exit 0', async () => {
     const dir = tempDir()
     writeConfig(dir, config())

@@ -11,6 +11,8 @@
 export type { CheckContext, Checker, CheckOutcome, OutcomeState } from './checker.ts'
 export { createCommandChecker } from './checkers/command/command.ts'
 export type { CommandCheckOptions } from './checkers/command/schema.ts'
+export type { DnsCheckOptions } from './checkers/dns/schema.ts'
+export type { GrpcCheckOptions } from './checkers/grpc/schema.ts'
 export type { HttpChecker, HttpCheckerOptions } from './checkers/http/http.ts'
 export { createHttpChecker } from './checkers/http/http.ts'
 export type { HttpCheckInput, HttpCheckOptions } from './checkers/http/schema.ts'
@@ -27,6 +29,7 @@ export type { RedisCheckOptions } from './checkers/redis/schema.ts'
 export type { CheckInput, CheckOptions, CheckType } from './checkers/registry.ts'
 export type { TcpCheckOptions } from './checkers/tcp/schema.ts'
 export { createTcpChecker } from './checkers/tcp/tcp.ts'
+export type { TlsCheckOptions } from './checkers/tls/schema.ts'
 export type { ServiceCheck, ServiceCheckInput } from './config.ts'
 export type {
   ComponentCheck,

@@ -8,6 +8,10 @@
 
 export type { CommandCheckOptions } from './checkers/command/schema.ts'
 export { commandCheckSchema } from './checkers/command/schema.ts'
+export type { DnsCheckOptions } from './checkers/dns/schema.ts'
+export { dnsCheckSchema } from './checkers/dns/schema.ts'
+export type { GrpcCheckOptions } from './checkers/grpc/schema.ts'
+export { grpcCheckSchema } from './checkers/grpc/schema.ts'
 export type { HttpCheckInput, HttpCheckOptions } from './checkers/http/schema.ts'
 export {
   httpCheckSchema,
@@ -27,6 +31,8 @@ export type { CheckInput, CheckOptions, CheckType } from './checkers/registry.ts
 export { CHECK_TYPES, checkSchema } from './checkers/registry.ts'
 export type { TcpCheckOptions } from './checkers/tcp/schema.ts'
 export { tcpCheckSchema } from './checkers/tcp/schema.ts'
+export type { TlsCheckOptions } from './checkers/tls/schema.ts'
+export { tlsCheckSchema } from './checkers/tls/schema.ts'
 export type { ServiceCheck, ServiceCheckInput } from './config.ts'
 export {
   conditionSchema,

@@ -79,7 +79,7 @@ describe('validateConfig', () => {
     expect(formatConfigIssues(result.issues)).toEqual([
       'healthChecks.interval: Too small: expected number to be >=100; found 5',
       'dashboard.port: Too big: expected number to be <=65535; found 99999',
-      'services.b.check.type: unknown checker type "htp"; allowed: http, https, tcp, command, process, postgres, redis, push',
+      'services.b.check.type: unknown checker type "htp"; allowed: http, https, tcp, command, process, postgres, redis, push, tls, dns, grpc',
       'services.a.dependsOn.0: unknown service "ghost"; known: a, b, c',
       'services.c.executor.command: must name a command: a non-empty argv array; found an array',
       'alerting.channels.slack.url: Invalid input: expected string, received undefined',

@@ -2,6 +2,10 @@ import { z } from 'zod'
 import type { Checker } from '../checker.ts'
 import { createCommandChecker } from './command/command.ts'
 import { type CommandCheckOptions, commandCheckSchema } from './command/schema.ts'
+import { createDnsChecker } from './dns/dns.ts'
+import { type DnsCheckOptions, dnsCheckSchema } from './dns/schema.ts'
+import { createGrpcChecker } from './grpc/grpc.ts'
+import { type GrpcCheckOptions, grpcCheckSchema } from './grpc/schema.ts'
 import { createHttpChecker } from './http/http.ts'
 import { type HttpCheckOptions, httpCheckSchema, httpsCheckSchema } from './http/schema.ts'
 import { createPostgresChecker } from './postgres/postgres.ts'
@@ -14,10 +18,12 @@ import { createRedisChecker } from './redis/redis.ts'
 import { type RedisCheckOptions, redisCheckSchema } from './redis/schema.ts'
 import { type TcpCheckOptions, tcpCheckSchema } from './tcp/schema.ts'
 import { createTcpChecker } from './tcp/tcp.ts'
+import { type TlsCheckOptions, tlsCheckSchema } from './tls/schema.ts'
+import { createTlsChecker } from './tls/tls.ts'
 
 /**
  * A check's options, selected by `type`: `http`, `https`, `tcp`, `command`, `process`,
- * `postgres`, `redis` or `push`.
+ * `postgres`, `redis`, `push`, `tls`, `dns` or `grpc`.
  */
 export const checkSchema = z.discriminatedUnion('type', [
   httpCheckSchema,
@@ -28,6 +34,9 @@ export const checkSchema = z.discriminatedUnion('type', [
   postgresCheckSchema,
   redisCheckSchema,
   pushCheckSchema,
+  tlsCheckSchema,
+  dnsCheckSchema,
+  grpcCheckSchema,
 ])
 
 /** Validated options of any check. */
@@ -47,6 +56,9 @@ export interface CheckOptionsByType {
   postgres: PostgresCheckOptions
   redis: RedisCheckOptions
   push: PushCheckOptions
+  tls: TlsCheckOptions
+  dns: DnsCheckOptions
+  grpc: GrpcCheckOptions
 }
 
 /** Builds the checker of one type; called once per monitor. */
@@ -62,6 +74,9 @@ export const checkerRegistry = {
   postgres: createPostgresChecker,
   redis: createRedisChecker,
   push: createPushChecker,
+  tls: createTlsChecker,
+  dns: createDnsChecker,
+  grpc: createGrpcChecker,
 } satisfies { [T in CheckType]: CheckerFactory<T> }
 
 /** The known checker types, in registry order. */

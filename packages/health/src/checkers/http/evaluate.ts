@@ -99,6 +99,34 @@ export function evaluate(
   return { state: 'healthy', message, details }
 }
 
+/** TLS verification failures: the server answered with a certificate the client refused. */
+const CERTIFICATE_ERRORS = new Set([
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_REVOKED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+])
+
+/**
+ * With a certificate condition (`minCertDays`), a handshake refused for the certificate is the
+ * condition failing, `unhealthy` with the reason: the server answered, with a certificate that
+ * is expired, untrusted or for another name. Without one it stays an `error`, as before.
+ */
+export function certificateFailure(target: HttpCheckOptions, error: unknown): CheckOutcome | undefined {
+  if (target.minCertDays === undefined) return undefined
+  const code = (error as { code?: unknown } | null)?.code
+  if (typeof code !== 'string' || !CERTIFICATE_ERRORS.has(code)) return undefined
+  const reason = code === 'CERT_HAS_EXPIRED' ? 'certificate expired' : `certificate refused: ${code}`
+  return fail(reason, { code })
+}
+
 function checkBody(target: HttpCheckOptions, plan: Verdict, text: string): string | undefined {
   if (target.bodyContains !== undefined && !text.includes(target.bodyContains))
     return `body does not contain ${JSON.stringify(target.bodyContains)}`

@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { systemClock } from '@noa/core'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
+import { createCertFactory } from '../../testing/certs.ts'
 import type { TestServer } from '../../testing/servers.ts'
 import { closedPort, startHttpServer, startTcpServer, trackServer } from '../../testing/servers.ts'
 import { createHttpChecker } from './http.ts'
@@ -369,6 +370,56 @@ describe('createHttpChecker over https', () => {
     expect(untrusted.state).toBe('error')
     expect(untrusted.message).toMatch(/self[- ]signed/)
     expect((await runs({ tls: { rejectUnauthorized: false } })).state).toBe('healthy')
+  })
+
+  it('should call a certificate refused at the handshake unhealthy under minCertDays, an error without', async () => {
+    const certs = createCertFactory()
+    const started: TestServer[] = []
+    try {
+      const serve = async (pair: { key: string; cert: string }) => {
+        const s = await trackServer(
+          https.createServer(pair, (_req, res) => res.end('ok')),
+          'https',
+        )
+        started.push(s)
+        return s.url
+      }
+      const check = (url: string, input: Record<string, unknown>) =>
+        checker.run(httpsCheckSchema.parse({ type: 'https', url, tls: { ca: certs.ca.cert }, ...input }), {
+          signal: new AbortController().signal,
+          clock: systemClock,
+        })
+      const soon = await serve(certs.leaf(['127.0.0.1'], 5))
+      expect(await check(soon, { minCertDays: 7 })).toMatchObject({
+        state: 'unhealthy',
+        message: 'certificate expires in 4 days, fewer than 7',
+        details: { certDaysLeft: 4 },
+      })
+      const expired = await serve(certs.leaf(['127.0.0.1'], -1))
+      expect(await check(expired, { minCertDays: 7 })).toEqual({
+        state: 'unhealthy',
+        message: 'certificate expired',
+        details: { code: 'CERT_HAS_EXPIRED' },
+        retryable: false,
+      })
+      expect(await check(expired, {})).toMatchObject({
+        state: 'error',
+        details: { code: 'CERT_HAS_EXPIRED' },
+      })
+      const otherHost = await serve(certs.leaf(['other.example'], 30))
+      expect(await check(otherHost, { minCertDays: 7 })).toMatchObject({
+        state: 'unhealthy',
+        message: 'certificate refused: ERR_TLS_CERT_ALTNAME_INVALID',
+      })
+      const selfSigned = await serve(certs.selfSigned(['127.0.0.1'], 30))
+      expect(await check(selfSigned, { minCertDays: 7 })).toMatchObject({
+        state: 'unhealthy',
+        message: 'certificate refused: DEPTH_ZERO_SELF_SIGNED_CERT',
+      })
+    } finally {
+      await Promise.all(started.map((s) => s.close()))
+      certs.remove()
+    }
   })
 
   it('should refuse minCertDays on an http URL and a plain URL for type https', () => {

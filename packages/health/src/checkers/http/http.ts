@@ -4,7 +4,7 @@ import type { TLSSocket } from 'node:tls'
 import type { Clock } from '@noa/core'
 import type { AbortListener, CallbackChecker, Cancellable, Checker, CheckOutcome } from '../../checker.ts'
 import { errorOutcome, onAbort } from '../../checker.ts'
-import { evaluate, needsBody, type Verdict, verdictOf } from './evaluate.ts'
+import { certificateFailure, evaluate, needsBody, type Verdict, verdictOf } from './evaluate.ts'
 import { PlainAttempt, type PlainPlan } from './plain-attempt.ts'
 import { PlainPool } from './plain-pool.ts'
 import type { HttpCheckOptions } from './schema.ts'
@@ -261,7 +261,7 @@ function onRequestError(this: TaggedRequest, error: Error) {
     state.send()
     return
   }
-  state.finish(errorOutcome(error, state.signal))
+  state.finish(certificateFailure(state.target, error) ?? errorOutcome(error, state.signal))
 }
 function onResponse(this: TaggedRequest, res: http.IncomingMessage) {
   this[ATTEMPT].response(res)

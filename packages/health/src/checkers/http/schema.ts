@@ -54,7 +54,11 @@ const httpFields = {
   json: z.array(jsonConditionSchema).default([]),
   /** The whole answer must arrive within this many ms, else `unhealthy`. */
   maxResponseTimeMs: z.number().positive().optional(),
-  /** https only: the server certificate must stay valid for at least this many days. */
+  /**
+   * https only: the server certificate must stay valid for at least this many days. With it, a
+   * certificate refused at the handshake (expired, untrusted, for another name) is `unhealthy`
+   * with the reason rather than an `error`.
+   */
   minCertDays: z.number().nonnegative().optional(),
   /** Body bytes read at most; a longer body is `unhealthy` and its socket is closed. @default 1048576 */
   maxBodyBytes: z
