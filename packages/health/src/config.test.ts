@@ -94,7 +94,7 @@ describe('parseServiceChecks', () => {
     ])
     expect(error.message).toBe(
       [
-        'services.a.check.type: unknown checker type "htp"; allowed: http, https, tcp, command, process, postgres, redis',
+        'services.a.check.type: unknown checker type "htp"; allowed: http, https, tcp, command, process, postgres, redis, mysql, amqp, mqtt, nats',
         'services.a.interval: Too small: expected number to be >0; found -5',
         'services.b.check.url: expected an http:// or https:// URL; found "not a url"',
         'services.b.timeout: must not be longer than interval (1000 ms); found 2000',

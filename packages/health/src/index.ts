@@ -7,6 +7,7 @@
 
 export type { CheckContext, Checker, CheckOutcome, OutcomeState } from './checker.ts'
 export { errorOutcome } from './checker.ts'
+export type { AmqpCheckOptions } from './checkers/amqp/schema.ts'
 export { createCommandChecker } from './checkers/command/command.ts'
 export type { CommandCheckOptions } from './checkers/command/schema.ts'
 export { commandCheckSchema } from './checkers/command/schema.ts'
@@ -19,6 +20,9 @@ export {
   jsonConditionSchema,
   statusSpecSchema,
 } from './checkers/http/schema.ts'
+export type { MqttCheckOptions } from './checkers/mqtt/schema.ts'
+export type { MysqlCheckOptions } from './checkers/mysql/schema.ts'
+export type { NatsCheckOptions } from './checkers/nats/schema.ts'
 export { createPostgresChecker } from './checkers/postgres/postgres.ts'
 export type { PostgresCheckOptions } from './checkers/postgres/schema.ts'
 export { postgresCheckSchema } from './checkers/postgres/schema.ts'

@@ -1,9 +1,17 @@
 import { z } from 'zod'
 import type { Checker } from '../checker.ts'
+import { createAmqpChecker } from './amqp/amqp.ts'
+import { type AmqpCheckOptions, amqpCheckSchema } from './amqp/schema.ts'
 import { createCommandChecker } from './command/command.ts'
 import { type CommandCheckOptions, commandCheckSchema } from './command/schema.ts'
 import { createHttpChecker } from './http/http.ts'
 import { type HttpCheckOptions, httpCheckSchema, httpsCheckSchema } from './http/schema.ts'
+import { createMqttChecker } from './mqtt/mqtt.ts'
+import { type MqttCheckOptions, mqttCheckSchema } from './mqtt/schema.ts'
+import { createMysqlChecker } from './mysql/mysql.ts'
+import { type MysqlCheckOptions, mysqlCheckSchema } from './mysql/schema.ts'
+import { createNatsChecker } from './nats/nats.ts'
+import { type NatsCheckOptions, natsCheckSchema } from './nats/schema.ts'
 import { createPostgresChecker } from './postgres/postgres.ts'
 import { type PostgresCheckOptions, postgresCheckSchema } from './postgres/schema.ts'
 import { createProcessChecker } from './process/process.ts'
@@ -15,7 +23,7 @@ import { createTcpChecker } from './tcp/tcp.ts'
 
 /**
  * A check's options, selected by `type`: `http`, `https`, `tcp`, `command`, `process`,
- * `postgres` or `redis`.
+ * `postgres`, `redis`, `mysql`, `amqp`, `mqtt` or `nats`.
  */
 export const checkSchema = z.discriminatedUnion('type', [
   httpCheckSchema,
@@ -25,6 +33,10 @@ export const checkSchema = z.discriminatedUnion('type', [
   processCheckSchema,
   postgresCheckSchema,
   redisCheckSchema,
+  mysqlCheckSchema,
+  amqpCheckSchema,
+  mqttCheckSchema,
+  natsCheckSchema,
 ])
 
 /** Validated options of any check. */
@@ -43,6 +55,10 @@ export interface CheckOptionsByType {
   process: ProcessCheckOptions
   postgres: PostgresCheckOptions
   redis: RedisCheckOptions
+  mysql: MysqlCheckOptions
+  amqp: AmqpCheckOptions
+  mqtt: MqttCheckOptions
+  nats: NatsCheckOptions
 }
 
 /** Builds the checker of one type; called once per monitor. */
@@ -57,6 +73,10 @@ export const checkerRegistry = {
   process: createProcessChecker,
   postgres: createPostgresChecker,
   redis: createRedisChecker,
+  mysql: createMysqlChecker,
+  amqp: createAmqpChecker,
+  mqtt: createMqttChecker,
+  nats: createNatsChecker,
 } satisfies { [T in CheckType]: CheckerFactory<T> }
 
 /** The known checker types, in registry order. */
