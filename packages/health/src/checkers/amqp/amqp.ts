@@ -44,7 +44,6 @@ export function createAmqpChecker(): Checker<AmqpCheckOptions> {
       const id = randomBytes(8).toString('hex')
       const started = clock.monotonic()
       let connection: Awaited<ReturnType<typeof amqp.connect>> | undefined
-      let healthy = false
       try {
         const connecting = amqp.connect(target.url, {
           // net.Socket destroys itself when this aborts; amqplib passes the options through.
@@ -55,14 +54,30 @@ export function createAmqpChecker(): Checker<AmqpCheckOptions> {
         connection = await Promise.race([connecting, aborted])
         connection.on('error', () => {})
         const connected = clock.monotonic()
-        const channel = await Promise.race([connection.createChannel(), aborted])
-        channel.on('error', () => {})
-        const declared = await Promise.race([
-          target.queue === undefined
-            ? channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false })
-            : channel.assertQueue(target.queue, { durable: false }),
-          aborted,
-        ])
+        const opened = connection
+        const openChannel = async () => {
+          const opening = await Promise.race([opened.createChannel(), aborted])
+          opening.on('error', () => {})
+          return opening
+        }
+        let channel = await openChannel()
+        let declared: { queue: string }
+        if (target.queue === undefined)
+          declared = await Promise.race([
+            channel.assertQueue('', { exclusive: true, autoDelete: true, durable: false }),
+            aborted,
+          ])
+        else {
+          // A queue the operator made (durable, with arguments) is taken as it is; only a
+          // missing one is declared, non-durable. A failed passive declare closes the channel.
+          try {
+            declared = await Promise.race([channel.checkQueue(target.queue), aborted])
+          } catch (error) {
+            if ((error as { code?: unknown }).code !== 404) throw error
+            channel = await openChannel()
+            declared = await Promise.race([channel.assertQueue(target.queue, { durable: false }), aborted])
+          }
+        }
         const messageId = `${MESSAGE_PREFIX}${id}`
         channel.sendToQueue(declared.queue, Buffer.from('noa health'), { messageId, expiration: '60000' })
         let polls = 0
@@ -92,7 +107,6 @@ export function createAmqpChecker(): Checker<AmqpCheckOptions> {
         // Closing the channel waits for the broker's close-ok, so the ack has landed.
         await Promise.race([channel.close(), aborted])
         const done = clock.monotonic()
-        healthy = true
         return {
           state: 'healthy',
           message: 'message received',
@@ -111,7 +125,7 @@ export function createAmqpChecker(): Checker<AmqpCheckOptions> {
         return { ...outcome, message }
       } finally {
         hub.delete(listener)
-        if (connection !== undefined && healthy) {
+        if (connection !== undefined && !signal.aborted) {
           // Close politely (the exclusive queue goes with it); a broker that does not answer the
           // close within 2 s gets its socket destroyed.
           const timer = setTimeout(() => own.abort(new Error('close timed out')), 2_000)
