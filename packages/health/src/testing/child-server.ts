@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from 'node:child_process'
+import { accessSync, constants } from 'node:fs'
 import net from 'node:net'
+import { delimiter, join } from 'node:path'
 import { closedPort } from './servers.ts'
 
 /** A real server (nats-server, mosquitto) run as a child process of the test, on a port of its own. */
@@ -7,6 +9,18 @@ export interface ChildServer {
   port: number
   /** Stops the process (SIGTERM, then SIGKILL after 2 s). */
   close(): Promise<void>
+}
+
+/** Whether `command` is an executable on the PATH (a machine without mosquitto skips its suites). */
+export function installed(command: string): boolean {
+  return (process.env.PATH ?? '').split(delimiter).some((dir) => {
+    try {
+      accessSync(join(dir, command), constants.X_OK)
+      return true
+    } catch {
+      return false
+    }
+  })
 }
 
 function accepts(port: number): Promise<boolean> {

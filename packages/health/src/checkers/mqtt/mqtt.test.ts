@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { systemClock } from '@noa/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkerCases } from '../../testing/checker-cases.ts'
-import { type ChildServer, startChildServer } from '../../testing/child-server.ts'
+import { type ChildServer, installed, startChildServer } from '../../testing/child-server.ts'
 import type { TestServer } from '../../testing/servers.ts'
 import { closedPort, startTcpServer } from '../../testing/servers.ts'
 import { createMqttChecker } from './mqtt.ts'
@@ -50,7 +50,14 @@ let broker: ChildServer | undefined
 let dir = ''
 const brokerUrl = () => `mqtt://127.0.0.1:${broker!.port}`
 
+const haveMosquitto = installed('mosquitto') && installed('mosquitto_passwd')
+if (!haveMosquitto)
+  console.warn(
+    '[@noa/health] mosquitto is not installed: skipping the mqtt checker tests on a broker of their own',
+  )
+
 beforeAll(async () => {
+  if (!haveMosquitto) return
   dir = mkdtempSync(join(tmpdir(), 'noa-mqtt-'))
   const passwords = join(dir, 'passwords')
   writeFileSync(passwords, '')
@@ -72,10 +79,10 @@ beforeAll(async () => {
 })
 afterAll(async () => {
   await broker?.close()
-  rmSync(dir, { recursive: true, force: true })
+  if (dir) rmSync(dir, { recursive: true, force: true })
 })
 
-describe('createMqttChecker against a broker that wants a password', () => {
+describe.skipIf(!haveMosquitto)('createMqttChecker against a broker that wants a password', () => {
   it('should be healthy with the password', async () => {
     expect(await run({ url: brokerUrl(), username: user, password })).toMatchObject({ state: 'healthy' })
   })
@@ -115,35 +122,36 @@ describe('createMqttChecker without a broker', () => {
   })
 })
 
-checkerCases({
-  type: 'mqtt',
-  checker: createMqttChecker,
-  healthy: () => mqttCheckSchema.parse({ type: 'mqtt', url: brokerUrl(), username: user, password }),
-  unhealthy: () =>
-    mqttCheckSchema.parse({ type: 'mqtt', url: brokerUrl(), username: user, password: `${password}x` }),
-  unreachable: async () =>
-    mqttCheckSchema.parse({
-      type: 'mqtt',
-      url: `mqtt://127.0.0.1:${await closedPort()}`,
-      username: user,
-      password,
-    }),
-  hanging: async () => {
-    const held = new Set<Socket>()
-    const server = await startTcpServer((s) => {
-      held.add(s.resume())
-      s.on('close', () => held.delete(s))
-    })
-    servers.push(server)
-    return {
-      target: mqttCheckSchema.parse({
+if (haveMosquitto)
+  checkerCases({
+    type: 'mqtt',
+    checker: createMqttChecker,
+    healthy: () => mqttCheckSchema.parse({ type: 'mqtt', url: brokerUrl(), username: user, password }),
+    unhealthy: () =>
+      mqttCheckSchema.parse({ type: 'mqtt', url: brokerUrl(), username: user, password: `${password}x` }),
+    unreachable: async () =>
+      mqttCheckSchema.parse({
         type: 'mqtt',
-        url: `mqtt://127.0.0.1:${server.port}`,
+        url: `mqtt://127.0.0.1:${await closedPort()}`,
         username: user,
         password,
       }),
-      open: () => held.size,
-    }
-  },
-  secret: password,
-})
+    hanging: async () => {
+      const held = new Set<Socket>()
+      const server = await startTcpServer((s) => {
+        held.add(s.resume())
+        s.on('close', () => held.delete(s))
+      })
+      servers.push(server)
+      return {
+        target: mqttCheckSchema.parse({
+          type: 'mqtt',
+          url: `mqtt://127.0.0.1:${server.port}`,
+          username: user,
+          password,
+        }),
+        open: () => held.size,
+      }
+    },
+    secret: password,
+  })

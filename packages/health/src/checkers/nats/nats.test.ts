@@ -3,7 +3,7 @@ import type { Socket } from 'node:net'
 import { systemClock } from '@noa/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkerCases } from '../../testing/checker-cases.ts'
-import { type ChildServer, startChildServer } from '../../testing/child-server.ts'
+import { type ChildServer, installed, startChildServer } from '../../testing/child-server.ts'
 import type { TestServer } from '../../testing/servers.ts'
 import { closedPort, startTcpServer } from '../../testing/servers.ts'
 import { createNatsChecker } from './nats.ts'
@@ -51,7 +51,14 @@ let withPassword: ChildServer | undefined
 let withToken: ChildServer | undefined
 const local = (server: ChildServer | undefined) => `nats://127.0.0.1:${server!.port}`
 
+const haveNats = installed('nats-server')
+if (!haveNats)
+  console.warn(
+    '[@noa/health] nats-server is not installed: skipping the nats checker tests on servers of their own',
+  )
+
 beforeAll(async () => {
+  if (!haveNats) return
   ;[withPassword, withToken] = await Promise.all([
     startChildServer((port) => [
       'nats-server',
@@ -71,7 +78,7 @@ afterAll(async () => {
   await Promise.all([withPassword?.close(), withToken?.close()])
 })
 
-describe('createNatsChecker against servers that want credentials', () => {
+describe.skipIf(!haveNats)('createNatsChecker against servers that want credentials', () => {
   it('should be healthy with the user and password, given apart or in the URL', async () => {
     expect(await run({ url: local(withPassword), user, password })).toMatchObject({ state: 'healthy' })
     expect(await run({ url: `nats://${user}:${password}@127.0.0.1:${withPassword!.port}` })).toMatchObject({
@@ -128,25 +135,31 @@ describe('createNatsChecker without a server', () => {
   })
 })
 
-checkerCases({
-  type: 'nats',
-  checker: createNatsChecker,
-  healthy: () => natsCheckSchema.parse({ type: 'nats', url: local(withPassword), user, password }),
-  unhealthy: () =>
-    natsCheckSchema.parse({ type: 'nats', url: local(withPassword), user, password: `${password}x` }),
-  unreachable: async () =>
-    natsCheckSchema.parse({ type: 'nats', url: `nats://127.0.0.1:${await closedPort()}`, user, password }),
-  hanging: async () => {
-    const held = new Set<Socket>()
-    const server = await startTcpServer((s) => {
-      held.add(s.resume())
-      s.on('close', () => held.delete(s))
-    })
-    servers.push(server)
-    return {
-      target: natsCheckSchema.parse({ type: 'nats', url: `nats://127.0.0.1:${server.port}`, user, password }),
-      open: () => held.size,
-    }
-  },
-  secret: password,
-})
+if (haveNats)
+  checkerCases({
+    type: 'nats',
+    checker: createNatsChecker,
+    healthy: () => natsCheckSchema.parse({ type: 'nats', url: local(withPassword), user, password }),
+    unhealthy: () =>
+      natsCheckSchema.parse({ type: 'nats', url: local(withPassword), user, password: `${password}x` }),
+    unreachable: async () =>
+      natsCheckSchema.parse({ type: 'nats', url: `nats://127.0.0.1:${await closedPort()}`, user, password }),
+    hanging: async () => {
+      const held = new Set<Socket>()
+      const server = await startTcpServer((s) => {
+        held.add(s.resume())
+        s.on('close', () => held.delete(s))
+      })
+      servers.push(server)
+      return {
+        target: natsCheckSchema.parse({
+          type: 'nats',
+          url: `nats://127.0.0.1:${server.port}`,
+          user,
+          password,
+        }),
+        open: () => held.size,
+      }
+    },
+    secret: password,
+  })
