@@ -95,7 +95,7 @@ describe('parseServiceChecks', () => {
     ])
     expect(error.message).toBe(
       [
-        'services.a.check.type: unknown checker type "htp"; allowed: http, https, tcp, command, process, postgres, redis, push, tls, dns, grpc',
+        'services.a.check.type: unknown checker type "htp"; allowed: http, https, tcp, command, process, postgres, redis, push, tls, dns, grpc, mysql, amqp, mqtt, nats',
         'services.a.interval: Too small: expected number to be >0; found -5',
         'services.b.check.url: expected an http:// or https:// URL; found "not a url"',
         'services.b.timeout: must not be longer than interval (1000 ms); found 2000',

@@ -9,6 +9,7 @@
  */
 
 export type { CheckContext, Checker, CheckOutcome, OutcomeState } from './checker.ts'
+export type { AmqpCheckOptions } from './checkers/amqp/schema.ts'
 export { createCommandChecker } from './checkers/command/command.ts'
 export type { CommandCheckOptions } from './checkers/command/schema.ts'
 export type { DnsCheckOptions } from './checkers/dns/schema.ts'
@@ -16,6 +17,9 @@ export type { GrpcCheckOptions } from './checkers/grpc/schema.ts'
 export type { HttpChecker, HttpCheckerOptions } from './checkers/http/http.ts'
 export { createHttpChecker } from './checkers/http/http.ts'
 export type { HttpCheckInput, HttpCheckOptions } from './checkers/http/schema.ts'
+export type { MqttCheckOptions } from './checkers/mqtt/schema.ts'
+export type { MysqlCheckOptions } from './checkers/mysql/schema.ts'
+export type { NatsCheckOptions } from './checkers/nats/schema.ts'
 export { createPostgresChecker } from './checkers/postgres/postgres.ts'
 export type { PostgresCheckOptions } from './checkers/postgres/schema.ts'
 export { childHandle, createProcessChecker } from './checkers/process/process.ts'

@@ -6,6 +6,8 @@
  * object typed in TypeScript needs none of this.
  */
 
+export type { AmqpCheckOptions } from './checkers/amqp/schema.ts'
+export { amqpCheckSchema } from './checkers/amqp/schema.ts'
 export type { CommandCheckOptions } from './checkers/command/schema.ts'
 export { commandCheckSchema } from './checkers/command/schema.ts'
 export type { DnsCheckOptions } from './checkers/dns/schema.ts'
@@ -19,6 +21,12 @@ export {
   jsonConditionSchema,
   statusSpecSchema,
 } from './checkers/http/schema.ts'
+export type { MqttCheckOptions } from './checkers/mqtt/schema.ts'
+export { mqttCheckSchema } from './checkers/mqtt/schema.ts'
+export type { MysqlCheckOptions } from './checkers/mysql/schema.ts'
+export { mysqlCheckSchema } from './checkers/mysql/schema.ts'
+export type { NatsCheckOptions } from './checkers/nats/schema.ts'
+export { natsCheckSchema } from './checkers/nats/schema.ts'
 export type { PostgresCheckOptions } from './checkers/postgres/schema.ts'
 export { postgresCheckSchema } from './checkers/postgres/schema.ts'
 export type { ProcessCheckOptions } from './checkers/process/schema.ts'

@@ -5,11 +5,11 @@ import { entryImports } from '../../../config/entry-imports.ts'
 const dir = join(import.meta.dirname, '..')
 
 describe('what importing @noa/health loads', () => {
-  it('should load pg and redis only when a postgres or redis check runs', async () => {
+  it('should load the database and broker clients only when a check of theirs runs', async () => {
     const imports = await entryImports(dir, 'src/index.ts')
-    expect(imports.static).not.toContain('pg')
-    expect(imports.static).not.toContain('redis')
-    expect(imports.dynamic).toEqual(['pg', 'redis'])
+    for (const client of ['amqplib', 'mqtt', 'mysql2', 'pg', 'redis'])
+      expect(imports.static).not.toContain(client)
+    expect(imports.dynamic).toEqual(['amqplib', 'mqtt', 'mysql2', 'pg', 'redis'])
   })
 
   it('should load no third-party package from @noa/health/endpoint (no checker, no zod)', async () => {

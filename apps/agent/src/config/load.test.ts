@@ -79,7 +79,7 @@ describe('validateConfig', () => {
     expect(formatConfigIssues(result.issues)).toEqual([
       'healthChecks.interval: Too small: expected number to be >=100; found 5',
       'dashboard.port: Too big: expected number to be <=65535; found 99999',
-      'services.b.check.type: unknown checker type "htp"; allowed: http, https, tcp, command, process, postgres, redis, push, tls, dns, grpc',
+      'services.b.check.type: unknown checker type "htp"; allowed: http, https, tcp, command, process, postgres, redis, push, tls, dns, grpc, mysql, amqp, mqtt, nats',
       'services.a.dependsOn.0: unknown service "ghost"; known: a, b, c',
       'services.c.executor.command: must name a command: a non-empty argv array; found an array',
       'alerting.channels.slack.url: Invalid input: expected string, received undefined',
@@ -330,6 +330,39 @@ describe('validateConfig', () => {
       headers: { authorization: 'Bearer x' },
       followRedirects: 'never',
     })
+  })
+
+  it('should validate the broker checks, their secrets from the environment and literal ones refused', () => {
+    const services = (secret: (name: string) => string) => [
+      {
+        name: 'mysql',
+        check: { type: 'mysql', url: `mysql://noa:${secret('MY')}@db:3306/app`, query: 'SELECT 1' },
+      },
+      { name: 'amqp', check: { type: 'amqp', url: `amqp://noa:${secret('MQ')}@mq:5672/%2F` } },
+      {
+        name: 'mqtt',
+        check: { type: 'mqtt', url: 'mqtt://broker:1883', username: 'noa', password: secret('MQTT') },
+      },
+      { name: 'nats', check: { type: 'nats', url: 'nats://nats:4222', token: secret('NATS') } },
+    ]
+    const ok = validateConfig({ services: services(ref) }, { MY: 'a', MQ: 'b', MQTT: 'c', NATS: 'd' })
+    expect(ok.ok ? ok.config.services.map((s) => s.check) : formatConfigIssues(ok.issues)).toEqual([
+      { type: 'mysql', url: 'mysql://noa:a@db:3306/app', query: 'SELECT 1' },
+      { type: 'amqp', url: 'amqp://noa:b@mq:5672/%2F' },
+      { type: 'mqtt', url: 'mqtt://broker:1883', username: 'noa', password: 'c' },
+      { type: 'nats', url: 'nats://nats:4222', token: 'd' },
+    ])
+    const literal = validateConfig({ services: services((name) => `hunter-${name}`) }, {})
+    expect(literal.ok).toBe(false)
+    if (literal.ok) return
+    const lines = formatConfigIssues(literal.issues)
+    expect(lines).toEqual([
+      `services.mysql.check.url: holds a password, which must come from the environment: write mysql://user:${ref('NAME')}@host; found a literal one`,
+      `services.amqp.check.url: holds a password, which must come from the environment: write amqp://user:${ref('NAME')}@host; found a literal one`,
+      `services.mqtt.check.password: is a secret and must come from the environment: write ${ref('NAME')}; found a literal value`,
+      `services.nats.check.token: is a secret and must come from the environment: write ${ref('NAME')}; found a literal value`,
+    ])
+    expect(lines.join('\n')).not.toContain('hunter')
   })
 
   it('should take only service names that cannot leave a folder', () => {

@@ -1,5 +1,7 @@
 import { z } from 'zod'
 import type { Checker } from '../checker.ts'
+import { createAmqpChecker } from './amqp/amqp.ts'
+import { type AmqpCheckOptions, amqpCheckSchema } from './amqp/schema.ts'
 import { createCommandChecker } from './command/command.ts'
 import { type CommandCheckOptions, commandCheckSchema } from './command/schema.ts'
 import { createDnsChecker } from './dns/dns.ts'
@@ -8,6 +10,12 @@ import { createGrpcChecker } from './grpc/grpc.ts'
 import { type GrpcCheckOptions, grpcCheckSchema } from './grpc/schema.ts'
 import { createHttpChecker } from './http/http.ts'
 import { type HttpCheckOptions, httpCheckSchema, httpsCheckSchema } from './http/schema.ts'
+import { createMqttChecker } from './mqtt/mqtt.ts'
+import { type MqttCheckOptions, mqttCheckSchema } from './mqtt/schema.ts'
+import { createMysqlChecker } from './mysql/mysql.ts'
+import { type MysqlCheckOptions, mysqlCheckSchema } from './mysql/schema.ts'
+import { createNatsChecker } from './nats/nats.ts'
+import { type NatsCheckOptions, natsCheckSchema } from './nats/schema.ts'
 import { createPostgresChecker } from './postgres/postgres.ts'
 import { type PostgresCheckOptions, postgresCheckSchema } from './postgres/schema.ts'
 import { createProcessChecker } from './process/process.ts'
@@ -23,7 +31,7 @@ import { createTlsChecker } from './tls/tls.ts'
 
 /**
  * A check's options, selected by `type`: `http`, `https`, `tcp`, `command`, `process`,
- * `postgres`, `redis`, `push`, `tls`, `dns` or `grpc`.
+ * `postgres`, `redis`, `push`, `tls`, `dns`, `grpc`, `mysql`, `amqp`, `mqtt` or `nats`.
  */
 export const checkSchema = z.discriminatedUnion('type', [
   httpCheckSchema,
@@ -37,6 +45,10 @@ export const checkSchema = z.discriminatedUnion('type', [
   tlsCheckSchema,
   dnsCheckSchema,
   grpcCheckSchema,
+  mysqlCheckSchema,
+  amqpCheckSchema,
+  mqttCheckSchema,
+  natsCheckSchema,
 ])
 
 /** Validated options of any check. */
@@ -59,6 +71,10 @@ export interface CheckOptionsByType {
   tls: TlsCheckOptions
   dns: DnsCheckOptions
   grpc: GrpcCheckOptions
+  mysql: MysqlCheckOptions
+  amqp: AmqpCheckOptions
+  mqtt: MqttCheckOptions
+  nats: NatsCheckOptions
 }
 
 /** Builds the checker of one type; called once per monitor. */
@@ -77,6 +93,10 @@ export const checkerRegistry = {
   tls: createTlsChecker,
   dns: createDnsChecker,
   grpc: createGrpcChecker,
+  mysql: createMysqlChecker,
+  amqp: createAmqpChecker,
+  mqtt: createMqttChecker,
+  nats: createNatsChecker,
 } satisfies { [T in CheckType]: CheckerFactory<T> }
 
 /** The known checker types, in registry order. */
