@@ -69,6 +69,35 @@ export function abortPromise(signal: AbortSignal): Promise<never> {
   return promise
 }
 
+/**
+ * The one way an attempt on a connection ends: the first outcome wins, the connection is
+ * destroyed, the abort listener removed, and an abort ends it with the signal's reason.
+ * Returns the `finish` its events call.
+ *
+ * @example
+ * ```ts
+ * const finish = settleOnce(socket, signal, resolve)
+ * socket.on('error', (error) => finish(errorOutcome(error)))
+ * ```
+ */
+export function settleOnce(
+  connection: { destroy(): void },
+  signal: AbortSignal,
+  resolve: (outcome: CheckOutcome) => void,
+): (outcome: CheckOutcome) => void {
+  let done = false
+  const finish = (outcome: CheckOutcome) => {
+    if (done) return
+    done = true
+    signal.removeEventListener('abort', onAbort)
+    connection.destroy()
+    resolve(outcome)
+  }
+  const onAbort = () => finish(errorOutcome(signal.reason, signal))
+  signal.addEventListener('abort', onAbort, { once: true })
+  return finish
+}
+
 /** Something to tell when a signal aborts. */
 export interface AbortListener {
   onAbort(): void

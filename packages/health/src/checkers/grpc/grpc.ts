@@ -1,7 +1,7 @@
 import http2 from 'node:http2'
 import net from 'node:net'
 import type { Checker, CheckOutcome } from '../../checker.ts'
-import { errorOutcome } from '../../checker.ts'
+import { errorOutcome, settleOnce } from '../../checker.ts'
 import {
   decodeHealthResponse,
   encodeHealthRequest,
@@ -62,16 +62,7 @@ export function createGrpcChecker(): Checker<GrpcCheckOptions> {
         const session = http2.connect(`${target.tls ? 'https' : 'http'}://${host}:${target.port}`, {
           ...(target.ca === undefined ? {} : { ca: target.ca }),
         })
-        let done = false
-        const finish = (outcome: CheckOutcome) => {
-          if (done) return
-          done = true
-          signal.removeEventListener('abort', onAbort)
-          session.destroy()
-          resolve(outcome)
-        }
-        const onAbort = () => finish(errorOutcome(signal.reason, signal))
-        signal.addEventListener('abort', onAbort, { once: true })
+        const finish = settleOnce(session, signal, resolve)
         session.on('error', (error) => finish(errorOutcome(error)))
         session.on('close', () =>
           finish({ state: 'error', message: 'connection closed before an answer', retryable: true }),

@@ -1,6 +1,6 @@
 import net from 'node:net'
 import type { Checker, CheckOutcome } from '../../checker.ts'
-import { errorOutcome } from '../../checker.ts'
+import { errorOutcome, settleOnce } from '../../checker.ts'
 import type { TcpCheckOptions } from './schema.ts'
 
 /**
@@ -21,16 +21,7 @@ export function createTcpChecker(): Checker<TcpCheckOptions> {
         const started = clock.monotonic()
         const socket = net.connect({ host: target.host, port: target.port })
         let received = ''
-        let done = false
-        const finish = (outcome: CheckOutcome) => {
-          if (done) return
-          done = true
-          signal.removeEventListener('abort', onAbort)
-          socket.destroy()
-          resolve(outcome)
-        }
-        const onAbort = () => finish(errorOutcome(signal.reason, signal))
-        signal.addEventListener('abort', onAbort, { once: true })
+        const finish = settleOnce(socket, signal, resolve)
         const elapsed = () => Math.round((clock.monotonic() - started) * 100) / 100
         socket.on('error', (error) => finish(errorOutcome(error)))
         socket.on('connect', () => {

@@ -1,7 +1,7 @@
 import net from 'node:net'
 import tls, { type PeerCertificate, type TLSSocket } from 'node:tls'
 import type { Checker, CheckOutcome } from '../../checker.ts'
-import { errorOutcome } from '../../checker.ts'
+import { errorOutcome, settleOnce } from '../../checker.ts'
 import type { TlsCheckOptions } from './schema.ts'
 
 const DAY_MS = 86_400_000
@@ -42,16 +42,7 @@ export function createTlsChecker(): Checker<TlsCheckOptions> {
           // Judged below, so that an untrusted certificate is a verdict, not a failed handshake.
           rejectUnauthorized: false,
         })
-        let done = false
-        const finish = (outcome: CheckOutcome) => {
-          if (done) return
-          done = true
-          signal.removeEventListener('abort', onAbort)
-          socket.destroy()
-          resolve(outcome)
-        }
-        const onAbort = () => finish(errorOutcome(signal.reason, signal))
-        signal.addEventListener('abort', onAbort, { once: true })
+        const finish = settleOnce(socket, signal, resolve)
         socket.on('error', (error) => finish(errorOutcome(error)))
         socket.on('close', () =>
           finish({ state: 'error', message: 'connection closed during the TLS handshake', retryable: true }),
