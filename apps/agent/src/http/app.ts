@@ -109,7 +109,7 @@ const clientKey = (c: Context<Env>) =>
   c.env?.incoming?.socket?.remoteAddress ?? c.req.header('x-forwarded-for') ?? 'local'
 
 /** A path as logged: a push check's token (the credential of its job) replaced. */
-export const loggedPath = (path: string) => path.replace(/^\/api\/push\/[^/]+/, '/api/push/<token>')
+const loggedPath = (path: string) => path.replace(/^\/api\/push\/[^/]+/, '/api/push/<token>')
 
 /** A beat's fields, from the query (`?status=down&msg=...`, for curl in cron) or a JSON body. */
 const beatBody = z.object({
