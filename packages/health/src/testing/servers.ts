@@ -48,6 +48,25 @@ export function startTcpServer(onSocket: (socket: Socket) => void): Promise<Test
   return track(net.createServer(onSocket), 'tcp')
 }
 
+/** A server that accepts and never answers, and how many of its connections are still open. */
+export interface SilentServer extends TestServer {
+  open(): number
+}
+
+/**
+ * A TCP server on 127.0.0.1:0 that accepts, reads what clients send and never answers: the
+ * hung peer a check's timeout must end. It reads (and so sees the end of) each connection, or
+ * a close by the client would never show in `open()`.
+ */
+export async function startSilentServer(): Promise<SilentServer> {
+  const held = new Set<Socket>()
+  const server = await startTcpServer((socket) => {
+    held.add(socket.resume())
+    socket.on('close', () => held.delete(socket))
+  })
+  return Object.assign(server, { open: () => held.size })
+}
+
 /** Wraps any listening server (https, Hono's node server) the same way. */
 export function trackServer(server: Server, base: string): Promise<TestServer> {
   return track(server, base)

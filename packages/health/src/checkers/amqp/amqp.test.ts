@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import type { Socket } from 'node:net'
 import { systemClock } from '@noa/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { checkerCases } from '../../testing/checker-cases.ts'
 import type { TestServer } from '../../testing/servers.ts'
-import { closedPort, startTcpServer } from '../../testing/servers.ts'
+import { closedPort, startSilentServer } from '../../testing/servers.ts'
 import { createAmqpChecker } from './amqp.ts'
 import { amqpCheckSchema } from './schema.ts'
 
@@ -117,18 +116,14 @@ if (url)
     unreachable: async () =>
       amqpCheckSchema.parse({ type: 'amqp', url: `amqp://guest:${wrong}@127.0.0.1:${await closedPort()}` }),
     hanging: async () => {
-      const held = new Set<Socket>()
-      const server = await startTcpServer((s) => {
-        held.add(s.resume())
-        s.on('close', () => held.delete(s))
-      })
+      const server = await startSilentServer()
       servers.push(server)
       return {
         target: amqpCheckSchema.parse({
           type: 'amqp',
           url: `amqp://guest:${wrong}@127.0.0.1:${server.port}`,
         }),
-        open: () => held.size,
+        open: server.open,
       }
     },
     secret: wrong,

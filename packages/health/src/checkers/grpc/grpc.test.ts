@@ -1,10 +1,9 @@
-import type { Socket } from 'node:net'
 import { systemClock } from '@noa/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CertFactory, createCertFactory } from '../../testing/certs.ts'
 import { checkerCases } from '../../testing/checker-cases.ts'
 import { startGrpcServer, type TestGrpcServer } from '../../testing/grpc-server.ts'
-import { closedPort, startHttpServer, startTcpServer, type TestServer } from '../../testing/servers.ts'
+import { closedPort, startHttpServer, startSilentServer, type TestServer } from '../../testing/servers.ts'
 import { createGrpcChecker } from './grpc.ts'
 import { decodeHealthResponse, encodeHealthRequest, encodeHealthResponse } from './proto.ts'
 import { grpcCheckSchema } from './schema.ts'
@@ -122,13 +121,8 @@ checkerCases({
   unreachable: async () => target({ port: await closedPort() }),
   hanging: async () => {
     // Accepts and reads the HTTP/2 preface, never answers.
-    const held = new Set<Socket>()
-    const server = await startTcpServer((s) => {
-      held.add(s)
-      s.resume()
-      s.on('close', () => held.delete(s))
-    })
+    const server = await startSilentServer()
     closers.push(server)
-    return { target: target({ port: server.port }), open: () => held.size }
+    return { target: target({ port: server.port }), open: server.open }
   },
 })

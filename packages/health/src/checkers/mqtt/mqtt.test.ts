@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
-import type { Socket } from 'node:net'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { systemClock } from '@noa/core'
@@ -9,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkerCases } from '../../testing/checker-cases.ts'
 import { type ChildServer, installed, startChildServer } from '../../testing/child-server.ts'
 import type { TestServer } from '../../testing/servers.ts'
-import { closedPort, startTcpServer } from '../../testing/servers.ts'
+import { closedPort, startSilentServer } from '../../testing/servers.ts'
 import { createMqttChecker } from './mqtt.ts'
 import { mqttCheckSchema } from './schema.ts'
 
@@ -137,11 +136,7 @@ if (haveMosquitto)
         password,
       }),
     hanging: async () => {
-      const held = new Set<Socket>()
-      const server = await startTcpServer((s) => {
-        held.add(s.resume())
-        s.on('close', () => held.delete(s))
-      })
+      const server = await startSilentServer()
       servers.push(server)
       return {
         target: mqttCheckSchema.parse({
@@ -150,7 +145,7 @@ if (haveMosquitto)
           username: user,
           password,
         }),
-        open: () => held.size,
+        open: server.open,
       }
     },
     secret: password,

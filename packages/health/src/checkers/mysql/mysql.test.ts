@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto'
-import type { Socket } from 'node:net'
 import { systemClock } from '@noa/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkerCases } from '../../testing/checker-cases.ts'
 import type { TestServer } from '../../testing/servers.ts'
-import { closedPort, startTcpServer } from '../../testing/servers.ts'
+import { closedPort, startSilentServer } from '../../testing/servers.ts'
 import { createMysqlChecker } from './mysql.ts'
 import { mysqlCheckSchema } from './schema.ts'
 
@@ -112,18 +111,14 @@ if (url)
         url: `mysql://${user}:${password}@127.0.0.1:${await closedPort()}/test`,
       }),
     hanging: async () => {
-      const held = new Set<Socket>()
-      const server = await startTcpServer((s) => {
-        held.add(s.resume())
-        s.on('close', () => held.delete(s))
-      })
+      const server = await startSilentServer()
       servers.push(server)
       return {
         target: mysqlCheckSchema.parse({
           type: 'mysql',
           url: `mysql://${user}:${password}@127.0.0.1:${server.port}/test`,
         }),
-        open: () => held.size,
+        open: server.open,
       }
     },
     secret: password,

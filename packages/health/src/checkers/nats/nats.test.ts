@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto'
-import type { Socket } from 'node:net'
 import { systemClock } from '@noa/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkerCases } from '../../testing/checker-cases.ts'
 import { type ChildServer, installed, startChildServer } from '../../testing/child-server.ts'
 import type { TestServer } from '../../testing/servers.ts'
-import { closedPort, startTcpServer } from '../../testing/servers.ts'
+import { closedPort, startSilentServer, startTcpServer } from '../../testing/servers.ts'
 import { createNatsChecker } from './nats.ts'
 import { natsCheckSchema } from './schema.ts'
 
@@ -146,11 +145,7 @@ if (haveNats)
     unreachable: async () =>
       natsCheckSchema.parse({ type: 'nats', url: `nats://127.0.0.1:${await closedPort()}`, user, password }),
     hanging: async () => {
-      const held = new Set<Socket>()
-      const server = await startTcpServer((s) => {
-        held.add(s.resume())
-        s.on('close', () => held.delete(s))
-      })
+      const server = await startSilentServer()
       servers.push(server)
       return {
         target: natsCheckSchema.parse({
@@ -159,7 +154,7 @@ if (haveNats)
           user,
           password,
         }),
-        open: () => held.size,
+        open: server.open,
       }
     },
     secret: password,

@@ -4,7 +4,7 @@ import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { checkerCases } from '../../testing/checker-cases.ts'
 import type { TestServer } from '../../testing/servers.ts'
-import { closedPort, startTcpServer } from '../../testing/servers.ts'
+import { closedPort, startSilentServer, startTcpServer } from '../../testing/servers.ts'
 import { createPostgresChecker } from './postgres.ts'
 import { postgresCheckSchema } from './schema.ts'
 
@@ -88,14 +88,9 @@ checkerCases({
     postgresCheckSchema.parse({ type: 'postgres', url, query: 'SELECT * FROM no_such_table_here' }),
   unreachable: async () => target(`postgres://noa:hunter2@127.0.0.1:${await closedPort()}/noa`),
   hanging: async () => {
-    const held = new Set<Socket>()
-    const server = await startTcpServer((s) => {
-      // Read what the client sends (and the end of it), or the close is never seen.
-      held.add(s.resume())
-      s.on('close', () => held.delete(s))
-    })
+    const server = await startSilentServer()
     silent.push(server)
-    return { target: target(`postgres://noa:hunter2@127.0.0.1:${server.port}/noa`), open: () => held.size }
+    return { target: target(`postgres://noa:hunter2@127.0.0.1:${server.port}/noa`), open: server.open }
   },
   secret: 'hunter2',
 })

@@ -3,7 +3,7 @@ import { systemClock } from '@noa/core'
 import { afterAll, describe, expect, it } from 'vitest'
 import { checkerCases } from '../../testing/checker-cases.ts'
 import type { TestServer } from '../../testing/servers.ts'
-import { closedPort, startTcpServer } from '../../testing/servers.ts'
+import { closedPort, startSilentServer, startTcpServer } from '../../testing/servers.ts'
 import { createRedisChecker } from './redis.ts'
 import { redisCheckSchema } from './schema.ts'
 
@@ -57,18 +57,6 @@ describe('createRedisChecker without a server', () => {
   })
 })
 
-/** A server that accepts and never answers, holding its sockets until the test ends. */
-async function silentServer(servers: TestServer[]) {
-  const held = new Set<Socket>()
-  const server = await startTcpServer((s) => {
-    // Read what the client sends (and the end of it), or the close is never seen.
-    held.add(s.resume())
-    s.on('close', () => held.delete(s))
-  })
-  servers.push(server)
-  return { port: server.port, open: () => held.size }
-}
-
 const silent: TestServer[] = []
 afterAll(async () => {
   await Promise.all(silent.map((s) => s.close()))
@@ -81,10 +69,11 @@ checkerCases({
   unreachable: async () =>
     redisCheckSchema.parse({ type: 'redis', url: `redis://:hunter2@127.0.0.1:${await closedPort()}` }),
   hanging: async () => {
-    const { port, open } = await silentServer(silent)
+    const server = await startSilentServer()
+    silent.push(server)
     return {
-      target: redisCheckSchema.parse({ type: 'redis', url: `redis://:hunter2@127.0.0.1:${port}` }),
-      open,
+      target: redisCheckSchema.parse({ type: 'redis', url: `redis://:hunter2@127.0.0.1:${server.port}` }),
+      open: server.open,
     }
   },
   secret: 'hunter2',

@@ -4,7 +4,7 @@ import { systemClock } from '@noa/core'
 import { afterEach, describe, expect, it } from 'vitest'
 import { checkerCases } from '../../testing/checker-cases.ts'
 import type { TestServer } from '../../testing/servers.ts'
-import { closedPort, startTcpServer } from '../../testing/servers.ts'
+import { closedPort, startSilentServer, startTcpServer } from '../../testing/servers.ts'
 import { tcpCheckSchema } from './schema.ts'
 import { createTcpChecker } from './tcp.ts'
 
@@ -101,18 +101,14 @@ checkerCases({
     }),
   unreachable: async () => tcpCheckSchema.parse({ type: 'tcp', host: '127.0.0.1', port: await closedPort() }),
   hanging: async () => {
-    const held = new Set<Socket>()
-    const server = await serve((s) => {
-      // Read what the client sends (and the end of it), or the close is never seen.
-      held.add(s.resume())
-      s.on('close', () => held.delete(s))
-    })
+    const server = await startSilentServer()
+    servers.push(server)
     const target = tcpCheckSchema.parse({
       type: 'tcp',
       host: '127.0.0.1',
       port: server.port,
       expect: 'never',
     })
-    return { target, open: () => held.size }
+    return { target, open: server.open }
   },
 })

@@ -1,10 +1,15 @@
 import https from 'node:https'
-import type { Socket } from 'node:net'
 import { systemClock } from '@noa/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CertFactory, createCertFactory, type KeyPair } from '../../testing/certs.ts'
 import { checkerCases } from '../../testing/checker-cases.ts'
-import { closedPort, startTcpServer, type TestServer, trackServer } from '../../testing/servers.ts'
+import {
+  closedPort,
+  startSilentServer,
+  startTcpServer,
+  type TestServer,
+  trackServer,
+} from '../../testing/servers.ts'
 import { tlsCheckSchema } from './schema.ts'
 import { createTlsChecker } from './tls.ts'
 
@@ -149,13 +154,8 @@ checkerCases({
   unreachable: async () => target({ port: await closedPort() }),
   hanging: async () => {
     // Accepts, reads the ClientHello and never answers it.
-    const held = new Set<Socket>()
-    const server = await startTcpServer((s) => {
-      held.add(s)
-      s.resume()
-      s.on('close', () => held.delete(s))
-    })
+    const server = await startSilentServer()
     servers.push(server)
-    return { target: target({ port: server.port }), open: () => held.size }
+    return { target: target({ port: server.port }), open: server.open }
   },
 })
