@@ -174,6 +174,18 @@ export function parseServiceChecks(input: unknown, prefix = 'services'): Service
       issues.push({ path: `${prefix}.${s.name}.name`, message: `duplicate service name "${s.name}"` })
     names.add(s.name)
   }
+  // A beat names its check by the token alone: two push checks sharing one could not be told apart.
+  const pushTokens = new Map<string, string>()
+  for (const s of services) {
+    if (s.check.type !== 'push') continue
+    const first = pushTokens.get(s.check.token)
+    if (first !== undefined)
+      issues.push({
+        path: `${prefix}.${s.name}.check.token`,
+        message: `the same token as service "${first}": each push check needs its own`,
+      })
+    else pushTokens.set(s.check.token, s.name)
+  }
   const deps = new Map<string, string[]>()
   input.forEach((raw, index) => {
     const name = nameOf(raw, index)

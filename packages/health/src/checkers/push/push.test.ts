@@ -1,5 +1,6 @@
 import { FakeClock } from '@noa/core'
 import { describe, expect, it } from 'vitest'
+import { parseServiceChecks } from '../../config.ts'
 import { createHealthMonitor } from '../../monitor.ts'
 import { createPushChecker } from './push.ts'
 import { pushCheckSchema } from './schema.ts'
@@ -72,6 +73,23 @@ describe('createPushChecker', () => {
     expect(pushCheckSchema.safeParse({ type: 'push', token: 'a/b c'.repeat(5), period: 1000 }).success).toBe(
       false,
     )
+  })
+
+  it('should refuse two push checks with one token, without showing it', () => {
+    const check = { type: 'push', token: TOKEN, period: 60_000 } as const
+    let message = ''
+    try {
+      parseServiceChecks([
+        { name: 'backup', check },
+        { name: 'report', check },
+      ])
+    } catch (error) {
+      message = String(error)
+    }
+    expect(message).toContain(
+      'services.report.check.token: the same token as service "backup": each push check needs its own',
+    )
+    expect(message).not.toContain(TOKEN)
   })
 
   it('should turn a service down through the monitor as soon as its job beats down', async () => {
