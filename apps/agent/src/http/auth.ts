@@ -1,7 +1,15 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler } from 'hono'
 
 const digest = (value: string) => createHash('sha256').update(value).digest()
+
+/** The name a write is recorded under when its token carries none (NOA_API_TOKEN). */
+export const DEFAULT_ACTOR = 'admin'
+
+/** Who made this request, as its token names them; writes record it. */
+export function actorOf(c: Context): string {
+  return (c.get('actor' as never) as string | undefined) ?? DEFAULT_ACTOR
+}
 
 /**
  * Guards write endpoints with `Authorization: Bearer <token>`. With no token configured
@@ -22,6 +30,7 @@ export function requireToken(token: string | undefined): MiddlewareHandler {
       c.header('www-authenticate', 'Bearer realm="noa"')
       return c.json({ error: 'a valid bearer token is required' }, 401)
     }
+    c.set('actor' as never, DEFAULT_ACTOR as never)
     await next()
   }
 }
