@@ -1,4 +1,4 @@
-import type { Clock, HealingTrigger, HealthState, Timer } from '@noa/core'
+import { type Clock, type HealingTrigger, type HealthState, isDown, type Timer } from '@noa/core'
 import type { ProcessExit } from './executors/local/local.ts'
 import type { Guards } from './guards.ts'
 
@@ -78,7 +78,7 @@ export function createCircuitTimers(deps: CircuitTimersDeps): CircuitTimers {
           service,
           clock.setTimeout(() => onStable(service), Math.max(0, at - clock.now())),
         )
-      } else if (state === 'unhealthy' || state === 'error') {
+      } else if (isDown(state)) {
         guards.down(service)
         stable.get(service)?.cancel()
         stable.delete(service)

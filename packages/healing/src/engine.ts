@@ -13,7 +13,7 @@ import type {
   Logger,
   Subscribable,
 } from '@noa/core'
-import { createEmitter, createId, noopLogger, systemClock } from '@noa/core'
+import { createEmitter, createId, noopLogger, parseOptions, systemClock } from '@noa/core'
 import { createApprovalGate } from './approval-gate.ts'
 import { approvalsToResume, closeInterrupted } from './crash-recovery.ts'
 import type { ActionResult, Executor } from './executor.ts'
@@ -23,7 +23,7 @@ import { createGuardGate, type ServiceGuardState } from './guard-gate.ts'
 import { createHealingRecord } from './healing-record.ts'
 import { runHealing } from './healing-run.ts'
 import type { ResolvedSelfHealing, SelfHealingConfig, ServiceHealingConfig } from './options.ts'
-import { parseOrThrow, selfHealingSchema } from './options.ts'
+import { selfHealingSchema } from './options.ts'
 import { createRecordSink } from './record-sink.ts'
 import { createServiceLock } from './service-lock.ts'
 import { createServiceRegistry, type ServiceChanges } from './service-registry.ts'
@@ -192,7 +192,7 @@ export interface HealingEngine {
  * ```
  */
 export function createHealingEngine(deps: HealingEngineOptions = {}): HealingEngine {
-  const options = parseOrThrow(selfHealingSchema, deps.config ?? {}, 'selfHealing')
+  const options = parseOptions(selfHealingSchema, deps.config ?? {}, 'selfHealing')
   const clock = deps.clock ?? systemClock
   const logger = deps.logger ?? noopLogger
   const agentId = deps.agentId ?? createId('agent')

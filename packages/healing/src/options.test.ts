@@ -1,6 +1,6 @@
-import { isConfigError } from '@noa/core'
+import { isConfigError, parseOptions } from '@noa/core'
 import { describe, expect, it } from 'vitest'
-import { parseOrThrow, selfHealingSchema, serviceHealingSchema } from './options.ts'
+import { selfHealingSchema, serviceHealingSchema } from './options.ts'
 
 function problems(fn: () => unknown): string[] {
   try {
@@ -16,7 +16,7 @@ describe('selfHealingSchema', () => {
   it('should refuse keys it does not know at every level, naming the key they are a typo of', () => {
     expect(
       problems(() =>
-        parseOrThrow(
+        parseOptions(
           selfHealingSchema,
           {
             autoRestrat: true,
@@ -39,7 +39,7 @@ describe('serviceHealingSchema', () => {
   it('should refuse unknown keys in executors, hooks and rollback sources', () => {
     expect(
       problems(() =>
-        parseOrThrow(
+        parseOptions(
           serviceHealingSchema,
           {
             executor: { type: 'local', command: ['node', 'x.js'], shutdownTimeout: 5000 },
@@ -60,7 +60,7 @@ describe('serviceHealingSchema', () => {
 
   it('should take only Kubernetes names for a deployment and its namespace', () => {
     const k8s = (deployment: string, namespace: string) =>
-      parseOrThrow(
+      parseOptions(
         serviceHealingSchema,
         { executor: { type: 'kubernetes', deployment, namespace, inCluster: true } },
         'services.api',

@@ -1,4 +1,3 @@
-import { ConfigError, recordKnownKeys, toConfigIssues } from '@noa/core'
 import { z } from 'zod'
 import { hookActionSchema } from './actions.ts'
 import { executorSchema } from './executors/registry.ts'
@@ -192,10 +191,3 @@ export const serviceHealingSchema = z.strictObject({
 export type ServiceHealingConfig = z.input<typeof serviceHealingSchema>
 /** Healing settings of one service with defaults applied. */
 export type ResolvedServiceHealing = z.output<typeof serviceHealingSchema>
-
-/** Parses with every problem reported at once, as `path: message` with the value found. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, prefix: string): z.output<S> {
-  const parsed = schema.safeParse(value, { reportInput: true, error: recordKnownKeys })
-  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, prefix))
-  return parsed.data
-}

@@ -1,10 +1,11 @@
 import type { Clock, Logger } from '@noa/core'
+import { parseOptions } from '@noa/core'
 import type { ActionResult, Executor } from './executor.ts'
 import type { ProcessExit } from './executors/local/local.ts'
 import { isLocalSupervisor } from './executors/local/local.ts'
 import { buildExecutor } from './executors/registry.ts'
 import type { ServiceHealingConfig } from './options.ts'
-import { parseOrThrow, serviceHealingSchema } from './options.ts'
+import { serviceHealingSchema } from './options.ts'
 import type { ServiceRuntime } from './strategy.ts'
 
 /** What a configuration reload changed, by service name. */
@@ -60,7 +61,7 @@ export function createServiceRegistry(
     Object.fromEntries(
       Object.entries(raw).map(([name, r]) => [
         name,
-        parseOrThrow(serviceHealingSchema, r, `services.${name}`),
+        parseOptions(serviceHealingSchema, r, `services.${name}`),
       ]),
     )
   const build = (name: string, config: ServiceRuntime['config'], ready?: Executor): ServiceRuntime => {

@@ -1,7 +1,7 @@
 import type { HealingOutcome, HealingSkip, HealingTrigger } from '@noa/core'
+import { parseOptions } from '@noa/core'
 import { z } from 'zod'
 import type { ResolvedSelfHealing } from './options.ts'
-import { parseOrThrow } from './options.ts'
 import { strategies as builtins, defaultTriggers, disabledReason } from './strategies/registry.ts'
 import type { ServiceRuntime, Strategy } from './strategy.ts'
 
@@ -44,7 +44,7 @@ export function createStrategyChoice(
   const triggers: Record<string, string> = { ...defaultTriggers, ...options.triggers }
   const unknown = Object.entries(options.triggers).filter(([, s]) => !(s in all))
   if (unknown.length > 0)
-    parseOrThrow(
+    parseOptions(
       z.object(
         Object.fromEntries(unknown.map(([t]) => [t, z.enum(Object.keys(all) as [string, ...string[]])])),
       ),

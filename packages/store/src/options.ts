@@ -1,5 +1,5 @@
 import type { Clock, Logger } from '@noa/core'
-import { ConfigError, recordKnownKeys, toConfigIssues } from '@noa/core'
+import { parseOptions } from '@noa/core'
 import { z } from 'zod'
 import type { RetentionKind } from './store.ts'
 
@@ -79,11 +79,13 @@ export interface ResolvedCommon {
   rollupDelayMs: number
 }
 
-/** Validates `options` with `schema` and throws one ConfigError listing every problem. */
-export function parseOptions<S extends z.ZodType>(schema: S, options: unknown, prefix: string): z.output<S> {
-  const parsed = schema.safeParse(options ?? {}, { reportInput: true, error: recordKnownKeys })
-  if (!parsed.success) throw new ConfigError(toConfigIssues(parsed.error.issues, prefix))
-  return parsed.data
+/** Validates `options` (none: `{}`) with `schema` and throws one ConfigError listing every problem. */
+export function parseStoreOptions<S extends z.ZodType>(
+  schema: S,
+  options: unknown,
+  prefix: string,
+): z.output<S> {
+  return parseOptions(schema, options ?? {}, prefix)
 }
 
 export function resolveCommon(options: z.output<typeof commonOptionsSchema>): ResolvedCommon {

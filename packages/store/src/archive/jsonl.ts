@@ -8,7 +8,7 @@ import type { MetricSnapshot } from '@noa/core'
 import { errorMessage, noopLogger, systemClock } from '@noa/core'
 import type { z } from 'zod'
 import { StoreError } from '../errors.ts'
-import { parseOptions, type StoreRuntime } from '../options.ts'
+import { parseStoreOptions, type StoreRuntime } from '../options.ts'
 import { snapshotTime } from '../records.ts'
 import { jsonlArchiveOptionsSchema } from './options.ts'
 
@@ -63,7 +63,7 @@ export function utcDay(at: number): string {
  */
 export function createJsonlArchive(options: JsonlArchiveOptions): JsonlArchive {
   const { clock = systemClock, logger = noopLogger, ...rest } = options ?? ({} as JsonlArchiveOptions)
-  const parsed = parseOptions(jsonlArchiveOptionsSchema, rest, 'archive')
+  const parsed = parseStoreOptions(jsonlArchiveOptionsSchema, rest, 'archive')
   const dir = resolve(parsed.dir)
   const retentionDays = parsed.retentionDays ?? 30
   let queue: Promise<unknown> = Promise.resolve()

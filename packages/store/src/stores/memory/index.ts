@@ -19,7 +19,7 @@ import { systemClock } from '@noa/core'
 import type { z } from 'zod'
 import { StoreError } from '../../errors.ts'
 import { type MaintenanceDriver, runMaintenance } from '../../maintenance.ts'
-import { parseOptions, resolveCommon, type StoreRuntime } from '../../options.ts'
+import { parseStoreOptions, resolveCommon, type StoreRuntime } from '../../options.ts'
 import {
   activeAtOf,
   alertStateAt,
@@ -95,7 +95,7 @@ const id = (x: number) => x
  */
 export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const { clock = systemClock, logger: _logger, ...rest } = options
-  const parsed = parseOptions(memoryOptionsSchema, rest, 'store')
+  const parsed = parseStoreOptions(memoryOptionsSchema, rest, 'store')
   const common = resolveCommon(parsed)
   const maxPoints = parsed.maxPointsPerSeries ?? 100_000
   const maxSnapshots = parsed.maxSnapshots ?? 10_000

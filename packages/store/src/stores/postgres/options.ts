@@ -2,7 +2,7 @@ import { noopLogger, systemClock } from '@noa/core'
 import { z } from 'zod'
 import {
   commonOptionsSchema,
-  parseOptions,
+  parseStoreOptions,
   type ResolvedCommon,
   resolveCommon,
   type StoreRuntime,
@@ -62,6 +62,6 @@ export interface ResolvedPostgresOptions extends Required<StoreRuntime> {
 /** Validates the options of a postgres store, throwing one ConfigError that names every bad field. */
 export function resolvePostgresOptions(options: PostgresStoreOptions): ResolvedPostgresOptions {
   const { clock = systemClock, logger = noopLogger, ...rest } = options ?? ({} as PostgresStoreOptions)
-  const parsed = parseOptions(postgresOptionsSchema, rest, 'store')
+  const parsed = parseStoreOptions(postgresOptionsSchema, rest, 'store')
   return { clock, logger, parsed, common: resolveCommon(parsed) }
 }

@@ -2,7 +2,7 @@ import { noopLogger, systemClock } from '@noa/core'
 import { z } from 'zod'
 import {
   commonOptionsSchema,
-  parseOptions,
+  parseStoreOptions,
   type ResolvedCommon,
   resolveCommon,
   type StoreRuntime,
@@ -42,6 +42,6 @@ export function resolveSqliteOptions(options: SqliteStoreOptions): ResolvedSqlit
     onRecovered,
     ...rest
   } = options ?? ({} as SqliteStoreOptions)
-  const parsed = parseOptions(sqliteOptionsSchema, rest, 'store')
+  const parsed = parseStoreOptions(sqliteOptionsSchema, rest, 'store')
   return { clock, logger, onRecovered, parsed, common: resolveCommon(parsed) }
 }
