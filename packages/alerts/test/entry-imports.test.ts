@@ -15,7 +15,9 @@ describe('what importing @noa/alerts loads', () => {
     expect(await entryImports(dir, 'src/testing/index.ts')).toEqual({ static: [], dynamic: [] })
   })
 
-  // The engine still validates rules and channel options with the zod schemas when it is built;
-  // moving that validation out of the main entry is the next step of the smaller-bundle work.
-  it.todo('should load no zod from the main entry')
+  // The engine validates the rules and channel options it is given (a user's configuration) with
+  // the schemas the agent's config loader uses, so one set of rules and messages holds everywhere.
+  it('should load zod and nothing else up front from the main entry', async () => {
+    expect((await entryImports(dir, 'src/index.ts')).static).toEqual(['zod'])
+  })
 })

@@ -1,7 +1,7 @@
 import type { ConfigIssue } from '@noa/core'
 import { ConfigError, recordKnownKeys, toConfigIssues } from '@noa/core'
 import { z } from 'zod'
-import { CHECK_TYPES, checkSchema } from './checkers/registry.ts'
+import { CHECK_TYPES, checkSchema } from './checkers/schema.ts'
 import { parseCondition } from './conditions.ts'
 import { redactSecrets } from './redact.ts'
 
@@ -207,3 +207,24 @@ export function parseServiceChecks(input: unknown, prefix = 'services'): Service
   if (issues.length > 0) throw new ConfigError(issues)
   return services
 }
+
+/** Monitor-wide settings (the services come separately). */
+export const monitorSettingsSchema = z.object({
+  /** Check attempts running at once, across all services. @default 64 */
+  concurrency: z.number().int().positive().default(64),
+  /** The first run of each service waits a random delay up to this (bounded by its interval), ms. @default 1000 */
+  firstRunJitterMs: z.number().int().min(0).default(1000),
+  /**
+   * First checks started per second, on average, when more services start at once than one
+   * second (or `firstRunJitterMs`, if longer) holds at this rate: their first checks are then spread evenly over
+   * `services / firstRunRate` seconds, never longer than 90 % of each one's interval, so that a large
+   * fleet runs at its steady rate from the start instead of in one burst per interval.
+   * @default 100
+   */
+  firstRunRate: z.number().positive().default(100),
+  /**
+   * Scheduled checks start on a grid of this many ms (up to one tick after their interval),
+   * together with the others due in the same tick; 0 starts each at its own time. @default 100
+   */
+  scheduleTickMs: z.number().int().min(0).max(1000).default(100),
+})

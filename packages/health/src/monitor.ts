@@ -21,15 +21,15 @@ import {
   type Subscribable,
   systemClock,
 } from '@noa/core'
-import { z } from 'zod'
+import type { z } from 'zod'
 import type { CallbackChecker, Cancellable, Checker, CheckOutcome } from './checker.ts'
 import { errorOutcome } from './checker.ts'
 import type { ProcessHandle } from './checkers/process/schema.ts'
-import type { CheckOptions, CheckType } from './checkers/registry.ts'
 import { checkerRegistry } from './checkers/registry.ts'
+import type { CheckOptions, CheckType } from './checkers/schema.ts'
 import { applyConditions, type Condition, parseCondition } from './conditions.ts'
 import type { ServiceCheck, ServiceCheckInput } from './config.ts'
-import { parseServiceChecks } from './config.ts'
+import { monitorSettingsSchema, parseServiceChecks } from './config.ts'
 import { type DeadlineSlot, Deadlines } from './deadlines.ts'
 import { Limiter } from './limiter.ts'
 import { overallStatus } from './overall.ts'
@@ -185,27 +185,6 @@ export interface ServiceUpdate {
   changed: string[]
   kept: string[]
 }
-
-/** Monitor-wide settings (the services come separately). */
-export const monitorSettingsSchema = z.object({
-  /** Check attempts running at once, across all services. @default 64 */
-  concurrency: z.number().int().positive().default(64),
-  /** The first run of each service waits a random delay up to this (bounded by its interval), ms. @default 1000 */
-  firstRunJitterMs: z.number().int().min(0).default(1000),
-  /**
-   * First checks started per second, on average, when more services start at once than one
-   * second (or `firstRunJitterMs`, if longer) holds at this rate: their first checks are then spread evenly over
-   * `services / firstRunRate` seconds, never longer than 90 % of each one's interval, so that a large
-   * fleet runs at its steady rate from the start instead of in one burst per interval.
-   * @default 100
-   */
-  firstRunRate: z.number().positive().default(100),
-  /**
-   * Scheduled checks start on a grid of this many ms (up to one tick after their interval),
-   * together with the others due in the same tick; 0 starts each at its own time. @default 100
-   */
-  scheduleTickMs: z.number().int().min(0).max(1000).default(100),
-})
 
 /** Options of {@link createHealthMonitor}. */
 export interface HealthMonitorOptions extends z.input<typeof monitorSettingsSchema> {

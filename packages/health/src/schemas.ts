@@ -35,8 +35,8 @@ export type { PushCheckOptions } from './checkers/push/schema.ts'
 export { pushCheckSchema } from './checkers/push/schema.ts'
 export type { RedisCheckOptions } from './checkers/redis/schema.ts'
 export { redisCheckSchema } from './checkers/redis/schema.ts'
-export type { CheckInput, CheckOptions, CheckType } from './checkers/registry.ts'
-export { CHECK_TYPES, checkSchema } from './checkers/registry.ts'
+export type { CheckInput, CheckOptions, CheckType } from './checkers/schema.ts'
+export { CHECK_TYPES, checkSchema } from './checkers/schema.ts'
 export type { TcpCheckOptions } from './checkers/tcp/schema.ts'
 export { tcpCheckSchema } from './checkers/tcp/schema.ts'
 export type { TlsCheckOptions } from './checkers/tls/schema.ts'
@@ -45,9 +45,9 @@ export type { ServiceCheck, ServiceCheckInput } from './config.ts'
 export {
   conditionSchema,
   flappingSchema,
+  monitorSettingsSchema,
   parseServiceChecks,
   retryBackoffSchema,
   SERVICE_NAME,
   serviceCheckSchema,
 } from './config.ts'
-export { monitorSettingsSchema } from './monitor.ts'

@@ -16,7 +16,15 @@ describe('what importing @noa/health loads', () => {
     expect(await entryImports(dir, 'src/endpoint.ts')).toEqual({ static: [], dynamic: [] })
   })
 
-  // The monitor still validates its options with the zod schemas when it is built; moving that
-  // validation out of the main entry is the next step of the smaller-bundle work.
-  it.todo('should load no zod from the main entry')
+  it('should load the schemas and no checker from @noa/health/config (no client, even lazily)', async () => {
+    expect(await entryImports(dir, 'src/schemas.ts')).toEqual({ static: ['zod'], dynamic: [] })
+  })
+
+  // The monitor validates the services it is given (a user's configuration) with the same schemas
+  // the agent's config loader uses, so one set of rules and messages holds everywhere. zod is the
+  // main entry's one third-party package besides the http checker's JSON path reader; a service
+  // that only serves /health imports @noa/health/endpoint, which loads nothing.
+  it('should load zod and the JSON path reader and nothing else up front from the main entry', async () => {
+    expect((await entryImports(dir, 'src/index.ts')).static).toEqual(['jsonpath-plus', 'zod'])
+  })
 })
