@@ -64,7 +64,11 @@ export interface SeriesMiss {
 export class SeriesCache {
   readonly #byText = new Map<string, number>()
   readonly #byKey = new Map<string, number>()
-  constructor(private readonly create: (name: string, labels: Labels, key: string) => number) {}
+  readonly #create: (name: string, labels: Labels, key: string) => number
+
+  constructor(create: (name: string, labels: Labels, key: string) => number) {
+    this.#create = create
+  }
 
   id(name: string, labels: Labels | undefined, where: string): number {
     const text = labels === undefined ? name : `${name}\u0000${JSON.stringify(labels)}`
@@ -74,7 +78,7 @@ export class SeriesCache {
     const key = seriesKey(name, canonical)
     id = this.#byKey.get(key)
     if (id === undefined) {
-      id = this.create(name, canonical, key)
+      id = this.#create(name, canonical, key)
       this.#byKey.set(key, id)
     }
     this.#byText.set(text, id)

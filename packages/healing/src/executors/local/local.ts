@@ -12,8 +12,8 @@ import {
   type RollbackTarget,
 } from '../../executor.ts'
 import { runCommand } from '../../run-command.ts'
-import { ServiceLogs } from './rotating-file.ts'
-import { type RunRecord, ServiceRecord } from './run-record.ts'
+import { createServiceLogs, type ServiceLogs } from './rotating-file.ts'
+import { createServiceRecord, type RunRecord, type ServiceRecord } from './run-record.ts'
 import { spawnService } from './spawn-service.ts'
 import { stopRecord } from './stop-recorded.ts'
 import { adoptedProcess, type SupervisedProcess, spawnedProcess } from './supervised-process.ts'
@@ -234,10 +234,10 @@ class Supervisor implements LocalSupervisor {
     ]
     this.#clock = deps.clock ?? systemClock
     this.#backoff = createBackoff(options.backoff)
-    this.#record = new ServiceRecord(deps.runDir, deps.service)
+    this.#record = createServiceRecord(deps.runDir, deps.service)
     // absolute, so the record compares equal whatever folder the next agent starts in
     this.#cwd = resolve(options.cwd ?? '.')
-    this.#logs = new ServiceLogs(join(options.logs.dir, deps.service), options.logs, this.#clock)
+    this.#logs = createServiceLogs(join(options.logs.dir, deps.service), options.logs, this.#clock)
   }
 
   on<E extends keyof LocalSupervisorEvents>(

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { FakeClock } from '@noa/core'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { RotatingFile, ServiceLogs } from './rotating-file.ts'
+import { createRotatingFile, createServiceLogs } from './rotating-file.ts'
 
 let dir: string
 beforeEach(async () => {
@@ -17,7 +17,7 @@ afterEach(async () => {
 describe('RotatingFile', () => {
   it('should copy a full file to .1 and empty it, keeping maxFiles generations', async () => {
     const path = join(dir, 'svc.out.log')
-    const file = new RotatingFile(path, 10, 2)
+    const file = createRotatingFile(path, 10, 2)
     expect(file.rotateIfFull()).toBe(false) // no file yet
     await writeFile(path, 'short\n')
     expect(file.rotateIfFull()).toBe(false)
@@ -32,7 +32,7 @@ describe('RotatingFile', () => {
   })
 
   it('should let a writer that holds the file open go on at the new end after a rotation, without a hole', async () => {
-    const file = new RotatingFile(join(dir, 'svc.out.log'), 10, 3)
+    const file = createRotatingFile(join(dir, 'svc.out.log'), 10, 3)
     const fd = file.openForChild()
     try {
       writeSync(fd, 'line one is long\n')
@@ -50,7 +50,11 @@ describe('RotatingFile', () => {
 describe('ServiceLogs', () => {
   it('should check both files on the clock while watching, and not after unwatch', async () => {
     const clock = new FakeClock()
-    const logs = new ServiceLogs(join(dir, 'svc'), { maxBytes: 5, maxFiles: 3, checkIntervalMs: 1000 }, clock)
+    const logs = createServiceLogs(
+      join(dir, 'svc'),
+      { maxBytes: 5, maxFiles: 3, checkIntervalMs: 1000 },
+      clock,
+    )
     await writeFile(join(dir, 'svc.out.log'), 'out line\n')
     await writeFile(join(dir, 'svc.err.log'), 'err line\n')
     logs.watch()

@@ -24,50 +24,47 @@ import { onTick } from './shared-ticker.ts'
  * (a pipe would break and fail its next write with EPIPE), and after a truncation its
  * next write lands at the new end of the file instead of leaving a hole of zeros.
  */
-export class RotatingFile {
+export interface RotatingFile {
   readonly path: string
-  readonly #maxBytes: number
-  readonly #maxFiles: number
-
-  constructor(path: string, maxBytes: number, maxFiles: number) {
-    this.path = path
-    this.#maxBytes = maxBytes
-    this.#maxFiles = maxFiles
-  }
-
   /** Opens the file in append mode for a child's stdio; the caller closes its descriptor once the child has it. */
-  openForChild(): number {
-    mkdirSync(dirname(this.path), { recursive: true })
-    return openSync(this.path, 'a')
-  }
-
+  openForChild(): number
   /** Rotates when the file has reached `maxBytes`; returns whether it did. Never throws. */
-  rotateIfFull(): boolean {
-    try {
-      if (statSync(this.path).size < this.#maxBytes) return false
-      this.#rotate()
-      return true
-    } catch {
-      // no file yet, a full disk or a removed folder must not take the supervisor down
-      return false
-    }
-  }
+  rotateIfFull(): boolean
+}
 
-  #rotate(): void {
-    const first = `${this.path}.1`
-    rmSync(`${this.path}.${this.#maxFiles}`, { force: true })
-    for (let i = this.#maxFiles - 1; i >= 1; i--) {
+export function createRotatingFile(path: string, maxBytes: number, maxFiles: number): RotatingFile {
+  function rotate(): void {
+    const first = `${path}.1`
+    rmSync(`${path}.${maxFiles}`, { force: true })
+    for (let i = maxFiles - 1; i >= 1; i--) {
       try {
-        renameSync(`${this.path}.${i}`, `${this.path}.${i + 1}`)
+        renameSync(`${path}.${i}`, `${path}.${i + 1}`)
       } catch {
         // that generation does not exist yet
       }
     }
-    copyFileSync(this.path, first)
+    copyFileSync(path, first)
     // the process keeps writing during the copy: move what came meanwhile too, so that only
     // a write landing between this read and the truncation can be lost
-    catchUp(this.path, first)
-    truncateSync(this.path, 0)
+    catchUp(path, first)
+    truncateSync(path, 0)
+  }
+  return {
+    path,
+    openForChild() {
+      mkdirSync(dirname(path), { recursive: true })
+      return openSync(path, 'a')
+    },
+    rotateIfFull() {
+      try {
+        if (statSync(path).size < maxBytes) return false
+        rotate()
+        return true
+      } catch {
+        // no file yet, a full disk or a removed folder must not take the supervisor down
+        return false
+      }
+    },
   }
 }
 
@@ -90,37 +87,38 @@ function catchUp(from: string, to: string): void {
 }
 
 /** The two log files of a service and the timer that checks their size while its process runs. */
-export class ServiceLogs {
+export interface ServiceLogs {
   readonly out: RotatingFile
   readonly err: RotatingFile
-  readonly #clock: Clock
-  readonly #checkIntervalMs: number
-  #timer: Timer | undefined
+  rotateIfFull(): void
+  /** Checks the sizes every `checkIntervalMs` until {@link ServiceLogs.unwatch}; the process writes between checks. */
+  watch(): void
+  unwatch(): void
+}
 
-  constructor(
-    base: string,
-    options: { maxBytes: number; maxFiles: number; checkIntervalMs: number },
-    clock: Clock,
-  ) {
-    this.out = new RotatingFile(`${base}.out.log`, options.maxBytes, options.maxFiles)
-    this.err = new RotatingFile(`${base}.err.log`, options.maxBytes, options.maxFiles)
-    this.#clock = clock
-    this.#checkIntervalMs = options.checkIntervalMs
+export function createServiceLogs(
+  base: string,
+  options: { maxBytes: number; maxFiles: number; checkIntervalMs: number },
+  clock: Clock,
+): ServiceLogs {
+  const out = createRotatingFile(`${base}.out.log`, options.maxBytes, options.maxFiles)
+  const err = createRotatingFile(`${base}.err.log`, options.maxBytes, options.maxFiles)
+  let timer: Timer | undefined
+  const logs: ServiceLogs = {
+    out,
+    err,
+    rotateIfFull() {
+      out.rotateIfFull()
+      err.rotateIfFull()
+    },
+    watch() {
+      logs.unwatch()
+      timer = onTick(clock, options.checkIntervalMs, logs.rotateIfFull)
+    },
+    unwatch() {
+      timer?.cancel()
+      timer = undefined
+    },
   }
-
-  rotateIfFull(): void {
-    this.out.rotateIfFull()
-    this.err.rotateIfFull()
-  }
-
-  /** Checks the sizes every `checkIntervalMs` until {@link unwatch}; the process writes between checks. */
-  watch(): void {
-    this.unwatch()
-    this.#timer = onTick(this.#clock, this.#checkIntervalMs, () => this.rotateIfFull())
-  }
-
-  unwatch(): void {
-    this.#timer?.cancel()
-    this.#timer = undefined
-  }
+  return logs
 }

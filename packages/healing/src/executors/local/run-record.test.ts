@@ -6,13 +6,13 @@ import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { readStat } from './proc.ts'
 import {
+  createServiceRecord,
   inspectRecord,
   listRecords,
   type RunRecord,
   readRecord,
   recordPath,
   removeRecord,
-  ServiceRecord,
   writeRecord,
 } from './run-record.ts'
 import { Reaper } from './testing/processes.ts'
@@ -106,14 +106,14 @@ describe('inspectRecord', () => {
 describe('ServiceRecord', () => {
   it('should record a process, remove only its own record, and do nothing without a run directory', () => {
     const pid = idle()
-    const kept = new ServiceRecord(dir, 'svc')
+    const kept = createServiceRecord(dir, 'svc')
     expect(kept.write(pid, argv, '/srv', 5)).toBe('')
     expect(kept.read()).toEqual({ ...recordOf(pid), startedAt: 5 })
     kept.removeIf(pid + 1)
     expect(kept.holds(pid)).toBe(true)
     kept.removeIf(pid)
     expect(kept.read()).toBeUndefined()
-    const none = new ServiceRecord(undefined, 'svc')
+    const none = createServiceRecord(undefined, 'svc')
     expect(none.write(pid, argv, '/srv', 5)).toBe('')
     expect(none.read()).toBeUndefined()
   })

@@ -119,61 +119,49 @@ function sameArgv(a: readonly string[], b: readonly string[]): boolean {
  * nothing without a run directory, and none throws: a record that cannot be written costs
  * the adoption after an agent restart, never the service.
  */
-export class ServiceRecord {
-  readonly #runDir: string | undefined
-  readonly #service: string
-
-  constructor(runDir: string | undefined, service: string) {
-    this.#runDir = runDir
-    this.#service = service
-  }
-
-  get runDir(): string | undefined {
-    return this.#runDir
-  }
-
+export interface ServiceRecord {
+  readonly runDir: string | undefined
   /** The readable record, if any. */
-  read(): RunRecord | undefined {
-    if (!this.#runDir) return undefined
-    const record = readRecord(this.#runDir, this.#service)
-    return record instanceof Error ? undefined : record
-  }
-
+  read(): RunRecord | undefined
   /** Records a process just spawned; returns why it could not (for the start result), or ''. */
-  write(pid: number, argv: readonly string[], cwd: string, startedAt: number): string {
-    if (!this.#runDir) return ''
-    const stat = readStat(pid)
-    if (!stat) return 'no run record: /proc is not readable, a later agent will not find this process'
-    try {
-      writeRecord(this.#runDir, {
-        service: this.#service,
-        pid,
-        startTime: stat.startTime,
-        argv: [...argv],
-        cwd,
-        startedAt,
-      })
-      return ''
-    } catch (e) {
-      return `no run record: ${errorMessage(e)}`
-    }
-  }
-
+  write(pid: number, argv: readonly string[], cwd: string, startedAt: number): string
   /** Whether the record names `pid`. */
-  holds(pid: number): boolean {
-    return this.read()?.pid === pid
-  }
-
+  holds(pid: number): boolean
   /** Removes the record if it names `pid`, never one that a newer start wrote meanwhile. */
-  removeIf(pid: number): void {
-    if (this.holds(pid)) this.remove()
-  }
+  removeIf(pid: number): void
+  remove(): void
+}
 
-  remove(): void {
-    try {
-      if (this.#runDir) removeRecord(this.#runDir, this.#service)
-    } catch {
-      // a record left behind is checked (pid and start time) before anyone acts on it
-    }
+export function createServiceRecord(runDir: string | undefined, service: string): ServiceRecord {
+  const record: ServiceRecord = {
+    runDir,
+    read() {
+      if (!runDir) return undefined
+      const found = readRecord(runDir, service)
+      return found instanceof Error ? undefined : found
+    },
+    write(pid, argv, cwd, startedAt) {
+      if (!runDir) return ''
+      const stat = readStat(pid)
+      if (!stat) return 'no run record: /proc is not readable, a later agent will not find this process'
+      try {
+        writeRecord(runDir, { service, pid, startTime: stat.startTime, argv: [...argv], cwd, startedAt })
+        return ''
+      } catch (e) {
+        return `no run record: ${errorMessage(e)}`
+      }
+    },
+    holds: (pid) => record.read()?.pid === pid,
+    removeIf(pid) {
+      if (record.holds(pid)) record.remove()
+    },
+    remove() {
+      try {
+        if (runDir) removeRecord(runDir, service)
+      } catch {
+        // a record left behind is checked (pid and start time) before anyone acts on it
+      }
+    },
   }
+  return record
 }
