@@ -15,6 +15,11 @@ export interface CheckOutcome {
   details?: Record<string, unknown>
   /** Whether another attempt may give another answer. Ignored for `healthy`. */
   retryable?: boolean
+  /**
+   * The answer's body as text, for a service condition on `[BODY]`: set by the http checker when
+   * the check's `readBody` asks for it, read by the conditions, never kept in the result.
+   */
+  body?: string
 }
 
 /** What every attempt gets: the signal that aborts it (timeout or shutdown) and the clock. */

@@ -1,8 +1,9 @@
 import type { ConfigIssue } from '@noa/core'
 import { ConfigError, recordKnownKeys, toConfigIssues } from '@noa/core'
 import { z } from 'zod'
+import type { HttpCheckOptions } from './checkers/http/schema.ts'
 import { CHECK_TYPES, checkSchema } from './checkers/schema.ts'
-import { parseCondition } from './conditions.ts'
+import { type Condition, parseCondition } from './conditions.ts'
 import { redactSecrets } from './redact.ts'
 
 /**
@@ -99,6 +100,22 @@ export type ServiceCheck = z.output<typeof serviceCheckSchema>
 /** A service check as written in config. */
 export type ServiceCheckInput = z.input<typeof serviceCheckSchema>
 
+/**
+ * A condition on `[BODY]` reads the answer's body, which only the http checker has: its check is
+ * told to hand the body over (it is read, up to `maxBodyBytes`, only then); on another checker
+ * the condition is refused, naming its index.
+ */
+function handBodyToConditions(service: ServiceCheck): { index: number; message: string } | undefined {
+  const index = service.conditions.findIndex((text) => (parseCondition(text) as Condition).readsBody)
+  if (index < 0) return undefined
+  const { check } = service
+  if (check.type !== 'http' && check.type !== 'https')
+    return { index, message: `[BODY] needs an http or https check; this one is ${check.type}` }
+  const withBody: HttpCheckOptions = { ...check, readBody: true }
+  service.check = withBody
+  return undefined
+}
+
 // A name that is not a valid one is shown by its index: it could be anything, even a path.
 const nameOf = (raw: unknown, index: number): string => {
   const name = (raw as { name?: unknown } | null)?.name
@@ -152,7 +169,10 @@ export function parseServiceChecks(input: unknown, prefix = 'services'): Service
     const name = nameOf(raw, index)
     const parsed = serviceCheckSchema.safeParse(raw, { reportInput: true, error: recordKnownKeys })
     if (parsed.success) {
-      services.push(parsed.data)
+      const problem = handBodyToConditions(parsed.data)
+      if (problem)
+        issues.push({ path: `${prefix}.${name}.conditions.${problem.index}`, message: problem.message })
+      else services.push(parsed.data)
       return
     }
     const type = (raw as { check?: { type?: unknown } } | null)?.check?.type

@@ -49,7 +49,10 @@ export function verdictOf(target: HttpCheckOptions): Verdict {
 
 /** Whether a check reads the body: only when a body condition is set. */
 export const needsBody = (target: HttpCheckOptions): boolean =>
-  target.bodyContains !== undefined || target.bodyNotContains !== undefined || target.json.length > 0
+  target.readBody === true ||
+  target.bodyContains !== undefined ||
+  target.bodyNotContains !== undefined ||
+  target.json.length > 0
 
 function inRanges(ranges: ReadonlyArray<[number, number]>, statusCode: number): boolean {
   for (const [lo, hi] of ranges) if (statusCode >= lo && statusCode <= hi) return true
@@ -87,8 +90,9 @@ export function evaluate(
     if (left < target.minCertDays)
       return fail(`certificate expires in ${left} days, fewer than ${target.minCertDays}`, details)
   }
-  if (body !== undefined) {
-    const problem = checkBody(target, plan, body.toString('utf8'))
+  const text = body?.toString('utf8')
+  if (text !== undefined) {
+    const problem = checkBody(target, plan, text)
     if (problem) return fail(problem, details)
   }
   let message = okMessages.get(statusCode)
@@ -96,6 +100,7 @@ export function evaluate(
     message = `status ${statusCode}`
     okMessages.set(statusCode, message)
   }
+  if (target.readBody) return { state: 'healthy', message, details, body: text ?? '' }
   return { state: 'healthy', message, details }
 }
 

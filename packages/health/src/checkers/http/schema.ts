@@ -94,5 +94,11 @@ export const httpsCheckSchema = z
   })
   .refine(httpsOnly, { message: 'minCertDays needs an https:// URL', path: ['minCertDays'] })
 
-export type HttpCheckOptions = z.output<typeof httpCheckSchema> | z.output<typeof httpsCheckSchema>
+export type HttpCheckOptions = (z.output<typeof httpCheckSchema> | z.output<typeof httpsCheckSchema>) & {
+  /**
+   * Hand the body (up to `maxBodyBytes`) to the service's conditions: set when one of them
+   * reads `[BODY]`, not written in a configuration.
+   */
+  readBody?: boolean
+}
 export type HttpCheckInput = z.input<typeof httpCheckSchema>
