@@ -66,7 +66,8 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
   const { clock, logger: log, baseDir } = deps
   const path = (p: string) => (isAbsolute(p) ? p : resolve(baseDir, p))
   const registry = new Registry()
-  const push = createPushChecker({ clock })
+  // Beats go to the store too: the agent that checks a service may not be the one a job reached.
+  const push = createPushChecker({ clock, shared: store.beats })
   const health = createHealthMonitor({
     services: serviceChecks(config),
     concurrency: config.healthChecks.concurrency,
@@ -145,7 +146,7 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     audit,
     archive,
     health,
-    beats: createPushBeats(health, push, metrics.beats, log('push')),
+    beats: createPushBeats({ health, push, store: store.beats, counted: metrics.beats, logger: log('push') }),
     healing,
     alerts,
     round,

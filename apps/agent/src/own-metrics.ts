@@ -133,7 +133,7 @@ export function createOwnMetrics(
     rounds: registry.counter({ name: 'noa_metrics_rounds_total', help: 'Metrics collection rounds' }),
     beats: registry.counter({
       name: 'noa_push_beats_total',
-      help: 'Beats of push checks (/api/push/:token), by result: accepted, or unknown (no push check has the token)',
+      help: 'Beats of push checks (/api/push/:token), by result: accepted, unknown (no push check has the token), or unstored (accepted, kept by this agent only: the store could not take it)',
       labelNames: ['result'],
     }),
     scrapeErrors: registry.counter({

@@ -21,6 +21,7 @@ export { withPendingRecords } from './pending.ts'
 export { DRILL_LIMITS } from './records.ts'
 export type {
   Aggregation,
+  BeatStore,
   CheckQuery,
   CheckStore,
   DrillCursor,
@@ -43,6 +44,7 @@ export type {
   SeriesSelector,
   SnapshotStore,
   Store,
+  StoredBeat,
   StoreHealth,
   StoreRecovery,
   StoreStats,

@@ -9,7 +9,7 @@ import type {
 } from '@noa/core'
 import { createId } from '@noa/core'
 import { StoreError } from './errors.ts'
-import type { CheckQuery, DrillCursor, DrillRecord } from './store.ts'
+import type { CheckQuery, DrillCursor, DrillRecord, StoredBeat } from './store.ts'
 
 /** Default `limit` of list queries, from @noa/core's ListQuery. */
 export const DEFAULT_LIMIT = 100
@@ -204,4 +204,17 @@ export function drillAfter(a: DrillCursor, b: DrillCursor): boolean {
 /** Newest-first order of drill runs: `startedAt`, then `id`, descending (ids compared by code unit). */
 export function drillOrder(a: DrillCursor, b: DrillCursor): number {
   return b.startedAt - a.startedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+}
+
+const MAX_BEAT_KEY = 128
+/** The longest beat message kept. */
+export const MAX_BEAT_MESSAGE = 200
+
+/** Refuses a beat that could not be read back. */
+export function checkBeat(key: string, beat: StoredBeat): void {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_BEAT_KEY)
+    throw new StoreError(`a beat key is 1 to ${MAX_BEAT_KEY} characters`)
+  if (!Number.isFinite(beat?.at)) throw new StoreError(`beat.at must be epoch ms, got ${String(beat?.at)}`)
+  if (beat.status !== 'up' && beat.status !== 'down')
+    throw new StoreError(`beat.status must be up or down, got ${JSON.stringify(beat.status)}`)
 }

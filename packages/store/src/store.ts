@@ -193,6 +193,26 @@ export interface DrillStore {
   drills(query?: DrillQuery): Promise<DrillRecord[]>
 }
 
+/** The last beat of a push check, as any agent sharing the store took it. */
+export interface StoredBeat {
+  /** Epoch ms when it came. */
+  at: number
+  status: 'up' | 'down'
+  /** The job's words, at most 200 characters. */
+  message?: string
+}
+
+/**
+ * The last beat per push check, keyed by the SHA-256 of its token (never the token): a beat
+ * taken by one agent is seen by the agent that checks the service, and after a restart.
+ * Expired with the check results.
+ */
+export interface BeatStore {
+  /** Keeps the beat unless a later one is stored already. */
+  saveBeat(key: string, beat: StoredBeat): Promise<void>
+  lastBeat(key: string): Promise<StoredBeat | undefined>
+}
+
 /** Kinds of data with their own retention. */
 export type RetentionKind =
   | 'samples'
@@ -279,6 +299,7 @@ export interface Store {
   readonly samples: SampleStore
   readonly snapshots: SnapshotStore
   readonly checks: CheckStore
+  readonly beats: BeatStore
   /** Rolls raw samples up (1 m, 1 h) and deletes what retention expired, in bounded chunks. */
   maintain(now?: number): Promise<MaintenanceReport>
   /** Writes what is buffered; resolves when the buffer is empty or rejects when it cannot be written now. */

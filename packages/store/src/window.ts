@@ -165,6 +165,7 @@ export function withRecentWindow(store: Store, options: RecentWindowOptions = {}
     approvals: store.approvals,
     leases: store.leases,
     silences: store.silences,
+    beats: store.beats,
     drills: store.drills,
     samples,
     snapshots,

@@ -74,7 +74,7 @@ export interface AgentApi {
   /** One drill run, or undefined (`GET /api/drills/:id`). */
   drill(id: string): Promise<DrillRun | undefined>
   /** A push check's beat (`POST /api/push/:token`): the service it was for, or undefined for an unknown token. */
-  beat(token: string, beat: Beat): BeatOutcome
+  beat(token: string, beat: Beat): Promise<BeatOutcome>
 }
 
 /** A page of a newest-first list: at most `limit` items that happened before `before` (epoch ms). */

@@ -62,7 +62,7 @@ function fakeApi(): AgentApi {
     saveDrill: fail,
     drills: fail,
     drill: fail,
-    beat(token, beat) {
+    async beat(token, beat) {
       if (token === BOOM_TOKEN) throw new Error('beat store broke')
       if (token !== PUSH_TOKEN) return undefined
       beats.push(beat)

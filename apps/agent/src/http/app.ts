@@ -356,7 +356,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     const parsed = beatBody.safeParse({ ...c.req.query(), ...(body as object) })
     if (!parsed.success) return bad(c, issuesOf(parsed.error))
     const { status, msg } = parsed.data
-    const taken = agent.beat(c.req.param('token') ?? '', { status, message: msg })
+    const taken = await agent.beat(c.req.param('token') ?? '', { status, message: msg })
     if (!taken) return bad(c, 'no push check has this token', 404)
     return c.json({ ok: true, service: taken.service })
   }

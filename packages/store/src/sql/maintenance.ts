@@ -29,7 +29,8 @@ export function createMaintenance(d: Dialect, db: SqlDb, reader: SampleReader): 
     snapshots: (c, l) => expire(expiring('snapshots', 'seq', 'ts'), c, l),
     checks: async (c, l) => {
       const a = await expire(expiring('check_results', 'seq', 'at'), c, l)
-      return a + (await expire(expiring('state_changes', 'seq', 'at'), c, l - a))
+      const b = await expire(expiring('state_changes', 'seq', 'at'), c, l - a)
+      return a + b + (await expire(expiring('push_beats', 'token_hash', 'at'), c, l - a - b))
     },
     deliveries: (c, l) => expire(expiring('deliveries', 'seq', 'created_at', "status <> 'pending'"), c, l),
     alerts: async (c, l) => {

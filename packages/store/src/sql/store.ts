@@ -5,6 +5,7 @@ import type { ResolvedCommon } from '../options.ts'
 import type { Store } from '../store.ts'
 import { createAlerts } from './alerts.ts'
 import { createApprovals } from './approvals.ts'
+import { createBeats } from './beats.ts'
 import { createChecks } from './checks.ts'
 import type { SqlBackend } from './dialect.ts'
 import { createDrills } from './drills.ts'
@@ -33,6 +34,7 @@ export function createSqlStore(
     samples,
     snapshots: createSnapshots(d, db, exec),
     checks: checks.checks,
+    beats: createBeats(d, db, exec),
     outbox: createOutbox(d, db, exec),
     alerts: createAlerts(d, db, exec),
     healing: createHealings(d, db, exec),

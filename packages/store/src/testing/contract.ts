@@ -423,6 +423,34 @@ export function storeContract(
       })
     })
 
+    describe('beats', () => {
+      it('should keep the latest beat per key, whichever came first, and expire it with the checks', async () => {
+        const store = await fresh()
+        expect(await store.beats.lastBeat('k1')).toBeUndefined()
+        await store.beats.saveBeat('k1', { at: T0 + 2000, status: 'down', message: 'backup failed' })
+        // a beat another agent took earlier, stored late, does not replace the later one
+        await store.beats.saveBeat('k1', { at: T0 + 1000, status: 'up' })
+        await store.beats.saveBeat('k2', { at: T0, status: 'up', message: 'x'.repeat(300) })
+        expect(await store.beats.lastBeat('k1')).toEqual({
+          at: T0 + 2000,
+          status: 'down',
+          message: 'backup failed',
+        })
+        expect((await store.beats.lastBeat('k2'))?.message).toHaveLength(200)
+        await store.beats.saveBeat('k1', { at: T0 + 3000, status: 'up' })
+        expect(await store.beats.lastBeat('k1')).toEqual({ at: T0 + 3000, status: 'up' })
+        await expect(store.beats.saveBeat('', { at: T0, status: 'up' })).rejects.toThrow(/key/)
+        await expect(
+          store.beats.saveBeat('k3', { at: T0, status: 'late' as unknown as 'up' }),
+        ).rejects.toThrow(/status must be up or down/)
+        await store.checks.append(result('api', T0 + 40 * DAY))
+        const report = await store.maintain(T0 + 30 * DAY + 2500)
+        expect(report.deleted.checks).toBe(1)
+        expect(await store.beats.lastBeat('k2')).toBeUndefined()
+        expect(await store.beats.lastBeat('k1')).toEqual({ at: T0 + 3000, status: 'up' })
+      })
+    })
+
     describe('outbox', () => {
       it('should enqueue pending deliveries due at once and hand them out oldest first', async () => {
         const store = await fresh()

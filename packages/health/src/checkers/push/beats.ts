@@ -10,7 +10,7 @@ export interface Beat {
 export interface ReceivedBeat {
   at: number
   status: 'up' | 'down'
-  message: string | undefined
+  message?: string | undefined
 }
 
 /** The longest message of a beat kept: a result is shown and stored, not a log. */

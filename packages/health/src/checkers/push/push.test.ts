@@ -2,7 +2,8 @@ import { FakeClock } from '@noa/core'
 import { describe, expect, it } from 'vitest'
 import { parseServiceChecks } from '../../config.ts'
 import { createHealthMonitor } from '../../monitor.ts'
-import { createPushChecker } from './push.ts'
+import type { ReceivedBeat } from './beats.ts'
+import { beatKey, createPushChecker } from './push.ts'
 import { pushCheckSchema } from './schema.ts'
 
 const TOKEN = 'backup-job-token-0123456789'
@@ -57,6 +58,33 @@ describe('createPushChecker', () => {
     expect(await run()).toMatchObject({ state: 'unhealthy', message: 'the last beat said down: disk full' })
     push.beat(TOKEN, { status: 'up' })
     expect((await run()).state).toBe('healthy')
+  })
+
+  it('should judge by the later of its own beats and the shared ones, and by its own when the shared ones cannot be read', async () => {
+    const clock = new FakeClock(Date.UTC(2026, 11, 6))
+    const stored = new Map<string, ReceivedBeat>()
+    let readable = true
+    const push = createPushChecker({
+      clock,
+      shared: {
+        async lastBeat(key) {
+          if (!readable) throw new Error('store down')
+          return stored.get(key)
+        },
+      },
+    })
+    const run = () => push.run(target(), { signal: new AbortController().signal, clock })
+    // another agent took a down beat 10 minutes ago: shared under the token's hash, never the token
+    stored.set(beatKey(TOKEN), { at: clock.now() - 600_000, status: 'down', message: 'disk full' })
+    expect(beatKey(TOKEN)).not.toContain(TOKEN)
+    expect(await run()).toMatchObject({ state: 'unhealthy', message: 'the last beat said down: disk full' })
+    push.beat(TOKEN, { message: 'fixed' })
+    expect(await run()).toMatchObject({ state: 'healthy', message: 'last beat 0 s ago: fixed' })
+    await clock.advance(1000)
+    stored.set(beatKey(TOKEN), { at: clock.now(), status: 'down', message: 'again' })
+    expect((await run()).message).toBe('the last beat said down: again')
+    readable = false
+    expect((await run()).message).toBe('last beat 1 s ago: fixed')
   })
 
   it("should keep each token's beats apart and at most 200 characters of a message", async () => {

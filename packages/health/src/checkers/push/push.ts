@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { type Clock, systemClock } from '@noa/core'
 import type { Checker, CheckOutcome } from '../../checker.ts'
 import { errorOutcome } from '../../checker.ts'
@@ -12,10 +13,26 @@ export interface PushChecker extends Checker<PushCheckOptions> {
   lastBeat(token: string): Readonly<ReceivedBeat> | undefined
 }
 
+/**
+ * Beats kept where every agent sees them (the noa agent's store): a beat taken by one agent
+ * counts for the agent that checks the service, and for this one after a restart.
+ */
+export interface SharedBeats {
+  /** The last beat stored under `key` (see {@link beatKey}); rejects when it cannot be read now. */
+  lastBeat(key: string): Promise<Readonly<ReceivedBeat> | undefined>
+}
+
 /** Options of {@link createPushChecker}. */
 export interface PushCheckerOptions {
   /** The clock beats are stamped with and ages read from. @default systemClock */
   clock?: Clock
+  /** Beats taken elsewhere, read at each run beside this checker's own; the later one counts. */
+  shared?: SharedBeats
+}
+
+/** The key a token's beats are shared under: its SHA-256, so no token is ever stored. */
+export function beatKey(token: string): string {
+  return createHash('sha256').update(token).digest('base64url')
 }
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`
@@ -23,7 +40,8 @@ const seconds = (ms: number) => `${Math.round(ms / 1000)} s`
 /**
  * The `push` checker: each run reads the last beat of the check's token. Before a first beat
  * the period and grace count from the first run (an agent that just started gives its jobs one
- * period to beat). Beats are kept in memory, one per token.
+ * period to beat). Beats are kept in memory, one per token, and read from `shared` when given
+ * (a shared store that cannot be read leaves this checker's own beats to judge by).
  *
  * @example
  * ```ts
@@ -37,19 +55,41 @@ export function createPushChecker(options: PushCheckerOptions = {}): PushChecker
   const beats = new Map<string, ReceivedBeat>()
   /** When each token's check first ran: the start of its first period. */
   const since = new Map<string, number>()
+  const keys = new Map<string, string>()
+  const keyOf = (token: string) => {
+    let key = keys.get(token)
+    if (key === undefined) {
+      key = beatKey(token)
+      keys.set(token, key)
+    }
+    return key
+  }
+  const latest = async (token: string) => {
+    const own = beats.get(token)
+    if (!options.shared) return own
+    let stored: Readonly<ReceivedBeat> | undefined
+    try {
+      stored = await options.shared.lastBeat(keyOf(token))
+    } catch {
+      return own // the store is down (the agent alerts on that): this agent's beats still count
+    }
+    return stored && (!own || stored.at > own.at) ? stored : own
+  }
   return {
     beat(token, beat = {}) {
       const message = beat.message?.slice(0, MAX_BEAT_MESSAGE)
       beats.set(token, { at: clock.now(), status: beat.status ?? 'up', message })
     },
     lastBeat: (token) => beats.get(token),
-    run(target, { signal }) {
-      if (signal.aborted) return Promise.resolve(errorOutcome(signal.reason, signal))
-      return Promise.resolve(judge(target, beats.get(target.token), since, clock.now()))
+    async run(target, { signal }) {
+      if (signal.aborted) return errorOutcome(signal.reason, signal)
+      const last = await latest(target.token)
+      return judge(target, last, since, clock.now())
     },
     close() {
       beats.clear()
       since.clear()
+      keys.clear()
     },
   }
 }

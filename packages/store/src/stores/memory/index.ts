@@ -23,6 +23,7 @@ import { parseStoreOptions, resolveCommon, type StoreRuntime } from '../../optio
 import {
   activeAtOf,
   alertStateAt,
+  checkBeat,
   checkDrill,
   checkResult,
   checkSilence,
@@ -34,6 +35,7 @@ import {
   drillOrder,
   inCheckQuery,
   limitOf,
+  MAX_BEAT_MESSAGE,
   newDeliveries,
   snapshotTime,
 } from '../../records.ts'
@@ -49,6 +51,7 @@ import {
   selectSeries,
 } from '../../samples.ts'
 import type {
+  BeatStore,
   CheckStore,
   DrillRecord,
   DrillStore,
@@ -56,11 +59,15 @@ import type {
   Series,
   SnapshotStore,
   Store,
+  StoredBeat,
 } from '../../store.ts'
 import { memoryOptionsSchema } from './options.ts'
 
 /** Options of {@link createMemoryStore}. */
 export type MemoryStoreOptions = z.input<typeof memoryOptionsSchema> & StoreRuntime
+
+/** Push checks' last beats kept at most (the oldest beat goes first). */
+const MAX_BEATS = 10_000
 
 interface Points {
   ts: number[]
@@ -456,6 +463,26 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
   }
 
+  // One row per push check's token hash; bounded as the rest of this store is.
+  const beatRows = new Map<string, StoredBeat>()
+  const beats: BeatStore = {
+    async saveBeat(key, beat) {
+      open()
+      checkBeat(key, beat)
+      const kept = beatRows.get(key)
+      if (kept && kept.at > beat.at) return
+      const row: StoredBeat = { at: beat.at, status: beat.status }
+      if (beat.message !== undefined) row.message = beat.message.slice(0, MAX_BEAT_MESSAGE)
+      beatRows.delete(key)
+      beatRows.set(key, row)
+      if (beatRows.size > MAX_BEATS) beatRows.delete(beatRows.keys().next().value!)
+    },
+    async lastBeat(key) {
+      open()
+      return copy(beatRows.get(key))
+    },
+  }
+
   const drillRows = new Map<string, DrillRecord>()
   const drills: DrillStore = {
     async saveDrill(run) {
@@ -581,7 +608,17 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
           const b = deleteBefore(changes, cutoff, limit - a.n, (x) => x.at)
           results = a.out
           changes = b.out
-          return a.n + b.n
+          return (
+            a.n +
+            b.n +
+            deleteFromMap(
+              beatRows,
+              cutoff,
+              limit - a.n - b.n,
+              (x) => x.at,
+              () => false,
+            )
+          )
         }
         case 'deliveries': {
           const r = deleteBefore(
@@ -643,6 +680,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     samples,
     snapshots,
     checks,
+    beats,
     outbox,
     alerts,
     healing,

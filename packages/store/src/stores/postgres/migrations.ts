@@ -58,4 +58,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     CREATE INDEX ON $S.drills (started_at, id);
     `,
   },
+  {
+    id: 4,
+    name: 'push beats',
+    sql: `
+    CREATE TABLE $S.push_beats (token_hash text COLLATE "C" PRIMARY KEY, at bigint NOT NULL, status text NOT NULL, message text);
+    CREATE INDEX ON $S.push_beats (at);
+    `,
+  },
 ]

@@ -42,5 +42,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE drills (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL, data TEXT NOT NULL);
   CREATE INDEX drills_started ON drills (started_at, id);
+  `, // 4: the last beat of each push check, keyed by its token's SHA-256, for every agent and the next start.
+  `
+  CREATE TABLE push_beats (token_hash TEXT PRIMARY KEY, at INTEGER NOT NULL, status TEXT NOT NULL, message TEXT);
+  CREATE INDEX push_beats_at ON push_beats (at);
   `,
 ]
