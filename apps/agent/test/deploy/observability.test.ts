@@ -6,6 +6,7 @@ import { defaultRules } from '@noa/alerts'
 import { createProcessCollector, createSystemCollector, Registry } from '@noa/metrics'
 import { afterAll, describe, expect, it } from 'vitest'
 import { stringify } from 'yaml'
+import { startAgent, until } from '../helpers.ts'
 import { agentSource, apiPort, at, type Json, read, repoRoot, yamlDoc, yamlDocs } from './repo.ts'
 
 const PROM = 'config/prometheus/prometheus.yml'
@@ -227,5 +228,26 @@ describe('Grafana dashboard', () => {
     ])
       expect(used).toContain(name)
     for (const name of used) expect(emitted, `${name} is registered by the agent`).toContain(name)
+  })
+
+  it("should query only metrics a running agent's /metrics has", async () => {
+    const agent = await startAgent({
+      healthChecks: { interval: 60_000, timeout: 1000, retries: 0 },
+      services: [{ name: 'api', check: { type: 'tcp', host: '127.0.0.1', port: 1 } }],
+    })
+    try {
+      await until(
+        () => agent.agent.api.status().services[0]?.state === 'error',
+        10_000,
+        'the first check',
+      )
+      const exposition = await (await fetch(`${agent.url}/metrics`)).text()
+      const families = new Set([...exposition.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string))
+      const queried = new Set(exprs(panels).flatMap(metricsIn))
+      expect(queried.size).toBeGreaterThan(10)
+      for (const name of queried) expect(families, `${name} in the agent's /metrics`).toContain(name)
+    } finally {
+      await agent.close()
+    }
   })
 })
