@@ -61,6 +61,12 @@ export interface Channel {
    * never silences it. @default false
    */
   readonly direct?: boolean
+  /**
+   * The alerts firing and notified when the engine starts again (restored from the alert
+   * log) that this channel's route takes: for a channel that keeps its receiver's view of
+   * firing alerts alive (Alertmanager's resends), which a restart would otherwise let lapse.
+   */
+  resume?(alerts: readonly NotificationAlert[]): void
 }
 
 /** What a channel factory may use. */

@@ -61,6 +61,25 @@ interface Group {
 }
 
 const ZERO_TIME = '0001-01-01T00:00:00Z'
+
+/** An alert as notifications carry it, firing or resolved at `now`. */
+export function notificationAlert(a: Active, status: 'firing' | 'resolved', now: number): NotificationAlert {
+  return {
+    status,
+    labels: a.labels,
+    annotations: a.annotations,
+    startsAt: new Date(a.firedAt ?? a.activeAt).toISOString(),
+    endsAt: status === 'resolved' ? new Date(now).toISOString() : ZERO_TIME,
+    generatorURL: '',
+    fingerprint: a.fingerprint,
+    ...(a.value !== undefined ? { value: a.value } : {}),
+  }
+}
+
+/** Whether a channel's route takes an alert of this severity. */
+export function routeTakes(route: Required<ChannelRoute>, severity: Severity): boolean {
+  return SEVERITY_RANK[severity] <= SEVERITY_RANK[route.minSeverity]
+}
 const SEVERITY_RANK: Record<Severity, number> = { critical: 0, warning: 1, info: 2 }
 /** Direct sends at once, and waiting, while the outbox cannot be written. */
 const DIRECT_CONCURRENCY = 4
@@ -101,7 +120,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
     const items: NewDelivery[] = []
     for (const [name, route] of Object.entries(routes)) {
       const alerts = [...group.alerts.values()]
-        .filter((x) => SEVERITY_RANK[x.severity] <= SEVERITY_RANK[route.minSeverity])
+        .filter((x) => routeTakes(route, x.severity))
         .filter((x) => route.sendResolved || x.alert.status === 'firing')
         .map((x) => x.alert)
       if (alerts.length === 0) continue
@@ -225,19 +244,7 @@ export function createDispatcher(options: DispatcherOptions): Dispatcher {
         groups.set(key, group)
         if (groupWaitMs > 0) group.timer = clock.setTimeout(() => track(flushGroup(key)), groupWaitMs)
       }
-      group.alerts.set(a.fingerprint, {
-        severity: a.rule.severity,
-        alert: {
-          status,
-          labels: a.labels,
-          annotations: a.annotations,
-          startsAt: new Date(a.firedAt ?? a.activeAt).toISOString(),
-          endsAt: status === 'resolved' ? new Date(now).toISOString() : ZERO_TIME,
-          generatorURL: '',
-          fingerprint: a.fingerprint,
-          ...(a.value !== undefined ? { value: a.value } : {}),
-        },
-      })
+      group.alerts.set(a.fingerprint, { severity: a.rule.severity, alert: notificationAlert(a, status, now) })
     },
     flushGroups,
     async flush() {

@@ -475,7 +475,7 @@ describe('createAlertEngine', () => {
       'rules.2.annotations.summary: unknown template field "{{ $nope }}"; allowed: {{ $value }}, {{ $labels.* }}, {{ $rule }}, {{ $severity }}',
       'rules.3.name: duplicate rule name "c"',
       'rules.3.scope: the condition reads per-service health facts, so scope "global" is not allowed; found "global"',
-      'channels.pigeon.type: unknown channel type "pigeon"; allowed: console, file, webhook, email, slack, discord, pagerduty',
+      'channels.pigeon.type: unknown channel type "pigeon"; allowed: console, file, webhook, email, slack, discord, pagerduty, alertmanager',
       'channels.hook.url: expected an http or https URL; found "[redacted]"',
       'channels.hook.timeout: Too small: expected number to be >0; found -1',
       'channels.mail.subject: unknown template field "{{ nope }}"; allowed: {{ status }}, {{ count }}, {{ alertnames }}, {{ severity }}, {{ receiver }}, {{ headline }}',

@@ -12,7 +12,7 @@ import { defaultInhibitRules, defaultRules } from './default-rules.ts'
 import type { DeliveryWorker, DeliveryWorkerOptions } from './delivery.ts'
 import { createDeliveryWorker } from './delivery.ts'
 import type { DispatchStats } from './dispatch.ts'
-import { createDispatcher } from './dispatch.ts'
+import { createDispatcher, notificationAlert, routeTakes } from './dispatch.ts'
 import type { ConditionInput } from './expression/condition.ts'
 import { restoreAlerts } from './restore.ts'
 import type { ChannelConfig, ChannelEntry, ChannelRoute } from './routes.ts'
@@ -210,6 +210,22 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     },
     issues,
   )
+  /** Hands each channel that keeps firing alerts alive those restored that it was told about. */
+  const resumeChannels = (restored: readonly Active[]) => {
+    const now = clock.now()
+    const told = restored.filter(
+      (a) =>
+        a.state === 'firing' && a.notifiedAt !== undefined && a.rule.actions.some((x) => x.type === 'notify'),
+    )
+    for (const [name, channel] of Object.entries(channels)) {
+      const route = routes[name]
+      if (!channel.resume || !route) continue
+      const alerts = told
+        .filter((a) => routeTakes(route, a.rule.severity))
+        .map((a) => notificationAlert(a, 'firing', now))
+      if (alerts.length > 0) channel.resume(alerts)
+    }
+  }
   if (!Number.isInteger(silenceRefreshMs) || silenceRefreshMs < 0)
     issues.push({
       path: 'silenceRefreshMs',
@@ -477,6 +493,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
         counts.alertLogFailures += restored.failures
         for (const [fp, at] of restored.lastNotifiedAt) announcer.lastNotifiedAt.set(fp, at)
         for (const a of restored.active) if (!active.has(a.fingerprint)) active.set(a.fingerprint, a)
+        resumeChannels(restored.active)
       }
       worker.start()
     },

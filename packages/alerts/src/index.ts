@@ -18,6 +18,8 @@ export type {
   SendContext,
   SendResult,
 } from './channel.ts'
+export type { AlertmanagerOptions } from './channels/alertmanager/alertmanager.ts'
+export { createAlertmanagerChannel } from './channels/alertmanager/alertmanager.ts'
 export type { ConsoleOptions } from './channels/console/console.ts'
 export { createConsoleChannel } from './channels/console/console.ts'
 export type { DiscordOptions } from './channels/discord/discord.ts'

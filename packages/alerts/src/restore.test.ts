@@ -2,6 +2,7 @@ import type { HealthState, LogFields } from '@noa/core'
 import { FakeClock } from '@noa/core'
 import { createMemoryStore } from '@noa/store'
 import { describe, expect, it } from 'vitest'
+import type { Channel } from './channel.ts'
 import type { AlertAction, AlertEngineOptions } from './engine.ts'
 import { createAlertEngine, fingerprint } from './engine.ts'
 import type { AlertRuleOptions } from './rule.ts'
@@ -89,6 +90,24 @@ describe('restoreAlerts', () => {
       'firing',
       'resolved',
     ])
+  })
+
+  it('should hand the alerts still firing and notified to a channel that keeps them alive, after a restart', async () => {
+    const resumed: string[] = []
+    const keeper: Channel = {
+      type: 'keeper',
+      send: async () => ({ ok: true }),
+      resume: (alerts) => resumed.push(...alerts.map((a) => `${a.status}:${a.labels.service}:${a.startsAt}`)),
+    }
+    const w = world({ channels: { keeper: { channel: keeper } } })
+    const first = await w.boot()
+    await first.run(api('error'))
+    expect(resumed).toEqual([])
+    await first.engine.stop()
+    await w.clock.advance(MIN)
+    const second = await w.boot()
+    expect(resumed).toEqual([`firing:api:${new Date(T0).toISOString()}`])
+    await second.engine.stop()
   })
 
   it('should resolve an outage that ended while the agent was down exactly once', async () => {

@@ -5,6 +5,7 @@
  * main entry: option objects typed in TypeScript need none of this.
  */
 
+export { alertmanagerOptionsSchema } from './channels/alertmanager/alertmanager.ts'
 export { consoleOptionsSchema } from './channels/console/console.ts'
 export { discordOptionsSchema } from './channels/discord/discord.ts'
 export { emailOptionsSchema } from './channels/email/email.ts'

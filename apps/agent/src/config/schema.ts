@@ -171,7 +171,7 @@ const channelRoute = {
 /** One alert channel as the seed writes it: keyed by name, `enabled`, the type defaults to the name. */
 export const channelEntrySchema = z.looseObject({
   ...channelRoute,
-  /** Channel type; defaults to the entry's name (console, file, webhook, email, slack, discord, pagerduty). */
+  /** Channel type; defaults to the entry's name (console, file, webhook, email, slack, discord, pagerduty, alertmanager). */
   type: z.string().optional(),
 })
 

@@ -236,11 +236,7 @@ describe('Grafana dashboard', () => {
       services: [{ name: 'api', check: { type: 'tcp', host: '127.0.0.1', port: 1 } }],
     })
     try {
-      await until(
-        () => agent.agent.api.status().services[0]?.state === 'error',
-        10_000,
-        'the first check',
-      )
+      await until(() => agent.agent.api.status().services[0]?.state === 'error', 10_000, 'the first check')
       const exposition = await (await fetch(`${agent.url}/metrics`)).text()
       const families = new Set([...exposition.matchAll(/^# TYPE (\S+) /gm)].map((m) => m[1] as string))
       const queried = new Set(exprs(panels).flatMap(metricsIn))

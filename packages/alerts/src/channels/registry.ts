@@ -1,6 +1,7 @@
 import { ConfigError } from '@noa/core'
 import { z } from 'zod'
 import type { Channel, ChannelDeps, ChannelFactory } from '../channel.ts'
+import { alertmanagerOptionsSchema, createAlertmanagerChannel } from './alertmanager/alertmanager.ts'
 import { consoleOptionsSchema, createConsoleChannel } from './console/console.ts'
 import { createDiscordChannel, discordOptionsSchema } from './discord/discord.ts'
 import { createEmailChannel, emailOptionsSchema } from './email/email.ts'
@@ -10,7 +11,15 @@ import { createSlackChannel, slackOptionsSchema } from './slack/slack.ts'
 import { createWebhookChannel, webhookOptionsSchema } from './webhook/webhook.ts'
 
 /** Every channel type, as the `type` string of its configuration. */
-export type ChannelType = 'console' | 'file' | 'webhook' | 'email' | 'slack' | 'discord' | 'pagerduty'
+export type ChannelType =
+  | 'console'
+  | 'file'
+  | 'webhook'
+  | 'email'
+  | 'slack'
+  | 'discord'
+  | 'pagerduty'
+  | 'alertmanager'
 
 /** One factory per channel type; a type without a factory does not compile. */
 export const channelFactories = {
@@ -21,6 +30,7 @@ export const channelFactories = {
   slack: createSlackChannel,
   discord: createDiscordChannel,
   pagerduty: createPagerDutyChannel,
+  alertmanager: createAlertmanagerChannel,
 } satisfies Record<ChannelType, ChannelFactory>
 
 /** The channel types, in registry order. */
@@ -35,6 +45,7 @@ export const channelOptionsSchema = z.discriminatedUnion('type', [
   slackOptionsSchema,
   discordOptionsSchema,
   pagerdutyOptionsSchema,
+  alertmanagerOptionsSchema,
 ])
 
 export type ChannelOptions = z.input<typeof channelOptionsSchema>

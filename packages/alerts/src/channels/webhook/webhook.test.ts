@@ -117,7 +117,7 @@ describe('webhook channel', () => {
       ]),
     )
     expect(() => createChannel(null, deps)).toThrow(
-      'channel.type: unknown channel type nothing; allowed: console, file, webhook, email, slack, discord, pagerduty',
+      'channel.type: unknown channel type nothing; allowed: console, file, webhook, email, slack, discord, pagerduty, alertmanager',
     )
   })
 })
