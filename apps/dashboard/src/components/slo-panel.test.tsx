@@ -84,14 +84,14 @@ describe('SLOs in the dashboard', () => {
     expect(within(availability).getByText('99.85 %')).toBeTruthy()
     const bar = within(availability).getByRole('meter')
     expect(bar.getAttribute('aria-label')).toBe('Error budget left: -50 %')
-    expect(bar.getAttribute('aria-valuenow')).toBe('0')
+    expect(bar.getAttribute('value')).toBe('0')
     // Over the paging threshold over 5 min and 1 h, under it over 6 h (a ticket-level burn).
     expect(within(availability).getByText('20x').className).toBe('tone-bad')
     expect(within(availability).getByText('16.2x').className).toBe('tone-bad')
     expect(within(availability).getByText('3x').className).toBe('tone-warn')
     const latency = within(panel).getByTestId('slo-latency')
     expect(within(latency).getByText('Latency under 300 ms (http_request_duration_seconds)')).toBeTruthy()
-    expect(within(latency).getByRole('meter').getAttribute('aria-valuenow')).toBe('75')
+    expect(within(latency).getByRole('meter').getAttribute('value')).toBe('75')
     expect(within(latency).getByText('0.5x').className).toBe('tone-ok')
     expect(within(panel).getByText(/Risky healing \(rollback, scale-up\) is held/).textContent).toMatch(
       /^Risky healing \(rollback, scale-up\) is held while the budget is spent; a deployment-failure healing was held .+ ago\.$/,

@@ -21,16 +21,15 @@ function BudgetBar({ slo }: { slo: SloStatus }) {
   const label = left === undefined ? 'Error budget: no data yet' : `Error budget left: ${percent(left, 1)}`
   return (
     <div className="slo-budget">
-      <div
-        className="slo-bar"
-        role="meter"
+      <meter
+        className={`slo-bar slo-bar-${tone}`}
         aria-label={label}
-        aria-valuemin={0}
-        aria-valuemax={100}
-        aria-valuenow={Math.round(width)}
-      >
-        <div className={`slo-bar-fill slo-bar-${tone}`} style={{ width: `${width}%` }} />
-      </div>
+        min={0}
+        max={100}
+        low={25}
+        optimum={100}
+        value={Math.round(width)}
+      />
       <span className={`tone-${tone}`}>
         {left === undefined ? 'no data yet' : `${percent(left, 1)} left`}
       </span>
