@@ -237,3 +237,50 @@ describe('SloTracker.holdsRisky', () => {
     expect(tracker.holdsRisky('api')).toBe(true)
   })
 })
+
+describe('SloTracker at fleet size', () => {
+  it('should read a large fleet with one query per window and leave out the services without an SLO', async () => {
+    const clock = new FakeClock(NOW)
+    const store = createMemoryStore({ clock })
+    stores.push({ store })
+    const names = Array.from({ length: 150 }, (_, i) => `svc-${String(i).padStart(3, '0')}`)
+    const samples: SampleInput[] = []
+    for (const name of [...names, 'docs'])
+      for (let at = NOW - HOUR; at < NOW; at += MIN)
+        samples.push({
+          name: 'noa_service_up',
+          labels: { service: name },
+          value: name === 'svc-007' ? 0 : 1,
+          at,
+        })
+    await store.samples.append(samples)
+    let queries = 0
+    const counted = {
+      samples: {
+        ...store.samples,
+        range: (q: Parameters<Store['samples']['range']>[0]) => {
+          queries++
+          return store.samples.range(q)
+        },
+      },
+    }
+    const tracker = createSloTracker({
+      store: counted,
+      clock,
+      logger: noopLogger,
+      services: names.map((n) => service(n, { availability: { objective: 99 } })),
+      defaults: sloDefaultsSchema.parse({}),
+    })
+    await tracker.refresh()
+    // The last hour by the minute, 3 days by the hour, the 30-day window: one query each for all 150.
+    expect(queries).toBe(3)
+    expect(tracker.list()).toHaveLength(150)
+    expect(tracker.status('svc-007')?.slos[0]?.burnRates['1h']).toBe(100)
+    expect(tracker.status('svc-008')?.slos[0]?.burnRates['1h']).toBe(0)
+    expect(tracker.status('docs')).toBeUndefined()
+    // A minute later only the windows up to 1 h are read again.
+    await clock.advance(MIN)
+    await tracker.refresh()
+    expect(queries).toBe(4)
+  })
+})

@@ -65,9 +65,10 @@ export interface SloTrackerDeps {
 /**
  * The error budgets and burn rates of every service with an SLO, computed on a timer
  * ({@link SloTracker.refresh}), never in a request or a rule evaluation, which read the
- * result. Cheap at 10,000 services: each window is one range query by series name for the
- * whole fleet (at most 13 points per service, from the 1-minute and 1-hour rollups), and a long
- * window is read again only after a sixtieth of it (at most 15 min): a 30-day budget moves slowly.
+ * result. Each query reads the whole fleet by series name and answers several windows: the last
+ * hour by the minute (5m, 30m, 1h) at every refresh, the last 3 days by the hour (6h, 3d) every
+ * 5 minutes, each SLO window in about twelve steps every 15 minutes at most (a 30-day budget
+ * moves slowly); the store answers the long ones from its 1-minute and 1-hour rollups.
  */
 export interface SloTracker {
   /** Takes a reloaded configuration's services from the next refresh on. */
@@ -86,8 +87,22 @@ export interface SloTracker {
   noteHeld(service: string, trigger: string, at: number): void
 }
 
+/** Up to this many services are selected by a label matcher in the query, more by a set afterwards. */
+const SELECT_IN_QUERY = 100
+
 /** The longest any window waits between two reads. */
 const MAX_REFRESH_MS = 15 * 60_000
+
+/** One range query over `span` by `step`, answering each of `windows` (the latest `every` ms at most). */
+interface ReadGroup {
+  span: number
+  step: number
+  every: number
+  windows: number[]
+}
+
+const MINUTE = 60_000
+const HOUR = 60 * MINUTE
 
 /** The windows read, one cache entry each: the burn-rate windows and each SLO window in use. */
 interface WindowRead {
@@ -101,40 +116,64 @@ export function createSloTracker(deps: SloTrackerDeps): SloTracker {
   const { store, clock, logger } = deps
   let services = sloServices(deps.services)
   const reads = new Map<string, WindowRead>()
+  /** When each query group was last read. */
+  const readAt = new Map<string, number>()
   let statuses = new Map<string, ServiceSloStatus>()
   const facts = new Map<string, SloFacts>()
   const held = new Map<string, { trigger: string; at: number }>()
 
-  const windowsOf = (kind: SloKind) => {
-    const ms = new Set<number>(Object.values(BURN_WINDOWS))
-    for (const s of services) {
-      const slo = s.slo?.[kind]
-      if (slo) ms.add(slo.windowDays * DAY)
+  /**
+   * The queries of one kind, each answering several windows: the last hour by the minute (5m,
+   * 30m, 1h) at every refresh, the last 3 days by the hour (6h, 3d) every 5 minutes, and each
+   * SLO window in about twelve steps after a sixtieth of it (at most 15 min).
+   */
+  const groupsOf = (kind: SloKind): ReadGroup[] => {
+    const interval = deps.defaults.interval
+    const groups: ReadGroup[] = [
+      { span: HOUR, step: MINUTE, every: 0, windows: [BURN_WINDOWS['5m'], BURN_WINDOWS['30m'], HOUR] },
+      {
+        span: BURN_WINDOWS['3d'],
+        step: HOUR,
+        every: Math.max(interval, 5 * MINUTE),
+        windows: [BURN_WINDOWS['6h'], BURN_WINDOWS['3d']],
+      },
+    ]
+    const days = new Set(services.flatMap((s) => (s.slo?.[kind] ? [s.slo[kind].windowDays] : [])))
+    for (const d of days) {
+      const span = d * DAY
+      groups.push({
+        span,
+        step: stepFor(span),
+        every: Math.min(MAX_REFRESH_MS, Math.max(interval, span / 60)),
+        windows: [span],
+      })
     }
-    return [...ms]
+    return groups
   }
 
-  async function read(kind: SloKind, windowMs: number, now: number, names: string[]): Promise<void> {
-    const key = `${kind}|${windowMs}`
-    const last = reads.get(key)
-    // The windows of the paging alerts (up to 1 h) every time; longer ones after a sixtieth of them.
-    const every =
-      windowMs <= BURN_WINDOWS['1h']
-        ? 0
-        : Math.min(MAX_REFRESH_MS, Math.max(deps.defaults.interval, windowMs / 60))
-    if (last && now - last.at < every) return
-    const step = stepFor(windowMs)
-    const from = now - windowMs
-    const selector = {
-      labels: [{ label: 'service', op: '=~' as const, value: names.map(escapeRegex).join('|') }],
-    }
-    const query = { ...selector, start: from, end: now, step }
-    const ratios = new Map<string, number>()
+  async function read(kind: SloKind, group: ReadGroup, now: number, names: string[]): Promise<void> {
+    const key = `${kind}|${group.span}|${group.step}`
+    const last = readAt.get(key)
+    if (last !== undefined && now - last < group.every) return
+    const { span, step } = group
+    // A few services are selected in the query; many are filtered here (a regex of thousands
+    // of alternatives, tried on every series, costs more than reading the few extra series).
+    const wanted = new Set(names)
+    const selector =
+      names.length <= SELECT_IN_QUERY
+        ? { labels: [{ label: 'service', op: '=~' as const, value: names.map(escapeRegex).join('|') }] }
+        : {}
+    const query = { ...selector, start: now - span, end: now, step }
+    const ratios = group.windows.map(() => new Map<string, number>())
     if (kind === 'availability') {
       const up = await store.samples.range({ ...query, name: 'noa_service_up', aggregation: 'avg' })
       for (const s of up) {
-        const avg = windowAverage(s.points, step, from, now)
-        if (avg !== undefined) ratios.set(s.series.labels.service ?? '', 1 - avg)
+        const service = s.series.labels.service ?? ''
+        if (!wanted.has(service)) continue
+        group.windows.forEach((w, i) => {
+          const avg = windowAverage(s.points, step, now - w, now)
+          if (avg !== undefined) ratios[i]!.set(service, 1 - avg)
+        })
       }
     } else {
       const [good, total] = await Promise.all([
@@ -143,11 +182,17 @@ export function createSloTracker(deps: SloTrackerDeps): SloTracker {
       ])
       const goodOf = byService(good)
       for (const [service, points] of byService(total)) {
-        const slow = windowSlowRatio(goodOf.get(service) ?? [], points, step, from, now)
-        if (slow !== undefined) ratios.set(service, slow)
+        if (!wanted.has(service)) continue
+        group.windows.forEach((w, i) => {
+          const slow = windowSlowRatio(goodOf.get(service) ?? [], points, step, now - w, now)
+          if (slow !== undefined) ratios[i]!.set(service, slow)
+        })
       }
     }
-    reads.set(key, { at: now, ratios })
+    readAt.set(key, now)
+    group.windows.forEach((w, i) => {
+      reads.set(`${kind}|${w}`, { at: now, ratios: ratios[i]! })
+    })
   }
 
   function compute(now: number): void {
@@ -215,13 +260,13 @@ export function createSloTracker(deps: SloTrackerDeps): SloTracker {
       for (const kind of ['availability', 'latency'] as const) {
         const names = services.filter((s) => s.slo?.[kind]).map((s) => s.name)
         if (names.length === 0) continue
-        for (const windowMs of windowsOf(kind)) {
+        for (const group of groupsOf(kind)) {
           try {
-            await read(kind, windowMs, now, names)
+            await read(kind, group, now, names)
           } catch (error) {
             logger.warn('cannot read an SLO window; keeping the last figures', {
               slo: kind,
-              windowMs,
+              spanMs: group.span,
               error: errorMessage(error),
             })
           }
