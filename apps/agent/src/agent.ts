@@ -26,6 +26,7 @@ import { ruleContext } from './incident/facts.ts'
 import { IncidentRouter } from './incident/router.ts'
 import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
 import type { Collected } from './metrics/round.ts'
+import { riskyHold } from './slo/hold.ts'
 import { type HeldBytes, StatusView } from './status-view.ts'
 import { openAgentStore, registerStoreMetrics, type StoreOpening, StoreWatch } from './store-status.ts'
 
@@ -145,7 +146,14 @@ export class Agent {
       clock: this.#clock,
       logger: this.#log('self-healing'),
       ...(sharing ? { owns: (service: string) => sharing.owns(service) } : {}),
+      holds: riskyHold(parts.healing, parts.slo),
       decided: (decision) => {
+        if (!decision.heal && decision.reason === 'slo-budget-spent') {
+          // A person is told: the rules see the hold (`slo_healing_held`) until the budget recovers.
+          parts.slo.noteHeld(decision.service, decision.trigger, decision.at)
+          this.#log('self-healing').warn('risky healing held: error budget spent', { ...decision })
+          this.#evaluations.request()
+        }
         parts.metrics.decisions.inc({
           event: decision.event,
           decision: decision.heal ? 'heal' : decision.reason,
@@ -415,6 +423,21 @@ export class Agent {
           body: () => this.metricsRound(),
         }),
       )
+    if ((on('metrics') && config.metrics.enabled) || on('health'))
+      steps.push(
+        loopStep({
+          name: 'slo budgets',
+          clock,
+          logger: this.#log('slo'),
+          intervalMs: config.slo.interval,
+          // At once: the store keeps the history, so budgets are known from the start.
+          firstDelayMs: 0,
+          body: async () => {
+            await this.#parts.slo.refresh()
+            this.#evaluations.request()
+          },
+        }),
+      )
     steps.push(
       loopStep({
         name: 'status events',
@@ -454,6 +477,7 @@ export class Agent {
     this.#sharing?.reshare()
     this.#config = { ...this.#config, services: next.services }
     round.useConfig(this.#config)
+    this.#parts.slo.useServices(next.services)
     this.fleet.configure(fleetMembers(this.#config, health))
     const result: ReloadResult = {
       services: {
@@ -500,6 +524,7 @@ export class Agent {
       escalations: this.#escalations,
       agent: this.#storeWatch.facts(),
       last: this.#lastFacts,
+      slo: (service: string) => this.#parts.slo.facts(service),
     }
     return ruleContext(facts)
       .then((context) => {

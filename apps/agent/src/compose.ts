@@ -19,6 +19,8 @@ import { MetricsRound } from './metrics/round.ts'
 import { createOwnMetrics, type OwnMetrics } from './own-metrics.ts'
 import { createPushBeats, type PushBeats } from './push-beats.ts'
 import { createHookRunner, type HookRunner } from './runtime/hooks.ts'
+import { registerSloMetrics } from './slo/slo-metrics.ts'
+import { createSloTracker, type SloTracker } from './slo/tracker.ts'
 
 /** The parts of the agent that can be started alone (`noa start health`). */
 export type Component = 'health' | 'metrics' | 'dashboard' | 'healing'
@@ -55,6 +57,8 @@ export interface Parts {
   metrics: OwnMetrics
   system: SystemCollector
   process: ProcessCollector
+  /** The services' error budgets and burn rates, refreshed on a timer. */
+  slo: SloTracker
 }
 
 /**
@@ -124,6 +128,15 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     clock,
     logger: log('metrics-collector'),
   })
+  const slo = createSloTracker({
+    store,
+    clock,
+    logger: log('slo'),
+    services: config.services,
+    defaults: config.slo,
+    scraped: () => round.samples,
+  })
+  registerSloMetrics(registry, slo)
   const alerts = createAlertEngine({
     rules: configuredRules(config.alerting).rules,
     channels: config.alerting.enabled ? alertChannels(config, path) : {},
@@ -156,13 +169,14 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     metrics,
     system,
     process: processCollector,
+    slo,
   }
 }
 
 /** Each service's health check: the service without the agent's extras. */
 export function serviceChecks(config: AgentConfig) {
   return config.services.map(
-    ({ metrics: _m, executor: _e, healing: _h, tags: _t, group: _g, drill: _d, ...check }) => check,
+    ({ metrics: _m, executor: _e, healing: _h, tags: _t, group: _g, drill: _d, slo: _s, ...check }) => check,
   )
 }
 

@@ -33,6 +33,26 @@ export interface ServiceHealth {
   scrapeLimited?: boolean
   /** Consecutive failed checks. */
   failures?: number
+  /** Its objectives' error budget and burn rates; absent for a service without an SLO. */
+  slo?: SloFacts
+}
+
+/** The burn-rate windows of the SRE workbook's multi-window alerts. */
+export type BurnWindow = '5m' | '30m' | '1h' | '6h' | '3d'
+
+/**
+ * What a service's SLOs say, folded over its objectives (availability, latency): the lowest
+ * budget left and, per window, the highest burn rate. A window without data is left out.
+ */
+export interface SloFacts {
+  /** Fraction of the error budget left over the SLO window: 1 untouched, 0 or less spent. */
+  budgetRemaining?: number
+  /** Errors over the window divided by the errors the objective allows (1 = spent exactly in the SLO window). */
+  burnRates: Partial<Record<BurnWindow, number>>
+  /** Risky healing of the service was held because its budget is spent (the trigger held). */
+  heldTrigger?: string
+  /** Values for annotations, as `{{ $slo.<key> }}` (e.g. `budget_left`, `objectives`). */
+  annotations?: Readonly<Record<string, string | number>>
 }
 
 /** One scraped sample, for selectors such as `http_requests_total{status="5xx"}`. */

@@ -57,6 +57,10 @@ describe('defaultRules', () => {
       ['store-unavailable', 'critical', 0, 300_000],
       ['store-recovered', 'warning', 0, 3_600_000],
       ['service-degraded', 'critical', 0, 300_000],
+      ['slo-burn-fast', 'critical', 0, 300_000],
+      ['slo-burn-medium', 'critical', 0, 1_800_000],
+      ['slo-burn-slow', 'warning', 0, 21_600_000],
+      ['slo-healing-held', 'critical', 0, 3_600_000],
     ])
   })
 
@@ -151,6 +155,34 @@ describe('defaultRules', () => {
       'firing:store-unavailable',
       'firing:store-recovered',
       'resolved:store-unavailable',
+    ])
+    await engine.stop()
+  })
+  it('should page on an SLO only when the long and the short window both burn, and never without an SLO', async () => {
+    const { engine, sent, run } = setup()
+    await engine.start()
+    const slo = (burnRates: Record<string, number>, budgetRemaining = 0.5) => ({
+      state: 'healthy' as const,
+      slo: { burnRates, budgetRemaining, annotations: { budget_left: budgetRemaining * 100 } },
+    })
+    await run({
+      services: {
+        // hot over 1 h and over 5 min: page
+        api: slo({ '5m': 20, '1h': 15 }),
+        // a spike: hot over 5 min only
+        web: slo({ '5m': 100, '1h': 8 }),
+        // a burn that stopped: hot over 1 h only
+        docs: slo({ '5m': 0, '1h': 30 }),
+        // 6x over 6 h and 30 min: page; 1x over 3 d and 6 h: ticket
+        db: slo({ '30m': 7, '6h': 6.5, '3d': 2 }),
+        // no SLO at all
+        cache: { state: 'healthy' },
+      },
+    })
+    expect(sent().sort()).toEqual([
+      'firing:slo-burn-fast/api',
+      'firing:slo-burn-medium/db',
+      'firing:slo-burn-slow/db',
     ])
     await engine.stop()
   })

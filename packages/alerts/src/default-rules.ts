@@ -157,6 +157,64 @@ export function defaultRules(): AlertRuleOptions[] {
       },
       actions: [{ type: 'notify' }],
     },
+    ...sloRules(),
+  ]
+}
+
+/**
+ * The SRE workbook's multi-window, multi-burn-rate alerts (chapter 5, "Alerting on SLOs") for
+ * every service with an SLO (the facts are absent for the others, so these never fire there):
+ * a long window says the budget is really burning, a short one that it still is, so an alert
+ * resolves minutes after the burn stops and a short spike alone pages nobody. At a 30-day
+ * window, 14.4x over 1 h spends 2 % of the budget, 6x over 6 h 5 %, 1x over 3 d 10 %.
+ */
+function sloRules(): AlertRuleOptions[] {
+  const budget = 'Error budget left: {{ $slo.budget_left }} % ({{ $slo.objectives }}).'
+  return [
+    {
+      name: 'slo-burn-fast',
+      condition: 'slo_burn_rate_1h > 14.4 && slo_burn_rate_5m > 14.4',
+      severity: 'critical',
+      cooldown: 300_000,
+      annotations: {
+        summary: '{{ $service }} burns its error budget fast (14.4x over 1 h and 5 min)',
+        description: `Burn rate {{ $slo.burn_1h }}x over 1 h and {{ $slo.burn_5m }}x over 5 min: at this rate the 30-day budget is gone in about 2 days. ${budget}`,
+      },
+      actions: [{ type: 'notify' }],
+    },
+    {
+      name: 'slo-burn-medium',
+      condition: 'slo_burn_rate_6h > 6 && slo_burn_rate_30m > 6',
+      severity: 'critical',
+      cooldown: 1_800_000,
+      annotations: {
+        summary: '{{ $service }} burns its error budget (6x over 6 h and 30 min)',
+        description: `Burn rate {{ $slo.burn_6h }}x over 6 h and {{ $slo.burn_30m }}x over 30 min: at this rate the 30-day budget is gone in 5 days. ${budget}`,
+      },
+      actions: [{ type: 'notify' }],
+    },
+    {
+      name: 'slo-burn-slow',
+      condition: 'slo_burn_rate_3d > 1 && slo_burn_rate_6h > 1',
+      severity: 'warning',
+      cooldown: 21_600_000,
+      annotations: {
+        summary: '{{ $service }} spends its error budget faster than it earns it (1x over 3 d and 6 h)',
+        description: `Burn rate {{ $slo.burn_3d }}x over 3 days and {{ $slo.burn_6h }}x over 6 h: the budget will not last the window. ${budget}`,
+      },
+      actions: [{ type: 'notify' }],
+    },
+    {
+      name: 'slo-healing-held',
+      condition: 'slo_healing_held',
+      severity: 'critical',
+      cooldown: 3_600_000,
+      annotations: {
+        summary: 'Risky healing of {{ $service }} held: its error budget is spent',
+        description: `A {{ $slo.held }} healing (rollback or scale-up) was not run because the error budget is spent (slo.holdRiskyHealing). Restarts still run; a person decides (POST /api/heal/{{ $service }}). ${budget}`,
+      },
+      actions: [{ type: 'notify' }],
+    },
   ]
 }
 

@@ -427,6 +427,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
           $escalation: service?.health.escalation ?? 'Healing failed or hit its limits',
         }
         for (const [k, v] of Object.entries(a.labels)) values[`$labels.${k}`] = v
+        for (const [k, v] of Object.entries(service?.health.slo?.annotations ?? {})) values[`$slo.${k}`] = v
         a.annotations = Object.fromEntries(
           Object.entries(rule.annotations).map(([k, t]) => [k, t.render(values)]),
         )

@@ -36,7 +36,14 @@ export type { SlackOptions } from './channels/slack/slack.ts'
 export { createSlackChannel } from './channels/slack/slack.ts'
 export type { WebhookOptions } from './channels/webhook/webhook.ts'
 export { createWebhookChannel } from './channels/webhook/webhook.ts'
-export type { AgentFacts, EvaluationContext, Sample, ServiceHealth } from './context.ts'
+export type {
+  AgentFacts,
+  BurnWindow,
+  EvaluationContext,
+  Sample,
+  ServiceHealth,
+  SloFacts,
+} from './context.ts'
 export { defaultInhibitRules, defaultRules } from './default-rules.ts'
 export type { DeliveryWorker, DeliveryWorkerOptions, RoundResult } from './delivery.ts'
 export { createDeliveryWorker } from './delivery.ts'

@@ -56,7 +56,7 @@ export interface CompiledRule {
 }
 
 const COMMON_FIELDS = ['$value', '$labels.*', '$rule', '$severity']
-const SERVICE_FIELDS = ['$service', '$blockedBy', '$escalation']
+const SERVICE_FIELDS = ['$service', '$blockedBy', '$escalation', '$slo.*']
 
 /**
  * Validates and compiles rules, collecting every problem of every rule into one

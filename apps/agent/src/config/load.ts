@@ -16,6 +16,7 @@ import {
   serviceExtrasSchema,
 } from './schema.ts'
 import { findLiteralSecrets, serviceLabel } from './secrets.ts'
+import { sloIssues } from './slo.ts'
 import { expandTemplate } from './templates.ts'
 
 /** Result of {@link validateConfig}: the config when valid, else every problem. */
@@ -171,6 +172,7 @@ function validateServices(
       )
     const result = parse(serviceExtrasSchema, extras)
     if (!result.success) fail(issuesOf(result.error, prefix))
+    else fail(sloIssues(result.data, prefix))
     const name = (check as { name?: unknown }).name
     const found = typeof name === 'string' ? checkByName.get(name) : undefined
     if (found && result.success && unknown.length === 0)

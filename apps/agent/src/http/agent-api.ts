@@ -25,6 +25,7 @@ import type {
   HealingBody,
   HealthBody,
   ServiceDetail,
+  SlosBody,
   StatusBody,
   StoreStatus,
   SummaryBody,
@@ -75,6 +76,8 @@ export interface AgentApi {
   drill(id: string): Promise<DrillRun | undefined>
   /** A push check's beat (`POST /api/push/:token`): the service it was for, or undefined for an unknown token. */
   beat(token: string, beat: Beat): Promise<BeatOutcome>
+  /** The services' SLOs in name order, a page after `after`, only those with a spent budget when asked (`GET /api/slos`). */
+  slos(page: { limit: number; after?: string; spent?: boolean }): SlosBody
 }
 
 /** A page of a newest-first list: at most `limit` items that happened before `before` (epoch ms). */
@@ -137,6 +140,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
         store.alerts.alerts({ service: name, limit: 100 }),
       ])
       const share = ANSWER_BYTES / 4
+      const slo = parts.slo.status(name)
       return {
         service: health.status(name),
         checkType: health.services.find((s) => s.name === name)?.check.type ?? 'unknown',
@@ -144,6 +148,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
         changes: fitting(changes, share).items,
         healings: fitting(healings, share).items,
         alerts: fitting(all, share).items,
+        ...(slo ? { slo } : {}),
       }
     },
     async alerts({ limit, before, state }) {
@@ -235,6 +240,18 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     },
     drill: async (id) => (await store.drills.getDrill(id)) as DrillRun | undefined,
     beat: (token, beat) => parts.beats.beat(token, beat),
+    slos({ limit, after, spent }) {
+      const all = parts.slo.list()
+      const shown = all.filter((s) => (after === undefined || s.service > after) && (!spent || s.spent))
+      const page = shown.slice(0, limit)
+      const last = page.at(-1)
+      return {
+        slos: page,
+        total: all.length,
+        spent: all.filter((s) => s.spent).length,
+        ...(shown.length > limit && last ? { next: last.service } : {}),
+      }
+    },
   }
 }
 

@@ -17,6 +17,7 @@ import type { HealingEscalation } from '@noa/healing'
 import type { HealthSummary, ServiceStatus } from '@noa/health'
 import type { DrillRun } from '../drill/types.ts'
 import type { Decision } from '../incident/router.ts'
+import type { ServiceSloStatus } from '../slo/tracker.ts'
 
 export type {
   AlertRecord,
@@ -31,6 +32,7 @@ export type {
 } from '@noa/core'
 export type { HealthSummary, ServiceStatus } from '@noa/health'
 export type { DrillFault, DrillOutcome, DrillResult, DrillRun } from '../drill/types.ts'
+export type { ServiceSloStatus, SloKind, SloStatus } from '../slo/tracker.ts'
 
 /** One service in `GET /api/status`. */
 export interface StatusService {
@@ -184,6 +186,8 @@ export interface ServiceDetail {
   changes: StateChange[]
   healings: HealingRecord[]
   alerts: AlertRecord[]
+  /** Its objectives, error budgets and burn rates; absent for a service without an SLO. */
+  slo?: ServiceSloStatus
 }
 
 /** `[epoch ms, value]` */
@@ -278,4 +282,15 @@ export type HealthBody = HealthSummary & { store: StoreStatus; cluster?: Cluster
 export interface ReloadResult {
   services: { added: string[]; removed: string[]; changed: string[]; kept: string[] }
   notApplied: string[]
+}
+
+/**
+ * `GET /api/slos`: the services with an SLO in name order, at most `limit`; `next` (pass it as
+ * `?after=`) when there are more. `total` and `spent` count every service with an SLO.
+ */
+export interface SlosBody {
+  slos: ServiceSloStatus[]
+  total: number
+  spent: number
+  next?: string
 }

@@ -68,6 +68,7 @@ function fakeApi(): AgentApi {
       beats.push(beat)
       return { service: 'backup' }
     },
+    slos: () => ({ slos: [], total: 0, spent: 0 }),
   }
 }
 

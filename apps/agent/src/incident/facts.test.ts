@@ -1,3 +1,4 @@
+import type { SloFacts } from '@noa/alerts'
 import { FakeClock } from '@noa/core'
 import type { HealingEngine } from '@noa/healing'
 import { createHealthMonitor } from '@noa/health'
@@ -22,9 +23,18 @@ function world() {
   } as unknown as HealingEngine
   const round = { latest: undefined, samples: [], scrapeLimited: () => undefined } as unknown as MetricsRound
   const escalations = new Map<string, string>()
+  const slos = new Map<string, SloFacts>()
   const read = (last?: Awaited<ReturnType<typeof ruleContext>>['services']) =>
-    ruleContext({ health, healing, round, escalations, agent: { storeUnavailable: false } as never, last })
-  return { health, degraded, escalations, read }
+    ruleContext({
+      health,
+      healing,
+      round,
+      escalations,
+      agent: { storeUnavailable: false } as never,
+      last,
+      slo: (s) => slos.get(s),
+    })
+  return { health, degraded, escalations, slos, read }
 }
 
 describe('ruleContext', () => {
@@ -52,5 +62,22 @@ describe('ruleContext', () => {
     expect(last.b).toMatchObject({ degraded: true, escalation: 'restart budget spent' })
     expect(last.a).toBe(next.a)
     expect(last.c).toBe(next.c)
+  })
+
+  it("should carry a service's SLO facts, and a new entry only when the tracker gave new ones", async () => {
+    const { health, slos, read } = world()
+    for (const name of ['a', 'b', 'c']) health.report(name, { state: 'healthy' })
+    const facts: SloFacts = { budgetRemaining: 0.5, burnRates: { '1h': 20, '5m': 16 } }
+    slos.set('a', facts)
+    const first = (await read()).services!
+    expect(first.a?.slo).toBe(facts)
+    expect(first.b?.slo).toBeUndefined()
+    const same = (await read(first)).services!
+    expect(same.a).toBe(first.a)
+    slos.set('a', { ...facts, heldTrigger: 'deployment-failure' })
+    const next = (await read(same)).services!
+    expect(next.a).not.toBe(same.a)
+    expect(next.a?.slo?.heldTrigger).toBe('deployment-failure')
+    expect(next.b).toBe(same.b)
   })
 })

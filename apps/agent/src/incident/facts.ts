@@ -1,4 +1,4 @@
-import type { AgentFacts, EvaluationContext, ServiceHealth } from '@noa/alerts'
+import type { AgentFacts, EvaluationContext, ServiceHealth, SloFacts } from '@noa/alerts'
 import { yieldToLoop } from '@noa/core'
 import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor } from '@noa/health'
@@ -13,6 +13,8 @@ export interface FactSources {
   escalations: ReadonlyMap<string, string>
   /** The agent's own facts (its store). */
   agent: AgentFacts
+  /** A service's SLO facts (budget, burn rates), the same object while they did not change. */
+  slo?: (service: string) => SloFacts | undefined
   /**
    * The services' facts of the last read: a service whose facts did not change keeps its entry
    * instead of getting a new one. Each entry lives through the evaluation, long enough to reach
@@ -58,6 +60,7 @@ async function readFleet(
     const guard = healing.guardState(name)
     const escalation = escalations.get(name)
     const scrapeLimited = round.scrapeLimited(name) !== undefined
+    const slo = sources.slo?.(name)
     const before = last?.[name]
     if (
       before &&
@@ -71,7 +74,8 @@ async function readFleet(
       before.healingFailed === guard.healingFailed &&
       before.circuitOpen === (guard.circuit === 'open') &&
       before.scrapeLimited === scrapeLimited &&
-      before.escalation === escalation
+      before.escalation === escalation &&
+      before.slo === slo
     ) {
       services[name] = before
       continue
@@ -88,6 +92,7 @@ async function readFleet(
       circuitOpen: guard.circuit === 'open',
       scrapeLimited,
       ...(escalation ? { escalation } : {}),
+      ...(slo ? { slo } : {}),
     }
   }
   return services

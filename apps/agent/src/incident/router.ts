@@ -13,6 +13,8 @@ import type { HealthChange, HealthMonitor } from '@noa/health'
  * - `flapping`: the service keeps changing state; restarting it would add to the churn
  * - `no-target`: a rule asked for a healing that no service can receive
  * - `checked-elsewhere`: another agent sharing the fleet checks and heals this service
+ * - `slo-budget-spent`: the healing is a risky one (rollback, scale-up) and the service's error
+ *   budget is spent with `slo.holdRiskyHealing` on: a person decides
  */
 export type NoHealing =
   | 'healing-off'
@@ -23,6 +25,7 @@ export type NoHealing =
   | 'flapping'
   | 'no-target'
   | 'checked-elsewhere'
+  | 'slo-budget-spent'
 
 /** What made the router decide. */
 export type DecisionEvent =
@@ -61,6 +64,11 @@ export interface IncidentRouterDeps {
   decided(decision: Decision): void
   /** Whether this agent checks the service, and so heals it when down (agents sharing a fleet). @default every service */
   owns?: (service: string) => boolean
+  /**
+   * Whether the healing of `service` for `trigger` is held: a risky strategy (rollback,
+   * scale-up) while the service's error budget is spent (see slo/hold.ts). @default never
+   */
+  holds?: (service: string, trigger: HealingTrigger) => boolean
 }
 
 /** An open incident: a service went down and has not been healthy since. */
@@ -214,7 +222,7 @@ export class IncidentRouter {
       this.#incidents.set(service, { cause: 'check' })
       return this.#down('rule', service, trigger)
     }
-    const blocked = this.#cannotHeal(service)
+    const blocked = this.#cannotHeal(service) ?? this.#held(service, trigger)
     if (blocked) return this.#decide('rule', service, trigger, blocked)
     this.#heal('rule', service, trigger, {})
     return this.#decide('rule', service, trigger)
@@ -229,6 +237,7 @@ export class IncidentRouter {
     const reason =
       (this.#deps.owns?.(service) === false ? 'checked-elsewhere' : undefined) ??
       this.#cannotHeal(service) ??
+      this.#held(service, trigger) ??
       (status.flapping ? 'flapping' : undefined) ??
       (status.blockedBy.length > 0 ? 'dependency-down' : undefined)
     if (reason === 'dependency-down' && incident) incident.waitingFor = status.blockedBy
@@ -316,6 +325,10 @@ export class IncidentRouter {
     if (!this.#deps.enabled) return 'healing-off'
     if (!this.#deps.healing.executor(service)) return 'no-executor'
     return undefined
+  }
+
+  #held(service: string, trigger: HealingTrigger): NoHealing | undefined {
+    return this.#deps.holds?.(service, trigger) ? 'slo-budget-spent' : undefined
   }
 
   #decide(event: DecisionEvent, service: string, trigger: HealingTrigger, reason?: NoHealing): Decision {

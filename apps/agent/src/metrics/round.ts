@@ -5,6 +5,7 @@ import type { ProcessCollector, SystemCollector } from '@noa/metrics'
 import type { JsonlArchive, SampleInput, Store } from '@noa/store'
 import type { AgentConfig } from '../config/schema.ts'
 import type { OwnMetrics } from '../own-metrics.ts'
+import { latencySloSamples } from '../slo/latency-samples.ts'
 import { applicationOf, delta, mergeTotals, type ScrapedSample, type ScrapeTotals } from './figures.ts'
 import { createLimitReport, type LimitReport, scrapeTargetOf } from './limits.ts'
 import { type ScrapeDropped, scrape } from './scrape.ts'
@@ -190,7 +191,7 @@ export class MetricsRound {
     const cats = config.metrics.categories
     const targets = config.services.flatMap((s) => {
       const target = scrapeTargetOf(s, config.metrics)
-      return target ? [{ name: s.name, ...target }] : []
+      return target ? [{ name: s.name, latencySlo: s.slo?.latency, ...target }] : []
     })
     const limited: Record<string, ScrapeDropped> = {}
     if (targets.length === 0) return { scraped: [], limited }
@@ -213,6 +214,7 @@ export class MetricsRound {
         logger.debug('scrape failed', { service: s.name, error: r.error })
         return
       }
+      if (s.latencySlo) samples.push(...latencySloSamples(s.name, s.latencySlo, r.samples, now))
       const before = this.#previous.get(s.name)
       this.#previous.set(s.name, r.totals)
       if (cats.business)

@@ -22,7 +22,16 @@ const formatIn = (at: number, now = Date.now()) => {
 }
 
 /** One service in the status grid: state, latency, last check, critical badge, what blocks it, what healing holds back. */
-export function ServiceTile({ service, now }: { service: FleetService; now?: number }) {
+export function ServiceTile({
+  service,
+  now,
+  budgetSpent = false,
+}: {
+  service: FleetService
+  now?: number
+  /** Its SLO error budget is spent (`GET /api/slos?spent=true`). */
+  budgetSpent?: boolean
+}) {
   return (
     <li className={`tile tone-border-${toneOf(service.state)}`} data-testid={`tile-${service.name}`}>
       <a className="tile-link" href={`#/services/${encodeURIComponent(service.name)}`}>
@@ -34,6 +43,11 @@ export function ServiceTile({ service, now }: { service: FleetService; now?: num
         {service.critical ? <span className="chip chip-critical">Critical</span> : null}
         {service.flapping ? <span className="chip chip-warn">Flapping</span> : null}
         {service.degraded ? <span className="chip chip-critical">Degraded</span> : null}
+        {budgetSpent ? (
+          <span className="chip chip-warn" title="Its SLO error budget is spent">
+            Budget spent
+          </span>
+        ) : null}
       </div>
       <dl className="tile-facts">
         <div>
@@ -61,11 +75,25 @@ export function ServiceTile({ service, now }: { service: FleetService; now?: num
 }
 
 /** The status grid: a tile per service it is given (the whole of a small fleet, the ones down of a big one). */
-export function StatusGrid({ services, now }: { services: readonly FleetService[]; now?: number }) {
+export function StatusGrid({
+  services,
+  now,
+  spent,
+}: {
+  services: readonly FleetService[]
+  now?: number
+  /** The services whose SLO error budget is spent. */
+  spent?: ReadonlySet<string>
+}) {
   return (
     <ul className="grid-tiles" aria-label="Service health">
       {services.map((s) => (
-        <ServiceTile key={s.name} service={s} {...(now === undefined ? {} : { now })} />
+        <ServiceTile
+          key={s.name}
+          service={s}
+          budgetSpent={spent?.has(s.name) ?? false}
+          {...(now === undefined ? {} : { now })}
+        />
       ))}
     </ul>
   )

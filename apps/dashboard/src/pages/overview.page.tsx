@@ -18,6 +18,7 @@ import type { RangeKey } from '../data/metrics.ts'
 import { SERIES, useMetricsRange } from '../data/metrics.ts'
 import { useNow } from '../data/now.ts'
 import type { Resource } from '../data/resource.ts'
+import { useSpentBudgets } from '../data/slos.ts'
 import type { Point, SummaryBody } from '../data/types.ts'
 import { formatMs, formatPercent, formatRate } from '../format.ts'
 
@@ -41,6 +42,7 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
   const big = total !== undefined && total > MAX_TILES
   const tiles = useFleet(big ? DOWN : EVERY, { limit: MAX_TILES, maxPages: 1, refreshOnSummary: true })
   const tileServices = useMemo(() => tiles.services.slice(0, MAX_TILES), [tiles.services])
+  const spent = useSpentBudgets()
 
   if (total === 0) return <EmptyState />
   // The list does not wait for the counts: both are asked for at once, so the first rows of a
@@ -71,7 +73,7 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
             below has all {total}.
           </p>
         ) : null}
-        <StatusGrid services={tileServices} now={now} />
+        <StatusGrid services={tileServices} now={now} spent={spent} />
       </section>
 
       {list}

@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { AlertsFeed } from '../components/alerts-feed.tsx'
 import { HealingTimeline } from '../components/healing-timeline.tsx'
 import { LazyTimeChart as TimeChart } from '../components/lazy-time-chart.tsx'
+import { SloPanel } from '../components/slo-panel.tsx'
 import { StatusBadge } from '../components/status-badge.tsx'
 import { TableHead } from '../components/table-head.tsx'
 import { useActions } from '../data/actions.ts'
@@ -32,7 +33,7 @@ export function ServicePage({ name }: { name: string }) {
         </p>
       </>
     )
-  const { service, checkType, checks, changes, healings, alerts } = detail.data
+  const { service, checkType, checks, changes, healings, alerts, slo } = detail.data
   const points: Point[] = [...checks].sort((a, b) => a.at - b.at).map((c): Point => [c.at, c.durationMs])
   const from = points[0]?.[0] ?? now - 60_000
   return (
@@ -83,6 +84,8 @@ export function ServicePage({ name }: { name: string }) {
           <span aria-hidden="true">⚠ </span>Stale: {detail.error}
         </p>
       ) : null}
+
+      {slo ? <SloPanel slo={slo} now={now} /> : null}
 
       <TimeChart
         title="Check latency"

@@ -96,6 +96,18 @@ export const NAMES: Readonly<Record<string, NameBinding>> = {
     (s) => s.health.scrapeLimited === true,
   ),
   failures: svc('consecutive failed checks', (s) => s.health.failures),
+  slo_budget_remaining: svc(
+    'fraction of the error budget left over the SLO window (1 untouched, 0 or less spent); absent without an SLO',
+    (s) => s.health.slo?.budgetRemaining,
+  ),
+  slo_budget_spent: svc('the error budget of one of its SLOs is spent; absent without an SLO', (s) =>
+    s.health.slo?.budgetRemaining === undefined ? undefined : s.health.slo.budgetRemaining <= 0,
+  ),
+  ...burnRateNames(),
+  slo_healing_held: svc(
+    'a risky healing (rollback, scale-up) of the service was held because its error budget is spent',
+    (s) => s.health.slo?.heldTrigger !== undefined,
+  ),
   store_unavailable: own(
     "noa's store cannot be written (full or read-only disk, database down) or runs in memory instead",
     (a) => a.storeUnavailable === true,
@@ -104,6 +116,17 @@ export const NAMES: Readonly<Record<string, NameBinding>> = {
     "noa's store failed its integrity check at start: it was moved aside and a fresh one created",
     (a) => a.storeRecovered === true,
   ),
+}
+
+/** `slo_burn_rate_5m` ... `slo_burn_rate_3d`: the highest burn rate of the service's SLOs over each window. */
+function burnRateNames(): Record<string, NameBinding> {
+  const out: Record<string, NameBinding> = {}
+  for (const w of ['5m', '30m', '1h', '6h', '3d'] as const)
+    out[`slo_burn_rate_${w}`] = svc(
+      `error-budget burn rate over the last ${w} (1 spends the budget in exactly the SLO window); absent without an SLO or data`,
+      (s) => s.health.slo?.burnRates[w],
+    )
+  return out
 }
 
 /** `business.<key>` and `custom.<key>` read those sections of the snapshot. */
