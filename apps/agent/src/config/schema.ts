@@ -3,6 +3,7 @@ import { executorSchema, selfHealingSchema, serviceHealingSchema } from '@noa/he
 import { serviceCheckSchema } from '@noa/health/config'
 import { storeConfigSchema } from '@noa/store'
 import { z } from 'zod'
+import { statusPageSchema } from './status-page.ts'
 
 /** Every interval of the agent is at least this many ms (short enough for tests). */
 export const MIN_INTERVAL_MS = 100
@@ -154,6 +155,8 @@ export const serviceExtrasSchema = z.strictObject({
   healing: serviceHealingSchema.omit({ executor: true, dependsOn: true }).optional(),
   /** `noa drill` may inject faults into this service (kill, stop, slow it down); others only with `--yes`. @default false */
   drill: z.boolean().optional(),
+  /** Shown on the public status page (`/status`, no token), under its `group`. @default false */
+  public: z.boolean().optional(),
 })
 
 /** One service: its health check (from @noa/health) plus the agent's extras, in one strict object. */
@@ -465,6 +468,8 @@ function buildSchema<S extends z.ZodType, C extends z.ZodType>(services: S, chan
     logs: logsSchema,
     watchdog: watchdogSchema,
     cluster: clusterSchema,
+    /** The public status page's title and description (`/status`). */
+    statusPage: statusPageSchema.optional(),
   })
 }
 

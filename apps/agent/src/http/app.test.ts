@@ -68,6 +68,7 @@ function fakeApi(): AgentApi {
       beats.push(beat)
       return { service: 'backup' }
     },
+    statusPage: fail,
   }
 }
 

@@ -28,6 +28,7 @@ import { DRILL_BODY_BYTES, registerDrillRoutes } from './drills.ts'
 import { parseFleetQuery } from './fleet-query.ts'
 import { hostMatcher, requireKnownHost, SECURITY_HEADERS, securityHeaders } from './protect.ts'
 import { createRateLimiter } from './rate-limit.ts'
+import { registerStatusPageRoutes } from './status-page-routes.ts'
 
 type Env = { Bindings: { incoming: IncomingMessage; outgoing: ServerResponse } }
 
@@ -440,6 +441,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     capBody(Math.max(api.bodyLimit, DRILL_BODY_BYTES)),
   ] as const
   registerDrillRoutes(app, { agent, guard: drillGuard, readJson, issuesOf, logger })
+  registerStatusPageRoutes(app, { page: () => agent.statusPage() })
   app.all('/api/*', (c) =>
     c.json(
       { error: `no route for ${c.req.method} ${loggedPath(c.req.path)}` },
