@@ -161,7 +161,8 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
 /** Each service's health check: the service without the agent's extras. */
 export function serviceChecks(config: AgentConfig) {
   return config.services.map(
-    ({ metrics: _m, executor: _e, healing: _h, tags: _t, group: _g, drill: _d, ...check }) => check,
+    ({ metrics: _m, executor: _e, healing: _h, tags: _t, group: _g, drill: _d, public: _p, ...check }) =>
+      check,
   )
 }
 
