@@ -228,9 +228,15 @@ describe('createStatusPage', () => {
     expect(ranges).toBe(4)
     await clock.advance(1)
     const next = await page.get()
-    expect(ranges).toBe(8)
+    // Whole days do not change: only the last 24 hours are read again.
+    expect(ranges).toBe(6)
     expect(next.generatedAt).toBe(NOW + 30_000)
-    expect(page.stats()).toMatchObject({ computed: 2, failed: 0, servedStale: 0 })
+    expect(next).toEqual({ ...bodies[0], generatedAt: NOW + 30_000 })
+    // An hour on, the days are read again too (a late sample of yesterday is taken in).
+    await clock.advance(HOUR)
+    await page.get()
+    expect(ranges).toBe(10)
+    expect(page.stats()).toMatchObject({ computed: 3, failed: 0, servedStale: 0 })
   })
 
   it('should serve the last page when the store fails, counted and logged, and fail without one', async () => {

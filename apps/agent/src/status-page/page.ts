@@ -11,7 +11,7 @@ import {
   STATUS_PAGE_LIMITS,
   type StatusPageBody,
 } from './types.ts'
-import { readUptime } from './uptime.ts'
+import { createUptimeReader } from './uptime.ts'
 
 const DAY = 86_400_000
 
@@ -114,6 +114,7 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
   const logger = deps.logger ?? noopLogger
   const incidents = deps.incidents ?? NO_INCIDENTS
   const stats: StatusPageStats = { computed: 0, failed: 0, servedStale: 0, lastMs: 0 }
+  const uptimeReader = createUptimeReader(deps.samples)
   let cached: { body: StatusPageBody; at: number } | undefined
   let inFlight: Promise<StatusPageBody> | undefined
 
@@ -132,7 +133,7 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
     const shown = all.slice(0, STATUS_PAGE_LIMITS.services)
     const names = shown.map((s) => s.name)
     const [uptime, recent] = await Promise.all([
-      readUptime(deps.samples, names, now),
+      uptimeReader.read(names, now),
       names.length === 0
         ? Promise.resolve([])
         : incidents.incidents({
