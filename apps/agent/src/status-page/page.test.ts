@@ -255,6 +255,9 @@ describe('createStatusPage', () => {
     const page = pageOver(failing, { clock, logger, ttlMs: 30_000 })
     await expect(page.get()).rejects.toThrow('SQLITE_BUSY')
     broken = false
+    // Within 5 s of the failure, without a page to serve, readers fail at once: no new computation.
+    await expect(page.get()).rejects.toThrow('SQLITE_BUSY')
+    await clock.advance(5000)
     const good = await page.get()
     broken = true
     await clock.advance(30_000)

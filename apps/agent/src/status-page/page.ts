@@ -36,6 +36,11 @@ export interface StatusPageDeps {
   clock: Clock
   /** How long a computed page is served before the next request computes it again. @default 30000 */
   ttlMs?: number
+  /**
+   * With no page to serve, how long after a failed computation requests fail at once without
+   * computing again, so a flood of readers while the store is down costs no more. @default 5000
+   */
+  retryMs?: number
   /** @default none */
   logger?: Logger
 }
@@ -115,7 +120,9 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
   const incidents = deps.incidents ?? NO_INCIDENTS
   const stats: StatusPageStats = { computed: 0, failed: 0, servedStale: 0, lastMs: 0 }
   const uptimeReader = createUptimeReader(deps.samples)
+  const retryMs = deps.retryMs ?? 5000
   let cached: { body: StatusPageBody; at: number } | undefined
+  let failed: { error: unknown; at: number } | undefined
   let inFlight: Promise<StatusPageBody> | undefined
 
   const stateOf = (name: string) => {
@@ -198,12 +205,16 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
       .then(
         (body) => {
           cached = { body, at: deps.clock.now() }
+          failed = undefined
           return body
         },
         (error: unknown) => {
           stats.failed++
           logger.error('the status page could not be computed', { error: errorMessage(error) })
-          if (!cached) throw error
+          if (!cached) {
+            failed = { error, at: deps.clock.now() }
+            throw error
+          }
           stats.servedStale++
           // Served again for a while: a failing store is retried once per ttl, not per request.
           cached = { body: cached.body, at: deps.clock.now() }
@@ -218,7 +229,9 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
 
   return {
     get() {
-      if (cached && deps.clock.now() - cached.at < ttlMs) return Promise.resolve(cached.body)
+      const now = deps.clock.now()
+      if (cached && now - cached.at < ttlMs) return Promise.resolve(cached.body)
+      if (!cached && failed && now - failed.at < retryMs && !inFlight) return Promise.reject(failed.error)
       return refresh()
     },
     stats: () => ({ ...stats }),
