@@ -239,6 +239,38 @@ describe('createStatusPage', () => {
     expect(page.stats()).toMatchObject({ computed: 3, failed: 0, servedStale: 0 })
   })
 
+  it('should read the whole days again on a new day and when the public services change', async () => {
+    const store = memory()
+    await store.samples.append(seed())
+    const asked: number[] = []
+    const counting: SampleStore = {
+      ...store.samples,
+      range: (q) => {
+        asked.push(q.step)
+        return store.samples.range(q)
+      },
+    }
+    const clock = new FakeClock(NOW)
+    let services = SERVICES
+    const page = pageOver(counting, { clock, services: () => services })
+    await page.get()
+    const days = () => asked.filter((step) => step === DAY).length
+    expect(days()).toBe(2)
+    services = SERVICES.filter((s) => s.name !== 'db')
+    await clock.advance(30_000)
+    expect((await page.get()).groups.map((g) => g.name)).toEqual(['web'])
+    expect(days()).toBe(4)
+    // Past midnight: yesterday is a whole day now, and the bars move by one.
+    await clock.advanceTo(TODAY + DAY + 5 * MIN)
+    const next = await page.get()
+    expect(days()).toBe(6)
+    expect(next.groups[0]?.services[0]?.days.at(-2)).toEqual({
+      date: '2026-03-10',
+      uptime: ratio(TODAY_UP, TODAY_ALL),
+    })
+    expect(next.groups[0]?.services[0]?.days.at(-1)).toEqual({ date: '2026-03-11', uptime: null })
+  })
+
   it('should serve the last page when the store fails, counted and logged, and fail without one', async () => {
     const store = memory()
     let broken = true
