@@ -195,6 +195,8 @@ export class Agent {
         ? { cluster: () => ({ members: sharing.members.length, checkedHere: sharing.checkedHere }) }
         : {}),
       decide: (id, approve, by, comment) => this.#decide(id, approve, by, comment),
+      config: () => this.#config,
+      logger: this.#log('api'),
     })
     this.#wire()
     this.#lifecycle = new Lifecycle(this.#steps(), this.#log('agent'))

@@ -176,7 +176,17 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
 /** Each service's health check: the service without the agent's extras. */
 export function serviceChecks(config: AgentConfig) {
   return config.services.map(
-    ({ metrics: _m, executor: _e, healing: _h, tags: _t, group: _g, drill: _d, slo: _s, ...check }) => check,
+    ({
+      metrics: _m,
+      executor: _e,
+      healing: _h,
+      tags: _t,
+      group: _g,
+      drill: _d,
+      slo: _s,
+      public: _p,
+      ...check
+    }) => check,
   )
 }
 

@@ -190,7 +190,9 @@ export function aggregateRaw(
         ? acc / count
         : aggregation === 'rate'
           ? acc / (Math.max(step, covered) / 1000)
-          : acc
+          : aggregation === 'count'
+            ? count
+            : acc
     out.push([bucket, value])
   }
   for (const [t, v] of points) {
@@ -292,7 +294,9 @@ export function aggregateRollups(
             ? r.max
             : aggregation === 'last'
               ? r.last
-              : r.increase / (step / 1000)
+              : aggregation === 'count'
+                ? r.count
+                : r.increase / (step / 1000)
     return [r.bucket, value]
   })
 }
@@ -310,7 +314,7 @@ export interface SampleReader {
   rollups(resolution: RollupResolution, seriesId: number, from: number, to: number): Promise<RollupRow[]>
   /** Everything before this time is rolled up at `resolution`. */
   watermark(resolution: RollupResolution): Promise<number | undefined>
-  /** Optional, faster in SQL: raw points folded per step with avg, min, max or last. */
+  /** Optional, faster in SQL: raw points folded per step with avg, min, max, last or count. */
   rawPerStep?(
     seriesId: number,
     from: number,
@@ -328,7 +332,7 @@ export interface SampleReader {
   ): Promise<RollupRow[]>
 }
 
-const AGGREGATIONS = new Set<Aggregation>(['avg', 'min', 'max', 'last', 'rate'])
+const AGGREGATIONS = new Set<Aggregation>(['avg', 'min', 'max', 'last', 'rate', 'count'])
 
 function checkRange(q: RangeQuery): void {
   const problems: string[] = []
@@ -342,7 +346,7 @@ function checkRange(q: RangeQuery): void {
     problems.push(`range holds ${Math.ceil((q.end - q.start) / q.step)} steps, at most 1000000 are allowed`)
   if (q.aggregation !== undefined && !AGGREGATIONS.has(q.aggregation))
     problems.push(
-      `aggregation must be one of avg, min, max, last, rate, got ${JSON.stringify(q.aggregation)}`,
+      `aggregation must be one of avg, min, max, last, rate, count, got ${JSON.stringify(q.aggregation)}`,
     )
   const res = q.resolution
   if (res !== undefined && res !== 'auto' && res !== 'raw' && res !== '1m' && res !== '1h')

@@ -56,8 +56,12 @@ export interface SeriesSelector {
   labels?: Labels | readonly LabelMatcher[]
 }
 
-/** How the samples of one step are folded into one point. `rate` is per second, for counters (resets handled). */
-export type Aggregation = 'avg' | 'min' | 'max' | 'last' | 'rate'
+/**
+ * How the samples of one step are folded into one point. `rate` is per second, for counters
+ * (resets handled). `count` is how many samples the step holds: with `avg` it weighs steps
+ * when averaging over several (a day the agent ran for an hour is not worth a whole day).
+ */
+export type Aggregation = 'avg' | 'min' | 'max' | 'last' | 'rate' | 'count'
 
 /** Where a range query reads from: raw samples, 1-minute or 1-hour rollups, or the best fit for the step. */
 export type Resolution = 'auto' | 'raw' | '1m' | '1h'

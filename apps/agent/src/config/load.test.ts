@@ -204,7 +204,7 @@ describe('validateConfig', () => {
       'servces: unknown key; did you mean services?',
       'services.api.check.hedaers: unknown key; did you mean headers?',
       'services.api.critcal: unknown key; did you mean critical?',
-      'services.api.colour: unknown key; allowed: name, check, interval, timeout, retries, backoff, critical, dependsOn, failureThreshold, successThreshold, flapping, conditions, tags, group, metrics, executor, healing, drill, slo',
+      'services.api.colour: unknown key; allowed: name, check, interval, timeout, retries, backoff, critical, dependsOn, failureThreshold, successThreshold, flapping, conditions, tags, group, metrics, executor, healing, drill, slo, public',
       'services.api.executor.shutdownTimeout: unknown key; did you mean shutdownTimeoutMs?',
       'services.api.healing.backup.path: unknown key; did you mean paths?',
       'alerting.channels.console.logLevl: unknown key; did you mean logLevel?',

@@ -4,6 +4,7 @@ import { serviceCheckSchema } from '@noa/health/config'
 import { storeConfigSchema } from '@noa/store'
 import { z } from 'zod'
 import { serviceSloSchema, sloDefaultsSchema } from './slo.ts'
+import { statusPageSchema } from './status-page.ts'
 
 /** Every interval of the agent is at least this many ms (short enough for tests). */
 export const MIN_INTERVAL_MS = 100
@@ -157,6 +158,8 @@ export const serviceExtrasSchema = z.strictObject({
   drill: z.boolean().optional(),
   /** The service's objectives (availability, latency) and their error budgets; see the README's SLOs. */
   slo: serviceSloSchema.optional(),
+  /** Shown on the public status page (`/status`, no token), under its `group`. @default false */
+  public: z.boolean().optional(),
 })
 
 /** One service: its health check (from @noa/health) plus the agent's extras, in one strict object. */
@@ -470,6 +473,8 @@ function buildSchema<S extends z.ZodType, C extends z.ZodType>(services: S, chan
     cluster: clusterSchema,
     /** Defaults of the services' SLOs. */
     slo: sloDefaultsSchema,
+    /** The public status page's title and description (`/status`). */
+    statusPage: statusPageSchema.optional(),
   })
 }
 

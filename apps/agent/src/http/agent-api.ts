@@ -9,13 +9,18 @@ import type {
   HealingTrigger,
   MetricSnapshot,
 } from '@noa/core'
-import { createId, errorMessage } from '@noa/core'
+import { createId, errorMessage, type Logger } from '@noa/core'
 import type { Beat } from '@noa/health'
 import type { DrillCursor, RangeQuery, SeriesPoints } from '@noa/store'
 import type { Parts } from '../compose.ts'
+import type { AgentConfig } from '../config/schema.ts'
 import type { DrillRun } from '../drill/types.ts'
 import { sharedExposition } from '../metrics/exposition.ts'
 import type { BeatOutcome } from '../push-beats.ts'
+import type { StatusPageIncidents } from '../status-page/incidents.ts'
+import { registerStatusPageMetrics } from '../status-page/metrics.ts'
+import { createStatusPage } from '../status-page/page.ts'
+import type { StatusPageBody } from '../status-page/types.ts'
 import type { HeldBytes } from '../status-view.ts'
 import type {
   AlertsBody,
@@ -78,6 +83,8 @@ export interface AgentApi {
   beat(token: string, beat: Beat): Promise<BeatOutcome>
   /** The services' SLOs in name order, a page after `after`, only those with a spent budget when asked (`GET /api/slos`). */
   slos(page: { limit: number; after?: string; spent?: boolean }): SlosBody
+  /** The public status page (`GET /api/status-page`, `/status`): cached, computed one at a time. */
+  statusPage(): Promise<StatusPageBody>
 }
 
 /** A page of a newest-first list: at most `limit` items that happened before `before` (epoch ms). */
@@ -105,12 +112,29 @@ export interface AgentApiDeps {
   fleet: FleetIndex
   summary(): SummaryBody
   decide(id: string, approve: boolean, by?: string, comment?: string): Promise<Approval | undefined>
+  /** The configuration as it is now (services change on reload). @default parts.config */
+  config?: () => AgentConfig
+  /** Where the API's own parts (the status page) log. @default none */
+  logger?: Logger
+  /** Incidents shown on the status page. @default none */
+  statusIncidents?: StatusPageIncidents
 }
 
 /** The agent's queries and person-driven actions, over its parts. */
 export function createAgentApi(deps: AgentApiDeps): AgentApi {
   const { parts, clock } = deps
   const { store, health, healing, alerts, audit, round, sse, registry } = parts
+  const config = deps.config ?? (() => parts.config)
+  const statusPage = createStatusPage({
+    samples: store.samples,
+    services: () => config().services,
+    state: (name) => health.status(name).state,
+    settings: () => config().statusPage,
+    ...(deps.statusIncidents ? { incidents: deps.statusIncidents } : {}),
+    clock,
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  })
+  registerStatusPageMetrics(registry, statusPage)
   return {
     health: () => ({
       ...health.summary(),
@@ -252,6 +276,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
         ...(shown.length > limit && last ? { next: last.service } : {}),
       }
     },
+    statusPage: () => statusPage.get(),
   }
 }
 

@@ -69,6 +69,7 @@ function fakeApi(): AgentApi {
       return { service: 'backup' }
     },
     slos: () => ({ slos: [], total: 0, spent: 0 }),
+    statusPage: fail,
   }
 }
 

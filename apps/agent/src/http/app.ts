@@ -29,6 +29,7 @@ import { parseFleetQuery } from './fleet-query.ts'
 import { hostMatcher, requireKnownHost, SECURITY_HEADERS, securityHeaders } from './protect.ts'
 import { createRateLimiter } from './rate-limit.ts'
 import { registerSloRoutes } from './slo-routes.ts'
+import { registerStatusPageRoutes } from './status-page-routes.ts'
 
 type Env = { Bindings: { incoming: IncomingMessage; outgoing: ServerResponse } }
 
@@ -442,6 +443,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   ] as const
   registerDrillRoutes(app, { agent, guard: drillGuard, readJson, issuesOf, logger })
   registerSloRoutes(app, { agent })
+  registerStatusPageRoutes(app, { page: () => agent.statusPage() })
   app.all('/api/*', (c) =>
     c.json(
       { error: `no route for ${c.req.method} ${loggedPath(c.req.path)}` },

@@ -75,7 +75,7 @@ async function build(services: Array<Record<string, unknown>>) {
     clock: systemClock,
     logger: createLogger({ level: 'debug', write: (r) => records.push(r) }),
   })
-  return { round, registry, records, store }
+  return { round, registry, records, store, health }
 }
 
 const check = (url: string) => ({ type: 'http', url: url.replace('/metrics', '/health') })
@@ -191,5 +191,21 @@ describe('MetricsRound (scrape limits)', () => {
       { name: SCRAPE_LIMITED_SAMPLE, labels: { service: 'svc' }, value: 0 },
       { name: 'pad', labels: { service: 'svc' }, value: 1 },
     ])
+  })
+})
+
+describe('MetricsRound (noa_service_up)', () => {
+  it('should store 1 for a healthy service, 0 for a down one, and nothing for one not checked yet', async () => {
+    const up = await service((res) => res.end('ok\n'))
+    const { round, store, health } = await build([
+      { name: 'ok', check: { type: 'http', url: up }, retries: 0 },
+      { name: 'down', check: { type: 'tcp', host: '127.0.0.1', port: 1 }, retries: 0 },
+      { name: 'fresh', check: { type: 'http', url: up }, retries: 0 },
+    ])
+    await health.checkNow('ok')
+    await health.checkNow('down')
+    await round.run()
+    const samples = await store.samples.recent(10, { name: 'noa_service_up' })
+    expect(Object.fromEntries(samples.map((s) => [s.labels.service, s.value]))).toEqual({ ok: 1, down: 0 })
   })
 })

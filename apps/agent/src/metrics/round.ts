@@ -145,6 +145,9 @@ export class MetricsRound {
       } catch {
         continue // removed by a reload during the round
       }
+      // Not checked yet (the agent just started): no sample, rather than a 0 that would count
+      // as downtime on the status page's uptime after every restart.
+      if (state === 'unknown') continue
       samples.push({
         name: 'noa_service_up',
         labels: { service: name },

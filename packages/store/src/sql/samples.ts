@@ -46,6 +46,7 @@ export function createSamples(d: Dialect, db: SqlDb, exec: Exec) {
     avg: 'sum(value) / count(*) AS v',
     min: 'min(value) AS v',
     max: 'max(value) AS v',
+    count: 'count(*) AS v',
     last: d.last('value', 'ts', 'v'),
   }
   const step = `(ts / ${d.intParam}) * ${d.intParam}`

@@ -130,6 +130,10 @@ export function storeContract(
           [T0, 5],
           [T0 + MIN, 11],
         ])
+        expect((await store.samples.range({ ...q, aggregation: 'count' }))[0]?.points).toEqual([
+          [T0, 6],
+          [T0 + MIN, 6],
+        ])
         // A step is always read whole: the start is aligned down to a multiple of the step.
         const half = await store.samples.range({ ...q, start: T0 + 30_000 })
         expect(half[0]?.points[0]).toEqual([T0, 2.5])
@@ -224,7 +228,7 @@ export function storeContract(
             step: 1000,
             aggregation: 'p99' as never,
           }),
-        ).rejects.toThrow(/aggregation must be one of avg, min, max, last, rate, got "p99"/)
+        ).rejects.toThrow(/aggregation must be one of avg, min, max, last, rate, count, got "p99"/)
         await expect(
           store.samples.range({ name: 'x', start: T0, end: T0 + MIN, step: 1000, resolution: '1m' }),
         ).rejects.toThrow(/multiple of 60000/)
@@ -315,6 +319,51 @@ export function storeContract(
           before.rate[0]?.points,
         )
         expect(before.avg[0]?.points).toHaveLength(3)
+      })
+
+      it('should weigh a daily avg from 1-hour rollups by samples, not by hours, and count them', async () => {
+        const store = await fresh()
+        const D0 = Math.ceil(T0 / DAY) * DAY // steps of a day are aligned to UTC midnight
+        // Day 0: a full day up (8,640 samples). Day 1: one full hour up, then 6 samples down in
+        // the next hour and nothing else. Day 2: no data.
+        const batch: Array<{ name: string; labels: { s: string }; value: number; at: number }> = []
+        const up = (value: number, at: number) => batch.push({ name: 'up', labels: { s: 'a' }, value, at })
+        for (let i = 0; i < 8640; i++) up(1, D0 + i * 10_000)
+        for (let i = 0; i < 360; i++) up(1, D0 + DAY + i * 10_000)
+        for (let i = 0; i < 6; i++) up(0, D0 + DAY + HOUR + i * 10_000)
+        await store.samples.append(batch)
+        const q = { name: 'up', start: D0, end: D0 + 3 * DAY, step: DAY }
+        const raw = {
+          avg: (await store.samples.range({ ...q, resolution: 'raw' }))[0]?.points,
+          count: (await store.samples.range({ ...q, resolution: 'raw', aggregation: 'count' }))[0]?.points,
+        }
+        // Averaging the two hours' averages would say 50 %; the samples say 360 of 366.
+        expect(raw.avg).toEqual([
+          [D0, 1],
+          [D0 + DAY, 360 / 366],
+        ])
+        expect(raw.count).toEqual([
+          [D0, 8640],
+          [D0 + DAY, 366],
+        ])
+        await store.maintain(D0 + 2 * DAY + HOUR)
+        // 35 days on, raw samples and 1-minute rollups are gone (30 days): only 1-hour rollups answer.
+        await store.maintain(D0 + 35 * DAY)
+        expect(await store.samples.range({ ...q, resolution: 'raw' })).toEqual([
+          { series: expect.objectContaining({ name: 'up' }), points: [] },
+        ])
+        expect(await store.samples.range({ ...q, resolution: '1m' })).toEqual([
+          { series: expect.objectContaining({ name: 'up' }), points: [] },
+        ])
+        for (const resolution of ['1h', 'auto'] as const) {
+          const avg = (await store.samples.range({ ...q, resolution }))[0]?.points ?? []
+          expect(avg.map(([t]) => t)).toEqual([D0, D0 + DAY])
+          expect(avg[0]?.[1]).toBe(1)
+          expect(avg[1]?.[1]).toBeCloseTo(360 / 366, 12)
+          expect((await store.samples.range({ ...q, resolution, aggregation: 'count' }))[0]?.points).toEqual(
+            raw.count,
+          )
+        }
       })
 
       it('should read rolled-up buckets from rollups and newer ones from raw samples in auto mode', async () => {
