@@ -282,7 +282,8 @@ describe('HTTP API', () => {
     const ok = await post('/api/approvals/ap-1/approve', { by: 'ops', comment: 'fine' }, TOKEN)
     expect([ok.status, ok.body.approval]).toEqual([
       200,
-      expect.objectContaining({ status: 'approved', decidedBy: 'ops' }),
+      // The token (NOA_API_TOKEN, named admin) says who decided; the body's name stays in the comment.
+      expect.objectContaining({ status: 'approved', decidedBy: 'admin', comment: '(by ops) fine' }),
     ])
     const again = await post('/api/approvals/ap-1/reject', {}, TOKEN)
     expect([again.status, again.body.error]).toEqual([409, 'approval ap-1 is approved, not pending'])
@@ -391,7 +392,8 @@ describe('HTTP API without a token', () => {
       const res = await fetch(`${t.url}${path}`, { method, headers: { authorization: 'Bearer anything' } })
       expect(res.status, path).toBe(403)
       expect(await res.json()).toEqual({
-        error: 'write endpoints are disabled: no API token is configured (set NOA_API_TOKEN)',
+        error:
+          'write endpoints are disabled: no API token is configured (set NOA_API_TOKEN or NOA_API_TOKENS)',
       })
     }
   })
