@@ -46,49 +46,45 @@ export function parseApiTokens(env: Readonly<Record<string, string | undefined>>
     where.set(t, `NOA_API_TOKEN (${LEGACY_TOKEN_NAME})`)
   }
   const list = env.NOA_API_TOKENS
-  if (list !== undefined && list.trim() !== '') {
-    list.split(',').forEach((raw, i) => {
-      const at = `entry ${i + 1}`
-      const fail = (message: string) => issues.push({ path: 'NOA_API_TOKENS', message: `${at}: ${message}` })
-      const entry = raw.trim()
-      if (entry === '') return fail('is empty; expected name:role:token (remove the extra comma)')
-      const first = entry.indexOf(':')
-      const second = first === -1 ? -1 : entry.indexOf(':', first + 1)
-      if (second === -1) return fail('expected name:role:token; found fewer than three fields')
-      const name = entry.slice(0, first)
-      const role = entry.slice(first + 1, second)
-      const token = entry.slice(second + 1)
-      if (!NAME.test(name))
-        return fail(
-          'the name must be 1 to 64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit',
-        )
-      const label = `${at} (${name})`
-      if (!(ROLES as readonly string[]).includes(role))
-        return issues.push({
-          path: 'NOA_API_TOKENS',
-          message: `${label}: unknown role ${JSON.stringify(role.slice(0, 32))}; allowed: ${ROLES.join(', ')}`,
-        })
-      if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token))
-        return issues.push({
-          path: 'NOA_API_TOKENS',
-          message: `${label}: the token must be at least ${MIN_TOKEN_LENGTH} characters without spaces (e.g. \`openssl rand -hex 32\`)`,
-        })
-      const t: ApiToken = { name, role: role as Role, token }
-      const sameName = tokens.find((o) => o.name === name)
-      const sameToken = tokens.find((o) => o.token === token)
-      if (sameName)
-        return issues.push({
-          path: 'NOA_API_TOKENS',
-          message: `${label}: the name is already used by ${where.get(sameName)}; each holder needs a name of their own`,
-        })
-      if (sameToken)
-        return issues.push({
-          path: 'NOA_API_TOKENS',
-          message: `${label}: the same token as ${where.get(sameToken)}; each token must be unique, or a write could not say who made it`,
-        })
-      tokens.push(t)
-      where.set(t, label)
-    })
+  if (list === undefined || list.trim() === '') return { tokens, issues }
+  for (const [i, raw] of list.split(',').entries()) {
+    const entry = readEntry(raw, `entry ${i + 1}`, tokens, where)
+    if (typeof entry === 'string') issues.push({ path: 'NOA_API_TOKENS', message: entry })
+    else {
+      tokens.push(entry.token)
+      where.set(entry.token, entry.label)
+    }
   }
   return { tokens, issues }
+}
+
+/** One `name:role:token` entry, or what is wrong with it (never quoting the entry). */
+function readEntry(
+  raw: string,
+  at: string,
+  tokens: readonly ApiToken[],
+  where: ReadonlyMap<ApiToken, string>,
+): { token: ApiToken; label: string } | string {
+  const entry = raw.trim()
+  if (entry === '') return `${at}: is empty; expected name:role:token (remove the extra comma)`
+  const first = entry.indexOf(':')
+  const second = first === -1 ? -1 : entry.indexOf(':', first + 1)
+  if (second === -1) return `${at}: expected name:role:token; found fewer than three fields`
+  const name = entry.slice(0, first)
+  const role = entry.slice(first + 1, second)
+  const token = entry.slice(second + 1)
+  if (!NAME.test(name))
+    return `${at}: the name must be 1 to 64 letters, digits, ".", "_", "@" or "-", starting with a letter or digit`
+  const label = `${at} (${name})`
+  if (!(ROLES as readonly string[]).includes(role))
+    return `${label}: unknown role ${JSON.stringify(role.slice(0, 32))}; allowed: ${ROLES.join(', ')}`
+  if (token.length < MIN_TOKEN_LENGTH || /\s/.test(token))
+    return `${label}: the token must be at least ${MIN_TOKEN_LENGTH} characters without spaces (e.g. \`openssl rand -hex 32\`)`
+  const sameName = tokens.find((o) => o.name === name)
+  if (sameName)
+    return `${label}: the name is already used by ${where.get(sameName)}; each holder needs a name of their own`
+  const sameToken = tokens.find((o) => o.token === token)
+  if (sameToken)
+    return `${label}: the same token as ${where.get(sameToken)}; each token must be unique, or a write could not say who made it`
+  return { token: { name, role: role as Role, token }, label }
 }

@@ -146,7 +146,8 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
       <div className="columns">
         <Approvals
           approvals={healing.data?.approvals ?? []}
-          canAct={actions.canAct}
+          canAct={actions.can.approve}
+          cannot={actions.cannot('approve', 'approve or reject')}
           onDecide={async (id, d) => {
             const res = await actions.decide(id, d)
             if (res.ok)
@@ -160,7 +161,7 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
         <AlertsFeed
           alerts={alerts.data?.alerts ?? []}
           silences={alerts.data?.silences ?? []}
-          canAct={actions.canAct}
+          canAct={actions.can.silence}
           onSilence={async (alert, minutes, comment) => {
             const res = await actions.silence(alert, minutes, comment)
             if (res.ok) alerts.reload()

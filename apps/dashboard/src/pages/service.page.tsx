@@ -47,7 +47,7 @@ export function ServicePage({ name }: { name: string }) {
         {service.critical ? <span className="chip chip-critical">Critical</span> : null}
         {service.flapping ? <span className="chip chip-warn">Flapping</span> : null}
         {service.since ? <span className="muted">since {formatAgo(service.since, now)}</span> : null}
-        {actions.canAct ? (
+        {actions.can.heal ? (
           <button
             type="button"
             className="btn"
@@ -64,7 +64,7 @@ export function ServicePage({ name }: { name: string }) {
             Heal {service.service} now
           </button>
         ) : (
-          <span className="muted">Enter an API token to heal now.</span>
+          <span className="muted">{actions.cannot('heal', 'heal now')}</span>
         )}
         {message ? (
           <output className="form-message" aria-live="polite">
@@ -142,7 +142,7 @@ export function ServicePage({ name }: { name: string }) {
           )}
         </section>
         <HealingTimeline healings={healings} now={now} title="Healing records" />
-        <AlertsFeed alerts={alerts} canAct={actions.canAct} onSilence={actions.silence} now={now} />
+        <AlertsFeed alerts={alerts} canAct={actions.can.silence} onSilence={actions.silence} now={now} />
       </div>
     </>
   )
