@@ -134,7 +134,9 @@ describe('main', () => {
     const { io, err } = setup()
     const env = { NOA_API_TOKENS: 'ops:root:hunter2-secret-0123456789' }
     expect(await main(['validate'], io({ env }))).toBe(2)
-    expect(err[0]).toBe('NOA_API_TOKENS: entry 1 (ops): unknown role "root"; allowed: viewer, operator, admin')
+    expect(err[0]).toBe(
+      'NOA_API_TOKENS: entry 1 (ops): unknown role "root"; allowed: viewer, operator, admin',
+    )
     expect(await main(['start'], io({ env }))).toBe(2)
     expect(err.join('\n')).not.toContain('hunter2')
   })

@@ -145,9 +145,11 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
         store.alerts.alerts({ service: name, limit: 100 }),
       ])
       const share = ANSWER_BYTES / 4
+      const configured = health.services.find((s) => s.name === name)
       return {
         service: health.status(name),
-        checkType: health.services.find((s) => s.name === name)?.check.type ?? 'unknown',
+        checkType: configured?.check.type ?? 'unknown',
+        ...(configured ? { intervalMs: configured.interval } : {}),
         checks: fitting(checks, share).items,
         changes: fitting(changes, share).items,
         healings: fitting(healings, share).items,

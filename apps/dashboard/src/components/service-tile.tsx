@@ -1,5 +1,6 @@
 import type { FleetService } from '../data/types.ts'
 import { formatAgo, formatMs } from '../format.ts'
+import { StaleMark } from './stale-mark.tsx'
 import { StatusBadge, toneOf } from './status-badge.tsx'
 
 /** Says why healing holds back: its restart budget is spent or its healings keep failing, and when it retries. */
@@ -34,6 +35,7 @@ export function ServiceTile({ service, now }: { service: FleetService; now?: num
         {service.critical ? <span className="chip chip-critical">Critical</span> : null}
         {service.flapping ? <span className="chip chip-warn">Flapping</span> : null}
         {service.degraded ? <span className="chip chip-critical">Degraded</span> : null}
+        <StaleMark at={service.lastCheckAt} intervalMs={service.intervalMs} now={now ?? Date.now()} />
       </div>
       <dl className="tile-facts">
         <div>

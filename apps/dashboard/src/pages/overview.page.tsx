@@ -9,6 +9,7 @@ import { HealingTimeline } from '../components/healing-timeline.tsx'
 import { LazyTimeChart as TimeChart } from '../components/lazy-time-chart.tsx'
 import { RangePicker } from '../components/range-picker.tsx'
 import { StatusGrid } from '../components/service-tile.tsx'
+import { StaleMark } from '../components/stale-mark.tsx'
 import { useActions } from '../data/actions.ts'
 import { useAlerts } from '../data/alerts.ts'
 import { useFleet } from '../data/fleet.ts'
@@ -59,7 +60,8 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
 
   const m = summary.data.metrics
   const s = metrics.series
-  const chart = { from: metrics.from, to: metrics.to, resetKey: range }
+  const chart = { from: metrics.from, to: metrics.to, resetKey: range, intervalMs: metrics.step }
+  const age = { at: m?.at, intervalMs: m?.intervalMs, now }
   return (
     <>
       <section aria-label="System health" className="section">
@@ -77,9 +79,10 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
       {list}
 
       <section aria-label="Resources" className="gauges">
-        <Gauge label="CPU usage" value={m?.cpu ?? s[SERIES.cpu]?.at(-1)?.[1]} />
-        <Gauge label="Memory usage" value={m?.memory ?? s[SERIES.memory]?.at(-1)?.[1]} />
+        <Gauge label="CPU usage" value={m?.cpu ?? s[SERIES.cpu]?.at(-1)?.[1]} {...age} />
+        <Gauge label="Memory usage" value={m?.memory ?? s[SERIES.memory]?.at(-1)?.[1]} {...age} />
         <div className="panel kpis">
+          <StaleMark {...age} />
           <p>
             <span className="muted">Error rate</span>{' '}
             <strong>{formatPercent(m?.errorRate == null ? undefined : m.errorRate * 100, 2)}</strong>

@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { AlertsFeed } from '../components/alerts-feed.tsx'
 import { HealingTimeline } from '../components/healing-timeline.tsx'
 import { LazyTimeChart as TimeChart } from '../components/lazy-time-chart.tsx'
+import { StaleMark } from '../components/stale-mark.tsx'
 import { StatusBadge } from '../components/status-badge.tsx'
 import { TableHead } from '../components/table-head.tsx'
 import { useActions } from '../data/actions.ts'
@@ -32,7 +33,7 @@ export function ServicePage({ name }: { name: string }) {
         </p>
       </>
     )
-  const { service, checkType, checks, changes, healings, alerts } = detail.data
+  const { service, checkType, checks, changes, healings, alerts, intervalMs } = detail.data
   const points: Point[] = [...checks].sort((a, b) => a.at - b.at).map((c): Point => [c.at, c.durationMs])
   const from = points[0]?.[0] ?? now - 60_000
   return (
@@ -47,6 +48,7 @@ export function ServicePage({ name }: { name: string }) {
         {service.critical ? <span className="chip chip-critical">Critical</span> : null}
         {service.flapping ? <span className="chip chip-warn">Flapping</span> : null}
         {service.since ? <span className="muted">since {formatAgo(service.since, now)}</span> : null}
+        <StaleMark at={points.at(-1)?.[0]} intervalMs={intervalMs} now={now} />
         {actions.can.heal ? (
           <button
             type="button"
@@ -91,6 +93,7 @@ export function ServicePage({ name }: { name: string }) {
         from={from}
         to={Math.max(now, points.at(-1)?.[0] ?? now)}
         resetKey={name}
+        {...(intervalMs ? { intervalMs } : {})}
         lines={[{ key: 'ms', name: 'Check duration', color: '#38bdf8', points }]}
       />
 
