@@ -101,6 +101,17 @@ describe('HTTP API', () => {
     })
   })
 
+  it('should say how often each value is collected, so the dashboard can mark an old one stale', async () => {
+    const summary = (await get('/api/summary')).json()
+    expect(summary.metrics.intervalMs).toBe(60_000)
+    // the first round ran at start: its time is said
+    await until(async () => (await get('/api/summary')).json().metrics.at !== undefined, 10_000, 'a round')
+    expect((await get('/api/summary')).json().metrics.at).toBeLessThanOrEqual(Date.now())
+    const page = (await get('/api/services')).json()
+    expect(page.services.map((s: { intervalMs: number }) => s.intervalMs)).toEqual([200, 200])
+    expect((await get('/api/services/api')).json().intervalMs).toBe(200)
+  })
+
   it('should answer /api/status in the shape the dashboard reads', async () => {
     // A 200 ms check can time out on a loaded machine (and fire service-down for a moment):
     // the shape is read once the fleet is quiet again.
