@@ -1,6 +1,9 @@
 import { render, screen } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
-import { fleetService, T0 } from '../test-utils/fixtures.ts'
+import { ServicePage } from '../pages/service.page.tsx'
+import { createFakeAgent, ok } from '../test-utils/fake-agent.ts'
+import { fleetService, serviceStatus, T0 } from '../test-utils/fixtures.ts'
+import { renderLive } from '../test-utils/render.tsx'
 import { Gauge } from './gauge.tsx'
 import { ServiceTile } from './service-tile.tsx'
 import { TimeChart } from './time-chart.tsx'
@@ -85,5 +88,29 @@ describe('stale values', () => {
     )
     rerender(<ServiceTile service={{ ...service, lastCheckAt: T0 - 59_000 }} now={T0} />)
     expect(screen.queryByTestId('stale')).toBeNull()
+  })
+})
+
+describe('the service page when its checks stop', () => {
+  it('should mark the latest check stale once it is older than two check intervals', async () => {
+    const now = Date.now()
+    const detail = (lastAt: number) => ({
+      service: serviceStatus({ service: 'api' }),
+      checkType: 'http',
+      intervalMs: 30_000,
+      checks: [{ service: 'api', state: 'healthy', at: lastAt, durationMs: 12, attempts: 1 }],
+      changes: [],
+      healings: [],
+      alerts: [],
+    })
+    const fresh = createFakeAgent({ 'GET /api/services/api': ok(detail(now - 5_000)) })
+    const { unmount } = renderLive(<ServicePage name="api" />, fresh, { live: false })
+    expect(await screen.findByRole('heading', { name: 'api' })).toBeTruthy()
+    expect(screen.queryByTestId('stale')).toBeNull()
+    unmount()
+    const old = createFakeAgent({ 'GET /api/services/api': ok(detail(now - 5 * 60_000)) })
+    renderLive(<ServicePage name="api" />, old, { live: false })
+    const mark = await screen.findByTestId('stale')
+    expect(mark.getAttribute('title')).toBe('Collected 5 min ago; expected every 30.0 s')
   })
 })
