@@ -602,6 +602,9 @@ export class Agent {
         memory: latest?.system.memory?.usagePercent ?? null,
         errorRate: latest?.application?.requests?.errorRate ?? null,
         latency: latest?.application?.latency?.average ?? null,
+        // when, and how often: the dashboard marks values older than two intervals stale
+        ...(latest ? { at: Date.parse(latest.timestamp) } : {}),
+        intervalMs: this.#parts.round.intervalMs,
       },
       alerts: { firing, pending },
       healing: { running: this.#running.size, pendingApprovals: this.#pendingApprovals },
@@ -650,5 +653,6 @@ function fleetMembers(config: AgentConfig, health: HealthMonitor): FleetMember[]
     group: s.group,
     tags: s.tags,
     dependsOn: s.dependsOn,
+    intervalMs: s.interval,
   }))
 }

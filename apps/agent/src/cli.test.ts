@@ -130,6 +130,17 @@ describe('main', () => {
     ])
   })
 
+  it('should refuse a bad NOA_API_TOKENS with exit 2 on validate and start, never showing a token', async () => {
+    const { io, err } = setup()
+    const env = { NOA_API_TOKENS: 'ops:root:hunter2-secret-0123456789' }
+    expect(await main(['validate'], io({ env }))).toBe(2)
+    expect(err[0]).toBe(
+      'NOA_API_TOKENS: entry 1 (ops): unknown role "root"; allowed: viewer, operator, admin',
+    )
+    expect(await main(['start'], io({ env }))).toBe(2)
+    expect(err.join('\n')).not.toContain('hunter2')
+  })
+
   it('should run the agent in the foreground, report it in status and heal through its API', async () => {
     const { io, out, dir } = setup()
     const controller = new AbortController()

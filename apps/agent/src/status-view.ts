@@ -286,6 +286,8 @@ export class StatusView {
         memory: latest?.system.memory?.usagePercent ?? null,
         errorRate: app?.requests?.errorRate ?? null,
         latency: app?.latency?.average ?? null,
+        ...(latest ? { at: Date.parse(latest.timestamp) } : {}),
+        ...(typeof round.intervalMs === 'number' ? { intervalMs: round.intervalMs } : {}),
       },
       alerts: { firing, pending },
       healing: {

@@ -101,6 +101,17 @@ describe('HTTP API', () => {
     })
   })
 
+  it('should say how often each value is collected, so the dashboard can mark an old one stale', async () => {
+    const summary = (await get('/api/summary')).json()
+    expect(summary.metrics.intervalMs).toBe(60_000)
+    // the first round ran at start: its time is said
+    await until(async () => (await get('/api/summary')).json().metrics.at !== undefined, 10_000, 'a round')
+    expect((await get('/api/summary')).json().metrics.at).toBeLessThanOrEqual(Date.now())
+    const page = (await get('/api/services')).json()
+    expect(page.services.map((s: { intervalMs: number }) => s.intervalMs)).toEqual([200, 200])
+    expect((await get('/api/services/api')).json().intervalMs).toBe(200)
+  })
+
   it('should answer /api/status in the shape the dashboard reads', async () => {
     // A 200 ms check can time out on a loaded machine (and fire service-down for a moment):
     // the shape is read once the fleet is quiet again.
@@ -282,7 +293,8 @@ describe('HTTP API', () => {
     const ok = await post('/api/approvals/ap-1/approve', { by: 'ops', comment: 'fine' }, TOKEN)
     expect([ok.status, ok.body.approval]).toEqual([
       200,
-      expect.objectContaining({ status: 'approved', decidedBy: 'ops' }),
+      // The token (NOA_API_TOKEN, named admin) says who decided; the body's name stays in the comment.
+      expect.objectContaining({ status: 'approved', decidedBy: 'admin', comment: '(by ops) fine' }),
     ])
     const again = await post('/api/approvals/ap-1/reject', {}, TOKEN)
     expect([again.status, again.body.error]).toEqual([409, 'approval ap-1 is approved, not pending'])
@@ -391,7 +403,8 @@ describe('HTTP API without a token', () => {
       const res = await fetch(`${t.url}${path}`, { method, headers: { authorization: 'Bearer anything' } })
       expect(res.status, path).toBe(403)
       expect(await res.json()).toEqual({
-        error: 'write endpoints are disabled: no API token is configured (set NOA_API_TOKEN)',
+        error:
+          'write endpoints are disabled: no API token is configured (set NOA_API_TOKEN or NOA_API_TOKENS)',
       })
     }
   })

@@ -371,12 +371,19 @@ describe('a bad-deploy drill, against a real agent and the real demo service', (
     const token = 'drill-test-token'
     const { ctx, port } = await deployFleet(token)
     await healedByRule('bad-deploy', ctx, 'demo: rollback (deployment-failure) succeeded')
-    // the rollback command put the good version back; the drill approved it, by its name
+    // the rollback command put the good version back; the drill approved it with the token of
+    // NOA_API_TOKEN (an admin named admin), and its own name is kept in the comment
     expect(await deployStatus(port)).toMatchObject({ version: '1.0.0', bad: false })
-    const { body } = await ctx.api.get<{ approvals: Array<{ status: string; decidedBy?: string }> }>(
-      '/api/approvals?status=approved',
-    )
-    expect(body.approvals).toEqual([expect.objectContaining({ status: 'approved', decidedBy: 'noa drill' })])
+    const { body } = await ctx.api.get<{
+      approvals: Array<{ status: string; decidedBy?: string; comment?: string }>
+    }>('/api/approvals?status=approved')
+    expect(body.approvals).toEqual([
+      expect.objectContaining({
+        status: 'approved',
+        decidedBy: 'admin',
+        comment: expect.stringMatching(/^\(by noa drill\) the drill of a bad deploy of /),
+      }),
+    ])
   })
 
   it('should end escalated, saying the token is missing, when it cannot approve the rollback', async () => {

@@ -91,7 +91,11 @@ describe('drills API', () => {
       const res = await post(sent)
       expect(res.status).toBe(201)
       const drill = res.body.drill as DrillRun
-      expect(drill).toEqual({ id: expect.stringMatching(/^drill_[0-9a-f]{12}_[0-9a-f]{16}$/), ...sent })
+      expect(drill).toEqual({
+        id: expect.stringMatching(/^drill_[0-9a-f]{12}_[0-9a-f]{16}$/),
+        ...sent,
+        recordedBy: 'admin',
+      })
       const event = await until(() => events.find((e) => e.event === 'drill'), 5000, 'the drill event')
       expect(JSON.parse(event.data ?? '')).toEqual(drill)
       expect(await get(`/api/drills/${drill.id}`)).toMatchObject({ status: 200, body: { drill } })

@@ -137,7 +137,8 @@ describe('dashboard in Chromium against the real agent', () => {
 
     await page.getByLabel('API token (NOA_API_TOKEN) for actions').fill(fleet!.token)
     await page.getByRole('button', { name: 'Use token' }).click()
-    await page.getByText('Token set').waitFor()
+    // the agent says whose the token is (GET /api/whoami): NOA_API_TOKEN is an admin named admin
+    await page.getByText('admin (admin)').waitFor()
     await approvals.getByRole('button', { name: 'Approve rollback of release' }).click()
     await approvals.getByText('Nothing waits for a decision.').waitFor({ timeout: 20_000 })
     await expect

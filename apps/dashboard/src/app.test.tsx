@@ -183,9 +183,11 @@ describe('App', () => {
     })
     fireEvent.click(screen.getByRole('button', { name: 'Use token' }))
     expect(sessionStorage.getItem('noa.apiToken')).toBe('tok-1')
-    fireEvent.click(within(item).getByRole('button', { name: 'Approve rollback of api' }))
+    // The buttons show once the agent says the token may decide.
+    fireEvent.click(await within(item).findByRole('button', { name: 'Approve rollback of api' }))
     await waitFor(() => expect(screen.queryByTestId('approval-ap1')).toBeNull())
-    expect(agent.calls.find((c) => c.method === 'POST')?.body).toEqual({ by: 'dashboard' })
+    // Who decided is the token's holder, which the agent records: the body names nobody.
+    expect(agent.calls.find((c) => c.method === 'POST')?.body).toEqual({})
     expect(screen.getByText('Nothing waits for a decision.')).toBeTruthy()
   })
 

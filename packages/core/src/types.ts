@@ -299,6 +299,8 @@ export interface HealingRecord {
   skip?: HealingSkip
   /** The agent that ran it (several agents share a PostgreSQL store). */
   agentId?: string
+  /** The person (API token's name) who asked for it; absent when noa decided on its own. */
+  requestedBy?: string
 }
 
 /** Where an approval stands. */

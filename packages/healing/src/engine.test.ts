@@ -135,6 +135,25 @@ describe('HealingEngine', () => {
     expect(engine.guardState('api')).toMatchObject({ consecutive: 0, restartsInWindow: 1 })
   })
 
+  it('should keep who asked for a healing in its record, run or refused', async () => {
+    health.api = 'error'
+    const { engine, store } = engineWith({
+      executors: {
+        api: recordingExecutor('api', calls, {
+          onAction: (a) => {
+            if (a === 'start') health.api = 'healthy'
+          },
+        }),
+      },
+    })
+    const record = await settle(engine.heal('service-down', 'api', { requestedBy: 'oncall' }))
+    expect(record.requestedBy).toBe('oncall')
+    expect((await store.healing.healings({ limit: 5 }))[0]?.requestedBy).toBe('oncall')
+    const refused = await settle(engine.heal('service-down', 'nope', { requestedBy: 'oncall' }))
+    expect([refused.outcome, refused.requestedBy]).toEqual(['failed', 'oncall'])
+    expect((await settle(engine.heal('service-down', 'api'))).requestedBy).toBeUndefined()
+  })
+
   it('should answer the guard state of a service nothing was counted of, and count from its first restart', async () => {
     health.api = 'error'
     const { engine } = engineWith({ executors: { api: recordingExecutor('api', calls) } })

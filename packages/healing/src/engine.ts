@@ -85,6 +85,8 @@ export interface HealOptions {
   exit?: ProcessExit
   /** Overrides `selfHealing.dryRun` for this healing. */
   dryRun?: boolean
+  /** The person who asked for it (the API token's name), kept in the record. */
+  requestedBy?: string
 }
 
 /** Options of {@link HealingEngine.close}. */
@@ -302,6 +304,7 @@ export function createHealingEngine(deps: HealingEngineOptions = {}): HealingEng
         endedAt: now,
         dryRun,
         agentId,
+        requestedBy: how.requestedBy,
         ...r,
       })
     const chosen = choice.choose(trigger, services.get(service), service)
@@ -362,6 +365,7 @@ export function createHealingEngine(deps: HealingEngineOptions = {}): HealingEng
       agentId,
       reason: verdict.reason,
       skip: verdict.skip,
+      requestedBy: incident.requestedBy,
     })
     await records.finish(refused)
     const spent = guards.refused(incident, verdict, at)
@@ -454,6 +458,7 @@ function incidentOf(trigger: HealingTrigger, service: string, how: HealOptions, 
   else if (how.exit) incident.reason = exitReason(how.exit)
   if (how.result) incident.result = how.result
   if (how.exit) incident.exit = how.exit
+  if (how.requestedBy) incident.requestedBy = how.requestedBy
   return incident
 }
 

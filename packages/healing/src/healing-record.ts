@@ -16,6 +16,8 @@ export interface RecordFields {
   skip?: HealingSkip | undefined
   /** Set for a record that ends as it is made (a refusal). */
   endedAt?: number | undefined
+  /** The person who asked for it, when one did. */
+  requestedBy?: string | undefined
 }
 
 /**
@@ -36,6 +38,7 @@ export function createHealingRecord(fields: RecordFields): HealingRecord {
     ...(fields.reason ? { reason: fields.reason } : {}),
     ...(fields.skip ? { skip: fields.skip } : {}),
     agentId: fields.agentId,
+    ...(fields.requestedBy ? { requestedBy: fields.requestedBy } : {}),
   }
   return record
 }

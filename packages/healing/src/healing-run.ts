@@ -36,6 +36,7 @@ export async function runHealing(
     dryRun,
     agentId: deps.agentId,
     reason: incident.reason,
+    requestedBy: incident.requestedBy,
   })
   await deps.save(record)
   deps.started({ ...record, steps: [] })

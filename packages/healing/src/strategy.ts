@@ -26,6 +26,8 @@ export interface Incident {
   result?: CheckResult
   /** The exit a supervisor saw, for `process-exit`. */
   exit?: ProcessExit
+  /** The person who asked for the healing (the API token's name), when one did. */
+  requestedBy?: string
 }
 
 /** Checks one service's health now; injected (from @noa/health in the agent). */

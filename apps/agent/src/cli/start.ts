@@ -3,10 +3,12 @@ import { isAbsolute, join, resolve } from 'node:path'
 import { serve } from '@hono/node-server'
 import { errorMessage, isConfigError, type LogRecord } from '@noa/core'
 import { Agent, type Component } from '../agent.ts'
+import { parseApiTokens } from '../config/api-tokens.ts'
 import { formatConfigIssues, loadConfigFile } from '../config/load.ts'
 import type { AgentConfig } from '../config/schema.ts'
 import type { ReloadResult } from '../http/api-types.ts'
 import { createApp, type Reloaded } from '../http/app.ts'
+import { isLoopback } from '../http/auth.ts'
 import { createLogFiles } from '../runtime/log-files.ts'
 import { defaultStaticDir, infoFile, type RunInfo, removePid, writePid } from './paths.ts'
 
@@ -90,10 +92,12 @@ export async function runAgent(options: RunOptions): Promise<number> {
       throw error
     }
   }
+  const apiTokens = parseApiTokens(env).tokens
   const app = createApp({
     api: agent.api,
     settings: config,
-    ...(env.NOA_API_TOKEN ? { apiToken: env.NOA_API_TOKEN } : {}),
+    // Validated with the file: a bad NOA_API_TOKENS never gets this far.
+    apiTokens,
     ...(hasDashboard ? { staticDir } : {}),
     logger: logs.logger('api'),
     reload,
@@ -143,6 +147,10 @@ export async function runAgent(options: RunOptions): Promise<number> {
   )
   if (serveHttp)
     print(`dashboard and API on ${url}${hasDashboard ? '' : ' (API only: no dashboard build found)'}`)
+  if (serveHttp && !isLoopback(config.dashboard.host) && apiTokens.length === 0)
+    print(
+      `noa: no API token is set and the agent listens on ${config.dashboard.host}: the API's reads and /metrics answer 403 beyond this machine; set NOA_API_TOKENS (a viewer token reads)`,
+    )
   const keep =
     config.selfHealing.whenAgentStops === 'keep' && config.services.some((s) => s.executor?.type === 'local')
   print(

@@ -6,6 +6,7 @@ import { CHANNEL_TYPES } from '@noa/alerts/config'
 import { ConfigError, type ConfigIssue, closestKey, recordKnownKeys, toConfigIssues } from '@noa/core'
 import { parseServiceChecks, serviceCheckSchema } from '@noa/health/config'
 import type { z } from 'zod'
+import { parseApiTokens } from './api-tokens.ts'
 import { interpolateEnv } from './interpolate.ts'
 import { configuredRules } from './rules.ts'
 import {
@@ -83,6 +84,8 @@ export function validateConfig(input: unknown, env: ConfigEnv = {}): Validated {
   const issues: ConfigIssue[] = interpolated.issues.filter((i) => !isDisabled(raw, i.path))
   const secrets = findLiteralSecrets(input)
   issues.push(...secrets.issues)
+  // The API tokens come from the environment only; a bad list is a problem of this start like any other.
+  issues.push(...parseApiTokens(env).issues)
   const fail = (found: readonly ConfigIssue[]) =>
     issues.push(...redactIssues(found, interpolated.fromEnv, secrets.secretPaths))
 

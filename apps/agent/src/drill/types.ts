@@ -23,6 +23,8 @@ export interface DrillResult extends DrillResultRecord {
 /** One `noa drill` run as the agent keeps it: its id, start and end (epoch ms) and every result. */
 export interface DrillRun extends DrillRecord {
   results: DrillResult[]
+  /** The name of the token that recorded the run (`POST /api/drills`). */
+  recordedBy?: string
 }
 
 /** Every fault name, in the order of {@link DrillFault}. */

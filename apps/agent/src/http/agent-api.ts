@@ -61,8 +61,16 @@ export interface AgentApi {
   healings(query: Page & { service?: string }): Promise<HealingBody>
   approvals(query: Page & { status?: ApprovalStatus }): Promise<ApprovalsBody>
   approval(id: string): Promise<Approval | undefined>
-  /** Starts a healing a person asked for; resolves with its record once it started (or ended). */
-  heal(service: string, trigger: HealingTrigger, dryRun?: boolean): Promise<HealingRecord>
+  /**
+   * Starts a healing a person asked for; resolves with its record once it started (or ended).
+   * `requestedBy`: the token's holder, kept in the record.
+   */
+  heal(
+    service: string,
+    trigger: HealingTrigger,
+    dryRun?: boolean,
+    requestedBy?: string,
+  ): Promise<HealingRecord>
   decide(id: string, approve: boolean, by?: string, comment?: string): Promise<Approval | undefined>
   /** Adds a silence, stored first: rejects with SilenceStoreError when the store cannot keep it. */
   addSilence(options: SilenceOptions): Promise<Silence>
@@ -165,9 +173,11 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
       ])
       const share = ANSWER_BYTES / 4
       const slo = parts.slo.status(name)
+      const configured = health.services.find((s) => s.name === name)
       return {
         service: health.status(name),
-        checkType: health.services.find((s) => s.name === name)?.check.type ?? 'unknown',
+        checkType: configured?.check.type ?? 'unknown',
+        ...(configured ? { intervalMs: configured.interval } : {}),
         checks: fitting(checks, share).items,
         changes: fitting(changes, share).items,
         healings: fitting(healings, share).items,
@@ -200,7 +210,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
       return { approvals: items, ...(next ? { next } : {}) }
     },
     approval: (id) => store.approvals.getApproval(id),
-    heal(service, trigger, dryRun) {
+    heal(service, trigger, dryRun, requestedBy) {
       return new Promise<HealingRecord>((resolveStarted) => {
         const off = healing.on('healing-started', (record) => {
           if (record.service !== service) return
@@ -209,8 +219,9 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
         })
         healing
           .heal(trigger, service, {
-            reason: 'requested through the API',
+            reason: requestedBy ? `requested through the API by ${requestedBy}` : 'requested through the API',
             ...(dryRun === undefined ? {} : { dryRun }),
+            ...(requestedBy ? { requestedBy } : {}),
           })
           .then(
             (record) => {
@@ -231,6 +242,7 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
                 steps: [],
                 dryRun: dryRun ?? false,
                 reason: errorMessage(error),
+                ...(requestedBy ? { requestedBy } : {}),
               })
             },
           )

@@ -55,8 +55,19 @@ export interface StatusBody {
   timestamp: string
   health: OverallStatus
   services: StatusService[]
-  /** `cpu` and `memory` in percent, `errorRate` a fraction, `latency` average ms. */
-  metrics: { cpu: number | null; memory: number | null; errorRate: number | null; latency: number | null }
+  /**
+   * `cpu` and `memory` in percent, `errorRate` a fraction, `latency` average ms; `at`, when they
+   * were collected (epoch ms; absent before the first round) and `intervalMs`, how often they are:
+   * values older than two intervals are stale (the dashboard marks them).
+   */
+  metrics: {
+    cpu: number | null
+    memory: number | null
+    errorRate: number | null
+    latency: number | null
+    at?: number
+    intervalMs?: number
+  }
   alerts: { firing: number; pending: number }
   healing: { running: number; pendingApprovals: number }
 }
@@ -77,6 +88,8 @@ export interface FleetService {
   latencyMs: number | null
   /** When the last check ended (epoch ms). */
   lastCheckAt?: number
+  /** How often it is checked, ms: a `lastCheckAt` older than two intervals is stale. */
+  intervalMs?: number
   /** What the last check said, while the service is not healthy. */
   message?: string
   circuit: 'closed' | 'open'
@@ -182,6 +195,8 @@ export interface ServiceDetail {
   service: ServiceStatus
   /** The kind of its check (`http`, `tcp`, `push`, ...); the check's options stay in the config (they may hold secrets). */
   checkType: string
+  /** How often it is checked, ms: a last check older than two intervals is stale. */
+  intervalMs?: number
   checks: CheckResult[]
   changes: StateChange[]
   healings: HealingRecord[]

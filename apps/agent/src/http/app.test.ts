@@ -26,7 +26,13 @@ const SECRET_PATH = '/srv/noa/private-7f3a/data/noa.db'
 
 /** A test double of the agent's narrow API: fixed answers, and a store that fails with a path. */
 function fakeApi(): AgentApi {
-  const summary = { timestamp: '2026-01-01T00:00:00.000Z', overall: 'healthy', counts: {}, services: [] }
+  const summary = {
+    timestamp: '2026-01-01T00:00:00.000Z',
+    overall: 'healthy',
+    counts: {},
+    services: [],
+    store: { type: 'memory', ok: true, inMemoryFallback: false, failedWrites: 0, outboxFailing: false },
+  }
   const fail = async (): Promise<never> => {
     throw new Error(`SQLITE_CANTOPEN: unable to open database file ${SECRET_PATH}`)
   }
@@ -77,6 +83,9 @@ const PUSH_TOKEN = 'backup-job-token-0123456789'
 /** A token whose beat fails inside the agent: the error log must not show it. */
 const BOOM_TOKEN = 'boom-job-token-0123456789'
 const beats: Beat[] = []
+/** The agent binds 0.0.0.0: its reads need a token (roles.test.ts tests that). */
+const VIEWER = 'viewer-token-0123456789abcdef'
+const READ = { authorization: `Bearer ${VIEWER}` }
 
 function settings(raw: Record<string, unknown>): Pick<AgentConfig, 'api' | 'dashboard'> {
   const result = validateConfig(raw)
@@ -98,10 +107,11 @@ const app = createApp({
     api: { allowedHosts: ['noa.example.com', 'dashboard.monitoring.svc:9300', '.internal.example'] },
   }),
   staticDir: dir,
+  apiTokens: [{ name: 'grafana', role: 'viewer', token: VIEWER }],
   logger: createLogger({ level: 'debug', write: (r) => records.push(r) }),
   localAddresses: ['127.0.0.1', '::1', '10.1.2.3', 'fe80::1'],
 })
-const get = (path: string, host: string) => app.request(path, { headers: { host } })
+const get = (path: string, host: string) => app.request(path, { headers: { host, ...READ } })
 
 describe('createApp: Host header', () => {
   it('should answer the loopback names, the machine addresses of a wildcard bind and api.allowedHosts, on any port', async () => {
@@ -240,11 +250,16 @@ interface RawAnswer {
 /** One request on a raw socket with the Host header (and request target) given; resolves at the first body chunk. */
 function raw(path: string, host: string): Promise<RawAnswer> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, headers: { host }, agent: false }, (res) => {
-      res.setEncoding('utf8')
-      res.once('data', (body: string) => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-      res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '' }))
-    })
+    const req = request(
+      { host: '127.0.0.1', port, path, headers: { host, ...READ }, agent: false },
+      (res) => {
+        res.setEncoding('utf8')
+        res.once('data', (body: string) =>
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body }),
+        )
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: '' }))
+      },
+    )
     open.add(req)
     req.once('error', reject)
     req.end()

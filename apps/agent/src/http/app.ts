@@ -19,11 +19,22 @@ import { type Context, Hono, type MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import { cors } from 'hono/cors'
 import { z } from 'zod'
+import type { ApiToken } from '../config/api-tokens.ts'
 import { formatConfigIssues } from '../config/load.ts'
 import type { AgentConfig } from '../config/schema.ts'
 import { type AgentApi, type Page, toApiSilence } from './agent-api.ts'
 import type { ReloadResult } from './api-types.ts'
-import { requireToken } from './auth.ts'
+import {
+  actorOf,
+  createTokenBook,
+  type GuardFor,
+  isLoopback,
+  LEGACY_TOKEN_NAME,
+  requireReader,
+  requireRole,
+  roleOf,
+  whoami,
+} from './auth.ts'
 import { DRILL_BODY_BYTES, registerDrillRoutes } from './drills.ts'
 import { parseFleetQuery } from './fleet-query.ts'
 import { hostMatcher, requireKnownHost, SECURITY_HEADERS, securityHeaders } from './protect.ts'
@@ -37,8 +48,10 @@ type Env = { Bindings: { incoming: IncomingMessage; outgoing: ServerResponse } }
 export interface AppDeps {
   api: AgentApi
   settings: Pick<AgentConfig, 'api' | 'dashboard'>
-  /** NOA_API_TOKEN; without one the write endpoints answer 403. */
+  /** NOA_API_TOKEN, an admin's; without any token the write endpoints answer 403. */
   apiToken?: string
+  /** Every token with its holder and role (`parseApiTokens`, which includes NOA_API_TOKEN); replaces `apiToken`. */
+  apiTokens?: readonly ApiToken[]
   /** Folder of the dashboard build; served at / when it holds an index.html. */
   staticDir?: string
   clock?: Clock
@@ -228,9 +241,23 @@ export function createApp(deps: AppDeps): Hono<Env> {
     if (c.req.path !== '/api/sse' && !c.res.headers.has('cache-control'))
       c.header('cache-control', 'no-store')
   })
+  // ---- who may read: anyone on loopback; beyond this machine a viewer token or above (see auth.ts)
+  const book = createTokenBook(
+    deps.apiTokens ??
+      (deps.apiToken ? [{ name: LEGACY_TOKEN_NAME, role: 'admin', token: deps.apiToken }] : []),
+  )
+  const readsClosed = !isLoopback(settings.dashboard.host)
+  app.use('*', requireReader(book, { closed: readsClosed, queryTokenPath: '/api/sse' }))
 
   // ---- read endpoints
-  app.get('/api/health', (c) => c.json(agent.health()))
+  app.get('/api/health', (c) => {
+    const health = agent.health()
+    // A probe from beyond this machine learns that the agent is up, not what the fleet holds.
+    if (readsClosed && !roleOf(c))
+      return c.json({ timestamp: health.timestamp, overall: health.overall, store: { ok: health.store.ok } })
+    return c.json(health)
+  })
+  app.get('/api/whoami', (c) => c.json(whoami(c)))
   // Serialized once per change, not per request: at 10,000 services the body is over 1 MB. Its
   // cache-control is set here: added after the handler, it turns @hono/node-server's light
   // response into a web Response read back as a stream, a third of the route's time at 1,000/s.
@@ -351,7 +378,13 @@ export function createApp(deps: AppDeps): Hono<Env> {
   // ---- write endpoints: token, rate limit, body cap
   const capBody = (maxSize: number) =>
     bodyLimit({ maxSize, onError: (c) => c.json({ error: `body larger than ${maxSize} bytes` }, 413) })
-  const guard = [limit(writeLimiter), requireToken(deps.apiToken), capBody(api.bodyLimit)] as const
+  /** The guard of a write that needs `role`: rate limit, token of that role or above, body cap. */
+  const guardFor = ((role, maxBody = api.bodyLimit) =>
+    [limit(writeLimiter), requireRole(book, role), capBody(maxBody)] as const) satisfies GuardFor
+  // What a person on call does: heal, silence, decide approvals (and maintenance windows).
+  const operator = guardFor('operator')
+  // Changing the agent itself: reload its configuration, record drills. The default of a new write.
+  const guard = guardFor('admin')
   // ---- push checks: the token in the path is the credential (a cron job has no other)
   const pushLimiter = createRateLimiter({ ...api.pushRateLimit, clock })
   const beat = async (c: Context<Env>, body: unknown) => {
@@ -368,17 +401,18 @@ export function createApp(deps: AppDeps): Hono<Env> {
     return body.ok ? beat(c, body.value) : body.res
   })
 
-  app.post('/api/heal/:service', ...guard, async (c) => {
+  app.post('/api/heal/:service', ...operator, async (c) => {
     const service = c.req.param('service')
     if (!agent.hasService(service)) return bad(c, `unknown service ${JSON.stringify(service)}`, 404)
     const body = await readJson(c)
     if (!body.ok) return body.res
     const parsed = healBody.safeParse(body.value)
     if (!parsed.success) return bad(c, issuesOf(parsed.error))
-    return c.json({ healing: await agent.heal(service, parsed.data.trigger, parsed.data.dryRun) }, 202)
+    const healing = await agent.heal(service, parsed.data.trigger, parsed.data.dryRun, actorOf(c))
+    return c.json({ healing }, 202)
   })
   for (const decision of ['approve', 'reject'] as const)
-    app.post(`/api/approvals/:id/${decision}`, ...guard, async (c) => {
+    app.post(`/api/approvals/:id/${decision}`, ...operator, async (c) => {
       const id = c.req.param('id')
       const body = await readJson(c)
       if (!body.ok) return body.res
@@ -388,13 +422,18 @@ export function createApp(deps: AppDeps): Hono<Env> {
       if (!existing) return bad(c, `unknown approval ${JSON.stringify(id)}`, 404)
       if (existing.status !== 'pending')
         return bad(c, `approval ${id} is ${existing.status}, not pending`, 409)
-      const approval = await agent.decide(id, decision === 'approve', parsed.data.by, parsed.data.comment)
+      // The token says who decided; a `by` of the body (a shared token's person) stays in the comment.
+      const by = actorOf(c)
+      const { by: said, comment } = parsed.data
+      const noted = said && said !== by ? `(by ${said})${comment ? ` ${comment}` : ''}` : comment
+      const approval = await agent.decide(id, decision === 'approve', by, noted)
       if (!approval) return bad(c, `approval ${id} is no longer pending`, 409)
       return c.json({ approval })
     })
   app.post('/api/reload', ...guard, async (c) => {
     if (!deps.reload) return c.json({ error: 'this agent cannot reload its configuration' }, 404)
     const reloaded = await deps.reload()
+    logger.info('configuration reload asked', { by: actorOf(c), ok: reloaded.ok })
     if (reloaded.ok) return c.json(reloaded.result)
     return c.json(
       {
@@ -404,7 +443,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       422,
     )
   })
-  app.post('/api/silences', ...guard, async (c) => {
+  app.post('/api/silences', ...operator, async (c) => {
     const body = await readJson(c)
     if (!body.ok) return body.res
     const parsed = silenceBody.safeParse(body.value)
@@ -414,6 +453,8 @@ export function createApp(deps: AppDeps): Hono<Env> {
         ...parsed.data,
         matchers: parsed.data.matchers.map(toEngineMatcher),
         startsAt: parsed.data.startsAt ?? clock.now(),
+        // Who the token names, whatever the body says.
+        createdBy: actorOf(c),
       })
       return c.json({ silence: toApiSilence(silence) }, 201)
     } catch (error) {
@@ -423,7 +464,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
       throw error
     }
   })
-  app.delete('/api/silences/:id', ...guard, async (c) => {
+  app.delete('/api/silences/:id', ...operator, async (c) => {
     const id = c.req.param('id')
     let silence: Awaited<ReturnType<AgentApi['expireSilence']>>
     try {
@@ -433,14 +474,11 @@ export function createApp(deps: AppDeps): Hono<Env> {
       return c.json({ error: 'the silence cannot be expired now; try again when the store is back' }, 503)
     }
     if (!silence) return bad(c, `unknown silence ${JSON.stringify(id)}`, 404)
+    logger.info('silence expired', { id, by: actorOf(c) })
     return c.json({ silence: toApiSilence(silence) })
   })
   // a drill run holds up to DRILL_LIMITS.results results: more than a general write's body
-  const drillGuard = [
-    limit(writeLimiter),
-    requireToken(deps.apiToken),
-    capBody(Math.max(api.bodyLimit, DRILL_BODY_BYTES)),
-  ] as const
+  const drillGuard = guardFor('admin', Math.max(api.bodyLimit, DRILL_BODY_BYTES))
   registerDrillRoutes(app, { agent, guard: drillGuard, readJson, issuesOf, logger })
   registerSloRoutes(app, { agent })
   registerStatusPageRoutes(app, { page: () => agent.statusPage() })

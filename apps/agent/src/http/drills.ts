@@ -5,6 +5,7 @@ import { z } from 'zod'
 import { DRILL_FAULTS, type DrillFault } from '../drill/types.ts'
 import type { AgentApi } from './agent-api.ts'
 import type { DrillBody, DrillsBody } from './api-types.ts'
+import { actorOf } from './auth.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 
 /**
@@ -82,7 +83,7 @@ function drillsPage(params: Record<string, string[]>): { limit: number; before?:
 /** What the drill routes need from `createApp`: the agent, the write guard and its body helpers. */
 export interface DrillRoutesDeps<E extends object> {
   agent: AgentApi
-  /** Rate limit, bearer token and body cap of every write. */
+  /** Rate limit, bearer token (an admin's) and body cap of every write. */
   guard: readonly MiddlewareHandler<E>[]
   readJson(c: Context): Promise<{ ok: true; value: unknown } | { ok: false; res: Response }>
   issuesOf(error: z.ZodError): string
@@ -116,10 +117,15 @@ export function registerDrillRoutes<E extends object>(app: Hono<E>, deps: DrillR
     const parsed = drillBody.safeParse(body.value)
     if (!parsed.success) return c.json({ error: issuesOf(parsed.error) }, 400)
     try {
-      const drill = await agent.saveDrill(parsed.data)
+      const drill = await agent.saveDrill({ ...parsed.data, recordedBy: actorOf(c) })
       const outcomes = { healed: 0, escalated: 0, failed: 0 }
       for (const r of drill.results) outcomes[r.outcome]++
-      logger.info('drill recorded', { id: drill.id, results: drill.results.length, ...outcomes })
+      logger.info('drill recorded', {
+        id: drill.id,
+        by: drill.recordedBy,
+        results: drill.results.length,
+        ...outcomes,
+      })
       return c.json({ drill } satisfies DrillBody, 201)
     } catch (error) {
       if (!isStoreError(error)) throw error

@@ -25,6 +25,8 @@ export interface FleetMember {
   tags?: readonly string[] | undefined
   /** Its direct dependencies: their changes reach its `blockedBy`. */
   dependsOn?: readonly string[] | undefined
+  /** How often it is checked, ms (the dashboard marks an older last check stale). */
+  intervalMs?: number | undefined
 }
 
 /** Fields of a service that change as it is checked and healed. */
@@ -113,6 +115,8 @@ export class FleetIndex {
           }
       if (m.group === undefined) delete service.group
       else service.group = m.group
+      if (m.intervalMs === undefined) delete service.intervalMs
+      else service.intervalMs = m.intervalMs
       if (!old || JSON.stringify(old.service) !== JSON.stringify(service)) this.#changed.add(m.name)
       this.#entries.set(m.name, { service, lower: m.name.toLowerCase() })
       this.#removed.delete(m.name)

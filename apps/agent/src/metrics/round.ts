@@ -80,6 +80,11 @@ export class MetricsRound {
     this.#deps = { ...this.#deps, config }
   }
 
+  /** Time between rounds (`metrics.collectInterval`), ms. */
+  get intervalMs(): number {
+    return this.#deps.config.metrics.collectInterval
+  }
+
   /** The latest snapshot, if a round has run. */
   get latest(): MetricSnapshot | undefined {
     return this.#latest?.snapshot

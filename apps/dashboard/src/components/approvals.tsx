@@ -7,12 +7,14 @@ import { formatAgo, formatClock } from '../format.ts'
 export interface ApprovalsProps {
   approvals: readonly Approval[]
   canAct: boolean
+  /** What to say instead of the buttons when `canAct` is false. @default 'Enter an API token to approve or reject.' */
+  cannot?: string
   onDecide: (id: string, decision: 'approve' | 'reject') => Promise<ApiResult<unknown>>
   now?: number
 }
 
 /** Pending approvals (a rollback waiting for a human), with approve and reject when a token is set. */
-export function Approvals({ approvals, canAct, onDecide, now }: ApprovalsProps) {
+export function Approvals({ approvals, canAct, cannot, onDecide, now }: ApprovalsProps) {
   const [messages, setMessages] = useState<Record<string, string>>({})
   const [busy, setBusy] = useState<string>()
   const pending = approvals.filter((a) => a.status === 'pending')
@@ -66,7 +68,7 @@ export function Approvals({ approvals, canAct, onDecide, now }: ApprovalsProps) 
                   </button>
                 </div>
               ) : (
-                <p className="muted">Enter an API token to approve or reject.</p>
+                <p className="muted">{cannot ?? 'Enter an API token to approve or reject.'}</p>
               )}
               {messages[a.id] ? (
                 <output className="form-message" aria-live="polite">

@@ -1,4 +1,5 @@
 import { formatPercent } from '../format.ts'
+import { StaleMark } from './stale-mark.tsx'
 
 /** Options of {@link Gauge}. */
 export interface GaugeProps {
@@ -9,13 +10,18 @@ export interface GaugeProps {
   warnAt?: number
   /** Above this the gauge turns red. @default 90 */
   criticalAt?: number
+  /** When the value was collected and how often it is (ms): an older value is marked stale. */
+  at?: number | undefined
+  intervalMs?: number | undefined
+  /** @default Date.now() */
+  now?: number
 }
 
 const R = 40
 const ARC = Math.PI * R
 
 /** A half-circle percent gauge; the arc moves smoothly to each new value (CSS transition). */
-export function Gauge({ label, value, warnAt = 70, criticalAt = 90 }: GaugeProps) {
+export function Gauge({ label, value, warnAt = 70, criticalAt = 90, ...age }: GaugeProps) {
   const known = value !== null && value !== undefined && Number.isFinite(value)
   const pct = known ? Math.min(100, Math.max(0, value)) : 0
   const level = !known ? 'none' : pct >= criticalAt ? 'bad' : pct >= warnAt ? 'warn' : 'ok'
@@ -48,6 +54,7 @@ export function Gauge({ label, value, warnAt = 70, criticalAt = 90 }: GaugeProps
       </div>
       <figcaption id={`${id}-label`}>
         {label} <span className={`gauge-level tone-${level}`}>{levelText}</span>
+        {known ? <StaleMark at={age.at} intervalMs={age.intervalMs} now={age.now ?? Date.now()} /> : null}
       </figcaption>
     </figure>
   )

@@ -1,5 +1,6 @@
 import type { FleetService } from '../data/types.ts'
 import { formatAgo, formatMs } from '../format.ts'
+import { StaleMark } from './stale-mark.tsx'
 import { StatusBadge, toneOf } from './status-badge.tsx'
 
 /** Says why healing holds back: its restart budget is spent or its healings keep failing, and when it retries. */
@@ -48,6 +49,7 @@ export function ServiceTile({
             Budget spent
           </span>
         ) : null}
+        <StaleMark at={service.lastCheckAt} intervalMs={service.intervalMs} now={now ?? Date.now()} />
       </div>
       <dl className="tile-facts">
         <div>

@@ -1,6 +1,8 @@
 import { fireEvent, render, screen } from '@testing-library/react'
 import { describe, expect, it, vi } from 'vitest'
+import { createFakeAgent, ok, whoamiOf } from '../test-utils/fake-agent.ts'
 import { fleetService, T0 } from '../test-utils/fixtures.ts'
+import { renderLive } from '../test-utils/render.tsx'
 import { ConnectionBanner } from './connection-banner.tsx'
 import { RangePicker } from './range-picker.tsx'
 import { ServiceTile } from './service-tile.tsx'
@@ -141,8 +143,16 @@ describe('ConnectionBanner', () => {
 })
 
 describe('TokenForm', () => {
-  it('should keep the token in sessionStorage only, and forget it', () => {
-    render(<TokenForm />)
+  it('should keep the token in sessionStorage only, say whose it is, and forget it', async () => {
+    const agent = createFakeAgent({
+      'GET /api/whoami': (call) =>
+        call.headers.authorization === 'Bearer abc'
+          ? ok(whoamiOf('oncall', 'operator'))
+          : call.headers.authorization
+            ? { status: 401, body: { error: 'a valid bearer token is required' } }
+            : ok(whoamiOf(null, 'anonymous')),
+    })
+    renderLive(<TokenForm />, agent, { live: false })
     const input = screen.getByLabelText('API token (NOA_API_TOKEN) for actions') as HTMLInputElement
     expect(input.type).toBe('password')
     expect((screen.getByRole('button', { name: 'Use token' }) as HTMLButtonElement).disabled).toBe(true)
@@ -150,10 +160,13 @@ describe('TokenForm', () => {
     fireEvent.submit(input.form!)
     expect(sessionStorage.getItem('noa.apiToken')).toBe('abc')
     expect(localStorage.getItem('noa.apiToken')).toBeNull()
-    expect(screen.getByText('Token set')).toBeTruthy()
+    expect(await screen.findByText('oncall (operator)')).toBeTruthy()
     expect(document.body.textContent).not.toContain('abc')
     fireEvent.click(screen.getByRole('button', { name: 'Forget token' }))
     expect(sessionStorage.getItem('noa.apiToken')).toBeNull()
-    expect(screen.getByLabelText('API token (NOA_API_TOKEN) for actions')).toBeTruthy()
+    const again = screen.getByLabelText('API token (NOA_API_TOKEN) for actions') as HTMLInputElement
+    fireEvent.change(again, { target: { value: 'typo' } })
+    fireEvent.submit(again.form!)
+    expect(await screen.findByText('Token refused')).toBeTruthy()
   })
 })

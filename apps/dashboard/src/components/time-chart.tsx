@@ -1,5 +1,6 @@
 import { useRef } from 'react'
 import { CartesianGrid, Line, LineChart, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts'
+import { expectedInterval, splitAtGaps } from '../data/metrics.ts'
 import type { Point } from '../data/types.ts'
 import { niceCeil } from '../format.ts'
 
@@ -26,6 +27,12 @@ export interface TimeChartProps {
   /** Changing it lets the y-axis shrink again (a new time range). */
   resetKey?: string
   height?: number
+  /**
+   * How far apart points are expected, ms (the query step, the check interval): a line breaks
+   * where two points are more than two of these apart, since nothing was collected in between.
+   * @default the usual spacing of each line's points
+   */
+  intervalMs?: number
 }
 
 /** Axis label of time `t` on a chart spanning `span` ms: dates, minutes or seconds. */
@@ -46,13 +53,21 @@ export function TimeChart(props: TimeChartProps) {
   const { lines, from, to, format } = props
   const rows = new Map<number, Record<string, number>>()
   let peak = 0
+  // Each stretch of collected points is a line of its own: no line is drawn across a gap.
+  const segments: Array<{ line: ChartLine; dataKey: string }> = []
   for (const line of lines)
-    for (const [t, v] of line.points) {
-      if (!Number.isFinite(v)) continue
-      const row = rows.get(t) ?? { t }
-      row[line.key] = v
-      rows.set(t, row)
-      if (v > peak) peak = v
+    for (const [i, segment] of splitAtGaps(
+      line.points,
+      expectedInterval(line.points, props.intervalMs),
+    ).entries()) {
+      const dataKey = `${line.key}~${i}`
+      segments.push({ line, dataKey })
+      for (const [t, v] of segment) {
+        const row = rows.get(t) ?? { t }
+        row[dataKey] = v
+        rows.set(t, row)
+        if (v > peak) peak = v
+      }
     }
   const data = [...rows.values()].sort((a, b) => a.t! - b.t!)
   const bound = useRef<{ key: string | undefined; max: number }>({ key: props.resetKey, max: 0 })
@@ -104,10 +119,10 @@ export function TimeChart(props: TimeChartProps) {
                 labelFormatter={(t) => new Date(Number(t)).toLocaleString()}
                 formatter={(v) => format(Number(v))}
               />
-              {lines.map((l) => (
+              {segments.map(({ line: l, dataKey }) => (
                 <Line
-                  key={l.key}
-                  dataKey={l.key}
+                  key={dataKey}
+                  dataKey={dataKey}
                   name={l.name}
                   stroke={l.color}
                   dot={false}

@@ -1,16 +1,25 @@
 import { useState } from 'react'
 import { useToken } from '../data/token.ts'
+import { useWhoami } from '../data/whoami.ts'
 
 /** Where a user enters the API token that unlocks actions; kept for this tab only. */
 export function TokenForm() {
   const [token, setToken] = useToken()
   const [draft, setDraft] = useState('')
+  const { whoami, refused } = useWhoami()
   if (token)
     return (
       <div className="token">
-        <span className="chip chip-ok">
-          <span aria-hidden="true">🔑 </span>Token set
-        </span>
+        {refused ? (
+          <span className="chip chip-bad" title="The agent does not know this token">
+            <span aria-hidden="true">🔑 </span>Token refused
+          </span>
+        ) : (
+          <span className="chip chip-ok" title="Who the agent says this token is">
+            <span aria-hidden="true">🔑 </span>
+            {whoami?.name ? `${whoami.name} (${whoami.role})` : 'Token set'}
+          </span>
+        )}
         <button type="button" className="btn btn-small" onClick={() => setToken('')}>
           Forget token
         </button>

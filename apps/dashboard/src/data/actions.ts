@@ -3,6 +3,17 @@ import type { ApiResult } from './api.ts'
 import { useLive } from './sse.ts'
 import { useToken } from './token.ts'
 import type { AlertRecord, Approval, HealingRecord, Silence } from './types.ts'
+import { CAN_NOTHING, type Can, useWhoami } from './whoami.ts'
+
+/** The role each write needs (the agent's API.md, Roles). */
+const NEEDS: Record<keyof Can, 'operator' | 'admin'> = {
+  heal: 'operator',
+  silence: 'operator',
+  approve: 'operator',
+  maintenance: 'operator',
+  reload: 'admin',
+  drill: 'admin',
+}
 
 const noToken = { ok: false, status: 0, error: 'Enter an API token first.', retryable: false } as const
 
@@ -10,6 +21,10 @@ const noToken = { ok: false, status: 0, error: 'Enter an API token first.', retr
 export interface Actions {
   /** True when a token has been entered. */
   canAct: boolean
+  /** What the token may do, as the agent says (`GET /api/whoami`): show only those buttons. */
+  can: Can
+  /** Why this tab cannot `ability`, in a sentence for where its button would be; `doing` is e.g. 'heal now'. */
+  cannot(ability: keyof Can, doing: string): string
   heal(service: string): Promise<ApiResult<{ healing: HealingRecord }>>
   decide(
     id: string,
@@ -20,7 +35,7 @@ export interface Actions {
 }
 
 /**
- * Heal now, approve or reject, silence: the dashboard's only writes.
+ * Heal now, approve or reject, silence: the dashboard's only writes, with what the token may do.
  *
  * @example
  * ```ts
@@ -31,6 +46,18 @@ export interface Actions {
 export function useActions(): Actions {
   const { api } = useLive()
   const [token] = useToken()
+  const { whoami, refused } = useWhoami()
+  const can = token && whoami ? whoami.can : CAN_NOTHING
+  const cannot = useCallback(
+    (ability: keyof Can, doing: string) => {
+      if (!token) return `Enter an API token to ${doing}.`
+      if (refused) return `The agent refused the token: enter another to ${doing}.`
+      if (!whoami) return `Checking what the token may do…`
+      const needs = NEEDS[ability]
+      return `The token of ${whoami.name ?? 'this tab'} (${whoami.role}) cannot ${doing}: it takes ${needs === 'admin' ? 'an admin' : 'an operator'} token.`
+    },
+    [token, refused, whoami],
+  )
   const heal = useCallback(
     async (service: string) =>
       token
@@ -47,7 +74,8 @@ export function useActions(): Actions {
       token
         ? api.post<{ approval: Approval }>(
             `/api/approvals/${encodeURIComponent(id)}/${decision}`,
-            { by: 'dashboard', ...(comment ? { comment } : {}) },
+            // who decided is the token's name, which the agent records itself
+            comment ? { comment } : {},
             token,
           )
         : noToken,
@@ -63,11 +91,11 @@ export function useActions(): Actions {
       }))
       return api.post<{ silence: Silence }>(
         '/api/silences',
-        { matchers, startsAt: now, endsAt: now + minutes * 60_000, comment, createdBy: 'dashboard' },
+        { matchers, startsAt: now, endsAt: now + minutes * 60_000, comment },
         token,
       )
     },
     [api, token],
   )
-  return { canAct: token !== '', heal, decide, silence }
+  return { canAct: token !== '', can, cannot, heal, decide, silence }
 }

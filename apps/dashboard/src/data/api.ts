@@ -16,8 +16,15 @@ export type ApiResult<T> =
       retryable: boolean
     }
 
+import { readToken } from './token.ts'
+
 /** Options of {@link createApiClient}. */
 export interface ApiClientOptions {
+  /**
+   * The token sent with reads (an agent that listens beyond loopback needs a viewer's).
+   * @default the token entered in this tab
+   */
+  token?: () => string
   /** Prefix of every path. @default '' (same origin as the page) */
   baseUrl?: string
   /** @default globalThis.fetch */
@@ -31,13 +38,18 @@ export interface ApiClient {
   readonly baseUrl: string
   /** The fetch underneath, for the event stream. */
   readonly fetch: typeof fetch
+  /** The headers that carry the read token, for the event stream ({} without one). */
+  readAuth(): Record<string, string>
   get<T>(path: string, signal?: AbortSignal): Promise<ApiResult<T>>
   post<T>(path: string, body: unknown, token: string): Promise<ApiResult<T>>
   delete<T>(path: string, token: string): Promise<ApiResult<T>>
 }
 
 function explain(status: number, message: string | undefined): string {
-  if (status === 401) return 'The API token was refused. Check the token you entered.'
+  if (status === 401)
+    return message === 'a valid bearer token is required' && !readToken()
+      ? 'This agent needs an API token to be read: enter one (a viewer token or above).'
+      : 'The API token was refused. Check the token you entered.'
   if (status === 403)
     return message ?? 'The agent has no API token configured (set NOA_API_TOKEN), so actions are closed.'
   if (status === 429) return 'Too many requests; try again in a moment.'
@@ -111,11 +123,17 @@ export function createApiClient(options: ApiClientOptions = {}): ApiClient {
   }
 
   const auth = (token: string) => ({ authorization: `Bearer ${token}` })
+  const token = options.token ?? readToken
+  const readAuth = () => {
+    const t = token()
+    return t ? auth(t) : {}
+  }
   return {
     baseUrl,
     fetch: doFetch,
+    readAuth,
     get: (path, signal) =>
-      call('GET', path, { headers: { accept: 'application/json' }, signal: signal ?? null }),
+      call('GET', path, { headers: { accept: 'application/json', ...readAuth() }, signal: signal ?? null }),
     post: (path, body, token) =>
       call('POST', path, {
         headers: { 'content-type': 'application/json', accept: 'application/json', ...auth(token) },

@@ -144,3 +144,58 @@ export function useMetricsRange(names: readonly string[], range: RangeKey): Metr
     reload,
   }
 }
+
+/** A line breaks where its points are further apart than this many expected intervals. */
+export const GAP_INTERVALS = 2
+
+/**
+ * How far apart a series' points are expected to be: the query step, or the series' usual
+ * spacing (the median) when that is longer, as when the agent collects less often than the step.
+ */
+export function expectedInterval(points: readonly Point[], stepMs = 0): number {
+  const gaps: number[] = []
+  for (let i = 1; i < points.length; i++) gaps.push(points[i]![0] - points[i - 1]![0])
+  gaps.sort((a, b) => a - b)
+  const usual = gaps.length > 0 ? gaps[Math.floor((gaps.length - 1) / 2)]! : 0
+  return Math.max(stepMs, usual)
+}
+
+/**
+ * The series cut where nothing was collected (the agent was down, a scrape failed): a new
+ * segment starts after a gap longer than {@link GAP_INTERVALS} expected intervals, so a chart
+ * draws no line across it. Points that are not numbers are left out.
+ *
+ * @example
+ * ```ts
+ * splitAtGaps([[0, 1], [10_000, 2], [120_000, 3]], 10_000) // [[[0, 1], [10_000, 2]], [[120_000, 3]]]
+ * ```
+ */
+export function splitAtGaps(points: readonly Point[], intervalMs: number): Point[][] {
+  const segments: Point[][] = []
+  let current: Point[] = []
+  let last: number | undefined
+  for (const point of points) {
+    if (!Number.isFinite(point[1])) continue
+    if (last !== undefined && intervalMs > 0 && point[0] - last > GAP_INTERVALS * intervalMs) {
+      segments.push(current)
+      current = []
+    }
+    current.push(point)
+    last = point[0]
+  }
+  if (current.length > 0) segments.push(current)
+  return segments
+}
+
+/**
+ * The series with a `null` point in the middle of each gap, for a chart that breaks a line at a
+ * null value (recharts with `connectNulls={false}`).
+ */
+export function withGaps(points: readonly Point[], intervalMs: number): Array<[number, number | null]> {
+  const out: Array<[number, number | null]> = []
+  for (const [i, segment] of splitAtGaps(points, intervalMs).entries()) {
+    if (i > 0) out.push([Math.round((out.at(-1)![0] + segment[0]![0]) / 2), null])
+    out.push(...segment)
+  }
+  return out
+}

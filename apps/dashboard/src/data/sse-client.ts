@@ -64,6 +64,8 @@ export interface SseClientOptions {
   onState?: (state: SseState, detail?: string) => void
   /** @default globalThis.fetch */
   fetch?: typeof fetch
+  /** Headers of each connection (the read token), asked again at every reconnect. */
+  headers?: () => Record<string, string>
   /** First reconnect delay, ms; grows to `maxRetryMs`. @default 1000 */
   retryMs?: number
   /** @default 15000 */
@@ -132,7 +134,10 @@ export class SseClient {
     this.#setState('connecting')
     let reason = 'the stream ended'
     try {
-      const headers: Record<string, string> = { accept: 'text/event-stream' }
+      const headers: Record<string, string> = {
+        accept: 'text/event-stream',
+        ...this.#options.headers?.(),
+      }
       if (this.lastEventId !== undefined) headers['last-event-id'] = this.lastEventId
       const doFetch = this.#options.fetch ?? ((i, init) => globalThis.fetch(i, init))
       touch()

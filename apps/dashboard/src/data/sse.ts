@@ -4,6 +4,7 @@ import type { ApiClient } from './api.ts'
 import { createApiClient } from './api.ts'
 import type { SseState } from './sse-client.ts'
 import { SseClient } from './sse-client.ts'
+import { useToken } from './token.ts'
 import type { SseEventName, SseEvents } from './types.ts'
 
 type Handler = (data: never) => void
@@ -59,18 +60,22 @@ export interface LiveProviderProps {
 export function LiveProvider(props: LiveProviderProps) {
   const api = useMemo(() => props.api ?? createApiClient(), [props.api])
   const live = props.live ?? true
+  // A new token opens the stream again with it (beyond loopback the stream needs one).
+  const [token] = useToken()
   const handlers = useRef(new Map<string, Set<Handler>>())
   const [connection, setConnection] = useState<LiveConnection>({
     state: live ? 'connecting' : 'closed',
     live: false,
   })
 
+  // biome-ignore lint/correctness/useExhaustiveDependencies: `token` asks for a new connection
   useEffect(() => {
     if (!live) return
     let expiry: ReturnType<typeof setTimeout> | undefined
     const client = new SseClient({
       url: `${api.baseUrl}/api/sse`,
       fetch: api.fetch,
+      headers: api.readAuth,
       retryMs: props.retryMs ?? 1000,
       onState: (state, detail) => {
         if (state !== 'open') clearTimeout(expiry)
@@ -100,7 +105,7 @@ export function LiveProvider(props: LiveProviderProps) {
       clearTimeout(expiry)
       client.stop()
     }
-  }, [api, live, props.retryMs])
+  }, [api, live, props.retryMs, token])
 
   const value = useMemo<LiveContextValue>(
     () => ({

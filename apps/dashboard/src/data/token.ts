@@ -3,7 +3,8 @@ import { useCallback, useSyncExternalStore } from 'react'
 const KEY = 'noa.apiToken'
 const listeners = new Set<() => void>()
 
-function read(): string {
+/** The token of this tab, or '' (for code outside React: the API client sends it with reads). */
+export function readToken(): string {
   try {
     return sessionStorage.getItem(KEY) ?? ''
   } catch {
@@ -26,7 +27,7 @@ export function useToken(): [string, (token: string) => void] {
       listeners.add(listener)
       return () => listeners.delete(listener)
     },
-    read,
+    readToken,
     () => '',
   )
   const set = useCallback((next: string) => {

@@ -9,6 +9,7 @@ import { HealingTimeline } from '../components/healing-timeline.tsx'
 import { LazyTimeChart as TimeChart } from '../components/lazy-time-chart.tsx'
 import { RangePicker } from '../components/range-picker.tsx'
 import { StatusGrid } from '../components/service-tile.tsx'
+import { StaleMark } from '../components/stale-mark.tsx'
 import { useActions } from '../data/actions.ts'
 import { useAlerts } from '../data/alerts.ts'
 import { useFleet } from '../data/fleet.ts'
@@ -61,7 +62,8 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
 
   const m = summary.data.metrics
   const s = metrics.series
-  const chart = { from: metrics.from, to: metrics.to, resetKey: range }
+  const chart = { from: metrics.from, to: metrics.to, resetKey: range, intervalMs: metrics.step }
+  const age = { at: m?.at, intervalMs: m?.intervalMs, now }
   return (
     <>
       <section aria-label="System health" className="section">
@@ -79,9 +81,10 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
       {list}
 
       <section aria-label="Resources" className="gauges">
-        <Gauge label="CPU usage" value={m?.cpu ?? s[SERIES.cpu]?.at(-1)?.[1]} />
-        <Gauge label="Memory usage" value={m?.memory ?? s[SERIES.memory]?.at(-1)?.[1]} />
+        <Gauge label="CPU usage" value={m?.cpu ?? s[SERIES.cpu]?.at(-1)?.[1]} {...age} />
+        <Gauge label="Memory usage" value={m?.memory ?? s[SERIES.memory]?.at(-1)?.[1]} {...age} />
         <div className="panel kpis">
+          <StaleMark {...age} />
           <p>
             <span className="muted">Error rate</span>{' '}
             <strong>{formatPercent(m?.errorRate == null ? undefined : m.errorRate * 100, 2)}</strong>
@@ -148,7 +151,8 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
       <div className="columns">
         <Approvals
           approvals={healing.data?.approvals ?? []}
-          canAct={actions.canAct}
+          canAct={actions.can.approve}
+          cannot={actions.cannot('approve', 'approve or reject')}
           onDecide={async (id, d) => {
             const res = await actions.decide(id, d)
             if (res.ok)
@@ -162,7 +166,7 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
         <AlertsFeed
           alerts={alerts.data?.alerts ?? []}
           silences={alerts.data?.silences ?? []}
-          canAct={actions.canAct}
+          canAct={actions.can.silence}
           onSilence={async (alert, minutes, comment) => {
             const res = await actions.silence(alert, minutes, comment)
             if (res.ok) alerts.reload()

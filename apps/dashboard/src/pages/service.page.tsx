@@ -3,6 +3,7 @@ import { AlertsFeed } from '../components/alerts-feed.tsx'
 import { HealingTimeline } from '../components/healing-timeline.tsx'
 import { LazyTimeChart as TimeChart } from '../components/lazy-time-chart.tsx'
 import { SloPanel } from '../components/slo-panel.tsx'
+import { StaleMark } from '../components/stale-mark.tsx'
 import { StatusBadge } from '../components/status-badge.tsx'
 import { TableHead } from '../components/table-head.tsx'
 import { useActions } from '../data/actions.ts'
@@ -33,7 +34,7 @@ export function ServicePage({ name }: { name: string }) {
         </p>
       </>
     )
-  const { service, checkType, checks, changes, healings, alerts, slo } = detail.data
+  const { service, checkType, checks, changes, healings, alerts, slo, intervalMs } = detail.data
   const points: Point[] = [...checks].sort((a, b) => a.at - b.at).map((c): Point => [c.at, c.durationMs])
   const from = points[0]?.[0] ?? now - 60_000
   return (
@@ -48,7 +49,8 @@ export function ServicePage({ name }: { name: string }) {
         {service.critical ? <span className="chip chip-critical">Critical</span> : null}
         {service.flapping ? <span className="chip chip-warn">Flapping</span> : null}
         {service.since ? <span className="muted">since {formatAgo(service.since, now)}</span> : null}
-        {actions.canAct ? (
+        <StaleMark at={points.at(-1)?.[0]} intervalMs={intervalMs} now={now} />
+        {actions.can.heal ? (
           <button
             type="button"
             className="btn"
@@ -65,7 +67,7 @@ export function ServicePage({ name }: { name: string }) {
             Heal {service.service} now
           </button>
         ) : (
-          <span className="muted">Enter an API token to heal now.</span>
+          <span className="muted">{actions.cannot('heal', 'heal now')}</span>
         )}
         {message ? (
           <output className="form-message" aria-live="polite">
@@ -94,6 +96,7 @@ export function ServicePage({ name }: { name: string }) {
         from={from}
         to={Math.max(now, points.at(-1)?.[0] ?? now)}
         resetKey={name}
+        {...(intervalMs ? { intervalMs } : {})}
         lines={[{ key: 'ms', name: 'Check duration', color: '#38bdf8', points }]}
       />
 
@@ -145,7 +148,7 @@ export function ServicePage({ name }: { name: string }) {
           )}
         </section>
         <HealingTimeline healings={healings} now={now} title="Healing records" />
-        <AlertsFeed alerts={alerts} canAct={actions.canAct} onSilence={actions.silence} now={now} />
+        <AlertsFeed alerts={alerts} canAct={actions.can.silence} onSilence={actions.silence} now={now} />
       </div>
     </>
   )

@@ -30,6 +30,12 @@ export interface FakeAgent {
 
 export function createFakeAgent(routes: Record<string, Answer> = {}): FakeAgent {
   const table = new Map<string, Answer>(Object.entries(routes))
+  // Unless a test says otherwise, any token is an admin's and no token is anonymous.
+  if (!table.has('GET /api/whoami'))
+    table.set('GET /api/whoami', (call) => ({
+      status: 200,
+      body: call.headers.authorization ? whoamiOf('admin', 'admin') : whoamiOf(null, 'anonymous'),
+    }))
   const calls: RecordedCall[] = []
   const streams = new Set<ReadableStreamDefaultController<Uint8Array>>()
   const encoder = new TextEncoder()
@@ -100,6 +106,25 @@ export function createFakeAgent(routes: Record<string, Answer> = {}): FakeAgent 
     },
     get streams() {
       return streams.size
+    },
+  }
+}
+
+/** A `GET /api/whoami` answer of a role, with what it may do as the agent decides it. */
+export function whoamiOf(name: string | null, role: 'anonymous' | 'viewer' | 'operator' | 'admin') {
+  const rank = ['anonymous', 'viewer', 'operator', 'admin'].indexOf(role)
+  const operator = rank >= 2
+  const admin = rank >= 3
+  return {
+    name,
+    role,
+    can: {
+      heal: operator,
+      silence: operator,
+      approve: operator,
+      maintenance: operator,
+      reload: admin,
+      drill: admin,
     },
   }
 }
