@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto'
 import type { Context, MiddlewareHandler } from 'hono'
 import { type ApiToken, LEGACY_TOKEN_NAME, ROLES, type Role } from '../config/api-tokens.ts'
+import { PUBLIC_PATHS } from './status-page-routes.ts'
 
 export { type ApiToken, LEGACY_TOKEN_NAME, ROLES, type Role } from '../config/api-tokens.ts'
 
@@ -133,7 +134,7 @@ export function requireRole(book: TokenBook, role: Role): MiddlewareHandler {
  * caller without one), push beats (their token is in the path), the public status page. Another
  * route that must stay public is added here, and only here.
  */
-export const PUBLIC_READS: readonly string[] = ['/api/health', '/api/status-page', '/status']
+export const PUBLIC_READS: readonly string[] = ['/api/health', ...PUBLIC_PATHS]
 /** Prefixes of {@link PUBLIC_READS}. */
 export const PUBLIC_READ_PREFIXES: readonly string[] = ['/api/push/']
 
