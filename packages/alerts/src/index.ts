@@ -38,6 +38,7 @@ export type { AgentFacts, EvaluationContext, Sample, ServiceHealth } from './con
 export { defaultInhibitRules, defaultRules } from './default-rules.ts'
 export type { DeliveryWorker, DeliveryWorkerOptions, RoundResult } from './delivery.ts'
 export { createDeliveryWorker } from './delivery.ts'
+export type { MuteReason } from './active.ts'
 export type {
   ActiveAlert,
   AlertAction,

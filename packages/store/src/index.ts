@@ -18,6 +18,7 @@ export type { StoreRuntime } from './options.ts'
 export { commonOptionsSchema, DEFAULT_RETENTION_DAYS, RETENTION_KINDS, retentionSchema } from './options.ts'
 export type { PendingRecordsOptions } from './pending.ts'
 export { withPendingRecords } from './pending.ts'
+export { MAINTENANCE_WINDOW_LIMITS, windowEnd } from './maintenance-windows.ts'
 export { DRILL_LIMITS } from './records.ts'
 export type {
   Aggregation,
@@ -32,6 +33,9 @@ export type {
   LabelMatcher,
   Labels,
   MaintenanceReport,
+  MaintenanceWindowQuery,
+  MaintenanceWindowRecord,
+  MaintenanceWindowStore,
   RangeQuery,
   Resolution,
   RetentionKind,

@@ -166,6 +166,7 @@ export function withRecentWindow(store: Store, options: RecentWindowOptions = {}
     leases: store.leases,
     silences: store.silences,
     drills: store.drills,
+    maintenanceWindows: store.maintenanceWindows,
     samples,
     snapshots,
     checks,

@@ -15,6 +15,7 @@ import {
   configShapeSchema,
   serviceExtrasSchema,
 } from './schema.ts'
+import { maintenanceConfigIssues } from './maintenance.ts'
 import { findLiteralSecrets, serviceLabel } from './secrets.ts'
 import { expandTemplate } from './templates.ts'
 
@@ -107,6 +108,7 @@ export function validateConfig(input: unknown, env: ConfigEnv = {}): Validated {
   const services = validateServices(rawServices, hc, fail)
   validateChannels(raw, fail)
   if (config?.alerting.rules) validateRules(config.alerting, fail)
+  if (config) fail(maintenanceConfigIssues(config.maintenance, services))
   if (config?.cluster.shareChecks && config.store.type !== 'postgres')
     fail([
       {

@@ -58,4 +58,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     CREATE INDEX ON $S.drills (started_at, id);
     `,
   },
+  {
+    id: 4,
+    name: 'maintenance windows',
+    sql: `
+    CREATE TABLE $S.maintenance_windows (id text COLLATE "C" PRIMARY KEY, starts_at bigint NOT NULL, ends_at bigint NOT NULL, data text NOT NULL);
+    CREATE INDEX ON $S.maintenance_windows (ends_at);
+    `,
+  },
 ]

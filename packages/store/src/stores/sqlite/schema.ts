@@ -42,5 +42,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE drills (id TEXT PRIMARY KEY, started_at INTEGER NOT NULL, data TEXT NOT NULL);
   CREATE INDEX drills_started ON drills (started_at, id);
+  `, // 4: maintenance windows opened through the API; ends_at (an early end included) serves the open list and retention.
+  `
+  CREATE TABLE maintenance_windows (id TEXT PRIMARY KEY, starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL, data TEXT NOT NULL);
+  CREATE INDEX maintenance_windows_ends ON maintenance_windows (ends_at);
   `,
 ]
