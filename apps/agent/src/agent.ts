@@ -25,6 +25,7 @@ import type { SseHub } from './http/sse-hub.ts'
 import { ruleContext } from './incident/facts.ts'
 import { IncidentRouter } from './incident/router.ts'
 import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
+import { registerMaintenanceMetrics } from './maintenance/windows.ts'
 import type { Collected } from './metrics/round.ts'
 import { type HeldBytes, StatusView } from './status-view.ts'
 import { openAgentStore, registerStoreMetrics, type StoreOpening, StoreWatch } from './store-status.ts'
@@ -117,6 +118,7 @@ export class Agent {
       clock: this.#clock,
       runningHealings: () => this.#running.size,
       pendingApprovals: () => this.#pendingApprovals,
+      inMaintenance: (service) => parts.maintenance.covering(service) !== undefined,
     })
     this.#storeWatch = new StoreWatch(parts.store, parts.alerts, opening, this.#clock)
     registerStoreMetrics(parts.registry, this.#storeWatch)
@@ -145,6 +147,7 @@ export class Agent {
       clock: this.#clock,
       logger: this.#log('self-healing'),
       ...(sharing ? { owns: (service: string) => sharing.owns(service) } : {}),
+      inMaintenance: (service) => parts.maintenance.covering(service) !== undefined,
       decided: (decision) => {
         parts.metrics.decisions.inc({
           event: decision.event,
@@ -175,6 +178,7 @@ export class Agent {
     })
     this.fleet.configure(fleetMembers(config, parts.health))
     registerFeedMetrics(parts.registry, this.fleet)
+    registerMaintenanceMetrics(parts.registry, parts.maintenance)
     this.api = createAgentApi({
       parts,
       fleet: index,
@@ -214,15 +218,17 @@ export class Agent {
   }
 
   #wire(): void {
-    const { store, health, healing, alerts, sse, hooks, metrics } = this.#parts
+    const { store, health, healing, alerts, sse, hooks, metrics, maintenance } = this.#parts
     const healthLog = this.#log('health-check')
     const healLog = this.#log('self-healing')
     health.on('result', (result) => {
       metrics.checks.inc({ service: result.service, state: result.state })
       metrics.results.inc({ state: result.state })
       metrics.duration.labels({ service: result.service }).observe(result.durationMs / 1000)
+      // Checks run during maintenance too; what they found is kept, marked with the window.
+      const window = maintenance.covering(result.service)
       store.checks
-        .append(result)
+        .append(window ? { ...result, details: { ...result.details, maintenance: window.id } } : result)
         .catch((e) => healthLog.warn('cannot store a check', { error: errorMessage(e) }))
     })
     health.on('late', ({ lateMs }) => metrics.lateness.observe(lateMs / 1000))
@@ -294,6 +300,15 @@ export class Agent {
       this.#escalations.delete(service)
       this.#evaluations.request()
     })
+    maintenance.on('maintenance', (event) => sse.publish('maintenance', event))
+    maintenance.on('coverage', ({ entered, left }) => {
+      for (const service of entered) this.fleet.setMaintenance(service, true)
+      for (const service of left) this.fleet.setMaintenance(service, false)
+      this.#view.touch([...entered, ...left])
+      // What a window held back and is still down is healed now, and its alerts notified.
+      for (const service of left) this.router.maintenanceEnded(service)
+      this.#evaluations.request()
+    })
     alerts.on('alert', (alert) => {
       sse.publish('alert', alert)
       if (alert.state === 'firing' || alert.state === 'resolved' || alert.state === 'pending')
@@ -318,7 +333,7 @@ export class Agent {
 
   /** The agent's life, in order: each step starts after the one before and stops before it. */
   #steps(): LifecycleStep[] {
-    const { config, store, health, healing, sse, hooks, system, process } = this.#parts
+    const { config, store, health, healing, sse, hooks, system, process, maintenance } = this.#parts
     const clock = this.#clock
     const log = this.#log('agent')
     const on = (c: Component) => this.components.has(c)
@@ -345,6 +360,8 @@ export class Agent {
         },
       },
       { name: 'alerting', start: () => this.#leader.start(), stop: () => this.#leader.stop() },
+      // Before the supervised services start: an exit in an open window must find it open.
+      { name: 'maintenance windows', start: () => maintenance.start(), stop: () => maintenance.stop() },
     ]
     if (store.type === 'postgres')
       steps.push(
@@ -445,14 +462,18 @@ export class Agent {
    * named in `notApplied`. Throws ConfigError, changing nothing, when a service is refused.
    */
   async reload(next: AgentConfig): Promise<ReloadResult> {
-    const { health, healing, round, sse } = this.#parts
+    const { health, healing, round, sse, maintenance } = this.#parts
     const notApplied = (Object.keys(next) as Array<keyof AgentConfig>).filter(
-      (key) => key !== 'services' && JSON.stringify(next[key]) !== JSON.stringify(this.#config[key]),
+      (key) =>
+        key !== 'services' &&
+        key !== 'maintenance' &&
+        JSON.stringify(next[key]) !== JSON.stringify(this.#config[key]),
     )
     const checks = health.update(serviceChecks(next))
     const healed = await healing.updateServices(healingServices(next, this.#baseDir))
     this.#sharing?.reshare()
-    this.#config = { ...this.#config, services: next.services }
+    this.#config = { ...this.#config, services: next.services, maintenance: next.maintenance }
+    maintenance.configure(next.maintenance, next.services)
     round.useConfig(this.#config)
     this.fleet.configure(fleetMembers(this.#config, health))
     const result: ReloadResult = {

@@ -15,6 +15,7 @@ import { servicesRunDir } from './cli/paths.ts'
 import { configuredRules } from './config/rules.ts'
 import type { AgentConfig } from './config/schema.ts'
 import { SseHub } from './http/sse-hub.ts'
+import { createMaintenanceWindows, type MaintenanceWindows } from './maintenance/windows.ts'
 import { MetricsRound } from './metrics/round.ts'
 import { createOwnMetrics, type OwnMetrics } from './own-metrics.ts'
 import { createPushBeats, type PushBeats } from './push-beats.ts'
@@ -48,6 +49,8 @@ export interface Parts {
   beats: PushBeats
   healing: HealingEngine
   alerts: AlertEngine
+  /** Maintenance windows: the services they cover are neither notified about nor healed. */
+  maintenance: MaintenanceWindows
   round: MetricsRound
   sse: SseHub
   hooks: HookRunner
@@ -123,7 +126,16 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     clock,
     logger: log('metrics-collector'),
   })
+  const maintenance = createMaintenanceWindows({
+    windows: config.maintenance,
+    services: config.services,
+    store: store.maintenanceWindows,
+    clock,
+    logger: log('maintenance'),
+  })
   const alerts = createAlertEngine({
+    maintenance: (labels) =>
+      labels.service !== undefined && maintenance.covering(labels.service) !== undefined,
     rules: configuredRules(config.alerting).rules,
     channels: config.alerting.enabled ? alertChannels(config, path) : {},
     outbox: store.outbox,
@@ -148,6 +160,7 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     beats: createPushBeats(health, push, metrics.beats, log('push')),
     healing,
     alerts,
+    maintenance,
     round,
     sse,
     hooks: createHookRunner(config.hooks, log('hooks'), baseDir),

@@ -9,6 +9,7 @@
  * '@noa/alerts/config'; test doubles in '@noa/alerts/testing'.
  */
 
+export type { MuteReason } from './active.ts'
 export type {
   Channel,
   ChannelDeps,
@@ -38,7 +39,6 @@ export type { AgentFacts, EvaluationContext, Sample, ServiceHealth } from './con
 export { defaultInhibitRules, defaultRules } from './default-rules.ts'
 export type { DeliveryWorker, DeliveryWorkerOptions, RoundResult } from './delivery.ts'
 export { createDeliveryWorker } from './delivery.ts'
-export type { MuteReason } from './active.ts'
 export type {
   ActiveAlert,
   AlertAction,

@@ -40,7 +40,7 @@ export function checkMaintenanceWindow(w: MaintenanceWindowRecord): void {
     if (!Array.isArray(list)) throw new StoreError(`${where}.${key} must be a list of strings`)
     if (list.length > L.names)
       throw new StoreError(`${where}.${key} must hold at most ${L.names} names, got ${list.length}`)
-    list.forEach((name, i) => text(name, `${key}[${i}]`, L.name))
+    for (const [i, name] of list.entries()) text(name, `${key}[${i}]`, L.name)
   }
   if (w.services.length === 0 && w.tags.length === 0)
     throw new StoreError(`${where} must name at least one service or tag`)

@@ -7,6 +7,7 @@ import { ConfigError, type ConfigIssue, closestKey, recordKnownKeys, toConfigIss
 import { parseServiceChecks, serviceCheckSchema } from '@noa/health/config'
 import type { z } from 'zod'
 import { interpolateEnv } from './interpolate.ts'
+import { maintenanceConfigIssues } from './maintenance.ts'
 import { configuredRules } from './rules.ts'
 import {
   type AgentConfig,
@@ -15,7 +16,6 @@ import {
   configShapeSchema,
   serviceExtrasSchema,
 } from './schema.ts'
-import { maintenanceConfigIssues } from './maintenance.ts'
 import { findLiteralSecrets, serviceLabel } from './secrets.ts'
 import { expandTemplate } from './templates.ts'
 

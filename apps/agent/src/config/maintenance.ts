@@ -25,7 +25,10 @@ export const maintenanceWindowConfigSchema = z
     /** Names the window in the API and in logs (`config:<id>`). */
     id: z
       .string()
-      .regex(/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/, 'letters, digits, `_`, `.` and `-`, at most 64, not starting with a sign'),
+      .regex(
+        /^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,63}$/,
+        'letters, digits, `_`, `.` and `-`, at most 64, not starting with a sign',
+      ),
     /** Services covered, by name. @default [] */
     services: names(1000).default([]),
     /** Services carrying any of these tags are covered too. @default [] */
@@ -52,17 +55,21 @@ export const maintenanceWindowConfigSchema = z
   })
   .superRefine((w, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message })
-    const kinds = [w.endsAt !== undefined, w.cron !== undefined, w.weekly !== undefined].filter(Boolean).length
+    const kinds = [w.endsAt !== undefined, w.cron !== undefined, w.weekly !== undefined].filter(
+      Boolean,
+    ).length
     if (kinds !== 1)
       issue('endsAt', 'a window is one-off (`endsAt`) or recurring (`cron` or `weekly`): exactly one of them')
     if (w.services.length === 0 && w.tags.length === 0)
       issue('services', 'name at least one service or tag the window covers')
     if (w.endsAt !== undefined) {
-      if (w.duration !== undefined) issue('duration', '`duration` goes with `cron` or `weekly`; a one-off window has `endsAt`')
+      if (w.duration !== undefined)
+        issue('duration', '`duration` goes with `cron` or `weekly`; a one-off window has `endsAt`')
       if (w.endsAt <= (w.startsAt ?? 0)) issue('endsAt', `must be after startsAt; found ${w.endsAt}`)
     } else {
       if (w.startsAt !== undefined) issue('startsAt', '`startsAt` goes with `endsAt` (a one-off window)')
-      if (kinds === 1 && w.duration === undefined) issue('duration', 'a recurring window needs `duration` (ms)')
+      if (kinds === 1 && w.duration === undefined)
+        issue('duration', 'a recurring window needs `duration` (ms)')
     }
     if (w.cron !== undefined)
       try {
@@ -99,11 +106,17 @@ export function maintenanceConfigIssues(
   windows.forEach((w, i) => {
     w.services.forEach((name, j) => {
       if (!known.has(name))
-        issues.push({ path: `maintenance.${i}.services.${j}`, message: `unknown service ${JSON.stringify(name)}` })
+        issues.push({
+          path: `maintenance.${i}.services.${j}`,
+          message: `unknown service ${JSON.stringify(name)}`,
+        })
     })
     w.tags.forEach((tag, j) => {
       if (!tags.has(tag))
-        issues.push({ path: `maintenance.${i}.tags.${j}`, message: `no service has the tag ${JSON.stringify(tag)}` })
+        issues.push({
+          path: `maintenance.${i}.tags.${j}`,
+          message: `no service has the tag ${JSON.stringify(tag)}`,
+        })
     })
   })
   return issues

@@ -14,6 +14,7 @@ import type { Beat } from '@noa/health'
 import type { DrillCursor, RangeQuery, SeriesPoints } from '@noa/store'
 import type { Parts } from '../compose.ts'
 import type { DrillRun } from '../drill/types.ts'
+import type { MaintenanceInput, MaintenanceState, MaintenanceWindow } from '../maintenance/windows.ts'
 import { sharedExposition } from '../metrics/exposition.ts'
 import type { BeatOutcome } from '../push-beats.ts'
 import type { HeldBytes } from '../status-view.ts'
@@ -75,6 +76,12 @@ export interface AgentApi {
   drill(id: string): Promise<DrillRun | undefined>
   /** A push check's beat (`POST /api/push/:token`): the service it was for, or undefined for an unknown token. */
   beat(token: string, beat: Beat): BeatOutcome
+  /** Maintenance windows in these states, open first (`GET /api/maintenance`). */
+  maintenanceWindows(states: readonly MaintenanceState[], limit: number): Promise<MaintenanceWindow[]>
+  /** Opens or plans a window for `by` (`POST /api/maintenance`); rejects with a MaintenanceRefusal. */
+  openMaintenance(input: MaintenanceInput, by: string): Promise<MaintenanceWindow>
+  /** Ends a window now for `by` (`DELETE /api/maintenance/:id`); rejects with a MaintenanceRefusal. */
+  endMaintenance(id: string, by: string): Promise<MaintenanceWindow>
 }
 
 /** A page of a newest-first list: at most `limit` items that happened before `before` (epoch ms). */
@@ -137,8 +144,10 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
         store.alerts.alerts({ service: name, limit: 100 }),
       ])
       const share = ANSWER_BYTES / 4
+      const window = parts.maintenance.covering(name)
       return {
-        service: health.status(name),
+        service: window ? { ...health.status(name), maintenance: true } : health.status(name),
+        ...(window ? { maintenance: window } : {}),
         checkType: health.services.find((s) => s.name === name)?.check.type ?? 'unknown',
         checks: fitting(checks, share).items,
         changes: fitting(changes, share).items,
@@ -235,6 +244,9 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     },
     drill: async (id) => (await store.drills.getDrill(id)) as DrillRun | undefined,
     beat: (token, beat) => parts.beats.beat(token, beat),
+    maintenanceWindows: (states, limit) => parts.maintenance.list(states, limit),
+    openMaintenance: (input, by) => parts.maintenance.open(input, by),
+    endMaintenance: (id, by) => parts.maintenance.end(id, by),
   }
 }
 

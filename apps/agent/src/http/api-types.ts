@@ -17,6 +17,7 @@ import type { HealingEscalation } from '@noa/healing'
 import type { HealthSummary, ServiceStatus } from '@noa/health'
 import type { DrillRun } from '../drill/types.ts'
 import type { Decision } from '../incident/router.ts'
+import type { MaintenanceEvent, MaintenanceWindow } from '../maintenance/windows.ts'
 
 export type {
   AlertRecord,
@@ -31,6 +32,7 @@ export type {
 } from '@noa/core'
 export type { HealthSummary, ServiceStatus } from '@noa/health'
 export type { DrillFault, DrillOutcome, DrillResult, DrillRun } from '../drill/types.ts'
+export type { MaintenanceEvent, MaintenanceState, MaintenanceWindow } from '../maintenance/windows.ts'
 
 /** One service in `GET /api/status`. */
 export interface StatusService {
@@ -46,6 +48,8 @@ export interface StatusService {
   degraded: boolean
   /** When the next retry of an open circuit is due (epoch ms); absent when none is scheduled. */
   nextRetryAt?: number
+  /** True while a maintenance window covers the service: no notification, no healing; checks still run. */
+  maintenance?: true
 }
 
 /** `GET /api/status`, and the `status` SSE event. */
@@ -80,6 +84,8 @@ export interface FleetService {
   circuit: 'closed' | 'open'
   degraded: boolean
   nextRetryAt?: number
+  /** True while a maintenance window covers the service. */
+  maintenance?: true
 }
 
 /** `GET /api/services`: one page in name order; `next` is the cursor of the next page, null after the last. */
@@ -177,13 +183,26 @@ export interface ApprovalsBody {
 
 /** `GET /api/services/:name`. */
 export interface ServiceDetail {
-  service: ServiceStatus
+  /** `maintenance: true` while a maintenance window covers it. */
+  service: ServiceStatus & { maintenance?: true }
   /** The kind of its check (`http`, `tcp`, `push`, ...); the check's options stay in the config (they may hold secrets). */
   checkType: string
   checks: CheckResult[]
   changes: StateChange[]
   healings: HealingRecord[]
   alerts: AlertRecord[]
+  /** The open maintenance window that covers the service; absent when none does. */
+  maintenance?: MaintenanceWindow
+}
+
+/** `GET /api/maintenance`: active and upcoming windows (or those of `?state=`), open first, then by start. */
+export interface MaintenanceListBody {
+  maintenance: MaintenanceWindow[]
+}
+
+/** `POST /api/maintenance` (201) and `DELETE /api/maintenance/:id` (200). */
+export interface MaintenanceBody {
+  maintenance: MaintenanceWindow
 }
 
 /** `[epoch ms, value]` */
@@ -243,6 +262,8 @@ export interface SseEvents {
   escalation: EscalationEvent
   /** A drill run was recorded (`POST /api/drills`). */
   drill: DrillEvent
+  /** A maintenance window opened or ended. */
+  maintenance: MaintenanceEvent
 }
 
 export type SseEventName = keyof SseEvents

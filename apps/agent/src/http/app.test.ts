@@ -68,6 +68,9 @@ function fakeApi(): AgentApi {
       beats.push(beat)
       return { service: 'backup' }
     },
+    maintenanceWindows: fail,
+    openMaintenance: fail,
+    endMaintenance: fail,
   }
 }
 

@@ -187,6 +187,11 @@ export class FleetFeed {
     })
   }
 
+  /** Marks a service as in maintenance (a window covers it) or not, for the tiles. */
+  setMaintenance(service: string, inMaintenance: boolean): void {
+    this.#touch(service, { maintenance: inMaintenance ? true : undefined })
+  }
+
   /** Sends the changes gathered so far, if any. */
   flush(): void {
     this.#flushTimer?.cancel()

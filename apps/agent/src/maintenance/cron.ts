@@ -83,10 +83,12 @@ function parseField(text: string, field: Field): Set<number> {
   }
   for (const item of text.split(',')) {
     const [range, stepText, extra] = item.split('/')
-    if (range === undefined || range === '' || extra !== undefined) throw bad('a list item is empty or malformed')
+    if (range === undefined || range === '' || extra !== undefined)
+      throw bad('a list item is empty or malformed')
     let step = 1
     if (stepText !== undefined) {
-      if (!/^\d+$/.test(stepText) || Number(stepText) < 1) throw bad(`step ${JSON.stringify(stepText)} must be a whole number >= 1`)
+      if (!/^\d+$/.test(stepText) || Number(stepText) < 1)
+        throw bad(`step ${JSON.stringify(stepText)} must be a whole number >= 1`)
       step = Number(stepText)
     }
     let from: number

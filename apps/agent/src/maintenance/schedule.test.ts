@@ -52,7 +52,11 @@ describe('wallTime', () => {
 })
 
 describe('occurrenceAt and nextOccurrence', () => {
-  const nightly: Recurrence = { cron: parseCron('0 2 * * *'), durationMs: 60 * MIN, timeZone: 'Europe/Berlin' }
+  const nightly: Recurrence = {
+    cron: parseCron('0 2 * * *'),
+    durationMs: 60 * MIN,
+    timeZone: 'Europe/Berlin',
+  }
 
   it('should hold a cron window from its start for its duration, in its zone', () => {
     // 02:00 in Berlin in winter is 01:00 UTC

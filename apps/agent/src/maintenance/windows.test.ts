@@ -139,19 +139,31 @@ describe('createMaintenanceWindows', () => {
     const refused = async (p: Promise<unknown>, status: number, message: RegExp) => {
       await expect(p).rejects.toMatchObject({ status, message: expect.stringMatching(message) })
     }
-    await refused(m.open({ services: ['nope'], endsAt: T0 + HOUR, reason: 'x' }, 'a'), 404, /unknown service "nope"/)
+    await refused(
+      m.open({ services: ['nope'], endsAt: T0 + HOUR, reason: 'x' }, 'a'),
+      404,
+      /unknown service "nope"/,
+    )
     await refused(
       m.open({ services: [], tags: ['nope'], endsAt: T0 + HOUR, reason: 'x' }, 'a'),
       400,
       /no service has the tag/,
     )
-    await refused(m.open({ services: ['api'], endsAt: T0 - 1, reason: 'x' }, 'a'), 400, /endsAt must be after/)
+    await refused(
+      m.open({ services: ['api'], endsAt: T0 - 1, reason: 'x' }, 'a'),
+      400,
+      /endsAt must be after/,
+    )
     await refused(
       m.open({ services: ['api'], startsAt: T0 - HOUR, endsAt: T0 - 1, reason: 'x' }, 'a'),
       400,
       /endsAt must be in the future/,
     )
-    await refused(m.open({ services: ['api'], endsAt: T0 + 8 * 24 * HOUR, reason: 'x' }, 'a'), 400, /at most 168 h/)
+    await refused(
+      m.open({ services: ['api'], endsAt: T0 + 8 * 24 * HOUR, reason: 'x' }, 'a'),
+      400,
+      /at most 168 h/,
+    )
     await refused(m.end('config:c', 'a'), 409, /config file/)
     await refused(m.end('mnt_nope', 'a'), 404, /unknown maintenance window/)
   })
@@ -159,7 +171,10 @@ describe('createMaintenanceWindows', () => {
   it('should cancel an upcoming window ended before it opens, and never open it', async () => {
     const { m, clock, events } = setup()
     await m.start()
-    const planned = await m.open({ services: ['db'], startsAt: T0 + HOUR, endsAt: T0 + 2 * HOUR, reason: 'x' }, 'a')
+    const planned = await m.open(
+      { services: ['db'], startsAt: T0 + HOUR, endsAt: T0 + 2 * HOUR, reason: 'x' },
+      'a',
+    )
     expect(planned.state).toBe('upcoming')
     expect((await m.end(planned.id, 'b')).state).toBe('ended')
     await clock.advance(90 * MIN)

@@ -126,7 +126,10 @@ export interface MaintenanceWindows {
   /** Ends a window now; rejects with a MaintenanceRefusal (404 unknown, 409 over or from the config file). */
   end(id: string, by: string): Promise<MaintenanceWindow>
   /** Takes a reloaded configuration's windows and services. */
-  configure(windows: readonly MaintenanceWindowConfig[], services: MaintenanceWindowsOptions['services']): void
+  configure(
+    windows: readonly MaintenanceWindowConfig[],
+    services: MaintenanceWindowsOptions['services'],
+  ): void
   /** Counts for the agent's metrics. */
   stats(): { open: number; covered: number; storeFailures: number }
 }
@@ -241,7 +244,12 @@ export function createMaintenanceWindows(options: MaintenanceWindowsOptions): Ma
       }
     for (const [id, w] of nextOpen)
       if (!before.has(id)) {
-        logger.info('maintenance window opened', { id, services: servicesOf(w), reason: w.reason, by: w.createdBy })
+        logger.info('maintenance window opened', {
+          id,
+          services: servicesOf(w),
+          reason: w.reason,
+          by: w.createdBy,
+        })
         events.emit('maintenance', { window: w, phase: 'opened' })
       }
     const entered = [...nextCovered.keys()].filter((s) => !beforeCovered.has(s))
@@ -350,17 +358,29 @@ export function createMaintenanceWindows(options: MaintenanceWindowsOptions): Ma
       const tags = input.tags ?? []
       const unknown = input.services.filter((s) => !tagsOf.has(s))
       if (unknown.length > 0)
-        throw new MaintenanceRefusal(404, `unknown service ${unknown.map((s) => JSON.stringify(s)).join(', ')}`)
+        throw new MaintenanceRefusal(
+          404,
+          `unknown service ${unknown.map((s) => JSON.stringify(s)).join(', ')}`,
+        )
       const known = new Set([...tagsOf.values()].flat())
       const strange = tags.filter((t) => !known.has(t))
       if (strange.length > 0)
-        throw new MaintenanceRefusal(400, `tags: no service has the tag ${strange.map((t) => JSON.stringify(t)).join(', ')}`)
+        throw new MaintenanceRefusal(
+          400,
+          `tags: no service has the tag ${strange.map((t) => JSON.stringify(t)).join(', ')}`,
+        )
       if (input.services.length === 0 && tags.length === 0)
         throw new MaintenanceRefusal(400, 'services: name at least one service (or tag) the window covers')
       if (input.endsAt <= startsAt)
-        throw new MaintenanceRefusal(400, `endsAt must be after startsAt (${startsAt}); found ${input.endsAt}`)
+        throw new MaintenanceRefusal(
+          400,
+          `endsAt must be after startsAt (${startsAt}); found ${input.endsAt}`,
+        )
       if (input.endsAt <= now)
-        throw new MaintenanceRefusal(400, `endsAt must be in the future (now is ${now}); found ${input.endsAt}`)
+        throw new MaintenanceRefusal(
+          400,
+          `endsAt must be in the future (now is ${now}); found ${input.endsAt}`,
+        )
       if (input.endsAt - startsAt > MAINTENANCE_API_LIMITS.durationMs)
         throw new MaintenanceRefusal(
           400,
@@ -404,8 +424,10 @@ export function createMaintenanceWindows(options: MaintenanceWindowsOptions): Ma
         throw new MaintenanceRefusal(409, `${id} comes from the config file: change it there and reload`)
       const now = clock.now()
       const found = stored.get(id) ?? (await store.getWindow(id).catch(() => undefined))
-      if (!found) throw new MaintenanceRefusal(404, `unknown maintenance window ${JSON.stringify(id.slice(0, 128))}`)
-      if (windowEnd(found) <= now) throw new MaintenanceRefusal(409, `maintenance window ${id} is already over`)
+      if (!found)
+        throw new MaintenanceRefusal(404, `unknown maintenance window ${JSON.stringify(id.slice(0, 128))}`)
+      if (windowEnd(found) <= now)
+        throw new MaintenanceRefusal(409, `maintenance window ${id} is already over`)
       const ended: MaintenanceWindowRecord = { ...found, endedEarlyAt: now, endedBy: by }
       await save(ended)
       stored.set(id, ended)
@@ -433,4 +455,23 @@ function stateAt(startsAt: number, endsAt: number, now: number): MaintenanceStat
   // An upcoming window ended early (cancelled) is over, not upcoming.
   if (now >= endsAt) return 'ended'
   return now < startsAt ? 'upcoming' : 'active'
+}
+
+/** The agent's gauges of its maintenance windows, read at each scrape. */
+export function registerMaintenanceMetrics(
+  registry: {
+    gauge(options: { name: string; help: string; collect: (g: { set(v: number): void }) => void }): unknown
+  },
+  windows: MaintenanceWindows,
+): void {
+  registry.gauge({
+    name: 'noa_maintenance_windows_open',
+    help: 'maintenance windows open now (no notification and no healing for the services they cover)',
+    collect: (g) => g.set(windows.stats().open),
+  })
+  registry.gauge({
+    name: 'noa_maintenance_services',
+    help: 'services covered by an open maintenance window now',
+    collect: (g) => g.set(windows.stats().covered),
+  })
 }

@@ -505,7 +505,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
       const { endsAfter, endedAt } = windowQueryOf(q)
       const rows = [...windowRows.values()].filter(
         (w) =>
-          (endsAfter === undefined || windowEnd(w) > endsAfter) && (endedAt === undefined || windowEnd(w) <= endedAt),
+          (endsAfter === undefined || windowEnd(w) > endsAfter) &&
+          (endedAt === undefined || windowEnd(w) <= endedAt),
       )
       return copy(rows.sort(windowOrder).slice(0, limit))
     },
