@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path'
 import type { LocalSupervisor } from '@noa/healing'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { MaintenanceWindow, ServiceDetail, StatusBody } from '../src/http/api-types.ts'
-import { freePort, type HookServer, startAgent, startHookServer, type TestAgent, until } from './helpers.ts'
+import { freePort, type HookServer, startAgent, startHookServer, until } from './helpers.ts'
 
 const fixture = resolve(import.meta.dirname, 'fixtures', 'service.mjs')
 const TOKEN = 'maintenance-token'
