@@ -302,8 +302,8 @@ export class Agent {
     })
     maintenance.on('maintenance', (event) => sse.publish('maintenance', event))
     maintenance.on('coverage', ({ entered, left }) => {
-      for (const service of entered) this.fleet.setMaintenance(service, true)
-      for (const service of left) this.fleet.setMaintenance(service, false)
+      for (const service of [...entered, ...left])
+        this.fleet.setMaintenance(service, maintenance.covering(service))
       this.#view.touch([...entered, ...left])
       // What a window held back and is still down is healed now, and its alerts notified.
       for (const service of left) this.router.maintenanceEnded(service)

@@ -84,8 +84,8 @@ export interface FleetService {
   circuit: 'closed' | 'open'
   degraded: boolean
   nextRetryAt?: number
-  /** True while a maintenance window covers the service. */
-  maintenance?: true
+  /** The open maintenance window that covers the service, in short; absent when none does. */
+  maintenance?: { id: string; reason: string; endsAt: number | null }
 }
 
 /** `GET /api/services`: one page in name order; `next` is the cursor of the next page, null after the last. */

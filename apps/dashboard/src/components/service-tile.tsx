@@ -34,6 +34,11 @@ export function ServiceTile({ service, now }: { service: FleetService; now?: num
         {service.critical ? <span className="chip chip-critical">Critical</span> : null}
         {service.flapping ? <span className="chip chip-warn">Flapping</span> : null}
         {service.degraded ? <span className="chip chip-critical">Degraded</span> : null}
+        {service.maintenance ? (
+          <span className="chip chip-maintenance" title={`In maintenance: ${service.maintenance.reason}`}>
+            Maintenance
+          </span>
+        ) : null}
       </div>
       <dl className="tile-facts">
         <div>

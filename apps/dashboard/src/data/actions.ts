@@ -2,7 +2,7 @@ import { useCallback } from 'react'
 import type { ApiResult } from './api.ts'
 import { useLive } from './sse.ts'
 import { useToken } from './token.ts'
-import type { AlertRecord, Approval, HealingRecord, Silence } from './types.ts'
+import type { AlertRecord, Approval, HealingRecord, MaintenanceWindow, Silence } from './types.ts'
 
 const noToken = { ok: false, status: 0, error: 'Enter an API token first.', retryable: false } as const
 
@@ -17,6 +17,14 @@ export interface Actions {
     comment?: string,
   ): Promise<ApiResult<{ approval: Approval }>>
   silence(alert: AlertRecord, minutes: number, comment: string): Promise<ApiResult<{ silence: Silence }>>
+  /** Opens a maintenance window on a service for `minutes`. */
+  startMaintenance(
+    service: string,
+    minutes: number,
+    reason: string,
+  ): Promise<ApiResult<{ maintenance: MaintenanceWindow }>>
+  /** Ends a maintenance window now. */
+  endMaintenance(id: string): Promise<ApiResult<{ maintenance: MaintenanceWindow }>>
 }
 
 /**
@@ -69,5 +77,23 @@ export function useActions(): Actions {
     },
     [api, token],
   )
-  return { canAct: token !== '', heal, decide, silence }
+  const startMaintenance = useCallback(
+    async (service: string, minutes: number, reason: string) =>
+      token
+        ? api.post<{ maintenance: MaintenanceWindow }>(
+            '/api/maintenance',
+            { services: [service], endsAt: Date.now() + minutes * 60_000, reason },
+            token,
+          )
+        : noToken,
+    [api, token],
+  )
+  const endMaintenance = useCallback(
+    async (id: string) =>
+      token
+        ? api.delete<{ maintenance: MaintenanceWindow }>(`/api/maintenance/${encodeURIComponent(id)}`, token)
+        : noToken,
+    [api, token],
+  )
+  return { canAct: token !== '', heal, decide, silence, startMaintenance, endMaintenance }
 }
