@@ -25,7 +25,7 @@ import type { SseHub } from './http/sse-hub.ts'
 import { ruleContext } from './incident/facts.ts'
 import { IncidentRouter } from './incident/router.ts'
 import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
-import { registerMaintenanceMetrics } from './maintenance/windows.ts'
+import { type MaintenanceWindows, registerMaintenanceMetrics } from './maintenance/windows.ts'
 import type { Collected } from './metrics/round.ts'
 import { type HeldBytes, StatusView } from './status-view.ts'
 import { openAgentStore, registerStoreMetrics, type StoreOpening, StoreWatch } from './store-status.ts'
@@ -68,6 +68,11 @@ export class Agent {
   readonly health: HealthMonitor
   readonly healing: HealingEngine
   readonly alerts: AlertEngine
+  /**
+   * The maintenance windows: `on('maintenance', ({ window, phase }) => ...)` says when one opens
+   * or ends (the incident timeline subscribes), `covering(service)` which one covers a service.
+   */
+  readonly maintenance: MaintenanceWindows
   readonly sse: SseHub
   /** The narrow API the HTTP layer uses. */
   readonly api: AgentApi
@@ -106,6 +111,7 @@ export class Agent {
     this.health = parts.health
     this.healing = parts.healing
     this.alerts = parts.alerts
+    this.maintenance = parts.maintenance
     this.sse = parts.sse
     this.#clock = deps.clock ?? systemClock
     this.#log = deps.logger ?? (() => noopLogger)

@@ -1,10 +1,16 @@
 import { mkdtempSync, rmSync } from 'node:fs'
+import { request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join, resolve } from 'node:path'
 import type { LocalSupervisor } from '@noa/healing'
 import { afterAll, afterEach, describe, expect, it } from 'vitest'
-import type { MaintenanceWindow, ServiceDetail, StatusBody } from '../src/http/api-types.ts'
-import { freePort, type HookServer, startAgent, startHookServer, until } from './helpers.ts'
+import type {
+  FleetServicesBody,
+  MaintenanceWindow,
+  ServiceDetail,
+  StatusBody,
+} from '../src/http/api-types.ts'
+import { freePort, type HookServer, onFrames, startAgent, startHookServer, until } from './helpers.ts'
 
 const fixture = resolve(import.meta.dirname, 'fixtures', 'service.mjs')
 const TOKEN = 'maintenance-token'
@@ -101,6 +107,15 @@ describe('maintenance windows in a running agent', () => {
   it('should neither notify nor restart an exited process inside a window, and do both once it ends', async () => {
     const { t, hooks, api, status, pid } = await fleet()
     const first = pid()!
+    // What the incident timeline subscribes to, and what the event stream sends.
+    const phases: string[] = []
+    t.agent.maintenance.on('maintenance', (e) => phases.push(`${e.phase}:${e.window.id}`))
+    const frames: string[] = []
+    const stream = request(`${t.url}/api/sse`, (res) => onFrames(res, (f) => frames.push(f)))
+    stream.on('error', () => undefined)
+    stream.end()
+    open.push({ close: async () => void stream.destroy() })
+    await until(() => frames.length > 0, 10_000, 'the event stream')
     // A start-up race (a check before the process listened) may have alerted already: only what comes after counts.
     const since = received(hooks).length
     const sinceWindow = () => received(hooks).slice(since)
@@ -117,7 +132,15 @@ describe('maintenance windows in a running agent', () => {
       state: 'active',
     })
     const id = opened.body.maintenance.id
+    expect(phases).toEqual([`opened:${id}`])
     expect((await status('api'))?.maintenance).toBe(true)
+    const tiles = (await api<FleetServicesBody>('/api/services')).body.services
+    expect(tiles.find((s) => s.name === 'api')?.maintenance).toEqual({
+      id,
+      reason: 'swapping the disk',
+      endsAt: opened.body.maintenance.endsAt,
+    })
+    expect(tiles.find((s) => s.name === 'web')?.maintenance).toBeUndefined()
     expect((await status('web'))?.maintenance).toBeUndefined()
     const detail = (await api<ServiceDetail>('/api/services/api')).body
     expect(detail.service.maintenance).toBe(true)
@@ -149,6 +172,12 @@ describe('maintenance windows in a running agent', () => {
     })
     expect(ended.status).toBe(200)
     expect(ended.body.maintenance).toMatchObject({ id, state: 'ended', endedBy: 'admin' })
+    expect(phases).toEqual([`opened:${id}`, `ended:${id}`])
+    await until(
+      () => frames.filter((f) => f.includes('event: maintenance') && f.includes(id)).length === 2,
+      10_000,
+      'the maintenance events on the stream',
+    )
     await until(() => pid() !== undefined && pid() !== first, 20_000, 'api to be restarted after the window')
     await until(() => sinceWindow().includes('firing:service-down/api'), 20_000, 'the notification of api')
     await until(async () => (await status('api'))?.state === 'healthy', 20_000, 'api healthy again')
