@@ -85,6 +85,13 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     clock,
   })
   const audit = config.logs.audit ? store.healing : createMemoryStore({ maxSnapshots: 1 }).healing
+  const maintenance = createMaintenanceWindows({
+    windows: config.maintenance,
+    services: config.services,
+    store: store.maintenanceWindows,
+    clock,
+    logger: log('maintenance'),
+  })
   const healing = createHealingEngine({
     config: { ...config.selfHealing, logsDir: path(config.selfHealing.logsDir) },
     services: healingServices(config, baseDir),
@@ -97,6 +104,8 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     runDir: servicesRunDir(baseDir),
     // The incident router decides what an exit gets (see incident/router.ts).
     restartOnExit: false,
+    // A maintenance window holds the engine's own retries too (an open circuit's).
+    holds: (service) => maintenance.covering(service) !== undefined,
     clock,
     logger: log('self-healing'),
   })
@@ -125,13 +134,6 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     metrics,
     clock,
     logger: log('metrics-collector'),
-  })
-  const maintenance = createMaintenanceWindows({
-    windows: config.maintenance,
-    services: config.services,
-    store: store.maintenanceWindows,
-    clock,
-    logger: log('maintenance'),
   })
   const alerts = createAlertEngine({
     maintenance: (labels) =>
