@@ -25,6 +25,7 @@ import type { SseHub } from './http/sse-hub.ts'
 import { ruleContext } from './incident/facts.ts'
 import { IncidentRouter } from './incident/router.ts'
 import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
+import { type MaintenanceWindows, registerMaintenanceMetrics } from './maintenance/windows.ts'
 import type { Collected } from './metrics/round.ts'
 import { riskyHold } from './slo/hold.ts'
 import { type HeldBytes, StatusView } from './status-view.ts'
@@ -68,6 +69,11 @@ export class Agent {
   readonly health: HealthMonitor
   readonly healing: HealingEngine
   readonly alerts: AlertEngine
+  /**
+   * The maintenance windows: `on('maintenance', ({ window, phase }) => ...)` says when one opens
+   * or ends (the incident timeline subscribes), `covering(service)` which one covers a service.
+   */
+  readonly maintenance: MaintenanceWindows
   readonly sse: SseHub
   /** The narrow API the HTTP layer uses. */
   readonly api: AgentApi
@@ -106,6 +112,7 @@ export class Agent {
     this.health = parts.health
     this.healing = parts.healing
     this.alerts = parts.alerts
+    this.maintenance = parts.maintenance
     this.sse = parts.sse
     this.#clock = deps.clock ?? systemClock
     this.#log = deps.logger ?? (() => noopLogger)
@@ -118,6 +125,7 @@ export class Agent {
       clock: this.#clock,
       runningHealings: () => this.#running.size,
       pendingApprovals: () => this.#pendingApprovals,
+      inMaintenance: (service) => parts.maintenance.covering(service) !== undefined,
     })
     this.#storeWatch = new StoreWatch(parts.store, parts.alerts, opening, this.#clock)
     registerStoreMetrics(parts.registry, this.#storeWatch)
@@ -147,6 +155,7 @@ export class Agent {
       logger: this.#log('self-healing'),
       ...(sharing ? { owns: (service: string) => sharing.owns(service) } : {}),
       holds: riskyHold(parts.healing, parts.slo),
+      inMaintenance: (service) => parts.maintenance.covering(service) !== undefined,
       decided: (decision) => {
         if (!decision.heal && decision.reason === 'slo-budget-spent') {
           // A person is told: the rules see the hold (`slo_healing_held`) until the budget recovers.
@@ -183,6 +192,7 @@ export class Agent {
     })
     this.fleet.configure(fleetMembers(config, parts.health))
     registerFeedMetrics(parts.registry, this.fleet)
+    registerMaintenanceMetrics(parts.registry, parts.maintenance)
     this.api = createAgentApi({
       parts,
       fleet: index,
@@ -224,15 +234,17 @@ export class Agent {
   }
 
   #wire(): void {
-    const { store, health, healing, alerts, sse, hooks, metrics } = this.#parts
+    const { store, health, healing, alerts, sse, hooks, metrics, maintenance } = this.#parts
     const healthLog = this.#log('health-check')
     const healLog = this.#log('self-healing')
     health.on('result', (result) => {
       metrics.checks.inc({ service: result.service, state: result.state })
       metrics.results.inc({ state: result.state })
       metrics.duration.labels({ service: result.service }).observe(result.durationMs / 1000)
+      // Checks run during maintenance too; what they found is kept, marked with the window.
+      const window = maintenance.covering(result.service)
       store.checks
-        .append(result)
+        .append(window ? { ...result, details: { ...result.details, maintenance: window.id } } : result)
         .catch((e) => healthLog.warn('cannot store a check', { error: errorMessage(e) }))
     })
     health.on('late', ({ lateMs }) => metrics.lateness.observe(lateMs / 1000))
@@ -304,6 +316,15 @@ export class Agent {
       this.#escalations.delete(service)
       this.#evaluations.request()
     })
+    maintenance.on('maintenance', (event) => sse.publish('maintenance', event))
+    maintenance.on('coverage', ({ entered, left }) => {
+      for (const service of [...entered, ...left])
+        this.fleet.setMaintenance(service, maintenance.covering(service))
+      this.#view.touch([...entered, ...left])
+      // What a window held back and is still down is healed now, and its alerts notified.
+      for (const service of left) this.router.maintenanceEnded(service)
+      this.#evaluations.request()
+    })
     alerts.on('alert', (alert) => {
       sse.publish('alert', alert)
       if (alert.state === 'firing' || alert.state === 'resolved' || alert.state === 'pending')
@@ -328,7 +349,7 @@ export class Agent {
 
   /** The agent's life, in order: each step starts after the one before and stops before it. */
   #steps(): LifecycleStep[] {
-    const { config, store, health, healing, sse, hooks, system, process } = this.#parts
+    const { config, store, health, healing, sse, hooks, system, process, maintenance } = this.#parts
     const clock = this.#clock
     const log = this.#log('agent')
     const on = (c: Component) => this.components.has(c)
@@ -355,6 +376,8 @@ export class Agent {
         },
       },
       { name: 'alerting', start: () => this.#leader.start(), stop: () => this.#leader.stop() },
+      // Before the supervised services start: an exit in an open window must find it open.
+      { name: 'maintenance windows', start: () => maintenance.start(), stop: () => maintenance.stop() },
     ]
     if (store.type === 'postgres')
       steps.push(
@@ -470,14 +493,18 @@ export class Agent {
    * named in `notApplied`. Throws ConfigError, changing nothing, when a service is refused.
    */
   async reload(next: AgentConfig): Promise<ReloadResult> {
-    const { health, healing, round, sse } = this.#parts
+    const { health, healing, round, sse, maintenance } = this.#parts
     const notApplied = (Object.keys(next) as Array<keyof AgentConfig>).filter(
-      (key) => key !== 'services' && JSON.stringify(next[key]) !== JSON.stringify(this.#config[key]),
+      (key) =>
+        key !== 'services' &&
+        key !== 'maintenance' &&
+        JSON.stringify(next[key]) !== JSON.stringify(this.#config[key]),
     )
     const checks = health.update(serviceChecks(next))
     const healed = await healing.updateServices(healingServices(next, this.#baseDir))
     this.#sharing?.reshare()
-    this.#config = { ...this.#config, services: next.services }
+    this.#config = { ...this.#config, services: next.services, maintenance: next.maintenance }
+    maintenance.configure(next.maintenance, next.services)
     round.useConfig(this.#config)
     this.#parts.slo.useServices(next.services)
     this.fleet.configure(fleetMembers(this.#config, health))

@@ -5,6 +5,7 @@ import { createHealthMonitor } from '@noa/health'
 import { Agent, COMPONENTS, type Component } from './agent.ts'
 import { runWatchdog, startDetached, stopAgent } from './cli/daemon.ts'
 import { drillCommand, putBackConfig } from './cli/drill.ts'
+import { maintenanceCommand } from './cli/maintenance.ts'
 import { alive, type Located, locateConfig, readInfo } from './cli/paths.ts'
 import { runAgent } from './cli/start.ts'
 import { formatStatus, gatherStatus } from './cli/status.ts'
@@ -21,6 +22,7 @@ usage:
   noa metrics once [--json]
   noa heal <trigger> <service> [--dry-run] [--json]
   noa drill [fault...] [--service name] [--rounds n] [--timeout ms] [--peer dir]... [--json] [--yes]
+  noa maintenance start <service>... --for 30m --reason <why> [--tag t]... | list | end <id>
   noa validate [file]
 
 Drill faults: crash, hang, slow, errors, dependency-down, memory, flapping, bad-deploy,
@@ -31,6 +33,9 @@ reached the store once it is released. leader-kill crashes a service and kills t
 holding its healing lease: it needs a PostgreSQL store shared with the agents named by
 --peer <their folder>, every agent started with \`noa start --detach\` (its watchdog
 brings the killed one back).
+
+\`noa maintenance\` talks to the running agent (or NOA_API_URL); opening and ending a window
+needs NOA_API_TOKEN. Inside a window noa neither notifies about nor heals the services it covers.
 
 The config is --config, else NOA_CONFIG, else config/monitoring-config.json (or .yaml) in
 this folder or the nearest parent. Exit codes: 0 success, 1 failure, 2 invalid config or usage.`
@@ -89,6 +94,9 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         rounds: { type: 'string' },
         peer: { type: 'string', multiple: true },
         yes: { type: 'boolean', short: 'y' },
+        for: { type: 'string' },
+        reason: { type: 'string' },
+        tag: { type: 'string', multiple: true },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -188,6 +196,18 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         json: values.json === true,
         yes: values.yes === true,
         restoredConfig,
+        env: io.env,
+        out: io.out,
+        err: io.err,
+      })
+    case 'maintenance':
+      return maintenanceCommand({
+        located,
+        args: rest,
+        ...(values.for !== undefined ? { for: values.for } : {}),
+        ...(values.reason !== undefined ? { reason: values.reason } : {}),
+        ...(values.tag ? { tags: values.tag } : {}),
+        json: values.json === true,
         env: io.env,
         out: io.out,
         err: io.err,

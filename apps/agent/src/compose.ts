@@ -15,6 +15,7 @@ import { servicesRunDir } from './cli/paths.ts'
 import { configuredRules } from './config/rules.ts'
 import type { AgentConfig } from './config/schema.ts'
 import { SseHub } from './http/sse-hub.ts'
+import { createMaintenanceWindows, type MaintenanceWindows } from './maintenance/windows.ts'
 import { MetricsRound } from './metrics/round.ts'
 import { createOwnMetrics, type OwnMetrics } from './own-metrics.ts'
 import { createPushBeats, type PushBeats } from './push-beats.ts'
@@ -50,6 +51,8 @@ export interface Parts {
   beats: PushBeats
   healing: HealingEngine
   alerts: AlertEngine
+  /** Maintenance windows: the services they cover are neither notified about nor healed. */
+  maintenance: MaintenanceWindows
   round: MetricsRound
   sse: SseHub
   hooks: HookRunner
@@ -87,6 +90,13 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     clock,
   })
   const audit = config.logs.audit ? store.healing : createMemoryStore({ maxSnapshots: 1 }).healing
+  const maintenance = createMaintenanceWindows({
+    windows: config.maintenance,
+    services: config.services,
+    store: store.maintenanceWindows,
+    clock,
+    logger: log('maintenance'),
+  })
   const healing = createHealingEngine({
     config: { ...config.selfHealing, logsDir: path(config.selfHealing.logsDir) },
     services: healingServices(config, baseDir),
@@ -99,6 +109,8 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     runDir: servicesRunDir(baseDir),
     // The incident router decides what an exit gets (see incident/router.ts).
     restartOnExit: false,
+    // A maintenance window holds the engine's own retries too (an open circuit's).
+    holds: (service) => maintenance.covering(service) !== undefined,
     clock,
     logger: log('self-healing'),
   })
@@ -138,6 +150,8 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
   })
   registerSloMetrics(registry, slo)
   const alerts = createAlertEngine({
+    maintenance: (labels) =>
+      labels.service !== undefined && maintenance.covering(labels.service) !== undefined,
     rules: configuredRules(config.alerting).rules,
     channels: config.alerting.enabled ? alertChannels(config, path) : {},
     outbox: store.outbox,
@@ -162,6 +176,7 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     beats: createPushBeats({ health, push, store: store.beats, counted: metrics.beats, logger: log('push') }),
     healing,
     alerts,
+    maintenance,
     round,
     sse,
     hooks: createHookRunner(config.hooks, log('hooks'), baseDir),

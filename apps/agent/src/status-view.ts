@@ -15,6 +15,8 @@ export interface StatusSources {
   clock: Clock
   runningHealings(): number
   pendingApprovals(): number
+  /** Whether a maintenance window covers the service now. @default never */
+  inMaintenance?: (service: string) => boolean
 }
 
 /** Options of {@link StatusView}. */
@@ -138,6 +140,11 @@ export class StatusView {
     healing.on('healing-finished', changed)
     healing.on('escalation', changed)
     healing.on('recovered', changed)
+  }
+
+  /** Marks services to read again at the next body: something no event of the monitor says changed (a maintenance window). */
+  touch(services: readonly string[]): void {
+    for (const name of services) this.#changed.add(name)
   }
 
   /** How many times the whole list was built (at the first body and after a reload). */
@@ -398,6 +405,7 @@ export class StatusView {
       circuit: guard.circuit,
       degraded: guard.degraded,
       ...(guard.nextRetryAt === undefined ? {} : { nextRetryAt: guard.nextRetryAt }),
+      ...(this.#sources.inMaintenance?.(s.service) ? { maintenance: true as const } : {}),
     }
   }
 }
@@ -457,6 +465,7 @@ function sameEntry(a: StatusService, b: StatusService): boolean {
     a.circuit === b.circuit &&
     a.degraded === b.degraded &&
     a.nextRetryAt === b.nextRetryAt &&
+    a.maintenance === b.maintenance &&
     a.critical === b.critical &&
     a.blockedBy.length === b.blockedBy.length &&
     a.blockedBy.every((name, i) => b.blockedBy[i] === name)

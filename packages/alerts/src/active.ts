@@ -20,8 +20,14 @@ export interface Active {
   heldAt: number
   /** Set for alerts of service rules only. */
   service?: ServiceName
-  muted?: 'silenced' | 'inhibited'
+  muted?: MuteReason
 }
+
+/**
+ * Why a firing alert sends nothing and asks for nothing: a silence matches it, an inhibiting
+ * alert fires, or its service is in a maintenance window (the host says which are).
+ */
+export type MuteReason = 'silenced' | 'inhibited' | 'maintenance'
 
 /** The record of an alert in a state, as the alert log keeps it and the `alert` event carries it. */
 export function toRecord(a: Active, state: AlertState, now: number, resolvedAt?: number): AlertRecord {

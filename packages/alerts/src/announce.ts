@@ -16,6 +16,8 @@ export interface AnnouncerOptions {
   dispatcher: Pick<Dispatcher, 'queue'>
   silences: Pick<SilenceSync, 'mutes'>
   inhibitRules: readonly InhibitRule[]
+  /** Whether the alert's labels name a service in a maintenance window now. @default never */
+  maintenance?: (labels: Readonly<Record<string, string>>, now: number) => boolean
   repeatIntervalMs: number
   /** Called with each action a newly announced alert asks for. */
   act: (action: AlertAction) => void
@@ -30,7 +32,8 @@ export interface Announcer {
 }
 
 /**
- * A firing alert is muted while a silence matches it or an inhibiting alert fires; muted
+ * A firing alert is muted while a silence matches it, its service is in maintenance or an
+ * inhibiting alert fires; muted
  * alerts send nothing and ask for nothing. Otherwise it is announced once (a notification
  * queued, its actions asked for) unless its rule's cooldown since the last notification of
  * the same alert still runs, then repeated every `repeatIntervalMs` (and never more often
@@ -42,6 +45,7 @@ export function createAnnouncer(options: AnnouncerOptions): Announcer {
 
   const muteReason = (a: Active, active: ReadonlyMap<string, Active>, now: number): Active['muted'] => {
     if (silences.mutes(a.labels, now)) return 'silenced'
+    if (options.maintenance?.(a.labels, now)) return 'maintenance'
     for (const rule of inhibitRules) {
       if (!matchesAll(a.labels, rule.target)) continue
       for (const source of active.values()) {

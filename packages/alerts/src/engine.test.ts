@@ -296,6 +296,31 @@ describe('createAlertEngine', () => {
     await engine.stop()
   })
 
+  it('should mute the alerts of a service in maintenance and announce them once it ends, if still firing', async () => {
+    const inMaintenance = new Set(['mcp-server'])
+    const { engine, ops, actions, run } = setup({
+      maintenance: (labels) => labels.service !== undefined && inMaintenance.has(labels.service),
+    })
+    await engine.start()
+    const services = {
+      'mcp-server': { state: 'error' as const, critical: true },
+      web: { state: 'error' as const, critical: true },
+    }
+    const r = await run({ services })
+    expect(r.active).toMatchObject([
+      { rule: 'service-down', labels: { service: 'mcp-server' }, state: 'firing', muted: 'maintenance' },
+      { rule: 'service-down', labels: { service: 'web' }, state: 'firing' },
+    ])
+    expect(r.active[1]?.muted).toBeUndefined()
+    expect(statuses(ops)).toEqual([['firing:service-down/web']])
+    expect(actions.map((a) => a.service)).toEqual(['web'])
+    inMaintenance.clear()
+    await run({ services })
+    expect(statuses(ops)).toEqual([['firing:service-down/web'], ['firing:service-down/mcp-server']])
+    expect(actions.map((a) => a.service)).toEqual(['web', 'mcp-server'])
+    await engine.stop()
+  })
+
   it('should refuse an invalid silence with every problem named', async () => {
     const { engine } = setup()
     await expect(engine.addSilence({ matchers: [], startsAt: 10, endsAt: 5, comment: '' })).rejects.toThrow(

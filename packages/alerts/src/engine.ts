@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import type { AlertLog, AlertRecord, Clock, Logger, Outbox, SilenceStore, Subscribable } from '@noa/core'
 import { ConfigError, createEmitter, errorMessage, noopLogger, systemClock, yieldToLoop } from '@noa/core'
-import type { Active } from './active.ts'
+import type { Active, MuteReason } from './active.ts'
 import { toRecord } from './active.ts'
 import type { AlertAction } from './announce.ts'
 import { createAnnouncer } from './announce.ts'
@@ -28,7 +28,7 @@ export type { AlertAction, ChannelConfig, ChannelEntry, ChannelRoute }
 export const STALE_AFTER_MS = 300_000
 
 /** An active alert with the reason it is muted, if it is. */
-export type ActiveAlert = AlertRecord & { muted?: 'silenced' | 'inhibited' }
+export type ActiveAlert = AlertRecord & { muted?: MuteReason }
 
 /** Events of the engine. */
 export interface AlertEngineEvents {
@@ -88,6 +88,13 @@ export interface AlertEngineOptions {
   repeatIntervalMs?: number
   /** @default defaultInhibitRules() */
   inhibitRules?: readonly InhibitRule[]
+  /**
+   * Whether an alert's labels name a service in a maintenance window now: such an alert still
+   * evaluates (pending, firing, resolved, recorded) but is muted (`muted: 'maintenance'`), so it
+   * sends nothing and asks for no action; still firing when the window ends, it is announced then.
+   * @default never
+   */
+  maintenance?: (labels: Readonly<Record<string, string>>, now: number) => boolean
   /** Retry policy and limits of the delivery worker (`sendTimeoutMs` and `onAttempt` apply to direct sends too). */
   delivery?: Omit<DeliveryWorkerOptions, 'outbox' | 'channels' | 'clock' | 'logger'>
   /** Called with every action, as well as the `action` event. */
@@ -283,6 +290,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     dispatcher,
     silences,
     inhibitRules,
+    ...(options.maintenance ? { maintenance: options.maintenance } : {}),
     repeatIntervalMs,
     act(action) {
       try {

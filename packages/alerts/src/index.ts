@@ -9,6 +9,7 @@
  * '@noa/alerts/config'; test doubles in '@noa/alerts/testing'.
  */
 
+export type { MuteReason } from './active.ts'
 export type {
   Channel,
   ChannelDeps,

@@ -968,3 +968,48 @@ describe('HealingEngine.updateServices', () => {
     }
   })
 })
+
+describe('HealingEngine holds (a maintenance window)', () => {
+  const forever = [process.execPath, '-e', 'setInterval(() => {}, 1000)']
+
+  it('should not restart an exited process while its service is held, and restart it again once it is not', async () => {
+    let held = true
+    const engine = createHealingEngine({
+      config: { logsDir: join(dir, 'self-healing'), restartCooldown: 0 },
+      services: { w: { executor: { type: 'local', command: forever, logs: { dir } } } },
+      holds: (service) => service === 'w' && held,
+    })
+    const started: string[] = []
+    engine.on('healing-started', (r) => started.push(r.trigger))
+    const pid = () => (engine.executor('w') as LocalSupervisor).pid
+    const exited = () => new Promise<void>((r) => engine.on('process-exit', () => r()))
+    try {
+      await engine.start()
+      const first = pid()!
+      let exit = exited()
+      process.kill(first, 'SIGKILL')
+      await exit
+      // the restart would have started in this turn or the next: give it a few
+      for (let i = 0; i < 20; i++) await new Promise((r) => setImmediate(r))
+      expect(started).toEqual([])
+      expect(pid()).toBeUndefined()
+      // What the host asks still runs: the people in the window may start it themselves.
+      const healed = await engine.heal('service-down', 'w', { reason: 'started by hand' })
+      expect(healed.outcome).toBe('succeeded')
+      const second = pid()!
+      expect(second).toBeGreaterThan(0)
+      held = false
+      exit = exited()
+      const restarted = new Promise<HealingRecord>((r) =>
+        engine.on('healing-finished', (h) => h.trigger === 'process-exit' && r(h)),
+      )
+      process.kill(second, 'SIGKILL')
+      await exit
+      expect((await restarted).outcome).toBe('succeeded')
+      expect(pid()).toBeGreaterThan(0)
+      expect(pid()).not.toBe(second)
+    } finally {
+      await engine.close({ keepProcesses: false })
+    }
+  }, 30_000)
+})

@@ -70,6 +70,13 @@ export interface HealingEngineOptions {
    * `heal('process-exit', service, { exit })`. @default true
    */
   restartOnExit?: boolean
+  /**
+   * Whether the healing of a service is held by its host (a maintenance window: people work on
+   * it). While it is, the engine's own actions do not run: an open circuit's retry is skipped
+   * (logged) and a supervised exit is not restarted with `restartOnExit`. What the host asks
+   * with `heal` still runs. @default never
+   */
+  holds?: (service: string) => boolean
   /** @default systemClock */
   clock?: Clock
   /** @default noopLogger */
@@ -216,7 +223,11 @@ export function createHealingEngine(deps: HealingEngineOptions = {}): HealingEng
     logger,
     escalate,
     recovered: (info) => emit('recovered', info),
-    retry: (service, what, attempt) =>
+    retry: (service, what, attempt) => {
+      if (deps.holds?.(service)) {
+        logger.info('retry of the open circuit held', { service, attempt })
+        return
+      }
       void track(
         heal(
           what.trigger,
@@ -227,7 +238,8 @@ export function createHealingEngine(deps: HealingEngineOptions = {}): HealingEng
           },
           true,
         ),
-      ),
+      )
+    },
   })
   const locks = createServiceLock({
     ...(deps.leases ? { leases: deps.leases } : {}),
@@ -256,7 +268,8 @@ export function createHealingEngine(deps: HealingEngineOptions = {}): HealingEng
     runDir: deps.runDir,
     exited(exit) {
       emit('process-exit', exit)
-      if (deps.restartOnExit !== false && !closed) void engine.heal('process-exit', exit.service, { exit })
+      if (deps.restartOnExit !== false && !closed && !deps.holds?.(exit.service))
+        void engine.heal('process-exit', exit.service, { exit })
     },
   })
   const runDeps = {

@@ -12,6 +12,7 @@ export type { StoreErrorOptions } from './errors.ts'
 export { isStoreError, StoreError, StoreUnavailableError } from './errors.ts'
 export type { MaintenanceSchedule } from './maintenance.ts'
 export { startMaintenance } from './maintenance.ts'
+export { MAINTENANCE_WINDOW_LIMITS, windowEnd } from './maintenance-windows.ts'
 export type { OpenStoreOptions, StoreConfig } from './open.ts'
 export { openStore, storeConfigSchema } from './open.ts'
 export type { StoreRuntime } from './options.ts'
@@ -33,6 +34,9 @@ export type {
   LabelMatcher,
   Labels,
   MaintenanceReport,
+  MaintenanceWindowQuery,
+  MaintenanceWindowRecord,
+  MaintenanceWindowStore,
   RangeQuery,
   Resolution,
   RetentionKind,

@@ -18,12 +18,14 @@ export const RETENTION_KINDS = [
   'approvals',
   'silences',
   'drills',
+  'maintenanceWindows',
 ] as const satisfies readonly RetentionKind[]
 
 /**
  * Default retention in days per kind: 30, except 1-hour rollups (400) so year-long charts
  * stay possible, and silences (7 days after they end: long enough to see what was silenced
- * last week, short enough that the list the agent loads at start stays small).
+ * last week, short enough that the list the agent loads at start stays small), and maintenance
+ * windows (90 days after they end: their audit of who worked on what).
  */
 export const DEFAULT_RETENTION_DAYS: Readonly<Record<RetentionKind, number>> = Object.freeze({
   samples: 30,
@@ -37,6 +39,7 @@ export const DEFAULT_RETENTION_DAYS: Readonly<Record<RetentionKind, number>> = O
   approvals: 30,
   silences: 7,
   drills: 30,
+  maintenanceWindows: 90,
 })
 
 const days = z.number().positive().max(36_500)

@@ -217,6 +217,57 @@ export interface BeatStore {
   lastBeat(key: string): Promise<StoredBeat | undefined>
 }
 
+/**
+ * A maintenance window as the stores keep it: a time span during which the named services
+ * (and those carrying one of the tags) are worked on by people, so noa neither notifies nor
+ * heals them. Who opened it, when and why, and who ended it early, are its audit.
+ */
+export interface MaintenanceWindowRecord {
+  id: string
+  /** Services by name. */
+  services: string[]
+  /** Services carrying any of these tags. */
+  tags: string[]
+  /** Epoch ms, inclusive. */
+  startsAt: number
+  /** Epoch ms, exclusive: when it was planned to end. */
+  endsAt: number
+  reason: string
+  /** Who opened it (the API token's holder). */
+  createdBy: string
+  createdAt: number
+  /** When a person ended it before `endsAt`. */
+  endedEarlyAt?: number
+  endedBy?: string
+}
+
+/** Query of maintenance windows, latest start first (then id, descending). */
+export interface MaintenanceWindowQuery {
+  /** Only windows that end after this time (epoch ms; an early end counts): open and upcoming ones. */
+  endsAfter?: number
+  /** Only windows over at this time (epoch ms): their end, or early end, is at or before it. */
+  endedAt?: number
+  /** @default 100 */
+  limit?: number
+}
+
+/**
+ * Maintenance windows opened through the API, kept so they survive a restart and are seen by
+ * every agent on one store. A window over its bounds (`MAINTENANCE_WINDOW_LIMITS`) is refused.
+ *
+ * @example
+ * ```ts
+ * await store.maintenanceWindows.saveWindow(window)
+ * const open = await store.maintenanceWindows.windows({ endsAfter: Date.now() })
+ * ```
+ */
+export interface MaintenanceWindowStore {
+  /** Stores a window, replacing the one with the same id (an early end is a save). */
+  saveWindow(window: MaintenanceWindowRecord): Promise<void>
+  getWindow(id: string): Promise<MaintenanceWindowRecord | undefined>
+  windows(query?: MaintenanceWindowQuery): Promise<MaintenanceWindowRecord[]>
+}
+
 /** Kinds of data with their own retention. */
 export type RetentionKind =
   | 'samples'
@@ -230,6 +281,7 @@ export type RetentionKind =
   | 'approvals'
   | 'silences'
   | 'drills'
+  | 'maintenanceWindows'
 
 /** What one maintenance run did. */
 export interface MaintenanceReport {
@@ -300,6 +352,7 @@ export interface Store {
   readonly leases: LeaseStore
   readonly silences: SilenceStore
   readonly drills: DrillStore
+  readonly maintenanceWindows: MaintenanceWindowStore
   readonly samples: SampleStore
   readonly snapshots: SnapshotStore
   readonly checks: CheckStore

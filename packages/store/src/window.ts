@@ -167,6 +167,7 @@ export function withRecentWindow(store: Store, options: RecentWindowOptions = {}
     silences: store.silences,
     beats: store.beats,
     drills: store.drills,
+    maintenanceWindows: store.maintenanceWindows,
     samples,
     snapshots,
     checks,

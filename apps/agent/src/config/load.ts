@@ -8,6 +8,7 @@ import { parseServiceChecks, serviceCheckSchema } from '@noa/health/config'
 import type { z } from 'zod'
 import { parseApiTokens } from './api-tokens.ts'
 import { interpolateEnv } from './interpolate.ts'
+import { maintenanceConfigIssues } from './maintenance.ts'
 import { configuredRules } from './rules.ts'
 import {
   type AgentConfig,
@@ -111,6 +112,7 @@ export function validateConfig(input: unknown, env: ConfigEnv = {}): Validated {
   const services = validateServices(rawServices, hc, fail)
   validateChannels(raw, fail)
   if (config?.alerting.rules) validateRules(config.alerting, fail)
+  if (config) fail(maintenanceConfigIssues(config.maintenance, services))
   if (config?.cluster.shareChecks && config.store.type !== 'postgres')
     fail([
       {

@@ -3,6 +3,7 @@ import { executorSchema, selfHealingSchema, serviceHealingSchema } from '@noa/he
 import { serviceCheckSchema } from '@noa/health/config'
 import { storeConfigSchema } from '@noa/store'
 import { z } from 'zod'
+import { maintenanceConfigSchema } from './maintenance.ts'
 import { serviceSloSchema, sloDefaultsSchema } from './slo.ts'
 import { statusPageSchema } from './status-page.ts'
 
@@ -475,6 +476,8 @@ function buildSchema<S extends z.ZodType, C extends z.ZodType>(services: S, chan
     slo: sloDefaultsSchema,
     /** The public status page's title and description (`/status`). */
     statusPage: statusPageSchema.optional(),
+    /** Maintenance windows: no notification and no healing for the services they cover. @default [] */
+    maintenance: maintenanceConfigSchema.default([]),
   })
 }
 

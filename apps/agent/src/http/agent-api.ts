@@ -15,6 +15,7 @@ import type { DrillCursor, RangeQuery, SeriesPoints } from '@noa/store'
 import type { Parts } from '../compose.ts'
 import type { AgentConfig } from '../config/schema.ts'
 import type { DrillRun } from '../drill/types.ts'
+import type { MaintenanceInput, MaintenanceState, MaintenanceWindow } from '../maintenance/windows.ts'
 import { sharedExposition } from '../metrics/exposition.ts'
 import type { BeatOutcome } from '../push-beats.ts'
 import type { StatusPageIncidents } from '../status-page/incidents.ts'
@@ -93,6 +94,12 @@ export interface AgentApi {
   slos(page: { limit: number; after?: string; spent?: boolean }): SlosBody
   /** The public status page (`GET /api/status-page`, `/status`): cached, computed one at a time. */
   statusPage(): Promise<StatusPageBody>
+  /** Maintenance windows in these states, open first (`GET /api/maintenance`). */
+  maintenanceWindows(states: readonly MaintenanceState[], limit: number): Promise<MaintenanceWindow[]>
+  /** Opens or plans a window for `by` (`POST /api/maintenance`); rejects with a MaintenanceRefusal. */
+  openMaintenance(input: MaintenanceInput, by: string): Promise<MaintenanceWindow>
+  /** Ends a window now for `by` (`DELETE /api/maintenance/:id`); rejects with a MaintenanceRefusal. */
+  endMaintenance(id: string, by: string): Promise<MaintenanceWindow>
 }
 
 /** A page of a newest-first list: at most `limit` items that happened before `before` (epoch ms). */
@@ -174,8 +181,10 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
       const share = ANSWER_BYTES / 4
       const slo = parts.slo.status(name)
       const configured = health.services.find((s) => s.name === name)
+      const window = parts.maintenance.covering(name)
       return {
-        service: health.status(name),
+        service: window ? { ...health.status(name), maintenance: true } : health.status(name),
+        ...(window ? { maintenance: window } : {}),
         checkType: configured?.check.type ?? 'unknown',
         ...(configured ? { intervalMs: configured.interval } : {}),
         checks: fitting(checks, share).items,
@@ -289,6 +298,9 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
       }
     },
     statusPage: () => statusPage.get(),
+    maintenanceWindows: (states, limit) => parts.maintenance.list(states, limit),
+    openMaintenance: (input, by) => parts.maintenance.open(input, by),
+    endMaintenance: (id, by) => parts.maintenance.end(id, by),
   }
 }
 

@@ -17,6 +17,7 @@ import type { HealingEscalation } from '@noa/healing'
 import type { HealthSummary, ServiceStatus } from '@noa/health'
 import type { DrillRun } from '../drill/types.ts'
 import type { Decision } from '../incident/router.ts'
+import type { MaintenanceEvent, MaintenanceWindow } from '../maintenance/windows.ts'
 import type { ServiceSloStatus } from '../slo/tracker.ts'
 
 export type {
@@ -32,6 +33,7 @@ export type {
 } from '@noa/core'
 export type { HealthSummary, ServiceStatus } from '@noa/health'
 export type { DrillFault, DrillOutcome, DrillResult, DrillRun } from '../drill/types.ts'
+export type { MaintenanceEvent, MaintenanceState, MaintenanceWindow } from '../maintenance/windows.ts'
 export type { ServiceSloStatus, SloKind, SloStatus } from '../slo/tracker.ts'
 
 /** One service in `GET /api/status`. */
@@ -48,6 +50,8 @@ export interface StatusService {
   degraded: boolean
   /** When the next retry of an open circuit is due (epoch ms); absent when none is scheduled. */
   nextRetryAt?: number
+  /** True while a maintenance window covers the service: no notification, no healing; checks still run. */
+  maintenance?: true
 }
 
 /** `GET /api/status`, and the `status` SSE event. */
@@ -95,6 +99,8 @@ export interface FleetService {
   circuit: 'closed' | 'open'
   degraded: boolean
   nextRetryAt?: number
+  /** The open maintenance window that covers the service, in short; absent when none does. */
+  maintenance?: { id: string; reason: string; endsAt: number | null }
 }
 
 /** `GET /api/services`: one page in name order; `next` is the cursor of the next page, null after the last. */
@@ -192,7 +198,8 @@ export interface ApprovalsBody {
 
 /** `GET /api/services/:name`. */
 export interface ServiceDetail {
-  service: ServiceStatus
+  /** `maintenance: true` while a maintenance window covers it. */
+  service: ServiceStatus & { maintenance?: true }
   /** The kind of its check (`http`, `tcp`, `push`, ...); the check's options stay in the config (they may hold secrets). */
   checkType: string
   /** How often it is checked, ms: a last check older than two intervals is stale. */
@@ -203,6 +210,18 @@ export interface ServiceDetail {
   alerts: AlertRecord[]
   /** Its objectives, error budgets and burn rates; absent for a service without an SLO. */
   slo?: ServiceSloStatus
+  /** The open maintenance window that covers the service; absent when none does. */
+  maintenance?: MaintenanceWindow
+}
+
+/** `GET /api/maintenance`: active and upcoming windows (or those of `?state=`), open first, then by start. */
+export interface MaintenanceListBody {
+  maintenance: MaintenanceWindow[]
+}
+
+/** `POST /api/maintenance` (201) and `DELETE /api/maintenance/:id` (200). */
+export interface MaintenanceBody {
+  maintenance: MaintenanceWindow
 }
 
 /** `[epoch ms, value]` */
@@ -262,6 +281,8 @@ export interface SseEvents {
   escalation: EscalationEvent
   /** A drill run was recorded (`POST /api/drills`). */
   drill: DrillEvent
+  /** A maintenance window opened or ended. */
+  maintenance: MaintenanceEvent
 }
 
 export type SseEventName = keyof SseEvents

@@ -76,6 +76,9 @@ function fakeApi(): AgentApi {
     },
     slos: () => ({ slos: [], total: 0, spent: 0 }),
     statusPage: fail,
+    maintenanceWindows: fail,
+    openMaintenance: fail,
+    endMaintenance: fail,
   }
 }
 

@@ -187,6 +187,16 @@ export class FleetFeed {
     })
   }
 
+  /** Marks a service as in maintenance (the window that covers it) or not, for the tiles. */
+  setMaintenance(
+    service: string,
+    window: { id: string; reason: string; endsAt: number | null } | undefined,
+  ): void {
+    this.#touch(service, {
+      maintenance: window ? { id: window.id, reason: window.reason, endsAt: window.endsAt } : undefined,
+    })
+  }
+
   /** Sends the changes gathered so far, if any. */
   flush(): void {
     this.#flushTimer?.cancel()

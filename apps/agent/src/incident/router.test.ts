@@ -10,7 +10,13 @@ import { type Decision, EXIT_SETTLE_MS, IncidentRouter } from './router.ts'
  * what a test sets and record what the router asks (the end-to-end tests in test/pipeline.test.ts
  * run the same policy with the real engines and real processes).
  */
-function world(options: { enabled?: boolean; owns?: (service: string) => boolean } = {}) {
+function world(
+  options: {
+    enabled?: boolean
+    owns?: (service: string) => boolean
+    inMaintenance?: (service: string) => boolean
+  } = {},
+) {
   const clock = new FakeClock()
   const states = new Map<string, { state: HealthState; flapping?: boolean; blockedBy?: string[] }>()
   const executors = new Map<string, { type: string }>()
@@ -60,6 +66,7 @@ function world(options: { enabled?: boolean; owns?: (service: string) => boolean
     logger: noopLogger,
     decided: (d) => decisions.push(d),
     ...(options.owns ? { owns: options.owns } : {}),
+    ...(options.inMaintenance ? { inMaintenance: options.inMaintenance } : {}),
   })
   const service = (name: string, executor = 'command', interval = 1000) => {
     executors.set(name, { type: executor })
@@ -117,6 +124,45 @@ const exit = (service: string): ProcessExit => ({
 })
 
 describe('IncidentRouter', () => {
+  it('should heal nothing of a service in maintenance, and heal what is still down once the window ends', async () => {
+    const inMaintenance = new Set(['api', 'worker'])
+    const w = world({ inMaintenance: (s) => inMaintenance.has(s) })
+    w.service('api')
+    w.service('worker', 'local')
+    w.service('web')
+    w.router.stateChanged(w.change('api', 'healthy', 'error'))
+    w.router.processExited(exit('worker'))
+    w.router.ruleFired('high-error-rate', 'web')
+    w.router.ruleFired('memory-leak', 'api')
+    await w.flush()
+    expect(w.said()).toEqual([
+      'state-change:api:maintenance',
+      'process-exit:worker:maintenance',
+      'rule:web:heal',
+      'rule:api:same-incident',
+    ])
+    // the exit is still reported to the checks: they run and record during maintenance
+    await w.clock.advance(0)
+    expect(w.reported).toEqual(['worker'])
+    expect(w.healed).toEqual([['high-error-rate', 'web']])
+    inMaintenance.clear()
+    w.set('worker', 'error')
+    expect(w.router.maintenanceEnded('api')).toMatchObject({ event: 'maintenance-ended', heal: true })
+    expect(w.router.maintenanceEnded('worker')).toMatchObject({ event: 'maintenance-ended', heal: true })
+    expect(w.router.maintenanceEnded('web')).toBeUndefined()
+    await w.flush()
+    expect(w.healed).toEqual([
+      ['high-error-rate', 'web'],
+      ['service-down', 'api'],
+      ['service-down', 'worker'],
+    ])
+    // a service that recovered during its window has nothing to heal at its end
+    inMaintenance.add('api')
+    w.router.stateChanged(w.change('api', 'error', 'healthy'))
+    inMaintenance.clear()
+    expect(w.router.maintenanceEnded('api')).toBeUndefined()
+  })
+
   it('should start one healing per incident, and a new one for the next incident', () => {
     const w = world()
     w.service('api')

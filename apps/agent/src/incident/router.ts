@@ -15,6 +15,8 @@ import type { HealthChange, HealthMonitor } from '@noa/health'
  * - `checked-elsewhere`: another agent sharing the fleet checks and heals this service
  * - `slo-budget-spent`: the healing is a risky one (rollback, scale-up) and the service's error
  *   budget is spent with `slo.holdRiskyHealing` on: a person decides
+ * - `maintenance`: a maintenance window covers the service: people are working on it, so noa
+ *   neither heals it nor restarts its exited process; what is still down when the window ends is healed then
  */
 export type NoHealing =
   | 'healing-off'
@@ -26,6 +28,7 @@ export type NoHealing =
   | 'no-target'
   | 'checked-elsewhere'
   | 'slo-budget-spent'
+  | 'maintenance'
 
 /** What made the router decide. */
 export type DecisionEvent =
@@ -36,6 +39,7 @@ export type DecisionEvent =
   | 'restart-unverified'
   | 'lease-retry'
   | 'flapping-stopped'
+  | 'maintenance-ended'
 
 /** One decision: a healing started, or the typed reason none was. */
 export type Decision = {
@@ -69,6 +73,8 @@ export interface IncidentRouterDeps {
    * scale-up) while the service's error budget is spent (see slo/hold.ts). @default never
    */
   holds?: (service: string, trigger: HealingTrigger) => boolean
+  /** Whether a maintenance window covers the service now: then nothing heals it. @default never */
+  inMaintenance?: (service: string) => boolean
 }
 
 /** An open incident: a service went down and has not been healthy since. */
@@ -200,6 +206,18 @@ export class IncidentRouter {
     return targets.map((target) => this.#ruleFor(trigger, target))
   }
 
+  /**
+   * A maintenance window stopped covering the service: the incident it held back (a process
+   * that exited, a service that went down) is healed now if the service is still down.
+   */
+  maintenanceEnded(service: string): Decision | undefined {
+    const incident = this.#incidents.get(service)
+    if (!incident || !isDown(this.#deps.health.status(service).state)) return undefined
+    incident.cause = 'check'
+    incident.heldForFlapping = false
+    return this.#down('maintenance-ended', service, 'service-down')
+  }
+
   /** Cancels pending verifications and retries. */
   stop(): void {
     this.#stopped = true
@@ -316,6 +334,8 @@ export class IncidentRouter {
   #retryForLease(service: string, trigger: HealingTrigger): void {
     this.#after(service, this.#deps.leaseRetryMs, () => {
       if (!this.#incidents.has(service) || !isDown(this.#deps.health.status(service).state)) return
+      if (this.#deps.inMaintenance?.(service))
+        return void this.#decide('lease-retry', service, trigger, 'maintenance')
       this.#heal('lease-retry', service, trigger, {})
       this.#decide('lease-retry', service, trigger)
     })
@@ -324,6 +344,7 @@ export class IncidentRouter {
   #cannotHeal(service: string): NoHealing | undefined {
     if (!this.#deps.enabled) return 'healing-off'
     if (!this.#deps.healing.executor(service)) return 'no-executor'
+    if (this.#deps.inMaintenance?.(service)) return 'maintenance'
     return undefined
   }
 

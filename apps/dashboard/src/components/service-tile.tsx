@@ -50,6 +50,11 @@ export function ServiceTile({
           </span>
         ) : null}
         <StaleMark at={service.lastCheckAt} intervalMs={service.intervalMs} now={now ?? Date.now()} />
+        {service.maintenance ? (
+          <span className="chip chip-maintenance" title={`In maintenance: ${service.maintenance.reason}`}>
+            Maintenance
+          </span>
+        ) : null}
       </div>
       <dl className="tile-facts">
         <div>

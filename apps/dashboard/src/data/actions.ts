@@ -2,7 +2,7 @@ import { useCallback } from 'react'
 import type { ApiResult } from './api.ts'
 import { useLive } from './sse.ts'
 import { useToken } from './token.ts'
-import type { AlertRecord, Approval, HealingRecord, Silence } from './types.ts'
+import type { AlertRecord, Approval, HealingRecord, MaintenanceWindow, Silence } from './types.ts'
 import { CAN_NOTHING, type Can, useWhoami } from './whoami.ts'
 
 /** The role each write needs (the agent's API.md, Roles). */
@@ -32,6 +32,14 @@ export interface Actions {
     comment?: string,
   ): Promise<ApiResult<{ approval: Approval }>>
   silence(alert: AlertRecord, minutes: number, comment: string): Promise<ApiResult<{ silence: Silence }>>
+  /** Opens a maintenance window on a service for `minutes`. */
+  startMaintenance(
+    service: string,
+    minutes: number,
+    reason: string,
+  ): Promise<ApiResult<{ maintenance: MaintenanceWindow }>>
+  /** Ends a maintenance window now. */
+  endMaintenance(id: string): Promise<ApiResult<{ maintenance: MaintenanceWindow }>>
 }
 
 /**
@@ -97,5 +105,23 @@ export function useActions(): Actions {
     },
     [api, token],
   )
-  return { canAct: token !== '', can, cannot, heal, decide, silence }
+  const startMaintenance = useCallback(
+    async (service: string, minutes: number, reason: string) =>
+      token
+        ? api.post<{ maintenance: MaintenanceWindow }>(
+            '/api/maintenance',
+            { services: [service], endsAt: Date.now() + minutes * 60_000, reason },
+            token,
+          )
+        : noToken,
+    [api, token],
+  )
+  const endMaintenance = useCallback(
+    async (id: string) =>
+      token
+        ? api.delete<{ maintenance: MaintenanceWindow }>(`/api/maintenance/${encodeURIComponent(id)}`, token)
+        : noToken,
+    [api, token],
+  )
+  return { canAct: token !== '', can, cannot, heal, decide, silence, startMaintenance, endMaintenance }
 }

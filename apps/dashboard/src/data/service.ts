@@ -20,5 +20,7 @@ export function useService(name: string): Resource<ServiceDetail> {
   useSseEvent('healing', (record) => {
     if (record.service === name) resource.reload()
   })
+  // A window that opens or ends may cover it (by name or by tag): the detail says whether it does.
+  useSseEvent('maintenance', () => resource.reload())
   return resource
 }

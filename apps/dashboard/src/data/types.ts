@@ -25,6 +25,8 @@ export type {
   HealingStep,
   HealthState,
   HealthSummary,
+  MaintenanceEvent,
+  MaintenanceWindow,
   MetricSnapshot,
   OverallStatus,
   Point,

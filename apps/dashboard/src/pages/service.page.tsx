@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { AlertsFeed } from '../components/alerts-feed.tsx'
 import { HealingTimeline } from '../components/healing-timeline.tsx'
 import { LazyTimeChart as TimeChart } from '../components/lazy-time-chart.tsx'
+import { MaintenancePanel } from '../components/maintenance-panel.tsx'
 import { SloPanel } from '../components/slo-panel.tsx'
 import { StaleMark } from '../components/stale-mark.tsx'
 import { StatusBadge } from '../components/status-badge.tsx'
@@ -34,7 +35,7 @@ export function ServicePage({ name }: { name: string }) {
         </p>
       </>
     )
-  const { service, checkType, checks, changes, healings, alerts, slo, intervalMs } = detail.data
+  const { service, checkType, checks, changes, healings, alerts, slo, intervalMs, maintenance } = detail.data
   const points: Point[] = [...checks].sort((a, b) => a.at - b.at).map((c): Point => [c.at, c.durationMs])
   const from = points[0]?.[0] ?? now - 60_000
   return (
@@ -48,6 +49,11 @@ export function ServicePage({ name }: { name: string }) {
         </span>
         {service.critical ? <span className="chip chip-critical">Critical</span> : null}
         {service.flapping ? <span className="chip chip-warn">Flapping</span> : null}
+        {maintenance ? (
+          <span className="chip chip-maintenance" title={`In maintenance: ${maintenance.reason}`}>
+            Maintenance
+          </span>
+        ) : null}
         {service.since ? <span className="muted">since {formatAgo(service.since, now)}</span> : null}
         <StaleMark at={points.at(-1)?.[0]} intervalMs={intervalMs} now={now} />
         {actions.can.heal ? (
@@ -101,6 +107,14 @@ export function ServicePage({ name }: { name: string }) {
       />
 
       <div className="columns">
+        <MaintenancePanel
+          service={service.service}
+          window={maintenance}
+          canAct={actions.canAct}
+          onStart={actions.startMaintenance}
+          onEnd={actions.endMaintenance}
+          onChanged={detail.reload}
+        />
         <section className="panel" aria-labelledby="checks-title">
           <h2 id="checks-title" className="panel-title">
             Checks

@@ -54,6 +54,7 @@ export function createMaintenance(d: Dialect, db: SqlDb, reader: SampleReader): 
     approvals: (c, l) => expire(expiring('approvals', 'id', 'requested_at', "status <> 'pending'"), c, l),
     silences: (c, l) => expire(expiring('silences', 'id', 'ends_at'), c, l),
     drills: (c, l) => expire(expiring('drills', 'id', 'started_at'), c, l),
+    maintenanceWindows: (c, l) => expire(expiring('maintenance_windows', 'id', 'ends_at'), c, l),
   }
 
   return {

@@ -12,6 +12,7 @@ import { createDrills } from './drills.ts'
 import { createHealings } from './healings.ts'
 import { createLeases } from './leases.ts'
 import { createMaintenance } from './maintenance.ts'
+import { createMaintenanceWindows } from './maintenance-windows.ts'
 import { createOutbox } from './outbox.ts'
 import { createSamples } from './samples.ts'
 import { createSilences } from './silences.ts'
@@ -42,6 +43,7 @@ export function createSqlStore(
     leases: createLeases(d, db, exec),
     silences: createSilences(d, db, exec),
     drills: createDrills(d, db, exec),
+    maintenanceWindows: createMaintenanceWindows(d, db, exec),
     maintain: (now = clock.now()) =>
       exec.write('maintenance', () => runMaintenance(maintenance, common, now)),
     async flush() {

@@ -2,6 +2,7 @@ import type { HealingRecord } from '@noa/core'
 import type { afterEach, describe, expect, it } from 'vitest'
 import type { RetentionKind, Store } from '../store.ts'
 import { drillsContract } from './drills-contract.ts'
+import { maintenanceWindowsContract } from './maintenance-windows-contract.ts'
 import {
   alert,
   approval,
@@ -711,6 +712,7 @@ export function storeContract(
 
     restartContract(fresh, t)
     drillsContract(fresh, t)
+    maintenanceWindowsContract(fresh, t)
 
     describe('health', () => {
       it('should be healthy with no failed writes, and not count refused input or a duplicate as a store failure', async () => {

@@ -19,6 +19,7 @@ import { systemClock } from '@noa/core'
 import type { z } from 'zod'
 import { StoreError } from '../../errors.ts'
 import { type MaintenanceDriver, runMaintenance } from '../../maintenance.ts'
+import { checkMaintenanceWindow, windowEnd, windowOrder, windowQueryOf } from '../../maintenance-windows.ts'
 import { parseStoreOptions, resolveCommon, type StoreRuntime } from '../../options.ts'
 import {
   activeAtOf,
@@ -55,6 +56,8 @@ import type {
   CheckStore,
   DrillRecord,
   DrillStore,
+  MaintenanceWindowRecord,
+  MaintenanceWindowStore,
   SampleStore,
   Series,
   SnapshotStore,
@@ -108,6 +111,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const maxSnapshots = parsed.maxSnapshots ?? 10_000
   const maxChecks = parsed.maxCheckResults ?? 100_000
   const maxDrills = parsed.maxDrills ?? 1000
+  const maxWindows = parsed.maxMaintenanceWindows ?? 10_000
   let closed = false
   const open = () => {
     if (closed) throw new StoreError('the memory store is closed')
@@ -507,6 +511,34 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
   }
 
+  const windowRows = new Map<string, MaintenanceWindowRecord>()
+  const maintenanceWindows: MaintenanceWindowStore = {
+    async saveWindow(w) {
+      open()
+      checkMaintenanceWindow(w)
+      windowRows.set(w.id, copy(w))
+      if (windowRows.size > maxWindows) {
+        const first = [...windowRows.values()].sort((a, b) => windowEnd(a) - windowEnd(b))[0]!
+        windowRows.delete(first.id)
+      }
+    },
+    getWindow: async (id) => {
+      open()
+      return copy(windowRows.get(id))
+    },
+    async windows(q) {
+      open()
+      const limit = limitOf(q)
+      const { endsAfter, endedAt } = windowQueryOf(q)
+      const rows = [...windowRows.values()].filter(
+        (w) =>
+          (endsAfter === undefined || windowEnd(w) > endsAfter) &&
+          (endedAt === undefined || windowEnd(w) <= endedAt),
+      )
+      return copy(rows.sort(windowOrder).slice(0, limit))
+    },
+  }
+
   // ---- maintenance ----
   function deleteBefore<T>(
     rows: T[],
@@ -671,6 +703,8 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
             (d) => d.startedAt,
             () => false,
           )
+        case 'maintenanceWindows':
+          return deleteFromMap(windowRows, cutoff, limit, windowEnd, () => false)
       }
     },
   }
@@ -688,6 +722,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     leases,
     silences,
     drills,
+    maintenanceWindows,
     maintain: async (now = clock.now()) => {
       open()
       return runMaintenance(driver, common, now)

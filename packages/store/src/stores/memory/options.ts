@@ -11,4 +11,6 @@ export const memoryOptionsSchema = commonOptionsSchema.extend({
   maxCheckResults: z.number().int().min(1).optional(),
   /** Drill runs kept; the one that started first goes first. @default 1000 */
   maxDrills: z.number().int().min(1).optional(),
+  /** Maintenance windows kept; the one that ended first goes first. @default 10000 */
+  maxMaintenanceWindows: z.number().int().min(1).optional(),
 })

@@ -66,4 +66,12 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     CREATE INDEX ON $S.push_beats (at);
     `,
   },
+  {
+    id: 5,
+    name: 'maintenance windows',
+    sql: `
+    CREATE TABLE $S.maintenance_windows (id text COLLATE "C" PRIMARY KEY, starts_at bigint NOT NULL, ends_at bigint NOT NULL, data text NOT NULL);
+    CREATE INDEX ON $S.maintenance_windows (ends_at);
+    `,
+  },
 ]

@@ -46,5 +46,9 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE push_beats (token_hash TEXT PRIMARY KEY, at INTEGER NOT NULL, status TEXT NOT NULL, message TEXT);
   CREATE INDEX push_beats_at ON push_beats (at);
+  `, // 5: maintenance windows opened through the API; ends_at (an early end included) serves the open list and retention.
+  `
+  CREATE TABLE maintenance_windows (id TEXT PRIMARY KEY, starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL, data TEXT NOT NULL);
+  CREATE INDEX maintenance_windows_ends ON maintenance_windows (ends_at);
   `,
 ]
