@@ -24,6 +24,7 @@ import {
   activeAtOf,
   alertStateAt,
   checkDrill,
+  checkIncident,
   checkResult,
   checkSilence,
   copy,
@@ -33,6 +34,10 @@ import {
   drillCursorOf,
   drillOrder,
   inCheckQuery,
+  incidentAfter,
+  incidentCursorOf,
+  incidentOrder,
+  incidentStateOf,
   limitOf,
   newDeliveries,
   snapshotTime,
@@ -52,6 +57,8 @@ import type {
   CheckStore,
   DrillRecord,
   DrillStore,
+  Incident,
+  IncidentStore,
   SampleStore,
   Series,
   SnapshotStore,
@@ -101,6 +108,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const maxSnapshots = parsed.maxSnapshots ?? 10_000
   const maxChecks = parsed.maxCheckResults ?? 100_000
   const maxDrills = parsed.maxDrills ?? 1000
+  const maxIncidents = parsed.maxIncidents ?? 10_000
   let closed = false
   const open = () => {
     if (closed) throw new StoreError('the memory store is closed')
@@ -480,6 +488,38 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
   }
 
+  const incidentRows = new Map<string, Incident>()
+  const incidents: IncidentStore = {
+    async saveIncident(incident) {
+      open()
+      checkIncident(incident)
+      incidentRows.set(incident.id, copy(incident))
+      if (incidentRows.size > maxIncidents) {
+        // The oldest resolved one goes first; open ones only when nothing else is left.
+        const sorted = [...incidentRows.values()].sort(incidentOrder)
+        const oldest = sorted.findLast((i) => i.state === 'resolved') ?? (sorted.at(-1) as Incident)
+        incidentRows.delete(oldest.id)
+      }
+    },
+    getIncident: async (incidentId) => {
+      open()
+      return copy(incidentRows.get(incidentId))
+    },
+    async incidents(q) {
+      open()
+      const limit = limitOf(q)
+      const before = incidentCursorOf(q)
+      const state = incidentStateOf(q?.state)
+      const rows = [...incidentRows.values()].filter(
+        (r) =>
+          (before === undefined || incidentAfter(r, before)) &&
+          (q?.service === undefined || r.service === q.service) &&
+          (state === undefined || r.state === state),
+      )
+      return copy(rows.sort(incidentOrder).slice(0, limit))
+    },
+  }
+
   // ---- maintenance ----
   function deleteBefore<T>(
     rows: T[],
@@ -634,6 +674,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
             (d) => d.startedAt,
             () => false,
           )
+        case 'incidents':
+          return deleteFromMap(
+            incidentRows,
+            cutoff,
+            limit,
+            (i) => i.resolvedAt ?? Number.POSITIVE_INFINITY,
+            (i) => i.state !== 'resolved',
+          )
       }
     },
   }
@@ -650,6 +698,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     leases,
     silences,
     drills,
+    incidents,
     maintain: async (now = clock.now()) => {
       open()
       return runMaintenance(driver, common, now)

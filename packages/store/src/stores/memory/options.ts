@@ -11,4 +11,6 @@ export const memoryOptionsSchema = commonOptionsSchema.extend({
   maxCheckResults: z.number().int().min(1).optional(),
   /** Drill runs kept; the one that started first goes first. @default 1000 */
   maxDrills: z.number().int().min(1).optional(),
+  /** Incidents kept; the oldest resolved one goes first. @default 10000 */
+  maxIncidents: z.number().int().min(1).optional(),
 })
