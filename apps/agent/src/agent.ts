@@ -22,6 +22,7 @@ import type { ReloadResult, StatusBody } from './http/api-types.ts'
 import { FleetFeed, registerFeedMetrics } from './http/fleet-feed.ts'
 import { FleetIndex, type FleetMember } from './http/fleet-index.ts'
 import type { SseHub } from './http/sse-hub.ts'
+import { incidentEvent } from './incident/event.ts'
 import { ruleContext } from './incident/facts.ts'
 import { IncidentRouter } from './incident/router.ts'
 import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
@@ -214,7 +215,7 @@ export class Agent {
   }
 
   #wire(): void {
-    const { store, health, healing, alerts, sse, hooks, metrics } = this.#parts
+    const { store, health, healing, alerts, sse, hooks, metrics, incidents } = this.#parts
     const healthLog = this.#log('health-check')
     const healLog = this.#log('self-healing')
     health.on('result', (result) => {
@@ -233,6 +234,7 @@ export class Agent {
           .appendChange(change)
           .catch((e) => healthLog.warn('cannot store a state change', { error: errorMessage(e) }))
         hooks.emit('change', change)
+        incidents.stateChanged(change)
       }
       this.fleet.publishChange(change)
       this.router.stateChanged(change)
@@ -248,6 +250,7 @@ export class Agent {
         signal: exit.signal,
       })
       this.router.processExited(exit)
+      incidents.processExited(exit)
     })
     const track = (record: HealingRecord) => {
       if (record.outcome === 'running' || record.outcome === 'awaiting-approval')
@@ -263,6 +266,7 @@ export class Agent {
       })
       track(record)
       hooks.emit('healing.started', record)
+      incidents.healing('started', record)
     })
     healing.on('healing-step', ({ record, step }) => {
       healLog.info('healing step', {
@@ -273,16 +277,19 @@ export class Agent {
       })
       track(record)
       hooks.emit('healing.step', { ...record, step })
+      incidents.healing('step', record, step)
     })
     healing.on('healing-finished', (record) => {
       metrics.healings.inc({ service: record.service, strategy: record.strategy, outcome: record.outcome })
       track(record)
       hooks.emit('healing.finished', record)
+      incidents.healing('finished', record)
     })
     healing.on('approval-requested', (approval) => {
       this.#pendingApprovals++
       sse.publish('approval', approval)
       hooks.emit('approval.requested', approval)
+      incidents.approval(approval)
     })
     healing.on('escalation', (escalation) => {
       this.#escalations.set(escalation.service, escalation.message)
@@ -296,6 +303,7 @@ export class Agent {
     })
     alerts.on('alert', (alert) => {
       sse.publish('alert', alert)
+      incidents.alertChanged(alert)
       if (alert.state === 'firing' || alert.state === 'resolved' || alert.state === 'pending')
         hooks.emit(`alert.${alert.state}`, alert)
       this.#log('alerts').info('alert', { rule: alert.rule, state: alert.state, labels: alert.labels })
@@ -310,6 +318,8 @@ export class Agent {
       this.#log('alerts').info('the outbox can be written again')
       this.#evaluations.request()
     })
+    alerts.on('notification', (n) => incidents.notified(n))
+    incidents.on('incident', (e) => sse.publish('incident', incidentEvent(e)))
     alerts.on('action', (action) => {
       if (action.kind === 'gc') (globalThis as { gc?: () => void }).gc?.()
       else this.router.ruleFired(action.trigger, action.service)
@@ -318,7 +328,7 @@ export class Agent {
 
   /** The agent's life, in order: each step starts after the one before and stops before it. */
   #steps(): LifecycleStep[] {
-    const { config, store, health, healing, sse, hooks, system, process } = this.#parts
+    const { config, store, health, healing, sse, hooks, system, process, incidents } = this.#parts
     const clock = this.#clock
     const log = this.#log('agent')
     const on = (c: Component) => this.components.has(c)
@@ -333,6 +343,8 @@ export class Agent {
           await store.close()
         },
       },
+      // Before anything reports: an incident left open by the last run is continued, not opened twice.
+      { name: 'incidents', start: () => incidents.start(), stop: () => incidents.stop() },
       {
         name: 'events and collectors',
         start: () => undefined,
@@ -597,6 +609,7 @@ export class Agent {
       this.#pendingApprovals = Math.max(0, this.#pendingApprovals - 1)
       this.sse.publish('approval', approval)
       this.#parts.hooks.emit('approval.decided', approval)
+      this.#parts.incidents.approval(approval)
     }
     return approval
   }

@@ -15,6 +15,7 @@ import { servicesRunDir } from './cli/paths.ts'
 import { configuredRules } from './config/rules.ts'
 import type { AgentConfig } from './config/schema.ts'
 import { SseHub } from './http/sse-hub.ts'
+import { IncidentTracker } from './incident/tracker.ts'
 import { MetricsRound } from './metrics/round.ts'
 import { createOwnMetrics, type OwnMetrics } from './own-metrics.ts'
 import { createPushBeats, type PushBeats } from './push-beats.ts'
@@ -48,6 +49,8 @@ export interface Parts {
   beats: PushBeats
   healing: HealingEngine
   alerts: AlertEngine
+  /** Incidents and their timelines; an acknowledged one holds its alerts' reminders. */
+  incidents: IncidentTracker
   round: MetricsRound
   sse: SseHub
   hooks: HookRunner
@@ -123,6 +126,21 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     clock,
     logger: log('metrics-collector'),
   })
+  const incidents = new IncidentTracker({
+    store: store.incidents,
+    clock,
+    logger: log('incidents'),
+    service: (name) => {
+      try {
+        const { state, critical } = health.status(name)
+        return { state, critical }
+      } catch {
+        return undefined // a service removed by a reload
+      }
+    },
+    // Read when an incident may resolve, after the engine has built its alerts.
+    firing: (service) => alerts.alerts().some((a) => a.state === 'firing' && a.labels.service === service),
+  })
   const alerts = createAlertEngine({
     rules: configuredRules(config.alerting).rules,
     channels: config.alerting.enabled ? alertChannels(config, path) : {},
@@ -133,6 +151,8 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     logger: log('alerts'),
     groupWaitMs: config.alerting.groupWait,
     repeatIntervalMs: config.alerting.repeatInterval,
+    // A person acknowledged the incident: no reminders until it resolves.
+    holdRepeat: (alert) => incidents.holds(alert),
     delivery: {
       onAttempt: (delivery, result) =>
         metrics.notifications.inc({ channel: delivery.channel, status: result.ok ? 'sent' : 'failed' }),
@@ -148,6 +168,7 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     beats: createPushBeats(health, push, metrics.beats, log('push')),
     healing,
     alerts,
+    incidents,
     round,
     sse,
     hooks: createHookRunner(config.hooks, log('hooks'), baseDir),

@@ -11,9 +11,18 @@ import type {
 } from '@noa/core'
 import { createId, errorMessage } from '@noa/core'
 import type { Beat } from '@noa/health'
-import type { DrillCursor, RangeQuery, SeriesPoints } from '@noa/store'
+import type {
+  DrillCursor,
+  Incident,
+  IncidentCursor,
+  IncidentState,
+  RangeQuery,
+  SeriesPoints,
+} from '@noa/store'
 import type { Parts } from '../compose.ts'
 import type { DrillRun } from '../drill/types.ts'
+import { incidentSummary } from '../incident/event.ts'
+import type { IncidentRefusal } from '../incident/tracker.ts'
 import { sharedExposition } from '../metrics/exposition.ts'
 import type { BeatOutcome } from '../push-beats.ts'
 import type { HeldBytes } from '../status-view.ts'
@@ -24,6 +33,7 @@ import type {
   FleetServicesBody,
   HealingBody,
   HealthBody,
+  IncidentSummary,
   ServiceDetail,
   StatusBody,
   StoreStatus,
@@ -75,6 +85,22 @@ export interface AgentApi {
   drill(id: string): Promise<DrillRun | undefined>
   /** A push check's beat (`POST /api/push/:token`): the service it was for, or undefined for an unknown token. */
   beat(token: string, beat: Beat): BeatOutcome
+  /** Incidents newest first, without their timelines, as many as fit; `next` when there may be more (`GET /api/incidents`). */
+  incidents(query: IncidentPage): Promise<{ incidents: IncidentSummary[]; next?: IncidentCursor }>
+  /** One incident with its timeline, or undefined (`GET /api/incidents/:id`). */
+  incident(id: string): Promise<Incident | undefined>
+  /** Acknowledges an incident for `by`: its alerts' reminders are held until it resolves. */
+  acknowledgeIncident(id: string, by: string, note?: string): Promise<Incident | IncidentRefusal>
+  /** Adds a person's note to an incident's timeline. */
+  noteIncident(id: string, by: string, text: string): Promise<Incident | IncidentRefusal>
+}
+
+/** A page of `GET /api/incidents`: filtered by service and state, after the incident `before`. */
+export interface IncidentPage {
+  limit: number
+  before?: IncidentCursor
+  service?: string
+  state?: IncidentState
 }
 
 /** A page of a newest-first list: at most `limit` items that happened before `before` (epoch ms). */
@@ -235,6 +261,21 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     },
     drill: async (id) => (await store.drills.getDrill(id)) as DrillRun | undefined,
     beat: (token, beat) => parts.beats.beat(token, beat),
+    async incidents({ limit, before, service, state }) {
+      const list = await parts.incidents.list({
+        limit,
+        ...(before ? { before } : {}),
+        ...(service ? { service } : {}),
+        ...(state ? { state } : {}),
+      })
+      const { items } = fitting(list.map(incidentSummary), ANSWER_BYTES)
+      const more = nextPage(items, limit, list.length, (i) => i.openedAt) !== undefined
+      const last = items.at(-1)
+      return { incidents: items, ...(more && last ? { next: { openedAt: last.openedAt, id: last.id } } : {}) }
+    },
+    incident: (id) => parts.incidents.get(id),
+    acknowledgeIncident: (id, by, note) => parts.incidents.acknowledge(id, by, note),
+    noteIncident: (id, by, text) => parts.incidents.note(id, by, text),
   }
 }
 

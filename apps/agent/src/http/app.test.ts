@@ -68,6 +68,10 @@ function fakeApi(): AgentApi {
       beats.push(beat)
       return { service: 'backup' }
     },
+    incidents: fail,
+    incident: fail,
+    acknowledgeIncident: fail,
+    noteIncident: fail,
   }
 }
 

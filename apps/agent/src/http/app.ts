@@ -26,6 +26,7 @@ import type { ReloadResult } from './api-types.ts'
 import { requireToken } from './auth.ts'
 import { DRILL_BODY_BYTES, registerDrillRoutes } from './drills.ts'
 import { parseFleetQuery } from './fleet-query.ts'
+import { registerIncidentRoutes } from './incident-routes.ts'
 import { hostMatcher, requireKnownHost, SECURITY_HEADERS, securityHeaders } from './protect.ts'
 import { createRateLimiter } from './rate-limit.ts'
 
@@ -440,6 +441,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
     capBody(Math.max(api.bodyLimit, DRILL_BODY_BYTES)),
   ] as const
   registerDrillRoutes(app, { agent, guard: drillGuard, readJson, issuesOf, logger })
+  registerIncidentRoutes(app, { agent, guard, readJson, issuesOf })
   app.all('/api/*', (c) =>
     c.json(
       { error: `no route for ${c.req.method} ${loggedPath(c.req.path)}` },
