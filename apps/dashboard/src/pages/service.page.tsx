@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { AlertsFeed } from '../components/alerts-feed.tsx'
 import { HealingTimeline } from '../components/healing-timeline.tsx'
 import { LazyTimeChart as TimeChart } from '../components/lazy-time-chart.tsx'
+import { OpenIncidentLink } from '../components/open-incident-link.tsx'
 import { StatusBadge } from '../components/status-badge.tsx'
 import { TableHead } from '../components/table-head.tsx'
 import { useActions } from '../data/actions.ts'
@@ -46,6 +47,7 @@ export function ServicePage({ name }: { name: string }) {
         </span>
         {service.critical ? <span className="chip chip-critical">Critical</span> : null}
         {service.flapping ? <span className="chip chip-warn">Flapping</span> : null}
+        <OpenIncidentLink service={service.service} />
         {service.since ? <span className="muted">since {formatAgo(service.since, now)}</span> : null}
         {actions.canAct ? (
           <button
