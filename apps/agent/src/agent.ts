@@ -24,7 +24,9 @@ import { FleetIndex, type FleetMember } from './http/fleet-index.ts'
 import type { SseHub } from './http/sse-hub.ts'
 import { incidentEvent } from './incident/event.ts'
 import { ruleContext } from './incident/facts.ts'
+import { registerIncidentMetrics } from './incident/metrics.ts'
 import { IncidentRouter } from './incident/router.ts'
+import type { IncidentTracker } from './incident/tracker.ts'
 import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
 import type { Collected } from './metrics/round.ts'
 import { type HeldBytes, StatusView } from './status-view.ts'
@@ -72,6 +74,8 @@ export class Agent {
   /** The narrow API the HTTP layer uses. */
   readonly api: AgentApi
   readonly router: IncidentRouter
+  /** Incidents and their timelines; `incidents.record(service, event)` adds an entry to a service's open one. */
+  readonly incidents: IncidentTracker
   /** The fleet as `GET /api/services` lists it and the event stream sends it, in deltas. */
   readonly fleet: FleetFeed
   readonly #parts: Parts
@@ -107,6 +111,7 @@ export class Agent {
     this.healing = parts.healing
     this.alerts = parts.alerts
     this.sse = parts.sse
+    this.incidents = parts.incidents
     this.#clock = deps.clock ?? systemClock
     this.#log = deps.logger ?? (() => noopLogger)
     this.#evaluations = new Coalescer({ task: () => this.#evaluate(), clock: this.#clock })
@@ -121,6 +126,7 @@ export class Agent {
     })
     this.#storeWatch = new StoreWatch(parts.store, parts.alerts, opening, this.#clock)
     registerStoreMetrics(parts.registry, this.#storeWatch)
+    registerIncidentMetrics(parts.registry, parts.incidents, parts.alerts)
     this.#sharing =
       config.cluster.shareChecks && parts.store.type === 'postgres' && this.components.has('health')
         ? new CheckSharing({

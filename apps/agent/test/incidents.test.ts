@@ -222,6 +222,9 @@ describe('incidents, with a real agent, a real service health answer and a real 
     const sentBefore = firing()
     await until(() => t.agent.alerts.stats().repeatsHeld >= 4, 15_000, 'three more reminders held')
     expect(firing()).toBe(sentBefore)
+    const metrics = await (await fetch(`${t.url}/metrics`)).text()
+    expect(Number(/^noa_notifications_held_total (\d+)$/m.exec(metrics)?.[1])).toBeGreaterThanOrEqual(4)
+    expect(metrics).toMatch(/^noa_incidents_open 1$/m)
     hooks.health.ext = 200
     await until(
       () => received(hooks).includes('resolved:service-down/ext'),
