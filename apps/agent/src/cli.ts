@@ -5,6 +5,7 @@ import { createHealthMonitor } from '@noa/health'
 import { Agent, COMPONENTS, type Component } from './agent.ts'
 import { runWatchdog, startDetached, stopAgent } from './cli/daemon.ts'
 import { drillCommand, putBackConfig } from './cli/drill.ts'
+import { ackIncident, listIncidents, runningAgent } from './cli/incidents.ts'
 import { alive, type Located, locateConfig, readInfo } from './cli/paths.ts'
 import { runAgent } from './cli/start.ts'
 import { formatStatus, gatherStatus } from './cli/status.ts'
@@ -21,6 +22,8 @@ usage:
   noa metrics once [--json]
   noa heal <trigger> <service> [--dry-run] [--json]
   noa drill [fault...] [--service name] [--rounds n] [--timeout ms] [--peer dir]... [--json] [--yes]
+  noa incidents [--state open|acknowledged|resolved] [--service name] [--json]
+  noa ack <incident-id> [--note text]
   noa validate [file]
 
 Drill faults: crash, hang, slow, errors, dependency-down, memory, flapping, bad-deploy,
@@ -89,6 +92,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         rounds: { type: 'string' },
         peer: { type: 'string', multiple: true },
         yes: { type: 'boolean', short: 'y' },
+        state: { type: 'string' },
+        note: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -129,6 +134,25 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       return 2
     }
     return stopAgent(located.baseDir, grace, io.out)
+  }
+
+  if (command === 'incidents' || command === 'ack') {
+    if (command === 'ack' && !rest[0]) return usage(io, 'noa ack <incident-id> [--note text]')
+    const url = runningAgent(located, io.err)
+    if (!url) return 1
+    const to = {
+      url,
+      out: io.out,
+      err: io.err,
+      ...(io.env.NOA_API_TOKEN ? { token: io.env.NOA_API_TOKEN } : {}),
+    }
+    return command === 'ack'
+      ? ackIncident(to, rest[0]!, values.note)
+      : listIncidents(to, {
+          ...(values.state !== undefined ? { state: values.state } : {}),
+          ...(values.service !== undefined ? { service: values.service } : {}),
+          json: values.json === true,
+        })
   }
 
   const restoredConfig = command === 'drill' && putBackConfig(located.file, io.err)

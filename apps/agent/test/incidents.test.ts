@@ -3,6 +3,7 @@ import { type ClientRequest, request } from 'node:http'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { ackIncident, listIncidents } from '../src/cli/incidents.ts'
 import type { IncidentBody, IncidentSseEvent, IncidentsBody } from '../src/http/api-types.ts'
 import { type HookServer, onFrames, startAgent, startHookServer, type TestAgent, until } from './helpers.ts'
 
@@ -276,6 +277,32 @@ describe('incidents, with a real agent, a real service health answer and a real 
     const timeline = (await second.api<IncidentBody>(`/api/incidents/${incident.id}`)).body.incident.events
     expect(timeline.filter((e) => e.kind === 'acknowledged').map((e) => e.text)).toEqual([
       'before the restart',
+    ])
+  })
+
+  it('should list incidents and acknowledge one from the command line (noa incidents, noa ack)', async () => {
+    const { t, hooks, open } = await setup()
+    await until(async () => t.agent.health.status('ext').state === 'healthy', 15_000, 'ext healthy')
+    hooks.health.ext = 503
+    const incident = await open()
+    const lines: string[] = []
+    const errors: string[] = []
+    const to = { url: t.url, out: (l: string) => lines.push(l), err: (l: string) => errors.push(l) }
+    expect(await listIncidents(to, { state: 'open' })).toBe(0)
+    expect(lines).toEqual([
+      expect.stringMatching(new RegExp(`^${incident.id}  open +critical .* ext: ext is unhealthy`)),
+    ])
+    expect(await listIncidents(to, { state: 'gone' })).toBe(2)
+    expect(await ackIncident(to, incident.id, 'from the shell')).toBe(1)
+    expect(errors.at(-1)).toBe('noa: set NOA_API_TOKEN to acknowledge an incident')
+    expect(await ackIncident({ ...to, token: TOKEN }, incident.id, 'from the shell')).toBe(0)
+    expect(lines.at(-1)).toBe(`${incident.id}: acknowledged by admin; reminders stop until it resolves`)
+    expect(await ackIncident({ ...to, token: TOKEN }, incident.id, undefined)).toBe(1)
+    expect(errors.at(-1)).toBe(`noa: the agent answered 409: incident ${incident.id} is already acknowledged`)
+    lines.length = 0
+    expect(await listIncidents(to, { json: true })).toBe(0)
+    expect(JSON.parse(lines.join('\n'))).toMatchObject([
+      { id: incident.id, state: 'acknowledged', acknowledgedBy: 'admin' },
     ])
   })
 })
