@@ -227,6 +227,7 @@ export class Agent {
     health.on('result', (result) => {
       metrics.checks.inc({ service: result.service, state: result.state })
       metrics.results.inc({ state: result.state })
+      incidents.checked(result)
       metrics.duration.labels({ service: result.service }).observe(result.durationMs / 1000)
       store.checks
         .append(result)

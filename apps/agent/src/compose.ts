@@ -132,8 +132,8 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     logger: log('incidents'),
     service: (name) => {
       try {
-        const { state, critical } = health.status(name)
-        return { state, critical }
+        const { state, critical, lastResult } = health.status(name)
+        return { state, critical, ...(lastResult ? { checkedAt: lastResult.at } : {}) }
       } catch {
         return undefined // a service removed by a reload
       }

@@ -30,12 +30,17 @@ function setup(options: Partial<IncidentTrackerOptions> = {}, store = createMemo
   stores.push(store)
   const clock = new FakeClock(T0)
   const states = new Map<string, HealthState>()
+  const checkedAt = new Map<string, number>()
   const firing = new Set<string>()
   const tracker = new IncidentTracker({
     store: store.incidents,
     clock,
     logger: noopLogger,
-    service: (name) => ({ state: states.get(name) ?? 'unknown', critical: name !== 'batch' }),
+    service: (name) => ({
+      state: states.get(name) ?? 'unknown',
+      critical: name !== 'batch',
+      ...(checkedAt.has(name) ? { checkedAt: checkedAt.get(name) } : {}),
+    }),
     firing: (service) => firing.has(service),
     reopenWindowMs: 60_000,
     ...options,
@@ -46,6 +51,7 @@ function setup(options: Partial<IncidentTrackerOptions> = {}, store = createMemo
   const change = (service: string, to: HealthState, message?: string) => {
     const from = states.get(service) ?? 'unknown'
     states.set(service, to)
+    checkedAt.set(service, clock.now())
     tracker.stateChanged({ service, from, to, at: clock.now(), ...(message ? { result: { message } } : {}) })
   }
   const fire = (service: string, severity = 'critical') => {
@@ -56,7 +62,13 @@ function setup(options: Partial<IncidentTrackerOptions> = {}, store = createMemo
     firing.delete(service)
     tracker.alertChanged(alert(service, 'resolved', clock.now()))
   }
-  return { tracker, clock, store, states, change, fire, resolveAlert, changes }
+  /** A check result that changes nothing (the same state as before). */
+  const check = (service: string, state: HealthState) => {
+    states.set(service, state)
+    checkedAt.set(service, clock.now())
+    if (state !== 'unknown') tracker.checked({ service, state })
+  }
+  return { tracker, clock, store, states, change, check, fire, resolveAlert, changes }
 }
 
 const kinds = (events: Array<{ kind: string; text: string }>) => events.map((e) => `${e.kind}: ${e.text}`)
@@ -199,6 +211,35 @@ describe('IncidentTracker', () => {
     expect(await tracker.note(id, 'ops', 'one too many')).toBe('full')
     await tracker.stop()
     expect((await store.incidents.getIncident(id))!.events).toHaveLength(10)
+  })
+
+  it('should open one for a process exit and resolve it only on a check after the exit, not on the healthy state from before it', async () => {
+    const { tracker, clock, change, check } = setup()
+    change('api', 'healthy')
+    await clock.advance(1000)
+    tracker.processExited({ service: 'api', code: null, signal: 'SIGKILL', at: clock.now() })
+    expect(tracker.openFor('api')).toMatchObject({
+      title: 'api: process exited (signal SIGKILL)',
+      severity: 'critical',
+    })
+    const record = {
+      id: 'heal_1',
+      service: 'api',
+      trigger: 'process-exit' as const,
+      strategy: 'process-restart',
+      startedAt: clock.now(),
+      outcome: 'succeeded' as const,
+      steps: [],
+      dryRun: false,
+    }
+    await clock.advance(200)
+    // The restart is done, but no check has seen the service since it exited.
+    tracker.healing('finished', { ...record, endedAt: clock.now() })
+    expect(tracker.openFor('api')).toBeDefined()
+    await clock.advance(300)
+    check('api', 'healthy')
+    expect(tracker.openFor('api')).toBeUndefined()
+    expect((await tracker.list({})).map((i) => i.events.at(-1)?.kind)).toEqual(['resolved'])
   })
 
   it('should refuse, count and log the incidents over maxOpen', () => {

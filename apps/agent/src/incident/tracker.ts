@@ -35,8 +35,11 @@ export interface IncidentTrackerOptions {
   store: IncidentStore
   clock: Clock
   logger: Logger
-  /** A service's state and whether it is critical; undefined for a service noa does not know. */
-  service(name: string): { state: HealthState; critical: boolean } | undefined
+  /**
+   * A service's state, whether it is critical, and when its latest check result came (epoch
+   * ms); undefined for a service noa does not know.
+   */
+  service(name: string): { state: HealthState; critical: boolean; checkedAt?: number } | undefined
   /** Whether an alert about the service fires now (an incident resolves only once none does). */
   firing(service: string): boolean
   /**
@@ -69,6 +72,12 @@ export class IncidentTracker {
   readonly #open = new Map<string, Incident>()
   /** Incidents resolved within the reopen window, by service. */
   readonly #recent = new Map<string, Incident>()
+  /**
+   * When each open incident's latest fault was seen (a fall, an exit, a critical alert): it
+   * resolves only on a check result newer than that. A process exit and its restart happen
+   * between two checks; the state still says healthy from before the exit.
+   */
+  readonly #faultAt = new Map<string, number>()
   readonly #writes = new Map<string, Promise<void>>()
   readonly #queued = new Set<string>()
   readonly #events: Emitter<IncidentTrackerEvents>
@@ -146,6 +155,11 @@ export class IncidentTracker {
       return
     }
     if (this.#append(change.service, event) && change.to === 'healthy') this.#settle(change.service)
+  }
+
+  /** A check result: a healthy one may resolve the service's incident (no state change follows a quick restart). */
+  checked(result: { service: string; state: HealthState }): void {
+    if (result.state === 'healthy' && this.#open.has(result.service)) this.#settle(result.service)
   }
 
   /** A supervised process exited: its service left healthy, whatever the next check says. */
@@ -316,6 +330,7 @@ export class IncidentTracker {
 
   /** Opens an incident for the service, continues the one it has, or reopens one that just resolved. */
   #openOrAppend(service: string, event: IncidentEvent, first: { title: string; severity: string }): void {
+    this.#faultAt.set(service, Math.max(this.#faultAt.get(service) ?? 0, event.at))
     const open = this.#open.get(service)
     if (open) {
       open.severity = graver(open.severity, first.severity)
@@ -325,6 +340,7 @@ export class IncidentTracker {
     const now = this.#options.clock.now()
     const recent = this.#recent.get(service)
     if (this.#open.size >= this.#maxOpen) {
+      this.#faultAt.delete(service)
       this.#stats.refused++
       if (this.#stats.refused === 1 || this.#stats.refused % 1000 === 0)
         this.#options.logger.warn('too many open incidents; a new one was not opened', {
@@ -375,7 +391,10 @@ export class IncidentTracker {
   #settle(service: string): void {
     const open = this.#open.get(service)
     if (!open) return
-    if (this.#options.service(service)?.state !== 'healthy' || this.#options.firing(service)) return
+    const now = this.#options.service(service)
+    if (now?.state !== 'healthy' || (now.checkedAt ?? 0) < (this.#faultAt.get(service) ?? 0)) return
+    if (this.#options.firing(service)) return
+    this.#faultAt.delete(service)
     const at = this.#options.clock.now()
     open.state = 'resolved'
     open.resolvedAt = at
