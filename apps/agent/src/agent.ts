@@ -227,11 +227,11 @@ export class Agent {
     health.on('result', (result) => {
       metrics.checks.inc({ service: result.service, state: result.state })
       metrics.results.inc({ state: result.state })
-      incidents.checked(result)
       metrics.duration.labels({ service: result.service }).observe(result.durationMs / 1000)
       store.checks
         .append(result)
         .catch((e) => healthLog.warn('cannot store a check', { error: errorMessage(e) }))
+      incidents.checked(result)
     })
     health.on('late', ({ lateMs }) => metrics.lateness.observe(lateMs / 1000))
     health.on('change', (change) => {
@@ -241,11 +241,12 @@ export class Agent {
           .appendChange(change)
           .catch((e) => healthLog.warn('cannot store a state change', { error: errorMessage(e) }))
         hooks.emit('change', change)
-        incidents.stateChanged(change)
       }
       this.fleet.publishChange(change)
       this.router.stateChanged(change)
       this.#evaluations.request()
+      // Last: the incident's timeline follows the pipeline, never holds it up.
+      if (health.checksHere(change.service)) incidents.stateChanged(change)
     })
     health.on('flapping', (e) => {
       if (!e.flapping) this.router.flappingStopped(e.service)
@@ -310,10 +311,10 @@ export class Agent {
     })
     alerts.on('alert', (alert) => {
       sse.publish('alert', alert)
-      incidents.alertChanged(alert)
       if (alert.state === 'firing' || alert.state === 'resolved' || alert.state === 'pending')
         hooks.emit(`alert.${alert.state}`, alert)
       this.#log('alerts').info('alert', { rule: alert.rule, state: alert.state, labels: alert.labels })
+      incidents.alertChanged(alert)
     })
     // Notifications never depend on the disk: when the outbox cannot be written they go out
     // directly, and the store rules judge at once instead of at the next round.
