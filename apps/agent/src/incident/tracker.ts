@@ -3,6 +3,7 @@ import type { AlertRecord, Approval, Clock, HealingRecord, HealingStep, HealthSt
 import { createEmitter, createId, type Emitter, errorMessage, isDown, type Subscribable } from '@noa/core'
 import type { Incident, IncidentEvent, IncidentQuery, IncidentStore } from '@noa/store'
 import { appendBounded, clip, graver, personEvents } from './timeline.ts'
+import { IncidentWriter } from './writer.ts'
 
 /** What happened to an incident, as the `incident` event says. */
 export type IncidentChange = 'opened' | 'updated' | 'resolved'
@@ -78,10 +79,9 @@ export class IncidentTracker {
    * between two checks; the state still says healthy from before the exit.
    */
   readonly #faultAt = new Map<string, number>()
-  readonly #writes = new Map<string, Promise<void>>()
-  readonly #queued = new Set<string>()
+  readonly #writer: IncidentWriter
   readonly #events: Emitter<IncidentTrackerEvents>
-  readonly #stats = { refused: 0, elided: 0, saveFailures: 0 }
+  readonly #stats = { refused: 0, elided: 0 }
 
   constructor(options: IncidentTrackerOptions) {
     this.#options = options
@@ -89,6 +89,7 @@ export class IncidentTracker {
     this.#maxEvents = Math.max(4, options.maxEvents ?? 200)
     this.#maxOpen = options.maxOpen ?? 1000
     this.#events = createEmitter<IncidentTrackerEvents>({ logger: options.logger, name: 'incidents' })
+    this.#writer = new IncidentWriter(options.store, options.logger)
   }
 
   /** `incident` events: opened, updated (an event appended), resolved. */
@@ -122,12 +123,12 @@ export class IncidentTracker {
   }
 
   /** Waits for the writes in flight. */
-  async stop(): Promise<void> {
-    while (this.#writes.size > 0) await Promise.all(this.#writes.values())
+  stop(): Promise<void> {
+    return this.#writer.idle()
   }
 
   stats(): IncidentTrackerStats {
-    return { open: this.#open.size, ...this.#stats }
+    return { open: this.#open.size, ...this.#stats, saveFailures: this.#writer.failures }
   }
 
   // ---- what the pipeline reports
@@ -408,31 +409,7 @@ export class IncidentTracker {
 
   #changed(incident: Incident, change: IncidentChange, event: IncidentEvent): void {
     this.#stats.elided += appendBounded(incident, event, this.#maxEvents)
-    this.#persist(incident)
+    this.#writer.save(incident)
     this.#events.emit('incident', { change, incident, event })
-  }
-
-  /** Saves the incident after the writes of it already queued; one queued write covers many changes. */
-  #persist(incident: Incident): void {
-    const { id } = incident
-    if (this.#queued.has(id)) return
-    this.#queued.add(id)
-    const next = (this.#writes.get(id) ?? Promise.resolve()).then(async () => {
-      this.#queued.delete(id)
-      try {
-        await this.#options.store.saveIncident(structuredClone(incident))
-      } catch (error) {
-        this.#stats.saveFailures++
-        this.#options.logger.error('cannot save an incident; it is kept in memory', {
-          id,
-          service: incident.service,
-          error: errorMessage(error),
-        })
-      }
-    })
-    this.#writes.set(id, next)
-    void next.then(() => {
-      if (this.#writes.get(id) === next) this.#writes.delete(id)
-    })
   }
 }
