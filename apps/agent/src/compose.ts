@@ -130,6 +130,9 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     store: store.incidents,
     clock,
     logger: log('incidents'),
+    reopenWindowMs: config.incidents.reopenWindow,
+    maxEvents: config.incidents.maxEvents,
+    maxOpen: config.incidents.maxOpen,
     service: (name) => {
       try {
         const { state, critical, lastResult } = health.status(name)

@@ -3,6 +3,7 @@ import { executorSchema, selfHealingSchema, serviceHealingSchema } from '@noa/he
 import { serviceCheckSchema } from '@noa/health/config'
 import { storeConfigSchema } from '@noa/store'
 import { z } from 'zod'
+import { incidentsSchema } from './incidents.ts'
 
 /** Every interval of the agent is at least this many ms (short enough for tests). */
 export const MIN_INTERVAL_MS = 100
@@ -465,6 +466,7 @@ function buildSchema<S extends z.ZodType, C extends z.ZodType>(services: S, chan
     logs: logsSchema,
     watchdog: watchdogSchema,
     cluster: clusterSchema,
+    incidents: incidentsSchema,
   })
 }
 
