@@ -81,25 +81,32 @@ async function setup(
 }
 
 /** The `incident` events of the agent's event stream. */
-function incidentEvents(t: TestAgent): { events: IncidentSseEvent[]; req: ClientRequest } {
+async function incidentEvents(t: TestAgent): Promise<{ events: IncidentSseEvent[]; req: ClientRequest }> {
   const events: IncidentSseEvent[] = []
-  const req = request(`${t.url}/api/sse`, { headers: { accept: 'text/event-stream' } }, (res) =>
+  let connected: () => void = () => undefined
+  const answered = new Promise<void>((r) => {
+    connected = r
+  })
+  const req = request(`${t.url}/api/sse`, { headers: { accept: 'text/event-stream' } }, (res) => {
+    connected()
     onFrames(res, (frame) => {
       if (!frame.includes('event: incident')) return
       const data = /^data: (.*)$/m.exec(frame)?.[1]
       if (data) events.push(JSON.parse(data) as IncidentSseEvent)
-    }),
-  )
+    })
+  })
   req.on('error', () => undefined)
   req.end()
   running.push({ close: async () => void req.destroy() })
+  // Attached before the test breaks anything, so the stream has every incident event.
+  await answered
   return { events, req }
 }
 
 describe('incidents, with a real agent, a real service health answer and a real webhook receiver', () => {
   it('should open an incident with its timeline, list and show it, take an acknowledgement and notes with their author, and answer bad input with 4xx JSON', async () => {
     const { t, hooks, api, open } = await setup()
-    const stream = incidentEvents(t)
+    const stream = await incidentEvents(t)
     await until(async () => t.agent.health.status('ext').state === 'healthy', 15_000, 'ext healthy')
     hooks.health.ext = 503
     const listed = await open()

@@ -315,7 +315,10 @@ export class IncidentTracker {
   /** Incidents newest first, from the store, each replaced by its live copy (which may be a write ahead). */
   async list(query: IncidentQuery): Promise<Incident[]> {
     const stored = await this.#options.store.incidents(query)
-    return stored.map((i) => this.#live(i.id) ?? i)
+    // A change a write has not reached yet: an incident whose live state left the filter is left out.
+    return stored
+      .map((i) => this.#live(i.id) ?? i)
+      .filter((i) => query.state === undefined || i.state === query.state)
   }
 
   // ---- inside
