@@ -22,8 +22,11 @@ import type { ReloadResult, StatusBody } from './http/api-types.ts'
 import { FleetFeed, registerFeedMetrics } from './http/fleet-feed.ts'
 import { FleetIndex, type FleetMember } from './http/fleet-index.ts'
 import type { SseHub } from './http/sse-hub.ts'
+import { incidentEvent } from './incident/event.ts'
 import { ruleContext } from './incident/facts.ts'
+import { registerIncidentMetrics } from './incident/metrics.ts'
 import { IncidentRouter } from './incident/router.ts'
+import type { IncidentTracker } from './incident/tracker.ts'
 import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
 import { type MaintenanceWindows, registerMaintenanceMetrics } from './maintenance/windows.ts'
 import type { Collected } from './metrics/round.ts'
@@ -78,6 +81,8 @@ export class Agent {
   /** The narrow API the HTTP layer uses. */
   readonly api: AgentApi
   readonly router: IncidentRouter
+  /** Incidents and their timelines; `incidents.record(service, event)` adds an entry to a service's open one. */
+  readonly incidents: IncidentTracker
   /** The fleet as `GET /api/services` lists it and the event stream sends it, in deltas. */
   readonly fleet: FleetFeed
   readonly #parts: Parts
@@ -114,6 +119,7 @@ export class Agent {
     this.alerts = parts.alerts
     this.maintenance = parts.maintenance
     this.sse = parts.sse
+    this.incidents = parts.incidents
     this.#clock = deps.clock ?? systemClock
     this.#log = deps.logger ?? (() => noopLogger)
     this.#evaluations = new Coalescer({ task: () => this.#evaluate(), clock: this.#clock })
@@ -129,6 +135,7 @@ export class Agent {
     })
     this.#storeWatch = new StoreWatch(parts.store, parts.alerts, opening, this.#clock)
     registerStoreMetrics(parts.registry, this.#storeWatch)
+    registerIncidentMetrics(parts.registry, parts.incidents, parts.alerts)
     this.#sharing =
       config.cluster.shareChecks && parts.store.type === 'postgres' && this.components.has('health')
         ? new CheckSharing({
@@ -234,7 +241,7 @@ export class Agent {
   }
 
   #wire(): void {
-    const { store, health, healing, alerts, sse, hooks, metrics, maintenance } = this.#parts
+    const { store, health, healing, alerts, sse, hooks, metrics, maintenance, incidents } = this.#parts
     const healthLog = this.#log('health-check')
     const healLog = this.#log('self-healing')
     health.on('result', (result) => {
@@ -246,6 +253,7 @@ export class Agent {
       store.checks
         .append(window ? { ...result, details: { ...result.details, maintenance: window.id } } : result)
         .catch((e) => healthLog.warn('cannot store a check', { error: errorMessage(e) }))
+      incidents.checked(result)
     })
     health.on('late', ({ lateMs }) => metrics.lateness.observe(lateMs / 1000))
     health.on('change', (change) => {
@@ -259,6 +267,8 @@ export class Agent {
       this.fleet.publishChange(change)
       this.router.stateChanged(change)
       this.#evaluations.request()
+      // Last: the incident's timeline follows the pipeline, never holds it up.
+      if (health.checksHere(change.service)) incidents.stateChanged(change)
     })
     health.on('flapping', (e) => {
       if (!e.flapping) this.router.flappingStopped(e.service)
@@ -270,6 +280,7 @@ export class Agent {
         signal: exit.signal,
       })
       this.router.processExited(exit)
+      incidents.processExited(exit)
     })
     const track = (record: HealingRecord) => {
       if (record.outcome === 'running' || record.outcome === 'awaiting-approval')
@@ -285,6 +296,7 @@ export class Agent {
       })
       track(record)
       hooks.emit('healing.started', record)
+      incidents.healing('started', record)
     })
     healing.on('healing-step', ({ record, step }) => {
       healLog.info('healing step', {
@@ -295,16 +307,19 @@ export class Agent {
       })
       track(record)
       hooks.emit('healing.step', { ...record, step })
+      incidents.healing('step', record, step)
     })
     healing.on('healing-finished', (record) => {
       metrics.healings.inc({ service: record.service, strategy: record.strategy, outcome: record.outcome })
       track(record)
       hooks.emit('healing.finished', record)
+      incidents.healing('finished', record)
     })
     healing.on('approval-requested', (approval) => {
       this.#pendingApprovals++
       sse.publish('approval', approval)
       hooks.emit('approval.requested', approval)
+      incidents.approval(approval)
     })
     healing.on('escalation', (escalation) => {
       this.#escalations.set(escalation.service, escalation.message)
@@ -330,6 +345,7 @@ export class Agent {
       if (alert.state === 'firing' || alert.state === 'resolved' || alert.state === 'pending')
         hooks.emit(`alert.${alert.state}`, alert)
       this.#log('alerts').info('alert', { rule: alert.rule, state: alert.state, labels: alert.labels })
+      incidents.alertChanged(alert)
     })
     // Notifications never depend on the disk: when the outbox cannot be written they go out
     // directly, and the store rules judge at once instead of at the next round.
@@ -341,6 +357,8 @@ export class Agent {
       this.#log('alerts').info('the outbox can be written again')
       this.#evaluations.request()
     })
+    alerts.on('notification', (n) => incidents.notified(n))
+    incidents.on('incident', (e) => sse.publish('incident', incidentEvent(e)))
     alerts.on('action', (action) => {
       if (action.kind === 'gc') (globalThis as { gc?: () => void }).gc?.()
       else this.router.ruleFired(action.trigger, action.service)
@@ -349,7 +367,8 @@ export class Agent {
 
   /** The agent's life, in order: each step starts after the one before and stops before it. */
   #steps(): LifecycleStep[] {
-    const { config, store, health, healing, sse, hooks, system, process, maintenance } = this.#parts
+    const { config, store, health, healing, sse, hooks, system, process, maintenance, incidents } =
+      this.#parts
     const clock = this.#clock
     const log = this.#log('agent')
     const on = (c: Component) => this.components.has(c)
@@ -364,6 +383,8 @@ export class Agent {
           await store.close()
         },
       },
+      // Before anything reports: an incident left open by the last run is continued, not opened twice.
+      { name: 'incidents', start: () => incidents.start(), stop: () => incidents.stop() },
       {
         name: 'events and collectors',
         start: () => undefined,
@@ -654,6 +675,7 @@ export class Agent {
       this.#pendingApprovals = Math.max(0, this.#pendingApprovals - 1)
       this.sse.publish('approval', approval)
       this.#parts.hooks.emit('approval.decided', approval)
+      this.#parts.incidents.approval(approval)
     }
     return approval
   }

@@ -5,6 +5,7 @@ import { createHealthMonitor } from '@noa/health'
 import { Agent, COMPONENTS, type Component } from './agent.ts'
 import { runWatchdog, startDetached, stopAgent } from './cli/daemon.ts'
 import { drillCommand, putBackConfig } from './cli/drill.ts'
+import { ackIncident, listIncidents, runningAgent } from './cli/incidents.ts'
 import { maintenanceCommand } from './cli/maintenance.ts'
 import { alive, type Located, locateConfig, readInfo } from './cli/paths.ts'
 import { runAgent } from './cli/start.ts'
@@ -23,6 +24,8 @@ usage:
   noa heal <trigger> <service> [--dry-run] [--json]
   noa drill [fault...] [--service name] [--rounds n] [--timeout ms] [--peer dir]... [--json] [--yes]
   noa maintenance start <service>... --for 30m --reason <why> [--tag t]... | list | end <id>
+  noa incidents [--state open|acknowledged|resolved] [--service name] [--json]
+  noa ack <incident-id> [--note text]
   noa validate [file]
 
 Drill faults: crash, hang, slow, errors, dependency-down, memory, flapping, bad-deploy,
@@ -97,6 +100,8 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         for: { type: 'string' },
         reason: { type: 'string' },
         tag: { type: 'string', multiple: true },
+        state: { type: 'string' },
+        note: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
     })
@@ -137,6 +142,25 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
       return 2
     }
     return stopAgent(located.baseDir, grace, io.out)
+  }
+
+  if (command === 'incidents' || command === 'ack') {
+    if (command === 'ack' && !rest[0]) return usage(io, 'noa ack <incident-id> [--note text]')
+    const url = runningAgent(located, io.err)
+    if (!url) return 1
+    const to = {
+      url,
+      out: io.out,
+      err: io.err,
+      ...(io.env.NOA_API_TOKEN ? { token: io.env.NOA_API_TOKEN } : {}),
+    }
+    return command === 'ack'
+      ? ackIncident(to, rest[0]!, values.note)
+      : listIncidents(to, {
+          ...(values.state !== undefined ? { state: values.state } : {}),
+          ...(values.service !== undefined ? { service: values.service } : {}),
+          json: values.json === true,
+        })
   }
 
   const restoredConfig = command === 'drill' && putBackConfig(located.file, io.err)

@@ -15,6 +15,7 @@ import { servicesRunDir } from './cli/paths.ts'
 import { configuredRules } from './config/rules.ts'
 import type { AgentConfig } from './config/schema.ts'
 import { SseHub } from './http/sse-hub.ts'
+import { IncidentTracker } from './incident/tracker.ts'
 import { createMaintenanceWindows, type MaintenanceWindows } from './maintenance/windows.ts'
 import { MetricsRound } from './metrics/round.ts'
 import { createOwnMetrics, type OwnMetrics } from './own-metrics.ts'
@@ -53,6 +54,8 @@ export interface Parts {
   alerts: AlertEngine
   /** Maintenance windows: the services they cover are neither notified about nor healed. */
   maintenance: MaintenanceWindows
+  /** Incidents and their timelines; an acknowledged one holds its alerts' reminders. */
+  incidents: IncidentTracker
   round: MetricsRound
   sse: SseHub
   hooks: HookRunner
@@ -149,6 +152,24 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     scraped: () => round.samples,
   })
   registerSloMetrics(registry, slo)
+  const incidents = new IncidentTracker({
+    store: store.incidents,
+    clock,
+    logger: log('incidents'),
+    reopenWindowMs: config.incidents.reopenWindow,
+    maxEvents: config.incidents.maxEvents,
+    maxOpen: config.incidents.maxOpen,
+    service: (name) => {
+      try {
+        const { state, critical, lastResult } = health.status(name)
+        return { state, critical, ...(lastResult ? { checkedAt: lastResult.at } : {}) }
+      } catch {
+        return undefined // a service removed by a reload
+      }
+    },
+    // Read when an incident may resolve, after the engine has built its alerts.
+    firing: (service) => alerts.alerts().some((a) => a.state === 'firing' && a.labels.service === service),
+  })
   const alerts = createAlertEngine({
     maintenance: (labels) =>
       labels.service !== undefined && maintenance.covering(labels.service) !== undefined,
@@ -161,6 +182,8 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     logger: log('alerts'),
     groupWaitMs: config.alerting.groupWait,
     repeatIntervalMs: config.alerting.repeatInterval,
+    // A person acknowledged the incident: no reminders until it resolves.
+    holdRepeat: (alert) => incidents.holds(alert),
     delivery: {
       onAttempt: (delivery, result) =>
         metrics.notifications.inc({ channel: delivery.channel, status: result.ok ? 'sent' : 'failed' }),
@@ -177,6 +200,7 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     healing,
     alerts,
     maintenance,
+    incidents,
     round,
     sse,
     hooks: createHookRunner(config.hooks, log('hooks'), baseDir),

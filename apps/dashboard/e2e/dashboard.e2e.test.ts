@@ -160,6 +160,25 @@ describe('dashboard in Chromium against the real agent', () => {
     await record.getByText(/approval approved/).waitFor()
   })
 
+  it('should list the incident of the killed service and show its timeline, and take a note with the token', async () => {
+    await page.goto(`${fleet!.url}/#/`)
+    await page.getByRole('navigation', { name: 'Pages' }).getByRole('link', { name: 'Incidents' }).click()
+    // beta's crash (killed above) is one incident, with the healing that ended it.
+    const row = page.getByRole('row').filter({ hasText: 'beta' }).first()
+    await row.waitFor({ timeout: 20_000 })
+    await row.getByRole('link', { name: /beta/ }).last().click()
+    const timeline = page.getByRole('list', { name: 'Timeline' })
+    await timeline.waitFor()
+    await timeline.getByText('Healing').first().waitFor({ timeout: 20_000 })
+    expect(await timeline.getByText('State').count()).toBeGreaterThan(0)
+    await page.getByLabel('Add a note').fill('killed on purpose by the e2e suite')
+    await page.getByRole('button', { name: 'Add note' }).click()
+    await page.getByText('Note added.').waitFor()
+    await timeline.getByText('killed on purpose by the e2e suite').waitFor({ timeout: 10_000 })
+    await timeline.getByText('by admin').waitFor()
+    await page.screenshot({ path: join(OUT, 'incident-1280x800.png'), fullPage: true })
+  })
+
   it('should show a drill run recorded through POST /api/drills on the Drills page, live, and open its results', async () => {
     await page.goto(`${fleet!.url}/#/`)
     await tile('alpha').getByText('Healthy').waitFor()

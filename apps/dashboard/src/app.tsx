@@ -5,15 +5,31 @@ import { TokenForm } from './components/token-form.tsx'
 import { useSse } from './data/sse.ts'
 import { useSummary } from './data/summary.ts'
 import { DrillsPage } from './pages/drills.page.tsx'
+import { IncidentPage } from './pages/incident.page.tsx'
+import { IncidentsPage } from './pages/incidents.page.tsx'
 import { OverviewPage } from './pages/overview.page.tsx'
 import { ServicePage } from './pages/service.page.tsx'
 
-/** The page a hash names: `#/services/<name>`, `#/drills` or the overview. */
-export type Route = { page: 'overview' } | { page: 'service'; name: string } | { page: 'drills' }
+/** The page a hash names: `#/services/<name>`, `#/drills`, `#/incidents[/<id>]` or the overview. */
+export type Route =
+  | { page: 'overview' }
+  | { page: 'service'; name: string }
+  | { page: 'drills' }
+  | { page: 'incidents' }
+  | { page: 'incident'; id: string }
 
 /** Reads a location hash; anything unknown is the overview. */
 export function parseRoute(hash: string): Route {
   if (/^#\/drills\/?(\?.*)?$/.test(hash)) return { page: 'drills' }
+  if (/^#\/incidents\/?(\?.*)?$/.test(hash)) return { page: 'incidents' }
+  const incident = /^#\/incidents\/([^/?]+)/.exec(hash)
+  if (incident) {
+    try {
+      return { page: 'incident', id: decodeURIComponent(incident[1]!) }
+    } catch {
+      return { page: 'incidents' }
+    }
+  }
   const match = /^#\/services\/([^/?]+)/.exec(hash)
   if (match) {
     try {
@@ -57,8 +73,17 @@ export function App() {
           <a href="#/">noa</a>
         </h1>
         <nav aria-label="Pages" className="pages">
-          <a href="#/" aria-current={route.page === 'drills' ? undefined : 'page'}>
+          <a
+            href="#/"
+            aria-current={route.page === 'overview' || route.page === 'service' ? 'page' : undefined}
+          >
             Overview
+          </a>
+          <a
+            href="#/incidents"
+            aria-current={route.page === 'incidents' || route.page === 'incident' ? 'page' : undefined}
+          >
+            Incidents
           </a>
           <a href="#/drills" aria-current={route.page === 'drills' ? 'page' : undefined}>
             Drills
@@ -73,6 +98,10 @@ export function App() {
           <ServicePage name={route.name} />
         ) : route.page === 'drills' ? (
           <DrillsPage />
+        ) : route.page === 'incidents' ? (
+          <IncidentsPage />
+        ) : route.page === 'incident' ? (
+          <IncidentPage id={route.id} />
         ) : (
           <OverviewPage summary={summary} />
         )}

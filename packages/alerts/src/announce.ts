@@ -19,6 +19,13 @@ export interface AnnouncerOptions {
   /** Whether the alert's labels name a service in a maintenance window now. @default never */
   maintenance?: (labels: Readonly<Record<string, string>>, now: number) => boolean
   repeatIntervalMs: number
+  /**
+   * Whether the repeats of a firing alert are held (a person acknowledged its incident): its
+   * repeat is not sent while this answers true; its resolution still is. @default never
+   */
+  holdRepeat?: (alert: AlertRecord) => boolean
+  /** Called once per repeat interval for each repeat held, so holding is counted, not silent. */
+  held?: (alert: AlertRecord) => void
   /** Called with each action a newly announced alert asks for. */
   act: (action: AlertAction) => void
 }
@@ -40,8 +47,10 @@ export interface Announcer {
  * than the cooldown) while it fires.
  */
 export function createAnnouncer(options: AnnouncerOptions): Announcer {
-  const { dispatcher, silences, inhibitRules, repeatIntervalMs, act } = options
+  const { dispatcher, silences, inhibitRules, repeatIntervalMs, act, holdRepeat, held } = options
   const lastNotifiedAt = new Map<string, number>()
+  // When each held repeat was last counted: one count per interval, not one per evaluation.
+  const heldAt = new Map<string, number>()
 
   const muteReason = (a: Active, active: ReadonlyMap<string, Active>, now: number): Active['muted'] => {
     if (silences.mutes(a.labels, now)) return 'silenced'
@@ -72,6 +81,7 @@ export function createAnnouncer(options: AnnouncerOptions): Announcer {
     lastNotifiedAt,
     run(active, now) {
       const announced: Active[] = []
+      for (const fp of heldAt.keys()) if (!active.has(fp)) heldAt.delete(fp)
       // The time goes into the alert's record, so a restart sends nothing new.
       const announce = (a: Active) => {
         a.notifiedAt = now
@@ -86,7 +96,13 @@ export function createAnnouncer(options: AnnouncerOptions): Announcer {
         const last = lastNotifiedAt.get(a.fingerprint)
         if (a.notifiedAt !== undefined) {
           const repeat = Math.max(repeatIntervalMs, a.rule.cooldown)
-          if (repeatIntervalMs > 0 && last !== undefined && now - last >= repeat) announce(a)
+          const since = Math.max(last ?? 0, heldAt.get(a.fingerprint) ?? 0)
+          if (repeatIntervalMs === 0 || last === undefined || now - since < repeat) continue
+          const record = holdRepeat ? toRecord(a, 'firing', now) : undefined
+          if (record && holdRepeat?.(record)) {
+            heldAt.set(a.fingerprint, now)
+            held?.(record)
+          } else announce(a)
           continue
         }
         if (last !== undefined && now - last < a.rule.cooldown) continue

@@ -268,6 +268,31 @@ describe('createAlertEngine', () => {
     await engine.stop()
   })
 
+  it('should hold the repeats of the alerts holdRepeat names, count each held once per interval, and still send their resolution', async () => {
+    const acknowledged = new Set<string>()
+    const { engine, clock, ops, run } = setup({
+      repeatIntervalMs: 60_000,
+      holdRepeat: (a) => acknowledged.has(a.labels.service ?? ''),
+      rules: [{ name: 'down', condition: 'health_check_failed', severity: 'critical' }],
+    })
+    await engine.start()
+    const down = { services: { api: { state: 'error' as const }, db: { state: 'error' as const } } }
+    await run(down)
+    expect(statuses(ops)).toEqual([['firing:down/api', 'firing:down/db']])
+    acknowledged.add('api')
+    // Three repeat intervals, evaluated every 20 s: db is repeated each time, api is held.
+    for (let i = 0; i < 9; i++) {
+      await clock.advance(20_000)
+      await run(down)
+    }
+    expect(statuses(ops).slice(1)).toEqual([['firing:down/db'], ['firing:down/db'], ['firing:down/db']])
+    expect(engine.stats().repeatsHeld).toBe(3)
+    await clock.advance(1000)
+    await run({ services: { api: { state: 'healthy' as const }, db: { state: 'error' as const } } })
+    expect(statuses(ops).at(-1)).toEqual(['resolved:down/api'])
+    await engine.stop()
+  })
+
   it('should mute silenced alerts (no notification, no action) and notify once the silence ends', async () => {
     const { engine, clock, ops, actions, run } = setup()
     await engine.start()

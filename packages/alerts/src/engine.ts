@@ -53,6 +53,8 @@ export interface AlertEngineStats extends DispatchStats {
   silenceStoreFailures: number
   /** Reads and writes of the alert log that failed since start. */
   alertLogFailures: number
+  /** Repeat notifications not sent because `holdRepeat` held them (an acknowledged incident), since start. */
+  repeatsHeld: number
 }
 
 /** Options of {@link createAlertEngine}. */
@@ -86,6 +88,12 @@ export interface AlertEngineOptions {
   groupBy?: readonly string[]
   /** Re-send a firing notification this often while the alert fires; 0 never. @default 0 */
   repeatIntervalMs?: number
+  /**
+   * Whether the repeats of a firing alert are held, e.g. while a person has acknowledged the
+   * incident it belongs to: no repeat is sent while this answers true (each one held is
+   * counted in `stats().repeatsHeld`); the resolved notification is still sent. @default never
+   */
+  holdRepeat?: (alert: AlertRecord) => boolean
   /** @default defaultInhibitRules() */
   inhibitRules?: readonly InhibitRule[]
   /**
@@ -255,7 +263,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     logger,
   })
   const active = new Map<string, Active>()
-  const counts = { silenceStoreFailures: 0, alertLogFailures: 0 }
+  const counts = { silenceStoreFailures: 0, alertLogFailures: 0, repeatsHeld: 0 }
   const events = createEmitter<AlertEngineEvents>({ logger, name: 'alerts' })
   const labelCache = new Map<string, { labels: Record<string, string>; fingerprint: string }>()
 
@@ -292,6 +300,23 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     inhibitRules,
     ...(options.maintenance ? { maintenance: options.maintenance } : {}),
     repeatIntervalMs,
+    ...(options.holdRepeat
+      ? {
+          holdRepeat: (alert: AlertRecord) => {
+            try {
+              return options.holdRepeat?.(alert) === true
+            } catch (error) {
+              // A broken hold sends the reminder: a person missing a page is the worse failure.
+              logger.error('holdRepeat failed; sending the repeat', { error: errorMessage(error) })
+              return false
+            }
+          },
+          held: (alert: AlertRecord) => {
+            counts.repeatsHeld++
+            logger.debug('repeat held', { rule: alert.rule, fingerprint: alert.fingerprint })
+          },
+        }
+      : {}),
     act(action) {
       try {
         options.onAction?.(action)

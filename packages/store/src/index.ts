@@ -19,7 +19,7 @@ export type { StoreRuntime } from './options.ts'
 export { commonOptionsSchema, DEFAULT_RETENTION_DAYS, RETENTION_KINDS, retentionSchema } from './options.ts'
 export type { PendingRecordsOptions } from './pending.ts'
 export { withPendingRecords } from './pending.ts'
-export { DRILL_LIMITS } from './records.ts'
+export { DRILL_LIMITS, INCIDENT_LIMITS } from './records.ts'
 export type {
   Aggregation,
   BeatStore,
@@ -31,6 +31,13 @@ export type {
   DrillRecord,
   DrillResultRecord,
   DrillStore,
+  Incident,
+  IncidentCursor,
+  IncidentEvent,
+  IncidentEventKind,
+  IncidentQuery,
+  IncidentState,
+  IncidentStore,
   LabelMatcher,
   Labels,
   MaintenanceReport,

@@ -19,13 +19,16 @@ export const RETENTION_KINDS = [
   'silences',
   'drills',
   'maintenanceWindows',
+  'incidents',
 ] as const satisfies readonly RetentionKind[]
 
 /**
  * Default retention in days per kind: 30, except 1-hour rollups (400) so year-long charts
  * stay possible, and silences (7 days after they end: long enough to see what was silenced
- * last week, short enough that the list the agent loads at start stays small), and maintenance
- * windows (90 days after they end: their audit of who worked on what).
+ * last week, short enough that the list the agent loads at start stays small), maintenance
+ * windows (90 days after they end: their audit of who worked on what) and incidents (90 days
+ * after they resolved: a quarter of history for a status page and a review; open ones are never
+ * deleted).
  */
 export const DEFAULT_RETENTION_DAYS: Readonly<Record<RetentionKind, number>> = Object.freeze({
   samples: 30,
@@ -40,6 +43,7 @@ export const DEFAULT_RETENTION_DAYS: Readonly<Record<RetentionKind, number>> = O
   silences: 7,
   drills: 30,
   maintenanceWindows: 90,
+  incidents: 90,
 })
 
 const days = z.number().positive().max(36_500)
@@ -56,7 +60,7 @@ export const retentionSchema = z
 
 /** Options every backend shares. */
 export const commonOptionsSchema = z.strictObject({
-  /** Days to keep each kind (silences: days after they end). @default 30 for every kind, 400 for 1-hour rollups, 7 for silences */
+  /** Days to keep each kind (silences: days after they end). @default 30 for every kind, 400 for 1-hour rollups, 7 for silences, 90 for incidents (after they resolve) */
   retention: retentionSchema.optional(),
   /** Rows deleted per statement by maintenance. @default 5000 */
   chunkSize: z.number().int().min(1).max(1_000_000).optional(),

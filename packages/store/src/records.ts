@@ -9,7 +9,7 @@ import type {
 } from '@noa/core'
 import { createId } from '@noa/core'
 import { StoreError } from './errors.ts'
-import type { CheckQuery, DrillCursor, DrillRecord, StoredBeat } from './store.ts'
+import type { CheckQuery, DrillCursor, DrillRecord, Incident, IncidentCursor, StoredBeat } from './store.ts'
 
 /** Default `limit` of list queries, from @noa/core's ListQuery. */
 export const DEFAULT_LIMIT = 100
@@ -217,4 +217,107 @@ export function checkBeat(key: string, beat: StoredBeat): void {
   if (!Number.isFinite(beat?.at)) throw new StoreError(`beat.at must be epoch ms, got ${String(beat?.at)}`)
   if (beat.status !== 'up' && beat.status !== 'down')
     throw new StoreError(`beat.status must be up or down, got ${JSON.stringify(beat.status)}`)
+}
+
+/** Bounds of an incident the stores keep: one over them is refused, naming the field. */
+export const INCIDENT_LIMITS = Object.freeze({
+  /** Characters of an id, a service name, a title and a severity. */
+  id: 128,
+  service: 256,
+  title: 512,
+  severity: 32,
+  /** Events in one timeline (the agent keeps far fewer: the first and the latest). */
+  events: 1000,
+  /** Characters of an event's text, its `by` and its `ref`. */
+  text: 4000,
+  by: 200,
+  ref: 256,
+})
+
+const INCIDENT_STATES = ['open', 'acknowledged', 'resolved'] as const
+const INCIDENT_EVENT_KINDS = [
+  'state',
+  'alert',
+  'notification',
+  'healing',
+  'approval',
+  'maintenance',
+  'acknowledged',
+  'note',
+  'resolved',
+] as const
+
+/** Refuses an incident that cannot be stored or is over its bounds, naming the field. */
+export function checkIncident(incident: Incident): void {
+  const where = 'saveIncident: incident'
+  const text = (value: unknown, path: string, max: number, empty = false) => {
+    if (typeof value !== 'string' || (!empty && value === ''))
+      throw new StoreError(`${where}.${path} must be a ${empty ? '' : 'non-empty '}string`)
+    if (value.length > max)
+      throw new StoreError(`${where}.${path} must be at most ${max} characters, got ${value.length}`)
+  }
+  const time = (value: unknown, path: string) => {
+    if (!Number.isFinite(value))
+      throw new StoreError(`${where}.${path} must be epoch ms, got ${String(value)}`)
+  }
+  text(incident?.id, 'id', INCIDENT_LIMITS.id)
+  text(incident.service, 'service', INCIDENT_LIMITS.service)
+  text(incident.title, 'title', INCIDENT_LIMITS.title, true)
+  text(incident.severity, 'severity', INCIDENT_LIMITS.severity)
+  if (!(INCIDENT_STATES as readonly string[]).includes(incident.state))
+    throw new StoreError(
+      `${where}.state must be one of ${INCIDENT_STATES.join(', ')}, got ${JSON.stringify(incident.state)}`,
+    )
+  time(incident.openedAt, 'openedAt')
+  for (const key of ['resolvedAt', 'acknowledgedAt'] as const)
+    if (incident[key] !== undefined) time(incident[key], key)
+  if (incident.state === 'resolved' && incident.resolvedAt === undefined)
+    throw new StoreError(`${where}.resolvedAt must be set when the state is resolved`)
+  if (incident.acknowledgedBy !== undefined)
+    text(incident.acknowledgedBy, 'acknowledgedBy', INCIDENT_LIMITS.by)
+  if (!Array.isArray(incident.events)) throw new StoreError(`${where}.events must be a list of events`)
+  if (incident.events.length > INCIDENT_LIMITS.events)
+    throw new StoreError(
+      `${where}.events must hold at most ${INCIDENT_LIMITS.events} events, got ${incident.events.length}`,
+    )
+  for (const [i, e] of incident.events.entries()) {
+    const at = `events[${i}]`
+    if (typeof e !== 'object' || e === null) throw new StoreError(`${where}.${at} must be an event`)
+    time(e.at, `${at}.at`)
+    if (!(INCIDENT_EVENT_KINDS as readonly string[]).includes(e.kind))
+      throw new StoreError(
+        `${where}.${at}.kind must be one of ${INCIDENT_EVENT_KINDS.join(', ')}, got ${JSON.stringify(e.kind)}`,
+      )
+    text(e.text, `${at}.text`, INCIDENT_LIMITS.text, true)
+    if (e.by !== undefined) text(e.by, `${at}.by`, INCIDENT_LIMITS.by)
+    if (e.ref !== undefined) text(e.ref, `${at}.ref`, INCIDENT_LIMITS.ref)
+  }
+}
+
+/** The `before` of an incidents query, refused when it is not an incident's place in the list. */
+export function incidentCursorOf(query: { before?: IncidentCursor } | undefined): IncidentCursor | undefined {
+  const before = query?.before
+  if (before === undefined) return undefined
+  if (!Number.isFinite(before?.openedAt) || typeof before.id !== 'string')
+    throw new StoreError('incidents: before must be { openedAt: epoch ms, id: string }')
+  return before
+}
+
+/** The `state` of an incidents query, refused when it is not a state. */
+export function incidentStateOf<S extends string>(state: S | undefined): S | undefined {
+  if (state !== undefined && !(INCIDENT_STATES as readonly string[]).includes(state))
+    throw new StoreError(
+      `incidents: state must be one of ${INCIDENT_STATES.join(', ')}, got ${JSON.stringify(state)}`,
+    )
+  return state
+}
+
+/** Newest-first order of incidents: `openedAt`, then `id`, descending (ids compared by code unit). */
+export function incidentOrder(a: IncidentCursor, b: IncidentCursor): number {
+  return b.openedAt - a.openedAt || (a.id < b.id ? 1 : a.id > b.id ? -1 : 0)
+}
+
+/** True when incident `a` comes after cursor `b` in the newest-first order. */
+export function incidentAfter(a: IncidentCursor, b: IncidentCursor): boolean {
+  return a.openedAt < b.openedAt || (a.openedAt === b.openedAt && a.id < b.id)
 }

@@ -268,6 +268,87 @@ export interface MaintenanceWindowStore {
   windows(query?: MaintenanceWindowQuery): Promise<MaintenanceWindowRecord[]>
 }
 
+/** Where an incident stands: open, acknowledged by a person, or resolved. */
+export type IncidentState = 'open' | 'acknowledged' | 'resolved'
+
+/** What an incident timeline entry is about. */
+export type IncidentEventKind =
+  | 'state'
+  | 'alert'
+  | 'notification'
+  | 'healing'
+  | 'approval'
+  | 'maintenance'
+  | 'acknowledged'
+  | 'note'
+  | 'resolved'
+
+/** One entry of an incident's timeline: when (epoch ms), what, and who when a person did it. */
+export interface IncidentEvent {
+  at: number
+  kind: IncidentEventKind
+  text: string
+  /** The person (the API token's holder) for acknowledgements and notes. */
+  by?: string
+  /** What it refers to: an alert fingerprint, a healing or approval id, a channel. */
+  ref?: string
+}
+
+/**
+ * One service's episode away from healthy, with its timeline: opened when the service left
+ * healthy (or a critical alert about it fired), resolved when it is healthy again and its
+ * alerts resolved.
+ */
+export interface Incident {
+  id: string
+  service: string
+  title: string
+  severity: string
+  state: IncidentState
+  /** Epoch ms. */
+  openedAt: number
+  resolvedAt?: number
+  acknowledgedAt?: number
+  acknowledgedBy?: string
+  /** Oldest first. */
+  events: IncidentEvent[]
+}
+
+/** Where a page of incidents starts: after this one, in the newest-first order. */
+export interface IncidentCursor {
+  openedAt: number
+  id: string
+}
+
+/** Query of incidents, newest first (`openedAt`, then `id`, both descending). */
+export interface IncidentQuery {
+  service?: string
+  state?: IncidentState
+  /** @default 100 */
+  limit?: number
+  /** Only the incidents after this one in the list: pass the last one of the previous page. */
+  before?: IncidentCursor
+}
+
+/**
+ * Incidents and their timelines, kept whole (one row each) so an open one survives a restart.
+ * An incident over its bounds (`INCIDENT_LIMITS`) is refused, naming the field.
+ *
+ * @example
+ * ```ts
+ * await store.incidents.saveIncident(incident)
+ * const open = await store.incidents.incidents({ state: 'open', limit: 1000 })
+ * ```
+ */
+export interface IncidentStore {
+  /** Stores an incident, replacing the one with the same id. */
+  saveIncident(incident: Incident): Promise<void>
+  /** The incident with this id, or undefined. */
+  getIncident(id: string): Promise<Incident | undefined>
+  /** Incidents newest first. */
+  incidents(query?: IncidentQuery): Promise<Incident[]>
+}
+
 /** Kinds of data with their own retention. */
 export type RetentionKind =
   | 'samples'
@@ -282,6 +363,7 @@ export type RetentionKind =
   | 'silences'
   | 'drills'
   | 'maintenanceWindows'
+  | 'incidents'
 
 /** What one maintenance run did. */
 export interface MaintenanceReport {
@@ -353,6 +435,7 @@ export interface Store {
   readonly silences: SilenceStore
   readonly drills: DrillStore
   readonly maintenanceWindows: MaintenanceWindowStore
+  readonly incidents: IncidentStore
   readonly samples: SampleStore
   readonly snapshots: SnapshotStore
   readonly checks: CheckStore

@@ -17,7 +17,7 @@ export interface RecentWindowOptions {
  * went away): samples, snapshots and check results are also kept in a bounded in-memory
  * window; a write the store refuses is counted in `stats().dropped` and logged instead of
  * thrown; a read the store cannot answer is answered from the window. The ports (outbox,
- * alerts, healing, approvals, leases, silences, drills) are passed through unchanged: their
+ * alerts, healing, approvals, leases, silences, drills, incidents) are passed through unchanged: their
  * failures must be seen.
  *
  * @example
@@ -168,6 +168,7 @@ export function withRecentWindow(store: Store, options: RecentWindowOptions = {}
     beats: store.beats,
     drills: store.drills,
     maintenanceWindows: store.maintenanceWindows,
+    incidents: store.incidents,
     samples,
     snapshots,
     checks,

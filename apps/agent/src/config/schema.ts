@@ -3,6 +3,7 @@ import { executorSchema, selfHealingSchema, serviceHealingSchema } from '@noa/he
 import { serviceCheckSchema } from '@noa/health/config'
 import { storeConfigSchema } from '@noa/store'
 import { z } from 'zod'
+import { incidentsSchema } from './incidents.ts'
 import { maintenanceConfigSchema } from './maintenance.ts'
 import { serviceSloSchema, sloDefaultsSchema } from './slo.ts'
 import { statusPageSchema } from './status-page.ts'
@@ -478,6 +479,7 @@ function buildSchema<S extends z.ZodType, C extends z.ZodType>(services: S, chan
     statusPage: statusPageSchema.optional(),
     /** Maintenance windows: no notification and no healing for the services they cover. @default [] */
     maintenance: maintenanceConfigSchema.default([]),
+    incidents: incidentsSchema,
   })
 }
 

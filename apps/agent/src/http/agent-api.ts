@@ -11,10 +11,19 @@ import type {
 } from '@noa/core'
 import { createId, errorMessage, type Logger } from '@noa/core'
 import type { Beat } from '@noa/health'
-import type { DrillCursor, RangeQuery, SeriesPoints } from '@noa/store'
+import type {
+  DrillCursor,
+  Incident,
+  IncidentCursor,
+  IncidentState,
+  RangeQuery,
+  SeriesPoints,
+} from '@noa/store'
 import type { Parts } from '../compose.ts'
 import type { AgentConfig } from '../config/schema.ts'
 import type { DrillRun } from '../drill/types.ts'
+import { incidentSummary } from '../incident/event.ts'
+import type { IncidentRefusal } from '../incident/tracker.ts'
 import type { MaintenanceInput, MaintenanceState, MaintenanceWindow } from '../maintenance/windows.ts'
 import { sharedExposition } from '../metrics/exposition.ts'
 import type { BeatOutcome } from '../push-beats.ts'
@@ -30,6 +39,7 @@ import type {
   FleetServicesBody,
   HealingBody,
   HealthBody,
+  IncidentSummary,
   ServiceDetail,
   SlosBody,
   StatusBody,
@@ -100,6 +110,22 @@ export interface AgentApi {
   openMaintenance(input: MaintenanceInput, by: string): Promise<MaintenanceWindow>
   /** Ends a window now for `by` (`DELETE /api/maintenance/:id`); rejects with a MaintenanceRefusal. */
   endMaintenance(id: string, by: string): Promise<MaintenanceWindow>
+  /** Incidents newest first, without their timelines, as many as fit; `next` when there may be more (`GET /api/incidents`). */
+  incidents(query: IncidentPage): Promise<{ incidents: IncidentSummary[]; next?: IncidentCursor }>
+  /** One incident with its timeline, or undefined (`GET /api/incidents/:id`). */
+  incident(id: string): Promise<Incident | undefined>
+  /** Acknowledges an incident for `by`: its alerts' reminders are held until it resolves. */
+  acknowledgeIncident(id: string, by: string, note?: string): Promise<Incident | IncidentRefusal>
+  /** Adds a person's note to an incident's timeline. */
+  noteIncident(id: string, by: string, text: string): Promise<Incident | IncidentRefusal>
+}
+
+/** A page of `GET /api/incidents`: filtered by service and state, after the incident `before`. */
+export interface IncidentPage {
+  limit: number
+  before?: IncidentCursor
+  service?: string
+  state?: IncidentState
 }
 
 /** A page of a newest-first list: at most `limit` items that happened before `before` (epoch ms). */
@@ -301,6 +327,21 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     maintenanceWindows: (states, limit) => parts.maintenance.list(states, limit),
     openMaintenance: (input, by) => parts.maintenance.open(input, by),
     endMaintenance: (id, by) => parts.maintenance.end(id, by),
+    async incidents({ limit, before, service, state }) {
+      const list = await parts.incidents.list({
+        limit,
+        ...(before ? { before } : {}),
+        ...(service ? { service } : {}),
+        ...(state ? { state } : {}),
+      })
+      const { items } = fitting(list.map(incidentSummary), ANSWER_BYTES)
+      const more = nextPage(items, limit, list.length, (i) => i.openedAt) !== undefined
+      const last = items.at(-1)
+      return { incidents: items, ...(more && last ? { next: { openedAt: last.openedAt, id: last.id } } : {}) }
+    },
+    incident: (id) => parts.incidents.get(id),
+    acknowledgeIncident: (id, by, note) => parts.incidents.acknowledge(id, by, note),
+    noteIncident: (id, by, text) => parts.incidents.note(id, by, text),
   }
 }
 

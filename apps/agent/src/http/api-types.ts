@@ -15,6 +15,7 @@ import type {
 } from '@noa/core'
 import type { HealingEscalation } from '@noa/healing'
 import type { HealthSummary, ServiceStatus } from '@noa/health'
+import type { Incident, IncidentEvent } from '@noa/store'
 import type { DrillRun } from '../drill/types.ts'
 import type { Decision } from '../incident/router.ts'
 import type { MaintenanceEvent, MaintenanceWindow } from '../maintenance/windows.ts'
@@ -32,6 +33,7 @@ export type {
   StateChange,
 } from '@noa/core'
 export type { HealthSummary, ServiceStatus } from '@noa/health'
+export type { Incident, IncidentEvent, IncidentEventKind, IncidentState } from '@noa/store'
 export type { DrillFault, DrillOutcome, DrillResult, DrillRun } from '../drill/types.ts'
 export type { MaintenanceEvent, MaintenanceState, MaintenanceWindow } from '../maintenance/windows.ts'
 export type { ServiceSloStatus, SloKind, SloStatus } from '../slo/tracker.ts'
@@ -265,6 +267,28 @@ export interface DrillBody {
  */
 export type DrillEvent = DrillRun & { omittedResults?: number }
 
+/** An incident without its timeline, as `GET /api/incidents` lists it: its size and its latest entry instead. */
+export type IncidentSummary = Omit<Incident, 'events'> & { eventCount: number; lastEvent?: IncidentEvent }
+
+/** `GET /api/incidents`: newest first; `nextCursor` (pass it back as `?cursor=`) when there may be more. */
+export interface IncidentsBody {
+  incidents: IncidentSummary[]
+  nextCursor?: string
+}
+
+/** `GET /api/incidents/:id`, and the answer of an acknowledgement or a note: the incident with its timeline. */
+export interface IncidentBody {
+  incident: Incident
+}
+
+/** The `incident` SSE event: an incident opened, got a timeline entry, or resolved. */
+export interface IncidentSseEvent {
+  change: 'opened' | 'updated' | 'resolved'
+  incident: IncidentSummary
+  /** The entry this change added. */
+  event: IncidentEvent
+}
+
 /** Every SSE event the agent sends, by name. */
 export interface SseEvents {
   status: StatusBody
@@ -283,6 +307,8 @@ export interface SseEvents {
   drill: DrillEvent
   /** A maintenance window opened or ended. */
   maintenance: MaintenanceEvent
+  /** An incident opened, was updated (a timeline entry) or resolved. */
+  incident: IncidentSseEvent
 }
 
 export type SseEventName = keyof SseEvents

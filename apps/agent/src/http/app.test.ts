@@ -79,6 +79,10 @@ function fakeApi(): AgentApi {
     maintenanceWindows: fail,
     openMaintenance: fail,
     endMaintenance: fail,
+    incidents: fail,
+    incident: fail,
+    acknowledgeIncident: fail,
+    noteIncident: fail,
   }
 }
 

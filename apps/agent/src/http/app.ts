@@ -37,6 +37,7 @@ import {
 } from './auth.ts'
 import { DRILL_BODY_BYTES, registerDrillRoutes } from './drills.ts'
 import { parseFleetQuery } from './fleet-query.ts'
+import { registerIncidentRoutes } from './incident-routes.ts'
 import { registerMaintenanceRoutes } from './maintenance-routes.ts'
 import { hostMatcher, requireKnownHost, SECURITY_HEADERS, securityHeaders } from './protect.ts'
 import { createRateLimiter } from './rate-limit.ts'
@@ -484,6 +485,7 @@ export function createApp(deps: AppDeps): Hono<Env> {
   registerSloRoutes(app, { agent })
   registerStatusPageRoutes(app, { page: () => agent.statusPage() })
   registerMaintenanceRoutes(app, { agent, guard: guardFor('operator'), readJson, issuesOf })
+  registerIncidentRoutes(app, { agent, guard: guardFor('operator'), readJson, issuesOf })
   app.all('/api/*', (c) =>
     c.json(
       { error: `no route for ${c.req.method} ${loggedPath(c.req.path)}` },

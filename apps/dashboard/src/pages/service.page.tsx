@@ -3,6 +3,7 @@ import { AlertsFeed } from '../components/alerts-feed.tsx'
 import { HealingTimeline } from '../components/healing-timeline.tsx'
 import { LazyTimeChart as TimeChart } from '../components/lazy-time-chart.tsx'
 import { MaintenancePanel } from '../components/maintenance-panel.tsx'
+import { OpenIncidentLink } from '../components/open-incident-link.tsx'
 import { SloPanel } from '../components/slo-panel.tsx'
 import { StaleMark } from '../components/stale-mark.tsx'
 import { StatusBadge } from '../components/status-badge.tsx'
@@ -54,6 +55,7 @@ export function ServicePage({ name }: { name: string }) {
             Maintenance
           </span>
         ) : null}
+        <OpenIncidentLink service={service.service} />
         {service.since ? <span className="muted">since {formatAgo(service.since, now)}</span> : null}
         <StaleMark at={points.at(-1)?.[0]} intervalMs={intervalMs} now={now} />
         {actions.can.heal ? (

@@ -5,7 +5,8 @@ import { type Dialect, type ExpireSpec, insert, num, run, type SqlDb } from './d
 
 /**
  * What maintenance reads and deletes: rollup windows, and expired rows per kind in chunks.
- * Open items are kept: pending deliveries and approvals, firing and pending alerts, running healings.
+ * Open items are kept: pending deliveries and approvals, firing and pending alerts, running healings,
+ * open incidents.
  */
 export function createMaintenance(d: Dialect, db: SqlDb, reader: SampleReader): MaintenanceDriver {
   const t = (name: string) => d.table(name)
@@ -55,6 +56,8 @@ export function createMaintenance(d: Dialect, db: SqlDb, reader: SampleReader): 
     silences: (c, l) => expire(expiring('silences', 'id', 'ends_at'), c, l),
     drills: (c, l) => expire(expiring('drills', 'id', 'started_at'), c, l),
     maintenanceWindows: (c, l) => expire(expiring('maintenance_windows', 'id', 'ends_at'), c, l),
+    // Open and acknowledged incidents are kept whatever their age: only resolved ones expire.
+    incidents: (c, l) => expire(expiring('incidents', 'id', 'resolved_at', "state = 'resolved'"), c, l),
   }
 
   return {

@@ -10,6 +10,7 @@ import { createChecks } from './checks.ts'
 import type { SqlBackend } from './dialect.ts'
 import { createDrills } from './drills.ts'
 import { createHealings } from './healings.ts'
+import { createIncidents } from './incidents.ts'
 import { createLeases } from './leases.ts'
 import { createMaintenance } from './maintenance.ts'
 import { createMaintenanceWindows } from './maintenance-windows.ts'
@@ -44,6 +45,7 @@ export function createSqlStore(
     silences: createSilences(d, db, exec),
     drills: createDrills(d, db, exec),
     maintenanceWindows: createMaintenanceWindows(d, db, exec),
+    incidents: createIncidents(d, db, exec),
     maintain: (now = clock.now()) =>
       exec.write('maintenance', () => runMaintenance(maintenance, common, now)),
     async flush() {

@@ -2,6 +2,7 @@ import type { HealingRecord } from '@noa/core'
 import type { afterEach, describe, expect, it } from 'vitest'
 import type { RetentionKind, Store } from '../store.ts'
 import { drillsContract } from './drills-contract.ts'
+import { incidentsContract } from './incidents-contract.ts'
 import { maintenanceWindowsContract } from './maintenance-windows-contract.ts'
 import {
   alert,
@@ -713,6 +714,7 @@ export function storeContract(
     restartContract(fresh, t)
     drillsContract(fresh, t)
     maintenanceWindowsContract(fresh, t)
+    incidentsContract(fresh, t)
 
     describe('health', () => {
       it('should be healthy with no failed writes, and not count refused input or a duplicate as a store failure', async () => {
@@ -776,6 +778,7 @@ export function storeContract(
         await expect(store.silences.saveSilence(silence('s', T0, T0 + HOUR))).rejects.toThrow(/closed/)
         await expect(store.drills.saveDrill(drillRun('d', T0))).rejects.toThrow(/closed/)
         await expect(store.drills.drills()).rejects.toThrow(/closed/)
+        await expect(store.incidents.incidents()).rejects.toThrow(/closed/)
         // Using a closed store is the caller's mistake, not a failing store.
         expect(store.health()).toEqual({ ok: true, failedWrites: 0 })
       })

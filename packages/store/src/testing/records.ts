@@ -1,5 +1,5 @@
 import type { AlertRecord, Approval, CheckResult, HealingRecord, MetricSnapshot, Silence } from '@noa/core'
-import type { DrillRecord } from '../store.ts'
+import type { DrillRecord, Incident } from '../store.ts'
 
 // Records the contract suite writes: each a valid value of its @noa/core type.
 
@@ -109,6 +109,35 @@ export function drillRun(id: string, startedAt: number, results = 2): DrillRecor
       falseAlerts: i % 2,
       round: 1 + Math.floor(i / 2),
       ...(i % 2 === 1 ? { detail: 'circuit open: escalated to a person' } : {}),
+    })),
+  }
+}
+
+/** An incident of `service` opened at `openedAt`, with `events` timeline entries; resolved an hour later when asked. */
+export function incident(
+  id: string,
+  service: string,
+  openedAt: number,
+  options: { state?: Incident['state']; events?: number } = {},
+): Incident {
+  const state = options.state ?? 'open'
+  return {
+    id,
+    service,
+    title: `${service}: error`,
+    severity: 'critical',
+    state,
+    openedAt,
+    ...(state === 'resolved' ? { resolvedAt: openedAt + HOUR } : {}),
+    ...(state === 'acknowledged' ? { acknowledgedAt: openedAt + MIN, acknowledgedBy: 'ops' } : {}),
+    events: Array.from({ length: options.events ?? 2 }, (_, i) => ({
+      at: openedAt + i * 1000,
+      kind: i === 0 ? ('state' as const) : ('alert' as const),
+      text:
+        i === 0
+          ? 'healthy -> error: connect ECONNREFUSED'
+          : "service-down firing; x'; DROP TABLE incidents; --",
+      ...(i === 0 ? {} : { ref: `fp${i}` }),
     })),
   }
 }

@@ -26,6 +26,7 @@ import {
   alertStateAt,
   checkBeat,
   checkDrill,
+  checkIncident,
   checkResult,
   checkSilence,
   copy,
@@ -35,6 +36,10 @@ import {
   drillCursorOf,
   drillOrder,
   inCheckQuery,
+  incidentAfter,
+  incidentCursorOf,
+  incidentOrder,
+  incidentStateOf,
   limitOf,
   MAX_BEAT_MESSAGE,
   newDeliveries,
@@ -56,6 +61,8 @@ import type {
   CheckStore,
   DrillRecord,
   DrillStore,
+  Incident,
+  IncidentStore,
   MaintenanceWindowRecord,
   MaintenanceWindowStore,
   SampleStore,
@@ -112,6 +119,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
   const maxChecks = parsed.maxCheckResults ?? 100_000
   const maxDrills = parsed.maxDrills ?? 1000
   const maxWindows = parsed.maxMaintenanceWindows ?? 10_000
+  const maxIncidents = parsed.maxIncidents ?? 10_000
   let closed = false
   const open = () => {
     if (closed) throw new StoreError('the memory store is closed')
@@ -539,6 +547,38 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     },
   }
 
+  const incidentRows = new Map<string, Incident>()
+  const incidents: IncidentStore = {
+    async saveIncident(incident) {
+      open()
+      checkIncident(incident)
+      incidentRows.set(incident.id, copy(incident))
+      if (incidentRows.size > maxIncidents) {
+        // The oldest resolved one goes first; open ones only when nothing else is left.
+        const sorted = [...incidentRows.values()].sort(incidentOrder)
+        const oldest = sorted.findLast((i) => i.state === 'resolved') ?? (sorted.at(-1) as Incident)
+        incidentRows.delete(oldest.id)
+      }
+    },
+    getIncident: async (incidentId) => {
+      open()
+      return copy(incidentRows.get(incidentId))
+    },
+    async incidents(q) {
+      open()
+      const limit = limitOf(q)
+      const before = incidentCursorOf(q)
+      const state = incidentStateOf(q?.state)
+      const rows = [...incidentRows.values()].filter(
+        (r) =>
+          (before === undefined || incidentAfter(r, before)) &&
+          (q?.service === undefined || r.service === q.service) &&
+          (state === undefined || r.state === state),
+      )
+      return copy(rows.sort(incidentOrder).slice(0, limit))
+    },
+  }
+
   // ---- maintenance ----
   function deleteBefore<T>(
     rows: T[],
@@ -705,6 +745,14 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
           )
         case 'maintenanceWindows':
           return deleteFromMap(windowRows, cutoff, limit, windowEnd, () => false)
+        case 'incidents':
+          return deleteFromMap(
+            incidentRows,
+            cutoff,
+            limit,
+            (i) => i.resolvedAt ?? Number.POSITIVE_INFINITY,
+            (i) => i.state !== 'resolved',
+          )
       }
     },
   }
@@ -723,6 +771,7 @@ export function createMemoryStore(options: MemoryStoreOptions = {}): Store {
     silences,
     drills,
     maintenanceWindows,
+    incidents,
     maintain: async (now = clock.now()) => {
       open()
       return runMaintenance(driver, common, now)

@@ -13,4 +13,6 @@ export const memoryOptionsSchema = commonOptionsSchema.extend({
   maxDrills: z.number().int().min(1).optional(),
   /** Maintenance windows kept; the one that ended first goes first. @default 10000 */
   maxMaintenanceWindows: z.number().int().min(1).optional(),
+  /** Incidents kept; the oldest resolved one goes first. @default 10000 */
+  maxIncidents: z.number().int().min(1).optional(),
 })

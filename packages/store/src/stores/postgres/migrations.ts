@@ -74,4 +74,16 @@ export const POSTGRES_MIGRATIONS: readonly Migration[] = [
     CREATE INDEX ON $S.maintenance_windows (ends_at);
     `,
   },
+  {
+    id: 6,
+    name: 'incidents',
+    sql: `
+    CREATE TABLE $S.incidents (id text COLLATE "C" PRIMARY KEY, service text NOT NULL, state text NOT NULL,
+      opened_at bigint NOT NULL, resolved_at bigint, data text NOT NULL);
+    CREATE INDEX ON $S.incidents (opened_at, id);
+    CREATE INDEX ON $S.incidents (service, opened_at, id);
+    CREATE INDEX ON $S.incidents (state, opened_at, id);
+    CREATE INDEX ON $S.incidents (resolved_at);
+    `,
+  },
 ]

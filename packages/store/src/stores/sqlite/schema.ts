@@ -50,5 +50,13 @@ export const SQLITE_MIGRATIONS: readonly string[] = [
   `
   CREATE TABLE maintenance_windows (id TEXT PRIMARY KEY, starts_at INTEGER NOT NULL, ends_at INTEGER NOT NULL, data TEXT NOT NULL);
   CREATE INDEX maintenance_windows_ends ON maintenance_windows (ends_at);
+  `, // 6: incidents, one row each with its timeline; lists filter by service or state, newest first.
+  `
+  CREATE TABLE incidents (id TEXT PRIMARY KEY, service TEXT NOT NULL, state TEXT NOT NULL,
+    opened_at INTEGER NOT NULL, resolved_at INTEGER, data TEXT NOT NULL);
+  CREATE INDEX incidents_opened ON incidents (opened_at, id);
+  CREATE INDEX incidents_service ON incidents (service, opened_at, id);
+  CREATE INDEX incidents_state ON incidents (state, opened_at, id);
+  CREATE INDEX incidents_resolved ON incidents (resolved_at);
   `,
 ]
