@@ -31,6 +31,7 @@ import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
 import { type MaintenanceWindows, registerMaintenanceMetrics } from './maintenance/windows.ts'
 import type { Collected } from './metrics/round.ts'
 import { riskyHold } from './slo/hold.ts'
+import { publicIncidents } from './status-page/incident-source.ts'
 import { type HeldBytes, StatusView } from './status-view.ts'
 import { openAgentStore, registerStoreMetrics, type StoreOpening, StoreWatch } from './store-status.ts'
 
@@ -213,6 +214,7 @@ export class Agent {
         : {}),
       decide: (id, approve, by, comment) => this.#decide(id, approve, by, comment),
       config: () => this.#config,
+      statusIncidents: publicIncidents(parts.incidents),
       logger: this.#log('api'),
     })
     this.#wire()
@@ -331,7 +333,18 @@ export class Agent {
       this.#escalations.delete(service)
       this.#evaluations.request()
     })
-    maintenance.on('maintenance', (event) => sse.publish('maintenance', event))
+    maintenance.on('maintenance', (event) => {
+      sse.publish('maintenance', event)
+      // A window on a service with an open incident is part of its story.
+      const { window, phase } = event
+      for (const service of maintenance.servicesOf(window))
+        incidents.record(service, {
+          kind: 'maintenance',
+          text: `maintenance ${phase}: ${window.reason}`,
+          by: phase === 'ended' ? (window.endedBy ?? window.createdBy) : window.createdBy,
+          ref: window.id,
+        })
+    })
     maintenance.on('coverage', ({ entered, left }) => {
       for (const service of [...entered, ...left])
         this.fleet.setMaintenance(service, maintenance.covering(service))

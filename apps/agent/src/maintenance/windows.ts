@@ -119,6 +119,8 @@ export interface MaintenanceWindows {
   stop(): void
   /** The open window that covers `service`, if one does. */
   covering(service: string): MaintenanceWindow | undefined
+  /** The services a window names, by name or by tag, among those the agent knows. */
+  servicesOf(window: MaintenanceWindow): string[]
   /** Windows in a state (`active` and `upcoming` when not given), at most `limit`. */
   list(states: readonly MaintenanceState[], limit: number): Promise<MaintenanceWindow[]>
   /** Opens (or plans) a window; rejects with a MaintenanceRefusal. */
@@ -334,6 +336,7 @@ export function createMaintenanceWindows(options: MaintenanceWindowsOptions): Ma
       timer = undefined
     },
     covering: (service) => covered.get(service),
+    servicesOf,
     async list(states, limit) {
       const now = clock.now()
       const out = views(now).filter((v) => states.includes(v.state))
