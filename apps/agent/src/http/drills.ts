@@ -7,6 +7,7 @@ import type { AgentApi } from './agent-api.ts'
 import type { DrillBody, DrillsBody } from './api-types.ts'
 import { actorOf } from './auth.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
+import { limitParam, unknownOrRepeated } from './query-params.ts'
 
 /**
  * Largest body of `POST /api/drills` (or `api.bodyLimit` when larger): a run of 1,000 results
@@ -61,18 +62,10 @@ const KNOWN = ['limit', 'cursor'] as const
 
 /** `?limit=&cursor=` of `GET /api/drills`, or the first problem in words. */
 function drillsPage(params: Record<string, string[]>): { limit: number; before?: DrillCursor } | string {
-  for (const key of Object.keys(params))
-    if (!(KNOWN as readonly string[]).includes(key))
-      return `${JSON.stringify(key.slice(0, 64))}: unknown parameter; allowed: ${KNOWN.join(', ')}`
-  for (const key of KNOWN)
-    if ((params[key]?.length ?? 0) > 1) return `${key}: expected one value; found ${params[key]?.length}`
-  const limitText = params.limit?.[0]
-  let limit = DRILLS_PAGE_DEFAULT
-  if (limitText !== undefined) {
-    limit = Number(limitText)
-    if (!/^\d+$/.test(limitText) || limit < 1 || limit > DRILLS_PAGE_MAX)
-      return `limit: expected a whole number from 1 to ${DRILLS_PAGE_MAX}; found ${JSON.stringify(limitText.slice(0, 64))}`
-  }
+  const problem = unknownOrRepeated(params, KNOWN)
+  if (problem) return problem
+  const limit = limitParam(params.limit?.[0], DRILLS_PAGE_DEFAULT, DRILLS_PAGE_MAX)
+  if (typeof limit === 'string') return limit
   const cursor = params.cursor?.[0]
   if (cursor === undefined || cursor === '') return { limit }
   const before = decodeDrillCursor(cursor)

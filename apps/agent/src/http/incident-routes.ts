@@ -6,6 +6,7 @@ import type { AgentApi, IncidentPage } from './agent-api.ts'
 import type { IncidentBody, IncidentsBody } from './api-types.ts'
 import { actorOf } from './auth.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
+import { limitParam, unknownOrRepeated } from './query-params.ts'
 
 /** How many incidents one page of `GET /api/incidents` holds when not asked, and at most. */
 export const INCIDENTS_PAGE_DEFAULT = 50
@@ -34,18 +35,11 @@ function decodeIncidentCursor(cursor: string): IncidentCursor | undefined {
 
 /** `?limit=&cursor=&service=&state=` of `GET /api/incidents`, or the first problem in words. */
 function incidentsPage(params: Record<string, string[]>): IncidentPage | string {
-  for (const key of Object.keys(params))
-    if (!(KNOWN as readonly string[]).includes(key))
-      return `${JSON.stringify(key.slice(0, 64))}: unknown parameter; allowed: ${KNOWN.join(', ')}`
-  for (const key of KNOWN)
-    if ((params[key]?.length ?? 0) > 1) return `${key}: expected one value; found ${params[key]?.length}`
-  const page: IncidentPage = { limit: INCIDENTS_PAGE_DEFAULT }
-  const limitText = params.limit?.[0]
-  if (limitText !== undefined) {
-    page.limit = Number(limitText)
-    if (!/^\d+$/.test(limitText) || page.limit < 1 || page.limit > INCIDENTS_PAGE_MAX)
-      return `limit: expected a whole number from 1 to ${INCIDENTS_PAGE_MAX}; found ${JSON.stringify(limitText.slice(0, 64))}`
-  }
+  const problem = unknownOrRepeated(params, KNOWN)
+  if (problem) return problem
+  const limit = limitParam(params.limit?.[0], INCIDENTS_PAGE_DEFAULT, INCIDENTS_PAGE_MAX)
+  if (typeof limit === 'string') return limit
+  const page: IncidentPage = { limit }
   const state = params.state?.[0]
   if (state !== undefined) {
     if (!(STATES as readonly string[]).includes(state))

@@ -5,6 +5,7 @@ import { MaintenanceRefusal, type MaintenanceState } from '../maintenance/window
 import type { AgentApi } from './agent-api.ts'
 import type { MaintenanceBody, MaintenanceListBody } from './api-types.ts'
 import { actorOf } from './auth.ts'
+import { limitParam, unknownOrRepeated } from './query-params.ts'
 
 /** Windows one `GET /api/maintenance` lists when not asked, and at most. */
 export const MAINTENANCE_PAGE_DEFAULT = 100
@@ -34,20 +35,14 @@ export interface MaintenanceRoutesDeps<E extends object> {
 
 /** `?state=&limit=` of `GET /api/maintenance`, or the first problem in words. */
 function listQuery(params: Record<string, string[]>): { states: MaintenanceState[]; limit: number } | string {
-  for (const key of Object.keys(params))
-    if (key !== 'state' && key !== 'limit')
-      return `${JSON.stringify(key.slice(0, 64))}: unknown parameter; allowed: state, limit`
+  const problem = unknownOrRepeated(params, ['state', 'limit'], ['limit'])
+  if (problem) return problem
   const states = (params.state ?? []).flatMap((s) => s.split(','))
   for (const s of states)
     if (!(STATES as readonly string[]).includes(s))
       return `state: expected ${STATES.join(', ')}; found ${JSON.stringify(s.slice(0, 64))}`
-  const text = params.limit?.[0]
-  let limit = MAINTENANCE_PAGE_DEFAULT
-  if (text !== undefined) {
-    limit = Number(text)
-    if (!/^\d+$/.test(text) || limit < 1 || limit > MAINTENANCE_PAGE_MAX)
-      return `limit: expected a whole number from 1 to ${MAINTENANCE_PAGE_MAX}; found ${JSON.stringify(text.slice(0, 64))}`
-  }
+  const limit = limitParam(params.limit?.[0], MAINTENANCE_PAGE_DEFAULT, MAINTENANCE_PAGE_MAX)
+  if (typeof limit === 'string') return limit
   return {
     states: states.length > 0 ? ([...new Set(states)] as MaintenanceState[]) : ['active', 'upcoming'],
     limit,

@@ -1,5 +1,6 @@
 import type { Hono } from 'hono'
 import type { AgentApi } from './agent-api.ts'
+import { limitParam, unknownOrRepeated } from './query-params.ts'
 
 /** How many services one page of `GET /api/slos` holds when not asked, and at most. */
 export const SLOS_PAGE_DEFAULT = 100
@@ -11,18 +12,10 @@ const KNOWN = ['limit', 'after', 'spent'] as const
 function slosPage(
   params: Record<string, string[]>,
 ): { limit: number; after?: string; spent?: boolean } | string {
-  for (const key of Object.keys(params))
-    if (!(KNOWN as readonly string[]).includes(key))
-      return `${JSON.stringify(key.slice(0, 64))}: unknown parameter; allowed: ${KNOWN.join(', ')}`
-  for (const key of KNOWN)
-    if ((params[key]?.length ?? 0) > 1) return `${key}: expected one value; found ${params[key]?.length}`
-  const limitText = params.limit?.[0]
-  let limit = SLOS_PAGE_DEFAULT
-  if (limitText !== undefined) {
-    limit = Number(limitText)
-    if (!/^\d+$/.test(limitText) || limit < 1 || limit > SLOS_PAGE_MAX)
-      return `limit: expected a whole number from 1 to ${SLOS_PAGE_MAX}; found ${JSON.stringify(limitText.slice(0, 64))}`
-  }
+  const problem = unknownOrRepeated(params, KNOWN)
+  if (problem) return problem
+  const limit = limitParam(params.limit?.[0], SLOS_PAGE_DEFAULT, SLOS_PAGE_MAX)
+  if (typeof limit === 'string') return limit
   const spentText = params.spent?.[0]
   if (spentText !== undefined && spentText !== 'true' && spentText !== 'false')
     return `spent: expected true or false; found ${JSON.stringify(spentText.slice(0, 64))}`
