@@ -3,6 +3,7 @@ import { executorSchema, selfHealingSchema, serviceHealingSchema } from '@noa/he
 import { serviceCheckSchema } from '@noa/health/config'
 import { storeConfigSchema } from '@noa/store'
 import { z } from 'zod'
+import { remoteWriteSchema } from './remote-write.ts'
 
 /** Every interval of the agent is at least this many ms (short enough for tests). */
 export const MIN_INTERVAL_MS = 100
@@ -274,10 +275,15 @@ export const dashboardSchema = z
 
 const integration = z.strictObject({ enabled: z.boolean().default(false) }).prefault({})
 
-/** The seed's `integrations`: accepted and shown; Prometheus scrapes `/metrics`, the others go through hooks. */
+/**
+ * The seed's `integrations`: accepted and shown; Prometheus scrapes `/metrics` (or receives
+ * `prometheus.remoteWrite`), the others go through hooks.
+ */
 export const integrationsSchema = z
   .strictObject({
-    prometheus: integration,
+    prometheus: z
+      .strictObject({ enabled: z.boolean().default(false), remoteWrite: remoteWriteSchema.optional() })
+      .prefault({}),
     grafana: integration,
     sentry: integration,
     datadog: integration,
