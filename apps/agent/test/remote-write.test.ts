@@ -109,7 +109,7 @@ describe.skipIf(!PROMETHEUS_BIN)('remote write to a real Prometheus', () => {
     const res = await fetch(`${prom.url}/api/v1/write`, {
       method: 'POST',
       headers: { ...REMOTE_WRITE_HEADERS, 'user-agent': 'noa/test' },
-      body: body as Uint8Array<ArrayBuffer>,
+      body,
     })
     expect(res.status, await res.text()).toBe(204)
     const p = prom

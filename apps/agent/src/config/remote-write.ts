@@ -43,20 +43,29 @@ export const remoteWriteSchema = z
     timeout: z.number().int().min(100).max(300_000).default(10_000),
     /** Extra request headers, e.g. `{ "authorization": "Bearer ${MIMIR_TOKEN}" }`, `X-Scope-OrgID`. @default {} */
     headers: z
-      .record(
-        z
-          .string()
-          .min(1)
-          .refine((h) => !RESERVED_HEADERS.has(h.toLowerCase()), 'is set by remote write itself'),
-        z.string(),
-      )
+      .record(z.string().min(1), z.string())
+      .superRefine((headers, ctx) => {
+        for (const name of Object.keys(headers))
+          if (RESERVED_HEADERS.has(name.toLowerCase()))
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: 'is set by remote write itself',
+              input: name,
+            })
+      })
       .default({}),
     /** HTTP basic auth; the password from `${ENV}`. */
     basicAuth: z.strictObject({ username: z.string().min(1), password: z.string() }).optional(),
   })
-  .refine((rw) => rw.maxQueuedSamples >= rw.maxSamplesPerSend, {
-    path: ['maxQueuedSamples'],
-    message: 'must be at least maxSamplesPerSend: a full batch must fit in the queue',
+  .superRefine((rw, ctx) => {
+    if (rw.maxQueuedSamples < rw.maxSamplesPerSend)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxQueuedSamples'],
+        message: `must be at least maxSamplesPerSend (${rw.maxSamplesPerSend}): a full batch must fit in the queue`,
+        input: rw.maxQueuedSamples,
+      })
   })
 
 export type RemoteWriteConfig = z.output<typeof remoteWriteSchema>

@@ -114,13 +114,13 @@ export function createRemoteWriter(options: RemoteWriterOptions): RemoteWriter {
     return batch
   }
 
-  const post = async (body: Uint8Array): Promise<{ outcome: Outcome; code: string }> => {
+  const post = async (body: Uint8Array<ArrayBuffer>): Promise<{ outcome: Outcome; code: string }> => {
     const t = timeoutSignal(options.timeoutMs, { parent: abort.signal, clock, what: 'remote write request' })
     try {
       const response = await fetch(url, {
         method: 'POST',
         headers,
-        body: body as Uint8Array<ArrayBuffer>,
+        body,
         redirect: 'manual',
         signal: t.signal,
       })

@@ -20,7 +20,7 @@ export function varintSize(value: number): number {
 
 /** A buffer of known size, written front to back. */
 export class ProtoWriter {
-  readonly bytes: Uint8Array
+  readonly bytes: Uint8Array<ArrayBuffer>
   readonly #view: DataView
   #at = 0
 

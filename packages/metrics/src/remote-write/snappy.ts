@@ -14,7 +14,6 @@ const MIN_BLOCK = 1 + 1 + INPUT_MARGIN
 const TAG_LITERAL = 0
 const TAG_COPY1 = 1
 const TAG_COPY2 = 2
-const TAG_COPY4 = 3
 
 /** The largest output a compressed `length` bytes can need (the reference's bound). */
 export function snappyMaxCompressedLength(length: number): number {
@@ -30,7 +29,7 @@ export function snappyMaxCompressedLength(length: number): number {
  * const body = snappyCompress(encodeWriteRequest(series))
  * ```
  */
-export function snappyCompress(input: Uint8Array): Uint8Array {
+export function snappyCompress(input: Uint8Array): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(snappyMaxCompressedLength(input.length))
   let d = putVarint(out, 0, input.length)
   const table = new Uint16Array(MAX_TABLE)
@@ -223,6 +222,7 @@ export function snappyDecompress(input: Uint8Array, options: SnappyDecompressOpt
       offset = input[i]! | (input[i + 1]! << 8)
       i += 2
     } else {
+      // A copy-4 (tag 3): written by encoders of blocks over 64 KiB of history.
       need(4)
       n = 1 + (tag >>> 2)
       offset = load32(input, i)

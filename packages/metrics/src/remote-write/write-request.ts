@@ -57,7 +57,10 @@ export function toTimeSeries(values: readonly RemoteWriteInput[]): TimeSeries[] 
       if (value !== '' && k !== '__name__') labels[k] = value
     const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
     let s = series.get(key)
-    if (!s) series.set(key, (s = { labels, samples: [] }))
+    if (!s) {
+      s = { labels, samples: [] }
+      series.set(key, s)
+    }
     s.samples.push({ value: v.value, timestamp: v.at })
   }
   for (const s of series.values()) s.samples.sort((a, b) => a.timestamp - b.timestamp)
@@ -68,7 +71,7 @@ export function toTimeSeries(values: readonly RemoteWriteInput[]): TimeSeries[] 
  * Encodes a `prometheus.WriteRequest` (remote write 1.0) as protobuf bytes: each series'
  * labels sorted by name, timestamps truncated to whole milliseconds.
  */
-export function encodeWriteRequest(series: readonly TimeSeries[]): Uint8Array {
+export function encodeWriteRequest(series: readonly TimeSeries[]): Uint8Array<ArrayBuffer> {
   const encoded = series.map((s) => {
     const labels: EncodedLabel[] = Object.keys(s.labels)
       .sort()
@@ -133,7 +136,7 @@ function sampleSize(value: number, timestamp: number): number {
  * })
  * ```
  */
-export function remoteWriteBody(series: readonly TimeSeries[]): Uint8Array {
+export function remoteWriteBody(series: readonly TimeSeries[]): Uint8Array<ArrayBuffer> {
   return snappyCompress(encodeWriteRequest(series))
 }
 
