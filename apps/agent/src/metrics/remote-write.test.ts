@@ -198,6 +198,27 @@ describe('createRemoteWriter', () => {
     expect(lines.filter((l) => l.includes('dropped')).length).toBe(2)
   })
 
+  it('should keep the newest samples through an outage, the batch being retried first', async () => {
+    const { receiver, clock, metrics, writer } = await setup([500], {
+      maxQueuedSamples: 20,
+      maxSamplesPerSend: 20,
+    })
+    writer.enqueue(values(5, 0))
+    const flushed = writer.flush()
+    await afterRequest(receiver, clock, 1, 100)
+    // Rounds keep coming while the receiver is down: only the newest 20 are kept.
+    for (let round = 0; round < 50; round++) writer.enqueue(values(10, 5 + round * 10))
+    expect(writer.queued).toBe(20)
+    expect(metrics.samples.get({ result: 'dropped' })).toBe(480)
+    await clock.advance(100)
+    await flushed
+    expect(receiver.received.map((r) => r.samples)).toEqual([5, 5, 20])
+    expect(receiver.received[2]!.series.map((s) => s.samples[0]!.value)).toEqual(
+      Array.from({ length: 20 }, (_, i) => 485 + i),
+    )
+    expect(metrics.samples.get({ result: 'sent' })).toBe(25)
+  })
+
   it('should abort a request to a hung receiver at the timeout and retry it', async () => {
     const { receiver, clock, metrics, writer } = await setup(['hang'], { timeoutMs: 2_000 })
     writer.enqueue(values(4))

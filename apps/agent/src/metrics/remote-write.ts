@@ -215,8 +215,13 @@ export function createRemoteWriter(options: RemoteWriterOptions): RemoteWriter {
       const over = size() + kept.length - maxQueuedSamples
       if (over > 0) {
         head += over
+        // Compacted here too: while a receiver is down nothing is taken, and the spent head
+        // would keep every dropped sample alive.
         if (head >= queue.length) {
           queue = []
+          head = 0
+        } else if (head > queue.length / 2) {
+          queue = queue.slice(head)
           head = 0
         }
       }
