@@ -166,8 +166,9 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
 
 /** The remote-write sender of the config, built (its options checked) but not started. */
 function remoteWriter(config: AgentConfig, deps: ComposeDeps, metrics: OwnMetrics): RemoteWriter | undefined {
-  const rw = config.integrations.prometheus.remoteWrite
-  if (!rw?.enabled || !deps.components.has('metrics') || !config.metrics.enabled) return undefined
+  const { enabled, remoteWrite: rw } = config.integrations.prometheus
+  if (enabled === false || !rw?.enabled || !deps.components.has('metrics') || !config.metrics.enabled)
+    return undefined
   return createRemoteWriter({
     url: rw.url,
     headers: rw.headers,

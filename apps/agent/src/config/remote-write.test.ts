@@ -79,6 +79,18 @@ describe('integrations.prometheus.remoteWrite', () => {
     expect(bad.ok ? '' : formatConfigIssues(bad.issues).join('\n')).not.toContain('secret-in-it')
   })
 
+  it('should let prometheus.enabled: false turn remote write off, its variables not needed', () => {
+    const result = validateConfig({
+      integrations: {
+        prometheus: {
+          enabled: false,
+          remoteWrite: { url: `https://joe:${ref('RW_PASSWORD')}@mimir.example.com/push` },
+        },
+      },
+    })
+    expect(result.ok ? result.config.integrations.prometheus.enabled : result.issues).toBe(false)
+  })
+
   it('should take credentials from the environment', () => {
     const result = validateConfig(
       remoteWrite({

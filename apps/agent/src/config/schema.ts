@@ -282,7 +282,15 @@ const integration = z.strictObject({ enabled: z.boolean().default(false) }).pref
 export const integrationsSchema = z
   .strictObject({
     prometheus: z
-      .strictObject({ enabled: z.boolean().default(false), remoteWrite: remoteWriteSchema.optional() })
+      .strictObject({
+        /**
+         * Accepted and shown, as the other integrations' (Prometheus scrapes `/metrics` either
+         * way); written `false`, it turns `remoteWrite` off too, as `enabled: false` turns off a
+         * whole section everywhere in the file. @default false
+         */
+        enabled: z.boolean().optional(),
+        remoteWrite: remoteWriteSchema.optional(),
+      })
       .prefault({}),
     grafana: integration,
     sentry: integration,
