@@ -1,6 +1,12 @@
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { REMOTE_WRITE_HEADERS, remoteWriteBody, toTimeSeries } from '@noa/metrics/remote-write'
+import {
+  decodeRemoteWriteBody,
+  REMOTE_WRITE_HEADERS,
+  remoteWriteBody,
+  type TimeSeries,
+  toTimeSeries,
+} from '@noa/metrics/remote-write'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startAgent, type TestAgent, until } from './helpers.ts'
 import { PROMETHEUS_BIN, startPrometheus, type TestPrometheus } from './prometheus.ts'
@@ -117,5 +123,56 @@ describe.skipIf(!PROMETHEUS_BIN)('remote write to a real Prometheus', () => {
     expect(count[0]?.value[1]).toBe('5000')
     const one = await p.query('noa_interop_value{series="s-4999"}')
     expect(Number(one[0]!.value[1])).toBeCloseTo(4999 / 7, 10)
+  }, 60_000)
+})
+
+describe('remote write at shutdown', () => {
+  it('should hand the queued rounds to the receiver when the agent stops, before its interval', async () => {
+    const received: TimeSeries[] = []
+    const headers: string[] = []
+    const receiver: Server = createServer((req, res) => {
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        received.push(...decodeRemoteWriteBody(Buffer.concat(chunks)))
+        headers.push(String(req.headers['user-agent']))
+        res.writeHead(204).end()
+      })
+    })
+    await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r))
+    const url = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/api/v1/write`
+    let t: TestAgent | undefined
+    try {
+      t = await startAgent({
+        healthChecks: { interval: 200, timeout: 1000, retries: 0 },
+        metrics: { collectInterval: 200 },
+        // Never on schedule within the test: only the stop can send.
+        integrations: { prometheus: { remoteWrite: { url, intervalMs: 600_000 } } },
+        services: [
+          {
+            name: 'self',
+            check: { type: 'tcp', host: '127.0.0.1', port: (receiver.address() as AddressInfo).port },
+          },
+        ],
+      })
+      const agent = t.agent
+      await until(
+        async () =>
+          (await agent.renderMetrics('prometheus')).toString().includes('noa_metrics_rounds_total 2'),
+        20_000,
+        'two rounds',
+      )
+      expect(received).toHaveLength(0)
+      await t.close()
+      t = undefined
+      expect(headers[0]).toMatch(/^noa\/\d+\.\d+\.\d+/)
+      const up = received.filter((s) => s.labels.__name__ === 'noa_service_up' && s.labels.service === 'self')
+      expect(up.flatMap((s) => s.samples).length).toBeGreaterThanOrEqual(2)
+      expect(received.some((s) => s.labels.__name__ === 'noa_metrics_rounds_total')).toBe(true)
+    } finally {
+      await t?.close()
+      receiver.closeAllConnections()
+      await new Promise<void>((r) => receiver.close(() => r()))
+    }
   }, 60_000)
 })
