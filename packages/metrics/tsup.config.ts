@@ -1,3 +1,3 @@
 import { noaTsup } from '../../config/tsup.preset.ts'
 
-export default noaTsup({ index: 'src/index.ts', hono: 'src/hono.ts' })
+export default noaTsup({ index: 'src/index.ts', hono: 'src/hono.ts', 'remote-write': 'src/remote-write.ts' })

@@ -29,6 +29,7 @@ import { IncidentRouter } from './incident/router.ts'
 import type { IncidentTracker } from './incident/tracker.ts'
 import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
 import { type MaintenanceWindows, registerMaintenanceMetrics } from './maintenance/windows.ts'
+import { remoteWriteSamples } from './metrics/remote-write-samples.ts'
 import type { Collected } from './metrics/round.ts'
 import { riskyHold } from './slo/hold.ts'
 import { publicIncidents } from './status-page/incident-source.ts'
@@ -42,6 +43,10 @@ export { COMPONENTS, type Component } from './compose.ts'
  * so bigger fleets get only the `summary` and `services` events.
  */
 export const STATUS_EVENT_MAX_SERVICES = 1000
+
+/** How long a stopping agent tries to hand its queued samples to the remote-write receiver, ms. */
+const REMOTE_WRITE_STOP_MS = 5_000
+
 export { DERIVED_SERIES } from './metrics/round.ts'
 
 /** Everything the agent needs from outside: the composition root passes it in. */
@@ -471,6 +476,14 @@ export class Agent {
       })
     }
     steps.push({ name: 'approvals', start: () => this.#refreshApprovals() })
+    const remoteWrite = this.#parts.remoteWrite
+    // Before the round, so that it stops after the last round and flushes what that round queued.
+    if (remoteWrite)
+      steps.push({
+        name: 'remote write',
+        start: () => remoteWrite.start(),
+        stop: () => remoteWrite.stop(REMOTE_WRITE_STOP_MS),
+      })
     if (on('metrics') && config.metrics.enabled)
       steps.push(
         loopStep({
@@ -611,8 +624,24 @@ export class Agent {
   async metricsRound(): Promise<MetricSnapshot> {
     const snapshot = await this.#parts.round.run()
     this.sse.publish('metrics', snapshot)
+    await this.#queueRemoteWrite()
     await this.#evaluate()
     return snapshot
+  }
+
+  /** Queues the latest round's samples and the agent's own metrics for remote write. */
+  async #queueRemoteWrite(): Promise<void> {
+    const { remoteWrite, registry, round } = this.#parts
+    const collected = round.collected
+    if (!remoteWrite || !collected) return
+    try {
+      const { values, unreadable } = await remoteWriteSamples(registry, collected, this.#clock.now())
+      if (unreadable)
+        this.#log('remote-write').warn('own metrics left out of remote write', { error: unreadable })
+      remoteWrite.enqueue(values)
+    } catch (e) {
+      this.#log('remote-write').error('cannot queue samples for remote write', { error: errorMessage(e) })
+    }
   }
 
   /** Collects one snapshot without storing it (`noa metrics once`). */

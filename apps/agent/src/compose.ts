@@ -17,12 +17,14 @@ import type { AgentConfig } from './config/schema.ts'
 import { SseHub } from './http/sse-hub.ts'
 import { IncidentTracker } from './incident/tracker.ts'
 import { createMaintenanceWindows, type MaintenanceWindows } from './maintenance/windows.ts'
+import { createRemoteWriter, type RemoteWriter } from './metrics/remote-write.ts'
 import { MetricsRound } from './metrics/round.ts'
 import { createOwnMetrics, type OwnMetrics } from './own-metrics.ts'
 import { createPushBeats, type PushBeats } from './push-beats.ts'
 import { createHookRunner, type HookRunner } from './runtime/hooks.ts'
 import { registerSloMetrics } from './slo/slo-metrics.ts'
 import { createSloTracker, type SloTracker } from './slo/tracker.ts'
+import { USER_AGENT } from './version.ts'
 
 /** The parts of the agent that can be started alone (`noa start health`). */
 export type Component = 'health' | 'metrics' | 'dashboard' | 'healing'
@@ -65,6 +67,8 @@ export interface Parts {
   process: ProcessCollector
   /** The services' error budgets and burn rates, refreshed on a timer. */
   slo: SloTracker
+  /** The remote-write sender, when `integrations.prometheus.remoteWrite` is set and metrics run. */
+  remoteWrite: RemoteWriter | undefined
 }
 
 /**
@@ -209,7 +213,28 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     system,
     process: processCollector,
     slo,
+    remoteWrite: remoteWriter(config, deps, metrics),
   }
+}
+
+/** The remote-write sender of the config, built (its options checked) but not started. */
+function remoteWriter(config: AgentConfig, deps: ComposeDeps, metrics: OwnMetrics): RemoteWriter | undefined {
+  const { enabled, remoteWrite: rw } = config.integrations.prometheus
+  if (enabled === false || !rw?.enabled || !deps.components.has('metrics') || !config.metrics.enabled)
+    return undefined
+  return createRemoteWriter({
+    url: rw.url,
+    headers: rw.headers,
+    ...(rw.basicAuth ? { basicAuth: rw.basicAuth } : {}),
+    intervalMs: rw.intervalMs,
+    maxSamplesPerSend: rw.maxSamplesPerSend,
+    maxQueuedSamples: rw.maxQueuedSamples,
+    timeoutMs: rw.timeout,
+    userAgent: USER_AGENT,
+    metrics: metrics.remoteWrite,
+    clock: deps.clock,
+    logger: deps.logger('remote-write'),
+  })
 }
 
 /** Each service's health check: the service without the agent's extras. */

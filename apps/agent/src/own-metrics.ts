@@ -146,6 +146,23 @@ export function createOwnMetrics(
       help: "Series of services' /metrics left out by the scrape limits (metrics.scrapeLimits), by reason",
       labelNames: ['service', 'reason'],
     }),
+    // Remote write (integrations.prometheus.remoteWrite); zero when it is not configured.
+    remoteWrite: {
+      samples: registry.counter({
+        name: 'noa_remote_write_samples_total',
+        help: 'Samples of remote write, by result: sent, failed (refused by the receiver with a 4xx), dropped (queue full, or left at shutdown)',
+        labelNames: ['result'],
+      }),
+      requests: registry.counter({
+        name: 'noa_remote_write_requests_total',
+        help: 'Remote-write requests, by HTTP status code, or timeout and error when none came',
+        labelNames: ['code'],
+      }),
+      queue: registry.gauge({
+        name: 'noa_remote_write_queue_samples',
+        help: 'Samples waiting to be sent by remote write',
+      }),
+    },
   }
 }
 

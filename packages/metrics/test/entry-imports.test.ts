@@ -15,4 +15,9 @@ describe('what importing @noa/metrics loads', () => {
     expect((await entryImports(dir, 'src/index.ts')).static).not.toContain('hono')
     expect((await entryImports(dir, 'src/hono.ts')).static).toEqual([])
   })
+
+  it('should keep remote write in @noa/metrics/remote-write, with no dependency', async () => {
+    expect((await entryImports(dir, 'src/remote-write.ts')).static).toEqual([])
+    expect((await entryImports(dir, 'src/remote-write.ts')).dynamic).toEqual([])
+  })
 })

@@ -5,6 +5,7 @@ import { storeConfigSchema } from '@noa/store'
 import { z } from 'zod'
 import { incidentsSchema } from './incidents.ts'
 import { maintenanceConfigSchema } from './maintenance.ts'
+import { remoteWriteSchema } from './remote-write.ts'
 import { serviceSloSchema, sloDefaultsSchema } from './slo.ts'
 import { statusPageSchema } from './status-page.ts'
 
@@ -282,10 +283,23 @@ export const dashboardSchema = z
 
 const integration = z.strictObject({ enabled: z.boolean().default(false) }).prefault({})
 
-/** The seed's `integrations`: accepted and shown; Prometheus scrapes `/metrics`, the others go through hooks. */
+/**
+ * The seed's `integrations`: accepted and shown; Prometheus scrapes `/metrics` (or receives
+ * `prometheus.remoteWrite`), the others go through hooks.
+ */
 export const integrationsSchema = z
   .strictObject({
-    prometheus: integration,
+    prometheus: z
+      .strictObject({
+        /**
+         * Accepted and shown, as the other integrations' (Prometheus scrapes `/metrics` either
+         * way); written `false`, it turns `remoteWrite` off too, as `enabled: false` turns off a
+         * whole section everywhere in the file. @default false
+         */
+        enabled: z.boolean().optional(),
+        remoteWrite: remoteWriteSchema.optional(),
+      })
+      .prefault({}),
     grafana: integration,
     sentry: integration,
     datadog: integration,

@@ -57,6 +57,8 @@ export function findLiteralSecrets(input: Record<string, unknown>): SecretScan {
         walk(service, `services.${serviceLabel(service, i)}`, '', false)
     else walk(value, section, section, false)
   }
+  // The remote-write URL may carry credentials (Grafana Cloud, a path token): never echoed.
+  secretPaths.add('integrations.prometheus.remoteWrite.url')
   return { issues, secretPaths }
 }
 

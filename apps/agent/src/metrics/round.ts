@@ -90,6 +90,11 @@ export class MetricsRound {
     return this.#latest?.snapshot
   }
 
+  /** What the latest round collected (remote write sends it), if a round has run. */
+  get collected(): Collected | undefined {
+    return this.#latest
+  }
+
   /** The samples scraped in the latest round, for selectors in rules. */
   get samples(): readonly ScrapedSample[] {
     return this.#latest?.scraped ?? []

@@ -1,0 +1,71 @@
+import { z } from 'zod'
+
+/** Headers remote write sets itself (Prometheus refuses them in its `headers` too). */
+const RESERVED_HEADERS = new Set([
+  'content-encoding',
+  'content-type',
+  'content-length',
+  'user-agent',
+  'x-prometheus-remote-write-version',
+])
+
+const httpUrl = z
+  .string()
+  .min(1)
+  .refine((text) => {
+    try {
+      const u = new URL(text)
+      return u.protocol === 'http:' || u.protocol === 'https:'
+    } catch {
+      return false
+    }
+  }, 'expected an http:// or https:// URL of a remote-write receiver, such as http://127.0.0.1:9090/api/v1/write')
+
+/**
+ * `integrations.prometheus.remoteWrite`: every metrics round's samples (the agent's own metrics,
+ * the derived series, the services' scraped metrics) pushed with the Prometheus remote-write
+ * protocol 1.0 to Prometheus, Thanos, Mimir, VictoriaMetrics... Its url, header values and
+ * password are kept out of logs and error messages; credentials must come from `${ENV}`.
+ */
+export const remoteWriteSchema = z
+  .strictObject({
+    /** Set false to keep the section but send nothing. @default true */
+    enabled: z.boolean().default(true),
+    /** The receiver, e.g. http://127.0.0.1:9090/api/v1/write (Prometheus with --web.enable-remote-write-receiver). */
+    url: httpUrl,
+    /** Time between sends of what is queued, ms. @default 5000 */
+    intervalMs: z.number().int().min(100).default(5_000),
+    /** Samples in one request at most. @default 2000 */
+    maxSamplesPerSend: z.number().int().min(1).max(100_000).default(2_000),
+    /** Samples waiting at most; past it the oldest are dropped and counted. @default 100000 */
+    maxQueuedSamples: z.number().int().min(1).max(10_000_000).default(100_000),
+    /** Time limit of one request, ms: a hung receiver's request is aborted and retried. @default 10000 */
+    timeout: z.number().int().min(100).max(300_000).default(10_000),
+    /** Extra request headers, e.g. `{ "authorization": "Bearer ${MIMIR_TOKEN}" }`, `X-Scope-OrgID`. @default {} */
+    headers: z
+      .record(z.string().min(1), z.string())
+      .superRefine((headers, ctx) => {
+        for (const name of Object.keys(headers))
+          if (RESERVED_HEADERS.has(name.toLowerCase()))
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: 'is set by remote write itself',
+              input: name,
+            })
+      })
+      .default({}),
+    /** HTTP basic auth; the password from `${ENV}`. */
+    basicAuth: z.strictObject({ username: z.string().min(1), password: z.string() }).optional(),
+  })
+  .superRefine((rw, ctx) => {
+    if (rw.maxQueuedSamples < rw.maxSamplesPerSend)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['maxQueuedSamples'],
+        message: `must be at least maxSamplesPerSend (${rw.maxSamplesPerSend}): a full batch must fit in the queue`,
+        input: rw.maxQueuedSamples,
+      })
+  })
+
+export type RemoteWriteConfig = z.output<typeof remoteWriteSchema>
