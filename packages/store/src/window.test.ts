@@ -19,7 +19,7 @@ describe('withRecentWindow', () => {
   it('should keep running on the window when the disk is full, counting and logging the loss once', async () => {
     const path = join(root, 'full', 'noa.db')
     const { lines, logger } = recorder()
-    const store = withRecentWindow(await createSqliteStore({ path, maxSizeBytes: 256 * 1024 }), { logger })
+    const store = withRecentWindow(await createSqliteStore({ path, maxSizeBytes: 512 * 1024 }), { logger })
     let i = 0
     while (store.stats().dropped === 0 && i < 200) {
       await store.samples.append(

@@ -46,7 +46,7 @@ describe('createSqliteStore on a real file system', () => {
       })
       // The ports fail the same way on a full disk, and each failed write counts.
       await clock.advance(1000)
-      const big = { channel: 'webhook', idempotencyKey: 'k', payload: 'x'.repeat(64 * 1024), createdAt: 1 }
+      const big = { channel: 'webhook', idempotencyKey: 'k', payload: 'x'.repeat(256 * 1024), createdAt: 1 }
       await expect(store.outbox.enqueue([big])).rejects.toMatchObject({ code: 'ERR_STORE_FULL' })
       expect(store.health()).toEqual({
         ok: false,

@@ -234,7 +234,7 @@ describe('createSqliteStore', () => {
   it('should report a full file as ERR_STORE_FULL, in health() too, keep answering reads, and heal when retention frees pages', async () => {
     const path = nextPath()
     const clock = new FakeClock()
-    const store = await createSqliteStore({ path, maxSizeBytes: 256 * 1024, clock })
+    const store = await createSqliteStore({ path, maxSizeBytes: 512 * 1024, clock })
     await store.samples.append([{ name: 'kept', value: 1, at: 1 }])
     let error: unknown
     for (let i = 0; i < 200 && !error; i++) {
