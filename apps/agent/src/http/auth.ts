@@ -206,16 +206,5 @@ export function whoami(c: Context): {
   }
 }
 
-/**
- * The guard of writes before roles: an admin token named `admin`.
- * @deprecated use {@link requireRole} with a {@link TokenBook}, so the route picks its role.
- */
-export function requireToken(token: string | undefined): MiddlewareHandler {
-  return requireRole(
-    createTokenBook(token ? [{ name: LEGACY_TOKEN_NAME, role: 'admin', token }] : []),
-    'admin',
-  )
-}
-
 /** A write guard of the given role (rate limit, token, body cap), as `createApp` builds it for routes. */
 export type GuardFor = (role: Role, maxBody?: number) => readonly MiddlewareHandler[]
