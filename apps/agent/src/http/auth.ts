@@ -30,6 +30,7 @@ export const ABILITIES = {
   silence: 'operator',
   approve: 'operator',
   maintenance: 'operator',
+  acknowledge: 'operator',
   reload: 'admin',
   drill: 'admin',
 } as const satisfies Record<string, Role>

@@ -188,6 +188,7 @@ describe('API roles', () => {
       silence: false,
       approve: false,
       maintenance: false,
+      acknowledge: false,
       reload: false,
       drill: false,
     }
@@ -196,6 +197,7 @@ describe('API roles', () => {
       silence: true,
       approve: true,
       maintenance: true,
+      acknowledge: true,
       reload: false,
       drill: false,
     }

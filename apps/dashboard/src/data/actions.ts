@@ -11,6 +11,7 @@ const NEEDS: Record<keyof Can, 'operator' | 'admin'> = {
   silence: 'operator',
   approve: 'operator',
   maintenance: 'operator',
+  acknowledge: 'operator',
   reload: 'admin',
   drill: 'admin',
 }

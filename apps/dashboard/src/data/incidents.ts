@@ -5,6 +5,7 @@ import { upsert, useResource } from './resource.ts'
 import { useLive, useSseEvent } from './sse.ts'
 import { useToken } from './token.ts'
 import type { IncidentBody, IncidentState, IncidentsBody } from './types.ts'
+import { useCan } from './whoami.ts'
 
 /** Incidents asked for per page. */
 export const INCIDENTS_PAGE = 50
@@ -56,6 +57,7 @@ export function useIncident(id: string): Resource<IncidentBody> {
 
 /** Acknowledge an incident and add notes, sent with the session's token. */
 export interface IncidentActions {
+  /** Whether the token may acknowledge and add notes (an operator's or above, as the agent says). */
   canAct: boolean
   acknowledge(id: string, note?: string): Promise<ApiResult<IncidentBody>>
   addNote(id: string, text: string): Promise<ApiResult<IncidentBody>>
@@ -66,7 +68,7 @@ export interface IncidentActions {
  *
  * @example
  * ```ts
- * const { canAct, acknowledge } = useIncidentActions()
+ * const { canAct, acknowledge } = useIncidentActions() // canAct: the token may acknowledge
  * ```
  */
 export function useIncidentActions(): IncidentActions {
@@ -86,5 +88,6 @@ export function useIncidentActions(): IncidentActions {
         : noToken,
     [api, token],
   )
-  return { canAct: token !== '', acknowledge, addNote }
+  const can = useCan()
+  return { canAct: token !== '' && can.acknowledge, acknowledge, addNote }
 }

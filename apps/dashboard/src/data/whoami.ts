@@ -8,6 +8,7 @@ export interface Can {
   silence: boolean
   approve: boolean
   maintenance: boolean
+  acknowledge: boolean
   reload: boolean
   drill: boolean
 }
@@ -25,6 +26,7 @@ export const CAN_NOTHING: Can = Object.freeze({
   silence: false,
   approve: false,
   maintenance: false,
+  acknowledge: false,
   reload: false,
   drill: false,
 })
@@ -67,7 +69,7 @@ export function useWhoami(): Identity {
 
 /**
  * What the tab's token may do, for showing only the buttons that will work: heal, silence,
- * approve (and reject), maintenance, reload, drill. All false until the agent answers, and
+ * approve (and reject), maintenance, acknowledge (incidents), reload, drill. All false until the agent answers, and
  * without a token.
  *
  * @example

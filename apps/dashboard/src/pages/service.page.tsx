@@ -112,7 +112,7 @@ export function ServicePage({ name }: { name: string }) {
         <MaintenancePanel
           service={service.service}
           window={maintenance}
-          canAct={actions.canAct}
+          canAct={actions.can.maintenance}
           onStart={actions.startMaintenance}
           onEnd={actions.endMaintenance}
           onChanged={detail.reload}

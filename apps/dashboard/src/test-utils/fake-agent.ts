@@ -123,6 +123,7 @@ export function whoamiOf(name: string | null, role: 'anonymous' | 'viewer' | 'op
       silence: operator,
       approve: operator,
       maintenance: operator,
+      acknowledge: operator,
       reload: admin,
       drill: admin,
     },
