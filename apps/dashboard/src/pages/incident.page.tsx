@@ -1,6 +1,7 @@
 import { useState } from 'react'
 import { IncidentStateBadge } from '../components/incident-list.tsx'
 import { IncidentTimeline } from '../components/incident-timeline.tsx'
+import { useActions } from '../data/actions.ts'
 import { useIncident, useIncidentActions } from '../data/incidents.ts'
 import { useNow } from '../data/now.ts'
 import { formatAgo, formatDateTime } from '../format.ts'
@@ -9,6 +10,7 @@ import { formatAgo, formatDateTime } from '../format.ts'
 export function IncidentPage({ id }: { id: string }) {
   const resource = useIncident(id)
   const actions = useIncidentActions()
+  const { cannot } = useActions()
   const now = useNow()
   const [ackNote, setAckNote] = useState('')
   const [note, setNote] = useState('')
@@ -116,7 +118,7 @@ export function IncidentPage({ id }: { id: string }) {
           ) : null}
         </section>
       ) : (
-        <p className="muted">Enter an API token to acknowledge this incident or add notes.</p>
+        <p className="muted">{cannot('acknowledge', 'acknowledge this incident or add notes')}</p>
       )}
       <section className="panel" aria-labelledby="timeline-title">
         <h2 id="timeline-title" className="panel-title">

@@ -2,7 +2,7 @@ import { act, fireEvent, screen, waitFor, within } from '@testing-library/react'
 import { describe, expect, it } from 'vitest'
 import { App, parseRoute } from '../app.tsx'
 import type { Incident, IncidentSummary } from '../data/types.ts'
-import { createFakeAgent, ok } from '../test-utils/fake-agent.ts'
+import { createFakeAgent, ok, whoamiOf } from '../test-utils/fake-agent.ts'
 import { fleetService, serviceStatus, servicesPage, summary, T0 } from '../test-utils/fixtures.ts'
 import { renderLive } from '../test-utils/render.tsx'
 
@@ -146,6 +146,20 @@ describe('the incident view', () => {
       path: '/api/incidents/inc_1/notes',
       body: { text: 'restarted the disk' },
     })
+  })
+
+  it("should not offer a viewer's token to acknowledge, and say which token can", async () => {
+    const agent = fleet()
+    agent.route('GET /api/whoami', ok(whoamiOf('grafana', 'viewer')))
+    sessionStorage.setItem('noa.apiToken', 'view-token')
+    window.location.hash = '#/incidents/inc_1'
+    renderLive(<App />, agent)
+    expect(
+      await screen.findByText(
+        'The token of grafana (viewer) cannot acknowledge this incident or add notes: it takes an operator token.',
+      ),
+    ).toBeTruthy()
+    expect(screen.queryByRole('button', { name: 'Acknowledge' })).toBeNull()
   })
 
   it('should link the service page to its open incident', async () => {
