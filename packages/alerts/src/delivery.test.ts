@@ -78,8 +78,10 @@ describe('createDeliveryWorker', () => {
       await worker.idle()
       const keys = seen()
       expect(keys).toEqual(['ops-0', 'ops-1', 'ops-2', 'ops-3', 'ops-4', 'late-0', 'late-1'])
-      // Every attempt before recovery was for the head, with the same key.
-      const failed = attempts.filter((a) => !a.result.ok)
+      // Every attempt before recovery was for the head, with the same key. (After it, an answer
+      // later than the timeout on a loaded machine may fail one attempt more: sent again, above.)
+      const recovered = attempts.findIndex((a) => a.result.ok)
+      const failed = attempts.slice(0, recovered).filter((a) => !a.result.ok)
       expect(new Set(failed.map((a) => a.key))).toEqual(new Set(['ops-0']))
       expect(failed.map((a) => (a.result.ok ? '' : a.result.error))).toContain('receiver answered 500')
       expect(failed.map((a) => (a.result.ok ? '' : a.result.error))).toContain('timed out after 150 ms')
