@@ -3,6 +3,7 @@ import type { TimeSpread } from '../data/drills.ts'
 import { summarizeDrill } from '../data/drills.ts'
 import type { DrillOutcome, DrillRun } from '../data/types.ts'
 import { formatAgo, formatDateTime, formatDuration, formatMs } from '../format.ts'
+import { Badge } from './status-badge.tsx'
 import { TableHead } from './table-head.tsx'
 
 const OUTCOME: Record<DrillOutcome, { icon: string; tone: string; label: string }> = {
@@ -30,14 +31,12 @@ export function DrillsEmpty() {
 }
 
 function OutcomeBadge({ outcome, count }: { outcome: DrillOutcome; count?: number }) {
-  const look = OUTCOME[outcome]
   return (
-    <span className={`badge tone-${look.tone}`} data-outcome={outcome}>
-      <span aria-hidden="true" className="badge-icon">
-        {look.icon}
-      </span>
-      {count === undefined ? look.label : `${count} ${look.label}`}
-    </span>
+    <Badge
+      look={OUTCOME[outcome]}
+      data={{ outcome }}
+      {...(count === undefined ? {} : { prefix: String(count) })}
+    />
   )
 }
 

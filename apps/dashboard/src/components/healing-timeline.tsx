@@ -1,5 +1,6 @@
 import type { HealingRecord } from '../data/types.ts'
 import { formatAgo, formatDateTime, formatDuration } from '../format.ts'
+import { Badge } from './status-badge.tsx'
 
 const OUTCOME: Record<HealingRecord['outcome'], { icon: string; tone: string; label: string }> = {
   running: { icon: '⟳', tone: 'warn', label: 'Running' },
@@ -37,12 +38,7 @@ export function HealingTimeline({
             return (
               <li key={h.id} className="timeline-item" data-testid={`healing-${h.id}`}>
                 <div className="feed-head">
-                  <span className={`badge tone-${look.tone}`}>
-                    <span aria-hidden="true" className="badge-icon">
-                      {look.icon}
-                    </span>
-                    {look.label}
-                  </span>
+                  <Badge look={look} />
                   <strong>
                     {h.strategy} on {h.service}
                   </strong>

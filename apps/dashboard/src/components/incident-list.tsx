@@ -1,5 +1,6 @@
 import type { IncidentState, IncidentSummary } from '../data/types.ts'
 import { formatAgo, formatDateTime, formatDuration } from '../format.ts'
+import { Badge } from './status-badge.tsx'
 
 const STATE_LOOK: Record<IncidentState, { icon: string; tone: string; label: string }> = {
   open: { icon: '●', tone: 'bad', label: 'Open' },
@@ -10,14 +11,7 @@ const STATE_LOOK: Record<IncidentState, { icon: string; tone: string; label: str
 /** An incident's state as a badge: icon, colour and word. */
 export function IncidentStateBadge({ state }: { state: IncidentState }) {
   const look = STATE_LOOK[state] ?? STATE_LOOK.open
-  return (
-    <span className={`badge tone-${look.tone}`}>
-      <span aria-hidden="true" className="badge-icon">
-        {look.icon}
-      </span>
-      {look.label}
-    </span>
-  )
+  return <Badge look={look} />
 }
 
 /** Incidents newest first: state, service, title, when, for how long, who acknowledged. */

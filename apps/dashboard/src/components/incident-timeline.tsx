@@ -1,5 +1,6 @@
 import type { IncidentEvent, IncidentEventKind } from '../data/types.ts'
 import { formatAgo, formatDateTime } from '../format.ts'
+import { Badge } from './status-badge.tsx'
 
 /** How each kind of timeline entry looks: an icon, a tone (colour) and a label read out with it. */
 export const EVENT_LOOK: Record<IncidentEventKind, { icon: string; tone: string; label: string }> = {
@@ -29,12 +30,7 @@ export function IncidentTimeline({ events, now }: { events: readonly IncidentEve
                 <span className="muted">⋯ {e.text}</span>
               ) : (
                 <>
-                  <span className={`badge tone-${look.tone}`}>
-                    <span aria-hidden="true" className="badge-icon">
-                      {look.icon}
-                    </span>
-                    {look.label}
-                  </span>
+                  <Badge look={look} />
                   <span>{e.text}</span>
                   {e.by ? <span className="chip">by {e.by}</span> : null}
                 </>

@@ -15,11 +15,26 @@ export function toneOf(state: Kind): string {
   return (LOOK[state] ?? LOOK.unknown).tone
 }
 
-/** A state as icon plus word, coloured; never colour alone. */
-export function StatusBadge({ state, prefix }: { state: Kind; prefix?: string }) {
-  const look = LOOK[state] ?? LOOK.unknown
+/** How a badge looks: its icon, its word and its tone (ok, warn, bad, none). */
+export interface BadgeLook {
+  icon: string
+  label: string
+  tone: string
+}
+
+/** An icon plus a word, coloured by tone; never colour alone. The one badge of the dashboard. */
+export function Badge({
+  look,
+  prefix,
+  data,
+}: {
+  look: BadgeLook
+  prefix?: string
+  data?: Record<string, string>
+}) {
+  const attributes = Object.fromEntries(Object.entries(data ?? {}).map(([k, v]) => [`data-${k}`, v]))
   return (
-    <span className={`badge tone-${look.tone}`} data-state={state}>
+    <span className={`badge tone-${look.tone}`} {...attributes}>
       <span aria-hidden="true" className="badge-icon">
         {look.icon}
       </span>
@@ -27,4 +42,9 @@ export function StatusBadge({ state, prefix }: { state: Kind; prefix?: string })
       {look.label}
     </span>
   )
+}
+
+/** A state as icon plus word, coloured; never colour alone. */
+export function StatusBadge({ state, prefix }: { state: Kind; prefix?: string }) {
+  return <Badge look={LOOK[state] ?? LOOK.unknown} data={{ state }} {...(prefix ? { prefix } : {})} />
 }
