@@ -1,4 +1,4 @@
-import type { Hono } from 'hono'
+import type { Context, Hono } from 'hono'
 import { renderStatusPage, STATUS_PAGE_CSP } from '../status-page/html.ts'
 import type { StatusPageBody } from '../status-page/types.ts'
 
@@ -29,29 +29,30 @@ const unknownParameter = (query: Record<string, string>) => {
  * When the page cannot be computed and none was before, 503.
  */
 export function registerStatusPageRoutes<E extends object>(app: Hono<E>, deps: StatusPageRoutesDeps): void {
-  app.get('/api/status-page', async (c) => {
+  /** The page, or the answer instead of it: 400 for any query parameter, `failed()` when it cannot be computed. */
+  const pageOr = async (c: Context<E>, failed: () => Response): Promise<StatusPageBody | Response> => {
     const problem = unknownParameter(c.req.query())
     if (problem) return c.json({ error: problem }, 400)
-    let page: StatusPageBody
     try {
-      page = await deps.page()
+      return await deps.page()
     } catch {
-      return c.json({ error: 'the status page cannot be computed now; try again later' }, 503)
+      return failed()
     }
-    return c.json(page, 200, { 'cache-control': CACHE })
+  }
+  app.get('/api/status-page', async (c) => {
+    const page = await pageOr(c, () =>
+      c.json({ error: 'the status page cannot be computed now; try again later' }, 503),
+    )
+    return page instanceof Response ? page : c.json(page, 200, { 'cache-control': CACHE })
   })
   app.get('/status', async (c) => {
-    const problem = unknownParameter(c.req.query())
-    if (problem) return c.json({ error: problem }, 400)
-    let page: StatusPageBody
-    try {
-      page = await deps.page()
-    } catch {
-      return c.text('The status page cannot be computed now; try again later.', 503, {
+    const page = await pageOr(c, () =>
+      c.text('The status page cannot be computed now; try again later.', 503, {
         'cache-control': 'no-store',
         'retry-after': '30',
-      })
-    }
+      }),
+    )
+    if (page instanceof Response) return page
     return c.html(renderStatusPage(page), 200, {
       'cache-control': CACHE,
       'content-security-policy': STATUS_PAGE_CSP,
