@@ -1,0 +1,5 @@
+/**
+ * @module @noa/metrics/otlp
+ * OTLP/HTTP metrics export (protobuf and JSON encodings).
+ */
+export {}
