@@ -11,6 +11,7 @@ import {
 } from '@noa/core'
 import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor } from '@noa/health'
+import type { OtlpExport } from '@noa/metrics/otlp'
 import type { Store } from '@noa/store'
 import { AlertingLeader } from './alerting/leader.ts'
 import { CheckSharing, registerSharingMetrics } from './cluster/sharing.ts'
@@ -29,6 +30,7 @@ import { IncidentRouter } from './incident/router.ts'
 import type { IncidentTracker } from './incident/tracker.ts'
 import { Lifecycle, type LifecycleStep, loopStep } from './lifecycle.ts'
 import { type MaintenanceWindows, registerMaintenanceMetrics } from './maintenance/windows.ts'
+import { otlpRoundMetrics } from './metrics/otlp-metrics.ts'
 import { remoteWriteSamples } from './metrics/remote-write-samples.ts'
 import type { Collected } from './metrics/round.ts'
 import { riskyHold } from './slo/hold.ts'
@@ -484,6 +486,22 @@ export class Agent {
         start: () => remoteWrite.start(),
         stop: () => remoteWrite.stop(REMOTE_WRITE_STOP_MS),
       })
+    const startOtlp = this.#parts.otlp
+    if (startOtlp) {
+      let otlp: OtlpExport | undefined
+      const startedAt = clock.now()
+      const { registry, round } = this.#parts
+      steps.push({
+        name: 'otlp export',
+        start: () => {
+          otlp = startOtlp(
+            () => otlpRoundMetrics(registry, round.collected, clock.now(), startedAt),
+            this.agentId,
+          )
+        },
+        stop: () => otlp?.stop(),
+      })
+    }
     if (on('metrics') && config.metrics.enabled)
       steps.push(
         loopStep({

@@ -17,6 +17,7 @@ import type { AgentConfig } from './config/schema.ts'
 import { SseHub } from './http/sse-hub.ts'
 import { IncidentTracker } from './incident/tracker.ts'
 import { createMaintenanceWindows, type MaintenanceWindows } from './maintenance/windows.ts'
+import { type OtlpStarter, otlpStarter } from './metrics/otlp-export.ts'
 import { createRemoteWriter, type RemoteWriter } from './metrics/remote-write.ts'
 import { MetricsRound } from './metrics/round.ts'
 import { createOwnMetrics, type OwnMetrics } from './own-metrics.ts'
@@ -69,6 +70,8 @@ export interface Parts {
   slo: SloTracker
   /** The remote-write sender, when `integrations.prometheus.remoteWrite` is set and metrics run. */
   remoteWrite: RemoteWriter | undefined
+  /** Starts the OTLP export, when `integrations.otlp` is set and metrics run. */
+  otlp: OtlpStarter | undefined
 }
 
 /**
@@ -214,14 +217,20 @@ export function compose(config: AgentConfig, store: Store, deps: ComposeDeps): P
     process: processCollector,
     slo,
     remoteWrite: remoteWriter(config, deps, metrics),
+    otlp:
+      metricsRun(config, deps) && config.integrations.otlp?.enabled
+        ? otlpStarter(config.integrations.otlp, { registry, clock: deps.clock, logger: deps.logger('otlp') })
+        : undefined,
   }
 }
+
+const metricsRun = (config: AgentConfig, deps: ComposeDeps) =>
+  deps.components.has('metrics') && config.metrics.enabled
 
 /** The remote-write sender of the config, built (its options checked) but not started. */
 function remoteWriter(config: AgentConfig, deps: ComposeDeps, metrics: OwnMetrics): RemoteWriter | undefined {
   const { enabled, remoteWrite: rw } = config.integrations.prometheus
-  if (enabled === false || !rw?.enabled || !deps.components.has('metrics') || !config.metrics.enabled)
-    return undefined
+  if (enabled === false || !rw?.enabled || !metricsRun(config, deps)) return undefined
   return createRemoteWriter({
     url: rw.url,
     headers: rw.headers,

@@ -2,6 +2,7 @@ import { HEALTH_STATES, type HealthState, yieldToLoop } from '@noa/core'
 import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor } from '@noa/health'
 import type { Gauge, Registry } from '@noa/metrics'
+import { otlpExportMetrics } from '@noa/metrics/otlp'
 
 /** What the agent's own gauges read when /metrics is scraped. */
 export interface OwnMetricSources {
@@ -163,6 +164,9 @@ export function createOwnMetrics(
         help: 'Samples waiting to be sent by remote write',
       }),
     },
+    // OTLP export (integrations.otlp): noa_otlp_points_total{result}, noa_otlp_requests_total{code};
+    // zero when it is not configured. The exporter counts into these same counters.
+    otlp: otlpExportMetrics(registry),
   }
 }
 

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { httpUrl } from './http-url.ts'
 
 /** Headers remote write sets itself (Prometheus refuses them in its `headers` too). */
 const RESERVED_HEADERS = new Set([
@@ -8,18 +9,6 @@ const RESERVED_HEADERS = new Set([
   'user-agent',
   'x-prometheus-remote-write-version',
 ])
-
-const httpUrl = z
-  .string()
-  .min(1)
-  .refine((text) => {
-    try {
-      const u = new URL(text)
-      return u.protocol === 'http:' || u.protocol === 'https:'
-    } catch {
-      return false
-    }
-  }, 'expected an http:// or https:// URL of a remote-write receiver, such as http://127.0.0.1:9090/api/v1/write')
 
 /**
  * `integrations.prometheus.remoteWrite`: every metrics round's samples (the agent's own metrics,
@@ -32,7 +21,9 @@ export const remoteWriteSchema = z
     /** Set false to keep the section but send nothing. @default true */
     enabled: z.boolean().default(true),
     /** The receiver, e.g. http://127.0.0.1:9090/api/v1/write (Prometheus with --web.enable-remote-write-receiver). */
-    url: httpUrl,
+    url: httpUrl(
+      'expected an http:// or https:// URL of a remote-write receiver, such as http://127.0.0.1:9090/api/v1/write',
+    ),
     /** Time between sends of what is queued, ms. @default 5000 */
     intervalMs: z.number().int().min(100).default(5_000),
     /** Samples in one request at most. @default 2000 */

@@ -5,6 +5,7 @@ import { storeConfigSchema } from '@noa/store'
 import { z } from 'zod'
 import { incidentsSchema } from './incidents.ts'
 import { maintenanceConfigSchema } from './maintenance.ts'
+import { otlpSchema } from './otlp.ts'
 import { remoteWriteSchema } from './remote-write.ts'
 import { serviceSloSchema, sloDefaultsSchema } from './slo.ts'
 import { statusPageSchema } from './status-page.ts'
@@ -285,7 +286,7 @@ const integration = z.strictObject({ enabled: z.boolean().default(false) }).pref
 
 /**
  * The seed's `integrations`: accepted and shown; Prometheus scrapes `/metrics` (or receives
- * `prometheus.remoteWrite`), the others go through hooks.
+ * `prometheus.remoteWrite`), OTLP receivers are sent `otlp`, the others go through hooks.
  */
 export const integrationsSchema = z
   .strictObject({
@@ -300,6 +301,8 @@ export const integrationsSchema = z
         remoteWrite: remoteWriteSchema.optional(),
       })
       .prefault({}),
+    /** OTLP/HTTP metrics export to an OpenTelemetry Collector or any OTLP receiver. */
+    otlp: otlpSchema.optional(),
     grafana: integration,
     sentry: integration,
     datadog: integration,

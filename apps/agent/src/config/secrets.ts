@@ -59,6 +59,8 @@ export function findLiteralSecrets(input: Record<string, unknown>): SecretScan {
   }
   // The remote-write URL may carry credentials (Grafana Cloud, a path token): never echoed.
   secretPaths.add('integrations.prometheus.remoteWrite.url')
+  // So may the OTLP endpoint's path (a tenant token).
+  secretPaths.add('integrations.otlp.url')
   return { issues, secretPaths }
 }
 

@@ -6,7 +6,12 @@ export interface ScrapedSample {
   name: string
   labels: Record<string, string>
   value: number
+  /** The family the sample was read in, one object per family (the OTLP export groups by it). */
+  family?: FamilyHead
 }
+
+/** A scraped family without its samples: what a sample needs to be read as its type says. */
+export type FamilyHead = Pick<MetricFamily, 'name' | 'type' | 'help' | 'unit'>
 
 /** The cumulative counters of one scrape that rates are computed from. */
 export interface ScrapeTotals {
@@ -68,7 +73,9 @@ export function summarise(families: readonly MetricFamily[], at: number, bounds:
   }
   const samples: ScrapedSample[] = []
   for (const family of families) {
-    for (const s of family.samples) samples.push({ name: s.name, labels: s.labels, value: s.value })
+    const head: FamilyHead = { name: family.name, type: family.type, help: family.help, unit: family.unit }
+    for (const s of family.samples)
+      samples.push({ name: s.name, labels: s.labels, value: s.value, family: head })
     if (REQUESTS.has(family.name)) {
       for (const s of family.samples) {
         if (s.name.endsWith('_created')) continue
