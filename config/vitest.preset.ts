@@ -7,7 +7,9 @@ import { defineConfig, type ViteUserConfig } from 'vitest/config'
  * the 80 % floor on lines and branches that every package must keep.
  */
 export function noaVitest(extra: ViteUserConfig['test'] = {}) {
-  const conditions = ['@noa/source', ...defaultServerConditions]
+  // Without vite's `module` condition, which Node does not know: a dependency resolves as Node
+  // resolves it (@opentelemetry/api's `module` build cannot be loaded by Node's ESM loader).
+  const conditions = ['@noa/source', ...defaultServerConditions.filter((c) => c !== 'module')]
   return defineConfig({
     resolve: { conditions },
     ssr: { resolve: { conditions, externalConditions: ['@noa/source'] } },
@@ -19,7 +21,13 @@ export function noaVitest(extra: ViteUserConfig['test'] = {}) {
       coverage: {
         provider: 'v8',
         include: ['src/**/*.ts'],
-        exclude: ['src/**/*.test.ts', 'src/**/*.case.ts', 'src/**/testing/**', 'src/**/*.d.ts'],
+        exclude: [
+          'src/**/*.test.ts',
+          'src/**/*.case.ts',
+          'src/**/testing/**',
+          'src/**/*.testing.ts',
+          'src/**/*.d.ts',
+        ],
         reporter: ['text-summary', 'json-summary'],
         thresholds: { lines: 80, branches: 80 },
       },

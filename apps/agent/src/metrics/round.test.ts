@@ -105,8 +105,18 @@ describe('MetricsRound (scrape limits)', () => {
     ])
     expect(round.samples.filter((s) => s.labels.service === 'healthy')).toEqual([
       { name: SCRAPE_LIMITED_SAMPLE, labels: { service: 'healthy' }, value: 0 },
-      { name: 'http_requests_total', labels: { service: 'healthy', status: '200' }, value: 50 },
-      { name: 'business_metric', labels: { service: 'healthy', name: 'orders' }, value: 7 },
+      {
+        name: 'http_requests_total',
+        labels: { service: 'healthy', status: '200' },
+        value: 50,
+        family: expect.objectContaining({ name: 'http_requests_total' }),
+      },
+      {
+        name: 'business_metric',
+        labels: { service: 'healthy', name: 'orders' },
+        value: 7,
+        family: expect.objectContaining({ name: 'business_metric' }),
+      },
     ])
 
     // The facts: what was left out, this round, by reason; nothing for the healthy service.
@@ -189,7 +199,7 @@ describe('MetricsRound (scrape limits)', () => {
     expect(round.scrapeLimited('svc')).toBeUndefined()
     expect(round.samples).toEqual([
       { name: SCRAPE_LIMITED_SAMPLE, labels: { service: 'svc' }, value: 0 },
-      { name: 'pad', labels: { service: 'svc' }, value: 1 },
+      { name: 'pad', labels: { service: 'svc' }, value: 1, family: expect.objectContaining({ name: 'pad' }) },
     ])
   })
 })

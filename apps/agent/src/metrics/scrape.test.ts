@@ -172,7 +172,12 @@ describe('scrape (hostile services)', () => {
     const retained = process.memoryUsage().heapUsed - before
     expect(result.ok).toBe(true)
     expect(result.samples).toHaveLength(10_000)
-    expect(result.samples.at(-1)).toEqual({ name: 'cache_entries', labels: { key: 'k9997' }, value: 9997 })
+    expect(result.samples.at(-1)).toEqual({
+      name: 'cache_entries',
+      labels: { key: 'k9997' },
+      value: 9997,
+      family: { name: 'cache_entries', type: 'unknown', help: '', unit: '' },
+    })
     expect(result.totals).toMatchObject({ requests: 100, errors: 10 })
     expect(result.dropped).toEqual({ series_limit: 190_002 })
     expect(await responseClosed).toBe(true) // read to its end: the rest is counted
