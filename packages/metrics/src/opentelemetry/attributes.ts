@@ -33,7 +33,10 @@ export function attributeLabels(
 ): Map<string, string> | null {
   const labels = new Map(scope)
   if (attributes === undefined || attributes === null || typeof attributes !== 'object') return labels
-  for (const key of Object.keys(attributes).sort()) {
+  const keys: string[] = []
+  // for-in, as the common path in Family reads them: the same keys either way.
+  for (const key in attributes) keys.push(key)
+  for (const key of keys.sort()) {
     const value = labelValue(attributes[key])
     if (value === undefined) continue
     if (value === null) return null

@@ -2,8 +2,11 @@ import type { Attributes } from '@opentelemetry/api'
 import type { Counter } from '../counter.ts'
 import type { Gauge } from '../gauge.ts'
 import type { Histogram } from '../histogram.ts'
-import { attributeLabels } from './attributes.ts'
-import type { InstrumentKind } from './names.ts'
+import { attributeLabels, labelValue } from './attributes.ts'
+import { type InstrumentKind, labelName } from './names.ts'
+
+/** Most attribute keys whose label name a family remembers. */
+const MAX_REMEMBERED_KEYS = 256
 
 /** The noa metric behind an instrument. */
 export type FamilyMetric = Counter<string> | Gauge<string> | Histogram<string>
@@ -30,6 +33,7 @@ export class Family {
   readonly shape: FamilyShape
   readonly metric: FamilyMetric
   readonly #maxLabelNames: number
+  readonly #names = new Map<string, string>()
 
   /**
    * `metric`: new, without label names; `labelNames`: the scope labels every recording carries.
@@ -56,6 +60,50 @@ export class Family {
    * recording is dropped (counted on the metric).
    */
   labels(
+    attributes: Attributes | undefined,
+    scope: ReadonlyMap<string, string>,
+  ): Record<string, string> | undefined {
+    return this.#known(attributes, scope) ?? this.#general(attributes, scope)
+  }
+
+  /**
+   * The common case, without sorting or an intermediate map: every key already a label name of
+   * the metric, no two meeting on one name, every value a string, number or boolean. Undefined
+   * otherwise, and {@link #general} decides (the same result for the same recording).
+   */
+  #known(
+    attributes: Attributes | undefined,
+    scope: ReadonlyMap<string, string>,
+  ): Record<string, string> | undefined {
+    const names = this.metric.labelNames
+    const out: Record<string, string | undefined> = {}
+    for (const name of names) out[name] = undefined
+    for (const [name, value] of scope) out[name] = value
+    if (attributes !== undefined && attributes !== null) {
+      for (const key in attributes) {
+        const value = labelValue(attributes[key])
+        if (value === undefined) continue
+        if (value === null) return undefined
+        const name = this.#labelName(key)
+        if (!Object.hasOwn(out, name) || out[name] !== undefined) return undefined
+        out[name] = value
+      }
+    }
+    for (const name of names) out[name] ??= ''
+    return out as Record<string, string>
+  }
+
+  /** The label name of an attribute key, remembered for the keys seen first (bounded). */
+  #labelName(key: string): string {
+    let name = this.#names.get(key)
+    if (name === undefined) {
+      name = labelName(key, this.shape.kind)
+      if (this.#names.size < MAX_REMEMBERED_KEYS) this.#names.set(key, name)
+    }
+    return name
+  }
+
+  #general(
     attributes: Attributes | undefined,
     scope: ReadonlyMap<string, string>,
   ): Record<string, string> | undefined {

@@ -120,10 +120,22 @@ describe('createMeterProvider: synchronous instruments', () => {
   it('should sanitise attribute keys, join two keys that collide with ";" and write arrays as JSON', async () => {
     const registry = setup({ scopeLabels: false })
     const counter = metrics.getMeter('m').createCounter('calls')
-    counter.add(1, { 'a.b': 'dot', 'a-b': 'dash', '2xx': 200, tags: ['x', 'y'], gone: undefined, le: 'kept' })
+    const attributes = {
+      'a.b': 'dot',
+      'a-b': 'dash',
+      '2xx': 200,
+      tags: ['x', 'y'],
+      gone: undefined,
+      le: 'kept',
+    }
+    counter.add(1, attributes)
+    // Again, once the label names exist: the same series (the keys still meet on a_b).
+    counter.add(1, { le: 'kept', tags: ['x', 'y'], '2xx': 200, 'a-b': 'dash', 'a.b': 'dot' })
+    counter.add(1, { a_b: 'plain' })
     const { prometheus } = await expose(registry)
     expect(samples(prometheus, 'calls_total')).toEqual([
-      'calls_total{key_2xx="200",a_b="dash;dot",le="kept",tags="[\\"x\\",\\"y\\"]"} 1',
+      'calls_total{key_2xx="200",a_b="dash;dot",le="kept",tags="[\\"x\\",\\"y\\"]"} 2',
+      'calls_total{a_b="plain"} 1',
     ])
   })
 
@@ -150,17 +162,23 @@ describe('createMeterProvider: synchronous instruments', () => {
     expect(samples(prometheus, 'latency_count')).toEqual(['latency_count{route="/x"} 1'])
   })
 
-  it('should drop and count what noa refuses: a negative counter add, a negative histogram value, an object attribute', async () => {
+  it('should drop and count what noa refuses: a negative counter add, a negative histogram value, an object attribute, attributes that throw', async () => {
     const registry = setup({ scopeLabels: false })
     const meter = metrics.getMeter('m')
     const counter = meter.createCounter('c')
     expect(() => counter.add(-1)).not.toThrow()
     counter.add(1, { bad: { nested: true } } as never)
     meter.createHistogram('h').record(-3)
+    const hostile = {
+      get boom(): string {
+        throw new Error('getter')
+      },
+    }
+    expect(() => counter.add(1, hostile as never)).not.toThrow()
     const { prometheus } = await expose(registry)
     expect(samples(prometheus, 'noa_metrics_dropped_samples_total{')).toEqual([
       'noa_metrics_dropped_samples_total{metric="c_total",reason="invalid_value"} 1',
-      'noa_metrics_dropped_samples_total{metric="c_total",reason="invalid_label_value"} 1',
+      'noa_metrics_dropped_samples_total{metric="c_total",reason="invalid_label_value"} 2',
       'noa_metrics_dropped_samples_total{metric="h",reason="invalid_value"} 1',
     ])
   })
@@ -193,6 +211,17 @@ describe('createMeterProvider: synchronous instruments', () => {
     ])
     expect(samples(prometheus, 'noa_metrics_dropped_samples_total{')).toEqual([
       'noa_metrics_dropped_samples_total{metric="c_total",reason="extra_label"} 1',
+    ])
+  })
+
+  it('should join an attribute that meets a scope label with it, as two attributes are joined', async () => {
+    const registry = setup()
+    const counter = metrics.getMeter('lib', '2').createCounter('c')
+    counter.add(1, { 'otel.scope.name': 'mine' })
+    counter.add(1, { 'otel.scope.name': 'mine' })
+    const { prometheus } = await expose(registry)
+    expect(samples(prometheus, 'c_total')).toEqual([
+      'c_total{otel_scope_name="lib;mine",otel_scope_version="2"} 2',
     ])
   })
 

@@ -2,7 +2,7 @@ import { metrics, type ObservableCallback } from '@opentelemetry/api'
 import { afterEach, describe, expect, it, vi } from 'vitest'
 import { Registry } from '../registry.ts'
 import { createMeterProvider } from './provider.ts'
-import { expose, samples } from './test-support.ts'
+import { expose, recordingLogger, samples } from './test-support.ts'
 
 afterEach(() => {
   metrics.disable()
@@ -157,5 +157,34 @@ describe('createMeterProvider: observable instruments', () => {
     expect(samples(text, 'noa_metrics_dropped_samples_total{')).toEqual([
       'noa_metrics_dropped_samples_total{metric="slow_value",reason="collect_failed"} 1',
     ])
+  })
+
+  it('should bound what one exposition observes by maxSeries, and drop a value that is not a number or an unlisted instrument', async () => {
+    const { logger, warnings } = recordingLogger()
+    const registry = new Registry()
+    metrics.setGlobalMeterProvider(
+      createMeterProvider(registry, { scopeLabels: false, maxSeries: 2, logger }),
+    )
+    const meter = metrics.getMeter('m')
+    const sessions = meter.createObservableGauge('sessions')
+    const other = meter.createObservableGauge('other')
+    meter.addBatchObservableCallback(
+      (result) => {
+        for (const user of ['a', 'b', 'c']) result.observe(sessions, 1, { user })
+        result.observe(sessions, 'many' as never, { user: 'a' })
+        result.observe(other, 5)
+      },
+      [sessions],
+    )
+    const { prometheus } = await expose(registry)
+    expect(samples(prometheus, 'sessions')).toEqual(['sessions{user="a"} 1', 'sessions{user="b"} 1'])
+    expect(samples(prometheus, 'other')).toEqual([])
+    expect(samples(prometheus, 'noa_metrics_dropped_samples_total{')).toEqual([
+      'noa_metrics_dropped_samples_total{metric="sessions",reason="cardinality_limit"} 1',
+      'noa_metrics_dropped_samples_total{metric="sessions",reason="invalid_value"} 1',
+    ])
+    expect(warnings.map((w) => w.message)).toContain(
+      'opentelemetry: a batch callback observed an instrument it was not added for; ignored',
+    )
   })
 })
