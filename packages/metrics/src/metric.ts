@@ -82,6 +82,8 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   readonly #freeIds: number[] = []
   #collisions: Map<number, S[]> | undefined
   readonly #warned = new Set<DropReason>()
+  /** Set by {@link addLabelNames}: an empty label value is then written as an absent label. */
+  #open = false
   readonly #headers: Record<ExpositionFormat, string>
 
   protected constructor(type: MetricType, options: MetricOptions<L>, extra: (at: string) => ConfigIssue[]) {
@@ -117,12 +119,12 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     this.#freeIds.length = 0
     this.#collisions = undefined
     this.seriesList.length = 0
-    if (this.labelNames.length === 0) this.single = this.#seriesAt([])
+    if (this.labelNames.length === 0 && !this.#open) this.single = this.#seriesAt([])
   }
 
   /** Forgets one label set; returns whether it existed. Never throws. */
   remove(labels: Labels<L>): boolean {
-    if (this.labelNames.length === 0) return false
+    if (this.single !== undefined) return false
     const series = this.find(labels)
     if (series === undefined) return false
     this.seriesList.splice(this.seriesList.indexOf(series), 1)
@@ -144,6 +146,35 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
       list?.splice(list.indexOf(series), 1)
     }
     return true
+  }
+
+  /**
+   * @internal Adds label names to a metric in use, for sources that do not declare their labels
+   * up front (the OpenTelemetry bridge). Every existing series takes `""` for the new names and
+   * keeps its value: Prometheus and OpenMetrics read an empty label as an absent one, so the
+   * series stays the same series. From then on an empty value is written as an absent label, and
+   * a metric without label names holds no implicit series (`addLabelNames([])` makes it so): the
+   * empty label set is a series like any other, made by its first recording and removable.
+   * Throws a ConfigError for an invalid, reserved or repeated name.
+   */
+  addLabelNames(names: readonly string[]): void {
+    const all = [...this.labelNames, ...names]
+    const issues = checkNames(this.type, this.name, all, this.unit)
+    if (issues.length > 0) throw new ConfigError(issues)
+    ;(this as { labelNames: readonly string[] }).labelNames = Object.freeze(all)
+    this.#open = true
+    this.single = undefined
+    this.#index.clear()
+    this.#valueIds.clear()
+    this.#valueRefs.length = 0
+    this.#freeIds.length = 0
+    this.#collisions = undefined
+    for (const series of this.seriesList) {
+      // The arrays are the metric's own (made in #create), so they can grow in place.
+      for (let i = 0; i < names.length; i++) (series.labelValues as string[]).push('')
+      series.labelText = undefined
+      this.#insert(series)
+    }
   }
 
   /** Number of label sets held. */
@@ -206,7 +237,9 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 
   /** `{name="value",...}` followed by a space, or a lone space for a series without labels. */
   protected labelBlock(series: S): string {
-    return series.labelValues.length === 0 ? ' ' : `{${this.labelPairs(series)}} `
+    if (series.labelValues.length === 0) return ' '
+    const pairs = this.labelPairs(series)
+    return pairs === '' ? ' ' : `{${pairs}} `
   }
 
   /**
@@ -214,7 +247,7 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
    * makes every label text again, and that garbage is most of what the collector then copies.
    */
   protected labelPairs(series: S): string {
-    series.labelText ??= renderLabelPairs(this.labelNames, series.labelValues)
+    series.labelText ??= renderLabelPairs(this.labelNames, series.labelValues, this.#open)
     return series.labelText
   }
 
@@ -227,7 +260,7 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 
   /** The existing series for `labels`, without creating one or counting a drop. */
   protected find(labels: unknown): S | undefined {
-    if (this.labelNames.length === 0) return this.single
+    if (this.single !== undefined) return this.single
     const found = this.#locate(labels, false)
     return typeof found === 'string' ? undefined : found
   }
@@ -277,7 +310,7 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
     let count = 0
     for (const _key in labels) count++
     if (count !== n) return 'extra_label'
-    if (n === 0) return this.single
+    if (this.single !== undefined) return this.single
     if (known) {
       const found = this.#index.get(hash)
       if (found !== undefined && sameValues(found.labelValues, values, n)) return found
@@ -290,7 +323,14 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
   /** Creates the series of the label values in SCRATCH (known not to exist). */
   #create(): S | DropReason {
     if (this.seriesList.length >= this.maxSeries) return 'cardinality_limit'
-    const values = SCRATCH.slice(0, this.labelNames.length)
+    const series = this.#seriesAt(SCRATCH.slice(0, this.labelNames.length))
+    this.#insert(series)
+    return series
+  }
+
+  /** Indexes a series: takes a reference on each of its values' ids and files it under their hash. */
+  #insert(series: S): void {
+    const values = series.labelValues
     for (const v of values) {
       let id = this.#valueIds.get(v)
       if (id === undefined) {
@@ -300,7 +340,6 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
       }
       this.#valueRefs[id]!++
     }
-    const series = this.#seriesAt(values)
     const hash = this.#hashOf(values)
     if (!this.#index.has(hash)) this.#index.set(hash, series)
     else {
@@ -309,7 +348,6 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
       if (list === undefined) this.#collisions.set(hash, [series])
       else list.push(series)
     }
-    return series
   }
 
   #hashOf(values: readonly string[]): number {

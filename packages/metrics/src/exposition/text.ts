@@ -59,11 +59,19 @@ export function formatValue(value: number): string {
   return `${value}`
 }
 
-/** Renders `name="value",...` for the given names and values (no braces). */
-export function renderLabelPairs(names: readonly string[], values: readonly string[]): string {
+/**
+ * Renders `name="value",...` for the given names and values (no braces); with `skipEmpty`, a
+ * label whose value is empty is left out (both formats read it as absent).
+ */
+export function renderLabelPairs(
+  names: readonly string[],
+  values: readonly string[],
+  skipEmpty = false,
+): string {
   let out = ''
   for (let i = 0; i < names.length; i++) {
-    if (i > 0) out += ','
+    if (skipEmpty && values[i] === '') continue
+    if (out !== '') out += ','
     out += `${names[i]}="${escapeLabelValue(values[i]!)}"`
   }
   return out
