@@ -234,6 +234,7 @@ function remoteWriter(config: AgentConfig, deps: ComposeDeps, metrics: OwnMetric
   return createRemoteWriter({
     url: rw.url,
     headers: rw.headers,
+    externalLabels: rw.externalLabels,
     ...(rw.basicAuth ? { basicAuth: rw.basicAuth } : {}),
     intervalMs: rw.intervalMs,
     maxSamplesPerSend: rw.maxSamplesPerSend,

@@ -56,7 +56,15 @@ describe.skipIf(!PROMETHEUS_BIN)('remote write to a real Prometheus', () => {
     t = await startAgent({
       healthChecks: { interval: 300, timeout: 1000, retries: 0 },
       metrics: { collectInterval: 500 },
-      integrations: { prometheus: { remoteWrite: { url: `${prom.url}/api/v1/write`, intervalMs: 300 } } },
+      integrations: {
+        prometheus: {
+          remoteWrite: {
+            url: `${prom.url}/api/v1/write`,
+            intervalMs: 300,
+            externalLabels: { agent: 'eu-1' },
+          },
+        },
+      },
       services: [
         { name: 'shop', check: { type: 'http', url: `${shop.url}/health` }, metrics: `${shop.url}/metrics` },
       ],
@@ -70,7 +78,7 @@ describe.skipIf(!PROMETHEUS_BIN)('remote write to a real Prometheus', () => {
       30_000,
       'noa_service_up of the service in Prometheus',
     )
-    expect(up[0]!.metric).toEqual({ __name__: 'noa_service_up', service: 'shop' })
+    expect(up[0]!.metric).toEqual({ __name__: 'noa_service_up', service: 'shop', agent: 'eu-1' })
     const orders = await until(
       async () => {
         const r = await p.query('shop_orders_total{service="shop"}')
@@ -79,7 +87,12 @@ describe.skipIf(!PROMETHEUS_BIN)('remote write to a real Prometheus', () => {
       30_000,
       'the scraped service counter in Prometheus',
     )
-    expect(orders[0]!.metric).toEqual({ __name__: 'shop_orders_total', region: 'eu', service: 'shop' })
+    expect(orders[0]!.metric).toEqual({
+      __name__: 'shop_orders_total',
+      region: 'eu',
+      service: 'shop',
+      agent: 'eu-1',
+    })
     expect(Number(orders[0]!.value[1]) % 3).toBe(0)
     // A derived series (the dashboard's) and the agent's own counters of remote write itself.
     await until(

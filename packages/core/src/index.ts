@@ -32,6 +32,7 @@ export type { LogFields, Logger, LoggerOptions, LogLevel, LogRecord } from './lo
 export { createLogger, levelEnabled, noopLogger } from './logger.ts'
 export type { OptionsSchema, ParseOptionsOptions } from './options.ts'
 export { parseOptions } from './options.ts'
+export { retryAfterMs } from './retry-after.ts'
 export { yieldToLoop } from './turns.ts'
 export type {
   AlertLog,

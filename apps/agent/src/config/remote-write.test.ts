@@ -18,6 +18,7 @@ describe('integrations.prometheus.remoteWrite', () => {
       maxQueuedSamples: 100_000,
       timeout: 10_000,
       headers: {},
+      externalLabels: {},
     })
   })
 
@@ -29,6 +30,7 @@ describe('integrations.prometheus.remoteWrite', () => {
         maxSamplesPerSend: 5_000,
         maxQueuedSamples: 1_000,
         headers: { 'Content-Encoding': 'gzip' },
+        externalLabels: { 'agent-id': 'eu-1', __tenant: 'a' },
         batch: 3,
       }),
     )
@@ -46,6 +48,12 @@ describe('integrations.prometheus.remoteWrite', () => {
       'integrations.prometheus.remoteWrite.headers.Content-Encoding: is set by remote write itself',
     )
     expect(lines).toContain('integrations.prometheus.remoteWrite.batch: unknown key')
+    expect(lines).toContain(
+      'integrations.prometheus.remoteWrite.externalLabels.agent-id: expected a label name',
+    )
+    expect(lines).toContain(
+      'integrations.prometheus.remoteWrite.externalLabels.__tenant: names starting with __ are reserved',
+    )
   })
 
   it('should refuse a queue smaller than one batch', () => {

@@ -46,6 +46,23 @@ export const remoteWriteSchema = z
             })
       })
       .default({}),
+    /**
+     * Labels added to every series that lacks them, as Prometheus' `external_labels`: tell the
+     * agents writing to one receiver apart, e.g. `{ "agent": "eu-1" }`. @default {}
+     */
+    externalLabels: z
+      .record(z.string(), z.string().min(1))
+      .superRefine((labels, ctx) => {
+        for (const name of Object.keys(labels)) {
+          const message = !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)
+            ? 'expected a label name ([a-zA-Z_][a-zA-Z0-9_]*)'
+            : name.startsWith('__')
+              ? 'names starting with __ are reserved'
+              : undefined
+          if (message) ctx.addIssue({ code: 'custom', path: [name], message, input: name })
+        }
+      })
+      .default({}),
     /** HTTP basic auth; the password from `${ENV}`. */
     basicAuth: z.strictObject({ username: z.string().min(1), password: z.string() }).optional(),
   })

@@ -6,8 +6,8 @@ import { decodeRemoteWriteBody, type RemoteWriteInput, type TimeSeries } from '@
 import { afterEach, describe, expect, it } from 'vitest'
 import { createRemoteWriter, type RemoteWriteMetrics, type RemoteWriterOptions } from './remote-write.ts'
 
-/** What the receiver answers: a status, or 'hang' (never answers). */
-type Answer = number | 'hang'
+/** What the receiver answers: a status, a status with a Retry-After, or 'hang' (never answers). */
+type Answer = number | { status: number; retryAfter: string } | 'hang'
 
 interface Received {
   headers: IncomingHttpHeaders
@@ -34,6 +34,8 @@ async function startReceiver(script: Answer[] = []) {
       })
       const answer = script.shift() ?? 204
       if (answer === 'hang') hung.push(res)
+      else if (typeof answer === 'object')
+        res.writeHead(answer.status, { 'retry-after': answer.retryAfter }).end()
       else res.writeHead(answer).end(answer >= 400 ? `error with ${req.headers.authorization}` : '')
     })
   })
@@ -166,6 +168,20 @@ describe('createRemoteWriter', () => {
     expect(metrics.requests.get({ code: '503' })).toBe(1)
     expect(metrics.samples.get({ result: 'sent' })).toBe(10)
     expect(metrics.samples.get({ result: 'failed' })).toBeUndefined()
+  })
+
+  it("should wait as long as the receiver's Retry-After asks when it is longer than the backoff", async () => {
+    const { receiver, clock, metrics, writer } = await setup([{ status: 429, retryAfter: '30' }])
+    writer.enqueue(values(4))
+    const flushed = writer.flush()
+    // The backoff alone would send again after 100 ms.
+    await afterRequest(receiver, clock, 1, 30_000)
+    await clock.advance(29_999)
+    expect(receiver.received).toHaveLength(1)
+    await clock.advance(1)
+    await flushed
+    expect(receiver.received).toHaveLength(2)
+    expect(metrics.samples.get({ result: 'sent' })).toBe(4)
   })
 
   it('should not retry a 400: the samples are counted as failed and the next batch goes on', async () => {

@@ -5,6 +5,7 @@ import {
   errorMessage,
   isTimeoutError,
   type Logger,
+  retryAfterMs,
   type Timer,
   timeoutSignal,
 } from '@noa/core'
@@ -30,6 +31,8 @@ export interface RemoteWriterOptions {
   /** The receiver's URL; credentials in it (`https://user:pass@host`) are sent as basic auth. Never logged. */
   url: string
   headers?: Readonly<Record<string, string>>
+  /** Labels added to every series that lacks them (Prometheus' `external_labels`). @default {} */
+  externalLabels?: Readonly<Record<string, string>>
   basicAuth?: { username: string; password: string }
   /** Time between sends of what is queued, ms. */
   intervalMs: number
@@ -64,6 +67,13 @@ export interface RemoteWriter {
 }
 
 type Outcome = 'sent' | 'failed' | 'retry'
+
+interface Answer {
+  outcome: Outcome
+  code: string
+  /** What the receiver's Retry-After asked for, ms. */
+  retryAfterMs?: number
+}
 
 /**
  * Builds the remote-write sender. The queue holds samples, not requests, so a long outage
@@ -114,7 +124,7 @@ export function createRemoteWriter(options: RemoteWriterOptions): RemoteWriter {
     return batch
   }
 
-  const post = async (body: Uint8Array<ArrayBuffer>): Promise<{ outcome: Outcome; code: string }> => {
+  const post = async (body: Uint8Array<ArrayBuffer>): Promise<Answer> => {
     const t = timeoutSignal(options.timeoutMs, { parent: abort.signal, clock, what: 'remote write request' })
     try {
       const response = await fetch(url, {
@@ -129,7 +139,9 @@ export function createRemoteWriter(options: RemoteWriterOptions): RemoteWriter {
       const code = String(response.status)
       if (response.status >= 200 && response.status < 300) return { outcome: 'sent', code }
       const retry = response.status >= 500 || response.status === 429 || response.status === 408
-      return { outcome: retry ? 'retry' : 'failed', code }
+      if (!retry) return { outcome: 'failed', code }
+      const wait = retryAfterMs(response.headers.get('retry-after'), clock.now())
+      return wait === undefined ? { outcome: 'retry', code } : { outcome: 'retry', code, retryAfterMs: wait }
     } catch (error) {
       const reason = t.signal.aborted ? t.signal.reason : error
       return { outcome: 'retry', code: isTimeoutError(reason) ? 'timeout' : 'error' }
@@ -140,10 +152,10 @@ export function createRemoteWriter(options: RemoteWriterOptions): RemoteWriter {
 
   /** Sends one batch until it is taken or refused; false when a stop's deadline abandoned it. */
   const send = async (batch: RemoteWriteInput[]): Promise<boolean> => {
-    const body = remoteWriteBody(toTimeSeries(batch))
+    const body = remoteWriteBody(toTimeSeries(batch, options.externalLabels))
     for (let attempt = 0; ; attempt++) {
       if (abort.signal.aborted) return false
-      const { outcome, code } = await post(body)
+      const { outcome, code, retryAfterMs: asked } = await post(body)
       metrics.requests.inc({ code })
       if (outcome === 'sent') {
         metrics.samples.inc({ result: 'sent' }, batch.length)
@@ -168,7 +180,8 @@ export function createRemoteWriter(options: RemoteWriterOptions): RemoteWriter {
         logger.warn('remote write receiver failing, retrying with backoff', { problem })
       lastProblem = problem
       try {
-        await clock.sleep(backoff.delay(attempt), abort.signal)
+        // A receiver's Retry-After (429, 503) is honoured when longer than the backoff.
+        await clock.sleep(Math.max(backoff.delay(attempt), asked ?? 0), abort.signal)
       } catch {
         return false
       }

@@ -6,6 +6,7 @@ import {
   isTimeoutError,
   type Logger,
   noopLogger,
+  retryAfterMs,
   systemClock,
   timeoutSignal,
 } from '@noa/core'
@@ -132,10 +133,8 @@ export function createOtlpExporter(options: OtlpExporterOptions): OtlpExporter {
       // An error answer's body is not read: it could echo what was sent.
       await response.body?.cancel().catch(() => undefined)
       if (!RETRYABLE.has(response.status)) return { outcome: 'failed', code }
-      const retryAfterMs = retryAfterOf(response.headers.get('retry-after'), clock.now())
-      return retryAfterMs === undefined
-        ? { outcome: 'retry', code }
-        : { outcome: 'retry', code, retryAfterMs }
+      const wait = retryAfterMs(response.headers.get('retry-after'), clock.now())
+      return wait === undefined ? { outcome: 'retry', code } : { outcome: 'retry', code, retryAfterMs: wait }
     } catch (error) {
       const reason = t.signal.aborted ? t.signal.reason : error
       return { outcome: 'retry', code: isTimeoutError(reason) ? 'timeout' : 'error' }
@@ -250,13 +249,6 @@ async function readBounded(response: Response): Promise<Uint8Array> {
     await reader.cancel().catch(() => undefined)
   }
   return Buffer.concat(chunks)
-}
-
-/** Retry-After as seconds or an HTTP date, in ms from now; at most 5 minutes are honoured. */
-function retryAfterOf(header: string | null, now: number): number | undefined {
-  if (!header) return undefined
-  const seconds = /^\d+$/.test(header.trim()) ? Number(header) * 1000 : Date.parse(header) - now
-  return Number.isFinite(seconds) && seconds > 0 ? Math.min(seconds, 300_000) : undefined
 }
 
 function checkedUrl(text: string): string {

@@ -81,6 +81,20 @@ describe('toTimeSeries', () => {
       { labels: { __name__: 'rounds_total' }, samples: [{ value: 3, timestamp: 10 }] },
     ])
   })
+
+  it("should add external labels to every series that does not have them, as Prometheus' external_labels", () => {
+    const series = toTimeSeries(
+      [
+        { name: 'up', labels: { service: 'api' }, value: 1, at: 10 },
+        { name: 'up', labels: { service: 'web', region: 'us' }, value: 1, at: 10 },
+      ],
+      { region: 'eu', agent: 'noa-1', empty: '', __name__: 'hijack' },
+    )
+    expect(series.map((s) => s.labels)).toEqual([
+      { __name__: 'up', service: 'api', region: 'eu', agent: 'noa-1' },
+      { __name__: 'up', service: 'web', region: 'us', agent: 'noa-1' },
+    ])
+  })
 })
 
 describe('remoteWriteBody', () => {

@@ -42,19 +42,25 @@ const fieldSize = (bytes: number) => 1 + varintSize(bytes) + bytes
 /**
  * Groups values into series: one per metric name and label set, `__name__` added, labels sorted
  * by name (Prometheus refuses unsorted ones), samples in time order. Empty label values are
- * left out, as Prometheus treats them as absent.
+ * left out, as Prometheus treats them as absent. `externalLabels` are added to every series that
+ * does not have them already, as Prometheus' `external_labels` are (to tell senders apart).
  *
  * @example
  * ```ts
- * toTimeSeries([{ name: 'up', labels: { job: 'api' }, value: 1, at: Date.now() }])
+ * toTimeSeries([{ name: 'up', labels: { job: 'api' }, value: 1, at: Date.now() }], { agent: 'eu-1' })
  * ```
  */
-export function toTimeSeries(values: readonly RemoteWriteInput[]): TimeSeries[] {
+export function toTimeSeries(
+  values: readonly RemoteWriteInput[],
+  externalLabels: Readonly<Record<string, string>> = {},
+): TimeSeries[] {
   const series = new Map<string, TimeSeries>()
+  const external = Object.entries(externalLabels).filter(([k, v]) => v !== '' && k !== '__name__')
   for (const v of values) {
     const labels: Record<string, string> = { __name__: v.name }
     for (const [k, value] of Object.entries(v.labels ?? {}))
       if (value !== '' && k !== '__name__') labels[k] = value
+    for (const [k, value] of external) labels[k] ??= value
     const key = JSON.stringify(Object.entries(labels).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
     let s = series.get(key)
     if (!s) {
