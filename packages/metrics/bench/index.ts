@@ -3,51 +3,13 @@
  * Run with `pnpm --filter @noa/metrics bench` (it passes --expose-gc for the memory case).
  */
 import * as prom from 'prom-client'
-import { Bench } from 'tinybench'
 import { createSystemCollector, Registry } from '../src/index.ts'
+import { opsPerSecond, printRows, type Row } from './rounds.ts'
 
 const BATCH = 1000
 const METHODS = ['GET', 'POST', 'PUT', 'DELETE']
 const ROUTES = ['/users/:id', '/orders', '/health']
 const LABELS = METHODS.flatMap((method) => ROUTES.map((route) => ({ method, route, status: '2xx' })))
-
-interface Row {
-  case: string
-  noa: number
-  prom: number
-  unit: string
-  /** true when a higher figure is better */
-  higher: boolean
-}
-
-const ROUNDS = 7
-
-/**
- * Runs both sides in alternating short rounds and keeps each side's best round: on a machine shared
- * with other work, the best round is the one least disturbed, and alternating gives both sides the
- * same chances.
- */
-async function opsPerSecond(cases: Record<string, { noa: () => unknown; prom: () => unknown; ops: number }>) {
-  const rows: Row[] = []
-  for (const [name, c] of Object.entries(cases)) {
-    let noa = 0
-    let promBest = 0
-    for (let round = 0; round < ROUNDS; round++) {
-      const bench = new Bench({ time: 300, warmupTime: 100 })
-      bench.add('noa', c.noa)
-      bench.add('prom', c.prom)
-      await bench.run()
-      const [n, p] = bench.tasks.map((t) => {
-        const result = t.result as { period?: number }
-        return result.period ? (c.ops * 1000) / result.period : 0
-      })
-      noa = Math.max(noa, n ?? 0)
-      promBest = Math.max(promBest, p ?? 0)
-    }
-    rows.push({ case: name, noa, prom: promBest, unit: 'ops/s', higher: true })
-  }
-  return rows
-}
 
 function counterCase() {
   const registry = new Registry()
@@ -67,7 +29,7 @@ function counterCase() {
       noa: () => {
         for (let i = 0; i < BATCH; i++) noa.inc(LABELS[i % LABELS.length]!, 1)
       },
-      prom: () => {
+      peer: () => {
         for (let i = 0; i < BATCH; i++) promCounter.inc(LABELS[i % LABELS.length]!, 1)
       },
     },
@@ -76,7 +38,7 @@ function counterCase() {
       noa: () => {
         for (let i = 0; i < BATCH; i++) bound[i % bound.length]!.inc(1)
       },
-      prom: () => {
+      peer: () => {
         for (let i = 0; i < BATCH; i++) promBound[i % promBound.length]!.inc(1)
       },
     },
@@ -104,7 +66,7 @@ function histogramCase() {
       noa: () => {
         for (let i = 0; i < BATCH; i++) noa.observe(LABELS[i % LABELS.length]!, values[i & 63]!)
       },
-      prom: () => {
+      peer: () => {
         for (let i = 0; i < BATCH; i++) promHistogram.observe(LABELS[i % LABELS.length]!, values[i & 63]!)
       },
     },
@@ -136,7 +98,7 @@ function renderCase(series: number) {
     [`render ${series.toLocaleString('en')} labelled series`]: {
       ops: 1,
       noa: () => registry.metrics(),
-      prom: () => promRegistry.metrics(),
+      peer: () => promRegistry.metrics(),
     },
   }
 }
@@ -177,14 +139,10 @@ function memoryPerHistogramSeries(n: number): Row {
   return {
     case: `memory per histogram series (${n.toLocaleString('en')} series)`,
     noa,
-    prom: promBytes,
+    peer: promBytes,
     unit: 'bytes',
     higher: false,
   }
-}
-
-function format(n: number): string {
-  return n >= 100 ? Math.round(n).toLocaleString('en') : n.toFixed(1)
 }
 
 async function systemCollection(): Promise<string> {
@@ -210,16 +168,7 @@ async function main() {
     ...(await opsPerSecond({ ...counterCase(), ...histogramCase(), ...renderCase(10_000) })),
     memoryPerHistogramSeries(10_000),
   ]
-  console.log('')
-  console.log('| case | @noa/metrics | prom-client | ratio |')
-  console.log('|---|---:|---:|---:|')
-  for (const row of rows) {
-    const ratio = row.higher ? row.noa / row.prom : row.prom / row.noa
-    const better = row.higher ? 'x faster' : 'x less memory'
-    console.log(
-      `| ${row.case} | ${format(row.noa)} ${row.unit} | ${format(row.prom)} ${row.unit} | ${ratio.toFixed(2)}${better} |`,
-    )
-  }
+  printRows(rows, 'prom-client')
   console.log('')
   console.log(await systemCollection())
 }

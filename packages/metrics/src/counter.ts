@@ -2,6 +2,7 @@ import type { ExpositionFormat } from './exposition/text.ts'
 import { formatValue } from './exposition/text.ts'
 import { DroppedChild, type Labels, Metric, type MetricOptions, type SeriesBase } from './metric.ts'
 import { familyName } from './names.ts'
+import type { OtlpMetric, OtlpNumberPoint } from './otlp/model.ts'
 
 /** Options of {@link Counter}. */
 export interface CounterOptions<L extends string = never> extends MetricOptions<L> {
@@ -112,6 +113,19 @@ export class Counter<L extends string = never> extends Metric<L, CounterSeries> 
   /** @internal */
   linesPerSeries(format: ExpositionFormat, created: boolean): number {
     return created && format === 'openmetrics' ? 2 : 1
+  }
+
+  /** @internal A monotonic cumulative sum named as the OpenMetrics family (without `_total`). */
+  toOtlp(timeMs: number): OtlpMetric {
+    const points: OtlpNumberPoint[] = []
+    for (const s of this.seriesList)
+      points.push({ attributes: this.labelsOf(s), timeMs, startMs: s.created * 1000, value: s.value })
+    return {
+      name: this.#family,
+      description: this.help,
+      unit: this.unit ?? '',
+      data: { kind: 'sum', monotonic: true, points },
+    }
   }
 
   /** @internal */

@@ -1,5 +1,6 @@
 import { type ExpositionFormat, formatValue } from './exposition/text.ts'
 import { DroppedChild, type Labels, Metric, type MetricOptions, type SeriesBase } from './metric.ts'
+import type { OtlpMetric, OtlpNumberPoint } from './otlp/model.ts'
 
 /** Options of {@link Gauge}. */
 export interface GaugeOptions<L extends string = never> extends MetricOptions<L> {
@@ -124,6 +125,13 @@ export class Gauge<L extends string = never> extends Metric<L, GaugeSeries> {
   /** @internal */
   linesPerSeries(): number {
     return 1
+  }
+
+  /** @internal */
+  toOtlp(timeMs: number): OtlpMetric {
+    const points: OtlpNumberPoint[] = []
+    for (const s of this.seriesList) points.push({ attributes: this.labelsOf(s), timeMs, value: s.value })
+    return { name: this.name, description: this.help, unit: this.unit ?? '', data: { kind: 'gauge', points } }
   }
 
   /** @internal */

@@ -1,6 +1,7 @@
 import type { ConfigIssue } from '@noa/core'
 import { type ExpositionFormat, formatValue } from './exposition/text.ts'
 import { DroppedChild, type Labels, Metric, type MetricOptions, type SeriesBase } from './metric.ts'
+import type { OtlpHistogramPoint, OtlpMetric } from './otlp/model.ts'
 
 /** Prometheus' default buckets, in seconds. */
 export const DEFAULT_BUCKETS: readonly number[] = Object.freeze([
@@ -177,6 +178,30 @@ export class Histogram<L extends string = never> extends Metric<L, HistogramSeri
 
   protected override released(series: HistogramSeries): void {
     this.#free.push({ store: series.store, base: series.base })
+  }
+
+  /** @internal A cumulative explicit-bucket histogram: the store's per-bucket counts as they are. */
+  toOtlp(timeMs: number): OtlpMetric {
+    const n = this.buckets.length
+    const points: OtlpHistogramPoint[] = []
+    for (const s of this.seriesList) {
+      const { store, base } = s
+      points.push({
+        attributes: this.labelsOf(s),
+        timeMs,
+        startMs: s.created * 1000,
+        count: store[base + n + 2]!,
+        sum: store[base + n + 1]!,
+        bounds: this.buckets,
+        counts: store.slice(base, base + n + 1),
+      })
+    }
+    return {
+      name: this.name,
+      description: this.help,
+      unit: this.unit ?? '',
+      data: { kind: 'histogram', points },
+    }
   }
 
   /** @internal */

@@ -1,6 +1,7 @@
 import { type Clock, ConfigError, type ConfigIssue, type Logger, noopLogger, systemClock } from '@noa/core'
 import { type ExpositionFormat, escapeHelp, renderLabelPairs } from './exposition/text.ts'
 import { checkNames, familyName, type MetricType } from './names.ts'
+import type { OtlpMetric } from './otlp/model.ts'
 
 /** A label value as a caller may pass it; numbers and booleans are written as their string form. */
 export type LabelValue = string | number | boolean
@@ -234,6 +235,24 @@ export abstract class Metric<L extends string, S extends SeriesBase> {
 
   /** Called when a series is removed, so a subclass can reuse what it held. */
   protected released(_series: S): void {}
+
+  /**
+   * @internal The metric as OTLP data, read from its series without writing text (the OTLP
+   * export of a registry): `timeMs` is every point's time; cumulative points start at their
+   * series' creation.
+   */
+  abstract toOtlp(timeMs: number): OtlpMetric
+
+  /** @internal A series' labels by name (an open metric's empty values left out, as in its text). */
+  protected labelsOf(series: S): Record<string, string> {
+    const labels: Record<string, string> = {}
+    const names = this.labelNames
+    for (let i = 0; i < names.length; i++) {
+      const value = series.labelValues[i]!
+      if (!(this.#open && value === '')) labels[names[i]!] = value
+    }
+    return labels
+  }
 
   /** `{name="value",...}` followed by a space, or a lone space for a series without labels. */
   protected labelBlock(series: S): string {

@@ -1,6 +1,7 @@
 import type { Clock, ConfigIssue } from '@noa/core'
 import { type ExpositionFormat, formatValue } from './exposition/text.ts'
 import { DroppedChild, type Labels, Metric, type MetricOptions, type SeriesBase } from './metric.ts'
+import type { OtlpMetric, OtlpSummaryPoint } from './otlp/model.ts'
 import { QuantileSketch } from './sketch.ts'
 
 /** Default quantiles written for a summary: p50, p95, p99 and the max (quantile 1, exact). */
@@ -183,6 +184,28 @@ export class Summary<L extends string = never> extends Metric<L, SummarySeries> 
 
   protected newSeries(values: string[], created: number): SummarySeries {
     return new SummarySeries(this as unknown as Summary<string>, this.#shape, values, created)
+  }
+
+  /** @internal The quantiles of each series' window, with its lifetime count and sum. */
+  toOtlp(timeMs: number): OtlpMetric {
+    const points: OtlpSummaryPoint[] = []
+    for (const s of this.seriesList) {
+      const sketch = s.window()
+      points.push({
+        attributes: this.labelsOf(s),
+        timeMs,
+        startMs: s.created * 1000,
+        count: s.count,
+        sum: s.sum,
+        quantiles: this.percentiles.map((quantile) => ({ quantile, value: sketch.quantile(quantile) })),
+      })
+    }
+    return {
+      name: this.name,
+      description: this.help,
+      unit: this.unit ?? '',
+      data: { kind: 'summary', points },
+    }
   }
 
   /** @internal */

@@ -19,20 +19,26 @@ import { ProtoBuilder } from './proto-builder.ts'
 export function encodeOtlpProtobuf(request: OtlpExportRequest): Uint8Array<ArrayBuffer> {
   const w = new ProtoBuilder()
   // ExportMetricsServiceRequest.resource_metrics = 1
-  w.message(1, () => {
-    // ResourceMetrics.resource = 1 { attributes = 1 }
-    w.message(1, () => attributes(w, 1, request.resource))
-    // ResourceMetrics.scope_metrics = 2
-    w.message(2, () => {
-      // ScopeMetrics.scope = 1 { name = 1, version = 2 }
-      w.message(1, () => {
-        w.string(1, request.scope.name)
-        if (request.scope.version) w.string(2, request.scope.version)
-      })
-      // ScopeMetrics.metrics = 2
-      for (const m of request.metrics) w.message(2, () => metric(w, m))
-    })
-  })
+  const resourceMetrics = w.begin(1)
+  // ResourceMetrics.resource = 1 { attributes = 1 }
+  const resource = w.begin(1)
+  attributes(w, 1, request.resource)
+  w.end(resource)
+  // ResourceMetrics.scope_metrics = 2
+  const scopeMetrics = w.begin(2)
+  // ScopeMetrics.scope = 1 { name = 1, version = 2 }
+  const scope = w.begin(1)
+  w.string(1, request.scope.name)
+  if (request.scope.version) w.string(2, request.scope.version)
+  w.end(scope)
+  // ScopeMetrics.metrics = 2
+  for (const m of request.metrics) {
+    const at = w.begin(2)
+    metric(w, m)
+    w.end(at)
+  }
+  w.end(scopeMetrics)
+  w.end(resourceMetrics)
   return w.finish()
 }
 
@@ -42,33 +48,37 @@ function metric(w: ProtoBuilder, m: OtlpMetric): void {
   if (m.unit) w.string(3, m.unit)
   const data = m.data
   switch (data.kind) {
-    case 'gauge':
+    case 'gauge': {
       // Metric.gauge = 5 { data_points = 1 }
-      w.message(5, () => {
-        for (const p of data.points) w.message(1, () => numberPoint(w, p))
-      })
+      const at = w.begin(5)
+      for (const p of data.points) numberPoint(w, p)
+      w.end(at)
       return
-    case 'sum':
+    }
+    case 'sum': {
       // Metric.sum = 7 { data_points = 1, aggregation_temporality = 2, is_monotonic = 3 }
-      w.message(7, () => {
-        for (const p of data.points) w.message(1, () => numberPoint(w, p))
-        w.uint(2, CUMULATIVE)
-        if (data.monotonic) w.bool(3, true)
-      })
+      const at = w.begin(7)
+      for (const p of data.points) numberPoint(w, p)
+      w.uint(2, CUMULATIVE)
+      if (data.monotonic) w.bool(3, true)
+      w.end(at)
       return
-    case 'histogram':
+    }
+    case 'histogram': {
       // Metric.histogram = 9 { data_points = 1, aggregation_temporality = 2 }
-      w.message(9, () => {
-        for (const p of data.points) w.message(1, () => histogramPoint(w, p))
-        w.uint(2, CUMULATIVE)
-      })
+      const at = w.begin(9)
+      for (const p of data.points) histogramPoint(w, p)
+      w.uint(2, CUMULATIVE)
+      w.end(at)
       return
-    case 'summary':
+    }
+    case 'summary': {
       // Metric.summary = 11 { data_points = 1 }
-      w.message(11, () => {
-        for (const p of data.points) w.message(1, () => summaryPoint(w, p))
-      })
+      const at = w.begin(11)
+      for (const p of data.points) summaryPoint(w, p)
+      w.end(at)
       return
+    }
   }
 }
 
@@ -77,48 +87,55 @@ function times(w: ProtoBuilder, p: { startMs?: number; timeMs: number }): void {
   w.fixed64(3, nanosOf(p.timeMs))
 }
 
-/** NumberDataPoint: attributes = 7, start = 2, time = 3, as_double = 4 (a oneof: written even when 0). */
+/** data_points = 1, a NumberDataPoint: attributes = 7, start = 2, time = 3, as_double = 4 (a oneof: written even when 0). */
 function numberPoint(w: ProtoBuilder, p: OtlpNumberPoint): void {
+  const at = w.begin(1)
   attributes(w, 7, p.attributes)
   times(w, p)
   w.double(4, p.value)
+  w.end(at)
 }
 
-/** HistogramDataPoint: attributes = 9, count = 4, sum = 5, bucket_counts = 6, explicit_bounds = 7. */
+/** data_points = 1, a HistogramDataPoint: attributes = 9, count = 4, sum = 5, bucket_counts = 6, explicit_bounds = 7. */
 function histogramPoint(w: ProtoBuilder, p: OtlpHistogramPoint): void {
+  const at = w.begin(1)
   attributes(w, 9, p.attributes)
   times(w, p)
   w.fixed64(4, BigInt(p.count))
   if (p.sum !== undefined) w.double(5, p.sum)
   w.packedFixed64(6, p.counts)
   w.packedDoubles(7, p.bounds)
+  w.end(at)
 }
 
-/** SummaryDataPoint: attributes = 7, count = 4, sum = 5, quantile_values = 6 { quantile = 1, value = 2 }. */
+/** data_points = 1, a SummaryDataPoint: attributes = 7, count = 4, sum = 5, quantile_values = 6 { quantile = 1, value = 2 }. */
 function summaryPoint(w: ProtoBuilder, p: OtlpSummaryPoint): void {
+  const at = w.begin(1)
   attributes(w, 7, p.attributes)
   times(w, p)
   w.fixed64(4, BigInt(p.count))
   w.double(5, p.sum)
-  for (const q of p.quantiles)
-    w.message(6, () => {
-      w.double(1, q.quantile)
-      w.double(2, q.value)
-    })
+  for (const q of p.quantiles) {
+    const value = w.begin(6)
+    w.double(1, q.quantile)
+    w.double(2, q.value)
+    w.end(value)
+  }
+  w.end(at)
 }
 
 /** Repeated KeyValue { key = 1, value = 2: AnyValue { string = 1, bool = 2, int = 3, double = 4 } }. */
 function attributes(w: ProtoBuilder, field: number, attrs: OtlpAttributes): void {
   for (const key in attrs) {
     const value = attrs[key]!
-    w.message(field, () => {
-      w.string(1, key)
-      w.message(2, () => {
-        if (typeof value === 'string') w.string(1, value)
-        else if (typeof value === 'boolean') w.bool(2, value)
-        else if (Number.isSafeInteger(value) && value >= 0) w.uint(3, value)
-        else w.double(4, value)
-      })
-    })
+    const kv = w.begin(field)
+    w.string(1, key)
+    const any = w.begin(2)
+    if (typeof value === 'string') w.string(1, value)
+    else if (typeof value === 'boolean') w.bool(2, value)
+    else if (Number.isSafeInteger(value) && value >= 0) w.uint(3, value)
+    else w.double(4, value)
+    w.end(any)
+    w.end(kv)
   }
 }

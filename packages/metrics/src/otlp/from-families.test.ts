@@ -1,3 +1,4 @@
+import { FakeClock } from '@noa/core'
 import { describe, expect, it } from 'vitest'
 import { parseExposition } from '../exposition/parse.ts'
 import { Registry } from '../registry.ts'
@@ -179,17 +180,55 @@ describe('otlpMetricsOf', () => {
     expect(metrics[0]!.data.points[0]).toEqual({ attributes: { room: 'a' }, timeMs, value: 21.5 })
   })
 
-  it("reads a registry's metrics with each series' creation as the start", async () => {
+  it("reads a registry directly as it reads the registry's OpenMetrics text", async () => {
+    const clock = new FakeClock(startMs)
     const registry = new Registry()
-    const requests = registry.counter({ name: 'requests_total', help: 'Requests', labelNames: ['code'] })
+    const requests = registry.counter({
+      name: 'requests_total',
+      help: 'Requests "served"',
+      labelNames: ['code'],
+      clock,
+    })
     requests.inc({ code: '200' }, 5)
-    const metrics = await registryOtlpMetrics(registry, timeMs, startMs)
-    const sum = byName(metrics, 'requests')
-    expect(sum.data).toMatchObject({ kind: 'sum', monotonic: true })
-    const point = sum.data.points[0]!
-    expect(point).toMatchObject({ attributes: { code: '200' }, value: 5 })
-    // _created is whole epoch seconds of the series' creation (now), not the fallback start.
-    expect(point.startMs).not.toBe(startMs)
-    expect(Math.abs(point.startMs! - Date.now())).toBeLessThan(60_000)
+    requests.inc({ code: '500' })
+    registry
+      .gauge({ name: 'queue_depth', help: 'Jobs\nwaiting', labelNames: ['queue'], clock })
+      .set({ queue: 'a' }, -1.5)
+    registry.gauge({ name: 'idle', help: 'No series yet', labelNames: ['x'], clock })
+    const latency = registry.histogram({
+      name: 'latency_seconds',
+      help: 'Latency',
+      unit: 'seconds',
+      buckets: [0.1, 0.5],
+      labelNames: ['route'],
+      clock,
+    })
+    for (const v of [0.05, 0.2, 0.3, 2]) latency.observe({ route: '/a' }, v)
+    const sizes = registry.summary({ name: 'size_bytes', help: 'Sizes', labelNames: [], clock })
+    for (const v of [10, 20, 30]) sizes.observe(v)
+    requests.inc({ code: '200' }, -1) // dropped and counted
+    // An open metric (the OpenTelemetry bridge's): a label added later, absent on the first series.
+    const open = registry.counter({ name: 'open_total', help: 'Open', labelNames: ['a'], clock })
+    open.inc({ a: 'x' })
+    open.addLabelNames(['b'])
+    open.inc({ a: 'y', b: 'z' } as never)
+
+    const direct = await registryOtlpMetrics(registry, timeMs, startMs)
+    const parsed = parseExposition(await registry.metrics('openmetrics', { created: true }), {
+      format: 'openmetrics',
+    })
+    if (!parsed.ok) throw new Error(parsed.error.message)
+    const viaText = otlpMetricsOf(parsed.families, { timeMs, startMs }).filter(
+      (m) => m.data.points.length > 0,
+    )
+    expect(direct).toEqual(viaText)
+    expect(direct.map((m) => m.name)).toEqual([
+      'requests',
+      'queue_depth',
+      'latency_seconds',
+      'size_bytes',
+      'open',
+      'noa_metrics_dropped_samples',
+    ])
   })
 })

@@ -4,8 +4,8 @@ const encoder = new TextEncoder()
 
 /**
  * A protobuf writer that grows as it goes, for messages nested several levels deep (OTLP): a
- * nested message is written in place and its length put in front afterwards, one move of its
- * bytes instead of a size pass over the whole tree.
+ * nested message is written in place and its length put in front afterwards (moving its bytes
+ * only when the length takes more than one byte), instead of a size pass over the whole tree.
  */
 export class ProtoBuilder {
   #bytes = new Uint8Array(4096)
@@ -61,8 +61,25 @@ export class ProtoBuilder {
   }
 
   string(field: number, value: string): void {
-    const bytes = encoder.encode(value)
     this.#tag(field, WIRE.bytes)
+    const n = value.length
+    // Most strings here are short ASCII (names, label values): written byte by byte, no copy.
+    if (n < 128) {
+      this.#room(n + 1)
+      const at = this.#at
+      let i = 0
+      for (; i < n; i++) {
+        const c = value.charCodeAt(i)
+        if (c >= 128) break
+        this.#bytes[at + 1 + i] = c
+      }
+      if (i === n) {
+        this.#bytes[at] = n
+        this.#at = at + 1 + n
+        return
+      }
+    }
+    const bytes = encoder.encode(value)
     this.#varint(bytes.length)
     this.#room(bytes.length)
     this.#bytes.set(bytes, this.#at)
@@ -93,16 +110,28 @@ export class ProtoBuilder {
     }
   }
 
-  /** A nested message field, whatever `write` puts in it. */
-  message(field: number, write: () => void): void {
+  /**
+   * Opens a nested message field; what is written until {@link end} is its content. One byte
+   * is kept for the length, which fits most messages here (a data point, an attribute); a longer
+   * one is moved by the few more bytes its length needs.
+   */
+  begin(field: number): number {
     this.#tag(field, WIRE.bytes)
-    const start = this.#at
-    write()
-    const length = this.#at - start
-    const prefix = varintSize(length)
-    this.#room(prefix)
-    this.#bytes.copyWithin(start + prefix, start, this.#at)
-    const end = this.#at + prefix
+    this.#room(1)
+    return this.#at++
+  }
+
+  /** Closes the nested message opened at `start` (what {@link begin} returned). */
+  end(start: number): void {
+    const length = this.#at - start - 1
+    if (length < 128) {
+      this.#bytes[start] = length
+      return
+    }
+    const extra = varintSize(length) - 1
+    this.#room(extra)
+    this.#bytes.copyWithin(start + 1 + extra, start + 1, this.#at)
+    const end = this.#at + extra
     this.#at = start
     this.#varint(length)
     this.#at = end
