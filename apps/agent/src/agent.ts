@@ -653,10 +653,7 @@ export class Agent {
     const collected = round.collected
     if (!remoteWrite || !collected) return
     try {
-      const { values, unreadable } = await remoteWriteSamples(registry, collected, this.#clock.now())
-      if (unreadable)
-        this.#log('remote-write').warn('own metrics left out of remote write', { error: unreadable })
-      remoteWrite.enqueue(values)
+      remoteWrite.enqueue(await remoteWriteSamples(registry, collected, this.#clock.now()))
     } catch (e) {
       this.#log('remote-write').error('cannot queue samples for remote write', { error: errorMessage(e) })
     }
