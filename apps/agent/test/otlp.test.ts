@@ -3,6 +3,7 @@ import { createRequire } from 'node:module'
 import type { AddressInfo } from 'node:net'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startAgent, type TestAgent, until } from './helpers.ts'
+import { startMetricsService } from './metrics-service.ts'
 
 /**
  * The OpenTelemetry project's own decoder of ExportMetricsServiceRequest (generated from
@@ -81,41 +82,22 @@ async function startCollector() {
   }
 }
 
-/** A service with a counter and a histogram on /metrics, in Prometheus text. */
-async function startShop() {
-  let orders = 0
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      orders += 3
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-      res.end(
-        [
-          '# HELP shop_orders_total Orders taken',
-          '# TYPE shop_orders_total counter',
-          `shop_orders_total{region="eu"} ${orders}`,
-          '# TYPE shop_pay_seconds histogram',
-          'shop_pay_seconds_bucket{le="0.1"} 2',
-          'shop_pay_seconds_bucket{le="1"} 5',
-          'shop_pay_seconds_bucket{le="+Inf"} 6',
-          'shop_pay_seconds_sum 4.2',
-          'shop_pay_seconds_count 6',
-          '',
-        ].join('\n'),
-      )
-      return
-    }
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}')
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections()
-        server.close(() => r())
-      }),
-  }
-}
+/** A service with a counter (3 more orders at each scrape) and a histogram on /metrics. */
+const startShop = () =>
+  startMetricsService((n) =>
+    [
+      '# HELP shop_orders_total Orders taken',
+      '# TYPE shop_orders_total counter',
+      `shop_orders_total{region="eu"} ${3 * n}`,
+      '# TYPE shop_pay_seconds histogram',
+      'shop_pay_seconds_bucket{le="0.1"} 2',
+      'shop_pay_seconds_bucket{le="1"} 5',
+      'shop_pay_seconds_bucket{le="+Inf"} 6',
+      'shop_pay_seconds_sum 4.2',
+      'shop_pay_seconds_count 6',
+      '',
+    ].join('\n'),
+  )
 
 describe('OTLP export from the agent to a collector', () => {
   let t: TestAgent | undefined

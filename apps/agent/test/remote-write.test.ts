@@ -9,35 +9,18 @@ import {
 } from '@noa/metrics/remote-write'
 import { afterEach, describe, expect, it } from 'vitest'
 import { startAgent, type TestAgent, until } from './helpers.ts'
+import { startMetricsService } from './metrics-service.ts'
 import { PROMETHEUS_BIN, startPrometheus, type TestPrometheus } from './prometheus.ts'
 
 if (!PROMETHEUS_BIN)
   console.warn('Prometheus is not installed: the remote-write tests are skipped (apt-get install prometheus)')
 
-/** A service with a business counter on /metrics, in Prometheus text. */
-async function startShop(): Promise<{ url: string; close(): Promise<void> }> {
-  let orders = 0
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/metrics') {
-      orders += 3
-      res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' })
-      res.end(
-        `# HELP shop_orders_total Orders taken\n# TYPE shop_orders_total counter\nshop_orders_total{region="eu"} ${orders}\n`,
-      )
-      return
-    }
-    res.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}')
-  })
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    close: () =>
-      new Promise<void>((r) => {
-        server.closeAllConnections()
-        server.close(() => r())
-      }),
-  }
-}
+/** A service with a business counter on /metrics (3 more orders at each scrape). */
+const startShop = () =>
+  startMetricsService(
+    (n) =>
+      `# HELP shop_orders_total Orders taken\n# TYPE shop_orders_total counter\nshop_orders_total{region="eu"} ${3 * n}\n`,
+  )
 
 describe.skipIf(!PROMETHEUS_BIN)('remote write to a real Prometheus', () => {
   let prom: TestPrometheus | undefined

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { httpUrl } from './http-url.ts'
+import { httpUrl, pushHeaders } from './push-target.ts'
 
 /** Headers the OTLP export sets itself. */
 const RESERVED_HEADERS = new Set(['content-type', 'content-length', 'content-encoding', 'user-agent'])
@@ -29,19 +29,7 @@ export const otlpSchema = z.strictObject({
   /** Data points in one request at most; a larger export is split. @default 10000 */
   maxPointsPerRequest: z.number().int().min(1).max(1_000_000).default(10_000),
   /** Extra request headers, e.g. `{ "authorization": "Bearer ${OTLP_TOKEN}" }`. @default {} */
-  headers: z
-    .record(z.string().min(1), z.string())
-    .superRefine((headers, ctx) => {
-      for (const name of Object.keys(headers))
-        if (RESERVED_HEADERS.has(name.toLowerCase()))
-          ctx.addIssue({
-            code: 'custom',
-            path: [name],
-            message: 'is set by the OTLP export itself',
-            input: name,
-          })
-    })
-    .default({}),
+  headers: pushHeaders(RESERVED_HEADERS, 'the OTLP export'),
   /**
    * Resource attributes added to the agent's (`service.name: noa`, `service.version`,
    * `host.name`), e.g. `{ "deployment.environment": "prod" }`. @default {}

@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { httpUrl } from './http-url.ts'
+import { httpUrl, pushHeaders } from './push-target.ts'
 
 /** Headers remote write sets itself (Prometheus refuses them in its `headers` too). */
 const RESERVED_HEADERS = new Set([
@@ -33,19 +33,7 @@ export const remoteWriteSchema = z
     /** Time limit of one request, ms: a hung receiver's request is aborted and retried. @default 10000 */
     timeout: z.number().int().min(100).max(300_000).default(10_000),
     /** Extra request headers, e.g. `{ "authorization": "Bearer ${MIMIR_TOKEN}" }`, `X-Scope-OrgID`. @default {} */
-    headers: z
-      .record(z.string().min(1), z.string())
-      .superRefine((headers, ctx) => {
-        for (const name of Object.keys(headers))
-          if (RESERVED_HEADERS.has(name.toLowerCase()))
-            ctx.addIssue({
-              code: 'custom',
-              path: [name],
-              message: 'is set by remote write itself',
-              input: name,
-            })
-      })
-      .default({}),
+    headers: pushHeaders(RESERVED_HEADERS, 'remote write'),
     /**
      * Labels added to every series that lacks them, as Prometheus' `external_labels`: tell the
      * agents writing to one receiver apart, e.g. `{ "agent": "eu-1" }`. @default {}

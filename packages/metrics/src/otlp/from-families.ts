@@ -56,9 +56,21 @@ function seriesKey(labels: Readonly<Record<string, string>>, without?: string): 
   return key
 }
 
-function withoutLabel(labels: Readonly<Record<string, string>>, name: string): Record<string, string> {
-  const { [name]: _, ...rest } = labels
+/** A sample's labels without the one that splits its series (`le`, `quantile`). */
+function attributesOf(labels: Record<string, string>, without: string | undefined): Record<string, string> {
+  if (without === undefined) return labels
+  const { [without]: _, ...rest } = labels
   return rest
+}
+
+/** The entry of `key`, made by `make` the first time it is asked for. */
+function entryOf<T>(map: Map<string, T>, key: string, make: () => T): T {
+  let value = map.get(key)
+  if (value === undefined) {
+    value = make()
+    map.set(key, value)
+  }
+  return value
 }
 
 const isCreated = (family: MetricFamily, s: ParsedSample) => s.name === `${family.name}_created`
@@ -96,15 +108,8 @@ interface HistogramSeries {
 function histogram(family: MetricFamily, options: OtlpConversionOptions): OtlpMetric {
   const starts = createdStarts(family)
   const series = new Map<string, HistogramSeries>()
-  const at = (labels: Record<string, string>, without?: string) => {
-    const key = seriesKey(labels, without)
-    let s = series.get(key)
-    if (!s) {
-      s = { attributes: without ? withoutLabel(labels, without) : labels, buckets: [] }
-      series.set(key, s)
-    }
-    return s
-  }
+  const at = (labels: Record<string, string>, without?: string) =>
+    entryOf(series, seriesKey(labels, without), () => ({ attributes: attributesOf(labels, without), buckets: [] }))
   for (const s of family.samples) {
     if (s.name === `${family.name}_bucket`) {
       const le = Number(s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : s.labels.le)
@@ -154,15 +159,13 @@ interface SummarySeries {
 function summary(family: MetricFamily, options: OtlpConversionOptions): OtlpMetric {
   const starts = createdStarts(family)
   const series = new Map<string, SummarySeries>()
-  const at = (labels: Record<string, string>, without?: string) => {
-    const key = seriesKey(labels, without)
-    let s = series.get(key)
-    if (!s) {
-      s = { attributes: without ? withoutLabel(labels, without) : labels, quantiles: [], count: 0, sum: 0 }
-      series.set(key, s)
-    }
-    return s
-  }
+  const at = (labels: Record<string, string>, without?: string) =>
+    entryOf(series, seriesKey(labels, without), () => ({
+      attributes: attributesOf(labels, without),
+      quantiles: [],
+      count: 0,
+      sum: 0,
+    }))
   for (const s of family.samples) {
     if (s.name === family.name && s.labels.quantile !== undefined) {
       const quantile = Number(s.labels.quantile)
@@ -186,14 +189,8 @@ function summary(family: MetricFamily, options: OtlpConversionOptions): OtlpMetr
 /** Gauges, one metric per sample name (an info family's `_info`, a gauge histogram's `_gsum`...). */
 function gauges(family: MetricFamily, options: OtlpConversionOptions): OtlpMetric[] {
   const byName = new Map<string, OtlpNumberPoint[]>()
-  for (const s of family.samples) {
-    let points = byName.get(s.name)
-    if (!points) {
-      points = []
-      byName.set(s.name, points)
-    }
-    points.push({ attributes: s.labels, timeMs: options.timeMs, value: s.value })
-  }
+  for (const s of family.samples)
+    entryOf(byName, s.name, () => []).push({ attributes: s.labels, timeMs: options.timeMs, value: s.value })
   return [...byName].map(([name, points]) => ({
     name,
     description: family.help,
