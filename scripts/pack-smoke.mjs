@@ -204,6 +204,8 @@ writeFileSync(
       'better-sqlite3': sqliteVersion,
       '@types/node': '^20.19.0',
       hono: '^4.6.0',
+      // The optional peer of @noa/metrics/opentelemetry, as a user of that entry installs it.
+      '@opentelemetry/api': '^1.9.0',
       vitest: '^4.1.0',
     },
   }),
