@@ -109,7 +109,10 @@ function histogram(family: MetricFamily, options: OtlpConversionOptions): OtlpMe
   const starts = createdStarts(family)
   const series = new Map<string, HistogramSeries>()
   const at = (labels: Record<string, string>, without?: string) =>
-    entryOf(series, seriesKey(labels, without), () => ({ attributes: attributesOf(labels, without), buckets: [] }))
+    entryOf(series, seriesKey(labels, without), () => ({
+      attributes: attributesOf(labels, without),
+      buckets: [],
+    }))
   for (const s of family.samples) {
     if (s.name === `${family.name}_bucket`) {
       const le = Number(s.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : s.labels.le)
