@@ -13,6 +13,7 @@ import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor } from '@noa/health'
 import type { OtlpExport } from '@noa/metrics/otlp'
 import type { Store } from '@noa/store'
+import { registerChannelMetrics } from './alerting/channel-metrics.ts'
 import { AlertingLeader } from './alerting/leader.ts'
 import { CheckSharing, registerSharingMetrics } from './cluster/sharing.ts'
 import { Coalescer } from './coalesce.ts'
@@ -144,6 +145,7 @@ export class Agent {
     this.#storeWatch = new StoreWatch(parts.store, parts.alerts, opening, this.#clock)
     registerStoreMetrics(parts.registry, this.#storeWatch)
     registerIncidentMetrics(parts.registry, parts.incidents, parts.alerts)
+    registerChannelMetrics(parts.registry, parts.alerts)
     this.#sharing =
       config.cluster.shareChecks && parts.store.type === 'postgres' && this.components.has('health')
         ? new CheckSharing({

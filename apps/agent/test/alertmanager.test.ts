@@ -43,6 +43,10 @@ describe.skipIf(!ALERTMANAGER_BIN)('alerts forwarded to a real Alertmanager', ()
     expect(Date.parse(alert!.endsAt)).toBeGreaterThan(Date.now())
     const groups = await am.groups()
     expect(groups.find((g) => g.labels.alertname === 'service-down')?.alerts).toHaveLength(1)
+    // The channel's resends and their failures are on /metrics, counted from the start.
+    const metrics = await (await fetch(`${t.url}/metrics`)).text()
+    expect(metrics).toMatch(/^noa_channel_events_total\{channel="alertmanager",event="resendFailures"\} 0$/m)
+    expect(metrics).toMatch(/^noa_channel_events_total\{channel="alertmanager",event="resends"\} \d+$/m)
 
     service = createServer((socket) => socket.end())
     await new Promise<void>((r) => service!.listen(port, '127.0.0.1', r))

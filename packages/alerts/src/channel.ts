@@ -67,6 +67,11 @@ export interface Channel {
    * firing alerts alive (Alertmanager's resends), which a restart would otherwise let lapse.
    */
   resume?(alerts: readonly NotificationAlert[]): void
+  /**
+   * Counts of what the channel does beyond the deliveries the engine counts (Alertmanager's
+   * resends), by event, since it was made: shown in the engine's `stats().channels`.
+   */
+  stats?(): Readonly<Record<string, number>>
 }
 
 /** What a channel factory may use. */

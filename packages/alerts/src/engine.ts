@@ -55,6 +55,8 @@ export interface AlertEngineStats extends DispatchStats {
   alertLogFailures: number
   /** Repeat notifications not sent because `holdRepeat` held them (an acknowledged incident), since start. */
   repeatsHeld: number
+  /** Each channel's own counts by event, for the channels that keep some (Alertmanager's resends). */
+  channels: Record<string, Readonly<Record<string, number>>>
 }
 
 /** Options of {@link createAlertEngine}. */
@@ -264,6 +266,11 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
   })
   const active = new Map<string, Active>()
   const counts = { silenceStoreFailures: 0, alertLogFailures: 0, repeatsHeld: 0 }
+  const channelStats = () => {
+    const out: Record<string, Readonly<Record<string, number>>> = {}
+    for (const [name, channel] of Object.entries(channels)) if (channel.stats) out[name] = channel.stats()
+    return out
+  }
   const events = createEmitter<AlertEngineEvents>({ logger, name: 'alerts' })
   const labelCache = new Map<string, { labels: Record<string, string>; fingerprint: string }>()
 
@@ -512,7 +519,7 @@ export function createAlertEngine(options: AlertEngineOptions): AlertEngine {
     addSilence: (input) => silences.add(input),
     expireSilence: (id) => silences.expire(id),
     silences: () => silences.list(),
-    stats: () => ({ ...dispatcher.stats(), ...counts }),
+    stats: () => ({ ...dispatcher.stats(), ...counts, channels: channelStats() }),
     warnings,
     rules,
     worker,

@@ -1,3 +1,5 @@
+import { createServer } from 'node:http'
+import type { AddressInfo } from 'node:net'
 import { FakeClock, noopLogger, systemClock } from '@noa/core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Notification, NotificationAlert } from '../../channel.ts'
@@ -7,7 +9,7 @@ import {
   startAlertmanager,
   type TestAlertmanager,
 } from '../../testing/alertmanager.ts'
-import { createAlertmanagerChannel, toPostableAlert } from './alertmanager.ts'
+import { createAlertmanagerChannel, MAX_RESENT_ALERTS, toPostableAlert } from './alertmanager.ts'
 
 if (!ALERTMANAGER_BIN)
   console.warn(
@@ -126,6 +128,7 @@ describe.skipIf(!ALERTMANAGER_BIN)('the alertmanager channel against a real Aler
       while (Date.parse((await endOf())!) === first && Date.now() < deadline)
         await new Promise((r) => setTimeout(r, 50))
       expect(Date.parse((await endOf())!)).toBe(first + 60_000)
+      await expect.poll(() => channel.stats?.()).toEqual({ resends: 1, resendFailures: 0, notKept: 0 })
       await channel.send(notification([alert('disk-full', 'resolved')]), context('n4'))
       expect(await endOf()).toBeUndefined()
     } finally {
@@ -162,5 +165,43 @@ describe.skipIf(!ALERTMANAGER_BIN)('the alertmanager channel against a real Aler
     expect(result).toMatchObject({ ok: false, retryable: true })
     expect(JSON.stringify(result)).not.toContain('secret-path')
     await channel.close?.()
+  })
+})
+
+describe('the alertmanager channel when Alertmanager fails its resends', () => {
+  it('should count the resends that failed and the firing alerts it could not keep alive', async () => {
+    // An Alertmanager that took the first delivery, then answers 500 to everything.
+    let posts = 0
+    const server = createServer((req, res) => {
+      req.resume()
+      req.on('end', () => res.writeHead(posts++ === 0 ? 200 : 500).end())
+    })
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
+    const clock = new FakeClock(Date.now())
+    const channel = createAlertmanagerChannel(
+      {
+        type: 'alertmanager',
+        url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+        timeout: 1000,
+      },
+      { clock, logger: noopLogger },
+    )
+    try {
+      expect(await channel.send(notification([alert('disk-full', 'firing')]), context('f1'))).toEqual({
+        ok: true,
+      })
+      await clock.advance(60_000)
+      await expect.poll(() => channel.stats?.().resendFailures).toBe(1)
+      // A restart hands over more firing alerts than are kept alive: the rest are counted.
+      const many = Array.from({ length: MAX_RESENT_ALERTS + 5 }, (_, i) =>
+        alert('queue-stuck', 'firing', `w${i}`),
+      )
+      channel.resume?.(many)
+      expect(channel.stats?.()).toMatchObject({ resends: 0, notKept: 6 })
+    } finally {
+      await channel.close?.()
+      server.closeAllConnections()
+      await new Promise((r) => server.close(r))
+    }
   })
 })

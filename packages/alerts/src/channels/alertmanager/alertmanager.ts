@@ -68,6 +68,9 @@ export function createAlertmanagerChannel(options: unknown, deps: ChannelDeps, p
   let resending = false
   let failing = false
   let closed = false
+  // What a person needs to see on /metrics: resends that reached Alertmanager, failed, and
+  // firing alerts sent once but not kept alive (past MAX_RESENT_ALERTS).
+  const counts = { resends: 0, resendFailures: 0, notKept: 0 }
 
   const post = (alerts: readonly NotificationAlert[], idempotencyKey: string, signal: AbortSignal) => {
     const endsAt = deps.clock.now() + 4 * o.resendIntervalMs
@@ -101,6 +104,8 @@ export function createAlertmanagerChannel(options: unknown, deps: ChannelDeps, p
       AbortSignal.timeout(o.timeout * 2),
     )
     resending = false
+    if (result.ok) counts.resends++
+    else counts.resendFailures++
     if (!result.ok && !failing)
       deps.logger.warn('cannot resend firing alerts to Alertmanager; they resolve there if this lasts', {
         alerts: firing.size,
@@ -112,9 +117,10 @@ export function createAlertmanagerChannel(options: unknown, deps: ChannelDeps, p
   }
   function arm(delayMs: number) {
     timer = deps.clock.setTimeout(() => {
-      resend().catch((error) =>
-        deps.logger.warn('cannot resend firing alerts to Alertmanager', { error: errorMessage(error) }),
-      )
+      resend().catch((error) => {
+        counts.resendFailures++
+        deps.logger.warn('cannot resend firing alerts to Alertmanager', { error: errorMessage(error) })
+      })
     }, delayMs)
   }
   function schedule() {
@@ -135,6 +141,7 @@ export function createAlertmanagerChannel(options: unknown, deps: ChannelDeps, p
           firing.set(alert.fingerprint, alert)
         else dropped++
       }
+      counts.notKept += dropped
       if (dropped > 0)
         deps.logger.warn('firing alerts sent to Alertmanager once, not kept for resending: too many', {
           dropped,
@@ -148,11 +155,13 @@ export function createAlertmanagerChannel(options: unknown, deps: ChannelDeps, p
       for (const alert of alerts)
         if (firing.has(alert.fingerprint) || firing.size < MAX_RESENT_ALERTS)
           firing.set(alert.fingerprint, alert)
+        else counts.notKept++
       if (firing.size === 0 || closed) return
       timer?.cancel()
       timer = undefined
       if (!resending) arm(0)
     },
+    stats: () => ({ ...counts }),
     async close() {
       closed = true
       timer?.cancel()
