@@ -108,9 +108,11 @@ export function checkerCases<T>(options: CheckerCaseOptions<T>): void {
       const results = await Promise.all(
         Array.from({ length: 20 }, (_, i) => run(checker, i % 2 === 0 ? good : bad)),
       )
-      expect(results.map((r) => seen(r).state)).toEqual(
-        Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 'healthy' : 'error')),
-      )
+      const expected = Array.from({ length: 20 }, (_, i) => (i % 2 === 0 ? 'healthy' : 'error'))
+      // An attempt in the wrong state says why, so a failure here can be read.
+      expect(
+        results.map((r, i) => (seen(r).state === expected[i] ? r.state : `${r.state}: ${r.message}`)),
+      ).toEqual(expected)
     })
 
     if (options.secret)

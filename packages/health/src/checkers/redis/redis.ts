@@ -18,7 +18,12 @@ export function createRedisChecker(): Checker<RedisCheckOptions> {
       if (signal.aborted) return errorOutcome(signal.reason, signal)
       const { createClient } = await import('redis')
       const started = clock.monotonic()
-      const client = createClient({ url: target.url, socket: { reconnectStrategy: false } })
+      // connectTimeout 0: no timer of the client's own (5 s by default, which cut a loaded
+      // machine's connect short of the check's timeout); the check's signal bounds the attempt.
+      const client = createClient({
+        url: target.url,
+        socket: { reconnectStrategy: false, connectTimeout: 0 },
+      })
       let lastError: unknown
       let socketOpen = false
       let finished = false
