@@ -119,6 +119,21 @@ describe.each(Object.entries(backends))('SloTracker on the %s store', (_name, op
     expect(tracker.facts('api')).toBe(facts)
   })
 
+  it('should read a window that had no data again after one interval, not after its own period', async () => {
+    const clock = new FakeClock(NOW)
+    const store = await open(clock)
+    const tracker = await tracked(store, clock, [
+      service('api', { availability: { objective: 99.9, windowDays: 30 } }),
+    ])
+    // A fresh start: nothing stored yet.
+    expect(tracker.status('api')?.slos[0]?.budgetRemaining).toBeUndefined()
+    await store.samples.append(upSamples('api', 1, () => false).map((s) => ({ ...s, at: s.at + 2 * MIN })))
+    // One interval (60 s) later the 30-day window is read again, though its period is 15 min.
+    await clock.advance(MIN)
+    await tracker.refresh()
+    expect(tracker.status('api')?.slos[0]?.budgetRemaining).toBe(1)
+  })
+
   it('should compute the latency SLI from the rates of the requests under the threshold and of all', async () => {
     const clock = new FakeClock(NOW)
     const store = await open(clock)

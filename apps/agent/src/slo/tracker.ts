@@ -117,7 +117,12 @@ export function createSloTracker(deps: SloTrackerDeps): SloTracker {
   let services = sloServices(deps.services)
   const reads = new Map<string, WindowRead>()
   /** When each query group was last read. */
-  const readAt = new Map<string, number>()
+  /**
+   * When each query is due again. A query that found no data for some of its services (a fresh
+   * start, a new service) is read again after one interval, then two, four... up to its own
+   * period: a 30-day budget does not say "no data yet" for 15 minutes after a restart.
+   */
+  const due = new Map<string, { at: number; misses: number }>()
   let statuses = new Map<string, ServiceSloStatus>()
   const facts = new Map<string, SloFacts>()
   const held = new Map<string, { trigger: string; at: number }>()
@@ -153,8 +158,8 @@ export function createSloTracker(deps: SloTrackerDeps): SloTracker {
 
   async function read(kind: SloKind, group: ReadGroup, now: number, names: string[]): Promise<void> {
     const key = `${kind}|${group.span}|${group.step}`
-    const last = readAt.get(key)
-    if (last !== undefined && now - last < group.every) return
+    const next = due.get(key)
+    if (next !== undefined && now < next.at) return
     const { span, step } = group
     // A few services are selected in the query; many are filtered here (a regex of thousands
     // of alternatives, tried on every series, costs more than reading the few extra series).
@@ -189,7 +194,10 @@ export function createSloTracker(deps: SloTrackerDeps): SloTracker {
         })
       }
     }
-    readAt.set(key, now)
+    const complete = ratios[0]!.size >= wanted.size
+    const misses = complete ? 0 : (next?.misses ?? 0) + 1
+    const wait = complete ? group.every : Math.min(group.every, deps.defaults.interval * 2 ** (misses - 1))
+    due.set(key, { at: now + wait, misses })
     group.windows.forEach((w, i) => {
       reads.set(`${kind}|${w}`, { at: now, ratios: ratios[i]! })
     })
