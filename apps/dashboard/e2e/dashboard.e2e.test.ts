@@ -233,6 +233,48 @@ describe('dashboard in Chromium against the real agent', () => {
     await page.screenshot({ path: join(OUT, 'drills-1280x800.png'), fullPage: true })
   })
 
+  it("should start maintenance from a service's page, show it on its tile, end it, and show the service's SLO", async () => {
+    await page.goto(`${fleet!.url}/#/`)
+    await tile('alpha').getByText('Healthy').waitFor()
+    await tile('alpha').getByRole('link').click()
+    await page.getByRole('heading', { name: 'alpha' }).waitFor()
+
+    // The SLO panel: alpha's availability objective, with its budget once computed.
+    const slo = page.getByTestId('slo-availability')
+    await slo.getByText('99.5 % over 30 d').waitFor({ timeout: 20_000 })
+    await expect
+      .poll(() => slo.getByRole('meter').getAttribute('aria-label'), { timeout: 20_000 })
+      .toMatch(/^Error budget left: \d+(\.\d)? %$/)
+
+    // The token entered above is kept: the form opens a window as admin.
+    const panel = page.getByTestId('maintenance-panel')
+    await panel.getByLabel('For', { exact: true }).selectOption('60')
+    await panel.getByPlaceholder('Why (e.g. disk swap)').fill('disk swap by the e2e suite')
+    await panel.getByRole('button', { name: 'Start maintenance' }).click()
+    await panel.getByText('Maintenance started.').waitFor()
+    await panel.getByText('disk swap by the e2e suite').waitFor({ timeout: 10_000 })
+    await panel.getByText(/opened by admin/).waitFor()
+    const open = (await (await fetch(`${fleet!.url}/api/maintenance`)).json()) as {
+      maintenance: { services: string[]; state: string; createdBy: string; endsAt: number }[]
+    }
+    const window = open.maintenance.find((w) => w.services.includes('alpha') && w.state === 'active')
+    expect(window?.createdBy).toBe('admin')
+    expect(Math.round((window!.endsAt - Date.now()) / 60_000)).toBe(60)
+
+    // The overview marks the tile.
+    await page.goto(`${fleet!.url}/#/`)
+    await tile('alpha').getByText('Maintenance').waitFor({ timeout: 10_000 })
+    await page.screenshot({ path: join(OUT, 'maintenance-1280x800.png'), fullPage: true })
+
+    await tile('alpha').getByRole('link').click()
+    await panel.getByRole('button', { name: 'End maintenance' }).click()
+    await panel.getByText('Maintenance ended.').waitFor()
+    await panel.getByRole('button', { name: 'Start maintenance' }).waitFor({ timeout: 10_000 })
+    await page.goto(`${fleet!.url}/#/`)
+    await tile('alpha').getByText('Healthy').waitFor()
+    expect(await tile('alpha').getByText('Maintenance').count()).toBe(0)
+  })
+
   it('should open a service page and fit a phone screen', async () => {
     // keyboard first, on a fresh page (the same URL with a hash would keep the earlier focus):
     // the skip link, then the brand, then the controls

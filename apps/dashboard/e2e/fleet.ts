@@ -117,7 +117,8 @@ export async function startFleet(dir: string): Promise<Fleet> {
       staticDir: DASHBOARD_DIST,
     },
     services: [
-      demoService('alpha', ports.alpha, {}, ['--traffic', '5']),
+      // An availability objective: its budget and burn rates on alpha's page.
+      demoService('alpha', ports.alpha, { slo: { availability: { objective: 99.5 } } }, ['--traffic', '5']),
       // No supervisor restart: a killed beta stays down until noa's healing restarts it.
       demoService(
         'beta',
@@ -135,6 +136,7 @@ export async function startFleet(dir: string): Promise<Fleet> {
         healing: { rollback: { source: 'image', image: 'demo:previous' } },
       },
     ],
+    slo: { interval: 1000 },
     store: { type: 'sqlite', path: join(dir, 'data/noa.db') },
     logs: { dir: join(dir, 'logs'), level: 'info', retentionDays: 1 },
     hooks: [],
