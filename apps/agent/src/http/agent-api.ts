@@ -170,12 +170,15 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     samples: store.samples,
     services: () => config().services,
     state: (name) => health.status(name).state,
+    inMaintenance: (name) => parts.maintenance.covering(name) !== undefined,
     settings: () => config().statusPage,
     ...(deps.statusIncidents ? { incidents: deps.statusIncidents } : {}),
     clock,
     ...(deps.logger ? { logger: deps.logger } : {}),
   })
   registerStatusPageMetrics(registry, statusPage)
+  // A window opened or ended shows on the page at the next request, not up to its cache's 30 s later.
+  parts.maintenance.on('coverage', () => statusPage.invalidate())
   return {
     health: () => ({
       ...health.summary(),
