@@ -44,3 +44,24 @@ export function overallOf(tally: FleetTally): OverallStatus {
   if (tally.down > 0) return 'degraded'
   return tally.unknown > 0 ? 'unknown' : 'healthy'
 }
+
+/**
+ * The tallies of a list of services (a health summary's), each counted by {@link countsAsDown}.
+ *
+ * @example
+ * ```ts
+ * overallOf(tallyOf(summary.services, (name) => windows.covering(name) !== undefined))
+ * ```
+ */
+export function tallyOf(
+  services: readonly { service: string; state: string; critical: boolean }[],
+  inMaintenance: (service: string) => boolean,
+): FleetTally {
+  const tally = { total: services.length, down: 0, criticalDown: 0, unknown: 0 }
+  for (const s of services)
+    if (countsAsDown(s.state, inMaintenance(s.service))) {
+      tally.down++
+      if (s.critical) tally.criticalDown++
+    } else if (s.state === 'unknown') tally.unknown++
+  return tally
+}

@@ -191,6 +191,7 @@ describe('maintenance windows in a running agent', () => {
     const { t, hooks, api, status } = await fleet()
     const summary = async () => (await api<SummaryBody>('/api/summary')).body
     const overall = async () => (await api<StatusBody>('/api/status')).body.health
+    const probe = async () => (await api<{ overall: string }>('/api/health')).body.overall
     const page = async () => (await api<StatusPageBody>('/api/status-page')).body
     const web = (p: StatusPageBody) => p.groups.flatMap((g) => g.services).find((s) => s.name === 'web')
     expect(await overall()).toBe('healthy')
@@ -217,6 +218,7 @@ describe('maintenance windows in a running agent', () => {
       tags: [{ name: 'edge', total: 2, down: 0, unknown: 0, maintenance: 1 }],
     })
     expect(await overall()).toBe('healthy')
+    expect(await probe()).toBe('healthy')
     const during = await page()
     expect(web(during)?.state).toBe('maintenance')
     expect([during.status, during.banner]).toEqual(['maintenance', 'Scheduled maintenance in progress'])
@@ -231,6 +233,7 @@ describe('maintenance windows in a running agent', () => {
     expect((await status('web'))?.maintenance).toBeUndefined()
     expect(await summary()).toMatchObject({ health: 'unhealthy', down: 1, criticalDown: 1, maintenance: 0 })
     expect(await overall()).toBe('unhealthy')
+    expect(await probe()).toBe('unhealthy')
     // Not the page cached 30 s: the window's end shows at once.
     const after = await page()
     expect(web(after)?.state).toBe('outage')

@@ -2,7 +2,7 @@ import { errorMessage, noopLogger, systemClock } from '@noa/core'
 import { createHealthMonitor } from '@noa/health'
 import { createMemoryStore } from '@noa/store'
 import type { AgentConfig } from '../config/schema.ts'
-import { countsAsDown, overallOf } from '../fleet-health.ts'
+import { overallOf, tallyOf } from '../fleet-health.ts'
 import type { MaintenanceWindow } from '../http/api-types.ts'
 import { createMaintenanceWindows } from '../maintenance/windows.ts'
 import { agentUrl, type Located } from './paths.ts'
@@ -31,14 +31,7 @@ export async function healthOnce(cmd: HealthOnceCommand): Promise<number> {
   if (!cmd.json) cmd.err(`checking ${monitor.services.length} services...`)
   const [summary, covered] = await Promise.all([monitor.runOnce(), coveredNow(cmd)])
   await monitor.stop()
-  const tally = { total: summary.services.length, down: 0, criticalDown: 0, unknown: 0 }
-  for (const s of summary.services) {
-    if (countsAsDown(s.state, covered.has(s.service))) {
-      tally.down++
-      if (s.critical) tally.criticalDown++
-    } else if (s.state === 'unknown') tally.unknown++
-  }
-  const overall = overallOf(tally)
+  const overall = overallOf(tallyOf(summary.services, (name) => covered.has(name)))
   const maintenance = summary.services.filter((s) => covered.has(s.service)).map((s) => s.service)
   if (cmd.json) cmd.out(JSON.stringify({ ...summary, overall, maintenance }, null, 2))
   else {

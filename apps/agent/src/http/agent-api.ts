@@ -30,6 +30,7 @@ import type { BeatOutcome } from '../push-beats.ts'
 import type { StatusPageIncidents } from '../status-page/incidents.ts'
 import { registerStatusPageMetrics } from '../status-page/metrics.ts'
 import { createStatusPage } from '../status-page/page.ts'
+import { overallOf, tallyOf } from '../fleet-health.ts'
 import type { StatusPageBody } from '../status-page/types.ts'
 import type { HeldBytes } from '../status-view.ts'
 import type {
@@ -180,11 +181,17 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
   // A window opened or ended shows on the page at the next request, not up to its cache's 30 s later.
   parts.maintenance.on('coverage', () => statusPage.invalidate())
   return {
-    health: () => ({
-      ...health.summary(),
-      store: deps.store(),
-      ...(deps.cluster ? { cluster: deps.cluster() } : {}),
-    }),
+    health: () => {
+      const summary = health.summary()
+      const covered = (name: string) => parts.maintenance.covering(name) !== undefined
+      return {
+        ...summary,
+        // The probe's verdict follows the fleet's rule: a service in maintenance is not down.
+        overall: overallOf(tallyOf(summary.services, covered)),
+        store: deps.store(),
+        ...(deps.cluster ? { cluster: deps.cluster() } : {}),
+      }
+    },
     status: deps.status,
     statusJson: deps.statusJson,
     hasService: (name) => deps.fleet.get(name) !== undefined,
