@@ -191,7 +191,9 @@ describe('main', () => {
 
   it('should not count a down service in a maintenance window of the config file in health once', async () => {
     const { io, out } = setup({
-      maintenance: [{ id: 'disk', services: ['api'], reason: 'swapping the disk', endsAt: Date.now() + 3_600_000 }],
+      maintenance: [
+        { id: 'disk', services: ['api'], reason: 'swapping the disk', endsAt: Date.now() + 3_600_000 },
+      ],
     })
     status = 503
     try {

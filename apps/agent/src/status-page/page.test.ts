@@ -225,7 +225,9 @@ describe('createStatusPage', () => {
     expect(during.status).toBe('maintenance')
     expect(during.banner).toBe('Scheduled maintenance in progress')
     const html = renderStatusPage(during)
-    expect(html).toContain('<div class="banner maintenance" role="status">Scheduled maintenance in progress</div>')
+    expect(html).toContain(
+      '<div class="banner maintenance" role="status">Scheduled maintenance in progress</div>',
+    )
     expect(html).toContain('<span class="state maintenance">Under maintenance</span>')
     expect(html).not.toContain('Outage')
     // Healthy or down, a covered service reads the same: the page tells nothing the window hides.
