@@ -189,6 +189,24 @@ describe('main', () => {
     }
   })
 
+  it('should not count a down service in a maintenance window of the config file in health once', async () => {
+    const { io, out } = setup({
+      maintenance: [
+        { id: 'disk', services: ['api'], reason: 'swapping the disk', endsAt: Date.now() + 3_600_000 },
+      ],
+    })
+    status = 503
+    try {
+      expect(await main(['health', 'once'], io())).toBe(0)
+      expect(out.at(-2)).toMatch(/^✗ api: unhealthy \[maintenance\]/)
+      expect(out.at(-1)).toBe('Summary: 0/1 healthy, 1 in maintenance; overall healthy')
+      expect(await main(['health', 'once', '--json'], io())).toBe(0)
+      expect(JSON.parse(out.at(-1)!)).toMatchObject({ overall: 'healthy', maintenance: ['api'] })
+    } finally {
+      status = 200
+    }
+  })
+
   it('should stop a process named by the PID file, forcing it after the grace time', async () => {
     const { io, out, dir } = setup()
     expect(await main(['stop'], io())).toBe(0)

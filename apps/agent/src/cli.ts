@@ -1,10 +1,10 @@
 import { resolve } from 'node:path'
 import { parseArgs } from 'node:util'
 import { errorMessage, type HealingRecord } from '@noa/core'
-import { createHealthMonitor } from '@noa/health'
 import { Agent, COMPONENTS, type Component } from './agent.ts'
 import { runWatchdog, startDetached, stopAgent } from './cli/daemon.ts'
 import { drillCommand, putBackConfig } from './cli/drill.ts'
+import { healthOnce } from './cli/health-once.ts'
 import { ackIncident, listIncidents, runningAgent } from './cli/incidents.ts'
 import { maintenanceCommand } from './cli/maintenance.ts'
 import { alive, type Located, locateConfig, readInfo } from './cli/paths.ts'
@@ -236,26 +236,16 @@ export async function main(argv: string[], io: CliIo = defaultIo()): Promise<num
         out: io.out,
         err: io.err,
       })
-    case 'health': {
+    case 'health':
       if (rest[0] !== 'once') return usage(io, 'noa health once')
-      const monitor = createHealthMonitor({
-        services: config.services.map(({ metrics: _m, executor: _e, healing: _h, ...check }) => check),
-        concurrency: config.healthChecks.concurrency,
+      return healthOnce({
+        located,
+        config,
+        json: values.json === true,
+        env: io.env,
+        out: io.out,
+        err: io.err,
       })
-      if (!values.json) io.err(`checking ${monitor.services.length} services...`)
-      const summary = await monitor.runOnce()
-      await monitor.stop()
-      if (values.json) io.out(JSON.stringify(summary, null, 2))
-      else {
-        for (const s of summary.services)
-          io.out(
-            `${s.state === 'healthy' ? '✓' : '✗'} ${s.service}: ${s.state}${s.lastResult?.message ? ` (${s.lastResult.message})` : ''}${s.lastResult ? ` ${Math.round(s.lastResult.durationMs)} ms` : ''}`,
-          )
-        const healthy = summary.counts.healthy
-        io.out(`Summary: ${healthy}/${summary.services.length} healthy; overall ${summary.overall}`)
-      }
-      return summary.overall === 'healthy' ? 0 : 1
-    }
     case 'metrics': {
       if (rest[0] !== 'once') return usage(io, 'noa metrics once')
       const agent = await Agent.create(

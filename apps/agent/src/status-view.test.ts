@@ -10,12 +10,19 @@ import { StatusView, type StatusViewOptions } from './status-view.ts'
 type Guard = { circuit: 'closed' | 'open'; degraded: boolean; healingFailed: boolean; nextRetryAt?: number }
 
 /** A real monitor (checks reported by hand); healing, alerts and the round reduced to what the view reads. */
-function world(n: number, options: StatusViewOptions = {}, dependsOn: Record<string, string[]> = {}) {
+function world(
+  n: number,
+  options: StatusViewOptions = {},
+  dependsOn: Record<string, string[]> = {},
+  more: { critical?: readonly string[]; maintenance?: ReadonlySet<string> } = {},
+) {
   const clock = new FakeClock()
   const services = Array.from({ length: n }, (_, i) => ({
     name: `svc-${i}`,
     check: { type: 'http' as const, url: `http://127.0.0.1:1/health/${i}` },
     ...(dependsOn[`svc-${i}`] ? { dependsOn: dependsOn[`svc-${i}`] } : {}),
+    // Services are critical by default; a world that names its critical ones makes the others not.
+    ...(more.critical ? { critical: more.critical.includes(`svc-${i}`) } : {}),
   }))
   const health = createHealthMonitor({ clock, services })
   const guards = new Map<string, Guard>()
@@ -33,6 +40,7 @@ function world(n: number, options: StatusViewOptions = {}, dependsOn: Record<str
     clock,
     runningHealings: () => 0,
     pendingApprovals: () => 0,
+    ...(more.maintenance ? { inMaintenance: (s: string) => more.maintenance!.has(s) } : {}),
   }
   const view = new StatusView(sources, { maxAgeMs: 1000, ...options })
   view.start()
@@ -67,6 +75,35 @@ describe('StatusView', () => {
     expect(body.health).not.toBe('healthy')
     expect(view.builds).toBe(1)
     expect(view.reads - reads).toBe(1)
+  })
+
+  it('should not count a down service in maintenance in the overall status, and count it again once the window ends', () => {
+    const maintenance = new Set<string>()
+    const { health, view, fresh } = world(3, {}, {}, { critical: ['svc-0'], maintenance })
+    for (let i = 0; i < 3; i++) health.report(`svc-${i}`, { state: 'healthy' })
+    expect(view.body().health).toBe('healthy')
+    health.report('svc-0', { state: 'error', message: 'down' })
+    expect(view.body().health).toBe('unhealthy')
+    // The window opens: the agent touches the services it covers.
+    maintenance.add('svc-0')
+    view.touch(['svc-0'])
+    const during = view.body()
+    expect(during.health).toBe('healthy')
+    expect(during.services[0]).toMatchObject({ state: 'error', critical: true, maintenance: true })
+    expect(Buffer.from(view.json()).toString()).toContain('"health":"healthy"')
+    // Another service down outside the window still counts.
+    health.report('svc-1', { state: 'unhealthy', message: 'slow' })
+    expect(view.body().health).toBe('degraded')
+    health.report('svc-1', { state: 'healthy' })
+    expect(view.body().health).toBe('healthy')
+    maintenance.delete('svc-0')
+    view.touch(['svc-0'])
+    const after = view.body()
+    expect(after.health).toBe('unhealthy')
+    expect(after.services[0]!.maintenance).toBeUndefined()
+    // A view built whole counts the same way.
+    maintenance.add('svc-0')
+    expect(fresh().body().health).toBe('healthy')
   })
 
   it('should leave a body it handed out as it was when a service changes', () => {

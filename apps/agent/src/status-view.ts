@@ -1,8 +1,9 @@
 import type { AlertEngine } from '@noa/alerts'
-import { type Clock, isDown, type OverallStatus, type Timer } from '@noa/core'
+import type { Clock, OverallStatus, Timer } from '@noa/core'
 import type { HealingEngine } from '@noa/healing'
 import type { HealthMonitor, ServiceStatus } from '@noa/health'
 import { addDependents, directDependents } from './dependents.ts'
+import { countsAsDown, overallOf } from './fleet-health.ts'
 import type { StatusBody, StatusService } from './http/api-types.ts'
 import type { MetricsRound } from './metrics/round.ts'
 
@@ -15,7 +16,10 @@ export interface StatusSources {
   clock: Clock
   runningHealings(): number
   pendingApprovals(): number
-  /** Whether a maintenance window covers the service now. @default never */
+  /**
+   * Whether a maintenance window covers the service now: it is marked, and not counted down in
+   * the overall status. Say when this changes with {@link StatusView.touch}. @default never
+   */
   inMaintenance?: (service: string) => boolean
 }
 
@@ -42,6 +46,7 @@ interface Slot {
   json: string
   /** Its JSON's length in UTF-8. */
   bytes: number
+  /** Down and not in maintenance: what the overall status counts (countsAsDown). */
   down: boolean
   critical: boolean
   unknown: boolean
@@ -451,7 +456,7 @@ function slotOf(service: StatusService): Slot {
     service,
     json,
     bytes: Buffer.byteLength(json),
-    down: isDown(service.state),
+    down: countsAsDown(service.state, service.maintenance === true),
     critical: service.critical,
     unknown: service.state === 'unknown',
   }
@@ -472,11 +477,7 @@ function sameEntry(a: StatusService, b: StatusService): boolean {
   )
 }
 
-/** @noa/health's overallStatus, from the counts kept as services change (same rules). */
+/** The overall status from the counts kept as services change (a service in maintenance is not down). */
 function overall(fleet: Fleet): OverallStatus {
-  const { down, criticalDown, unknown } = fleet.counts
-  if (fleet.slots.length === 0) return 'unknown'
-  if (criticalDown > 0) return 'unhealthy'
-  if (down > 0) return 'degraded'
-  return unknown > 0 ? 'unknown' : 'healthy'
+  return overallOf({ total: fleet.slots.length, ...fleet.counts })
 }

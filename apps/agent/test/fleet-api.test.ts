@@ -160,17 +160,19 @@ describe('GET /api/services and /api/summary over HTTP', () => {
       health: 'unhealthy', // svc-0000, a critical service, is down
       total: N,
       counts: { healthy: N - down.length, unhealthy: down.length, error: 0, unknown: 0 },
+      down: down.length,
       criticalDown: down.filter((i) => i % 100 === 0).length,
+      maintenance: 0,
       ungrouped: 0,
       omitted: { groups: 0, tags: 0 },
       alerts: { firing: expect.any(Number), pending: expect.any(Number) },
     })
     // down: 0, 250 and 500, of teams 0, 2 and 0
     expect(summary.groups).toEqual([
-      { name: 'team-0', total: 150, down: 2, unknown: 0 },
-      { name: 'team-1', total: 150, down: 0, unknown: 0 },
-      { name: 'team-2', total: 150, down: 1, unknown: 0 },
-      { name: 'team-3', total: 150, down: 0, unknown: 0 },
+      { name: 'team-0', total: 150, down: 2, unknown: 0, maintenance: 0 },
+      { name: 'team-1', total: 150, down: 0, unknown: 0, maintenance: 0 },
+      { name: 'team-2', total: 150, down: 1, unknown: 0, maintenance: 0 },
+      { name: 'team-3', total: 150, down: 0, unknown: 0, maintenance: 0 },
     ])
     expect(summary.tags.map((tag) => [tag.name, tag.total, tag.down])).toEqual([
       ['even', 300, 3],

@@ -9,7 +9,9 @@ import type {
   MaintenanceWindow,
   ServiceDetail,
   StatusBody,
+  SummaryBody,
 } from '../src/http/api-types.ts'
+import type { StatusPageBody } from '../src/status-page/types.ts'
 import { freePort, type HookServer, onFrames, startAgent, startHookServer, until } from './helpers.ts'
 
 const fixture = resolve(import.meta.dirname, 'fixtures', 'service.mjs')
@@ -73,6 +75,7 @@ async function fleet(store: Record<string, unknown> = { type: 'memory' }) {
           name: 'web',
           critical: true,
           tags: ['edge'],
+          public: true,
           check: { type: 'http', url: `${hooks.base}/health/web` },
         },
       ],
@@ -182,6 +185,59 @@ describe('maintenance windows in a running agent', () => {
     await until(() => sinceWindow().includes('firing:service-down/api'), 20_000, 'the notification of api')
     await until(async () => (await status('api'))?.state === 'healthy', 20_000, 'api healthy again')
     expect((await status('api'))?.maintenance).toBeUndefined()
+  }, 60_000)
+
+  it('should keep the fleet healthy and the public page in maintenance while a window covers a down service, and count it down after', async () => {
+    const { t, hooks, api, status } = await fleet()
+    const summary = async () => (await api<SummaryBody>('/api/summary')).body
+    const overall = async () => (await api<StatusBody>('/api/status')).body.health
+    const probe = async () => (await api<{ overall: string }>('/api/health')).body.overall
+    const page = async () => (await api<StatusPageBody>('/api/status-page')).body
+    const web = (p: StatusPageBody) => p.groups.flatMap((g) => g.services).find((s) => s.name === 'web')
+    expect(await overall()).toBe('healthy')
+    hooks.health.web = 503
+    await until(async () => (await status('web'))?.state === 'unhealthy', 20_000, 'web to be down')
+    expect(await summary()).toMatchObject({ health: 'unhealthy', down: 1, criticalDown: 1, maintenance: 0 })
+    expect(await overall()).toBe('unhealthy')
+
+    const opened = await openWindow(api, {
+      services: ['web'],
+      endsAt: Date.now() + 10 * 60_000,
+      reason: 'swapping the disk',
+    })
+    expect(opened.status).toBe(201)
+    const { id } = opened.body.maintenance
+    // Its state stays as checked, marked; it no longer makes the fleet unhealthy.
+    expect(await status('web')).toMatchObject({ state: 'unhealthy', maintenance: true })
+    expect(await summary()).toMatchObject({
+      health: 'healthy',
+      counts: { healthy: 1, unhealthy: 1, error: 0, unknown: 0 },
+      down: 0,
+      criticalDown: 0,
+      maintenance: 1,
+      tags: [{ name: 'edge', total: 2, down: 0, unknown: 0, maintenance: 1 }],
+    })
+    expect(await overall()).toBe('healthy')
+    expect(await probe()).toBe('healthy')
+    const during = await page()
+    expect(web(during)?.state).toBe('maintenance')
+    expect([during.status, during.banner]).toEqual(['maintenance', 'Scheduled maintenance in progress'])
+    const html = await (await fetch(`${t.url}/status`)).text()
+    expect(html).toContain('<span class="state maintenance">Under maintenance</span>')
+    // The page says maintenance in its own words: not why, not who.
+    expect(JSON.stringify(during) + html).not.toMatch(/swapping|admin/)
+
+    const ended = await api(`/api/maintenance/${id}`, { method: 'DELETE', headers: auth })
+    expect(ended.status).toBe(200)
+    expect(await status('web')).toMatchObject({ state: 'unhealthy' })
+    expect((await status('web'))?.maintenance).toBeUndefined()
+    expect(await summary()).toMatchObject({ health: 'unhealthy', down: 1, criticalDown: 1, maintenance: 0 })
+    expect(await overall()).toBe('unhealthy')
+    expect(await probe()).toBe('unhealthy')
+    // Not the page cached 30 s: the window's end shows at once.
+    const after = await page()
+    expect(web(after)?.state).toBe('outage')
+    expect([after.status, after.banner]).toEqual(['major_outage', 'Major outage'])
   }, 60_000)
 
   it('should answer 201, 400, 401, 404 and 409 as API.md says, and list windows by state', async () => {

@@ -1,6 +1,6 @@
 import { errorMessage } from '@noa/core'
 import type { MaintenanceWindow } from '../http/api-types.ts'
-import { alive, type Located, readInfo } from './paths.ts'
+import { agentUrl, type Located } from './paths.ts'
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }
 
@@ -47,7 +47,7 @@ export async function maintenanceCommand(cmd: MaintenanceCommand): Promise<numbe
   }
   if (sub !== 'start' && sub !== 'list' && sub !== 'end')
     return usage(`unknown maintenance command ${JSON.stringify(sub ?? '')}`)
-  const base = agentUrl(cmd)
+  const base = agentUrl(cmd.located, cmd.env)
   if (!base) {
     cmd.err('noa: no running agent found (start one, or set NOA_API_URL)')
     return 1
@@ -103,13 +103,6 @@ export async function maintenanceCommand(cmd: MaintenanceCommand): Promise<numbe
     cmd.err(`noa: ${errorMessage(error)}`)
     return 1
   }
-}
-
-function agentUrl(cmd: MaintenanceCommand): string | undefined {
-  const explicit = cmd.env.NOA_API_URL
-  if (explicit) return explicit.replace(/\/+$/, '')
-  const info = readInfo(cmd.located.baseDir)
-  return info && alive(info.pid) ? `http://${info.host}:${info.port}` : undefined
 }
 
 /** One line per window: id, state, what it covers, until when, who and why. */

@@ -107,3 +107,11 @@ export function alive(pid: number | undefined): boolean {
     return (error as NodeJS.ErrnoException).code === 'EPERM'
   }
 }
+
+/** The API of the agent running in `located` (by its run/agent.json), or NOA_API_URL; undefined when neither. */
+export function agentUrl(located: Located, env: NodeJS.ProcessEnv): string | undefined {
+  const explicit = env.NOA_API_URL
+  if (explicit) return explicit.replace(/\/+$/, '')
+  const info = readInfo(located.baseDir)
+  return info && alive(info.pid) ? `http://${info.host}:${info.port}` : undefined
+}

@@ -22,6 +22,7 @@ import type {
 import type { Parts } from '../compose.ts'
 import type { AgentConfig } from '../config/schema.ts'
 import type { DrillRun } from '../drill/types.ts'
+import { overallOf, tallyOf } from '../fleet-health.ts'
 import { incidentSummary } from '../incident/event.ts'
 import type { IncidentRefusal } from '../incident/tracker.ts'
 import type { MaintenanceInput, MaintenanceState, MaintenanceWindow } from '../maintenance/windows.ts'
@@ -170,18 +171,27 @@ export function createAgentApi(deps: AgentApiDeps): AgentApi {
     samples: store.samples,
     services: () => config().services,
     state: (name) => health.status(name).state,
+    inMaintenance: (name) => parts.maintenance.covering(name) !== undefined,
     settings: () => config().statusPage,
     ...(deps.statusIncidents ? { incidents: deps.statusIncidents } : {}),
     clock,
     ...(deps.logger ? { logger: deps.logger } : {}),
   })
   registerStatusPageMetrics(registry, statusPage)
+  // A window opened or ended shows on the page at the next request, not up to its cache's 30 s later.
+  parts.maintenance.on('coverage', () => statusPage.invalidate())
   return {
-    health: () => ({
-      ...health.summary(),
-      store: deps.store(),
-      ...(deps.cluster ? { cluster: deps.cluster() } : {}),
-    }),
+    health: () => {
+      const summary = health.summary()
+      const covered = (name: string) => parts.maintenance.covering(name) !== undefined
+      return {
+        ...summary,
+        // The probe's verdict follows the fleet's rule: a service in maintenance is not down.
+        overall: overallOf(tallyOf(summary.services, covered)),
+        store: deps.store(),
+        ...(deps.cluster ? { cluster: deps.cluster() } : {}),
+      }
+    },
     status: deps.status,
     statusJson: deps.statusJson,
     hasService: (name) => deps.fleet.get(name) !== undefined,

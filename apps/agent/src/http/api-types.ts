@@ -117,17 +117,27 @@ export interface FleetServicesBody {
 export interface FleetGroupCount {
   name: string
   total: number
-  /** Unhealthy or error. */
+  /** Unhealthy or error, and not in maintenance. */
   down: number
   unknown: number
+  /** Covered by a maintenance window, whatever their state. */
+  maintenance: number
 }
 
 /** Counts of the whole fleet, without its list. */
 export interface FleetCounts {
   total: number
+  /** Services per state, as checked: those in maintenance too. */
   counts: Record<HealthState, number>
-  /** Critical services that are unhealthy or error. */
+  /**
+   * Services unhealthy or error and not covered by a maintenance window: what makes the overall
+   * status `degraded` (or `unhealthy`, for a critical one). A service in maintenance is not down.
+   */
+  down: number
+  /** Critical services that are unhealthy or error and not in maintenance. */
   criticalDown: number
+  /** Services a maintenance window covers now, whatever their state. */
+  maintenance: number
   flapping: number
   /** Services whose restart budget is spent. */
   degraded: number

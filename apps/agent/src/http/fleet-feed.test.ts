@@ -145,10 +145,46 @@ describe('FleetFeed', () => {
       health: 'unknown',
       total: 4,
       counts: { healthy: 0, unhealthy: 0, error: 0, unknown: 4 },
+      down: 0,
       criticalDown: 0,
-      groups: [{ name: 'g', total: 4, down: 0, unknown: 4 }],
+      maintenance: 0,
+      groups: [{ name: 'g', total: 4, down: 0, unknown: 4, maintenance: 0 }],
       alerts: { firing: 2, pending: 0 },
     })
+  })
+
+  it('should not count a critical service down in maintenance in the summary, and count it again after the window', async () => {
+    const { clock, published, feed, names, change } = setup(4)
+    for (const name of names) change(name, 'healthy')
+    change('s000', 'error') // the critical one
+    expect(feed.summary()).toMatchObject({ health: 'unhealthy', down: 1, criticalDown: 1, maintenance: 0 })
+    await clock.advance(300)
+    published.length = 0
+    feed.setMaintenance('s000', { id: 'mnt_1', reason: 'disk swap', endsAt: 60_000 })
+    await clock.advance(300)
+    // The tile says so at once, its state as checked.
+    expect(published.map((p) => p.event)).toEqual(['service'])
+    expect(published[0]?.data).toMatchObject({
+      name: 's000',
+      state: 'error',
+      maintenance: { id: 'mnt_1', reason: 'disk swap', endsAt: 60_000 },
+    })
+    await feed.tick()
+    const during = published.at(-1)?.data as SummaryBody
+    expect(during).toMatchObject({
+      health: 'healthy',
+      counts: { healthy: 3, unhealthy: 0, error: 1, unknown: 0 },
+      down: 0,
+      criticalDown: 0,
+      maintenance: 1,
+      groups: [{ name: 'g', total: 4, down: 0, unknown: 0, maintenance: 1 }],
+    })
+    // Another service down outside the window still degrades the fleet.
+    change('s001', 'unhealthy')
+    expect(feed.summary()).toMatchObject({ health: 'degraded', down: 1, criticalDown: 0 })
+    change('s001', 'healthy')
+    feed.setMaintenance('s000', undefined)
+    expect(feed.summary()).toMatchObject({ health: 'unhealthy', down: 1, criticalDown: 1, maintenance: 0 })
   })
 
   it('should reconcile a tick in slices that let the event loop run, and send what one pass sends', async () => {

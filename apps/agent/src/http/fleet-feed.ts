@@ -1,9 +1,9 @@
-import type { Clock, HealthState, Timer } from '@noa/core'
+import type { Clock, Timer } from '@noa/core'
 import { yieldToLoop } from '@noa/core'
 import type { HealthChange, HealthMonitor } from '@noa/health'
-import { overallStatus } from '@noa/health'
 import type { Registry } from '@noa/metrics'
 import { addDependents, directDependents } from '../dependents.ts'
+import { overallOf } from '../fleet-health.ts'
 import type { FleetService, StatusBody, SummaryBody } from './api-types.ts'
 import type { FleetIndex, FleetMember, FleetPatch } from './fleet-index.ts'
 import type { SseHub } from './sse-hub.ts'
@@ -187,7 +187,11 @@ export class FleetFeed {
     })
   }
 
-  /** Marks a service as in maintenance (the window that covers it) or not, for the tiles. */
+  /**
+   * Marks a service as in maintenance (the window that covers it) or not: for the tiles, and
+   * for the counts, where a service in maintenance is not down (countsAsDown). The agent calls
+   * it for every service a window's `coverage` event names.
+   */
   setMaintenance(
     service: string,
     window: { id: string; reason: string; endsAt: number | null } | undefined,
@@ -215,7 +219,7 @@ export class FleetFeed {
     const counts = this.#o.index.counts()
     return {
       timestamp: new Date(this.#o.clock.now()).toISOString(),
-      health: overallFromCounts(counts.total, counts.counts, counts.criticalDown),
+      health: overallOf({ ...counts, unknown: counts.counts.unknown }),
       ...counts,
       ...this.#o.extras(),
     }
@@ -275,18 +279,6 @@ function sameNames(a: readonly string[], b: readonly string[]): boolean {
   if (a.length !== b.length) return false
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false
   return true
-}
-
-/** @noa/health's overall status, from counts instead of the list (same rules). */
-function overallFromCounts(
-  total: number,
-  counts: Record<HealthState, number>,
-  criticalDown: number,
-): SummaryBody['health'] {
-  if (total === 0) return overallStatus([])
-  if (criticalDown > 0) return 'unhealthy'
-  if (counts.unhealthy + counts.error > 0) return 'degraded'
-  return counts.unknown > 0 ? 'unknown' : 'healthy'
 }
 
 /** The feed's own counter: `change` events left out by its rate bound are counted, not lost silently. */

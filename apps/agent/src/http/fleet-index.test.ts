@@ -105,14 +105,49 @@ describe('FleetIndex', () => {
     expect(counts).toMatchObject({
       total: 30,
       counts: { healthy: 1, unhealthy: 0, error: 1, unknown: 28 },
+      down: 1,
       criticalDown: 1,
+      maintenance: 0,
       ungrouped: 0,
-      groups: [{ name: 'even', total: 15, down: 1, unknown: 14 }],
-      tags: [{ name: 'x', total: 30, down: 1, unknown: 28 }],
+      groups: [{ name: 'even', total: 15, down: 1, unknown: 14, maintenance: 0 }],
+      tags: [{ name: 'x', total: 30, down: 1, unknown: 28, maintenance: 0 }],
       omitted: { groups: 1, tags: 1 },
     })
     expect(index.counts(1)).toBe(counts) // nothing changed: the same counts, not a new walk
     index.update('svc-00001', { state: 'unknown' })
     expect(index.counts(1).counts.healthy).toBe(0)
+  })
+
+  it('should not count a service in maintenance as down, though its state stays as checked', () => {
+    const index = fleet(4)
+    for (const name of index.names()) index.update(name, { state: 'healthy' })
+    index.update('svc-00000', { state: 'error' }) // critical, group even, tags three and x
+    index.update('svc-00001', { state: 'unhealthy' }) // not critical, group odd
+    expect(index.counts()).toMatchObject({ down: 2, criticalDown: 1, maintenance: 0 })
+    const window = { id: 'mnt_1', reason: 'disk swap', endsAt: null }
+    expect(index.update('svc-00000', { maintenance: window })).toBe(true)
+    index.update('svc-00002', { maintenance: window }) // healthy and in maintenance: counted there only
+    const during = index.counts()
+    expect(during).toMatchObject({
+      counts: { healthy: 2, unhealthy: 1, error: 1, unknown: 0 },
+      down: 1,
+      criticalDown: 0,
+      maintenance: 2,
+      groups: [
+        { name: 'even', total: 2, down: 0, unknown: 0, maintenance: 2 },
+        { name: 'odd', total: 2, down: 1, unknown: 0, maintenance: 0 },
+      ],
+    })
+    expect(during.tags.find((t) => t.name === 'three')).toEqual({
+      name: 'three',
+      total: 2,
+      down: 0,
+      unknown: 0,
+      maintenance: 1,
+    })
+    // The window ends: down again.
+    index.update('svc-00000', { maintenance: undefined })
+    index.update('svc-00002', { maintenance: undefined })
+    expect(index.counts()).toMatchObject({ down: 2, criticalDown: 1, maintenance: 0 })
   })
 })

@@ -1,4 +1,5 @@
-import { type HealthState, isDown } from '@noa/core'
+import type { HealthState } from '@noa/core'
+import { countsAsDown } from '../fleet-health.ts'
 import type { FleetCounts, FleetGroupCount, FleetService, FleetServicesBody } from './api-types.ts'
 import { decodeCursor, encodeCursor } from './cursor.ts'
 
@@ -195,30 +196,41 @@ export class FleetIndex {
     return { services, total, next: more && last ? encodeServiceCursor(last.name) : null }
   }
 
-  /** Counts of the fleet, per state, group and tag; at most `bound` groups and tags (the biggest). */
+  /**
+   * Counts of the fleet, per state, group and tag; at most `bound` groups and tags (the biggest).
+   * `counts` is by state as checked; `down`, `criticalDown` and a group's or tag's `down` leave
+   * out the services a maintenance window covers (countsAsDown), which `maintenance` counts.
+   */
   counts(bound = 100): FleetCounts {
     if (this.#counts && this.#counts.version === this.#version && this.#counts.bound === bound)
       return this.#counts.value
     const counts: Record<HealthState, number> = { healthy: 0, unhealthy: 0, error: 0, unknown: 0 }
     const groups = new Map<string, FleetGroupCount>()
     const tags = new Map<string, FleetGroupCount>()
+    let down = 0
     let criticalDown = 0
+    let maintenance = 0
     let flapping = 0
     let degraded = 0
     let ungrouped = 0
     const add = (into: Map<string, FleetGroupCount>, name: string, s: FleetService) => {
       let c = into.get(name)
       if (!c) {
-        c = { name, total: 0, down: 0, unknown: 0 }
+        c = { name, total: 0, down: 0, unknown: 0, maintenance: 0 }
         into.set(name, c)
       }
       c.total++
-      if (isDown(s.state)) c.down++
+      if (countsAsDown(s.state, s.maintenance !== undefined)) c.down++
       else if (s.state === 'unknown') c.unknown++
+      if (s.maintenance !== undefined) c.maintenance++
     }
     for (const { service: s } of this.#entries.values()) {
       counts[s.state]++
-      if (s.critical && isDown(s.state)) criticalDown++
+      if (countsAsDown(s.state, s.maintenance !== undefined)) {
+        down++
+        if (s.critical) criticalDown++
+      }
+      if (s.maintenance !== undefined) maintenance++
       if (s.flapping) flapping++
       if (s.degraded) degraded++
       if (s.group === undefined) ungrouped++
@@ -233,7 +245,9 @@ export class FleetIndex {
     const value: FleetCounts = {
       total: this.#names.length,
       counts,
+      down,
       criticalDown,
+      maintenance,
       flapping,
       degraded,
       groups: top(groups),

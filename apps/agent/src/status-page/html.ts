@@ -7,7 +7,7 @@ export const STATUS_PAGE_REFRESH_SECONDS = 60
 // One inline stylesheet, allowed by its hash: the page is one request and needs no script.
 const CSS = `
 :root{color-scheme:light dark;--bg:#f6f7f9;--card:#fff;--text:#1d2330;--muted:#5b6474;--line:#e3e6eb;
---up:#2fb36b;--minor:#9bcf4f;--partial:#f0a83a;--down:#e0493f;--none:#c9ced6}
+--up:#2fb36b;--minor:#9bcf4f;--partial:#f0a83a;--down:#e0493f;--none:#c9ced6;--maint:#3d7bd9}
 @media (prefers-color-scheme:dark){:root{--bg:#12151b;--card:#1b2029;--text:#e6e9ef;--muted:#9aa3b2;--line:#2b313c;--none:#3a414d}}
 *{box-sizing:border-box}
 body{margin:0;background:var(--bg);color:var(--text);font:15px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif}
@@ -16,7 +16,7 @@ h1{font-size:28px;margin:0 0 4px}
 h2{font-size:18px;margin:32px 0 12px}
 .description,.muted{color:var(--muted)}
 .banner{margin:24px 0;padding:16px 20px;border-radius:8px;color:#fff;font-weight:600;font-size:18px}
-.banner.operational{background:var(--up)}.banner.partial_outage{background:var(--partial)}.banner.major_outage{background:var(--down)}
+.banner.operational{background:var(--up)}.banner.maintenance{background:var(--maint)}.banner.partial_outage{background:var(--partial)}.banner.major_outage{background:var(--down)}
 .group{background:var(--card);border:1px solid var(--line);border-radius:8px;margin:0 0 16px;padding:4px 20px}
 .group>h3{margin:12px 0 0;font-size:15px;color:var(--muted);text-transform:uppercase;letter-spacing:.04em}
 .service{padding:14px 0;border-bottom:1px solid var(--line)}
@@ -24,7 +24,7 @@ h2{font-size:18px;margin:32px 0 12px}
 .head{display:flex;justify-content:space-between;gap:12px;align-items:baseline}
 .name{font-weight:600}
 .state{font-size:14px;font-weight:600}
-.state.operational{color:var(--up)}.state.outage{color:var(--down)}.state.unknown{color:var(--muted)}
+.state.operational{color:var(--up)}.state.outage{color:var(--down)}.state.unknown{color:var(--muted)}.state.maintenance{color:var(--maint)}
 .bars{display:flex;gap:2px;height:34px;margin:10px 0 4px}
 .bar{flex:1 1 0;min-width:2px;border-radius:2px;background:var(--none)}
 .bar.up{background:var(--up)}.bar.minor{background:var(--minor)}.bar.partial{background:var(--partial)}.bar.down{background:var(--down)}
@@ -59,7 +59,12 @@ export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ENTITIES[c] as string)
 }
 
-const STATE_TEXT = { operational: 'Operational', outage: 'Outage', unknown: 'Unknown' } as const
+const STATE_TEXT = {
+  operational: 'Operational',
+  outage: 'Outage',
+  unknown: 'Unknown',
+  maintenance: 'Under maintenance',
+} as const satisfies Record<PublicService['state'], string>
 
 const pct = (value: number | null) =>
   value === null ? 'no data' : `${value.toFixed(value === 100 ? 0 : 2)} %`

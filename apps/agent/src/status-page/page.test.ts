@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { createLogger, FakeClock, type Logger, type LogRecord } from '@noa/core'
 import { createMemoryStore, openStore, type SampleInput, type SampleStore, type Store } from '@noa/store'
 import { afterEach, describe, expect, it } from 'vitest'
+import { renderStatusPage } from './html.ts'
 import type { StatusPageIncident, StatusPageIncidents } from './incidents.ts'
 import { createStatusPage, type StatusPageDeps } from './page.ts'
 import { STATUS_PAGE_DAYS } from './types.ts'
@@ -205,6 +206,64 @@ describe('createStatusPage', () => {
       ],
     })
     expect(JSON.stringify(page)).not.toMatch(/secret|alice/)
+  })
+
+  it('should show a public service in a maintenance window as maintenance, never as an outage', async () => {
+    const store = memory()
+    const covered = new Set(['api', 'secret-billing'])
+    const states: Record<string, string> = { api: 'error', db: 'healthy', 'secret-billing': 'error' }
+    const page = pageOver(store.samples, {
+      state: (name) => states[name],
+      inMaintenance: (name) => covered.has(name),
+      ttlMs: 0,
+    })
+    const during = await page.get()
+    expect(during.groups.flatMap((g) => g.services.map((s) => [s.name, s.state]))).toEqual([
+      ['api', 'maintenance'],
+      ['db', 'operational'],
+    ])
+    expect(during.status).toBe('maintenance')
+    expect(during.banner).toBe('Scheduled maintenance in progress')
+    const html = renderStatusPage(during)
+    expect(html).toContain(
+      '<div class="banner maintenance" role="status">Scheduled maintenance in progress</div>',
+    )
+    expect(html).toContain('<span class="state maintenance">Under maintenance</span>')
+    expect(html).not.toContain('Outage')
+    // Healthy or down, a covered service reads the same: the page tells nothing the window hides.
+    states.api = 'healthy'
+    expect((await page.get()).groups[0]?.services[0]?.state).toBe('maintenance')
+    // A public service down outside the window is an outage all the same.
+    states.db = 'error'
+    const both = await page.get()
+    expect([both.status, both.banner]).toEqual(['partial_outage', 'Partial outage'])
+    // The window ends: what the checks say.
+    covered.clear()
+    states.api = 'error'
+    const after = await page.get()
+    expect(after.groups.flatMap((g) => g.services.map((s) => s.state))).toEqual(['outage', 'outage'])
+    expect([after.status, after.banner]).toEqual(['major_outage', 'Major outage'])
+  })
+
+  it('should compute the page again at the next request once invalidated, even one read before', async () => {
+    const store = memory()
+    const clock = new FakeClock(NOW)
+    let covered = false
+    const page = pageOver(store.samples, { clock, ttlMs: 30_000, inMaintenance: () => covered })
+    expect((await page.get()).status).toBe('partial_outage')
+    covered = true
+    expect((await page.get()).status).toBe('partial_outage') // cached
+    page.invalidate()
+    expect((await page.get()).status).toBe('maintenance')
+    expect(page.stats().computed).toBe(2)
+    // Invalidated while a computation runs: its page answers, the next request computes again.
+    await clock.advance(30_000)
+    const reading = page.get()
+    covered = false
+    page.invalidate()
+    await reading
+    expect((await page.get()).status).toBe('partial_outage')
+    expect(page.stats().computed).toBe(4)
   })
 
   it('should compute once per ttl however many read it, one computation at a time', async () => {

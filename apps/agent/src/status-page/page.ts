@@ -1,6 +1,7 @@
-import { type Clock, errorMessage, isDown, type Logger, noopLogger } from '@noa/core'
+import { type Clock, errorMessage, type Logger, noopLogger } from '@noa/core'
 import type { SampleStore } from '@noa/store'
 import { DEFAULT_STATUS_PAGE_TITLE, type StatusPageConfig } from '../config/status-page.ts'
+import { countsAsDown } from '../fleet-health.ts'
 import { NO_INCIDENTS, type StatusPageIncident, type StatusPageIncidents } from './incidents.ts'
 import {
   type OverallPublicState,
@@ -29,6 +30,12 @@ export interface StatusPageDeps {
   services(): readonly StatusPageService[]
   /** A service's health state now (`healthy`, `unhealthy`, `error`, `unknown`). */
   state(name: string): string | undefined
+  /**
+   * Whether a maintenance window covers the service now: the page shows it in `maintenance`,
+   * never down. Only this yes or no reaches the page, not the window's reason or who opened it.
+   * @default never
+   */
+  inMaintenance?(name: string): boolean
   /** The `statusPage` section, read at each computation. */
   settings(): StatusPageConfig | undefined
   /** @default none: the page shows no incidents */
@@ -59,22 +66,39 @@ export interface StatusPageStats {
 export interface StatusPage {
   /** The page: the cached one while fresh, else the one being computed (one at a time). */
   get(): Promise<StatusPageBody>
+  /**
+   * Makes the next `get` compute the page again instead of serving the cached one (a
+   * maintenance window opened or ended: the page says so at once, not up to `ttlMs` later).
+   * The cached page is still served if that computation fails.
+   */
+  invalidate(): void
   stats(): StatusPageStats
 }
 
 const BANNER: Record<OverallPublicState, string> = {
   operational: 'All systems operational',
+  maintenance: 'Scheduled maintenance in progress',
   partial_outage: 'Partial outage',
   major_outage: 'Major outage',
 }
 
-const publicState = (state: string | undefined): PublicState =>
-  state === 'healthy' ? 'operational' : isDown(state) ? 'outage' : 'unknown'
+/** A service in maintenance shows so whatever its checks say: planned work is not an outage (countsAsDown). */
+const publicState = (state: string | undefined, inMaintenance: boolean): PublicState =>
+  countsAsDown(state, inMaintenance)
+    ? 'outage'
+    : inMaintenance
+      ? 'maintenance'
+      : state === 'healthy'
+        ? 'operational'
+        : 'unknown'
 
-/** More than half of the public services down is a major outage; any down, a partial one. */
+/**
+ * More than half of the public services down is a major outage; any down, a partial one; none
+ * down and some in maintenance, maintenance. Services in maintenance are not down.
+ */
 function overall(services: readonly PublicService[]): OverallPublicState {
   const down = services.filter((s) => s.state === 'outage').length
-  if (down === 0) return 'operational'
+  if (down === 0) return services.some((s) => s.state === 'maintenance') ? 'maintenance' : 'operational'
   return down * 2 > services.length ? 'major_outage' : 'partial_outage'
 }
 
@@ -124,6 +148,8 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
   let cached: { body: StatusPageBody; at: number } | undefined
   let failed: { error: unknown; at: number } | undefined
   let inFlight: Promise<StatusPageBody> | undefined
+  /** Increases with each `invalidate`: a page computed across one is served no longer than once. */
+  let generation = 0
 
   const stateOf = (name: string) => {
     try {
@@ -132,6 +158,7 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
       return undefined // removed by a reload since the services were read
     }
   }
+  const inMaintenance = (name: string) => deps.inMaintenance?.(name) === true
 
   async function compute(): Promise<StatusPageBody> {
     const now = deps.clock.now()
@@ -155,7 +182,7 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
       const u = uptime.get(s.name)
       const service: PublicService = {
         name: s.name,
-        state: publicState(stateOf(s.name)),
+        state: publicState(stateOf(s.name), inMaintenance(s.name)),
         uptime: u?.uptime ?? { '24h': null, '7d': null, '30d': null, '90d': null },
         days: u?.days ?? [],
       }
@@ -201,10 +228,13 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
   }
 
   function refresh(): Promise<StatusPageBody> {
-    inFlight ??= compute()
+    if (inFlight) return inFlight
+    const from = generation
+    inFlight = compute()
       .then(
         (body) => {
-          cached = { body, at: deps.clock.now() }
+          // Read before an invalidate: answered, but the next request computes again.
+          cached = { body, at: from === generation ? deps.clock.now() : Number.NEGATIVE_INFINITY }
           failed = undefined
           return body
         },
@@ -233,6 +263,10 @@ export function createStatusPage(deps: StatusPageDeps): StatusPage {
       if (cached && now - cached.at < ttlMs) return Promise.resolve(cached.body)
       if (!cached && failed && now - failed.at < retryMs && !inFlight) return Promise.reject(failed.error)
       return refresh()
+    },
+    invalidate() {
+      generation++
+      if (cached) cached = { body: cached.body, at: Number.NEGATIVE_INFINITY }
     },
     stats: () => ({ ...stats }),
   }

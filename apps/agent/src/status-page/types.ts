@@ -1,8 +1,14 @@
-/** What a customer reads about one service: up, down, or not known yet. */
-export type PublicState = 'operational' | 'outage' | 'unknown'
+/**
+ * What a customer reads about one service: up, down, not known yet, or in planned maintenance
+ * (a maintenance window covers it, whatever its checks say).
+ */
+export type PublicState = 'operational' | 'outage' | 'unknown' | 'maintenance'
 
-/** The page's verdict over every public service. */
-export type OverallPublicState = 'operational' | 'partial_outage' | 'major_outage'
+/**
+ * The page's verdict over every public service: an outage when any is down; `maintenance` when
+ * none is and at least one is in maintenance. A service in maintenance is never counted down.
+ */
+export type OverallPublicState = 'operational' | 'maintenance' | 'partial_outage' | 'major_outage'
 
 /** Uptime in percent (0..100, three decimals) per window; null when the window holds no sample. */
 export interface UptimeFigures {
@@ -57,7 +63,10 @@ export interface StatusPageBody {
   /** When the page was computed (epoch ms); it is cached for a while. */
   generatedAt: number
   status: OverallPublicState
-  /** The status in words: 'All systems operational', 'Partial outage' or 'Major outage'. */
+  /**
+   * The status in words: 'All systems operational', 'Scheduled maintenance in progress',
+   * 'Partial outage' or 'Major outage'.
+   */
   banner: string
   groups: PublicGroup[]
   /** Recent incidents of public services, newest first. */

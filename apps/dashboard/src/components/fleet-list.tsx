@@ -37,6 +37,7 @@ function ServiceRow({ service, now }: { service: FleetService; now: number | und
         {service.critical ? <span className="chip chip-critical">Critical</span> : null}
         {service.flapping ? <span className="chip chip-warn">Flapping</span> : null}
         {service.degraded ? <span className="chip chip-critical">Degraded</span> : null}
+        {service.maintenance ? <span className="chip chip-maintenance">Maintenance</span> : null}
       </span>
       <StatusBadge state={service.state} />
       <span>{formatMs(service.latencyMs)}</span>
@@ -53,6 +54,7 @@ function GroupRow({ row }: { row: Extract<FleetRow, { kind: 'group' }> }) {
       <span className="muted">
         {row.count} {row.count === 1 ? 'service' : 'services'}
         {row.down > 0 ? `, ${row.down} down` : ''}
+        {row.maintenance > 0 ? `, ${row.maintenance} in maintenance` : ''}
       </span>
     </div>
   )

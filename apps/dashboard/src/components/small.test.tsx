@@ -1,9 +1,10 @@
 import { fireEvent, render, screen } from '@testing-library/react'
 import { describe, expect, it, vi } from 'vitest'
 import { createFakeAgent, ok, whoamiOf } from '../test-utils/fake-agent.ts'
-import { fleetService, T0 } from '../test-utils/fixtures.ts'
+import { fleetService, summary, T0 } from '../test-utils/fixtures.ts'
 import { renderLive } from '../test-utils/render.tsx'
 import { ConnectionBanner } from './connection-banner.tsx'
+import { FleetSummary } from './fleet-summary.tsx'
 import { RangePicker } from './range-picker.tsx'
 import { ServiceTile } from './service-tile.tsx'
 import { StatusBadge } from './status-badge.tsx'
@@ -105,6 +106,22 @@ describe('ServiceTile', () => {
     expect(screen.getByText('Unknown')).toBeTruthy()
     expect(screen.getByText('never')).toBeTruthy()
     expect(screen.getByText('—')).toBeTruthy()
+  })
+})
+
+describe('FleetSummary', () => {
+  it('should count a critical service down in maintenance in its state and in maintenance, not as critical down', () => {
+    const window = { id: 'mnt_1', reason: 'disk swap', endsAt: null }
+    render(
+      <FleetSummary
+        summary={summary([
+          fleetService({ name: 'api', critical: true, state: 'error', maintenance: window }),
+          fleetService({ name: 'web' }),
+        ])}
+      />,
+    )
+    const value = (label: string) => screen.getByText(label).nextSibling?.textContent
+    expect([value('Error'), value('Critical down'), value('In maintenance')]).toEqual(['1', '0', '1'])
   })
 })
 

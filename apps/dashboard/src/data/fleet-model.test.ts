@@ -105,6 +105,16 @@ describe('groupRows', () => {
     ).toEqual(['# db 1/1', 'c', '# web 2/1', 'a', 'd', '# Ungrouped 1/0', 'b'])
   })
 
+  it('should not count a down service in maintenance as down in its heading, but as in maintenance', () => {
+    const window = { id: 'mnt_1', reason: 'disk swap', endsAt: null }
+    const rows = groupRows([
+      fleetService({ name: 'a', group: 'web', state: 'error', maintenance: window }),
+      fleetService({ name: 'b', group: 'web', state: 'error' }),
+      fleetService({ name: 'c', group: 'web', maintenance: window }),
+    ])
+    expect(rows[0]).toMatchObject({ kind: 'group', name: 'web', count: 3, down: 1, maintenance: 2 })
+  })
+
   it('should list services without headings when none has a group', () => {
     expect(groupRows([fleetService({ name: 'a' }), fleetService({ name: 'b' })]).map((r) => r.kind)).toEqual([
       'service',

@@ -80,7 +80,16 @@ export function applyDelta(
 
 /** A row of the grouped list: a group's heading, or a service. */
 export type FleetRow =
-  | { kind: 'group'; key: string; name: string; count: number; down: number }
+  | {
+      kind: 'group'
+      key: string
+      name: string
+      count: number
+      /** Down and not in maintenance, as the agent counts a group's `down`. */
+      down: number
+      /** In a maintenance window, whatever their state. */
+      maintenance: number
+    }
   | { kind: 'service'; key: string; service: FleetService }
 
 /** The name under which services without a group are listed (last). */
@@ -108,8 +117,17 @@ export function groupRows(services: readonly FleetService[]): FleetRow[] {
   const rows: FleetRow[] = []
   for (const name of names) {
     const members = groups.get(name)!
-    const down = members.filter((s) => isDown(s.state)).length
-    rows.push({ kind: 'group', key: `group:${name}`, name: name || UNGROUPED, count: members.length, down })
+    // The agent's rule (API.md, "Maintenance and the overall status"): planned work is not down.
+    const down = members.filter((s) => isDown(s.state) && s.maintenance === undefined).length
+    const maintenance = members.filter((s) => s.maintenance !== undefined).length
+    rows.push({
+      kind: 'group',
+      key: `group:${name}`,
+      name: name || UNGROUPED,
+      count: members.length,
+      down,
+      maintenance,
+    })
     for (const s of members) rows.push({ kind: 'service', key: s.name, service: s })
   }
   return rows

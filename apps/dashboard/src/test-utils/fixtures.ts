@@ -3,6 +3,7 @@ import type {
   Approval,
   DrillResult,
   DrillRun,
+  FleetGroupCount,
   FleetService,
   FleetServicesBody,
   HealingRecord,
@@ -152,20 +153,21 @@ export function servicesPage(services: readonly FleetService[], path: string): F
   return { services: page, total: all.length, next: rest.length > limit ? page.at(-1)!.name : null }
 }
 
-/** `GET /api/summary` of `services`. */
+/** `GET /api/summary` of `services`, as the agent counts: a service in maintenance is not down. */
 export function summary(services: readonly FleetService[], over: Partial<SummaryBody> = {}): SummaryBody {
   const counts = { healthy: 0, unhealthy: 0, error: 0, unknown: 0 }
   for (const s of services) counts[s.state]++
-  const isDown = (s: FleetService) => s.state === 'unhealthy' || s.state === 'error'
+  const isDown = (s: FleetService) => (s.state === 'unhealthy' || s.state === 'error') && !s.maintenance
   const down = services.filter(isDown)
   const byName = (key: (s: FleetService) => readonly string[]) => {
-    const m = new Map<string, { name: string; total: number; down: number; unknown: number }>()
+    const m = new Map<string, FleetGroupCount>()
     for (const s of services)
       for (const name of key(s)) {
-        const c = m.get(name) ?? { name, total: 0, down: 0, unknown: 0 }
+        const c = m.get(name) ?? { name, total: 0, down: 0, unknown: 0, maintenance: 0 }
         c.total++
         if (isDown(s)) c.down++
-        if (s.state === 'unknown') c.unknown++
+        else if (s.state === 'unknown') c.unknown++
+        if (s.maintenance) c.maintenance++
         m.set(name, c)
       }
     return [...m.values()].sort((a, b) => (a.name < b.name ? -1 : 1))
@@ -175,7 +177,9 @@ export function summary(services: readonly FleetService[], over: Partial<Summary
     health: down.some((s) => s.critical) ? 'unhealthy' : down.length > 0 ? 'degraded' : 'healthy',
     total: services.length,
     counts,
+    down: down.length,
     criticalDown: down.filter((s) => s.critical).length,
+    maintenance: services.filter((s) => s.maintenance).length,
     flapping: services.filter((s) => s.flapping).length,
     degraded: services.filter((s) => s.degraded).length,
     groups: byName((s) => (s.group ? [s.group] : [])),
