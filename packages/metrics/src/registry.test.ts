@@ -6,19 +6,7 @@ import { Histogram } from './histogram.ts'
 import { DEFAULT_MAX_SERIES } from './metric.ts'
 import { Registry } from './registry.ts'
 import { Summary } from './summary.ts'
-
-function recordingLogger() {
-  const warnings: Array<{ message: string; fields: unknown }> = []
-  const logger: Logger = {
-    debug() {},
-    info() {},
-    warn(message, fields) {
-      warnings.push({ message, fields })
-    },
-    error() {},
-  }
-  return { logger, warnings }
-}
+import { recordingLogger } from './testing/logger.ts'
 
 function thrown(fn: () => unknown): ConfigError {
   try {

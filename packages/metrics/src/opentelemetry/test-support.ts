@@ -1,4 +1,3 @@
-import type { Logger } from '@noa/core'
 import { parseExposition } from '../exposition/parse.ts'
 import type { Registry } from '../registry.ts'
 
@@ -22,16 +21,4 @@ export function samples(text: string, prefix: string): string[] {
   return text.split('\n').filter((line) => line.startsWith(prefix))
 }
 
-/** A logger that keeps its warnings. */
-export function recordingLogger(): { logger: Logger; warnings: Array<{ message: string; fields: unknown }> } {
-  const warnings: Array<{ message: string; fields: unknown }> = []
-  const logger: Logger = {
-    debug() {},
-    info() {},
-    warn(message, fields) {
-      warnings.push({ message, fields })
-    },
-    error() {},
-  }
-  return { logger, warnings }
-}
+export { recordingLogger } from '../testing/logger.ts'
