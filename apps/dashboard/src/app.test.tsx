@@ -129,7 +129,9 @@ describe('App', () => {
     const listed = Array.from({ length: 60 }, (_, i) =>
       fleetService({
         name: `s${String(i).padStart(2, '0')}`,
-        state: i === 7 || i === 42 ? 'error' : 'healthy',
+        state: i === 7 || i === 42 || i === 50 ? 'error' : 'healthy',
+        // s50 is down inside a maintenance window: a tile, but not down for the fleet.
+        ...(i === 50 ? { maintenance: { id: 'mw-1', reason: 'disk swap', endsAt: null } } : {}),
       }),
     )
     const agent = createFakeAgent({
@@ -140,11 +142,17 @@ describe('App', () => {
     })
     renderLive(<App />, agent, { live: false })
     await screen.findByTestId('tile-s42')
-    expect(screen.getAllByTestId(/^tile-/).map((t) => t.dataset.testid)).toEqual(['tile-s07', 'tile-s42'])
-    expect(screen.getByText('The 2 services down; the list below has all 60.')).toBeTruthy()
+    expect(screen.getAllByTestId(/^tile-/).map((t) => t.dataset.testid)).toEqual([
+      'tile-s07',
+      'tile-s42',
+      'tile-s50',
+    ])
+    expect(
+      screen.getByText('The 3 services down (1 in maintenance); the list below has all 60.'),
+    ).toBeTruthy()
     const counts = screen.getByTestId('fleet-summary')
     expect(within(counts).getByText('Services').nextSibling?.textContent).toBe('60')
-    expect(within(counts).getByText('Error').nextSibling?.textContent).toBe('2')
+    expect(within(counts).getByText('Error').nextSibling?.textContent).toBe('3')
     await waitFor(() => expect(screen.getByTestId('fleet-count').textContent).toBe('60 services'))
     expect(screen.getByText('Fleet Degraded')).toBeTruthy()
   })

@@ -31,6 +31,12 @@ export const MAX_TILES = 48
 const EVERY: FleetQuery = {}
 const DOWN: FleetQuery = { states: ['unhealthy', 'error'] }
 
+/** ` (N in maintenance)` when some of the services down are covered by a window (not counted down). */
+function maintenanceNote(summary: SummaryBody): string {
+  const covered = summary.counts.unhealthy + summary.counts.error - summary.down
+  return covered > 0 ? ` (${covered} in maintenance)` : ''
+}
+
 /** The overview: fleet counts and tiles, gauges, charts, every service, alerts, healing and approvals. */
 export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
   const alerts = useAlerts()
@@ -70,7 +76,9 @@ export function OverviewPage({ summary }: { summary: Resource<SummaryBody> }) {
         <FleetSummary summary={summary.data} />
         {big ? (
           <p className="muted">
-            {tiles.total ? `The ${tiles.total} services down` : 'No service is down'}
+            {tiles.total
+              ? `The ${tiles.total} services down${maintenanceNote(summary.data)}`
+              : 'No service is down'}
             {tiles.total && tiles.total > MAX_TILES ? ` (the first ${MAX_TILES} by name)` : ''}; the list
             below has all {total}.
           </p>
