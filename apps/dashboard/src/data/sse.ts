@@ -45,6 +45,11 @@ export interface LiveProviderProps {
   live?: boolean
   /** Passed to the stream client (tests use short delays). */
   retryMs?: number
+  /**
+   * Longest reconnect delay, passed to the stream client: tests keep it short, so how soon the
+   * stream comes back does not depend on how long a loaded machine kept the agent away.
+   */
+  maxRetryMs?: number
   children?: ReactNode
 }
 
@@ -77,6 +82,7 @@ export function LiveProvider(props: LiveProviderProps) {
       fetch: api.fetch,
       headers: api.readAuth,
       retryMs: props.retryMs ?? 1000,
+      ...(props.maxRetryMs === undefined ? {} : { maxRetryMs: props.maxRetryMs }),
       onState: (state, detail) => {
         if (state !== 'open') clearTimeout(expiry)
         setConnection((prev) => ({
@@ -105,7 +111,7 @@ export function LiveProvider(props: LiveProviderProps) {
       clearTimeout(expiry)
       client.stop()
     }
-  }, [api, live, props.retryMs, token])
+  }, [api, live, props.retryMs, props.maxRetryMs, token])
 
   const value = useMemo<LiveContextValue>(
     () => ({

@@ -12,7 +12,13 @@ export function renderLive(
 ) {
   const api = createApiClient({ fetch: agent.fetch })
   return render(
-    <LiveProvider api={api} live={options.live ?? true} refreshMs={options.refreshMs ?? 5000} retryMs={10}>
+    <LiveProvider
+      api={api}
+      live={options.live ?? true}
+      refreshMs={options.refreshMs ?? 5000}
+      retryMs={10}
+      maxRetryMs={100}
+    >
       {ui}
     </LiveProvider>,
   )
