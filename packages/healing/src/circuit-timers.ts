@@ -54,9 +54,24 @@ export function createCircuitTimers(deps: CircuitTimersDeps): CircuitTimers {
     deps.retry(service, retryOf.get(service) ?? { trigger: 'service-down' }, attempt)
   }
 
+  function armStable(service: string): void {
+    const at = guards.stableAt(service)
+    if (at === undefined || stable.has(service) || guards.settled(service)) return
+    stable.set(
+      service,
+      clock.setTimeout(() => onStable(service), Math.max(0, at - clock.now())),
+    )
+  }
+
   function onStable(service: string): void {
     stable.delete(service)
-    if (!guards.closeIfStable(service, clock.now())) return
+    if (!guards.closeIfStable(service, clock.now())) {
+      // A timer can fire a millisecond before the wall clock says the period is over (timers
+      // run on the monotonic clock); health events come only on changes, so a service that
+      // stays healthy would keep its circuit open for good. Try again when it is due.
+      if (healthOf.get(service) === 'healthy') armStable(service)
+      return
+    }
     retries.get(service)?.cancel()
     retries.delete(service)
     retryOf.delete(service)
@@ -72,12 +87,7 @@ export function createCircuitTimers(deps: CircuitTimersDeps): CircuitTimers {
       healthOf.set(service, state)
       if (state === 'healthy') {
         guards.healthy(service, clock.now())
-        const at = guards.stableAt(service)
-        if (at === undefined || stable.has(service) || guards.settled(service)) return
-        stable.set(
-          service,
-          clock.setTimeout(() => onStable(service), Math.max(0, at - clock.now())),
-        )
+        armStable(service)
       } else if (isDown(state)) {
         guards.down(service)
         stable.get(service)?.cancel()
